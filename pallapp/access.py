@@ -1,0 +1,130 @@
+"""Who may see or change which patient: the one place that decides.
+
+Every query for patient data starts from `visible_patients` or `find_patient`. Nothing else in
+the app filters patients by role.
+
+Rules (DESIGN.md, issue 2):
+- nurse, physician, manager: patients with an active episode in a unit where the user has an
+  active membership today;
+- patient: only their own record;
+- relative: only patients with an active (not revoked) link; history only where the link allows;
+- admin: no clinical data at all.
+
+A patient the user may not see is reported as not found (`NotVisible` becomes a 404) so that
+nobody learns whether a record exists; the refusal is audit-logged as `denied`.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import Select, and_, exists, false, or_, select
+
+from pallapp.extensions import db
+from pallapp.models import Patient, PatientUnit, RelativeLink, Role, UnitMembership, User
+from pallapp.timeutil import today_local
+
+
+class Need(enum.StrEnum):
+    """What the caller wants to do with the patient record."""
+
+    VIEW = "view"
+    VIEW_HISTORY = "view_history"
+    CHANGE = "change"
+    INVITE = "invite"
+
+
+class NotVisible(Exception):
+    """The user may not do `need` with this patient, or the patient does not exist."""
+
+    def __init__(self, public_id: str, need: Need, patient: Patient | None = None) -> None:
+        super().__init__(public_id)
+        self.public_id = public_id
+        self.need = need
+        self.patient = patient
+
+
+def _active_on(model: type[UnitMembership] | type[PatientUnit], day: date):  # type: ignore[no-untyped-def]
+    return and_(model.start <= day, or_(model.end.is_(None), model.end > day))
+
+
+def _staff_condition(user: User, day: date):  # type: ignore[no-untyped-def]
+    shared_unit = (
+        select(PatientUnit.id)
+        .join(UnitMembership, UnitMembership.unit_id == PatientUnit.unit_id)
+        .where(
+            PatientUnit.patient_id == Patient.id,
+            UnitMembership.user_id == user.id,
+            _active_on(PatientUnit, day),
+            _active_on(UnitMembership, day),
+        )
+    )
+    return exists(shared_unit)
+
+
+def _relative_condition(user: User, need: Need):  # type: ignore[no-untyped-def]
+    link = select(RelativeLink.id).where(
+        RelativeLink.patient_id == Patient.id,
+        RelativeLink.relative_id == user.id,
+        RelativeLink.revoked_at.is_(None),
+    )
+    if need is Need.VIEW_HISTORY:
+        link = link.where(RelativeLink.may_view_history.is_(True))
+    elif need is not Need.VIEW:
+        return false()
+    return exists(link)
+
+
+def patient_condition(user: User, need: Need = Need.VIEW, day: date | None = None):  # type: ignore[no-untyped-def]
+    """A SQL condition on `Patient` that is true for the patients `user` may `need`."""
+    day = day or today_local()
+    if not user.is_authenticated or not user.active:
+        return false()
+    role = user.role_enum
+    if role.is_staff:
+        if need in (Need.CHANGE, Need.INVITE) and role is Role.MANAGER:
+            # Managers read their units' records for quality work; they do not chart.
+            return false()
+        return _staff_condition(user, day)
+    if role is Role.PATIENT:
+        if need in (Need.CHANGE, Need.INVITE) or user.patient_id is None:
+            return false()
+        return Patient.id == user.patient_id
+    if role is Role.RELATIVE:
+        return _relative_condition(user, need)
+    return false()  # admin and anything unknown: no clinical data
+
+
+def visible_patients(user: User, need: Need = Need.VIEW) -> Select[tuple[Patient]]:
+    """A query for every patient `user` may `need` (add ordering and filters to it)."""
+    return select(Patient).where(patient_condition(user, need))
+
+
+def find_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
+    """The patient with `public_id` if `user` may `need` it; else raise `NotVisible`."""
+    patient = db.session.scalar(
+        visible_patients(user, need).where(Patient.public_id == public_id)
+    )
+    if patient is None:
+        # Looked up only so the denial can name the record in the audit log.
+        existing = db.session.scalar(select(Patient).where(Patient.public_id == public_id))
+        raise NotVisible(public_id, need, existing)
+    return patient
+
+
+def can(user: User, patient: Patient, need: Need) -> bool:
+    """Whether `user` may `need` `patient` (for showing or hiding links and buttons)."""
+    query = select(Patient.id).where(Patient.id == patient.id, patient_condition(user, need))
+    return db.session.scalar(query) is not None
+
+
+def relative_link(user: User, patient: Patient) -> RelativeLink | None:
+    """The active link between a relative and a patient, if any."""
+    return db.session.scalar(
+        select(RelativeLink).where(
+            RelativeLink.relative_id == user.id,
+            RelativeLink.patient_id == patient.id,
+            RelativeLink.revoked_at.is_(None),
+        )
+    )

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from pallapp.admin import bp, services
+from pallapp.forms.admin import ConfirmForm, StaffForm, UnitForm
+from pallapp.models import Role, utcnow
+from pallapp.timeutil import today_local
+
+
+def admin_required(view):  # type: ignore[no-untyped-def]
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if current_user.role != Role.ADMIN:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/units")
+@admin_required
+def units():  # type: ignore[no-untyped-def]
+    return render_template("admin/units.html", units=services.all_units())
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@bp.route("/units/<public_id>", methods=["GET", "POST"])
+@admin_required
+def unit(public_id: str | None = None):  # type: ignore[no-untyped-def]
+    existing = None
+    if public_id is not None:
+        existing = services.unit_by_public_id(public_id)
+        if existing is None:
+            abort(404)
+    form = UnitForm(obj=existing)
+    if form.validate_on_submit():
+        if services.unit_name_taken(form.name.data, existing):
+            form.name.errors.append(gettext("A unit with this name already exists."))
+        else:
+            services.save_unit(
+                current_user,
+                existing,
+                name=form.name.data,
+                kind=form.kind.data,
+                phone=form.phone.data,
+                assessment_interval_days=form.assessment_interval_days.data,
+                end_of_life_interval_days=form.end_of_life_interval_days.data,
+            )
+            flash(gettext("The unit is saved."), "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/unit.html", form=form, unit=existing)
+
+
+@bp.route("/staff")
+@admin_required
+def staff():  # type: ignore[no-untyped-def]
+    return render_template(
+        "admin/staff.html",
+        accounts=services.staff_accounts(),
+        units=services.all_units(),
+        confirm=ConfirmForm(),
+        today=today_local(),
+    )
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@admin_required
+def new_staff():  # type: ignore[no-untyped-def]
+    all_units = services.all_units()
+    form = StaffForm()
+    form.units.choices = [SelectChoice(unit.public_id, unit.name) for unit in all_units]
+    if form.validate_on_submit():
+        chosen = [unit for unit in all_units if unit.public_id in (form.units.data or [])]
+        try:
+            issued = services.create_staff_account(
+                current_user,
+                name=form.name.data,
+                email=form.email.data,
+                role=Role(form.role.data),
+                units=chosen,
+            )
+        except ValueError:
+            form.email.errors.append(gettext("An account with this e-mail address already exists."))
+        else:
+            link = url_for("auth.invitation", token=issued.token, _external=True)
+            return render_template(
+                "admin/invitation_created.html", invitation=issued.invitation, link=link
+            )
+    return render_template("admin/new_staff.html", form=form)
+
+
+@bp.route("/staff/<public_id>/active", methods=["POST"])
+@admin_required
+def staff_active(public_id: str):  # type: ignore[no-untyped-def]
+    user = services.user_by_public_id(public_id)
+    form = ConfirmForm()
+    if user is None or user.role not in [r.value for r in (Role.NURSE, Role.PHYSICIAN, Role.MANAGER, Role.ADMIN)]:
+        abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    if user.id == current_user.id:
+        flash(gettext("You cannot deactivate your own account."), "error")
+    else:
+        services.set_active(current_user, user, request.form.get("active") == "1")
+        flash(gettext("The account is saved."), "success")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.route("/staff/<public_id>/units", methods=["POST"])
+@admin_required
+def staff_units(public_id: str):  # type: ignore[no-untyped-def]
+    user = services.user_by_public_id(public_id)
+    form = ConfirmForm()
+    if user is None or not form.validate_on_submit():
+        abort(404 if user is None else 400)
+    if request.form.get("end"):
+        membership = services.membership_by_id(int(request.form["end"]) if request.form["end"].isdigit() else -1)
+        if membership is None or membership.user_id != user.id:
+            abort(404)
+        services.end_membership(current_user, membership)
+    elif request.form.get("add"):
+        unit = services.unit_by_public_id(request.form["add"])
+        if unit is None:
+            abort(404)
+        services.add_membership(current_user, user, unit)
+    flash(gettext("The account is saved."), "success")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.route("/invitations")
+@admin_required
+def invitations():  # type: ignore[no-untyped-def]
+    return render_template(
+        "admin/invitations.html",
+        invitations=services.invitations(),
+        now=utcnow(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/invitations/<public_id>/revoke", methods=["POST"])
+@admin_required
+def revoke(public_id: str):  # type: ignore[no-untyped-def]
+    invitation = services.invitation_by_public_id(public_id)
+    if invitation is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.revoke_invitation(current_user, invitation)
+    flash(gettext("The invitation is withdrawn."), "success")
+    return redirect(url_for("admin.invitations"))

@@ -1,0 +1,44 @@
+"""Writing audit events: every read and write of patient data, every login and logout.
+
+Services call `record`; the event is added to the current transaction and committed with the
+request. Events never hold clinical values: only who, what kind of action, which record.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from pallapp.extensions import db
+from pallapp.models import AuditAction, AuditEvent, Patient, User
+
+
+def record(
+    action: AuditAction,
+    *,
+    patient: Patient | None = None,
+    obj: object | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    outcome: str = "ok",
+    user: User | None = None,
+    detail: str | None = None,
+) -> AuditEvent:
+    """Add one audit event for `action` by `user` (default: the logged-in user)."""
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user._get_current_object()  # the model, not the proxy
+    if obj is not None:
+        object_type = object_type or type(obj).__tablename__  # type: ignore[attr-defined]
+        object_id = object_id or str(getattr(obj, "public_id", None) or obj.id)  # type: ignore[attr-defined]
+    event = AuditEvent(
+        action=action.value,
+        user_id=user.id if user is not None else None,
+        patient_id=patient.id if patient is not None else None,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=outcome,
+        client_address=request.remote_addr if has_request_context() else None,
+        detail=detail[:254] if detail else None,
+    )
+    db.session.add(event)
+    return event

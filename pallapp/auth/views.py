@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required, login_user, logout_user
+
+from pallapp import audit
+from pallapp.auth import bp
+from pallapp.auth.services import (
+    InvitationProblem,
+    accept_invitation,
+    authenticate,
+    open_invitation,
+)
+from pallapp.forms.auth import LanguageForm, LoginForm, SetPasswordForm
+from pallapp.models import AuditAction
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
+def start_page_for_current_user() -> str:
+    return url_for("patients.start")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(start_page_for_current_user())
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            next_path = safe_next(form.next.data)
+            session.clear()  # a fresh session for the new login (no fixation)
+            login_user(user)
+            return redirect(next_path or start_page_for_current_user())
+        flash(gettext("Wrong e-mail or password."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():  # type: ignore[no-untyped-def]
+    audit.record(AuditAction.LOGOUT, obj=current_user._get_current_object())
+    logout_user()
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    flash(gettext("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def invitation_message(reason: str) -> str:
+    # Marked literally so that extraction finds each message.
+    messages = {
+        "unknown": gettext(
+            "This invitation link is not valid. Check that the whole link was copied, or ask the care team for a new one."
+        ),
+        "used": gettext(
+            "This invitation link has already been used. Log in with your e-mail and password, or ask the care team for a new link."
+        ),
+        "expired": gettext("This invitation link has expired. Ask the care team for a new one."),
+        "revoked": gettext(
+            "This invitation link has been withdrawn. Ask the care team for a new one."
+        ),
+        "conflict": gettext(
+            "An account with this e-mail address already exists. Log in with it, or ask the care team for help."
+        ),
+    }
+    return messages[reason]
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str):  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        logout_user()
+        session.clear()
+    try:
+        invite = open_invitation(token)
+    except InvitationProblem as problem:
+        return render_template(
+            "auth/invitation_problem.html", message=invitation_message(problem.reason)
+        ), 410 if problem.reason in ("used", "expired", "revoked") else 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accept_invitation(token, form.password.data or "")
+        except InvitationProblem as problem:
+            return render_template(
+                "auth/invitation_problem.html", message=invitation_message(problem.reason)
+            ), 409
+        session.clear()
+        login_user(user)
+        audit.record(AuditAction.LOGIN, user=user, obj=user)
+        flash(gettext("Welcome! Your password is saved."), "success")
+        return redirect(start_page_for_current_user())
+    return render_template("auth/invitation.html", form=form, invitation=invite)
+
+
+@bp.route("/language", methods=["POST"])
+def language():  # type: ignore[no-untyped-def]
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    chosen = form.language.data
+    if chosen not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["language"] = chosen
+    if current_user.is_authenticated:
+        current_user.language = chosen
+    return redirect(safe_next(form.next.data) or url_for("auth.login"))

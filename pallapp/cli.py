@@ -1,0 +1,68 @@
+"""`flask` commands: demo data and translation upkeep."""
+
+from __future__ import annotations
+
+import subprocess  # noqa: S404  (runs pybabel, a fixed local tool, with fixed arguments)
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(demo_data)
+    app.cli.add_command(translate)
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has care units.")
+def demo_data(if_empty: bool) -> None:
+    """Load demo care units, staff, patients and relatives (never in production)."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException(
+            "Demo data is never loaded in production. Set PALLAPP_ENV_NAME=development."
+        )
+    from pallapp.demo import DemoDataExists, load_demo_data
+    from pallapp.extensions import db
+
+    try:
+        summary = load_demo_data(skip_if_present=if_empty)
+    except DemoDataExists as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(summary)
+
+
+def _pybabel(*args: str) -> None:
+    command = [sys.executable, "-m", "babel.messages.frontend", *args]
+    subprocess.run(command, check=True, cwd=ROOT)  # noqa: S603
+
+
+@click.group()
+def translate() -> None:
+    """Extract, update and compile the translation catalogues (wraps pybabel)."""
+
+
+@translate.command()
+def update() -> None:
+    """Extract every marked string and merge it into the catalogues."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "N_", "--no-location",
+             "--sort-output", "-o", "translations/messages.pot", ".")
+    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations",
+             "--no-fuzzy-matching", "--ignore-obsolete")
+
+
+@translate.command()
+def compile() -> None:  # noqa: A001  (the command is called compile)
+    """Compile the catalogues to .mo files."""
+    _pybabel("compile", "-d", "translations", "--statistics")
+
+
+@translate.command()
+@click.argument("language")
+def init(language: str) -> None:
+    """Start a catalogue for a new language."""
+    _pybabel("init", "-i", "translations/messages.pot", "-d", "translations", "-l", language)

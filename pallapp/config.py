@@ -1,0 +1,91 @@
+"""Configuration in layers: defaults here, then `PALLAPP_*` environment, then overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigurationError(RuntimeError):
+    """The application cannot start safely with this configuration."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "ENV_NAME": "production",
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,  # None: a SQLite file in the instance folder
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_NAME": "pallapp_session",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SECURE": True,
+    # Shared tablets: staff are logged out after this many idle minutes (DESIGN, issue 2).
+    "STAFF_IDLE_MINUTES": 30,
+    # Patients and relatives use their own devices; a longer idle limit spares re-logins.
+    "SELF_IDLE_MINUTES": 12 * 60,
+    "INVITATION_VALID_HOURS": 72,
+    "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token already
+    "BABEL_DEFAULT_LOCALE": "sv",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+    "LANGUAGES": ("sv", "en"),
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill `app.config` from defaults, the environment and `overrides`, then check it."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("PALLAPP")
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    env_name = app.config["ENV_NAME"]
+    if env_name not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"PALLAPP_ENV_NAME must be one of {', '.join(ENVIRONMENTS)}, not {env_name!r}."
+        )
+    app.config["TESTING"] = env_name == "testing" or app.config.get("TESTING", False)
+    if env_name != "production":
+        # Local HTTP on 127.0.0.1 must keep its session cookie.
+        app.config["SESSION_COOKIE_SECURE"] = bool(overrides and overrides.get("SESSION_COOKIE_SECURE"))
+        app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+
+    if not app.config.get("SECRET_KEY"):
+        if env_name == "production":
+            raise ConfigurationError(
+                "No secret key: set PALLAPP_SECRET_KEY to a long random value "
+                '(for example: python -c "import secrets; print(secrets.token_hex(32))"). '
+                "pallapp does not start in production without one."
+            )
+        app.config["SECRET_KEY"] = _development_secret(app)
+
+    if not app.config.get("DATABASE_URL"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "pallapp.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SELF_IDLE_MINUTES"])
+
+
+def _development_secret(app: Flask) -> str:
+    """A per-checkout random key kept in the instance folder (development and tests only)."""
+    if app.config["ENV_NAME"] == "testing":
+        return secrets.token_hex(32)
+    path = Path(app.instance_path) / "dev-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,127 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from pallapp import audit
+from pallapp.access import NotVisible
+from pallapp.config import load_config
+from pallapp.extensions import babel, csrf, db, login_manager, migrate
+from pallapp.i18n import install_i18n, select_locale
+from pallapp.models import AuditAction, User
+
+
+def build_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask("pallapp", instance_relative_config=True)
+    load_config(app, config)
+
+    db.init_app(app)
+    # Batch mode lets later migrations alter tables on SQLite too.
+    migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    install_i18n(app)
+    _init_login(app)
+
+    from pallapp.admin import bp as admin_bp
+    from pallapp.auth import bp as auth_bp
+    from pallapp.auth.session import install_session_rules
+    from pallapp.patients import bp as patients_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(patients_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    install_session_rules(app)
+
+    _install_request_boundary(app)
+    _install_error_pages(app)
+    _install_headers(app)
+
+    from pallapp.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _migrations_directory() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(session_token: str) -> User | None:
+        return db.session.scalar(
+            db.select(User).where(User.session_token == session_token, User.active.is_(True))
+        )
+
+
+def _install_request_boundary(app: Flask) -> None:
+    """One commit per request: after a successful response; anything else rolls back."""
+
+    @app.after_request
+    def commit_or_roll_back(response):  # type: ignore[no-untyped-def]
+        if response.status_code < 400 and not g.get("rolled_back"):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+
+def _install_error_pages(app: Flask) -> None:
+    @app.errorhandler(NotVisible)
+    def patient_not_visible(error: NotVisible):  # type: ignore[no-untyped-def]
+        # The refusal itself must be logged although the request fails.
+        db.session.rollback()
+        audit.record(
+            AuditAction.DENIED,
+            patient=error.patient,
+            object_type="patient",
+            object_id=error.public_id[:64],
+            outcome="denied",
+            detail=f"{request.method} {request.path} ({error.need.value})",
+        )
+        db.session.commit()
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        return render_template("errors/csrf.html"), 400
+
+    for code in (403, 404, 405):
+
+        def handler(error, code=code):  # type: ignore[no-untyped-def]
+            return render_template(f"errors/{code}.html"), code
+
+        app.register_error_handler(code, handler)
+
+    @app.errorhandler(500)
+    def server_error(error):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        return render_template("errors/500.html"), 500
+
+
+def _install_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_user.is_authenticated:
+            # Patient data must not stay in shared caches or the back-button cache of a tablet.
+            response.headers["Cache-Control"] = "no-store"
+        return response

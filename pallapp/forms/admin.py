@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from pallapp.models import Role, UnitKind
+
+STAFF_ROLE_CHOICES = [
+    SelectChoice(role.value, role.label) for role in (Role.NURSE, Role.PHYSICIAN, Role.MANAGER, Role.ADMIN)
+]
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind of unit"), choices=[SelectChoice(k.value, k.label) for k in UnitKind])
+    phone = StringField(
+        _l("Phone number for patients and relatives"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("Shown to patients and relatives when a rating is severe."),
+    )
+    assessment_interval_days = IntegerField(
+        _l("Symptom rating interval (days)"),
+        default=7,
+        validators=[DataRequired(), NumberRange(min=1, max=90)],
+    )
+    end_of_life_interval_days = IntegerField(
+        _l("Symptom rating interval in the end-of-life phase (days)"),
+        default=2,
+        validators=[DataRequired(), NumberRange(min=1, max=30)],
+    )
+    submit = SubmitField(_l("Save unit"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class StaffForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    role = SelectField(_l("Role"), choices=STAFF_ROLE_CHOICES)
+    units = MultiCheckboxField(_l("Care units"))
+    submit = SubmitField(_l("Create account and invitation link"))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for one-button actions (CSRF only)."""
+
+    submit = SubmitField(_l("Confirm"))

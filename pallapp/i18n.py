@@ -1,0 +1,39 @@
+"""Languages (Swedish by default, English) and dates shown in Europe/Stockholm."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """The user's own setting, else a choice made before logging in, else the browser, else sv."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return str(current_user.language)
+    chosen = session.get("language")
+    if chosen in languages:
+        return str(chosen)
+    best = request.accept_languages.best_match(languages)
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def install_i18n(app: Flask) -> None:
+    @app.template_filter("local_date")
+    def local_date(value: date | datetime | None, style: str = "medium") -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return format_date(value, style)  # converts to the default time zone
+        return format_date(value, style)
+
+    @app.template_filter("local_datetime")
+    def local_datetime(value: datetime | None, style: str = "short") -> str:
+        return "" if value is None else format_datetime(value, style)
+
+    @app.context_processor
+    def language_context() -> dict[str, object]:
+        return {"current_language": str(get_locale() or "sv")}

@@ -1,0 +1,83 @@
+"""Care units and staff memberships."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pallapp.extensions import db
+from pallapp.models.types import UTCDateTime, new_public_id, utcnow
+
+if TYPE_CHECKING:
+    from pallapp.models.people import User
+
+
+class UnitKind(enum.StrEnum):
+    SPECIALISED_PALLIATIVE = "specialised_palliative"
+    MUNICIPAL_HOME_CARE = "municipal_home_care"
+    PRIMARY_CARE = "primary_care"
+    WARD = "ward"
+
+    @property
+    def label(self) -> str:
+        return str(UNIT_KIND_LABELS[self])
+
+
+UNIT_KIND_LABELS = {
+    UnitKind.SPECIALISED_PALLIATIVE: _l("Specialised palliative team"),
+    UnitKind.MUNICIPAL_HOME_CARE: _l("Municipal home health care"),
+    UnitKind.PRIMARY_CARE: _l("Primary care"),
+    UnitKind.WARD: _l("Ward"),
+}
+
+
+class CareUnit(db.Model):
+    __tablename__ = "care_unit"
+    __table_args__ = (
+        # Project defaults from INSTRUMENTS.md: 7 days, 2 days in the end-of-life phase.
+        CheckConstraint("assessment_interval_days BETWEEN 1 AND 90", name="interval_range"),
+        CheckConstraint("end_of_life_interval_days BETWEEN 1 AND 30", name="eol_interval_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # The number patients and relatives are told to call (shown on severe ratings).
+    phone: Mapped[str] = mapped_column(String(40))
+    assessment_interval_days: Mapped[int] = mapped_column(default=7)
+    end_of_life_interval_days: Mapped[int] = mapped_column(default=2)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[UnitMembership]] = relationship(back_populates="unit")
+
+    @property
+    def kind_label(self) -> str:
+        return UnitKind(self.kind).label
+
+    def __repr__(self) -> str:
+        return f"<CareUnit {self.name!r}>"
+
+
+class UnitMembership(db.Model):
+    """A staff member works in a unit from `start` until `end` (exclusive; None: still)."""
+
+    __tablename__ = "unit_membership"
+    __table_args__ = (UniqueConstraint("user_id", "unit_id", "start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("care_unit.id"), index=True)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    unit: Mapped[CareUnit] = relationship(back_populates="memberships")
+
+    def is_active_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("patients", __name__)
+
+from pallapp.patients import views  # noqa: E402,F401  (routes register on import)

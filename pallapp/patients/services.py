@@ -1,0 +1,152 @@
+"""Use cases around patient records: lists, the patient page, enrolment, invitations."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from pallapp import audit
+from pallapp.access import Need, find_patient, visible_patients
+from pallapp.auth.services import IssuedInvitation, email_taken, issue_invitation
+from pallapp.extensions import db
+from pallapp.models import (
+    AuditAction,
+    CareUnit,
+    Patient,
+    PatientUnit,
+    RelativeLink,
+    Role,
+    User,
+)
+from pallapp.pnr import IdentityNumber
+from pallapp.timeutil import today_local
+
+LIST_LIMIT = 200
+
+
+def patients_for_today(user: User, search: str = "") -> tuple[list[Patient], bool]:
+    """The patients of the user's units, filtered by name or personal identity number.
+
+    Returns the patients (at most LIST_LIMIT, by family name) and whether more matched.
+    """
+    query = visible_patients(user, Need.VIEW).options(
+        selectinload(Patient.episodes).selectinload(PatientUnit.unit)
+    )
+    search = search.strip()
+    if search:
+        digits = re.sub(r"\D", "", search)
+        if len(digits) >= 4 and len(digits) >= len(search.replace("-", "").replace(" ", "")):
+            query = query.where(Patient.personnummer.contains(digits))
+        else:
+            pattern = f"%{search.lower()}%"
+            full_name = func.lower(Patient.given_name + " " + Patient.family_name)
+            query = query.where(
+                or_(
+                    func.lower(Patient.given_name).like(pattern),
+                    func.lower(Patient.family_name).like(pattern),
+                    full_name.like(pattern),
+                )
+            )
+    query = query.order_by(Patient.family_name, Patient.given_name).limit(LIST_LIMIT + 1)
+    patients = list(db.session.scalars(query))
+    audit.record(AuditAction.VIEW, object_type="patient_list", object_id=None)
+    return patients[:LIST_LIMIT], len(patients) > LIST_LIMIT
+
+
+def open_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
+    """The patient record if `user` may `need` it, else NotVisible (a 404); audited."""
+    patient = find_patient(user, public_id, need)
+    audit.record(AuditAction.VIEW, patient=patient, obj=patient)
+    return patient
+
+
+def active_relative_links(patient: Patient) -> list[RelativeLink]:
+    return [link for link in patient.relative_links if link.is_active]
+
+
+def units_to_enrol_in(user: User) -> list[CareUnit]:
+    return sorted(user.active_units(today_local()), key=lambda unit: unit.name)
+
+
+class DuplicatePatient(Exception):
+    """A patient with this personal identity number is already registered."""
+
+
+def enrol_patient(
+    user: User,
+    *,
+    identity: IdentityNumber,
+    given_name: str,
+    family_name: str,
+    main_diagnosis: str,
+    enrolled_on: date,
+    unit: CareUnit,
+) -> Patient:
+    """Register a patient and start an episode in `unit` (one of the user's active units)."""
+    if unit not in units_to_enrol_in(user) or user.role not in (Role.NURSE, Role.PHYSICIAN):
+        raise PermissionError("not a member of this unit")
+    exists = db.session.scalar(
+        select(Patient.id).where(Patient.personnummer == identity.digits)
+    )
+    if exists is not None:
+        # The patient may be followed by another unit already; staff there add this unit.
+        raise DuplicatePatient(identity.digits)
+    patient = Patient(
+        personnummer=identity.digits,
+        is_coordination_number=identity.is_coordination_number,
+        birth_date=identity.birth_date,
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        main_diagnosis=main_diagnosis.strip(),
+        enrolled_on=enrolled_on,
+    )
+    db.session.add(patient)
+    db.session.flush()
+    db.session.add(PatientUnit(patient_id=patient.id, unit_id=unit.id, start=enrolled_on))
+    db.session.flush()
+    audit.record(AuditAction.CREATE, patient=patient, obj=patient)
+    return patient
+
+
+def invite_to_patient(
+    user: User,
+    patient_public_id: str,
+    *,
+    who: str,
+    name: str,
+    email: str,
+    relation: str | None,
+    may_answer_as_proxy: bool,
+    may_view_history: bool,
+) -> IssuedInvitation:
+    """Invite the patient or a relative; only staff caring for the patient may."""
+    patient = find_patient(user, patient_public_id, Need.INVITE)
+    if email_taken(email):
+        raise ValueError("email_taken")
+    role = Role.PATIENT if who == "patient" else Role.RELATIVE
+    return issue_invitation(
+        created_by=user,
+        email=email,
+        name=name,
+        role=role,
+        valid_for=timedelta(hours=current_app.config["INVITATION_VALID_HOURS"]),
+        patient_id=patient.id,
+        relation=relation if role is Role.RELATIVE else None,
+        may_answer_as_proxy=may_answer_as_proxy if role is Role.RELATIVE else False,
+        may_view_history=may_view_history if role is Role.RELATIVE else False,
+    )
+
+
+def own_patients(user: User) -> list[Patient]:
+    """For a patient or a relative: the records their start page shows."""
+    query = visible_patients(user, Need.VIEW).options(
+        selectinload(Patient.episodes).selectinload(PatientUnit.unit)
+    )
+    patients = list(db.session.scalars(query.order_by(Patient.family_name)))
+    for patient in patients:
+        audit.record(AuditAction.VIEW, patient=patient, obj=patient, detail="start page")
+    return patients

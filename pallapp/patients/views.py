@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from pallapp.access import Need, can
+from pallapp.models import Role
+from pallapp.patients import bp, services
+from pallapp.forms.patients import EnrolPatientForm, InviteForm
+from pallapp.timeutil import today_local
+
+
+def staff_only() -> None:
+    if not current_user.is_staff:
+        abort(403)
+
+
+@bp.route("/")
+def index():  # type: ignore[no-untyped-def]
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("patients.start"))
+
+
+@bp.route("/start")
+@login_required
+def start():  # type: ignore[no-untyped-def]
+    role = current_user.role_enum
+    if role.is_staff:
+        return redirect(url_for("patients.today"))
+    if role is Role.ADMIN:
+        return redirect(url_for("admin.units"))
+    patients = services.own_patients(current_user)
+    return render_template("patients/start.html", patients=patients, today=today_local())
+
+
+@bp.route("/today")
+@login_required
+def today():  # type: ignore[no-untyped-def]
+    staff_only()
+    search = request.args.get("q", "")[:100]
+    patients, more = services.patients_for_today(current_user, search)
+    return render_template(
+        "patients/today.html",
+        patients=patients,
+        more=more,
+        search=search,
+        limit=services.LIST_LIMIT,
+        today=today_local(),
+        units=current_user.active_units(today_local()),
+    )
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+@login_required
+def enrol():  # type: ignore[no-untyped-def]
+    if current_user.role not in (Role.NURSE, Role.PHYSICIAN):
+        abort(403)
+    units = services.units_to_enrol_in(current_user)
+    form = EnrolPatientForm()
+    form.unit.choices = [SelectChoice(unit.public_id, unit.name) for unit in units]
+    if request.method == "GET":
+        form.enrolled_on.data = today_local()
+    if form.validate_on_submit():
+        unit = next(u for u in units if u.public_id == form.unit.data)
+        if form.enrolled_on.data > today_local():
+            form.enrolled_on.errors.append(gettext("The enrolment date cannot be in the future."))
+        else:
+            try:
+                patient = services.enrol_patient(
+                    current_user,
+                    identity=form.personnummer.identity,
+                    given_name=form.given_name.data,
+                    family_name=form.family_name.data,
+                    main_diagnosis=form.main_diagnosis.data or "",
+                    enrolled_on=form.enrolled_on.data,
+                    unit=unit,
+                )
+            except services.DuplicatePatient:
+                form.personnummer.errors.append(
+                    gettext(
+                        "A patient with this number is already registered. If another unit follows the patient, ask them to add your unit."
+                    )
+                )
+            else:
+                flash(gettext("The patient is enrolled."), "success")
+                return redirect(url_for("patients.show", public_id=patient.public_id))
+    return render_template("patients/enrol.html", form=form, units=units)
+
+
+@bp.route("/patients/<public_id>")
+@login_required
+def show(public_id: str):  # type: ignore[no-untyped-def]
+    patient = services.open_patient(current_user, public_id)
+    may_invite = current_user.is_staff and can(current_user, patient, Need.INVITE)
+    return render_template(
+        "patients/show.html",
+        patient=patient,
+        today=today_local(),
+        episodes=patient.active_episodes(today_local()),
+        relatives=services.active_relative_links(patient) if current_user.is_staff else [],
+        may_invite=may_invite,
+    )
+
+
+@bp.route("/patients/<public_id>/invite", methods=["GET", "POST"])
+@login_required
+def invite(public_id: str):  # type: ignore[no-untyped-def]
+    # Only staff caring for the patient may invite; to everyone else the page does not exist.
+    patient = services.open_patient(current_user, public_id, Need.INVITE)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            issued = services.invite_to_patient(
+                current_user,
+                public_id,
+                who=form.who.data,
+                name=form.name.data,
+                email=form.email.data,
+                relation=form.relation.data,
+                may_answer_as_proxy=form.may_answer_as_proxy.data,
+                may_view_history=form.may_view_history.data,
+            )
+        except ValueError:
+            form.email.errors.append(
+                gettext("An account with this e-mail address already exists.")
+            )
+        else:
+            link = url_for("auth.invitation", token=issued.token, _external=True)
+            return render_template(
+                "patients/invitation_created.html",
+                patient=patient,
+                invitation=issued.invitation,
+                link=link,
+            )
+    return render_template("patients/invite.html", form=form, patient=patient)

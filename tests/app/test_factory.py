@@ -1,0 +1,68 @@
+"""The application factory and layered configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+from pallapp import create_app
+from pallapp.config import ConfigurationError
+
+
+def test_production_without_secret_key_refuses_to_start(monkeypatch, tmp_path):
+    monkeypatch.delenv("PALLAPP_SECRET_KEY", raising=False)
+    monkeypatch.delenv("PALLAPP_ENV_NAME", raising=False)
+    with pytest.raises(ConfigurationError, match="PALLAPP_SECRET_KEY"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_production_with_secret_key_has_secure_cookies(monkeypatch, tmp_path):
+    monkeypatch.delenv("PALLAPP_ENV_NAME", raising=False)
+    monkeypatch.setenv("PALLAPP_SECRET_KEY", "k" * 64)
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert app.config["ENV_NAME"] == "production"
+    assert app.config["SECRET_KEY"] == "k" * 64
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.testing is False
+
+
+def test_environment_overrides_defaults_and_test_overrides_win(monkeypatch, tmp_path):
+    monkeypatch.setenv("PALLAPP_ENV_NAME", "development")
+    monkeypatch.setenv("PALLAPP_DATABASE_URL", f"sqlite:///{tmp_path}/from-env.db")
+    monkeypatch.setenv("PALLAPP_STAFF_IDLE_MINUTES", "15")
+    app = create_app({"STAFF_IDLE_MINUTES": 5})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("from-env.db")
+    assert app.config["STAFF_IDLE_MINUTES"] == 5
+    app = create_app()
+    assert app.config["STAFF_IDLE_MINUTES"] == 15  # parsed from the environment as a number
+
+
+def test_development_keeps_a_generated_secret_and_plain_http_cookies(monkeypatch, tmp_path):
+    monkeypatch.delenv("PALLAPP_SECRET_KEY", raising=False)
+    monkeypatch.setenv("PALLAPP_ENV_NAME", "development")
+    monkeypatch.setenv("PALLAPP_DATABASE_URL", f"sqlite:///{tmp_path}/dev.db")
+    first = create_app()
+    second = create_app()
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert first.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
+    monkeypatch.setenv("PALLAPP_ENV_NAME", "testing")
+    monkeypatch.delenv("PALLAPP_DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/pallapp.db"
+
+
+def test_unknown_environment_name_is_refused(monkeypatch):
+    monkeypatch.setenv("PALLAPP_ENV_NAME", "staging")
+    with pytest.raises(ConfigurationError, match="staging"):
+        create_app()
+
+
+def test_creating_the_app_touches_no_database(monkeypatch, tmp_path):
+    path = tmp_path / "never.db"
+    create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{path}"})
+    assert not path.exists()

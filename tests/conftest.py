@@ -1,0 +1,151 @@
+"""Shared fixtures: the application on SQLite and on PostgreSQL, clients and logins.
+
+Every test that asks for `app` runs twice: once on SQLite and once on PostgreSQL. PostgreSQL
+runs when PALLAPP_TEST_POSTGRES_URL names a server we may create databases on; each test
+session creates a fresh database there and drops it at the end. Without the variable the
+PostgreSQL half is skipped with a visible reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url, text
+
+from pallapp import create_app
+from pallapp.extensions import db
+
+POSTGRES_URL = os.environ.get("PALLAPP_TEST_POSTGRES_URL", "")
+POSTGRES_SKIP_REASON = (
+    "PostgreSQL run skipped: set PALLAPP_TEST_POSTGRES_URL "
+    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run every database test on "
+    "PostgreSQL too"
+)
+DATABASES = ["sqlite", "postgresql"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if POSTGRES_URL:
+        return f"databases: sqlite and postgresql ({make_url(POSTGRES_URL).render_as_string()})"
+    return f"databases: sqlite only. NOTICE: {POSTGRES_SKIP_REASON}"
+
+
+class TemporaryPostgres:
+    """A fresh PostgreSQL database, created on the configured server and dropped afterwards."""
+
+    def __init__(self, base_url: str, label: str) -> None:
+        self.base = make_url(base_url)
+        self.name = f"pallapp_{label}_{uuid.uuid4().hex[:10]}"
+        self.url = self.base.set(database=self.name).render_as_string(hide_password=False)
+
+    def _admin(self):  # type: ignore[no-untyped-def]
+        return create_engine(self.base, isolation_level="AUTOCOMMIT")
+
+    def create(self) -> str:
+        engine = self._admin()
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+        engine.dispose()
+        return self.url
+
+    def drop(self) -> None:
+        engine = self._admin()
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def temporary_database_url(kind: str, tmp_path: Path, label: str) -> Iterator[str]:
+    """Yield the URL of a new, empty database of `kind`; remove it afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{label}.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    database = TemporaryPostgres(POSTGRES_URL, label)
+    url = database.create()
+    try:
+        yield url
+    finally:
+        database.drop()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One database per kind for the whole session, with the schema created once."""
+    tmp = tmp_path_factory.mktemp(request.param)
+    for url in temporary_database_url(request.param, tmp, "tests"):
+        app = create_app({"ENV_NAME": "testing", "DATABASE_URL": url})
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        yield url
+
+
+def _empty_all_tables(app: Flask) -> None:
+    with app.app_context():
+        tables = list(reversed(db.metadata.sorted_tables))
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(f'"{table.name}"' for table in tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(table.delete())
+        db.engine.dispose()
+
+
+def make_app(database_url: str, **overrides: object) -> Flask:
+    config: dict[str, object] = {
+        "ENV_NAME": "testing",
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    """Override in a test module to change the configuration of `app`."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict[str, object]) -> Iterator[Flask]:
+    application = make_app(database_url, **app_config)
+    yield application
+    _empty_all_tables(application)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Auth:
+    """Log a test client in and out through the real login form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str | None = None):  # type: ignore[no-untyped-def]
+        from tests.factories import PASSWORD
+
+        return self.client.post(
+            "/login", data={"email": email, "password": password or PASSWORD}
+        )
+
+    def logout(self):  # type: ignore[no-untyped-def]
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)

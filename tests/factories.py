@@ -1,0 +1,122 @@
+"""Small factory functions that build records for tests (call inside an app context)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from pallapp.demo import make_personnummer
+from pallapp.extensions import db
+from pallapp.models import (
+    CareUnit,
+    Patient,
+    PatientUnit,
+    RelativeLink,
+    Role,
+    UnitKind,
+    UnitMembership,
+    User,
+    utcnow,
+)
+from pallapp.passwords import hash_password
+from pallapp.pnr import parse_personnummer
+from pallapp.timeutil import today_local
+
+PASSWORD = "correct horse battery"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
+_counter = itertools.count(1)
+
+
+def make_unit(name: str | None = None, kind: UnitKind = UnitKind.SPECIALISED_PALLIATIVE) -> CareUnit:
+    unit = CareUnit(name=name or f"Unit {next(_counter)}", kind=kind.value, phone="010-123 45 67")
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def make_user(
+    role: Role,
+    *,
+    email: str | None = None,
+    units: list[CareUnit] = (),  # type: ignore[assignment]
+    patient: Patient | None = None,
+    membership_start: date | None = None,
+    membership_end: date | None = None,
+    active: bool = True,
+    language: str | None = None,
+) -> User:
+    number = next(_counter)
+    user = User(
+        email=email or f"{role.value}{number}@example.org",
+        name=f"{role.value.title()} {number}",
+        role=role.value,
+        password_hash=_PASSWORD_HASH,
+        patient_id=patient.id if patient else None,
+        active=active,
+        language=language,
+    )
+    db.session.add(user)
+    db.session.flush()
+    for unit in units:
+        db.session.add(
+            UnitMembership(
+                user_id=user.id,
+                unit_id=unit.id,
+                start=membership_start or today_local() - timedelta(days=100),
+                end=membership_end,
+            )
+        )
+    db.session.flush()
+    return user
+
+
+def make_patient(
+    units: list[CareUnit] = (),  # type: ignore[assignment]
+    *,
+    given_name: str = "Astrid",
+    family_name: str | None = None,
+    born: date = date(1941, 3, 14),
+    episode_end: date | None = None,
+) -> Patient:
+    import random
+
+    number = next(_counter)
+    identity = parse_personnummer(make_personnummer(random.Random(number), born))
+    enrolled = today_local() - timedelta(days=30)
+    patient = Patient(
+        personnummer=identity.digits,
+        is_coordination_number=identity.is_coordination_number,
+        birth_date=identity.birth_date,
+        given_name=given_name,
+        family_name=family_name or f"Testsson{number}",
+        enrolled_on=enrolled,
+    )
+    db.session.add(patient)
+    db.session.flush()
+    for unit in units:
+        db.session.add(
+            PatientUnit(patient_id=patient.id, unit_id=unit.id, start=enrolled, end=episode_end)
+        )
+    db.session.flush()
+    return patient
+
+
+def link_relative(
+    relative: User,
+    patient: Patient,
+    *,
+    proxy: bool = False,
+    history: bool = False,
+    revoked: bool = False,
+) -> RelativeLink:
+    link = RelativeLink(
+        relative_id=relative.id,
+        patient_id=patient.id,
+        relation="son",
+        may_answer_as_proxy=proxy,
+        may_view_history=history,
+        revoked_at=utcnow() if revoked else None,
+    )
+    db.session.add(link)
+    db.session.flush()
+    return link
