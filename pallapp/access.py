@@ -103,9 +103,7 @@ def visible_patients(user: User, need: Need = Need.VIEW) -> Select[tuple[Patient
 
 def find_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
     """The patient with `public_id` if `user` may `need` it; else raise `NotVisible`."""
-    patient = db.session.scalar(
-        visible_patients(user, need).where(Patient.public_id == public_id)
-    )
+    patient = db.session.scalar(visible_patients(user, need).where(Patient.public_id == public_id))
     if patient is None:
         # Looked up only so the denial can name the record in the audit log.
         existing = db.session.scalar(select(Patient).where(Patient.public_id == public_id))

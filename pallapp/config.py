@@ -57,7 +57,9 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["TESTING"] = env_name == "testing" or app.config.get("TESTING", False)
     if env_name != "production":
         # Local HTTP on 127.0.0.1 must keep its session cookie.
-        app.config["SESSION_COOKIE_SECURE"] = bool(overrides and overrides.get("SESSION_COOKIE_SECURE"))
+        app.config["SESSION_COOKIE_SECURE"] = bool(
+            overrides and overrides.get("SESSION_COOKIE_SECURE")
+        )
         app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
     if not app.config.get("SECRET_KEY"):

@@ -30,21 +30,80 @@ from pallapp.timeutil import today_local
 DEMO_PASSWORD = "pallapp-demo"
 
 GIVEN_NAMES = [
-    "Anna", "Eva", "Maria", "Karin", "Kristina", "Lena", "Kerstin", "Ingrid", "Margareta",
-    "Birgitta", "Lars", "Karl", "Anders", "Johan", "Per", "Nils", "Erik", "Lennart", "Olof",
-    "Gunnar", "Sven", "Bengt", "Ulla", "Gun", "Sten", "Rolf", "Elsa", "Britt", "Åke", "Göran",
+    "Anna",
+    "Eva",
+    "Maria",
+    "Karin",
+    "Kristina",
+    "Lena",
+    "Kerstin",
+    "Ingrid",
+    "Margareta",
+    "Birgitta",
+    "Lars",
+    "Karl",
+    "Anders",
+    "Johan",
+    "Per",
+    "Nils",
+    "Erik",
+    "Lennart",
+    "Olof",
+    "Gunnar",
+    "Sven",
+    "Bengt",
+    "Ulla",
+    "Gun",
+    "Sten",
+    "Rolf",
+    "Elsa",
+    "Britt",
+    "Åke",
+    "Göran",
 ]
 FAMILY_NAMES = [
-    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson",
-    "Persson", "Svensson", "Gustafsson", "Pettersson", "Jonsson", "Jansson", "Hansson",
-    "Bengtsson", "Jönsson", "Lindberg", "Jakobsson", "Magnusson", "Lindström", "Olofsson",
-    "Lindqvist", "Lindgren", "Berg", "Axelsson", "Bergström", "Lundberg", "Lind", "Lundgren",
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jonsson",
+    "Jansson",
+    "Hansson",
+    "Bengtsson",
+    "Jönsson",
+    "Lindberg",
+    "Jakobsson",
+    "Magnusson",
+    "Lindström",
+    "Olofsson",
+    "Lindqvist",
+    "Lindgren",
+    "Berg",
+    "Axelsson",
+    "Bergström",
+    "Lundberg",
+    "Lind",
+    "Lundgren",
     "Mattsson",
 ]
 DIAGNOSES = [
-    "Lungcancer (C34)", "Prostatacancer (C61)", "Bröstcancer (C50)", "Koloncancer (C18)",
-    "Pankreascancer (C25)", "Hjärtsvikt (I50)", "KOL (J44)", "ALS (G12.2)",
-    "Demens i Alzheimers sjukdom (F00)", "Njursvikt (N18)",
+    "Lungcancer (C34)",
+    "Prostatacancer (C61)",
+    "Bröstcancer (C50)",
+    "Koloncancer (C18)",
+    "Pankreascancer (C25)",
+    "Hjärtsvikt (I50)",
+    "KOL (J44)",
+    "ALS (G12.2)",
+    "Demens i Alzheimers sjukdom (F00)",
+    "Njursvikt (N18)",
 ]
 
 
@@ -72,7 +131,9 @@ def load_demo_data(skip_if_present: bool = False) -> str:
     if db.session.scalar(select(func.count(CareUnit.id))):
         if skip_if_present:
             return "The database has data already; demo data not loaded."
-        raise DemoDataExists("The database has data already; demo data is only loaded into an empty one.")
+        raise DemoDataExists(
+            "The database has data already; demo data is only loaded into an empty one."
+        )
 
     rng = random.Random(20261122)  # fixed seed: the same demo every time
     today = today_local()

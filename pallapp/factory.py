@@ -22,7 +22,9 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     # Batch mode lets later migrations alter tables on SQLite too.
-    migrate.init_app(app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     install_i18n(app)

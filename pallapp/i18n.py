@@ -24,15 +24,21 @@ def select_locale() -> str:
 def install_i18n(app: Flask) -> None:
     @app.template_filter("local_date")
     def local_date(value: date | datetime | None, style: str = "medium") -> str:
-        if value is None:
-            return ""
-        if isinstance(value, datetime):
-            return format_date(value, style)  # converts to the default time zone
-        return format_date(value, style)
+        # Flask-Babel converts datetimes to Europe/Stockholm before taking the date.
+        return "" if value is None else format_date(value, style)
 
     @app.template_filter("local_datetime")
     def local_datetime(value: datetime | None, style: str = "short") -> str:
         return "" if value is None else format_datetime(value, style)
+
+    @app.template_filter("without_none")
+    def without_none(attributes: dict[str, object]) -> dict[str, object]:
+        """Drop unset HTML attributes (WTForms would render None as the text "None")."""
+        return {
+            key: value
+            for key, value in attributes.items()
+            if value is not None and value is not False
+        }
 
     @app.context_processor
     def language_context() -> dict[str, object]:

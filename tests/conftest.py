@@ -138,9 +138,7 @@ class Auth:
     def login(self, email: str, password: str | None = None):  # type: ignore[no-untyped-def]
         from tests.factories import PASSWORD
 
-        return self.client.post(
-            "/login", data={"email": email, "password": password or PASSWORD}
-        )
+        return self.client.post("/login", data={"email": email, "password": password or PASSWORD})
 
     def logout(self):  # type: ignore[no-untyped-def]
         return self.client.post("/logout")

@@ -27,7 +27,9 @@ _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpo
 _counter = itertools.count(1)
 
 
-def make_unit(name: str | None = None, kind: UnitKind = UnitKind.SPECIALISED_PALLIATIVE) -> CareUnit:
+def make_unit(
+    name: str | None = None, kind: UnitKind = UnitKind.SPECIALISED_PALLIATIVE
+) -> CareUnit:
     unit = CareUnit(name=name or f"Unit {next(_counter)}", kind=kind.value, phone="010-123 45 67")
     db.session.add(unit)
     db.session.flush()

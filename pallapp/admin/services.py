@@ -93,7 +93,9 @@ def set_active(admin: User, user: User, active: bool) -> None:
     user.active = active
     if not active:
         user.session_token = new_session_token()
-    audit.record(AuditAction.UPDATE, user=admin, obj=user, detail="activated" if active else "deactivated")
+    audit.record(
+        AuditAction.UPDATE, user=admin, obj=user, detail="activated" if active else "deactivated"
+    )
 
 
 def end_membership(admin: User, membership: UnitMembership) -> None:

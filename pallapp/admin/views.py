@@ -101,7 +101,9 @@ def new_staff():  # type: ignore[no-untyped-def]
 def staff_active(public_id: str):  # type: ignore[no-untyped-def]
     user = services.user_by_public_id(public_id)
     form = ConfirmForm()
-    if user is None or user.role not in [r.value for r in (Role.NURSE, Role.PHYSICIAN, Role.MANAGER, Role.ADMIN)]:
+    if user is None or user.role not in [
+        r.value for r in (Role.NURSE, Role.PHYSICIAN, Role.MANAGER, Role.ADMIN)
+    ]:
         abort(404)
     if not form.validate_on_submit():
         abort(400)
@@ -121,7 +123,9 @@ def staff_units(public_id: str):  # type: ignore[no-untyped-def]
     if user is None or not form.validate_on_submit():
         abort(404 if user is None else 400)
     if request.form.get("end"):
-        membership = services.membership_by_id(int(request.form["end"]) if request.form["end"].isdigit() else -1)
+        membership = services.membership_by_id(
+            int(request.form["end"]) if request.form["end"].isdigit() else -1
+        )
         if membership is None or membership.user_id != user.id:
             abort(404)
         services.end_membership(current_user, membership)

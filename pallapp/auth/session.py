@@ -26,7 +26,9 @@ def install_session_rules(app: Flask) -> None:
         last_seen = session.get("last_seen")
         limit = idle_limit_seconds(app, current_user.is_staff)
         if last_seen is not None and now - float(last_seen) > limit:
-            audit.record(AuditAction.LOGOUT, obj=current_user, outcome="idle_timeout")
+            audit.record(
+                AuditAction.LOGOUT, obj=current_user._get_current_object(), outcome="idle_timeout"
+            )
             logout_user()
             session.clear()
             flash(gettext("You were logged out after a period without activity."), "info")

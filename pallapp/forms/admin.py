@@ -17,13 +17,16 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from pallapp.models import Role, UnitKind
 
 STAFF_ROLE_CHOICES = [
-    SelectChoice(role.value, role.label) for role in (Role.NURSE, Role.PHYSICIAN, Role.MANAGER, Role.ADMIN)
+    SelectChoice(role.value, role.label)
+    for role in (Role.NURSE, Role.PHYSICIAN, Role.MANAGER, Role.ADMIN)
 ]
 
 
 class UnitForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind of unit"), choices=[SelectChoice(k.value, k.label) for k in UnitKind])
+    kind = SelectField(
+        _l("Kind of unit"), choices=[SelectChoice(k.value, k.label) for k in UnitKind]
+    )
     phone = StringField(
         _l("Phone number for patients and relatives"),
         validators=[DataRequired(), Length(max=40)],
@@ -50,7 +53,8 @@ class MultiCheckboxField(SelectMultipleField):
 class StaffForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(
-        _l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+        _l("E-mail"),
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
     )
     role = SelectField(_l("Role"), choices=STAFF_ROLE_CHOICES)
     units = MultiCheckboxField(_l("Care units"))

@@ -26,7 +26,10 @@ class SetPasswordForm(FlaskForm):
                 message=_l("The password must have at least %(min)d characters.", min=MIN_LENGTH),
             ),
         ],
-        description=_l("At least %(min)d characters. A few words in a row are easy to remember.", min=MIN_LENGTH),
+        description=_l(
+            "At least %(min)d characters. A few words in a row are easy to remember.",
+            min=MIN_LENGTH,
+        ),
     )
     confirm = PasswordField(
         _l("Repeat the password"),

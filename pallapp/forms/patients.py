@@ -34,7 +34,9 @@ class PersonnummerField(StringField):
                     _l("Write the number as YYYYMMDD-NNNN, for example 19121212-1212.")
                 ) from error
             raise ValidationError(
-                _l("This is not a valid personal identity number or coordination number. Check the digits.")
+                _l(
+                    "This is not a valid personal identity number or coordination number. Check the digits."
+                )
             ) from error
 
 
@@ -55,7 +57,10 @@ class EnrolPatientForm(FlaskForm):
 class InviteForm(FlaskForm):
     who = RadioField(
         _l("Who is invited?"),
-        choices=[SelectChoice("patient", _l("The patient")), SelectChoice("relative", _l("A relative"))],
+        choices=[
+            SelectChoice("patient", _l("The patient")),
+            SelectChoice("relative", _l("A relative")),
+        ],
         default="relative",
         validators=[DataRequired()],
     )
@@ -66,7 +71,8 @@ class InviteForm(FlaskForm):
     )
     relation = StringField(
         _l("Relation to the patient"),
-        validators=[Optional(), Length(max=100)],
+        # No Optional(): it would stop the chain before validate_relation below.
+        validators=[Length(max=100)],
         description=_l("For a relative, e.g. daughter, husband, friend."),
     )
     may_answer_as_proxy = BooleanField(_l("The patient allows this relative to answer for them"))

@@ -89,9 +89,7 @@ def enrol_patient(
     """Register a patient and start an episode in `unit` (one of the user's active units)."""
     if unit not in units_to_enrol_in(user) or user.role not in (Role.NURSE, Role.PHYSICIAN):
         raise PermissionError("not a member of this unit")
-    exists = db.session.scalar(
-        select(Patient.id).where(Patient.personnummer == identity.digits)
-    )
+    exists = db.session.scalar(select(Patient.id).where(Patient.personnummer == identity.digits))
     if exists is not None:
         # The patient may be followed by another unit already; staff there add this unit.
         raise DuplicatePatient(identity.digits)

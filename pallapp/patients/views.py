@@ -6,9 +6,9 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from pallapp.access import Need, can
+from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role
 from pallapp.patients import bp, services
-from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.timeutil import today_local
 
 
@@ -124,9 +124,7 @@ def invite(public_id: str):  # type: ignore[no-untyped-def]
                 may_view_history=form.may_view_history.data,
             )
         except ValueError:
-            form.email.errors.append(
-                gettext("An account with this e-mail address already exists.")
-            )
+            form.email.errors.append(gettext("An account with this e-mail address already exists."))
         else:
             link = url_for("auth.invitation", token=issued.token, _external=True)
             return render_template(

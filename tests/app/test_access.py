@@ -54,7 +54,12 @@ def test_patient_pages_by_actor(app, client, auth, actor):
         ("GET", f"/patients/{world.patient}/invite"),
         ("POST", f"/patients/{world.patient}/invite"),
     ]
-    invite_form = {"who": "relative", "name": "Nils Test", "email": f"new-{actor}@example.org", "relation": "bror"}
+    invite_form = {
+        "who": "relative",
+        "name": "Nils Test",
+        "email": f"new-{actor}@example.org",
+        "relation": "bror",
+    }
     for (method, url), expected in zip(requests, MATRIX[actor], strict=True):
         response = client.open(url, method=method, data=invite_form if method == "POST" else None)
         if expected == LOGIN:
@@ -73,7 +78,9 @@ def test_patient_pages_by_actor(app, client, auth, actor):
         rows = _denied_rows(app, world.emails[actor])
         assert len(rows) == hidden
         with app.app_context():
-            patient_id = db.session.scalar(select(Patient.id).where(Patient.public_id == world.patient))
+            patient_id = db.session.scalar(
+                select(Patient.id).where(Patient.public_id == world.patient)
+            )
         assert all(row.patient_id == patient_id and row.outcome == "denied" for row in rows)
 
 
@@ -134,7 +141,9 @@ def test_needs_beyond_viewing(app, actor, need, expected):
     world = build_world(app)
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == world.emails[actor]))
-        found = db.session.scalar(visible_patients(user, need).where(Patient.public_id == world.patient))
+        found = db.session.scalar(
+            visible_patients(user, need).where(Patient.public_id == world.patient)
+        )
     assert (found is not None) is expected
 
 

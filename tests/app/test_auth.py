@@ -1,0 +1,158 @@
+"""Logging in and out, the `next` parameter, idle timeouts and session cookies."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from pallapp.extensions import db
+from pallapp.models import AuditEvent, Role, User
+from tests.factories import PASSWORD, make_unit, make_user
+
+
+@pytest.fixture
+def nurse_email(app):
+    with app.app_context():
+        user = make_user(Role.NURSE, units=[make_unit()])
+        db.session.commit()
+        return user.email
+
+
+def audit_actions(app):
+    with app.app_context():
+        return [
+            (e.action, e.outcome)
+            for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+
+
+def test_login_page_is_swedish_by_default(client):
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert b'<html lang="sv">' in page.data
+    assert b"Logga in" in page.data
+
+
+def test_login_succeeds_and_goes_to_today(app, client, nurse_email):
+    response = client.post("/login", data={"email": nurse_email.upper(), "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.location == "/start"
+    assert client.get("/start").location == "/today"
+    assert client.get("/today").status_code == 200
+    assert ("login", "ok") in audit_actions(app)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == nurse_email))
+        assert user.last_login_at is not None
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("nurse-unknown@example.org", PASSWORD), (None, "wrong password"), (None, "")],
+)
+def test_login_fails_with_one_generic_message(app, client, nurse_email, email, password):
+    response = client.post("/login", data={"email": email or nurse_email, "password": password})
+    assert response.status_code == 200
+    assert client.get("/today").status_code == 302  # still anonymous
+    if password:
+        # the same words for an unknown e-mail and a wrong password
+        assert "Fel e-postadress eller lösenord".encode() in response.data
+        assert ("login_failed", "failed") in audit_actions(app)
+
+
+@pytest.mark.parametrize(
+    ("next_value", "expected"),
+    [
+        ("/today?q=Alma", "/today?q=Alma"),
+        ("https://evil.example/steal", "/start"),
+        ("//evil.example/steal", "/start"),
+        ("/\\evil.example", "/start"),
+        ("javascript:alert(1)", "/start"),
+        ("today", "/start"),
+        ("", "/start"),
+    ],
+)
+def test_next_is_followed_only_for_local_paths(client, nurse_email, next_value, expected):
+    response = client.post(
+        "/login", data={"email": nurse_email, "password": PASSWORD, "next": next_value}
+    )
+    assert response.status_code == 302
+    assert response.location == expected
+
+
+def test_login_form_carries_next_from_the_query(client):
+    page = client.get("/login?next=/today")
+    assert b'value="/today"' in page.data
+
+
+def test_logout_needs_post_and_ends_the_session(app, client, auth, nurse_email):
+    auth.login(nurse_email)
+    assert client.get("/logout").status_code == 405
+    response = client.post("/logout")
+    assert response.location == "/login"
+    assert client.get("/today").status_code == 302
+    assert ("logout", "ok") in audit_actions(app)
+
+
+def test_staff_session_expires_after_idle_minutes(app, client, auth, nurse_email):
+    auth.login(nurse_email)
+    assert client.get("/today").status_code == 200
+    with client.session_transaction() as session:
+        session["last_seen"] = time.time() - (30 * 60 + 5)  # 30 minutes and 5 seconds idle
+    response = client.get("/today")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=/today")
+    assert client.get("/today").status_code == 302  # logged out for good
+    assert ("logout", "idle_timeout") in audit_actions(app)
+
+
+def test_staff_session_survives_just_under_the_limit(client, auth, nurse_email):
+    auth.login(nurse_email)
+    with client.session_transaction() as session:
+        session["last_seen"] = time.time() - (30 * 60 - 30)  # 29.5 minutes idle
+    assert client.get("/today").status_code == 200
+
+
+@pytest.mark.parametrize("app_config", [{"STAFF_IDLE_MINUTES": 5}])
+def test_idle_limit_is_configurable(client, auth, nurse_email, app_config):
+    auth.login(nurse_email)
+    with client.session_transaction() as session:
+        session["last_seen"] = time.time() - (5 * 60 + 5)
+    assert client.get("/today").status_code == 302
+
+
+def test_patients_are_not_logged_out_after_thirty_minutes(app, client, auth):
+    with app.app_context():
+        email = make_user(Role.PATIENT).email
+        db.session.commit()
+    auth.login(email)
+    with client.session_transaction() as session:
+        session["last_seen"] = time.time() - 45 * 60
+    assert client.get("/start").status_code == 200
+
+
+def test_session_cookie_is_httponly_and_samesite(client, nurse_email):
+    response = client.post("/login", data={"email": nurse_email, "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_deactivating_an_account_ends_its_sessions(app, client, auth, nurse_email):
+    auth.login(nurse_email)
+    with app.app_context():
+        from pallapp.admin.services import set_active
+
+        admin = make_user(Role.ADMIN)
+        user = db.session.scalar(select(User).where(User.email == nurse_email))
+        set_active(admin, user, False)
+        db.session.commit()
+    assert client.get("/today").status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
+def test_login_without_csrf_token_is_refused(app, client, nurse_email, app_config):
+    response = client.post("/login", data={"email": nurse_email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/today").status_code == 302

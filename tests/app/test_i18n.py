@@ -1,0 +1,101 @@
+"""Language negotiation and the completeness of the Swedish catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from pallapp.extensions import db
+from pallapp.models import Role
+from tests.factories import make_unit, make_user
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = ROOT / "translations" / "sv" / "LC_MESSAGES" / "messages.po"
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "lang", "text"),
+    [
+        (None, "sv", "Logga in"),
+        ("sv-SE,sv;q=0.9", "sv", "Logga in"),
+        ("en-GB,en;q=0.8", "en", "Log in to pallapp"),
+        ("de-DE,en;q=0.5", "en", "Log in to pallapp"),
+        ("de-DE,fr;q=0.5", "sv", "Logga in"),
+    ],
+)
+def test_language_from_the_browser_else_swedish(client, accept_language, lang, text):
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    page = client.get("/login", headers=headers)
+    assert f'<html lang="{lang}">'.encode() in page.data
+    assert text.encode() in page.data
+
+
+def test_the_users_setting_beats_the_browser(app, client, auth):
+    with app.app_context():
+        email = make_user(Role.NURSE, units=[make_unit()], language="en").email
+        db.session.commit()
+    auth.login(email)
+    page = client.get("/today", headers={"Accept-Language": "sv"})
+    assert b'<html lang="en">' in page.data
+    assert b"Patients in your units" in page.data
+
+
+def test_choosing_a_language_before_login_sticks(client):
+    response = client.post("/language", data={"language": "en", "next": "/login"})
+    assert response.location == "/login"
+    page = client.get("/login", headers={"Accept-Language": "sv"})
+    assert b'<html lang="en">' in page.data
+
+
+def test_choosing_a_language_saves_it_for_the_user(app, client, auth):
+    with app.app_context():
+        email = make_user(Role.NURSE, units=[make_unit()]).email
+        db.session.commit()
+    auth.login(email)
+    client.post("/language", data={"language": "en", "next": "/today"})
+    auth.logout()
+    auth.login(email)
+    assert b'<html lang="en">' in client.get("/today", headers={"Accept-Language": "sv"}).data
+
+
+def test_unknown_language_is_refused(client):
+    assert client.post("/language", data={"language": "de"}).status_code == 400
+
+
+def test_language_switch_ignores_external_next(client):
+    response = client.post("/language", data={"language": "en", "next": "https://evil.example/"})
+    assert response.location == "/login"
+
+
+def test_swedish_catalogue_has_no_untranslated_or_fuzzy_entry():
+    with CATALOGUE.open("rb") as handle:
+        catalogue = read_po(handle)
+    problems = [m.id for m in catalogue if m.id and (m.fuzzy or not m.string)]
+    assert problems == []
+
+
+def test_every_marked_string_is_in_the_swedish_catalogue():
+    with CATALOGUE.open("rb") as handle:
+        known = {m.id for m in read_po(handle) if m.id}
+    method_map = [("pallapp/**.py", "python"), ("pallapp/templates/**.html", "jinja2")]
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "_l": None,
+        "N_": None,
+        "lazy_gettext": None,
+    }
+    found = set()
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map=method_map, keywords=keywords
+    ):
+        ids = message if isinstance(message, tuple) else (message,)
+        found.update((filename, m) for m in ids if m)
+    missing = sorted(
+        f"{filename}: {message}" for filename, message in found if message not in known
+    )
+    assert missing == [], "run `flask --app pallapp translate update` and translate"
