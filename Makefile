@@ -37,7 +37,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check pallapp tests benchmarks wsgi.py
 
 typecheck: $(VENV)/.installed-test
-	$(BIN)/mypy --strict pallapp/scoring
+	$(BIN)/mypy --strict
 
 test: install-test translations chromium lint typecheck
 	PALLAPP_ENV_NAME=testing $(BIN)/pytest --cov --cov-report=

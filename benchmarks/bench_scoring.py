@@ -15,6 +15,7 @@ This is a plain script, not a timed test: timings depend on the machine.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import random
 import sys
@@ -90,14 +91,29 @@ def main() -> None:
     score = scoring.score
     flags_for = scoring.flags_for
     mix = make_mix(args.count, args.seed)
+    # The generated input stays alive for the whole run; a real batch job streams rows instead.
+    # Move it out of the cyclic garbage collector's sight so that the timings measure scoring,
+    # not repeated GC passes over a million input objects.
+    gc.collect()
+    gc.freeze()
     counts = {code: sum(1 for c, _a in mix if c == code) for code, _share in MIX}
     print(f"mix of {len(mix):,} assessments (seed {args.seed}): {counts}")
 
-    start = time.perf_counter()
-    scores = [score(code, answers) for code, answers in mix]
-    elapsed = time.perf_counter() - start
+    scores = [score(code, answers) for code, answers in mix]  # warm-up, and a sanity check
+    assert len(scores) == len(mix)
+    del scores
+    timings = []
+    for _repeat in range(3):  # the machine may be shared: report the best of three passes
+        start = time.perf_counter()
+        for code, answers in mix:
+            score(code, answers)
+        timings.append(time.perf_counter() - start)
+    elapsed = min(timings)
     rate = len(mix) / elapsed
-    print(f"score():              {elapsed:6.2f} s  {rate:10,.0f} assessments/s")
+    print(
+        f"score():              {elapsed:6.2f} s  {rate:10,.0f} assessments/s"
+        f"  (best of 3; slowest {max(timings):.2f} s)"
+    )
 
     previous: dict[str, Any] = {}
     start = time.perf_counter()
@@ -113,6 +129,7 @@ def main() -> None:
         f"  ({raised:,} flags)"
     )
 
+    del previous
     print(f"{REGION_HISTORY:,} assessments, extrapolated: {REGION_HISTORY / rate:6.2f} s (score)")
     rounds = max(1, REGION_HISTORY // len(mix))
     start = time.perf_counter()
@@ -124,7 +141,6 @@ def main() -> None:
         f"{rounds * len(mix):,} assessments, measured:     {measured:6.2f} s (score)"
         f"  {rounds * len(mix) / measured:10,.0f} assessments/s"
     )
-    assert len(scores) == len(mix)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,97 @@
+"""The clinical scoring engine: instruments as data, one scorer, flag rules.
+
+Pure Python with no I/O: it imports nothing from Flask, SQLAlchemy or the rest of the app, so
+it can be used by the web app, exports, benchmarks and checks alike. The rules, item codes,
+bands and flag codes are specified in INSTRUMENTS.md (a stable contract) and explained for
+clinicians in docs/instruments.md.
+
+    from pallapp.scoring import INSTRUMENTS, score, flags_for
+    s = score("esas_r", {"pain": 7, "tiredness": 5})
+    flags = flags_for(s, previous=None)
+"""
+
+from __future__ import annotations
+
+from ._frozen import FrozenMap
+from .definitions import (
+    CANNOT_ASSESS,
+    NOT_APPLICABLE,
+    Band,
+    ContextField,
+    InstrumentDefinition,
+    ItemDefinition,
+    Subscale,
+)
+from .flags import (
+    DEFAULT_THRESHOLDS,
+    FLAG_CODES,
+    SEVERITY_LABELS,
+    Flag,
+    FlagCode,
+    Severity,
+    Thresholds,
+    flags_for,
+)
+from .i18n import N_
+from .instruments import (
+    INSTRUMENTS,
+    RECALL_PERIOD_LABELS,
+    RESPONDENT_LABELS,
+    SCORING_VERSION,
+    SPECIAL_VALUE_LABELS,
+)
+from .records import (
+    PRN_INDICATIONS,
+    REQUIRED_PRN_INDICATIONS,
+    SYMPTOM_INSTRUMENTS,
+    AssessmentSeen,
+    DoseGiven,
+    PrnOrderRule,
+    assessment_overdue,
+    prn_frequent,
+    prn_missing,
+    prn_over_limit,
+    roag_overdue,
+)
+from .scorer import AnswerValue, InvalidAnswers, OtherSymptom, Score, score
+
+__all__ = [
+    "CANNOT_ASSESS",
+    "DEFAULT_THRESHOLDS",
+    "FLAG_CODES",
+    "INSTRUMENTS",
+    "NOT_APPLICABLE",
+    "N_",
+    "PRN_INDICATIONS",
+    "RECALL_PERIOD_LABELS",
+    "REQUIRED_PRN_INDICATIONS",
+    "RESPONDENT_LABELS",
+    "SCORING_VERSION",
+    "SEVERITY_LABELS",
+    "SPECIAL_VALUE_LABELS",
+    "SYMPTOM_INSTRUMENTS",
+    "AnswerValue",
+    "AssessmentSeen",
+    "Band",
+    "ContextField",
+    "DoseGiven",
+    "Flag",
+    "FlagCode",
+    "FrozenMap",
+    "InstrumentDefinition",
+    "InvalidAnswers",
+    "ItemDefinition",
+    "OtherSymptom",
+    "PrnOrderRule",
+    "Score",
+    "Severity",
+    "Subscale",
+    "Thresholds",
+    "assessment_overdue",
+    "flags_for",
+    "prn_frequent",
+    "prn_missing",
+    "prn_over_limit",
+    "roag_overdue",
+    "score",
+]

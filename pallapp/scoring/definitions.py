@@ -1,0 +1,185 @@
+"""Types that describe an instrument as data.
+
+Forms, result pages and exports are generated from these definitions; no other module lists the
+items of an instrument again. Every `label` is an English msgid (see `pallapp.scoring.i18n`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ._frozen import FrozenMap
+
+__all__ = [
+    "CANNOT_ASSESS",
+    "NOT_APPLICABLE",
+    "Band",
+    "ContextField",
+    "ContextKind",
+    "Family",
+    "InstrumentDefinition",
+    "ItemDefinition",
+    "Subscale",
+]
+
+#: Special answer for staff-completed IPOS items (e.g. unconscious patient); scored as missing.
+CANNOT_ASSESS = "cannot_assess"
+#: Special answer for ROAG `dentures` (no dentures needed); scored as grade 1.
+NOT_APPLICABLE = "not_applicable"
+
+#: How the scorer and the flag rules treat an instrument.
+Family = Literal["ipos", "esas_r", "abbey", "roag"]
+
+#: Context field kinds: one choice, one free text, a list of free texts, a list of
+#: {"label": str, "rating": int} entries.
+ContextKind = Literal["choice", "text", "text_list", "rated_list"]
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A named, inclusive range of values (an item band or an overall band)."""
+
+    name: str
+    label: str
+    low: int
+    high: int
+
+    def contains(self, value: int) -> bool:
+        """True if `low <= value <= high`."""
+        return self.low <= value <= self.high
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDefinition:
+    """One scored item.
+
+    Every `int` from `min` to `max` is a valid answer. `options` lists the values that have a
+    label: all of them for IPOS, Abbey and ROAG, only the two anchors (0 and 10) for ESAS-r.
+    `special_values` are the extra string answers this item accepts. An `optional` item
+    (ESAS-r `other`) never counts in scores and is not reported as missing.
+    """
+
+    code: str
+    label: str
+    min: int
+    max: int
+    options: tuple[tuple[int, str], ...]
+    group: str
+    special_values: tuple[str, ...] = ()
+    optional: bool = False
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        """All valid integer answers, in ascending order."""
+        return tuple(range(self.min, self.max + 1))
+
+    def label_for(self, value: int) -> str | None:
+        """The msgid of the option labelled `value`, or None if that value has no label."""
+        for option_value, label in self.options:
+            if option_value == value:
+                return label
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ContextField:
+    """An unscored field passed with the answers; type-checked, never changes a score.
+
+    - `choice`: one of `choices` (value, label msgid).
+    - `text`: a non-blank string of at most `max_length` characters.
+    - `text_list`: a list or tuple of at most `max_entries` such strings.
+    - `rated_list`: a list or tuple of at most `max_entries` mappings with exactly the keys
+      `"label"` (a non-blank string of at most `max_length` characters) and `"rating"` (an int
+      from `rating_min` to `rating_max`).
+    `None` always means "not given"; an empty list is accepted and also means "not given".
+    """
+
+    code: str
+    label: str
+    kind: ContextKind
+    choices: tuple[tuple[str, str], ...] = ()
+    max_entries: int = 1
+    max_length: int = 200
+    rating_min: int = 0
+    rating_max: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Subscale:
+    """A named sum of items, computed only when all of them are answered."""
+
+    code: str
+    label: str
+    items: tuple[str, ...]
+    min: int
+    max: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentDefinition:
+    """Everything a form generator, the scorer and an export need to know about an instrument.
+
+    - `items`: scored items in form order; `group` on each item names the form step.
+    - `subscales`: code -> Subscale (IPOS, ESAS-r); empty for Abbey and ROAG.
+    - `total_items`: the items summed into `total` (empty for ROAG: no summed score).
+    - `item_bands`: bands applied to each answered item (IPOS, ESAS-r); empty otherwise.
+    - `bands`: the overall band, by `total` (Abbey) or by `max_grade` (ROAG); empty otherwise.
+    - `recall_periods`: the periods a respondent may be asked about (`3d`, `7d`, `now`).
+    - `respondents`: roles that may answer (`patient`, `relative`, `staff`).
+    - `sources`: where the items, scores and bands come from.
+    """
+
+    code: str
+    family: Family
+    title: str
+    version: str
+    items: tuple[ItemDefinition, ...]
+    context_fields: tuple[ContextField, ...]
+    subscales: FrozenMap[str, Subscale]
+    total_label: str | None
+    total_items: tuple[str, ...]
+    item_bands: tuple[Band, ...]
+    bands: tuple[Band, ...]
+    recall_periods: tuple[str, ...]
+    respondents: tuple[str, ...]
+    sources: tuple[str, ...]
+    guidance: str | None = None
+
+    @property
+    def item_codes(self) -> tuple[str, ...]:
+        """The codes of `items`, in form order."""
+        return tuple(item.code for item in self.items)
+
+    def item(self, code: str) -> ItemDefinition:
+        """The item with this code; KeyError if there is none."""
+        for item in self.items:
+            if item.code == code:
+                return item
+        raise KeyError(code)
+
+    def context_field(self, code: str) -> ContextField:
+        """The context field with this code; KeyError if there is none."""
+        for context_field in self.context_fields:
+            if context_field.code == code:
+                return context_field
+        raise KeyError(code)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The form steps (group msgids) in order of first appearance."""
+        return tuple(dict.fromkeys(item.group for item in self.items))
+
+    @property
+    def total_min(self) -> int | None:
+        """Lowest possible `total`, or None if the instrument has no total."""
+        if not self.total_items:
+            return None
+        return sum(self.item(code).min for code in self.total_items)
+
+    @property
+    def total_max(self) -> int | None:
+        """Highest possible `total`, or None if the instrument has no total."""
+        if not self.total_items:
+            return None
+        return sum(self.item(code).max for code in self.total_items)

@@ -1,0 +1,449 @@
+"""Deterioration and safety flags for one assessment: `flags_for(current, previous)`.
+
+The rules, their severities and their default numbers come from INSTRUMENTS.md ("Flags"). A
+care unit may tune the numbers through `Thresholds`, but can never switch off a `high` rule:
+the constructor rejects any high-rule threshold outside the scale it applies to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from typing import Literal
+
+from ._frozen import FrozenMap
+from .i18n import N_
+from .instruments import INSTRUMENTS
+from .scorer import Score
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "FLAG_CODES",
+    "SEVERITY_LABELS",
+    "Flag",
+    "FlagCode",
+    "Severity",
+    "Thresholds",
+    "flags_for",
+]
+
+Severity = Literal["high", "medium", "info"]
+
+#: Severity msgids, and the order in which a unit overview sorts them.
+SEVERITY_LABELS: FrozenMap[str, str] = FrozenMap(
+    {"high": N_("High priority"), "medium": N_("Medium priority"), "info": N_("For information")}
+)
+
+_SEVERITY_RANK = {"info": 0, "medium": 1, "high": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One raised flag: what rule, how urgent, which items met it, with which parameters.
+
+    `items` are item codes in definition order (for as-needed medication flags: indication
+    codes; for overdue flags: empty). `params` holds the rule's numbers, e.g.
+    `{"threshold": 7}`. Flags are immutable, hashable and compare by value.
+    """
+
+    code: str
+    severity: Severity
+    items: tuple[str, ...] = ()
+    params: Mapping[str, int | str] = FrozenMap()
+
+    def __post_init__(self) -> None:
+        severities = _SEVERITIES_OF.get(self.code)
+        if severities is None:
+            raise ValueError(f"unknown flag code {self.code!r}")
+        if self.severity not in severities:
+            raise ValueError(f"flag {self.code!r} cannot have severity {self.severity!r}")
+        if type(self.params) is not FrozenMap:
+            object.__setattr__(self, "params", FrozenMap(self.params))
+
+    @property
+    def rank(self) -> int:
+        """2 for high, 1 for medium, 0 for info: sort open flags by `-flag.rank`."""
+        return _SEVERITY_RANK[self.severity]
+
+
+@dataclass(frozen=True, slots=True)
+class FlagCode:
+    """What a flag code means: a title and a plain-language explanation (msgids), its possible
+    severities, and where the rule comes from."""
+
+    code: str
+    title: str
+    explanation: str
+    severities: tuple[Severity, ...]
+    source: str
+
+
+#: Every flag code, per assessment and across records (INSTRUMENTS.md, "Flags").
+FLAG_CODES: FrozenMap[str, FlagCode] = FrozenMap(
+    {
+        info.code: info
+        for info in (
+            FlagCode(
+                "severe_item",
+                N_("Severe symptom"),
+                N_(
+                    "At least one symptom or concern was rated severe. "
+                    "It needs a timely clinical response."
+                ),
+                ("high",),
+                "pos-pal.org (IPOS items 3-4); Selby 2010 (ESAS-r items 7-10)",
+            ),
+            FlagCode(
+                "moderate_item",
+                N_("Moderate symptom"),
+                N_("At least one symptom was rated moderate. It warrants further assessment."),
+                ("medium",),
+                "Selby 2010 (ESAS-r 4 or more warrants further assessment)",
+            ),
+            FlagCode(
+                "item_rise",
+                N_("Symptom worse than last time"),
+                N_(
+                    "A symptom or concern is rated clearly higher than in the previous "
+                    "assessment with the same instrument."
+                ),
+                ("medium",),
+                "project choice (ESAS MCID is 1 point, Hui 2015; 2 points limit noise)",
+            ),
+            FlagCode(
+                "total_rise",
+                N_("Overall symptom burden increased"),
+                N_(
+                    "The ESAS-r total is clearly higher than in the previous assessment: "
+                    "a clinically meaningful deterioration."
+                ),
+                ("medium",),
+                "Hui 2016 (minimal clinically important deterioration of the ESAS total)",
+            ),
+            FlagCode(
+                "pain_behaviour",
+                N_("Signs of pain"),
+                N_(
+                    "The Abbey score suggests pain. Treat the cause or the pain, "
+                    "and assess again about one hour after the intervention."
+                ),
+                ("medium", "high"),
+                "Abbey 2004 (3-7 mild, 8 or more moderate to severe pain)",
+            ),
+            FlagCode(
+                "oral_health",
+                N_("Oral health problem"),
+                N_(
+                    "ROAG shows a problem in the mouth. Grade 2: mouth care according to the "
+                    "unit's routine. Grade 3: contact dental care or a physician."
+                ),
+                ("medium", "high"),
+                "Senior alert ROAG-J guidance",
+            ),
+            FlagCode(
+                "prn_frequent",
+                N_("Frequent as-needed doses"),
+                N_(
+                    "Several as-needed doses for the same symptom were given within a short "
+                    "time. Review the regular medication."
+                ),
+                ("medium",),
+                "Swedish palliative practice; project default (3 doses in 24 hours)",
+            ),
+            FlagCode(
+                "prn_over_limit",
+                N_("Dose outside the order's limits"),
+                N_(
+                    "This dose would exceed the order's maximum number of doses in 24 hours, "
+                    "or come before its minimum interval. Check the order and record the reason."
+                ),
+                ("high",),
+                "the as-needed order itself",
+            ),
+            FlagCode(
+                "prn_missing",
+                N_("Missing as-needed orders"),
+                N_(
+                    "The patient is in the end-of-life phase and lacks an active as-needed order "
+                    "for at least one of pain, nausea, anxiety and death rattle."
+                ),
+                ("medium",),
+                "Socialstyrelsen (target 98 % for pain and anxiety); Svenska palliativregistret",
+            ),
+            FlagCode(
+                "assessment_overdue",
+                N_("Symptom assessment overdue"),
+                N_("No IPOS, ESAS-r or Abbey assessment within the unit's interval."),
+                ("info",),
+                "national target: every patient symptom-rated; interval is a project default",
+            ),
+            FlagCode(
+                "roag_overdue",
+                N_("Oral assessment overdue"),
+                N_(
+                    "The patient is in the end-of-life phase and has had no ROAG assessment "
+                    "within the interval."
+                ),
+                ("info",),
+                "national target: more than 90 % with a documented mouth assessment",
+            ),
+        )
+    }
+)
+
+
+# Plain dict for the check in Flag.__post_init__, which runs for every flag raised.
+_SEVERITIES_OF: dict[str, tuple[Severity, ...]] = {
+    code: info.severities for code, info in FLAG_CODES.items()
+}
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if type(value) is not int or not low <= value <= high:
+        raise ValueError(f"threshold {name} must be a whole number {low}-{high}, not {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The tunable numbers of the flag rules, with the defaults of INSTRUMENTS.md.
+
+    A unit may change any number, but the `high` rules (`severe_item`, `pain_behaviour` high)
+    must stay able to fire: their thresholds are limited to the instrument's scale, and the
+    constructor raises ValueError otherwise. Every value must be a whole number (not a bool).
+    """
+
+    # severe_item, IPOS: an item >= 3 needs a timely response (pos-pal.org). High: 1-4.
+    ipos_severe_item: int = 3
+    # severe_item, ESAS-r: an item >= 7 is severe (Selby 2010). High: 1-10.
+    esas_severe_item: int = 7
+    # moderate_item, ESAS-r: 4-6 warrants further assessment (Selby 2010). 1..esas_severe_item.
+    esas_moderate_item: int = 4
+    # item_rise: project choice; ESAS MCID is 1 point (Hui 2015), 2 limits noise. 1-10.
+    item_rise: int = 2
+    # total_rise, ESAS-r: deterioration MCID of the total (Hui 2016). 1-90.
+    esas_total_rise: int = 4
+    # pain_behaviour high: Abbey total >= 8, moderate or severe pain (Abbey 2004). High: 1-18.
+    abbey_high: int = 8
+    # pain_behaviour medium: Abbey total >= 3, mild pain (Abbey 2004). 1..abbey_high.
+    abbey_medium: int = 3
+    # prn_frequent: 3 or more doses for one indication (Swedish practice; project default).
+    prn_frequent_doses: int = 3
+    # prn_frequent: within 24 hours (project default). 1-168.
+    prn_frequent_window_hours: int = 24
+    # assessment_overdue: IPOS, ESAS-r or Abbey at least weekly (project default). 1-365.
+    assessment_interval_days: int = 7
+    # assessment_overdue in the end-of-life phase: every 2 days (project default). 1-365.
+    assessment_interval_end_of_life_days: int = 2
+    # roag_overdue in the end-of-life phase: weekly (INSTRUMENTS.md). 1-365.
+    roag_interval_days: int = 7
+    # `previous` for flags_for is the latest earlier assessment within 30 days (INSTRUMENTS.md);
+    # the app's services apply this window when they fetch `previous`. 1-365.
+    previous_window_days: int = 30
+
+    def __post_init__(self) -> None:
+        _check_int("ipos_severe_item", self.ipos_severe_item, 1, 4)
+        _check_int("esas_severe_item", self.esas_severe_item, 1, 10)
+        _check_int("esas_moderate_item", self.esas_moderate_item, 1, self.esas_severe_item)
+        _check_int("item_rise", self.item_rise, 1, 10)
+        _check_int("esas_total_rise", self.esas_total_rise, 1, 90)
+        _check_int("abbey_high", self.abbey_high, 1, 18)
+        _check_int("abbey_medium", self.abbey_medium, 1, self.abbey_high)
+        _check_int("prn_frequent_doses", self.prn_frequent_doses, 1, 100)
+        _check_int("prn_frequent_window_hours", self.prn_frequent_window_hours, 1, 168)
+        _check_int("assessment_interval_days", self.assessment_interval_days, 1, 365)
+        _check_int(
+            "assessment_interval_end_of_life_days",
+            self.assessment_interval_end_of_life_days,
+            1,
+            365,
+        )
+        _check_int("roag_interval_days", self.roag_interval_days, 1, 365)
+        _check_int("previous_window_days", self.previous_window_days, 1, 365)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object]) -> Thresholds:
+        """Defaults overridden by `values` (e.g. a unit's stored settings).
+
+        Raises ValueError for an unknown name or an invalid number.
+        """
+        known = {field.name for field in fields(cls)}
+        unknown = sorted(str(name) for name in values if name not in known)
+        if unknown:
+            raise ValueError(f"unknown thresholds: {', '.join(unknown)}")
+        return cls(**values)  # type: ignore[arg-type]  # each value is checked in __post_init__
+
+    def as_dict(self) -> dict[str, int]:
+        """All thresholds by name, e.g. to store a unit's settings."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+# Where IPOS `other_symptoms` (free-text symptoms rated 0-4 like Q2) sits among the items.
+_IPOS_SEVERE_ORDER = tuple(
+    code
+    for item_code in INSTRUMENTS["ipos_patient"].item_codes
+    for code in ((item_code, "other_symptoms") if item_code == "poor_mobility" else (item_code,))
+)
+
+
+# Looked up once, not per call.
+_FAMILY = {code: definition.family for code, definition in INSTRUMENTS.items()}
+_ESAS_TOTAL_ITEMS = INSTRUMENTS["esas_r"].total_items
+_ROAG_CODES = INSTRUMENTS["roag"].item_codes
+
+
+def _params(**values: int | str) -> FrozenMap[str, int | str]:
+    return FrozenMap._adopt(values)
+
+
+@lru_cache(maxsize=64)
+def _threshold(value: int) -> FrozenMap[str, int | str]:
+    """`{"threshold": value}`, shared between flags (few distinct values exist)."""
+    return FrozenMap._adopt({"threshold": value})
+
+
+def _ints(answers: Mapping[str, object]) -> dict[str, int]:
+    """The integer answers, in item order (skips None, special values and context fields,
+    none of which is an int)."""
+    return {code: value for code, value in answers.items() if type(value) is int}
+
+
+def _same_other_problem(current: Score, previous: Score) -> bool:
+    """True when both ESAS-r assessments name the same `other` problem."""
+    now_label = current.answers.get("other_label")
+    then_label = previous.answers.get("other_label")
+    return (
+        isinstance(now_label, str)
+        and isinstance(then_label, str)
+        and now_label.strip().casefold() == then_label.strip().casefold()
+    )
+
+
+def _any_rated_at_least(other_symptoms: object, threshold: int) -> bool:
+    """True if any IPOS `other_symptoms` entry is rated `threshold` or more."""
+    if not isinstance(other_symptoms, tuple):
+        return False
+    for entry in other_symptoms:
+        rating = entry.get("rating") if isinstance(entry, Mapping) else None
+        if type(rating) is int and rating >= threshold:
+            return True
+    return False
+
+
+def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) -> list[Flag]:
+    flags: list[Flag] = []
+    now = _ints(current.answers)
+    severe_at = thresholds.ipos_severe_item
+    other_severe = _any_rated_at_least(current.answers.get("other_symptoms"), severe_at)
+    severe = tuple(
+        code
+        for code in _IPOS_SEVERE_ORDER
+        if (code == "other_symptoms" and other_severe) or now.get(code, -1) >= severe_at
+    )
+    if severe:
+        flags.append(Flag("severe_item", "high", severe, _threshold(severe_at)))
+    if previous is not None:
+        flags.extend(_item_rise(now, _ints(previous.answers), thresholds))
+    return flags
+
+
+def _item_rise(
+    now: dict[str, int], then: dict[str, int], thresholds: Thresholds, *, skip: str = ""
+) -> list[Flag]:
+    """Items answered with an int in both assessments that rose by `item_rise` or more."""
+    rise = thresholds.item_rise
+    risen = tuple(
+        code
+        for code, value in now.items()
+        if code in then and value - then[code] >= rise and code != skip
+    )
+    if not risen:
+        return []
+    return [Flag("item_rise", "medium", risen, _threshold(rise))]
+
+
+def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) -> list[Flag]:
+    flags: list[Flag] = []
+    now = _ints(current.answers)
+    severe_at = thresholds.esas_severe_item
+    moderate_at = thresholds.esas_moderate_item
+    severe = tuple(code for code, value in now.items() if value >= severe_at)
+    moderate = tuple(code for code, value in now.items() if moderate_at <= value < severe_at)
+    if severe:
+        flags.append(Flag("severe_item", "high", severe, _threshold(severe_at)))
+    if moderate:
+        flags.append(
+            Flag(
+                "moderate_item",
+                "medium",
+                moderate,
+                _params(threshold=moderate_at, severe_threshold=severe_at),
+            )
+        )
+    if previous is None:
+        return flags
+    # `other` may be a different problem each time; compare it only when it is named the same.
+    skip = "" if _same_other_problem(current, previous) else "other"
+    then = _ints(previous.answers)
+    flags.extend(_item_rise(now, then, thresholds, skip=skip))
+    if current.total is not None and previous.total is not None:
+        rise = thresholds.esas_total_rise
+        if current.total - previous.total >= rise:
+            risen = tuple(code for code in _ESAS_TOTAL_ITEMS if now[code] > then[code])
+            flags.append(Flag("total_rise", "medium", risen, _threshold(rise)))
+    return flags
+
+
+def _abbey_flags(current: Score, thresholds: Thresholds) -> list[Flag]:
+    now = _ints(current.answers)
+    # Flags work on what was answered: the sum of the answered items is a lower bound of the
+    # total, so a flag raised on it can only be confirmed (or raised in severity) later.
+    observed = sum(now.values())
+    items = tuple(code for code, value in now.items() if value > 0)
+    if observed >= thresholds.abbey_high:
+        return [Flag("pain_behaviour", "high", items, _threshold(thresholds.abbey_high))]
+    if observed >= thresholds.abbey_medium:
+        return [Flag("pain_behaviour", "medium", items, _threshold(thresholds.abbey_medium))]
+    return []
+
+
+def _roag_flags(current: Score) -> list[Flag]:
+    at_2 = current.areas_at.get(2, ())
+    at_3 = current.areas_at.get(3, ())
+    if not at_2 and not at_3:
+        return []
+    order = _ROAG_CODES
+    items = tuple(code for code in order if code in at_2 or code in at_3)
+    if at_3:
+        return [Flag("oral_health", "high", items, _threshold(3))]
+    return [Flag("oral_health", "medium", items, _threshold(2))]
+
+
+def flags_for(
+    current: Score,
+    previous: Score | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> list[Flag]:
+    """The per-assessment flags of `current`, at most one per code, in a fixed code order.
+
+    `previous` is the latest earlier assessment of the same instrument code for the same
+    patient within `thresholds.previous_window_days` (the caller selects it), or None; it is
+    used by `item_rise` (IPOS, ESAS-r) and `total_rise` (ESAS-r). Items that are missing or
+    `cannot_assess` in either assessment never trigger `item_rise`. Raises ValueError if
+    `previous` is of another instrument.
+    """
+    if previous is not None and previous.instrument != current.instrument:
+        raise ValueError(
+            f"previous assessment is {previous.instrument!r}, "
+            f"not {current.instrument!r}: compare only the same instrument"
+        )
+    family = _FAMILY[current.instrument]
+    if family == "ipos":
+        return _ipos_flags(current, previous, thresholds)
+    if family == "esas_r":
+        return _esas_flags(current, previous, thresholds)
+    if family == "abbey":
+        return _abbey_flags(current, thresholds)
+    return _roag_flags(current)

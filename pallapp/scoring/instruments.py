@@ -1,0 +1,590 @@
+"""The five instruments as data: the single place where their items are listed.
+
+Item codes, ranges, subscales and bands follow `INSTRUMENTS.md` (a stable contract). Labels are
+short descriptive English msgids written by us; the licensed official IPOS and ESAS-r wording is
+not reproduced. A unit that holds the licence can put the official wording in the translation
+catalogue without code changes.
+"""
+
+from __future__ import annotations
+
+from ._frozen import FrozenMap
+from .definitions import (
+    CANNOT_ASSESS,
+    NOT_APPLICABLE,
+    Band,
+    ContextField,
+    InstrumentDefinition,
+    ItemDefinition,
+    Subscale,
+)
+from .i18n import N_
+
+__all__ = [
+    "ABBEY",
+    "ESAS_R",
+    "INSTRUMENTS",
+    "IPOS_PATIENT",
+    "IPOS_STAFF",
+    "RECALL_PERIOD_LABELS",
+    "RESPONDENT_LABELS",
+    "ROAG",
+    "SCORING_VERSION",
+    "SPECIAL_VALUE_LABELS",
+]
+
+#: Version of the scoring rules as a whole; stored with every assessment's scores. Bump it (and
+#: the affected definition's `version`) whenever a score or band could change for the same answers.
+SCORING_VERSION = "2026.1"
+
+RECALL_PERIOD_LABELS: FrozenMap[str, str] = FrozenMap(
+    {
+        "3d": N_("Last 3 days"),
+        "7d": N_("Last 7 days"),
+        "now": N_("Now"),
+    }
+)
+
+RESPONDENT_LABELS: FrozenMap[str, str] = FrozenMap(
+    {
+        "patient": N_("Patient"),
+        "relative": N_("Relative"),
+        "staff": N_("Staff"),
+    }
+)
+
+SPECIAL_VALUE_LABELS: FrozenMap[str, str] = FrozenMap(
+    {
+        CANNOT_ASSESS: N_("Cannot assess"),
+        NOT_APPLICABLE: N_("Not applicable (no dentures)"),
+    }
+)
+
+# --- IPOS ---------------------------------------------------------------------------------
+# Source: pos-pal.org, "IPOS: how to score" and "how to interpret"; subscale structure from
+# Murtagh et al., Palliative Medicine 2019;33(8):1045-57. Higher is always worse; Q6-Q9 are
+# stored already reversed (the "always at peace" option is 0).
+
+_IPOS_SYMPTOM_OPTIONS = (
+    (0, N_("Not at all")),
+    (1, N_("Slightly")),
+    (2, N_("Moderately")),
+    (3, N_("Severely")),
+    (4, N_("Overwhelmingly")),
+)
+_IPOS_FREQUENCY_OPTIONS = (
+    (0, N_("Not at all")),
+    (1, N_("Occasionally")),
+    (2, N_("Sometimes")),
+    (3, N_("Most of the time")),
+    (4, N_("Always")),
+)
+# Q6-Q8 ask about something good, so the frequency runs the other way round.
+_IPOS_REVERSED_FREQUENCY_OPTIONS = (
+    (0, N_("Always")),
+    (1, N_("Most of the time")),
+    (2, N_("Sometimes")),
+    (3, N_("Occasionally")),
+    (4, N_("Not at all")),
+)
+_IPOS_PRACTICAL_OPTIONS = (
+    (0, N_("Addressed, or no problems")),
+    (1, N_("Mostly addressed")),
+    (2, N_("Partly addressed")),
+    (3, N_("Hardly addressed")),
+    (4, N_("Not addressed")),
+)
+
+_IPOS_PHYSICAL_GROUP = N_("Physical symptoms")
+_IPOS_FEELINGS_GROUP = N_("Feelings and worries")
+_IPOS_PRACTICAL_GROUP = N_("Information and practical matters")
+
+_IPOS_ITEM_SPECS: tuple[tuple[str, str, tuple[tuple[int, str], ...], str], ...] = (
+    ("pain", N_("Pain"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+    ("shortness_of_breath", N_("Shortness of breath"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+    ("weakness", N_("Weakness or lack of energy"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+    ("nausea", N_("Nausea"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+    ("vomiting", N_("Vomiting"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+    ("poor_appetite", N_("Poor appetite"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+    ("constipation", N_("Constipation"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+    ("sore_dry_mouth", N_("Sore or dry mouth"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+    ("drowsiness", N_("Drowsiness"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+    ("poor_mobility", N_("Poor mobility"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+    (
+        "patient_anxiety",
+        N_("Anxiety or worry about the illness or its treatment"),
+        _IPOS_FREQUENCY_OPTIONS,
+        _IPOS_FEELINGS_GROUP,
+    ),
+    (
+        "family_anxiety",
+        N_("Family or friends worried about the patient"),
+        _IPOS_FREQUENCY_OPTIONS,
+        _IPOS_FEELINGS_GROUP,
+    ),
+    ("depression", N_("Feeling low or depressed"), _IPOS_FREQUENCY_OPTIONS, _IPOS_FEELINGS_GROUP),
+    ("at_peace", N_("Feeling at peace"), _IPOS_REVERSED_FREQUENCY_OPTIONS, _IPOS_FEELINGS_GROUP),
+    (
+        "sharing_feelings",
+        N_("Able to share feelings with family or friends"),
+        _IPOS_REVERSED_FREQUENCY_OPTIONS,
+        _IPOS_PRACTICAL_GROUP,
+    ),
+    (
+        "information",
+        N_("Enough information"),
+        _IPOS_REVERSED_FREQUENCY_OPTIONS,
+        _IPOS_PRACTICAL_GROUP,
+    ),
+    (
+        "practical_problems",
+        N_("Practical problems addressed"),
+        _IPOS_PRACTICAL_OPTIONS,
+        _IPOS_PRACTICAL_GROUP,
+    ),
+)
+
+
+def _ipos_items(special_values: tuple[str, ...]) -> tuple[ItemDefinition, ...]:
+    return tuple(
+        ItemDefinition(
+            code=code,
+            label=label,
+            min=0,
+            max=4,
+            options=options,
+            group=group,
+            special_values=special_values,
+        )
+        for code, label, options, group in _IPOS_ITEM_SPECS
+    )
+
+
+_IPOS_PHYSICAL = (
+    "pain",
+    "shortness_of_breath",
+    "weakness",
+    "nausea",
+    "vomiting",
+    "poor_appetite",
+    "constipation",
+    "sore_dry_mouth",
+    "drowsiness",
+    "poor_mobility",
+)
+_IPOS_EMOTIONAL = ("patient_anxiety", "family_anxiety", "depression", "at_peace")
+_IPOS_COMMUNICATION = ("sharing_feelings", "information", "practical_problems")
+
+_IPOS_SUBSCALES: FrozenMap[str, Subscale] = FrozenMap(
+    {
+        "physical": Subscale("physical", N_("Physical symptoms"), _IPOS_PHYSICAL, 0, 40),
+        "emotional": Subscale("emotional", N_("Emotional concerns"), _IPOS_EMOTIONAL, 0, 16),
+        "communication_practical": Subscale(
+            "communication_practical",
+            N_("Communication and practical issues"),
+            _IPOS_COMMUNICATION,
+            0,
+            12,
+        ),
+    }
+)
+
+# Item bands: pos-pal "how to interpret" — 0 none, 1 mild, 2 moderate, 3-4 severe; items at 3-4
+# need a timely clinical response. The same labels are used for ESAS-r item bands.
+_BAND_NONE = N_("No problem")
+_BAND_MILD = N_("Mild problem")
+_BAND_MODERATE = N_("Moderate problem")
+_BAND_SEVERE = N_("Severe problem")
+
+_IPOS_ITEM_BANDS = (
+    Band("none", _BAND_NONE, 0, 0),
+    Band("mild", _BAND_MILD, 1, 1),
+    Band("moderate", _BAND_MODERATE, 2, 2),
+    Band("severe", _BAND_SEVERE, 3, 4),
+)
+
+_MAIN_PROBLEMS = ContextField(
+    code="main_problems",
+    label=N_("Main problems or concerns"),
+    kind="text_list",
+    max_entries=3,
+    max_length=500,
+)
+# IPOS Q2 leaves room for up to three further symptoms, each rated on the Q2 scale (0-4).
+_OTHER_SYMPTOMS = ContextField(
+    code="other_symptoms",
+    label=N_("Other symptoms"),
+    kind="rated_list",
+    max_entries=3,
+    max_length=100,
+    rating_min=0,
+    rating_max=4,
+)
+_COMPLETED_WITH = ContextField(
+    code="completed_with",
+    label=N_("How the form was completed"),
+    kind="choice",
+    choices=(
+        ("alone", N_("On my own")),
+        ("with_relative", N_("With help from a relative or friend")),
+        ("with_staff", N_("With help from staff")),
+    ),
+)
+
+_IPOS_SOURCES = (
+    "pos-pal.org: IPOS, how to score and how to interpret",
+    "Murtagh FEM et al. Palliat Med 2019;33(8):1045-57 (subscale structure)",
+)
+
+IPOS_PATIENT = InstrumentDefinition(
+    code="ipos_patient",
+    family="ipos",
+    title=N_("IPOS (patient version)"),
+    version="ipos-2026.1",
+    items=_ipos_items(()),
+    context_fields=(_MAIN_PROBLEMS, _OTHER_SYMPTOMS, _COMPLETED_WITH),
+    subscales=_IPOS_SUBSCALES,
+    total_label=N_("Total score"),
+    total_items=_IPOS_PHYSICAL + _IPOS_EMOTIONAL + _IPOS_COMMUNICATION,
+    item_bands=_IPOS_ITEM_BANDS,
+    bands=(),
+    recall_periods=("3d", "7d"),
+    respondents=("patient", "relative"),
+    sources=_IPOS_SOURCES,
+)
+
+# Q10 (who helped to complete the form) exists only in the patient version.
+IPOS_STAFF = InstrumentDefinition(
+    code="ipos_staff",
+    family="ipos",
+    title=N_("IPOS (staff version)"),
+    version="ipos-2026.1",
+    items=_ipos_items((CANNOT_ASSESS,)),
+    context_fields=(_MAIN_PROBLEMS, _OTHER_SYMPTOMS),
+    subscales=_IPOS_SUBSCALES,
+    total_label=N_("Total score"),
+    total_items=_IPOS_PHYSICAL + _IPOS_EMOTIONAL + _IPOS_COMMUNICATION,
+    item_bands=_IPOS_ITEM_BANDS,
+    bands=(),
+    recall_periods=("3d", "7d"),
+    respondents=("staff",),
+    sources=_IPOS_SOURCES,
+)
+
+# --- ESAS-r -------------------------------------------------------------------------------
+# Source: Watanabe et al., J Pain Symptom Manage 2011;41(2):456-68 (the revision); Alberta
+# Health Services ESAS-r administration manual (rated "now", 0-10, symptom distress score);
+# Selby et al., J Pain Symptom Manage 2010;39(2):241-9 (cut-offs 1-3 / 4-6 / 7-10).
+
+_ESAS_SYMPTOM_OPTIONS = ((0, N_("No symptom")), (10, N_("Worst possible")))
+_ESAS_WELLBEING_OPTIONS = ((0, N_("Best possible")), (10, N_("Worst possible")))
+_ESAS_SYMPTOMS_GROUP = N_("Symptoms")
+_ESAS_MOOD_GROUP = N_("Mood and wellbeing")
+
+
+def _esas_item(
+    code: str,
+    label: str,
+    group: str,
+    options: tuple[tuple[int, str], ...] = _ESAS_SYMPTOM_OPTIONS,
+    *,
+    optional: bool = False,
+) -> ItemDefinition:
+    return ItemDefinition(
+        code=code, label=label, min=0, max=10, options=options, group=group, optional=optional
+    )
+
+
+_ESAS_PHYSICAL = (
+    "pain",
+    "tiredness",
+    "drowsiness",
+    "nausea",
+    "lack_of_appetite",
+    "shortness_of_breath",
+)
+_ESAS_EMOTIONAL = ("depression", "anxiety")
+
+ESAS_R = InstrumentDefinition(
+    code="esas_r",
+    family="esas_r",
+    title=N_("ESAS-r symptom rating"),
+    version="esas_r-2026.1",
+    items=(
+        _esas_item("pain", N_("Pain"), _ESAS_SYMPTOMS_GROUP),
+        _esas_item("tiredness", N_("Tiredness"), _ESAS_SYMPTOMS_GROUP),
+        _esas_item("drowsiness", N_("Drowsiness"), _ESAS_SYMPTOMS_GROUP),
+        _esas_item("nausea", N_("Nausea"), _ESAS_SYMPTOMS_GROUP),
+        _esas_item("lack_of_appetite", N_("Lack of appetite"), _ESAS_SYMPTOMS_GROUP),
+        _esas_item("shortness_of_breath", N_("Shortness of breath"), _ESAS_SYMPTOMS_GROUP),
+        _esas_item("depression", N_("Depression"), _ESAS_MOOD_GROUP),
+        _esas_item("anxiety", N_("Anxiety"), _ESAS_MOOD_GROUP),
+        _esas_item("wellbeing", N_("Overall wellbeing"), _ESAS_MOOD_GROUP, _ESAS_WELLBEING_OPTIONS),
+        _esas_item("other", N_("Other problem"), _ESAS_MOOD_GROUP, optional=True),
+    ),
+    context_fields=(
+        ContextField(
+            code="other_label",
+            label=N_("Name of the other problem"),
+            kind="text",
+            max_length=100,
+        ),
+    ),
+    subscales=FrozenMap(
+        {
+            "physical": Subscale("physical", N_("Physical symptoms"), _ESAS_PHYSICAL, 0, 60),
+            "emotional": Subscale("emotional", N_("Emotional symptoms"), _ESAS_EMOTIONAL, 0, 20),
+        }
+    ),
+    total_label=N_("Symptom distress score"),
+    total_items=_ESAS_PHYSICAL + _ESAS_EMOTIONAL + ("wellbeing",),
+    # Selby 2010: 0 none, 1-3 mild, 4-6 moderate, 7-10 severe.
+    item_bands=(
+        Band("none", _BAND_NONE, 0, 0),
+        Band("mild", _BAND_MILD, 1, 3),
+        Band("moderate", _BAND_MODERATE, 4, 6),
+        Band("severe", _BAND_SEVERE, 7, 10),
+    ),
+    bands=(),
+    recall_periods=("now",),
+    respondents=("patient", "relative", "staff"),
+    sources=(
+        "Watanabe SM et al. J Pain Symptom Manage 2011;41(2):456-68 (ESAS-r)",
+        "Alberta Health Services: ESAS-r administration manual",
+        "Selby D et al. J Pain Symptom Manage 2010;39(2):241-9 (cut-offs)",
+        "Hui D et al. 2015/2016 (minimal clinically important difference)",
+    ),
+)
+
+# --- Abbey Pain Scale ---------------------------------------------------------------------
+# Source: Abbey J et al., Int J Palliat Nurs 2004;10(1):6-13, and the published form
+# (items 0-3, total 0-18; 0-2 no pain, 3-7 mild, 8-13 moderate, 14+ severe).
+
+_ABBEY_OPTIONS = (
+    (0, N_("Absent")),
+    (1, N_("Mild sign")),
+    (2, N_("Moderate sign")),
+    (3, N_("Severe sign")),
+)
+_ABBEY_BEHAVIOUR_GROUP = N_("Behaviour and expression")
+_ABBEY_BODY_GROUP = N_("Body changes")
+
+
+def _abbey_item(code: str, label: str, group: str) -> ItemDefinition:
+    return ItemDefinition(code=code, label=label, min=0, max=3, options=_ABBEY_OPTIONS, group=group)
+
+
+ABBEY = InstrumentDefinition(
+    code="abbey",
+    family="abbey",
+    title=N_("Abbey Pain Scale"),
+    version="abbey-2026.1",
+    items=(
+        _abbey_item(
+            "vocalisation", N_("Vocalisation (e.g. moaning, crying)"), _ABBEY_BEHAVIOUR_GROUP
+        ),
+        _abbey_item(
+            "facial_expression",
+            N_("Facial expression (e.g. grimacing, frowning)"),
+            _ABBEY_BEHAVIOUR_GROUP,
+        ),
+        _abbey_item(
+            "body_language",
+            N_("Change in body language (e.g. guarding, restlessness)"),
+            _ABBEY_BEHAVIOUR_GROUP,
+        ),
+        _abbey_item(
+            "behaviour",
+            N_("Change in behaviour (e.g. confusion, refusing food)"),
+            _ABBEY_BEHAVIOUR_GROUP,
+        ),
+        _abbey_item(
+            "physiological",
+            N_("Physiological change (e.g. pulse, temperature, sweating)"),
+            _ABBEY_BODY_GROUP,
+        ),
+        _abbey_item(
+            "physical",
+            N_("Physical change (e.g. skin tears, pressure sores, contractures)"),
+            _ABBEY_BODY_GROUP,
+        ),
+    ),
+    context_fields=(
+        # Asked on the published form when the total is 3 or more; accepted at any total.
+        ContextField(
+            code="pain_type",
+            label=N_("Type of pain"),
+            kind="choice",
+            choices=(
+                ("chronic", N_("Chronic")),
+                ("acute", N_("Acute")),
+                ("acute_on_chronic", N_("Acute on chronic")),
+            ),
+        ),
+    ),
+    subscales=FrozenMap(),
+    total_label=N_("Total score"),
+    total_items=(
+        "vocalisation",
+        "facial_expression",
+        "body_language",
+        "behaviour",
+        "physiological",
+        "physical",
+    ),
+    item_bands=(),
+    bands=(
+        Band("none", N_("No pain"), 0, 2),
+        Band("mild", N_("Mild pain"), 3, 7),
+        Band("moderate", N_("Moderate pain"), 8, 13),
+        Band("severe", N_("Severe pain"), 14, 18),
+    ),
+    recall_periods=("now",),
+    respondents=("staff",),
+    sources=("Abbey J et al. Int J Palliat Nurs 2004;10(1):6-13, and the published form",),
+    guidance=N_(
+        "Observe the person while they are moved or cared for. "
+        "Assess again one hour after an intervention."
+    ),
+)
+
+# --- ROAG ---------------------------------------------------------------------------------
+# Source: Andersson P et al., Spec Care Dentist 2002;22(5):181-6 (ROAG); the nine areas as used
+# in Swedish palliative care (Svenska palliativregistret's mouth assessment, teeth and dentures
+# apart); bands and actions from Senior alert's ROAG-J guidance. No summed score is published
+# for clinical use, so there is no total.
+
+_ROAG_MOUTH_GROUP = N_("Voice, lips and mouth")
+_ROAG_TEETH_GROUP = N_("Teeth, dentures, saliva and swallowing")
+
+
+def _roag_item(
+    code: str,
+    label: str,
+    grades: tuple[str, str, str],
+    group: str,
+    special_values: tuple[str, ...] = (),
+) -> ItemDefinition:
+    return ItemDefinition(
+        code=code,
+        label=label,
+        min=1,
+        max=3,
+        options=((1, grades[0]), (2, grades[1]), (3, grades[2])),
+        group=group,
+        special_values=special_values,
+    )
+
+
+ROAG = InstrumentDefinition(
+    code="roag",
+    family="roag",
+    title=N_("ROAG oral assessment"),
+    version="roag-2026.1",
+    items=(
+        _roag_item(
+            "voice",
+            N_("Voice"),
+            (N_("Normal"), N_("Dry or hoarse"), N_("Difficulty talking")),
+            _ROAG_MOUTH_GROUP,
+        ),
+        _roag_item(
+            "lips",
+            N_("Lips"),
+            (
+                N_("Smooth and moist"),
+                N_("Dry, cracked or sore corners"),
+                N_("Ulcers or bleeding"),
+            ),
+            _ROAG_MOUTH_GROUP,
+        ),
+        _roag_item(
+            "mucous_membranes",
+            N_("Mucous membranes"),
+            (
+                N_("Pink and moist"),
+                N_("Red, dry, coated or discoloured areas"),
+                N_("Ulcers, blisters or bleeding"),
+            ),
+            _ROAG_MOUTH_GROUP,
+        ),
+        _roag_item(
+            "tongue",
+            N_("Tongue"),
+            (
+                N_("Pink and moist, with papillae"),
+                N_("No papillae, red, dry or coated"),
+                N_("Ulcers, blisters or bleeding"),
+            ),
+            _ROAG_MOUTH_GROUP,
+        ),
+        _roag_item(
+            "gums",
+            N_("Gums"),
+            (N_("Pink and firm"), N_("Swollen or red"), N_("Bleeding spontaneously")),
+            _ROAG_MOUTH_GROUP,
+        ),
+        _roag_item(
+            "teeth",
+            N_("Teeth"),
+            (
+                N_("Clean"),
+                N_("Local plaque or debris, broken teeth"),
+                N_("General plaque or debris"),
+            ),
+            _ROAG_TEETH_GROUP,
+        ),
+        _roag_item(
+            "dentures",
+            N_("Dentures"),
+            (
+                N_("Clean and working"),
+                N_("Plaque or debris"),
+                N_("Not used, or badly fitting"),
+            ),
+            _ROAG_TEETH_GROUP,
+            special_values=(NOT_APPLICABLE,),
+        ),
+        _roag_item(
+            "saliva",
+            N_("Saliva"),
+            (
+                N_("Mirror glides easily"),
+                N_("Mirror glides with resistance"),
+                N_("Mirror does not glide"),
+            ),
+            _ROAG_TEETH_GROUP,
+        ),
+        _roag_item(
+            "swallowing",
+            N_("Swallowing"),
+            (N_("Normal"), N_("Slight problems"), N_("Marked problems")),
+            _ROAG_TEETH_GROUP,
+        ),
+    ),
+    context_fields=(),
+    subscales=FrozenMap(),
+    total_label=None,
+    total_items=(),
+    item_bands=(),
+    # By max_grade: all 1 healthy; any 2 and no 3 moderate; any 3 severe (Senior alert ROAG-J:
+    # grade 2 -> mouth care per the unit's routine; grade 3 -> contact dental care or a physician).
+    bands=(
+        Band("healthy", N_("Healthy mouth"), 1, 1),
+        Band("moderate", N_("Moderate oral problems"), 2, 2),
+        Band("severe", N_("Severe oral problems"), 3, 3),
+    ),
+    recall_periods=("now",),
+    respondents=("staff",),
+    sources=(
+        "Andersson P et al. Spec Care Dentist 2002;22(5):181-6 (ROAG)",
+        "Svenska palliativregistret: mouth assessment (nine areas)",
+        "Senior alert: ROAG-J guidance (bands and actions)",
+    ),
+    guidance=N_("Use a dental mirror and a light. Grade each area from 1 (healthy) to 3."),
+)
+
+#: Every instrument by code (read-only).
+INSTRUMENTS: FrozenMap[str, InstrumentDefinition] = FrozenMap(
+    {definition.code: definition for definition in (IPOS_PATIENT, IPOS_STAFF, ESAS_R, ABBEY, ROAG)}
+)

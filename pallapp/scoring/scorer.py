@@ -1,0 +1,367 @@
+"""One generic scorer for every instrument: `score(code, answers) -> Score`.
+
+Rules (INSTRUMENTS.md, "Common rules"):
+- an answer is an `int` in the item's range or `None`; `bool`, `float`, digit strings, other
+  types, out-of-range values and unknown codes raise `InvalidAnswers`;
+- `"cannot_assess"` is accepted only by `ipos_staff` items and scored as missing;
+  `"not_applicable"` only by ROAG `dentures` and scored as grade 1;
+- no imputation: a subscale or total is computed only when all its items are answered.
+
+Per-instrument lookup tables are built once at import, so a call does one dict lookup per
+answer and allocates only the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Union, cast
+
+from ._frozen import FrozenMap
+from .definitions import NOT_APPLICABLE, ContextField, Family, InstrumentDefinition
+from .instruments import INSTRUMENTS, SCORING_VERSION
+
+__all__ = ["AnswerValue", "InvalidAnswers", "OtherSymptom", "Score", "score"]
+
+#: One entry of IPOS `other_symptoms`: {"label": str, "rating": int}.
+OtherSymptom = FrozenMap[str, Union[str, int]]  # noqa: UP007 - runtime alias needs Union on 3.11
+
+#: A validated answer: an item value (int, special string or None) or a context field value.
+AnswerValue = Union[int, str, None, tuple[str, ...], tuple[OtherSymptom, ...]]  # noqa: UP007
+
+_EMPTY_BANDS: FrozenMap[str, str] = FrozenMap()
+_EMPTY_SUBSCALES: FrozenMap[str, int | None] = FrozenMap()
+_EMPTY_AREAS: FrozenMap[int, tuple[str, ...]] = FrozenMap()
+_NO_BANDS: dict[str, str] = {}  # never mutated: only read when building the Score
+
+
+class InvalidAnswers(ValueError):
+    """The answers do not fit the instrument; names the item (or field) and the value."""
+
+    def __init__(self, instrument: object, item: object, value: object, reason: str) -> None:
+        self.instrument = instrument
+        self.item = item
+        self.value = value
+        self.reason = reason
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        if item is None:
+            message = f"{instrument!r}: {reason}: {shown}"
+        else:
+            message = f"{instrument!r}: invalid answer for {item!r}: {shown} ({reason})"
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """The immutable result of scoring one assessment.
+
+    - `total`: sum of the instrument's total items, or None when any is missing; always None
+      for ROAG (no summed score is published for clinical use).
+    - `subscales`: code -> sum or None (IPOS, ESAS-r; empty for Abbey and ROAG).
+    - `band`: Abbey by total (`none`/`mild`/`moderate`/`severe`), ROAG by `max_grade`
+      (`healthy`/`moderate`/`severe`); None when incomplete and for IPOS and ESAS-r.
+    - `item_bands`: item code -> band for every answered item (IPOS, ESAS-r incl. `other`).
+    - `missing`: unanswered or `cannot_assess` items in definition order (optional items such
+      as ESAS-r `other` are never missing).
+    - `max_grade`, `areas_at`: ROAG only: the highest grade (None when incomplete) and the areas
+      at grade 2 and at grade 3 among those answered; None and empty for other instruments.
+    - `answers`: every item code (value, special string or None) plus the context fields given.
+    - `scoring_version`: the `SCORING_VERSION` that produced this score.
+    """
+
+    instrument: str
+    total: int | None
+    subscales: Mapping[str, int | None]
+    band: str | None
+    item_bands: Mapping[str, str]
+    missing: tuple[str, ...]
+    max_grade: int | None
+    areas_at: Mapping[int, tuple[str, ...]]
+    answers: Mapping[str, AnswerValue]
+    scoring_version: str
+
+    def plain_answers(self) -> dict[str, object]:
+        """The answers as plain JSON-ready values (lists and dicts), for storage."""
+        plain: dict[str, object] = {}
+        for code, value in self.answers.items():
+            if isinstance(value, tuple):
+                plain[code] = [
+                    entry.to_dict() if isinstance(entry, FrozenMap) else entry for entry in value
+                ]
+            else:
+                plain[code] = value
+        return plain
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Lookup tables for one instrument, built once."""
+
+    definition: InstrumentDefinition
+    family: Family
+    item_codes: tuple[str, ...]
+    # item code -> accepted special strings
+    specials: dict[str, frozenset[str]]
+    optional: frozenset[str]
+    context: dict[str, ContextField]
+    total_items: tuple[str, ...]
+    # itemgetters return the tuple of values of several items at C speed
+    total_getter: Callable[[dict[str, int]], tuple[int, ...]]
+    subscales: tuple[tuple[str, tuple[str, ...], Callable[[dict[str, int]], tuple[int, ...]]], ...]
+    # overall band by total (Abbey) or max_grade (ROAG), for every value the bands cover
+    band_of: dict[int, str]
+    has_item_bands: bool
+    # for the vectorised fast path: per-item value tables in item order, and the item codes
+    value_tables: tuple[dict[int, str], ...]
+    item_set: frozenset[str]
+    required: tuple[str, ...]
+
+
+def _band_name(bands_of: InstrumentDefinition, value: int) -> str:
+    for band in bands_of.item_bands:
+        if band.contains(value):
+            return band.name
+    return ""
+
+
+def _build_table(definition: InstrumentDefinition) -> _Table:
+    return _Table(
+        definition=definition,
+        family=definition.family,
+        item_codes=definition.item_codes,
+        specials={item.code: frozenset(item.special_values) for item in definition.items},
+        optional=frozenset(item.code for item in definition.items if item.optional),
+        context={field.code: field for field in definition.context_fields},
+        total_items=definition.total_items,
+        # ROAG has no total: its getter (over all areas) is never used.
+        total_getter=itemgetter(*(definition.total_items or definition.item_codes)),
+        subscales=tuple(
+            (sub.code, sub.items, itemgetter(*sub.items)) for sub in definition.subscales.values()
+        ),
+        band_of={
+            value: band.name
+            for band in definition.bands
+            for value in range(band.low, band.high + 1)
+        },
+        has_item_bands=bool(definition.item_bands),
+        value_tables=tuple(
+            {value: _band_name(definition, value) for value in item.values}
+            for item in definition.items
+        ),
+        item_set=frozenset(definition.item_codes),
+        required=tuple(item.code for item in definition.items if not item.optional),
+    )
+
+
+_TABLES: dict[str, _Table] = {code: _build_table(d) for code, d in INSTRUMENTS.items()}
+
+
+def _is_blank_or_long(text: str, max_length: int) -> str | None:
+    """A reason why `text` is not acceptable free text, or None if it is."""
+    if not text.strip():
+        return "blank text"
+    if len(text) > max_length:
+        return f"longer than {max_length} characters"
+    return None
+
+
+def _check_sequence(code: str, field: ContextField, value: object) -> tuple[object, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise InvalidAnswers(code, field.code, value, "expected a list")
+    if len(value) > field.max_entries:
+        raise InvalidAnswers(code, field.code, value, f"more than {field.max_entries} entries")
+    return tuple(value)
+
+
+def _check_context(code: str, field: ContextField, value: object) -> AnswerValue:
+    """Validate one context field; return its normalised value (None: not given)."""
+    if field.kind == "choice":
+        if type(value) is str and any(value == choice for choice, _label in field.choices):
+            return value
+        allowed = ", ".join(choice for choice, _label in field.choices)
+        raise InvalidAnswers(code, field.code, value, f"expected one of {allowed}")
+    if field.kind == "text":
+        if type(value) is not str:
+            raise InvalidAnswers(code, field.code, value, "expected text")
+        problem = _is_blank_or_long(value, field.max_length)
+        if problem is not None:
+            raise InvalidAnswers(code, field.code, value, problem)
+        return value
+    entries = _check_sequence(code, field, value)
+    if field.kind == "text_list":
+        texts: list[str] = []
+        for entry in entries:
+            if type(entry) is not str:
+                raise InvalidAnswers(code, field.code, entry, "expected text")
+            problem = _is_blank_or_long(entry, field.max_length)
+            if problem is not None:
+                raise InvalidAnswers(code, field.code, entry, problem)
+            texts.append(entry)
+        return tuple(texts) or None
+    rated: list[OtherSymptom] = []
+    for entry in entries:
+        if not isinstance(entry, Mapping) or set(entry.keys()) != {"label", "rating"}:
+            raise InvalidAnswers(
+                code, field.code, entry, 'expected {"label": text, "rating": number}'
+            )
+        label = entry["label"]
+        rating = entry["rating"]
+        if type(label) is not str:
+            raise InvalidAnswers(code, field.code, label, "expected text as label")
+        problem = _is_blank_or_long(label, field.max_length)
+        if problem is not None:
+            raise InvalidAnswers(code, field.code, label, problem)
+        if type(rating) is not int or not field.rating_min <= rating <= field.rating_max:
+            raise InvalidAnswers(
+                code,
+                field.code,
+                rating,
+                f"expected a whole number {field.rating_min}-{field.rating_max} as rating",
+            )
+        rated.append(FrozenMap._adopt({"label": label, "rating": rating}))
+    return tuple(rated) or None
+
+
+def _invalid_item(table: _Table, code: str, item_code: str, value: object) -> InvalidAnswers:
+    item = table.definition.item(item_code)
+    accepted = f"a whole number {item.min}-{item.max}"
+    if item.special_values:
+        accepted += ", " + ", ".join(repr(special) for special in item.special_values)
+    return InvalidAnswers(code, item_code, value, f"expected {accepted} or None")
+
+
+_INT_OR_NONE = frozenset({int, type(None)})
+# dict.get as a plain two-argument function, for map() over (table, value) pairs
+_dict_get = cast("Callable[[dict[int, str], object], str | None]", dict.get)
+
+
+def _check_items(
+    table: _Table, code: str, values: list[object]
+) -> tuple[dict[str, AnswerValue], dict[str, int], dict[str, str], list[str]]:
+    """Item by item validation, for answers with special values or wrong types."""
+    item_values: dict[str, AnswerValue] = {}
+    numbers: dict[str, int] = {}
+    item_bands: dict[str, str] = {}
+    for item_code, value, valid in zip(table.item_codes, values, table.value_tables, strict=True):
+        if type(value) is int:
+            band = valid.get(value)
+            if band is None:
+                raise _invalid_item(table, code, item_code, value)
+            numbers[item_code] = value
+            if table.has_item_bands:
+                item_bands[item_code] = band
+        elif type(value) is str and value in table.specials[item_code]:
+            if value == NOT_APPLICABLE:
+                numbers[item_code] = 1  # ROAG: no dentures needed, counted as grade 1
+            # cannot_assess: kept in the answers, scored as missing
+        elif value is not None:
+            raise _invalid_item(table, code, item_code, value)
+        item_values[item_code] = value
+    missing = [item_code for item_code in table.required if item_code not in numbers]
+    return item_values, numbers, item_bands, missing
+
+
+def score(code: str, answers: Mapping[str, object]) -> Score:
+    """Validate `answers` for instrument `code` and compute its scores and bands.
+
+    `answers` maps item codes (and context field codes) to values; an item left out is
+    unanswered. Raises `InvalidAnswers` (a ValueError naming the item and the value) for an
+    unknown instrument or item code, or any value that is not valid for its item or field.
+    """
+    table = _TABLES.get(code) if type(code) is str else None
+    if table is None:
+        raise InvalidAnswers(code, None, code, "unknown instrument")
+    if not isinstance(answers, Mapping):
+        raise InvalidAnswers(code, None, answers, "answers must be a mapping")
+
+    codes = table.item_codes
+    values = list(map(answers.get, codes))
+    item_values: dict[str, AnswerValue]
+    numbers: dict[str, int]
+    item_bands: dict[str, str] = _NO_BANDS
+    missing: list[str]
+    fast = set(map(type, values)) <= _INT_OR_NONE
+    if fast:
+        # Only ints and None: dict.get gives the item band of a valid int and None for an
+        # out-of-range one (bools never get here, as type(True) is bool). On any mismatch the
+        # item-by-item check below finds and reports the invalid item.
+        bands = list(map(_dict_get, table.value_tables, values))
+        unanswered = values.count(None)
+        fast = bands.count(None) == unanswered
+    if fast:
+        ints_or_none = cast("list[int | None]", values)
+        item_values = dict(zip(codes, ints_or_none, strict=False))
+        if not unanswered:
+            numbers = cast("dict[str, int]", item_values)
+            missing = []
+            if table.has_item_bands:
+                item_bands = dict(zip(codes, cast("list[str]", bands), strict=False))
+        else:
+            numbers = {c: v for c, v in zip(codes, ints_or_none, strict=False) if v is not None}
+            missing = [c for c in table.required if c not in numbers]
+            if table.has_item_bands:
+                item_bands = {c: b for c, b in zip(codes, bands, strict=False) if b is not None}
+    else:
+        item_values, numbers, item_bands, missing = _check_items(table, code, values)
+
+    family = table.family
+    total: int | None = None
+    band_name: str | None = None
+    max_grade: int | None = None
+    subscales = _EMPTY_SUBSCALES
+    areas_at = _EMPTY_AREAS
+    if family == "roag":
+        at_2 = tuple(c for c, grade in numbers.items() if grade == 2)
+        at_3 = tuple(c for c, grade in numbers.items() if grade == 3)
+        areas_at = FrozenMap._adopt({2: at_2, 3: at_3})
+        if not missing:
+            max_grade = 3 if at_3 else 2 if at_2 else 1
+            band_name = table.band_of[max_grade]
+    else:
+        if not missing:
+            total = sum(table.total_getter(numbers))
+            if table.subscales:
+                subscales = FrozenMap._adopt(
+                    {sub: sum(getter(numbers)) for sub, _items, getter in table.subscales}
+                )
+        else:
+            # The total stays None: every required item of these instruments is in the total.
+            missing_set = frozenset(missing)
+            if table.subscales:
+                subscales = FrozenMap._adopt(
+                    {
+                        sub: sum(getter(numbers)) if missing_set.isdisjoint(items) else None
+                        for sub, items, getter in table.subscales
+                    }
+                )
+        if family == "abbey" and total is not None:
+            band_name = table.band_of[total]
+
+    # Context fields go into the stored answers only, after scoring.
+    if not answers.keys() <= table.item_set:
+        for key, value in answers.items():
+            if key in table.item_set:
+                continue
+            field = table.context.get(key) if type(key) is str else None
+            if field is None:
+                raise InvalidAnswers(code, key, value, "unknown item")
+            if value is not None:
+                normalised = _check_context(code, field, value)
+                if normalised is not None:
+                    item_values[key] = normalised
+
+    return Score(
+        instrument=code,
+        total=total,
+        subscales=subscales,
+        band=band_name,
+        item_bands=FrozenMap._adopt(item_bands) if item_bands else _EMPTY_BANDS,
+        missing=tuple(missing),
+        max_grade=max_grade,
+        areas_at=areas_at,
+        answers=FrozenMap._adopt(item_values),
+        scoring_version=SCORING_VERSION,
+    )

@@ -1,0 +1,326 @@
+"""The instrument definitions match the contract in INSTRUMENTS.md and are read-only."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from pallapp.scoring import (
+    INSTRUMENTS,
+    N_,
+    RECALL_PERIOD_LABELS,
+    RESPONDENT_LABELS,
+    SCORING_VERSION,
+    SPECIAL_VALUE_LABELS,
+    FrozenMap,
+)
+from pallapp.scoring.definitions import Band, ItemDefinition
+
+SCORING_DIR = Path(__file__).resolve().parents[3] / "pallapp" / "scoring"
+
+EXPECTED_ITEMS = {
+    "ipos_patient": (
+        "pain",
+        "shortness_of_breath",
+        "weakness",
+        "nausea",
+        "vomiting",
+        "poor_appetite",
+        "constipation",
+        "sore_dry_mouth",
+        "drowsiness",
+        "poor_mobility",
+        "patient_anxiety",
+        "family_anxiety",
+        "depression",
+        "at_peace",
+        "sharing_feelings",
+        "information",
+        "practical_problems",
+    ),
+    "esas_r": (
+        "pain",
+        "tiredness",
+        "drowsiness",
+        "nausea",
+        "lack_of_appetite",
+        "shortness_of_breath",
+        "depression",
+        "anxiety",
+        "wellbeing",
+        "other",
+    ),
+    "abbey": (
+        "vocalisation",
+        "facial_expression",
+        "body_language",
+        "behaviour",
+        "physiological",
+        "physical",
+    ),
+    "roag": (
+        "voice",
+        "lips",
+        "mucous_membranes",
+        "tongue",
+        "gums",
+        "teeth",
+        "dentures",
+        "saliva",
+        "swallowing",
+    ),
+}
+EXPECTED_ITEMS["ipos_staff"] = EXPECTED_ITEMS["ipos_patient"]
+
+
+def test_instrument_codes() -> None:
+    assert list(INSTRUMENTS) == ["ipos_patient", "ipos_staff", "esas_r", "abbey", "roag"]
+    for code, definition in INSTRUMENTS.items():
+        assert definition.code == code
+        assert definition.version
+        assert definition.title
+        assert definition.sources
+
+
+@pytest.mark.parametrize("code", list(EXPECTED_ITEMS))
+def test_item_codes(code: str) -> None:
+    assert INSTRUMENTS[code].item_codes == EXPECTED_ITEMS[code]
+
+
+@pytest.mark.parametrize(
+    ("code", "low", "high"),
+    [
+        ("ipos_patient", 0, 4),
+        ("ipos_staff", 0, 4),
+        ("esas_r", 0, 10),
+        ("abbey", 0, 3),
+        ("roag", 1, 3),
+    ],
+)
+def test_item_ranges_and_labels(code: str, low: int, high: int) -> None:
+    for item in INSTRUMENTS[code].items:
+        assert (item.min, item.max) == (low, high)
+        assert item.values == tuple(range(low, high + 1))
+        assert item.label
+        assert item.group in INSTRUMENTS[code].groups
+        for value, label in item.options:
+            assert low <= value <= high
+            assert label
+            assert item.label_for(value) == label
+
+
+def test_esas_options_label_only_the_anchors() -> None:
+    pain = INSTRUMENTS["esas_r"].item("pain")
+    assert [value for value, _label in pain.options] == [0, 10]
+    assert pain.label_for(5) is None
+
+
+def test_special_values() -> None:
+    specials = {
+        (code, item.code): item.special_values
+        for code, definition in INSTRUMENTS.items()
+        for item in definition.items
+        if item.special_values
+    }
+    expected = {("ipos_staff", code): ("cannot_assess",) for code in EXPECTED_ITEMS["ipos_staff"]}
+    expected[("roag", "dentures")] = ("not_applicable",)
+    assert specials == expected
+    assert set(SPECIAL_VALUE_LABELS) == {"cannot_assess", "not_applicable"}
+
+
+def test_only_esas_other_is_optional() -> None:
+    optional = [
+        (code, item.code)
+        for code, definition in INSTRUMENTS.items()
+        for item in definition.items
+        if item.optional
+    ]
+    assert optional == [("esas_r", "other")]
+
+
+def test_every_required_item_is_in_the_total() -> None:
+    # The scorer relies on this: one missing required item means no total.
+    for code in ("ipos_patient", "ipos_staff", "esas_r", "abbey"):
+        definition = INSTRUMENTS[code]
+        required = tuple(item.code for item in definition.items if not item.optional)
+        assert definition.total_items == required
+
+
+def test_subscales_and_totals() -> None:
+    ipos = INSTRUMENTS["ipos_patient"]
+    assert {code: sub.items for code, sub in ipos.subscales.items()} == {
+        "physical": EXPECTED_ITEMS["ipos_patient"][:10],
+        "emotional": ("patient_anxiety", "family_anxiety", "depression", "at_peace"),
+        "communication_practical": ("sharing_feelings", "information", "practical_problems"),
+    }
+    assert ipos.total_items == EXPECTED_ITEMS["ipos_patient"]
+    assert (ipos.total_min, ipos.total_max) == (0, 17 * 4)  # 0-68
+    esas = INSTRUMENTS["esas_r"]
+    assert esas.total_items == EXPECTED_ITEMS["esas_r"][:9]
+    assert (esas.total_min, esas.total_max) == (0, 9 * 10)  # 0-90
+    assert {code: (sub.min, sub.max) for code, sub in esas.subscales.items()} == {
+        "physical": (0, 6 * 10),
+        "emotional": (0, 2 * 10),
+    }
+    abbey = INSTRUMENTS["abbey"]
+    assert (abbey.total_min, abbey.total_max) == (0, 6 * 3)  # 0-18
+    roag = INSTRUMENTS["roag"]
+    assert roag.total_items == ()
+    assert (roag.total_min, roag.total_max) == (None, None)
+    assert roag.total_label is None
+    for definition in INSTRUMENTS.values():
+        for sub in definition.subscales.values():
+            assert sub.label
+            assert sub.min == sum(definition.item(c).min for c in sub.items)
+            assert sub.max == sum(definition.item(c).max for c in sub.items)
+
+
+def _covers_exactly(bands: tuple[Band, ...], low: int, high: int) -> None:
+    values = [value for band in bands for value in range(band.low, band.high + 1)]
+    assert values == list(range(low, high + 1)), bands
+
+
+def test_bands_cover_every_value_once() -> None:
+    _covers_exactly(INSTRUMENTS["ipos_patient"].item_bands, 0, 4)
+    _covers_exactly(INSTRUMENTS["esas_r"].item_bands, 0, 10)
+    _covers_exactly(INSTRUMENTS["abbey"].bands, 0, 18)
+    _covers_exactly(INSTRUMENTS["roag"].bands, 1, 3)
+    assert [b.name for b in INSTRUMENTS["abbey"].bands] == ["none", "mild", "moderate", "severe"]
+    assert [b.name for b in INSTRUMENTS["roag"].bands] == ["healthy", "moderate", "severe"]
+    assert [b.name for b in INSTRUMENTS["esas_r"].item_bands] == [
+        "none",
+        "mild",
+        "moderate",
+        "severe",
+    ]
+    assert INSTRUMENTS["abbey"].item_bands == ()
+    assert INSTRUMENTS["roag"].item_bands == ()
+    assert INSTRUMENTS["esas_r"].bands == ()
+
+
+def test_context_fields() -> None:
+    def fields(code: str) -> list[str]:
+        return [f.code for f in INSTRUMENTS[code].context_fields]
+
+    assert fields("ipos_patient") == ["main_problems", "other_symptoms", "completed_with"]
+    assert fields("ipos_staff") == ["main_problems", "other_symptoms"]
+    assert fields("esas_r") == ["other_label"]
+    assert fields("abbey") == ["pain_type"]
+    assert fields("roag") == []
+    completed_with = INSTRUMENTS["ipos_patient"].context_field("completed_with")
+    assert [c for c, _label in completed_with.choices] == ["alone", "with_relative", "with_staff"]
+    pain_type = INSTRUMENTS["abbey"].context_field("pain_type")
+    assert [c for c, _label in pain_type.choices] == ["chronic", "acute", "acute_on_chronic"]
+    other = INSTRUMENTS["ipos_staff"].context_field("other_symptoms")
+    assert (other.kind, other.max_entries, other.rating_min, other.rating_max) == (
+        "rated_list",
+        3,
+        0,
+        4,
+    )
+
+
+def test_lookups_raise_key_error_for_unknown_codes() -> None:
+    with pytest.raises(KeyError):
+        INSTRUMENTS["esas_r"].item("itch")
+    with pytest.raises(KeyError):
+        INSTRUMENTS["esas_r"].context_field("itch")
+
+
+def test_recall_periods_and_respondents() -> None:
+    def meta(code: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return INSTRUMENTS[code].recall_periods, INSTRUMENTS[code].respondents
+
+    assert meta("ipos_patient") == (("3d", "7d"), ("patient", "relative"))
+    assert meta("ipos_staff") == (("3d", "7d"), ("staff",))
+    assert meta("esas_r") == (("now",), ("patient", "relative", "staff"))
+    assert meta("abbey") == (("now",), ("staff",))
+    assert meta("roag") == (("now",), ("staff",))
+    for definition in INSTRUMENTS.values():
+        assert set(definition.recall_periods) <= set(RECALL_PERIOD_LABELS)
+        assert set(definition.respondents) <= set(RESPONDENT_LABELS)
+
+
+def test_groups_split_the_forms_into_steps() -> None:
+    assert len(INSTRUMENTS["ipos_patient"].groups) == 3
+    assert len(INSTRUMENTS["esas_r"].groups) == 2
+    assert INSTRUMENTS["abbey"].guidance
+    assert INSTRUMENTS["roag"].guidance
+    assert INSTRUMENTS["esas_r"].guidance is None
+
+
+def test_definitions_are_read_only() -> None:
+    with pytest.raises(TypeError):
+        INSTRUMENTS["x"] = INSTRUMENTS["roag"]  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        INSTRUMENTS["roag"].version = "x"  # type: ignore[misc]
+    item = INSTRUMENTS["roag"].items[0]
+    assert isinstance(item, ItemDefinition)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        item.max = 9  # type: ignore[misc]
+    assert isinstance(INSTRUMENTS, FrozenMap)
+    assert hash(INSTRUMENTS["esas_r"]) == hash(INSTRUMENTS["esas_r"])
+
+
+def test_versions() -> None:
+    assert SCORING_VERSION == "2026.1"
+    assert INSTRUMENTS["ipos_patient"].version == INSTRUMENTS["ipos_staff"].version
+
+
+# --- i18n ---------------------------------------------------------------------------------
+
+
+def test_marker_returns_its_argument() -> None:
+    assert N_("Pain") == "Pain"
+
+
+def _n_calls() -> list[ast.Call]:
+    calls = []
+    for path in sorted(SCORING_DIR.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls += [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "N_"
+        ]
+    return calls
+
+
+def test_every_marker_has_one_plain_string_literal() -> None:
+    # pybabel can only extract literals: no f-strings, variables or concatenation.
+    calls = _n_calls()
+    assert len(calls) > 100
+    for call in calls:
+        assert len(call.args) == 1
+        assert not call.keywords
+        assert isinstance(call.args[0], ast.Constant)
+        assert isinstance(call.args[0].value, str)
+
+
+def test_every_label_is_an_extracted_msgid() -> None:
+    msgids = {call.args[0].value for call in _n_calls()}  # type: ignore[attr-defined]
+    labels: set[str] = set()
+    for definition in INSTRUMENTS.values():
+        labels.add(definition.title)
+        labels.update(g for g in definition.groups)
+        labels.update(sub.label for sub in definition.subscales.values())
+        labels.update(band.label for band in definition.item_bands + definition.bands)
+        if definition.total_label:
+            labels.add(definition.total_label)
+        if definition.guidance:
+            labels.add(definition.guidance)
+        for item in definition.items:
+            labels.add(item.label)
+            labels.update(label for _value, label in item.options)
+        for context in definition.context_fields:
+            labels.add(context.label)
+            labels.update(label for _value, label in context.choices)
+    labels.update(RECALL_PERIOD_LABELS.values())
+    labels.update(RESPONDENT_LABELS.values())
+    labels.update(SPECIAL_VALUE_LABELS.values())
+    assert labels <= msgids
