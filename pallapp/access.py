@@ -33,6 +33,8 @@ class Need(enum.StrEnum):
     VIEW_HISTORY = "view_history"
     CHANGE = "change"
     INVITE = "invite"
+    # Submit a symptom rating for the patient (self-report, a relative, or staff).
+    REPORT = "report"
 
 
 class NotVisible(Exception):
@@ -71,7 +73,8 @@ def _relative_condition(user: User, need: Need):  # type: ignore[no-untyped-def]
     )
     if need is Need.VIEW_HISTORY:
         link = link.where(RelativeLink.may_view_history.is_(True))
-    elif need is not Need.VIEW:
+    elif need not in (Need.VIEW, Need.REPORT):
+        # Answering as proxy, rather than helping, is checked against the link by the service.
         return false()
     return exists(link)
 
@@ -83,7 +86,7 @@ def patient_condition(user: User, need: Need = Need.VIEW, day: date | None = Non
         return false()
     role = user.role_enum
     if role.is_staff:
-        if need in (Need.CHANGE, Need.INVITE) and role is Role.MANAGER:
+        if need in (Need.CHANGE, Need.INVITE, Need.REPORT) and role is Role.MANAGER:
             # Managers read their units' records for quality work; they do not chart.
             return false()
         return _staff_condition(user, day)

@@ -161,7 +161,7 @@ def load_demo_data(skip_if_present: bool = False) -> str:
             db.session.add(UnitMembership(user_id=user.id, unit_id=unit.id, start=start))
         return user
 
-    staff("nurse@example.org", "Sara Lind, sjuksköterska", Role.NURSE, [team, home])
+    nurse = staff("nurse@example.org", "Sara Lind, sjuksköterska", Role.NURSE, [team, home])
     staff("nurse2@example.org", "Jonas Berg, sjuksköterska", Role.NURSE, [home])
     staff("physician@example.org", "Dr Helena Ek", Role.PHYSICIAN, [team])
     staff("manager@example.org", "Maja Holm, enhetschef", Role.MANAGER, [team])
@@ -171,7 +171,8 @@ def load_demo_data(skip_if_present: bool = False) -> str:
     for index in range(30):
         born = date(rng.randint(1930, 1965), rng.randint(1, 12), rng.randint(1, 28))
         identity = parse_personnummer(make_personnummer(rng, born, coordination=index == 29))
-        enrolled = today - timedelta(days=rng.randint(3, 120))
+        # Enrolled long enough ago for three months of ratings (pallapp.demo_history).
+        enrolled = today - timedelta(days=rng.randint(95, 200))
         patient = Patient(
             personnummer=identity.digits,
             is_coordination_number=identity.is_coordination_number,
@@ -191,15 +192,14 @@ def load_demo_data(skip_if_present: bool = False) -> str:
         patients.append(patient)
 
     own = patients[22]  # a shared patient: both units read the same record
-    db.session.add(
-        User(
-            email="patient@example.org",
-            name=own.name,
-            role=Role.PATIENT.value,
-            password_hash=password,
-            patient_id=own.id,
-        )
+    self_user = User(
+        email="patient@example.org",
+        name=own.name,
+        role=Role.PATIENT.value,
+        password_hash=password,
+        patient_id=own.id,
     )
+    db.session.add(self_user)
     relative = User(
         email="relative@example.org",
         name="Lisa Lindgren",
@@ -218,7 +218,10 @@ def load_demo_data(skip_if_present: bool = False) -> str:
         )
     )
     db.session.flush()
+    from pallapp.demo_history import load_demo_history
+
+    assessments = load_demo_history(nurse, patients, self_user)
     return (
-        f"Demo data loaded: 2 care units, {len(patients)} patients, 7 accounts "
-        f"(password {DEMO_PASSWORD!r})."
+        f"Demo data loaded: 2 care units, {len(patients)} patients, {assessments} assessments, "
+        f"7 accounts (password {DEMO_PASSWORD!r})."
     )

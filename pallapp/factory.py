@@ -31,6 +31,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
 
     from pallapp.admin import bp as admin_bp
+    from pallapp.assessments import bp as assessments_bp
     from pallapp.auth import bp as auth_bp
     from pallapp.auth.session import install_session_rules
     from pallapp.patients import bp as patients_bp
@@ -38,6 +39,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(patients_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(assessments_bp)
     install_session_rules(app)
 
     _install_request_boundary(app)

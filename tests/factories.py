@@ -72,6 +72,17 @@ def make_user(
     return user
 
 
+class _CountingSerial:
+    """Stands in for `random.Random` in `make_personnummer`: the serial follows the counter, so
+    patients born the same day get distinct numbers (random serials collided now and then)."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def randint(self, low: int, high: int) -> int:
+        return low + self.number % (high - low + 1)
+
+
 def make_patient(
     units: list[CareUnit] = (),  # type: ignore[assignment]
     *,
@@ -80,10 +91,8 @@ def make_patient(
     born: date = date(1941, 3, 14),
     episode_end: date | None = None,
 ) -> Patient:
-    import random
-
     number = next(_counter)
-    identity = parse_personnummer(make_personnummer(random.Random(number), born))
+    identity = parse_personnummer(make_personnummer(_CountingSerial(number), born))
     enrolled = today_local() - timedelta(days=30)
     patient = Patient(
         personnummer=identity.digits,

@@ -1,5 +1,6 @@
 """The database models; import them from here."""
 
+from pallapp.models.assessments import Assessment, Flag, Respondent
 from pallapp.models.audit import AppendOnlyError, AuditAction, AuditEvent
 from pallapp.models.people import (
     Invitation,
@@ -15,6 +16,9 @@ from pallapp.models.units import CareUnit, UnitKind, UnitMembership
 
 __all__ = [
     "AppendOnlyError",
+    "Assessment",
+    "Flag",
+    "Respondent",
     "AuditAction",
     "AuditEvent",
     "CareUnit",

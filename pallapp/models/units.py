@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pallapp.extensions import db
@@ -52,6 +52,10 @@ class CareUnit(db.Model):
     phone: Mapped[str] = mapped_column(String(40))
     assessment_interval_days: Mapped[int] = mapped_column(default=7)
     end_of_life_interval_days: Mapped[int] = mapped_column(default=2)
+    # IPOS recall period asked of this unit's patients: 3 or 7 days (INSTRUMENTS.md).
+    ipos_recall_period: Mapped[str] = mapped_column(String(5), default="7d")
+    # Overrides of pallapp.scoring.DEFAULT_THRESHOLDS (validated by scoring.Thresholds).
+    flag_thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[UnitMembership]] = relationship(back_populates="unit")

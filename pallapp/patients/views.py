@@ -95,6 +95,8 @@ def enrol():  # type: ignore[no-untyped-def]
 def show(public_id: str):  # type: ignore[no-untyped-def]
     patient = services.open_patient(current_user, public_id)
     may_invite = current_user.is_staff and can(current_user, patient, Need.INVITE)
+    may_report = can(current_user, patient, Need.REPORT)
+    may_view_history = can(current_user, patient, Need.VIEW_HISTORY)
     return render_template(
         "patients/show.html",
         patient=patient,
@@ -102,6 +104,8 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
         episodes=patient.active_episodes(today_local()),
         relatives=services.active_relative_links(patient) if current_user.is_staff else [],
         may_invite=may_invite,
+        may_report=may_report,
+        may_view_history=may_view_history,
     )
 
 

@@ -36,6 +36,8 @@ def test_upgrade_to_head_and_back_to_base(empty_database):
             "invitation",
             "audit_event",
             "unit_membership",
+            "assessment",
+            "flag",
             "alembic_version",
         } <= tables
 
@@ -52,6 +54,29 @@ def test_upgrade_to_head_and_back_to_base(empty_database):
         assert remaining == set()
         upgrade()  # and up again, on the emptied database
         assert "patient" in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+FIRST_REVISION = "5fdad6ba8b6e"
+
+
+def test_later_revisions_upgrade_a_database_with_data(empty_database):
+    """Each revision must cope with rows written under the one before (e.g. NOT NULL columns)."""
+    app = migrated_app(empty_database)
+    with app.app_context():
+        upgrade(revision=FIRST_REVISION)
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO care_unit (public_id, name, kind, phone, assessment_interval_days,"
+                    " end_of_life_interval_days, created_at) VALUES ('u1', 'Team', 'ward',"
+                    " '010', 7, 2, CURRENT_TIMESTAMP)"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            row = connection.execute(text("SELECT ipos_recall_period FROM care_unit")).one()
+        assert row[0] == "7d"
         db.engine.dispose()
 
 

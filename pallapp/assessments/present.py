@@ -1,0 +1,148 @@
+"""Turn a stored assessment into what a result or detail page shows (labels, bands, flags).
+
+Everything is read from the instrument definitions in `pallapp.scoring`; nothing here lists
+items again. Labels are msgids, translated here with gettext at render time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext
+
+from pallapp import scoring
+from pallapp.models import Assessment, Flag
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    code: str
+    label: str
+    value: str  # what was answered, in words ("3 – Severely", "Not answered", ...)
+    band: str | None  # band code, for colour (never shown by colour alone)
+    band_label: str | None
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    label: str
+    value: int | None
+    maximum: int | None
+
+
+@dataclass(frozen=True)
+class FlagView:
+    code: str
+    severity: str
+    severity_label: str
+    title: str
+    explanation: str
+    items: list[str]
+    is_open: bool
+    close_reason: str | None
+
+
+def instrument_title(code: str) -> str:
+    return gettext(scoring.INSTRUMENTS[code].title)
+
+
+def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None:
+    for band in bands:
+        if band.name == name:
+            return gettext(band.label)
+    return None
+
+
+def answer_rows(assessment: Assessment) -> list[AnswerRow]:
+    definition = scoring.INSTRUMENTS[assessment.instrument]
+    item_bands: dict[str, str] = assessment.scores.get("item_bands", {})
+    rows = []
+    for item in definition.items:
+        value = assessment.answers.get(item.code)
+        if value is None:
+            shown = gettext("Not answered")
+        elif isinstance(value, str):
+            shown = gettext(scoring.SPECIAL_VALUE_LABELS[value])
+        else:
+            option = item.label_for(value)
+            shown = f"{value} – {gettext(option)}" if option else str(value)
+        band = item_bands.get(item.code)
+        if not definition.item_bands and definition.family == "roag" and isinstance(value, int):
+            # A ROAG area's grade maps onto the ROAG bands by itself (1 healthy, 2, 3).
+            band = next((b.name for b in definition.bands if b.contains(value)), None)
+            band_label = _band_label(definition.bands, band)
+        else:
+            band_label = _band_label(definition.item_bands, band)
+        rows.append(AnswerRow(item.code, gettext(item.label), shown, band, band_label))
+    return rows
+
+
+def context_rows(assessment: Assessment) -> list[tuple[str, str]]:
+    """Free text and other unscored answers, as (label, text) pairs."""
+    definition = scoring.INSTRUMENTS[assessment.instrument]
+    rows: list[tuple[str, str]] = []
+    for field in definition.context_fields:
+        value: Any = assessment.answers.get(field.code)
+        if value in (None, [], ""):
+            continue
+        if field.kind == "choice":
+            label = dict(field.choices).get(value, value)
+            text = gettext(label)
+        elif field.kind == "text_list":
+            text = "; ".join(value)
+        elif field.kind == "rated_list":
+            text = "; ".join(f"{entry['label']}: {entry['rating']}" for entry in value)
+        else:
+            text = str(value)
+        rows.append((gettext(field.label), text))
+    return rows
+
+
+def score_rows(assessment: Assessment) -> list[ScoreRow]:
+    definition = scoring.INSTRUMENTS[assessment.instrument]
+    rows = []
+    if definition.total_label is not None:
+        rows.append(ScoreRow(gettext(definition.total_label), assessment.total, definition.total_max))
+    subscales: dict[str, int | None] = assessment.scores.get("subscales", {})
+    for code, subscale in definition.subscales.items():
+        rows.append(ScoreRow(gettext(subscale.label), subscales.get(code), subscale.max))
+    return rows
+
+
+def overall_band(assessment: Assessment) -> tuple[str | None, str | None]:
+    definition = scoring.INSTRUMENTS[assessment.instrument]
+    return assessment.band, _band_label(definition.bands, assessment.band)
+
+
+def missing_labels(assessment: Assessment) -> list[str]:
+    definition = scoring.INSTRUMENTS[assessment.instrument]
+    return [gettext(definition.item(code).label) for code in assessment.scores.get("missing", [])]
+
+
+def flag_view(flag: Flag, instrument: str | None) -> FlagView:
+    info = scoring.FLAG_CODES[flag.code]
+    item_labels = []
+    for code in flag.items:
+        label = None
+        if instrument is not None:
+            definition = scoring.INSTRUMENTS[instrument]
+            if code in definition.item_codes:
+                label = gettext(definition.item(code).label)
+            elif any(field.code == code for field in definition.context_fields):
+                label = gettext(definition.context_field(code).label)
+        item_labels.append(label or code)
+    return FlagView(
+        code=flag.code,
+        severity=flag.severity,
+        severity_label=gettext(scoring.SEVERITY_LABELS[flag.severity]),
+        title=gettext(info.title),
+        explanation=gettext(info.explanation),
+        items=item_labels,
+        is_open=flag.is_open,
+        close_reason=flag.close_reason,
+    )
+
+
+def flag_views(assessment: Assessment) -> list[FlagView]:
+    return [flag_view(flag, assessment.instrument) for flag in assessment.flags]

@@ -1,0 +1,389 @@
+"""Submitting, correcting and reading assessments, with their flags.
+
+Every function takes the acting user and goes through `pallapp.access`; every read and write
+is audit-logged. Services flush; the request boundary commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, selectinload
+
+from pallapp import audit, scoring
+from pallapp.access import Need, find_patient, relative_link
+from pallapp.extensions import db
+from pallapp.models import (
+    Assessment,
+    AuditAction,
+    CareUnit,
+    Flag,
+    Patient,
+    Respondent,
+    Role,
+    User,
+    utcnow,
+)
+from pallapp.timeutil import STOCKHOLM, today_local
+
+SELF_REPORT_INSTRUMENTS = ("ipos_patient", "esas_r")
+STAFF_INSTRUMENTS = ("ipos_staff", "abbey", "roag", "ipos_patient", "esas_r")
+# Clock skew allowed between a tablet and the server before a time counts as "in the future".
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class AssessmentRefused(Exception):
+    """The submission cannot be stored; `reason` is a code the view turns into words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def instruments_for(user: User) -> tuple[str, ...]:
+    """Which instruments `user` may fill in (staff: all; patients and relatives: self-report)."""
+    if user.role in (Role.NURSE, Role.PHYSICIAN):
+        return STAFF_INSTRUMENTS
+    if user.role in (Role.PATIENT, Role.RELATIVE):
+        return SELF_REPORT_INSTRUMENTS
+    return ()
+
+
+def default_respondent(user: User, instrument: str) -> Respondent:
+    """Staff instruments are answered by staff; self-report ones by the patient."""
+    if instrument not in SELF_REPORT_INSTRUMENTS:
+        return Respondent.STAFF
+    return Respondent.PATIENT
+
+
+def may_answer_as_proxy(user: User, patient: Patient) -> bool:
+    if user.role != Role.RELATIVE:
+        return False
+    link = relative_link(user, patient)
+    return link is not None and link.may_answer_as_proxy
+
+
+def unit_for(user: User, patient: Patient) -> CareUnit | None:
+    """The unit whose settings apply: the user's own unit among the patient's, else the
+    patient's longest-standing active unit."""
+    episodes = sorted(patient.active_episodes(today_local()), key=lambda e: (e.start, e.unit.name))
+    if user.is_staff:
+        mine = {unit.id for unit in user.active_units(today_local())}
+        for episode in episodes:
+            if episode.unit_id in mine:
+                return episode.unit
+    return episodes[0].unit if episodes else None
+
+
+def thresholds_for(unit: CareUnit | None) -> scoring.Thresholds:
+    """The unit's flag thresholds: INSTRUMENTS.md defaults with the unit's overrides."""
+    if unit is None or not unit.flag_thresholds:
+        return scoring.DEFAULT_THRESHOLDS
+    return scoring.Thresholds.from_mapping(unit.flag_thresholds)
+
+
+def recall_period_for(unit: CareUnit | None, instrument: str) -> str | None:
+    periods = scoring.INSTRUMENTS[instrument].recall_periods
+    if unit is not None and unit.ipos_recall_period in periods:
+        return unit.ipos_recall_period
+    return periods[-1] if periods else None
+
+
+def _current_versions():  # type: ignore[no-untyped-def]
+    """Condition: the assessment has not been superseded by a correction."""
+    newer = aliased(Assessment)
+    return ~exists(select(newer.id).where(newer.supersedes_id == Assessment.id))
+
+
+def previous_assessment(
+    patient_id: int,
+    instrument: str,
+    observed_at: datetime,
+    *,
+    window_days: int,
+    exclude_id: int | None = None,
+) -> Assessment | None:
+    """The latest current version of the same instrument observed before `observed_at`, at
+    most `window_days` earlier (INSTRUMENTS.md: within 30 days), else None."""
+    query = (
+        select(Assessment)
+        .where(
+            Assessment.patient_id == patient_id,
+            Assessment.instrument == instrument,
+            Assessment.observed_at < observed_at,
+            Assessment.observed_at >= observed_at - timedelta(days=window_days),
+            _current_versions(),
+        )
+        .order_by(Assessment.observed_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+    if exclude_id is not None:
+        query = query.where(Assessment.id != exclude_id)
+    return db.session.scalar(query)
+
+
+def rescore(assessment: Assessment) -> scoring.Score:
+    """The Score of stored answers (with the current rules)."""
+    return scoring.score(assessment.instrument, assessment.answers)
+
+
+def scores_as_json(result: scoring.Score) -> dict[str, Any]:
+    return {
+        "total": result.total,
+        "subscales": dict(result.subscales),
+        "band": result.band,
+        "item_bands": dict(result.item_bands),
+        "missing": list(result.missing),
+        "max_grade": result.max_grade,
+        "areas_at": {str(grade): list(areas) for grade, areas in result.areas_at.items()},
+    }
+
+
+def check_observed_at(patient: Patient, observed_at: datetime, now: datetime) -> None:
+    """Paper forms may be entered later, but not dated in the future or before enrolment."""
+    if observed_at.tzinfo is None:
+        raise ValueError("observed_at must be aware")
+    if observed_at > now + FUTURE_TOLERANCE:
+        raise AssessmentRefused("observed_in_future")
+    if observed_at.astimezone(STOCKHOLM).date() < patient.enrolled_on:
+        raise AssessmentRefused("observed_before_enrolment")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    assessment: Assessment
+    created: bool  # False: the same form was sent before; nothing new was stored
+
+
+def _existing_for_token(user: User, patient: Patient, token: str) -> Assessment | None:
+    existing = db.session.scalar(select(Assessment).where(Assessment.client_token == token))
+    if existing is None:
+        return None
+    if existing.patient_id != patient.id or existing.entered_by_id != user.id:
+        raise AssessmentRefused("token_reused")
+    return existing
+
+
+def _store(
+    user: User,
+    patient: Patient,
+    *,
+    instrument: str,
+    result: scoring.Score,
+    respondent: Respondent,
+    answered_by: User | None,
+    observed_at: datetime,
+    client_token: str,
+    recall_period: str | None,
+    unit: CareUnit | None,
+    supersedes: Assessment | None = None,
+    correction_reason: str | None = None,
+) -> Submitted:
+    thresholds = thresholds_for(unit)
+    previous = previous_assessment(
+        patient.id,
+        instrument,
+        observed_at,
+        window_days=thresholds.previous_window_days,
+        exclude_id=supersedes.id if supersedes is not None else None,
+    )
+    raised = scoring.flags_for(result, rescore(previous) if previous else None, thresholds)
+    assessment = Assessment(
+        patient_id=patient.id,
+        unit_id=unit.id if unit else None,
+        instrument=instrument,
+        instrument_version=scoring.INSTRUMENTS[instrument].version,
+        recall_period=recall_period,
+        respondent=respondent.value,
+        answered_by_id=answered_by.id if answered_by else None,
+        entered_by_id=user.id,
+        observed_at=observed_at,
+        answers=result.plain_answers(),
+        scores=scores_as_json(result),
+        total=result.total,
+        band=result.band,
+        scoring_version=result.scoring_version,
+        client_token=client_token,
+        supersedes_id=supersedes.id if supersedes else None,
+        correction_reason=correction_reason,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(assessment)
+            db.session.flush()
+    except IntegrityError:
+        # Two identical submissions raced; the other one won. Show its result.
+        existing = _existing_for_token(user, patient, client_token)
+        if existing is None:
+            raise AssessmentRefused("already_corrected") from None
+        return Submitted(existing, created=False)
+    for flag in raised:
+        db.session.add(
+            Flag(
+                patient_id=patient.id,
+                assessment_id=assessment.id,
+                source="assessment",
+                code=flag.code,
+                severity=flag.severity,
+                items=list(flag.items),
+                params=dict(flag.params),
+            )
+        )
+    db.session.flush()
+    return Submitted(assessment, created=True)
+
+
+def submit_assessment(
+    user: User,
+    patient_public_id: str,
+    *,
+    instrument: str,
+    answers: Mapping[str, object],
+    client_token: str,
+    respondent: Respondent | None = None,
+    observed_at: datetime | None = None,
+) -> Submitted:
+    """Score, flag and store one assessment in the current transaction.
+
+    Raises `scoring.InvalidAnswers` for answers that do not fit the instrument and
+    `AssessmentRefused` for a submission the user may not make. The same `client_token` sent
+    again returns the stored assessment without storing anything.
+    """
+    patient = find_patient(user, patient_public_id, Need.REPORT)
+    existing = _existing_for_token(user, patient, client_token)
+    if existing is not None:
+        audit.record(AuditAction.VIEW, user=user, patient=patient, obj=existing, detail="resubmitted")
+        return Submitted(existing, created=False)
+    if instrument not in instruments_for(user):
+        raise AssessmentRefused("instrument_not_allowed")
+    respondent = respondent or default_respondent(user, instrument)
+    if respondent is Respondent.RELATIVE and not may_answer_as_proxy(user, patient):
+        raise AssessmentRefused("proxy_not_allowed")
+    if respondent is Respondent.STAFF and not user.is_staff:
+        raise AssessmentRefused("instrument_not_allowed")
+    now = utcnow()
+    if observed_at is None or not user.is_staff:
+        observed_at = now  # only staff enter paper forms afterwards
+    check_observed_at(patient, observed_at, now)
+    result = scoring.score(instrument, answers)
+    unit = unit_for(user, patient)
+    # The account that gave the answers: the patient themself, or a relative answering as proxy.
+    # A relative who only helps, and staff entering a patient's spoken answers, are `entered_by`.
+    self_answered = user.role == Role.PATIENT or respondent is Respondent.RELATIVE
+    answered_by = user if self_answered else None
+    submitted = _store(
+        user,
+        patient,
+        instrument=instrument,
+        result=result,
+        respondent=respondent,
+        answered_by=answered_by,
+        observed_at=observed_at,
+        client_token=client_token,
+        recall_period=recall_period_for(unit, instrument),
+        unit=unit,
+    )
+    if submitted.created:
+        audit.record(AuditAction.CREATE, user=user, patient=patient, obj=submitted.assessment)
+    return submitted
+
+
+def correct_assessment(
+    user: User,
+    patient_public_id: str,
+    assessment_public_id: str,
+    *,
+    answers: Mapping[str, object],
+    reason: str,
+    client_token: str,
+) -> Submitted:
+    """Store a corrected version that supersedes the current one; its open flags close as
+    superseded and new flags are computed for the new version. Staff only."""
+    patient = find_patient(user, patient_public_id, Need.CHANGE)
+    existing = _existing_for_token(user, patient, client_token)
+    if existing is not None:
+        return Submitted(existing, created=False)
+    original = get_assessment(user, patient, assessment_public_id, audit_view=False)
+    if original.superseded_by is not None:
+        raise AssessmentRefused("already_corrected")
+    if not reason.strip():
+        raise AssessmentRefused("reason_required")
+    result = scoring.score(original.instrument, answers)
+    submitted = _store(
+        user,
+        patient,
+        instrument=original.instrument,
+        result=result,
+        respondent=original.respondent_enum,
+        answered_by=original.answered_by,
+        observed_at=original.observed_at,
+        client_token=client_token,
+        recall_period=original.recall_period,
+        unit=original.unit,
+        supersedes=original,
+        correction_reason=reason.strip(),
+    )
+    if submitted.created:
+        now = utcnow()
+        for flag in original.flags:
+            if flag.is_open:
+                flag.closed_at = now
+                flag.closed_by_id = user.id
+                flag.close_reason = "superseded"
+        audit.record(AuditAction.CORRECT, user=user, patient=patient, obj=submitted.assessment)
+    return submitted
+
+
+def history(user: User, patient_public_id: str) -> tuple[Patient, list[Assessment]]:
+    """Every assessment of the patient, newest first, corrections included."""
+    patient = find_patient(user, patient_public_id, Need.VIEW_HISTORY)
+    query = (
+        select(Assessment)
+        .where(Assessment.patient_id == patient.id)
+        .options(
+            selectinload(Assessment.flags),
+            selectinload(Assessment.entered_by),
+            selectinload(Assessment.superseded_by),
+        )
+        .order_by(Assessment.observed_at.desc(), Assessment.id.desc())
+    )
+    assessments = list(db.session.scalars(query))
+    audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="assessment_history")
+    return patient, assessments
+
+
+def get_assessment(
+    user: User, patient: Patient, assessment_public_id: str, *, audit_view: bool = True
+) -> Assessment:
+    """One assessment of an already visible patient; 404 (NotVisible) otherwise.
+
+    Who may read it: anyone with history access to the patient, and the person who entered it
+    (a relative without history access still sees the result of what they just sent).
+    """
+    from pallapp.access import NotVisible, can
+
+    assessment = db.session.scalar(
+        select(Assessment).where(
+            Assessment.public_id == assessment_public_id, Assessment.patient_id == patient.id
+        )
+    )
+    allowed = assessment is not None and (
+        assessment.entered_by_id == user.id or can(user, patient, Need.VIEW_HISTORY)
+    )
+    if not allowed:
+        raise NotVisible(patient.public_id, Need.VIEW_HISTORY, patient)
+    if audit_view:
+        audit.record(AuditAction.VIEW, user=user, patient=patient, obj=assessment)
+    return assessment
+
+
+def has_severe_rating(assessment: Assessment) -> bool:
+    """Any answered item in the severe band, or any high flag: tell the patient whom to call."""
+    if any(band == "severe" for band in assessment.scores.get("item_bands", {}).values()):
+        return True
+    return any(flag.severity == "high" for flag in assessment.flags)

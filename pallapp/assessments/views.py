@@ -1,0 +1,225 @@
+"""Assessment pages: choose, fill in, result, history, detail, correction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import uuid4
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+
+from pallapp import scoring
+from pallapp.access import Need, can, find_patient
+from pallapp.assessments import bp, present, services
+from pallapp.forms.assessments import CorrectionReasonForm
+from pallapp.forms.instruments import assessment_form_class
+from pallapp.models import Respondent
+from pallapp.timeutil import STOCKHOLM, now_local
+
+
+def refusal_message(reason: str) -> str:
+    messages = {
+        "observed_in_future": gettext("The time of the assessment cannot be in the future."),
+        "observed_before_enrolment": gettext(
+            "The time of the assessment cannot be before the patient was enrolled."
+        ),
+        "proxy_not_allowed": gettext(
+            "The patient has not allowed you to answer for them. You can help them answer instead."
+        ),
+        "instrument_not_allowed": gettext("You cannot fill in this form for the patient."),
+        "token_reused": gettext("This form was already sent by someone else. Open a new form."),
+        "already_corrected": gettext(
+            "This version has already been corrected. Open the newest version to correct it."
+        ),
+        "reason_required": gettext("Write why the assessment is corrected."),
+    }
+    return messages[reason]
+
+
+def _recall_label(code: str, patient) -> str | None:  # type: ignore[no-untyped-def]
+    period = services.recall_period_for(services.unit_for(current_user, patient), code)
+    if period is None or period == "now":
+        return None
+    return gettext(scoring.RECALL_PERIOD_LABELS[period])
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """A datetime-local field's naive value, read as Swedish time."""
+    return None if value is None else value.replace(tzinfo=STOCKHOLM)
+
+
+@bp.route("/patients/<public_id>/assessments/new")
+@login_required
+def choose(public_id: str):  # type: ignore[no-untyped-def]
+    patient = find_patient(current_user, public_id, Need.REPORT)
+    codes = services.instruments_for(current_user)
+    return render_template(
+        "assessments/choose.html",
+        patient=patient,
+        instruments=[(code, present.instrument_title(code)) for code in codes],
+    )
+
+
+@bp.route("/patients/<public_id>/assessments/new/<code>", methods=["GET", "POST"])
+@login_required
+def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
+    patient = find_patient(current_user, public_id, Need.REPORT)
+    if code not in services.instruments_for(current_user):
+        abort(404)
+    proxy = services.may_answer_as_proxy(current_user, patient)
+    form_class = assessment_form_class(
+        code,
+        staff_entry=current_user.is_staff,
+        ask_observed_at=current_user.is_staff,
+        proxy_choice=proxy,
+    )
+    form = form_class()
+    if request.method == "GET":
+        form.client_token.data = uuid4().hex
+        if current_user.is_staff:
+            form.observed_at.data = now_local().replace(second=0, microsecond=0, tzinfo=None)
+    skipped_labels = None
+    problem = None
+    if form.validate_on_submit():
+        skipped = form.skipped()
+        confirmed = request.form.get("confirm_incomplete") == "1"
+        if skipped and not confirmed:
+            definition = scoring.INSTRUMENTS[code]
+            skipped_labels = [gettext(definition.item(item).label) for item in skipped]
+        else:
+            respondent = Respondent(form.respondent.data) if proxy else None
+            observed_at = _local(form.observed_at.data) if current_user.is_staff else None
+            try:
+                submitted = services.submit_assessment(
+                    current_user,
+                    public_id,
+                    instrument=code,
+                    answers=form.answers(),
+                    client_token=form.client_token.data,
+                    respondent=respondent,
+                    observed_at=observed_at,
+                )
+            except scoring.InvalidAnswers:
+                problem = gettext("Some answers could not be read. Check the marked questions.")
+            except services.AssessmentRefused as refused:
+                problem = refusal_message(refused.reason)
+            else:
+                if not submitted.created:
+                    flash(gettext("This form had already been sent; here is what was saved."), "info")
+                return redirect(
+                    url_for(
+                        "assessments.show",
+                        public_id=public_id,
+                        assessment_id=submitted.assessment.public_id,
+                    )
+                )
+    elif request.method == "POST":
+        problem = gettext("Please correct the marked answers. Nothing has been saved yet.")
+    return render_template(
+        "assessments/fill.html",
+        patient=patient,
+        form=form,
+        title=present.instrument_title(code),
+        recall_label=_recall_label(code, patient) if code.startswith("ipos") else None,
+        skipped_labels=skipped_labels,
+        problem=problem,
+    )
+
+
+@bp.route("/patients/<public_id>/assessments/<assessment_id>")
+@login_required
+def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
+    patient = find_patient(current_user, public_id, Need.VIEW)
+    assessment = services.get_assessment(current_user, patient, assessment_id)
+    band, band_label = present.overall_band(assessment)
+    self_report = current_user.role in ("patient", "relative")
+    return render_template(
+        "assessments/show.html",
+        patient=patient,
+        assessment=assessment,
+        title=present.instrument_title(assessment.instrument),
+        answers=present.answer_rows(assessment),
+        context=present.context_rows(assessment),
+        scores=present.score_rows(assessment),
+        band=band,
+        band_label=band_label,
+        missing=present.missing_labels(assessment),
+        flags=present.flag_views(assessment),
+        severe=services.has_severe_rating(assessment),
+        self_report=self_report,
+        units=[episode.unit for episode in patient.active_episodes(now_local().date())],
+        may_correct=current_user.is_staff
+        and assessment.superseded_by is None
+        and can(current_user, patient, Need.CHANGE),
+    )
+
+
+@bp.route("/patients/<public_id>/assessments")
+@login_required
+def history(public_id: str):  # type: ignore[no-untyped-def]
+    patient, assessments = services.history(current_user, public_id)
+    rows = [
+        {
+            "assessment": assessment,
+            "title": present.instrument_title(assessment.instrument),
+            "band": present.overall_band(assessment),
+            "flags": present.flag_views(assessment),
+            "scores": present.score_rows(assessment)[:1],
+        }
+        for assessment in assessments
+    ]
+    return render_template("assessments/history.html", patient=patient, rows=rows)
+
+
+@bp.route("/patients/<public_id>/assessments/<assessment_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
+    patient = find_patient(current_user, public_id, Need.CHANGE)
+    original = services.get_assessment(current_user, patient, assessment_id)
+    form_class = assessment_form_class(
+        original.instrument, staff_entry=True, ask_observed_at=False, proxy_choice=False
+    )
+    form = form_class()
+    reason_form = CorrectionReasonForm()
+    if request.method == "GET":
+        form.load_answers(original.answers)
+        form.client_token.data = uuid4().hex
+    problem = None
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        reason_valid = reason_form.validate()
+        if valid and reason_valid:
+            try:
+                submitted = services.correct_assessment(
+                    current_user,
+                    public_id,
+                    assessment_id,
+                    answers=form.answers(),
+                    reason=reason_form.reason.data or "",
+                    client_token=form.client_token.data,
+                )
+            except scoring.InvalidAnswers:
+                problem = gettext("Some answers could not be read. Check the marked questions.")
+            except services.AssessmentRefused as refused:
+                problem = refusal_message(refused.reason)
+            else:
+                flash(gettext("The correction is saved. The earlier version is kept in the history."), "success")
+                return redirect(
+                    url_for(
+                        "assessments.show",
+                        public_id=public_id,
+                        assessment_id=submitted.assessment.public_id,
+                    )
+                )
+        else:
+            problem = gettext("Please correct the marked answers. Nothing has been saved yet.")
+    return render_template(
+        "assessments/correct.html",
+        patient=patient,
+        original=original,
+        form=form,
+        reason_form=reason_form,
+        title=present.instrument_title(original.instrument),
+        problem=problem,
+    )

@@ -1,0 +1,116 @@
+"""Assessments (never updated in place, never deleted) and the flags they raise."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pallapp.extensions import db
+from pallapp.models.people import Patient, User
+from pallapp.models.types import UTCDateTime, new_public_id, utcnow
+from pallapp.models.units import CareUnit
+
+
+class Respondent(enum.StrEnum):
+    """Who gave the answers (INSTRUMENTS.md, DESIGN.md)."""
+
+    PATIENT = "patient"
+    RELATIVE = "relative"
+    STAFF = "staff"
+
+    @property
+    def label(self) -> str:
+        return str(RESPONDENT_LABELS[self])
+
+
+RESPONDENT_LABELS = {
+    Respondent.PATIENT: _l("the patient"),
+    Respondent.RELATIVE: _l("a relative, for the patient"),
+    Respondent.STAFF: _l("staff"),
+}
+
+
+class Assessment(db.Model):
+    """One completed instrument. A correction is a new row that `supersedes` this one."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (
+        Index("ix_assessment_patient_instrument_observed", "patient_id", "instrument", "observed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    # The unit whose thresholds produced the flags (one of the patient's units).
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("care_unit.id"))
+    instrument: Mapped[str] = mapped_column(String(20))
+    instrument_version: Mapped[str] = mapped_column(String(40))
+    recall_period: Mapped[str | None] = mapped_column(String(5))
+    respondent: Mapped[str] = mapped_column(String(10))
+    # The account that answered, when the respondent has one (self-report, relative).
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total: Mapped[int | None] = mapped_column()
+    band: Mapped[str | None] = mapped_column(String(20))
+    scoring_version: Mapped[str] = mapped_column(String(20))
+    # Makes a resubmitted form a no-op (double tap, back button, flaky network).
+    client_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Each version is superseded at most once: the history is a chain, never a tree.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"), unique=True)
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    patient: Mapped[Patient] = relationship()
+    unit: Mapped[CareUnit | None] = relationship()
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])
+    supersedes: Mapped[Assessment | None] = relationship(
+        remote_side=[id], foreign_keys=[supersedes_id], back_populates="superseded_by"
+    )
+    superseded_by: Mapped[Assessment | None] = relationship(
+        foreign_keys=[supersedes_id], back_populates="supersedes", uselist=False
+    )
+    flags: Mapped[list[Flag]] = relationship(
+        back_populates="assessment", order_by="Flag.id", foreign_keys="Flag.assessment_id"
+    )
+
+    @property
+    def respondent_enum(self) -> Respondent:
+        return Respondent(self.respondent)
+
+
+class Flag(db.Model):
+    """A raised flag. Open until closed: acknowledged by staff, or superseded by a correction."""
+
+    __tablename__ = "flag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20))  # assessment, dose, reminder
+    code: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    items: Mapped[list[str]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    close_reason: Mapped[str | None] = mapped_column(String(20))  # acknowledged, superseded
+    note: Mapped[str | None] = mapped_column(Text)
+
+    assessment: Mapped[Assessment | None] = relationship(
+        back_populates="flags", foreign_keys=[assessment_id]
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
