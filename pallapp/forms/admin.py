@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pallapp.models import Role, UnitKind
+from pallapp.scoring import INSTRUMENTS, RECALL_PERIOD_LABELS
 
 STAFF_ROLE_CHOICES = [
     SelectChoice(role.value, role.label)
@@ -41,6 +42,16 @@ class UnitForm(FlaskForm):
         _l("Symptom rating interval in the end-of-life phase (days)"),
         default=2,
         validators=[DataRequired(), NumberRange(min=1, max=30)],
+    )
+    # IPOS exists with a 3-day and a 7-day recall period (INSTRUMENTS.md); the unit chooses.
+    ipos_recall_period = SelectField(
+        _l("IPOS recall period"),
+        default="7d",
+        choices=[
+            SelectChoice(period, _l(RECALL_PERIOD_LABELS[period]))
+            for period in INSTRUMENTS["ipos_patient"].recall_periods
+        ],
+        description=_l("The period patients and staff think of when they answer IPOS."),
     )
     submit = SubmitField(_l("Save unit"))
 

@@ -25,6 +25,7 @@ UNIT = {
     "phone": "0250-260 00",
     "assessment_interval_days": "7",
     "end_of_life_interval_days": "2",
+    "ipos_recall_period": "7d",
 }
 
 
@@ -39,11 +40,17 @@ def test_admin_creates_and_edits_a_unit(app, client, auth, admin_email):
             7,
         )
         public_id = unit.public_id
-    changed = dict(UNIT, phone="0250-999 99", end_of_life_interval_days="1")
+    changed = dict(
+        UNIT, phone="0250-999 99", end_of_life_interval_days="1", ipos_recall_period="3d"
+    )
     assert client.post(f"/admin/units/{public_id}", data=changed).status_code == 302
     with app.app_context():
         unit = db.session.scalar(select(CareUnit))
-        assert (unit.phone, unit.end_of_life_interval_days) == ("0250-999 99", 1)
+        assert (unit.phone, unit.end_of_life_interval_days, unit.ipos_recall_period) == (
+            "0250-999 99",
+            1,
+            "3d",
+        )
 
 
 @pytest.mark.parametrize(
@@ -53,6 +60,7 @@ def test_admin_creates_and_edits_a_unit(app, client, auth, admin_email):
         {"assessment_interval_days": "0"},
         {"end_of_life_interval_days": "31"},
         {"phone": ""},
+        {"ipos_recall_period": "14d"},  # IPOS exists with 3- and 7-day recall only
     ],
 )
 def test_invalid_unit_is_not_saved(app, client, auth, admin_email, changes):

@@ -232,3 +232,14 @@ def test_staff_instruments_and_respondent(ctx):
     assert stored.respondent == "staff"
     assert [(f.code, f.severity) for f in stored.flags] == [("pain_behaviour", "high")]
 
+
+
+@pytest.mark.parametrize("period", ["3d", "7d"])
+def test_ipos_uses_the_units_recall_period(ctx, period):
+    ctx["unit"].ipos_recall_period = period
+    db.session.flush()
+    ipos = dict.fromkeys(scoring.INSTRUMENTS["ipos_patient"].item_codes, 1)
+    stored = submit(ctx["self"], ctx["patient"], "ipos_patient", ipos, period[0] * 32).assessment
+    esas = submit(ctx["self"], ctx["patient"], "esas_r", ESAS_CALM, "e" * 32).assessment
+    assert stored.recall_period == period
+    assert esas.recall_period == "now"  # ESAS-r is always rated "now"
