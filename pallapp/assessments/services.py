@@ -61,6 +61,16 @@ def default_respondent(user: User, instrument: str) -> Respondent:
     return Respondent.PATIENT
 
 
+def open_for_reporting(user: User, patient_public_id: str, instrument: str | None = None) -> Patient:
+    """The patient whose form `user` opens (the page shows their name); audited as a view."""
+    patient = find_patient(user, patient_public_id, Need.REPORT)
+    audit.record(
+        AuditAction.VIEW, user=user, patient=patient, object_type="assessment_form",
+        object_id=instrument,
+    )
+    return patient
+
+
 def may_answer_as_proxy(user: User, patient: Patient) -> bool:
     if user.role != Role.RELATIVE:
         return False

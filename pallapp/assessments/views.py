@@ -52,7 +52,7 @@ def _local(value: datetime | None) -> datetime | None:
 @bp.route("/patients/<public_id>/assessments/new")
 @login_required
 def choose(public_id: str):  # type: ignore[no-untyped-def]
-    patient = find_patient(current_user, public_id, Need.REPORT)
+    patient = services.open_for_reporting(current_user, public_id)
     codes = services.instruments_for(current_user)
     return render_template(
         "assessments/choose.html",
@@ -64,9 +64,12 @@ def choose(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/assessments/new/<code>", methods=["GET", "POST"])
 @login_required
 def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
-    patient = find_patient(current_user, public_id, Need.REPORT)
     if code not in services.instruments_for(current_user):
         abort(404)
+    if request.method == "GET":
+        patient = services.open_for_reporting(current_user, public_id, code)
+    else:
+        patient = find_patient(current_user, public_id, Need.REPORT)  # the service audits the post
     proxy = services.may_answer_as_proxy(current_user, patient)
     form_class = assessment_form_class(
         code,
@@ -89,6 +92,10 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
             skipped_labels = [gettext(definition.item(item).label) for item in skipped]
         else:
             respondent = Respondent(form.respondent.data) if proxy else None
+            if not proxy and request.form.get("respondent") == Respondent.RELATIVE.value:
+                # Claimed without permission: let the service refuse it, never store it as the
+                # patient's own answers.
+                respondent = Respondent.RELATIVE
             observed_at = _local(form.observed_at.data) if current_user.is_staff else None
             try:
                 submitted = services.submit_assessment(
