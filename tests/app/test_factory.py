@@ -66,3 +66,30 @@ def test_creating_the_app_touches_no_database(monkeypatch, tmp_path):
     path = tmp_path / "never.db"
     create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{path}"})
     assert not path.exists()
+
+
+def _headers(env_name: str, tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    app = create_app(
+        {"ENV_NAME": env_name, "DATABASE_URL": f"sqlite:///{tmp_path}/h.db", "SECRET_KEY": "k" * 64}
+    )
+    return dict(app.test_client().get("/login").headers)
+
+
+def test_pages_forbid_inline_script_framing_and_sniffing(tmp_path):
+    headers = _headers("testing", tmp_path)
+    policy = {
+        directive.split()[0]: directive.split()[1:]
+        for directive in headers["Content-Security-Policy"].split("; ")
+    }
+    assert policy["script-src"] == ["'self'"]  # no 'unsafe-inline', no other origin
+    assert policy["style-src"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["object-src"] == ["'none'"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_no_hsts_in_development(tmp_path):
+    # Development serves plain http on 127.0.0.1; HSTS there would stick to the browser.
+    assert "Strict-Transport-Security" not in _headers("development", tmp_path)

@@ -53,7 +53,7 @@ class PatientPage:
     def start_assessment(self, instrument_title: str) -> AssessmentFormPage:
         self.page.get_by_role("link", name="Ny skattning").click()
         self.page.get_by_role("link", name=instrument_title, exact=True).click()
-        return AssessmentFormPage(self.page, self.base_url)
+        return AssessmentFormPage(self.page, self.base_url).wait_until_ready()
 
 
 @dataclass
@@ -66,7 +66,7 @@ class StartPage:
     def start_self_report(self, instrument_title: str) -> AssessmentFormPage:
         self.page.get_by_role("link", name="Hur mår du i dag? Skatta dina symtom").click()
         self.page.get_by_role("link", name=instrument_title, exact=True).click()
-        return AssessmentFormPage(self.page, self.base_url)
+        return AssessmentFormPage(self.page, self.base_url).wait_until_ready()
 
 
 @dataclass
@@ -76,6 +76,13 @@ class AssessmentFormPage:
 
     page: Page
     base_url: str
+
+    def wait_until_ready(self) -> AssessmentFormPage:
+        """Wait for the form and its script: deferred scripts have run once `load` fires, so
+        from here on only the current step is shown (one at a time, as a person sees it)."""
+        expect(self.page.locator("form[data-assessment]")).to_be_attached()
+        self.page.wait_for_load_state("load")
+        return self
 
     def step_headings(self) -> list[str]:
         return self.page.locator("section.step .step-heading").all_inner_texts()
