@@ -39,6 +39,16 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("sv", "en"),
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Login throttling (Flask-Limiter). Only failed attempts count. Per account: OWASP's
+    # authentication guidance asks to slow guessing without locking users out for long; ten
+    # tries in 15 minutes is a project choice. Per address: higher, as a home or a clinic may
+    # share one address. "memory://" keeps counts per process; with several workers or hosts
+    # set a Redis URL (redis://host:6379/0) so that they share the counts.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+    "LOGIN_LIMIT_PER_ADDRESS": "50 per 15 minutes",
+    # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
+    "TRUSTED_PROXIES": 0,
 }
 
 

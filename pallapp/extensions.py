@@ -1,6 +1,8 @@
 """Flask extensions, created unbound; `factory.build_app` binds them to an application."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
+# No default limits: only the routes that name a limit are throttled (login, for now).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

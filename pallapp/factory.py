@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from pallapp import audit
 from pallapp.access import NotVisible
 from pallapp.config import load_config
-from pallapp.extensions import babel, csrf, db, login_manager, migrate
+from pallapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 from pallapp.i18n import install_i18n, select_locale
 from pallapp.models import AuditAction, User
 
@@ -26,6 +26,14 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (for throttling and the audit log) and scheme come from the
+        # proxies we run; a header from anyone else would be spoofable, hence the count.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     babel.init_app(app, locale_selector=select_locale)
     install_i18n(app)
     _init_login(app)
@@ -112,6 +120,16 @@ def _install_error_pages(app: Flask) -> None:
             return render_template(f"errors/{code}.html"), code
 
         app.register_error_handler(code, handler)
+
+    @app.errorhandler(429)
+    def too_many_requests(error):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        if request.endpoint == "auth.login":
+            audit.record(
+                AuditAction.LOGIN_FAILED, object_type="user_account", outcome="throttled"
+            )
+            db.session.commit()
+        return render_template("errors/429.html"), 429
 
     @app.errorhandler(500)
     def server_error(error):  # type: ignore[no-untyped-def]

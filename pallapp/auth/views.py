@@ -12,8 +12,10 @@ from pallapp.auth.services import (
     InvitationProblem,
     accept_invitation,
     authenticate,
+    normalise_email,
     open_invitation,
 )
+from pallapp.extensions import limiter
 from pallapp.forms.auth import LanguageForm, LoginForm, SetPasswordForm
 from pallapp.models import AuditAction
 
@@ -35,7 +37,27 @@ def start_page_for_current_user() -> str:
     return url_for("patients.start")
 
 
+def _login_account_key() -> str:
+    return "login-account:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _login_failed(response) -> bool:  # type: ignore[no-untyped-def]
+    """A successful login redirects; every other answer to a POST counts as a failed try."""
+    return bool(response.status_code != 302)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(start_page_for_current_user())

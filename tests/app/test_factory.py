@@ -93,3 +93,33 @@ def test_pages_forbid_inline_script_framing_and_sniffing(tmp_path):
 def test_no_hsts_in_development(tmp_path):
     # Development serves plain http on 127.0.0.1; HSTS there would stick to the browser.
     assert "Strict-Transport-Security" not in _headers("development", tmp_path)
+
+
+@pytest.mark.parametrize(("proxies", "expected"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_client_address_is_taken_from_trusted_proxies_only(tmp_path, proxies, expected):
+    from sqlalchemy import select
+
+    from pallapp.extensions import db
+    from pallapp.models import AuditEvent
+
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+            "TRUSTED_PROXIES": proxies,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    # A failed login is audited with the client's address.
+    app.test_client().post(
+        "/login",
+        data={"email": "nobody@example.org", "password": "x"},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent))
+        assert event.client_address == expected
+        db.engine.dispose()

@@ -1,0 +1,115 @@
+"""Login throttling: failed attempts per account and per address (Flask-Limiter).
+
+The limits are lowered here (3 per account, 5 per address) so each boundary is reached in a few
+posts; production defaults are in pallapp/config.py.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import select
+
+from pallapp.extensions import db, limiter
+from pallapp.models import AuditEvent, Role
+from tests.conftest import _empty_all_tables, make_app
+from tests.factories import PASSWORD, make_unit, make_user
+
+LIMITS = {
+    "LOGIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
+    "LOGIN_LIMIT_PER_ADDRESS": "5 per 15 minutes",
+}
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    return dict(LIMITS)
+
+
+@pytest.fixture
+def emails(app):
+    with app.app_context():
+        unit = make_unit()
+        found = [make_user(Role.NURSE, units=[unit]).email for _ in range(3)]
+        db.session.commit()
+        return found
+
+
+def login(client, email, password="wrong password"):  # type: ignore[no-untyped-def]
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def test_the_fourth_failure_for_an_account_is_refused_even_with_the_right_password(
+    app, client, emails
+):
+    for _ in range(3):  # the limit: 3 failed tries are answered normally
+        assert login(client, emails[0]).status_code == 200
+    refused = login(client, emails[0], PASSWORD)
+    assert refused.status_code == 429
+    # The same words whether or not the account exists: nothing to learn from the refusal.
+    assert "Logga in har misslyckats för många gånger" in refused.get_data(as_text=True)
+    # Another account from the same address is not affected (3 failures < 5 per address).
+    assert login(client, emails[1], PASSWORD).status_code == 302
+    with app.app_context():
+        outcomes = [e.outcome for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert outcomes.count("failed") == 3
+    assert outcomes.count("throttled") == 1
+
+
+def test_successful_logins_do_not_count(app, client, emails):
+    for _ in range(4):  # more than the per-account limit of 3
+        assert login(client, emails[0], PASSWORD).status_code == 302
+        client.post("/logout")
+    assert login(client, emails[0]).status_code == 200  # a first failure, answered normally
+
+
+def test_unknown_accounts_count_per_address(app, client, emails):
+    for number in range(5):  # five different, unknown accounts: 5 failures from one address
+        assert login(client, f"nobody{number}@example.org").status_code == 200
+    assert login(client, emails[2], PASSWORD).status_code == 429
+
+
+def test_the_account_key_ignores_case_and_spaces(app, client, emails):
+    for variant in (emails[0], emails[0].upper(), f"  {emails[0]} "):
+        assert login(client, variant).status_code == 200
+    assert login(client, emails[0].title()).status_code == 429
+
+
+REDIS_URL = os.environ.get("PALLAPP_TEST_REDIS_URL", "")
+NEEDS_REDIS = pytest.mark.skipif(
+    not REDIS_URL, reason="set PALLAPP_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)"
+)
+
+
+def third_try_then_other_worker(database_url: str, storage: str) -> int:
+    """Three failures on one app instance, then the status of a fourth try on a new instance.
+
+    Two instances stand for two Gunicorn workers: each starts its own storage connection. The
+    counts of earlier runs are cleared first (the test Redis database holds nothing else).
+    """
+    config = dict(LIMITS, RATELIMIT_STORAGE_URI=storage)
+    first = make_app(database_url, **config)
+    limiter.reset()
+    with first.app_context():
+        email = make_user(Role.NURSE, units=[make_unit()]).email
+        db.session.commit()
+    for _ in range(3):
+        assert login(first.test_client(), email).status_code == 200
+    with first.app_context():
+        db.engine.dispose()
+    second = make_app(database_url, **config)
+    try:
+        return int(login(second.test_client(), email, PASSWORD).status_code)
+    finally:
+        _empty_all_tables(second)
+
+
+@NEEDS_REDIS
+def test_workers_share_counts_through_redis(database_url):
+    assert third_try_then_other_worker(database_url, REDIS_URL) == 429
+
+
+def test_memory_counts_are_per_worker(database_url):
+    # Why production with several workers needs Redis: in memory, a new worker starts at zero.
+    assert third_try_then_other_worker(database_url, "memory://") == 302
