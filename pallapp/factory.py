@@ -42,12 +42,14 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     from pallapp.assessments import bp as assessments_bp
     from pallapp.auth import bp as auth_bp
     from pallapp.auth.session import install_session_rules
+    from pallapp.logreview import bp as logreview_bp
     from pallapp.patients import bp as patients_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(patients_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(assessments_bp)
+    app.register_blueprint(logreview_bp)
     install_session_rules(app)
 
     _install_request_boundary(app)
