@@ -7,10 +7,8 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 
 class LogSearchForm(FlaskForm):
-    """A search (GET) that changes nothing, so it carries no CSRF token."""
-
-    class Meta:
-        csrf = False
+    """Posted (with its CSRF token), so that a searched name or personnummer never stands in
+    a URL."""
 
     patient = StringField(
         _l("Patient"),

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from flask import Response, abort, render_template, request
 from flask_login import current_user, login_required
-from werkzeug.datastructures import MultiDict
 
 from pallapp.forms.logreview import LogSearchForm
 from pallapp.logreview import bp, services
@@ -17,12 +16,13 @@ DEFAULT_DAYS = 30
 
 
 def _search_form() -> LogSearchForm:
-    """The form filled from the query string, with the last DEFAULT_DAYS days by default."""
-    data = MultiDict(request.args)
-    today = today_local()
-    data.setdefault("start", (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat())
-    data.setdefault("end", today.isoformat())
-    return LogSearchForm(formdata=data)
+    """The posted form, or on GET the last DEFAULT_DAYS days for every patient and user."""
+    form = LogSearchForm()
+    if request.method == "GET":
+        today = today_local()
+        form.start.data = today - timedelta(days=DEFAULT_DAYS - 1)
+        form.end.data = today
+    return form
 
 
 def _filter(form: LogSearchForm) -> services.LogFilter:
@@ -34,14 +34,15 @@ def _filter(form: LogSearchForm) -> services.LogFilter:
     )
 
 
-@bp.route("/audit-log")
+@bp.route("/audit-log", methods=["GET", "POST"])
 @login_required
 def search():  # type: ignore[no-untyped-def]
     if current_user.role != "manager":
         abort(404)
     form = _search_form()
     rows, more = [], False
-    if form.validate():
+    valid = form.validate() if request.method == "POST" else True
+    if valid:
         rows, more = services.search_log(current_user, _filter(form))
     return render_template(
         "logreview/search.html",
@@ -49,16 +50,15 @@ def search():  # type: ignore[no-untyped-def]
         rows=rows,
         more=more,
         limit=services.PAGE_LIMIT,
-        query=request.query_string.decode(),
     )
 
 
-@bp.route("/audit-log.csv")
+@bp.route("/audit-log.csv", methods=["POST"])
 @login_required
 def export():  # type: ignore[no-untyped-def]
     if current_user.role != "manager":
         abort(404)
-    form = _search_form()
+    form = LogSearchForm()
     if not form.validate():
         abort(400)
     text = services.export_log(current_user, _filter(form))

@@ -36,11 +36,13 @@ def start():  # type: ignore[no-untyped-def]
     return render_template("patients/start.html", patients=patients, today=today_local())
 
 
-@bp.route("/today")
+@bp.route("/today", methods=["GET", "POST"])
 @login_required
 def today():  # type: ignore[no-untyped-def]
     staff_only()
-    search = request.args.get("q", "")[:100]
+    # The search is posted, never put in the URL: a name or personnummer in a query string ends
+    # up in proxy logs and the browser history of a shared tablet.
+    search = request.form.get("q", "")[:100] if request.method == "POST" else ""
     patients, more = services.patients_for_today(current_user, search)
     return render_template(
         "patients/today.html",

@@ -39,7 +39,7 @@ def test_viewing_a_patient_writes_a_view_row(app, client, auth, nurse_and_patien
 def test_the_list_of_today_is_audited_without_the_search_text(app, client, auth, nurse_and_patient):
     email, patient_id, unit_id = nurse_and_patient
     auth.login(email)
-    client.get("/today?q=Sigrid")
+    client.post("/today", data={"q": "Sigrid"})
     rows = [e for e in events(app) if e.object_type == "patient_list"]
     assert len(rows) == 1
     assert rows[0].detail is None
