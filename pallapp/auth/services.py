@@ -48,6 +48,27 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def change_password(user: User, current: str, new: str) -> bool:
+    """Set a new password if `current` is right; every other session of the account ends.
+
+    The session token is replaced (Flask-Login loads users by it), so a stolen or forgotten
+    session elsewhere stops working; the caller logs this device in again with the new token.
+    Returns False, audited as a failed attempt, when `current` is wrong.
+    """
+    from pallapp.models.people import new_session_token
+
+    if not check_password(user.password_hash, current):
+        audit.record(
+            AuditAction.UPDATE, user=user, obj=user, outcome="failed", detail="password change"
+        )
+        return False
+    user.password_hash = hash_password(new)
+    user.session_token = new_session_token()
+    audit.record(AuditAction.UPDATE, user=user, obj=user, detail="password change")
+    db.session.flush()
+    return True
+
+
 # --- invitations -------------------------------------------------------------------------
 
 

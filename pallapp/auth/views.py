@@ -12,11 +12,12 @@ from pallapp.auth.services import (
     InvitationProblem,
     accept_invitation,
     authenticate,
+    change_password,
     normalise_email,
     open_invitation,
 )
 from pallapp.extensions import limiter
-from pallapp.forms.auth import LanguageForm, LoginForm, SetPasswordForm
+from pallapp.forms.auth import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
 from pallapp.models import AuditAction
 
 
@@ -73,6 +74,25 @@ def login():  # type: ignore[no-untyped-def]
             return redirect(next_path or start_page_for_current_user())
         flash(gettext("Wrong e-mail or password."), "error")
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():  # type: ignore[no-untyped-def]
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if change_password(user, form.current.data or "", form.password.data or ""):
+            # Other devices are logged out; this one continues with the new session token.
+            session.clear()
+            login_user(user)
+            flash(
+                gettext("Your password is changed. You are logged out on every other device."),
+                "success",
+            )
+            return redirect(start_page_for_current_user())
+        form.current.errors.append(gettext("The current password is not right."))
+    return render_template("auth/password.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])

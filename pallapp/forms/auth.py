@@ -38,6 +38,13 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Save password and continue"))
 
 
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=200)]
+    )
+    submit = SubmitField(_l("Change password"))
+
+
 LANGUAGE_CHOICES = [SelectChoice("sv", "Svenska"), SelectChoice("en", "English")]
 
 

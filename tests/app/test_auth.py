@@ -156,3 +156,39 @@ def test_login_without_csrf_token_is_refused(app, client, nurse_email, app_confi
     response = client.post("/login", data={"email": nurse_email, "password": PASSWORD})
     assert response.status_code == 400
     assert client.get("/today").status_code == 302
+
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def test_password_change_ends_other_sessions_and_keeps_this_one(app, nurse_email):
+    tablet, desk = app.test_client(), app.test_client()
+    for device in (tablet, desk):
+        assert device.post("/login", data={"email": nurse_email, "password": PASSWORD}).status_code == 302
+    changed = desk.post(
+        "/account/password",
+        data={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+    assert changed.status_code == 302
+    assert desk.get("/today").status_code == 200  # this device goes on
+    assert tablet.get("/today").status_code == 302  # the other one must log in again
+    assert tablet.post("/login", data={"email": nurse_email, "password": PASSWORD}).status_code == 200
+    assert tablet.post("/login", data={"email": nurse_email, "password": NEW_PASSWORD}).status_code == 302
+
+
+def test_password_change_needs_the_current_password(app, client, nurse_email):
+    client.post("/login", data={"email": nurse_email, "password": PASSWORD})
+    page = client.post(
+        "/account/password",
+        data={"current": "not it at all", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+    assert page.status_code == 200
+    assert "Det nuvarande lösenordet stämmer inte." in page.get_data(as_text=True)
+    assert client.get("/today").status_code == 200  # nothing changed, still logged in
+    assert ("update", "failed") in audit_actions(app)
+    client.post("/logout")
+    assert client.post("/login", data={"email": nurse_email, "password": PASSWORD}).status_code == 302
+
+
+def test_password_change_page_needs_a_login(client):
+    assert client.get("/account/password").status_code == 302
