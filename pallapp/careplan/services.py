@@ -157,12 +157,12 @@ def save_care_plan(
 
 def list_milestones(user: User, public_id: str) -> tuple[Patient, list[Milestone]]:
     patient = find_patient(user, public_id, Need.VIEW_CARE_PLAN)
-    milestones = _milestones(patient)
+    milestones = milestones_of(patient)
     audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="milestone")
     return patient, milestones
 
 
-def _milestones(patient: Patient) -> list[Milestone]:
+def milestones_of(patient: Patient) -> list[Milestone]:
     return list(
         db.session.scalars(
             select(Milestone)

@@ -157,6 +157,10 @@ class Milestone(db.Model):
     def kind_enum(self) -> MilestoneKind:
         return MilestoneKind(self.kind)
 
+    @property
+    def place_label(self) -> str | None:
+        return PlaceOfDeath(self.place).label if self.place else None
+
 
 class Route(enum.StrEnum):
     SC = "sc"
