@@ -316,10 +316,12 @@ def _open_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
     """Orders in force now or due to start later."""
     return list(
         db.session.scalars(
-            select(PrnOrder).where(
+            select(PrnOrder)
+            .where(
                 PrnOrder.patient_id == patient.id,
                 or_(PrnOrder.stop_at.is_(None), PrnOrder.stop_at > now),
             )
+            .options(selectinload(PrnOrder.prescriber))
         )
     )
 
@@ -604,7 +606,7 @@ def doses_since(patient: Patient, since: datetime) -> list[PrnAdministration]:
         db.session.scalars(
             select(PrnAdministration)
             .where(PrnAdministration.patient_id == patient.id, PrnAdministration.given_at > since)
-            .options(selectinload(PrnAdministration.given_by))
+            .options(selectinload(PrnAdministration.order))
             .order_by(PrnAdministration.given_at.desc())
         )
     )

@@ -205,3 +205,57 @@ def test_recording_a_death_over_http_stops_the_orders(app, ctx, client, auth):
         assert order.stop_cause == "deceased"
     page = client.get(f"/patients/{ctx['pid']}").get_data(as_text=True)
     assert "No as-needed order is in force." in page
+
+
+def test_every_page_renders_for_the_care_team(app, ctx, client, auth):
+    with app.app_context():
+        nurse = db.session.scalar(select(services.User).where(services.User.email == ctx["nurse"]))
+        given = services.record_dose(nurse, ctx["pid"], ctx["order"], given_at=utcnow() - timedelta(hours=1), dose="2,5",
+                                     dose_unit="mg", route="sc", client_token="9" * 32)
+        dose_id = given.administration.public_id
+        services.record_milestone(nurse, ctx["pid"], kind="svas_held",
+                                  occurred_on=utcnow().astimezone(STOCKHOLM).date())
+        db.session.commit()
+    base = f"/patients/{ctx['pid']}"
+    auth.login(ctx["physician"])
+    for path in ("/care-plan", "/care-plan/edit", "/care-plan/history", "/milestones",
+                 "/milestones/new", "/orders", "/orders/new", f"/orders/{ctx['order']}/change",
+                 f"/orders/{ctx['order']}/stop", f"/orders/{ctx['order']}/dose",
+                 f"/doses/{dose_id}/evaluate", ""):
+        assert client.get(base + path).status_code == 200, path
+    # Quick-add offers the four standard indications (Svenska palliativregistret).
+    orders = client.get(base + "/orders").get_data(as_text=True)
+    for code in ("pain", "nausea", "anxiety", "death_rattle"):
+        assert f"orders/new?indication={code}" in orders
+    evaluated = client.post(f"{base}/doses/{dose_id}/evaluate",
+                            data={"effect": "better", "symptom_after": "2",
+                                  "evaluated_at": local_input(utcnow())})
+    assert evaluated.status_code == 302
+    assert "record the effect" not in client.get(base).get_data(as_text=True)
+
+
+def test_the_admin_lets_a_units_relatives_record_doses(app, ctx, client, auth):
+    from pallapp.models import CareUnit
+
+    with app.app_context():
+        admin = make_user(Role.ADMIN, language="en")
+        unit = db.session.scalar(select(CareUnit).where(CareUnit.name == "Team Mora"))
+        unit_id, admin_email = unit.public_id, admin.email
+        db.session.commit()
+    dose_url = f"/patients/{ctx['pid']}/orders/{ctx['order']}/dose"
+    auth.login(ctx["relative"])
+    assert client.get(dose_url).status_code == 404
+    auth.logout()
+    auth.login(admin_email)
+    saved = client.post(f"/admin/units/{unit_id}", data={
+        "name": "Team Mora", "kind": "specialised_palliative", "phone": "010-123 45 67",
+        "assessment_interval_days": "7", "end_of_life_interval_days": "2",
+        "relatives_may_record_doses": "y",
+    })
+    assert saved.status_code == 302
+    auth.logout()
+    auth.login(ctx["relative"])
+    assert client.get(dose_url).status_code == 200
+    assert client.post(dose_url, data=dose_form(utcnow(), "7" * 32)).status_code == 302
+    with app.app_context():
+        assert count(PrnAdministration) == 1
