@@ -114,6 +114,16 @@ def care_plan_history(user: User, public_id: str) -> tuple[Patient, list[CarePla
     return patient, versions
 
 
+def care_plan_for_editing(user: User, public_id: str) -> tuple[Patient, CarePlan | None]:
+    """The patient and the current care plan, for someone who may change it."""
+    patient = find_patient(user, public_id, Need.CHANGE)
+    plan = current_care_plan(patient)
+    audit.record(
+        AuditAction.VIEW, user=user, patient=patient, obj=plan, object_type="care_plan"
+    )
+    return patient, plan
+
+
 def save_care_plan(
     user: User, public_id: str, values: Mapping[str, str | None], *, based_on: int | None
 ) -> CarePlan:
@@ -297,8 +307,11 @@ def list_orders(user: User, public_id: str) -> tuple[Patient, list[PrnOrder]]:
 
 
 def get_order(user: User, public_id: str, order_public_id: str, need: Need) -> PrnOrder:
+    """One order of the patient, for a page that acts on it (`need`); audited as a view."""
     patient = find_patient(user, public_id, need)
-    return _order(patient, order_public_id)
+    order = _order(patient, order_public_id)
+    audit.record(AuditAction.VIEW, user=user, patient=patient, obj=order)
+    return order
 
 
 def _order(patient: Patient, order_public_id: str) -> PrnOrder:
@@ -567,6 +580,7 @@ def get_dose(user: User, public_id: str, dose_public_id: str) -> PrnAdministrati
     )
     if dose is None:
         raise Refused("no_such_dose")
+    audit.record(AuditAction.VIEW, user=user, patient=patient, obj=dose)
     return dose
 
 

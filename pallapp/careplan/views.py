@@ -94,8 +94,7 @@ def plan(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/care-plan/edit", methods=["GET", "POST"])
 @login_required
 def edit_plan(public_id: str):  # type: ignore[no-untyped-def]
-    patient = find_patient(current_user, public_id, Need.CHANGE)
-    current = services.current_care_plan(patient)
+    patient, current = services.care_plan_for_editing(current_user, public_id)
     form = CarePlanForm(obj=current if request.method == "GET" else None)
     if request.method == "GET":
         form.based_on.data = str(current.version) if current else ""

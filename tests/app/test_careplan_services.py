@@ -369,3 +369,23 @@ def test_reminders_use_the_units_interval(ctx):
     # One minute earlier the same assessment was within the interval: the flag closes.
     services.evaluate_reminders(ctx["patient"], now=now - timedelta(minutes=1))
     assert open_reminders(ctx["patient"]) == set()
+
+
+def test_reads_and_writes_are_audited_without_clinical_values(ctx):
+    from pallapp.models import AuditEvent
+
+    pain = order(ctx)
+    recorded = dose(ctx, pain, utcnow(), "audit1").administration
+    services.list_orders(ctx["physician"], ctx["pid"])
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert ("create", "prn_order", pain.public_id, ctx["physician"].id) in {
+        (e.action, e.object_type, e.object_id, e.user_id) for e in events
+    }
+    assert ("create", "prn_administration", recorded.public_id, ctx["nurse"].id) in {
+        (e.action, e.object_type, e.object_id, e.user_id) for e in events
+    }
+    assert ("view", "prn_order", ctx["physician"].id) in {
+        (e.action, e.object_type, e.user_id) for e in events
+    }
+    # No dose, drug or rating in any event.
+    assert not any("Morfin" in (e.detail or "") or "2,5" in (e.detail or "") for e in events)
