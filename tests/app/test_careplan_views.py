@@ -259,3 +259,51 @@ def test_the_admin_lets_a_units_relatives_record_doses(app, ctx, client, auth):
     assert client.post(dose_url, data=dose_form(utcnow(), "7" * 32)).status_code == 302
     with app.app_context():
         assert count(PrnAdministration) == 1
+
+
+def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, ctx, client, auth):
+    from sqlalchemy import event
+
+    from pallapp.models import CareUnit
+
+    with app.app_context():
+        physician = db.session.scalar(select(services.User).where(services.User.email == ctx["physician"]))
+        nurse = db.session.scalar(select(services.User).where(services.User.email == ctx["nurse"]))
+        busy = make_patient([db.session.scalar(select(CareUnit).where(CareUnit.name == "Team Mora"))])
+        # The same of everything else the page shows: one relative, a care plan.
+        link_relative(make_user(Role.RELATIVE), busy)
+        services.save_care_plan(nurse, busy.public_id, {"contacts": "010-111"}, based_on=None)
+        for number, indication in enumerate(("pain", "nausea", "anxiety", "death_rattle")):
+            busy_order = services.create_order(
+                physician, busy.public_id,
+                OrderDetails(**{**MORPHINE.__dict__, "indication": indication, "min_interval_minutes": None}),
+                start_at=utcnow() - timedelta(days=1),
+            )
+            for hours in (1, 2, 3):
+                services.record_dose(nurse, busy.public_id, busy_order.public_id,
+                                     given_at=utcnow() - timedelta(hours=hours), dose="1", dose_unit="mg",
+                                     route="sc", client_token=f"{number}{hours}".ljust(32, "0"))
+        services.record_dose(nurse, ctx["pid"], ctx["order"], given_at=utcnow() - timedelta(hours=1),
+                             dose="1", dose_unit="mg", route="sc", client_token="q" * 32)
+        busy_id = busy.public_id
+        db.session.commit()
+    auth.login(ctx["nurse"])
+
+    def queries_for(public_id):
+        client.get(f"/patients/{public_id}")  # the first view may open reminder flags
+        statements = []
+
+        def count_statement(*args):
+            statements.append(args[2])
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", count_statement)
+        try:
+            assert client.get(f"/patients/{public_id}").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count_statement)
+        return len(statements)
+
+    # One order with one dose against four orders with three doses each: the same statements.
+    assert queries_for(ctx["pid"]) == queries_for(busy_id)
