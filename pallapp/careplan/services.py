@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -473,6 +473,15 @@ def check_dose(order: PrnOrder, given_at: datetime) -> scoring.Flag | None:
     return scoring.prn_over_limit(order_rule(order), doses, given_at)
 
 
+def _dose_for_token(user: User, patient: Patient, token: str) -> PrnAdministration | None:
+    existing = db.session.scalar(
+        select(PrnAdministration).where(PrnAdministration.client_token == token)
+    )
+    if existing is not None and (existing.patient_id != patient.id or existing.given_by_id != user.id):
+        raise Refused("token_reused")
+    return existing
+
+
 @dataclass(frozen=True)
 class RecordedDose:
     administration: PrnAdministration
@@ -504,12 +513,8 @@ def record_dose(
     """
     patient = find_patient(user, public_id, Need.RECORD_DOSE)
     now = _now(now)
-    existing = db.session.scalar(
-        select(PrnAdministration).where(PrnAdministration.client_token == client_token)
-    )
+    existing = _dose_for_token(user, patient, client_token)
     if existing is not None:
-        if existing.patient_id != patient.id or existing.given_by_id != user.id:
-            raise Refused("token_reused")
         return RecordedDose(existing, created=False, flags=[])
     order = _order(patient, order_public_id)
     if given_at > now + FUTURE_TOLERANCE:
@@ -538,8 +543,13 @@ def record_dose(
         over_limit_reason=reason if over is not None else None,
         client_token=client_token,
     )
-    db.session.add(administration)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(administration)
+            db.session.flush()
+    except IntegrityError:
+        # The same form was sent twice at once; the other request stored it.
+        return RecordedDose(_dose_for_token(user, patient, client_token), created=False, flags=[])
     audit.record(AuditAction.CREATE, user=user, patient=patient, obj=administration)
     raised: list[Flag] = []
     if over is not None:
@@ -715,14 +725,15 @@ def _reminders_due(patient: Patient, now: datetime) -> list[scoring.Flag]:
         return []
     thresholds = reminder_thresholds(units)
     since = end_of_life_since(patient)
+    # The rules only look at the latest assessment of each instrument up to `now`.
+    latest = (
+        select(Assessment.instrument, func.max(Assessment.observed_at))
+        .where(Assessment.patient_id == patient.id, Assessment.observed_at <= now)
+        .group_by(Assessment.instrument)
+    )
     seen = [
         scoring.AssessmentSeen(instrument, observed_at)
-        for instrument, observed_at in db.session.execute(
-            select(Assessment.instrument, Assessment.observed_at).where(
-                Assessment.patient_id == patient.id,
-                Assessment.observed_at > now - timedelta(days=366),
-            )
-        )
+        for instrument, observed_at in db.session.execute(latest)
     ]
     orders = [order_rule(order) for order in _open_orders(patient, now)]
     due = [

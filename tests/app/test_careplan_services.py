@@ -256,6 +256,8 @@ def test_the_same_dose_form_twice_stores_one_dose(ctx):
     again = dose(ctx, pain, utcnow(), "same")
     assert (first.created, again.created) == (True, False)
     assert again.administration.id == first.administration.id
+    with pytest.raises(Refused, match="token_reused"):
+        dose(ctx, pain, utcnow(), "same", user=ctx["physician"])
 
 
 def test_effect_is_evaluated_once_and_not_before_the_dose(ctx):
