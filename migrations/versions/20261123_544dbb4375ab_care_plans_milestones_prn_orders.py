@@ -115,6 +115,7 @@ def upgrade():
     sa.Column('dose_unit', sa.String(length=20), nullable=False),
     sa.Column('route', sa.String(length=10), nullable=False),
     sa.Column('given_by_id', sa.Integer(), nullable=False),
+    sa.Column('entered_by_id', sa.Integer(), nullable=False),
     sa.Column('symptom_before', sa.Integer(), nullable=True),
     sa.Column('over_limit_reason', sa.Text(), nullable=True),
     sa.Column('client_token', sa.String(length=64), nullable=False),
@@ -123,15 +124,20 @@ def upgrade():
     sa.Column('symptom_after', sa.Integer(), nullable=True),
     sa.Column('evaluated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('evaluated_by_id', sa.Integer(), nullable=True),
+    sa.Column('supersedes_id', sa.Integer(), nullable=True),
+    sa.Column('correction_reason', sa.Text(), nullable=True),
     sa.CheckConstraint('symptom_after IS NULL OR symptom_after BETWEEN 0 AND 10', name=op.f('ck_prn_administration_after_range')),
     sa.CheckConstraint('symptom_before IS NULL OR symptom_before BETWEEN 0 AND 10', name=op.f('ck_prn_administration_before_range')),
+    sa.ForeignKeyConstraint(['entered_by_id'], ['user_account.id'], name=op.f('fk_prn_administration_entered_by_id_user_account')),
     sa.ForeignKeyConstraint(['evaluated_by_id'], ['user_account.id'], name=op.f('fk_prn_administration_evaluated_by_id_user_account')),
     sa.ForeignKeyConstraint(['given_by_id'], ['user_account.id'], name=op.f('fk_prn_administration_given_by_id_user_account')),
     sa.ForeignKeyConstraint(['order_id'], ['prn_order.id'], name=op.f('fk_prn_administration_order_id_prn_order')),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_prn_administration_patient_id_patient')),
+    sa.ForeignKeyConstraint(['supersedes_id'], ['prn_administration.id'], name=op.f('fk_prn_administration_supersedes_id_prn_administration')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_prn_administration')),
     sa.UniqueConstraint('client_token', name=op.f('uq_prn_administration_client_token')),
-    sa.UniqueConstraint('public_id', name=op.f('uq_prn_administration_public_id'))
+    sa.UniqueConstraint('public_id', name=op.f('uq_prn_administration_public_id')),
+    sa.UniqueConstraint('supersedes_id', name=op.f('uq_prn_administration_supersedes_id'))
     )
     with op.batch_alter_table('prn_administration', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_prn_administration_order_id'), ['order_id'], unique=False)

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from pallapp import audit, scoring
 from pallapp.access import Need, find_patient
@@ -453,23 +453,36 @@ def order_rule(order: PrnOrder) -> scoring.PrnOrderRule:
     )
 
 
-def _doses_given(patient: Patient, *, series_id: str | None = None) -> list[scoring.DoseGiven]:
+def _current_doses():  # type: ignore[no-untyped-def]
+    """Condition: the dose has not been replaced by a correction."""
+    newer = aliased(PrnAdministration)
+    return ~exists(select(newer.id).where(newer.supersedes_id == PrnAdministration.id))
+
+
+def _doses_given(
+    patient: Patient, *, series_id: str | None = None, leaving_out: int | None = None
+) -> list[scoring.DoseGiven]:
+    """The doses (current versions) as the rules see them; `leaving_out` the one corrected."""
     query = (
         select(PrnAdministration.given_at, PrnOrder.series_id, PrnOrder.indication)
         .join(PrnOrder, PrnOrder.id == PrnAdministration.order_id)
-        .where(PrnAdministration.patient_id == patient.id)
+        .where(PrnAdministration.patient_id == patient.id, _current_doses())
     )
     if series_id is not None:
         query = query.where(PrnOrder.series_id == series_id)
+    if leaving_out is not None:
+        query = query.where(PrnAdministration.id != leaving_out)
     return [
         scoring.DoseGiven(order_id=series, indication=indication, given_at=given_at)
         for given_at, series, indication in db.session.execute(query)
     ]
 
 
-def check_dose(order: PrnOrder, given_at: datetime) -> scoring.Flag | None:
+def check_dose(
+    order: PrnOrder, given_at: datetime, *, leaving_out: int | None = None
+) -> scoring.Flag | None:
     """The `prn_over_limit` flag a dose under `order` at `given_at` would raise, or None."""
-    doses = _doses_given(order.patient, series_id=order.series_id)
+    doses = _doses_given(order.patient, series_id=order.series_id, leaving_out=leaving_out)
     return scoring.prn_over_limit(order_rule(order), doses, given_at)
 
 
@@ -477,7 +490,9 @@ def _dose_for_token(user: User, patient: Patient, token: str) -> PrnAdministrati
     existing = db.session.scalar(
         select(PrnAdministration).where(PrnAdministration.client_token == token)
     )
-    if existing is not None and (existing.patient_id != patient.id or existing.given_by_id != user.id):
+    if existing is not None and (
+        existing.patient_id != patient.id or existing.entered_by_id != user.id
+    ):
         raise Refused("token_reused")
     return existing
 
@@ -487,6 +502,17 @@ class RecordedDose:
     administration: PrnAdministration
     created: bool  # False: the same form was sent before; nothing new was stored
     flags: list[Flag]
+
+
+@dataclass(frozen=True)
+class DoseEntry:
+    """What was given, as written on the dose form."""
+
+    given_at: datetime
+    dose: str
+    dose_unit: str
+    route: str
+    symptom_before: int | None = None
 
 
 def record_dose(
@@ -512,54 +538,132 @@ def record_dose(
     (at most one open flag per indication). The same `client_token` again stores nothing.
     """
     patient = find_patient(user, public_id, Need.RECORD_DOSE)
-    now = _now(now)
     existing = _dose_for_token(user, patient, client_token)
     if existing is not None:
         return RecordedDose(existing, created=False, flags=[])
-    order = _order(patient, order_public_id)
-    if given_at > now + FUTURE_TOLERANCE:
+    return _store_dose(
+        user,
+        patient,
+        _order(patient, order_public_id),
+        DoseEntry(given_at, dose, dose_unit, route, symptom_before),
+        client_token=client_token,
+        over_limit_confirmed=over_limit_confirmed,
+        over_limit_reason=over_limit_reason,
+        now=_now(now),
+    )
+
+
+def correct_dose(
+    user: User,
+    public_id: str,
+    dose_public_id: str,
+    entry: DoseEntry,
+    *,
+    reason: str,
+    client_token: str,
+    over_limit_confirmed: bool = False,
+    over_limit_reason: str = "",
+    now: datetime | None = None,
+) -> RecordedDose:
+    """Correct a recorded dose (wrong time, dose or route): a new row that supersedes it, under
+    the same order and giver; the old row is kept. The corrected dose is checked against the
+    order's limits like a new one, leaving out the version it replaces. An effect already
+    recorded is carried over if it was made after the corrected time."""
+    patient = find_patient(user, public_id, Need.RECORD_DOSE)
+    existing = _dose_for_token(user, patient, client_token)
+    if existing is not None:
+        return RecordedDose(existing, created=False, flags=[])
+    old = _dose(patient, dose_public_id)
+    if not reason.strip():
+        raise Refused("reason_required")
+    if old.superseded_by is not None:
+        raise Refused("already_corrected")
+    return _store_dose(
+        user,
+        patient,
+        old.order,
+        entry,
+        client_token=client_token,
+        over_limit_confirmed=over_limit_confirmed,
+        over_limit_reason=over_limit_reason,
+        now=_now(now),
+        corrects=old,
+        correction_reason=reason.strip(),
+    )
+
+
+def _store_dose(
+    user: User,
+    patient: Patient,
+    order: PrnOrder,
+    entry: DoseEntry,
+    *,
+    client_token: str,
+    over_limit_confirmed: bool,
+    over_limit_reason: str,
+    now: datetime,
+    corrects: PrnAdministration | None = None,
+    correction_reason: str | None = None,
+) -> RecordedDose:
+    if entry.given_at > now + FUTURE_TOLERANCE:
         raise Refused("given_in_future")
-    if not order.is_active(given_at):
+    if not order.is_active(entry.given_at):
         raise Refused("order_not_active")
-    if route not in set(Route):
+    if entry.route not in set(Route):
         raise Refused("unknown_route")
-    if symptom_before is not None and not 0 <= symptom_before <= 10:
+    if entry.symptom_before is not None and not 0 <= entry.symptom_before <= 10:
         raise Refused("rating_out_of_range")
-    if not (dose.strip() and dose_unit.strip()):
+    if not (entry.dose.strip() and entry.dose_unit.strip()):
         raise Refused("drug_and_dose_required")
-    over = check_dose(order, given_at)
+    over = check_dose(order, entry.given_at, leaving_out=corrects.id if corrects else None)
     reason = over_limit_reason.strip()
     if over is not None and not (over_limit_confirmed and reason):
         raise OverLimit(over)
     administration = PrnAdministration(
         patient_id=patient.id,
         order_id=order.id,
-        given_at=given_at,
-        dose=dose.strip(),
-        dose_unit=dose_unit.strip(),
-        route=route,
-        given_by_id=user.id,
-        symptom_before=symptom_before,
+        given_at=entry.given_at,
+        dose=entry.dose.strip(),
+        dose_unit=entry.dose_unit.strip(),
+        route=entry.route,
+        given_by_id=corrects.given_by_id if corrects else user.id,
+        entered_by_id=user.id,
+        symptom_before=entry.symptom_before,
         over_limit_reason=reason if over is not None else None,
         client_token=client_token,
+        supersedes_id=corrects.id if corrects else None,
+        correction_reason=correction_reason,
     )
+    evaluated = corrects.evaluated_at if corrects is not None else None
+    if corrects is not None and evaluated is not None and evaluated >= entry.given_at:
+        # An evaluation made before the corrected time cannot be about this dose: ask again.
+        administration.effect = corrects.effect
+        administration.symptom_after = corrects.symptom_after
+        administration.evaluated_at = evaluated
+        administration.evaluated_by_id = corrects.evaluated_by_id
     try:
         with db.session.begin_nested():
             db.session.add(administration)
             db.session.flush()
     except IntegrityError:
-        # The same form was sent twice at once; the other request stored it.
-        return RecordedDose(_dose_for_token(user, patient, client_token), created=False, flags=[])
-    audit.record(AuditAction.CREATE, user=user, patient=patient, obj=administration)
+        # The same form was sent twice at once, or the dose was corrected meanwhile.
+        stored = _dose_for_token(user, patient, client_token)
+        if stored is None:
+            raise Refused("already_corrected") from None
+        return RecordedDose(stored, created=False, flags=[])
+    action = AuditAction.CORRECT if corrects else AuditAction.CREATE
+    audit.record(action, user=user, patient=patient, obj=administration)
     raised: list[Flag] = []
     if over is not None:
         raised.append(_add_dose_flag(patient, over, administration))
     thresholds = thresholds_for(unit_for(user, patient))
-    for frequent in scoring.prn_frequent(_doses_given(patient), given_at, thresholds):
+    for frequent in scoring.prn_frequent(_doses_given(patient), entry.given_at, thresholds):
         if frequent.items != (order.indication,):
             continue
-        already = [flag for flag in _open_flags(patient, "prn_frequent") if flag.items == list(frequent.items)]
-        if not already:
+        open_for_indication = [
+            flag for flag in _open_flags(patient, "prn_frequent") if flag.items == list(frequent.items)
+        ]
+        if not open_for_indication:
             raised.append(_add_dose_flag(patient, frequent, administration))
     return RecordedDose(administration, created=True, flags=raised)
 
@@ -580,8 +684,7 @@ def _add_dose_flag(
     return flag
 
 
-def get_dose(user: User, public_id: str, dose_public_id: str) -> PrnAdministration:
-    patient = find_patient(user, public_id, Need.RECORD_DOSE)
+def _dose(patient: Patient, dose_public_id: str) -> PrnAdministration:
     dose = db.session.scalar(
         select(PrnAdministration).where(
             PrnAdministration.patient_id == patient.id,
@@ -590,6 +693,12 @@ def get_dose(user: User, public_id: str, dose_public_id: str) -> PrnAdministrati
     )
     if dose is None:
         raise Refused("no_such_dose")
+    return dose
+
+
+def get_dose(user: User, public_id: str, dose_public_id: str) -> PrnAdministration:
+    patient = find_patient(user, public_id, Need.RECORD_DOSE)
+    dose = _dose(patient, dose_public_id)
     audit.record(AuditAction.VIEW, user=user, patient=patient, obj=dose)
     return dose
 
@@ -610,6 +719,8 @@ def evaluate_dose(
     evaluated_at = evaluated_at or now
     if dose.evaluated_at is not None:
         raise Refused("already_evaluated")
+    if dose.superseded_by is not None:
+        raise Refused("already_corrected")
     if evaluated_at < dose.given_at:
         raise Refused("evaluated_before_dose")
     if evaluated_at > now + FUTURE_TOLERANCE:
@@ -629,7 +740,11 @@ def doses_since(patient: Patient, since: datetime) -> list[PrnAdministration]:
     return list(
         db.session.scalars(
             select(PrnAdministration)
-            .where(PrnAdministration.patient_id == patient.id, PrnAdministration.given_at > since)
+            .where(
+                PrnAdministration.patient_id == patient.id,
+                PrnAdministration.given_at > since,
+                _current_doses(),
+            )
             .options(selectinload(PrnAdministration.order))
             .order_by(PrnAdministration.given_at.desc())
         )
@@ -644,6 +759,7 @@ def doses_to_evaluate(patient: Patient, limit: int = 20) -> list[PrnAdministrati
             .where(
                 PrnAdministration.patient_id == patient.id,
                 PrnAdministration.evaluated_at.is_(None),
+                _current_doses(),
             )
             .options(selectinload(PrnAdministration.order))
             .order_by(PrnAdministration.given_at.desc())

@@ -14,6 +14,7 @@ from pallapp.careplan import bp, present, services
 from pallapp.forms.careplan import (
     CarePlanForm,
     ChangeOrderForm,
+    CorrectDoseForm,
     DoseForm,
     EvaluateForm,
     MilestoneForm,
@@ -23,16 +24,22 @@ from pallapp.forms.careplan import (
 from pallapp.models import (
     CARE_PLAN_FIELD_LABELS,
     CARE_PLAN_FIELDS,
+    Effect,
     MilestoneKind,
     PrnOrder,
     utcnow,
 )
-from pallapp.timeutil import now_local, today_local
+from pallapp.timeutil import STOCKHOLM, now_local, today_local
 
 
 @bp.app_template_global()
 def interval_words(minutes: int | None) -> str | None:
     return present.interval_words(minutes)
+
+
+@bp.app_template_global()
+def effect_label(code: str) -> str:
+    return Effect(code).label
 
 
 def refusal_message(reason: str) -> str:
@@ -58,6 +65,9 @@ def refusal_message(reason: str) -> str:
         "already_evaluated": gettext("The effect of this dose has already been recorded."),
         "evaluated_before_dose": gettext("The effect cannot be assessed before the dose was given."),
         "evaluated_in_future": gettext("The time of the assessment cannot be in the future."),
+        "already_corrected": gettext(
+            "This dose has already been corrected. Open the newest version to correct it."
+        ),
     }
     return messages[reason]
 
@@ -333,6 +343,67 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
         form=form,
         warning=warning,
         problem=problem,
+    )
+
+
+@bp.route("/patients/<public_id>/doses/<dose_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
+    try:
+        original = services.get_dose(current_user, public_id, dose_id)
+    except services.Refused:
+        abort(404)
+    form = CorrectDoseForm()
+    if request.method == "GET":
+        form.client_token.data = uuid4().hex
+        form.given_at.data = original.given_at.astimezone(STOCKHOLM)
+        form.dose.data = original.dose
+        form.dose_unit.data = original.dose_unit
+        form.route.data = original.route
+        form.symptom_before.data = original.symptom_before
+    warning: list[str] | None = None
+    problem = None
+    if form.validate_on_submit():
+        entry = services.DoseEntry(
+            given_at=form.given_at.data,
+            dose=form.dose.data,
+            dose_unit=form.dose_unit.data,
+            route=form.route.data,
+            symptom_before=form.symptom_before.data,
+        )
+        try:
+            services.correct_dose(
+                current_user,
+                public_id,
+                dose_id,
+                entry,
+                reason=form.reason.data,
+                client_token=form.client_token.data,
+                over_limit_confirmed=form.confirm_over_limit.data,
+                over_limit_reason=form.over_limit_reason.data or "",
+            )
+        except services.OverLimit as over:
+            warning = present.over_limit_words(over.flag.params)
+            if form.confirm_over_limit.data and not (form.over_limit_reason.data or "").strip():
+                form.over_limit_reason.errors.append(
+                    gettext("Write why the dose was given outside the order's limits.")
+                )
+        except services.Refused as refused:
+            problem = refusal_message(refused.reason)
+        else:
+            flash(gettext("The correction is saved. The earlier version is kept."), "success")
+            return _show_patient(public_id)
+    order = original.order
+    return render_template(
+        "careplan/dose_form.html",
+        patient=order.patient,
+        order=order,
+        label=present.order_label(order),
+        interval=present.interval_words(order.min_interval_minutes),
+        form=form,
+        warning=warning,
+        problem=problem,
+        original=original,
     )
 
 

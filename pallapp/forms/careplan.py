@@ -218,6 +218,15 @@ class DoseForm(FlaskForm):
             raise ValidationError(_l("The form could not be read completely. Send it again."))
 
 
+class CorrectDoseForm(DoseForm):
+    reason = TextAreaField(
+        _l("Why is the dose corrected?"),
+        validators=[DataRequired(message=_l("Write why the dose is corrected.")), Length(max=1000)],
+        description=_l("For example: wrong time or dose was entered."),
+    )
+    submit = SubmitField(_l("Save the correction"))
+
+
 class EvaluateForm(FlaskForm):
     effect = RadioField(
         _l("Effect of the dose"),

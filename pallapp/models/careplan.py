@@ -274,6 +274,8 @@ class PrnAdministration(db.Model):
     dose_unit: Mapped[str] = mapped_column(String(20))
     route: Mapped[str] = mapped_column(String(10))
     given_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # Who wrote this row: the giver, or whoever entered a correction.
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     # The symptom the dose was for, rated 0-10 before it was given (optional).
     symptom_before: Mapped[int | None] = mapped_column()
     # Set when a dose outside the order's limits was given on purpose.
@@ -285,10 +287,23 @@ class PrnAdministration(db.Model):
     symptom_after: Mapped[int | None] = mapped_column()
     evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     evaluated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A correction (wrong time, dose or route entered) is a new row pointing at the one it
+    # corrects; each dose is corrected at most once, so the history is a chain.
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prn_administration.id"), unique=True
+    )
+    correction_reason: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[PrnOrder] = relationship()
     given_by: Mapped[User] = relationship(foreign_keys=[given_by_id])
+    entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])
     evaluated_by: Mapped[User | None] = relationship(foreign_keys=[evaluated_by_id])
+    supersedes: Mapped[PrnAdministration | None] = relationship(
+        remote_side=[id], foreign_keys=[supersedes_id], back_populates="superseded_by"
+    )
+    superseded_by: Mapped[PrnAdministration | None] = relationship(
+        foreign_keys=[supersedes_id], back_populates="supersedes", uselist=False
+    )
 
 
 class Effect(enum.StrEnum):

@@ -391,3 +391,52 @@ def test_reads_and_writes_are_audited_without_clinical_values(ctx):
     }
     # No dose, drug or rating in any event.
     assert not any("Morfin" in (e.detail or "") or "2,5" in (e.detail or "") for e in events)
+
+
+# --- dose corrections --------------------------------------------------------------------
+
+
+def test_a_corrected_dose_is_a_new_row_and_only_the_correction_counts(ctx):
+    pain = order(ctx)  # minimum interval 60 minutes
+    t = utcnow() - timedelta(hours=1)
+    wrong = dose(ctx, pain, t, "g1").administration  # really given 2 hours earlier
+    # 30 minutes after the dose as recorded: 30 < 60, over the limit.
+    with pytest.raises(OverLimit):
+        dose(ctx, pain, t + timedelta(minutes=30), "g2")
+    corrected = services.correct_dose(
+        ctx["physician"], ctx["pid"], wrong.public_id,
+        services.DoseEntry(t - timedelta(hours=2), "2,5", "mg", "sc"),
+        reason="Fel tid angiven", client_token="g3",
+    ).administration
+    assert (corrected.supersedes_id, corrected.given_by_id, corrected.entered_by_id) == (
+        wrong.id, ctx["nurse"].id, ctx["physician"].id)
+    db.session.expire_all()
+    assert db.session.get(PrnAdministration, wrong.id).given_at == t  # kept as first recorded
+    # Now the last dose counted is at t - 2 h: 2 h 30 min >= 60 min before t + 30 min, allowed.
+    assert dose(ctx, pain, t + timedelta(minutes=30), "g4").created
+    with pytest.raises(Refused, match="already_corrected"):
+        services.correct_dose(ctx["nurse"], ctx["pid"], wrong.public_id,
+                              services.DoseEntry(t, "2,5", "mg", "sc"), reason="x", client_token="g5")
+    assert [d.public_id for d in services.doses_since(ctx["patient"], t - timedelta(hours=3))] == [
+        db.session.scalar(select(PrnAdministration.public_id).where(PrnAdministration.client_token == "g4")),
+        corrected.public_id,
+    ]
+
+
+def test_a_correction_keeps_an_evaluation_made_after_the_corrected_time(ctx):
+    pain = order(ctx)
+    t = utcnow() - timedelta(hours=3)
+    first = dose(ctx, pain, t, "h1").administration
+    services.evaluate_dose(ctx["nurse"], ctx["pid"], first.public_id, effect="better",
+                           evaluated_at=t + timedelta(hours=1))
+    # Corrected to 30 minutes later: the evaluation (t + 1 h) is still after it.
+    later = services.correct_dose(ctx["nurse"], ctx["pid"], first.public_id,
+                                  services.DoseEntry(t + timedelta(minutes=30), "2,5", "mg", "sc"),
+                                  reason="Fel tid", client_token="h2").administration
+    assert (later.effect, later.evaluated_at) == ("better", t + timedelta(hours=1))
+    # Corrected again to after the evaluation: the effect must be assessed again.
+    latest = services.correct_dose(ctx["nurse"], ctx["pid"], later.public_id,
+                                   services.DoseEntry(t + timedelta(hours=2), "2,5", "mg", "sc"),
+                                   reason="Fel tid igen", client_token="h3").administration
+    assert (latest.effect, latest.evaluated_at) == (None, None)
+    assert services.doses_to_evaluate(ctx["patient"]) == [latest]

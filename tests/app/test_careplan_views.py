@@ -221,7 +221,7 @@ def test_every_page_renders_for_the_care_team(app, ctx, client, auth):
     for path in ("/care-plan", "/care-plan/edit", "/care-plan/history", "/milestones",
                  "/milestones/new", "/orders", "/orders/new", f"/orders/{ctx['order']}/change",
                  f"/orders/{ctx['order']}/stop", f"/orders/{ctx['order']}/dose",
-                 f"/doses/{dose_id}/evaluate", ""):
+                 f"/doses/{dose_id}/evaluate", f"/doses/{dose_id}/correct", ""):
         assert client.get(base + path).status_code == 200, path
     # Quick-add offers the four standard indications (Svenska palliativregistret).
     orders = client.get(base + "/orders").get_data(as_text=True)
@@ -307,3 +307,20 @@ def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, c
 
     # One order with one dose against four orders with three doses each: the same statements.
     assert queries_for(ctx["pid"]) == queries_for(busy_id)
+
+
+def test_correcting_a_dose_over_http(app, ctx, client, auth):
+    auth.login(ctx["nurse"])
+    given = utcnow() - timedelta(hours=3)
+    client.post(f"/patients/{ctx['pid']}/orders/{ctx['order']}/dose", data=dose_form(given, "1" * 32))
+    with app.app_context():
+        dose_id = db.session.scalar(select(PrnAdministration.public_id))
+    url = f"/patients/{ctx['pid']}/doses/{dose_id}/correct"
+    form = dose_form(given - timedelta(hours=1), "2" * 32, dose="5")
+    assert "Why is the dose corrected?" in client.post(url, data=form).get_data(as_text=True)
+    assert client.post(url, data={**form, "reason": "Fel dos angiven"}).status_code == 302
+    with app.app_context():
+        rows = db.session.scalars(select(PrnAdministration).order_by(PrnAdministration.id)).all()
+        assert [(r.dose, r.supersedes_id, r.correction_reason) for r in rows] == [
+            ("2,5", None, None), ("5", rows[0].id, "Fel dos angiven")
+        ]
