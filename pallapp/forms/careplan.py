@@ -34,12 +34,15 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from pallapp.models import (
+# The lazy label mappings, not the enums' `label` properties: choices are built at import,
+# and must be translated when the form is rendered, in the reader's language.
+from pallapp.models.careplan import (
     CARE_PLAN_FIELD_LABELS,
-    Effect,
+    EFFECT_LABELS,
+    MILESTONE_LABELS,
+    PLACE_OF_DEATH_LABELS,
+    ROUTE_LABELS,
     MilestoneKind,
-    PlaceOfDeath,
-    Route,
 )
 from pallapp.scoring import PRN_INDICATIONS
 from pallapp.timeutil import STOCKHOLM
@@ -86,7 +89,7 @@ class CarePlanForm(FlaskForm):
 class MilestoneForm(FlaskForm):
     kind = SelectField(
         _l("What happened?"),
-        choices=[SelectChoice(kind.value, kind.label) for kind in MilestoneKind],
+        choices=[SelectChoice(kind.value, label) for kind, label in MILESTONE_LABELS.items()],
         validators=[DataRequired()],
     )
     occurred_on = DateField(_l("Date"), validators=[DataRequired()])
@@ -96,7 +99,7 @@ class MilestoneForm(FlaskForm):
     place = SelectField(
         _l("Place of death"),
         choices=[SelectChoice("", _l("Only for a death"))]
-        + [SelectChoice(place.value, place.label) for place in PlaceOfDeath],
+        + [SelectChoice(place.value, label) for place, label in PLACE_OF_DEATH_LABELS.items()],
         validators=[Optional()],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
@@ -133,7 +136,7 @@ def _indication_choices() -> list[SelectChoice]:
 
 
 def _route_choices() -> list[SelectChoice]:
-    return [SelectChoice(route.value, route.label) for route in Route]
+    return [SelectChoice(route.value, label) for route, label in ROUTE_LABELS.items()]
 
 
 class OrderForm(FlaskForm):
@@ -230,7 +233,7 @@ class CorrectDoseForm(DoseForm):
 class EvaluateForm(FlaskForm):
     effect = RadioField(
         _l("Effect of the dose"),
-        choices=[SelectChoice(effect.value, effect.label) for effect in Effect],
+        choices=[SelectChoice(effect.value, label) for effect, label in EFFECT_LABELS.items()],
         validators=[DataRequired(message=_l("Choose the effect."))],
     )
     symptom_after = _rating(_l("Symptom after the dose (0-10)"))

@@ -324,3 +324,19 @@ def test_correcting_a_dose_over_http(app, ctx, client, auth):
         assert [(r.dose, r.supersedes_id, r.correction_reason) for r in rows] == [
             ("2,5", None, None), ("5", rows[0].id, "Fel dos angiven")
         ]
+
+
+def test_choice_labels_are_translated_when_rendered_not_at_import(app):
+    # Built once at import: an eager str would stay in the language of that moment.
+    from flask_babel import LazyString
+
+    from pallapp.forms.careplan import DoseForm, EvaluateForm, MilestoneForm, OrderForm
+
+    with app.test_request_context():
+        forms = (DoseForm(meta={"csrf": False}), EvaluateForm(meta={"csrf": False}),
+                 MilestoneForm(meta={"csrf": False}), OrderForm(meta={"csrf": False}))
+        fields = [forms[0].route, forms[1].effect, forms[2].kind, forms[2].place, forms[3].indication]
+        labels = [choice.label for field in fields for choice in field.choices]
+    # 7 routes + 3 effects + 8 milestone kinds + (1 + 4) places + 6 indications = 29
+    assert len(labels) == 29
+    assert all(isinstance(label, LazyString) for label in labels)
