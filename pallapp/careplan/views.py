@@ -230,7 +230,9 @@ def new_order(public_id: str):  # type: ignore[no-untyped-def]
     problem = None
     if form.validate_on_submit():
         try:
-            services.create_order(current_user, public_id, _order_details(form))
+            services.create_order(
+                current_user, public_id, _order_details(form), start_at=form.start_at.data
+            )
         except services.Refused as refused:
             problem = refusal_message(refused.reason)
         else:

@@ -163,6 +163,14 @@ class OrderForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=100)],
     )
     instructions = TextAreaField(_l("Instructions"), validators=[Optional(), Length(max=4000)])
+    # A change always takes effect at once; only a new order may start later.
+    start_at = DateTimeLocalField(
+        _l("In force from"),
+        validators=[Optional()],
+        format=DATETIME_FORMATS,
+        tz=STOCKHOLM,
+        description=_l("Leave it empty if the order applies from now."),
+    )
     submit = SubmitField(_l("Save the order"))
 
     def validate_indication_text(self, field: StringField) -> None:

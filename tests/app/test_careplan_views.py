@@ -89,6 +89,19 @@ def test_a_physician_orders_a_nurse_is_refused(app, ctx, client, auth):
         nausea = db.session.scalar(select(PrnOrder).where(PrnOrder.indication == "nausea"))
         # "0,5" hours = 0.5 x 60 = 30 minutes.
         assert (nausea.drug, nausea.min_interval_minutes, nausea.max_doses_per_24h) == ("Haloperidol", 30, 4)
+        assert abs(nausea.start_at - utcnow()) < timedelta(minutes=1)  # empty start: from now
+
+
+def test_an_order_may_start_later(app, ctx, client, auth):
+    auth.login(ctx["physician"])
+    start = (utcnow() + timedelta(days=1)).replace(second=0, microsecond=0)
+    form = {"indication": "anxiety", "drug": "Midazolam", "dose": "1", "dose_unit": "mg",
+            "route": "sc", "start_at": local_input(start)}
+    assert client.post(f"/patients/{ctx['pid']}/orders/new", data=form).status_code == 302
+    with app.app_context():
+        anxiety = db.session.scalar(select(PrnOrder).where(PrnOrder.indication == "anxiety"))
+        assert anxiety.start_at == start
+        assert not anxiety.is_active(utcnow())
 
 
 def test_a_dose_too_soon_is_warned_about_and_stored_only_when_confirmed_with_a_reason(
