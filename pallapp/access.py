@@ -10,6 +10,10 @@ Rules (DESIGN.md, issue 2):
 - relative: only patients with an active (not revoked) link; history only where the link allows;
 - admin: no clinical data at all.
 
+As-needed medication (issue 5): only physicians prescribe (`PRESCRIBE`); nurses and
+physicians record doses (`RECORD_DOSE`), relatives too where one of the patient's units allows
+it, and then they also see the orders (`VIEW_ORDERS`); patients do not see the orders.
+
 A patient the user may not see is reported as not found (`NotVisible` becomes a 404) so that
 nobody learns whether a record exists; the refusal is audit-logged as `denied`.
 """
@@ -22,7 +26,7 @@ from datetime import date
 from sqlalchemy import Select, and_, exists, false, or_, select
 
 from pallapp.extensions import db
-from pallapp.models import Patient, PatientUnit, RelativeLink, Role, UnitMembership, User
+from pallapp.models import CareUnit, Patient, PatientUnit, RelativeLink, Role, UnitMembership, User
 from pallapp.timeutil import today_local
 
 
@@ -35,6 +39,15 @@ class Need(enum.StrEnum):
     INVITE = "invite"
     # Submit a symptom rating for the patient (self-report, a relative, or staff).
     REPORT = "report"
+    # Create, change or stop an as-needed order.
+    PRESCRIBE = "prescribe"
+    # Record an as-needed dose given, and its effect.
+    RECORD_DOSE = "record_dose"
+    # See the as-needed orders and the doses given.
+    VIEW_ORDERS = "view_orders"
+    # See the whole care plan with its history, and the milestones (patients and relatives
+    # see the contacts and the part written for them through VIEW).
+    VIEW_CARE_PLAN = "view_care_plan"
 
 
 class NotVisible(Exception):
@@ -65,18 +78,47 @@ def _staff_condition(user: User, day: date):  # type: ignore[no-untyped-def]
     return exists(shared_unit)
 
 
-def _relative_condition(user: User, need: Need):  # type: ignore[no-untyped-def]
+def _unit_lets_relatives_record_doses(day: date):  # type: ignore[no-untyped-def]
+    allowing = (
+        select(PatientUnit.id)
+        .join(CareUnit, CareUnit.id == PatientUnit.unit_id)
+        .where(
+            PatientUnit.patient_id == Patient.id,
+            CareUnit.relatives_may_record_doses.is_(True),
+            _active_on(PatientUnit, day),
+        )
+    )
+    return exists(allowing)
+
+
+def _relative_condition(user: User, need: Need, day: date):  # type: ignore[no-untyped-def]
     link = select(RelativeLink.id).where(
         RelativeLink.patient_id == Patient.id,
         RelativeLink.relative_id == user.id,
         RelativeLink.revoked_at.is_(None),
     )
+    if need in (Need.RECORD_DOSE, Need.VIEW_ORDERS):
+        return and_(exists(link), _unit_lets_relatives_record_doses(day))
     if need is Need.VIEW_HISTORY:
         link = link.where(RelativeLink.may_view_history.is_(True))
     elif need not in (Need.VIEW, Need.REPORT):
         # Answering as proxy, rather than helping, is checked against the link by the service.
         return false()
     return exists(link)
+
+
+_CHARTING = frozenset({Need.CHANGE, Need.INVITE, Need.REPORT, Need.PRESCRIBE, Need.RECORD_DOSE})
+# A patient reads their own record and reports symptoms; the orders are the care team's.
+_STAFF_ONLY = frozenset(
+    {
+        Need.CHANGE,
+        Need.INVITE,
+        Need.PRESCRIBE,
+        Need.RECORD_DOSE,
+        Need.VIEW_ORDERS,
+        Need.VIEW_CARE_PLAN,
+    }
+)
 
 
 def patient_condition(user: User, need: Need = Need.VIEW, day: date | None = None):  # type: ignore[no-untyped-def]
@@ -86,16 +128,18 @@ def patient_condition(user: User, need: Need = Need.VIEW, day: date | None = Non
         return false()
     role = user.role_enum
     if role.is_staff:
-        if need in (Need.CHANGE, Need.INVITE, Need.REPORT) and role is Role.MANAGER:
+        if need in _CHARTING and role is Role.MANAGER:
             # Managers read their units' records for quality work; they do not chart.
+            return false()
+        if need is Need.PRESCRIBE and role is not Role.PHYSICIAN:
             return false()
         return _staff_condition(user, day)
     if role is Role.PATIENT:
-        if need in (Need.CHANGE, Need.INVITE) or user.patient_id is None:
+        if need in _STAFF_ONLY or user.patient_id is None:
             return false()
         return Patient.id == user.patient_id
     if role is Role.RELATIVE:
-        return _relative_condition(user, need)
+        return _relative_condition(user, need, day)
     return false()  # admin and anything unknown: no clinical data
 
 

@@ -1,4 +1,4 @@
-"""`flask` commands: demo data and translation upkeep."""
+"""`flask` commands: demo data, reminder flags and translation upkeep."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_data)
+    app.cli.add_command(reminders)
     app.cli.add_command(translate)
 
 
@@ -36,6 +37,19 @@ def demo_data(if_empty: bool) -> None:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(summary)
+
+
+@click.command("reminders")
+@with_appcontext
+def reminders() -> None:
+    """Open due reminder flags (missing as-needed orders, overdue assessments) and close those
+    no longer due. Safe to run as often as wanted, e.g. from cron: it never duplicates a flag."""
+    from pallapp.careplan.services import evaluate_all_reminders
+    from pallapp.extensions import db
+
+    changes = evaluate_all_reminders()
+    db.session.commit()
+    click.echo(f"Reminder flags: {changes.opened} opened, {changes.closed} closed.")
 
 
 def _pybabel(*args: str) -> None:

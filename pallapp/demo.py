@@ -163,7 +163,7 @@ def load_demo_data(skip_if_present: bool = False) -> str:
 
     nurse = staff("nurse@example.org", "Sara Lind, sjuksköterska", Role.NURSE, [team, home])
     staff("nurse2@example.org", "Jonas Berg, sjuksköterska", Role.NURSE, [home])
-    staff("physician@example.org", "Dr Helena Ek", Role.PHYSICIAN, [team])
+    physician = staff("physician@example.org", "Dr Helena Ek", Role.PHYSICIAN, [team])
     staff("manager@example.org", "Maja Holm, enhetschef", Role.MANAGER, [team])
     staff("admin@example.org", "Admin Adminsson", Role.ADMIN, [])
 
@@ -218,10 +218,13 @@ def load_demo_data(skip_if_present: bool = False) -> str:
         )
     )
     db.session.flush()
+    from pallapp.demo_careplan import load_demo_careplans
     from pallapp.demo_history import load_demo_history
 
     assessments = load_demo_history(nurse, patients, self_user)
+    doses = load_demo_careplans(nurse, physician, patients, team.phone)
     return (
         f"Demo data loaded: 2 care units, {len(patients)} patients, {assessments} assessments, "
+        f"care plans, as-needed orders and {doses} doses, "
         f"7 accounts (password {DEMO_PASSWORD!r})."
     )

@@ -42,6 +42,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     from pallapp.assessments import bp as assessments_bp
     from pallapp.auth import bp as auth_bp
     from pallapp.auth.session import install_session_rules
+    from pallapp.careplan import bp as careplan_bp
     from pallapp.logreview import bp as logreview_bp
     from pallapp.patients import bp as patients_bp
 
@@ -50,6 +51,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(assessments_bp)
     app.register_blueprint(logreview_bp)
+    app.register_blueprint(careplan_bp)
     install_session_rules(app)
 
     _install_request_boundary(app)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     IntegerField,
     SelectChoice,
@@ -53,6 +54,8 @@ class UnitForm(FlaskForm):
         ],
         description=_l("The period patients and staff think of when they answer IPOS."),
     )
+    # Only where the unit's routine lets relatives give as-needed drugs (off by default).
+    relatives_may_record_doses = BooleanField(_l("Relatives may record as-needed doses they give"))
     submit = SubmitField(_l("Save unit"))
 
 

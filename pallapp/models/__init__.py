@@ -2,6 +2,19 @@
 
 from pallapp.models.assessments import Assessment, Flag, Respondent
 from pallapp.models.audit import AppendOnlyError, AuditAction, AuditEvent
+from pallapp.models.careplan import (
+    CARE_PLAN_FIELD_LABELS,
+    CARE_PLAN_FIELDS,
+    CarePlan,
+    Effect,
+    Milestone,
+    MilestoneKind,
+    PlaceOfDeath,
+    PrnAdministration,
+    PrnOrder,
+    Route,
+    StopCause,
+)
 from pallapp.models.people import (
     Invitation,
     Patient,
@@ -15,6 +28,17 @@ from pallapp.models.types import utcnow
 from pallapp.models.units import CareUnit, UnitKind, UnitMembership
 
 __all__ = [
+    "CARE_PLAN_FIELDS",
+    "CARE_PLAN_FIELD_LABELS",
+    "CarePlan",
+    "Effect",
+    "Milestone",
+    "MilestoneKind",
+    "PlaceOfDeath",
+    "PrnAdministration",
+    "PrnOrder",
+    "Route",
+    "StopCause",
     "AppendOnlyError",
     "Assessment",
     "Flag",

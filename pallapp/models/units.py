@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pallapp.extensions import db
@@ -56,6 +56,9 @@ class CareUnit(db.Model):
     ipos_recall_period: Mapped[str] = mapped_column(String(5), default="7d")
     # Overrides of pallapp.scoring.DEFAULT_THRESHOLDS (validated by scoring.Thresholds).
     flag_thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Whether relatives of this unit's patients may record as-needed doses they give (a
+    # unit's decision, per its routine for delegating to relatives); off unless turned on.
+    relatives_may_record_doses: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[UnitMembership]] = relationship(back_populates="unit")

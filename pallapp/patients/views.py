@@ -6,8 +6,9 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from pallapp.access import Need, can
+from pallapp.careplan.present import home_visit
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
-from pallapp.models import Role
+from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
 from pallapp.timeutil import today_local
 
@@ -96,6 +97,7 @@ def enrol():  # type: ignore[no-untyped-def]
 @login_required
 def show(public_id: str):  # type: ignore[no-untyped-def]
     patient = services.open_patient(current_user, public_id)
+    visit = home_visit(current_user, patient, utcnow())
     may_invite = current_user.is_staff and can(current_user, patient, Need.INVITE)
     may_report = can(current_user, patient, Need.REPORT)
     may_view_history = can(current_user, patient, Need.VIEW_HISTORY)
@@ -108,6 +110,7 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
         may_invite=may_invite,
         may_report=may_report,
         may_view_history=may_view_history,
+        visit=visit,
     )
 
 

@@ -1,0 +1,445 @@
+"""Care plan, milestone, order and dose pages. Views parse, call a service, render."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+
+from pallapp import scoring
+from pallapp.access import Need, can, find_patient
+from pallapp.careplan import bp, present, services
+from pallapp.forms.careplan import (
+    CarePlanForm,
+    ChangeOrderForm,
+    CorrectDoseForm,
+    DoseForm,
+    EvaluateForm,
+    MilestoneForm,
+    OrderForm,
+    StopOrderForm,
+)
+from pallapp.models import (
+    CARE_PLAN_FIELD_LABELS,
+    CARE_PLAN_FIELDS,
+    Effect,
+    MilestoneKind,
+    PrnOrder,
+    utcnow,
+)
+from pallapp.timeutil import STOCKHOLM, now_local, today_local
+
+
+@bp.app_template_global()
+def interval_words(minutes: int | None) -> str | None:
+    return present.interval_words(minutes)
+
+
+@bp.app_template_global()
+def effect_label(code: str) -> str:
+    return Effect(code).label
+
+
+def refusal_message(reason: str) -> str:
+    messages = {
+        "stale": gettext(
+            "Someone saved the care plan while you were editing it. Read the newest version "
+            "and make your change again."
+        ),
+        "no_change": gettext("Nothing was changed, so no new version was saved."),
+        "in_future": gettext("The date cannot be in the future."),
+        "patient_deceased": gettext("The patient has died; this can no longer be recorded."),
+        "place_required": gettext("Choose the place of death."),
+        "unknown_indication": gettext("Choose an indication."),
+        "indication_text_required": gettext("Write what the order is for."),
+        "unknown_route": gettext("Choose a route."),
+        "drug_and_dose_required": gettext("Write the drug, the dose and the unit."),
+        "limit_out_of_range": gettext("The limits must be at least 1."),
+        "reason_required": gettext("Write the reason."),
+        "order_not_active": gettext("This order is not in force at that time."),
+        "given_in_future": gettext("The time of the dose cannot be in the future."),
+        "rating_out_of_range": gettext("A rating is a whole number from 0 to 10."),
+        "token_reused": gettext("This form was already sent by someone else. Open a new form."),
+        "already_evaluated": gettext("The effect of this dose has already been recorded."),
+        "evaluated_before_dose": gettext("The effect cannot be assessed before the dose was given."),
+        "evaluated_in_future": gettext("The time of the assessment cannot be in the future."),
+        "already_corrected": gettext(
+            "This dose has already been corrected. Open the newest version to correct it."
+        ),
+    }
+    return messages[reason]
+
+
+def _order_or_404(public_id: str, order_id: str, need: Need) -> PrnOrder:
+    try:
+        return services.get_order(current_user, public_id, order_id, need)
+    except services.Refused:
+        abort(404)
+
+
+def _show_patient(public_id: str):  # type: ignore[no-untyped-def]
+    return redirect(url_for("patients.show", public_id=public_id))
+
+
+# --- care plan ---------------------------------------------------------------------------
+
+
+@bp.route("/patients/<public_id>/care-plan")
+@login_required
+def plan(public_id: str):  # type: ignore[no-untyped-def]
+    patient, current = services.read_care_plan(current_user, public_id)
+    full = can(current_user, patient, Need.VIEW_CARE_PLAN)
+    return render_template(
+        "careplan/plan.html",
+        patient=patient,
+        plan=current,
+        full=full,
+        fields=[(name, CARE_PLAN_FIELD_LABELS[name]) for name in CARE_PLAN_FIELDS],
+        may_change=can(current_user, patient, Need.CHANGE),
+    )
+
+
+@bp.route("/patients/<public_id>/care-plan/edit", methods=["GET", "POST"])
+@login_required
+def edit_plan(public_id: str):  # type: ignore[no-untyped-def]
+    patient, current = services.care_plan_for_editing(current_user, public_id)
+    form = CarePlanForm(obj=current if request.method == "GET" else None)
+    if request.method == "GET":
+        form.based_on.data = str(current.version) if current else ""
+    problem = None
+    if form.validate_on_submit():
+        based_on = int(form.based_on.data) if (form.based_on.data or "").isdigit() else None
+        values = {name: getattr(form, name).data for name in CARE_PLAN_FIELDS}
+        try:
+            services.save_care_plan(current_user, public_id, values, based_on=based_on)
+        except services.Refused as refused:
+            problem = refusal_message(refused.reason)
+        else:
+            flash(gettext("The care plan is saved. Earlier versions are kept in the history."), "success")
+            return redirect(url_for("careplan.plan", public_id=public_id))
+    return render_template(
+        "careplan/plan_edit.html", patient=patient, form=form, plan=current, problem=problem
+    )
+
+
+@bp.route("/patients/<public_id>/care-plan/history")
+@login_required
+def plan_history(public_id: str):  # type: ignore[no-untyped-def]
+    patient, versions = services.care_plan_history(current_user, public_id)
+    return render_template(
+        "careplan/plan_history.html",
+        patient=patient,
+        versions=versions,
+        fields=[(name, CARE_PLAN_FIELD_LABELS[name]) for name in CARE_PLAN_FIELDS],
+        changed={
+            version.id: ", ".join(str(CARE_PLAN_FIELD_LABELS[name]) for name in version.changed_fields)
+            for version in versions
+        },
+    )
+
+
+# --- milestones --------------------------------------------------------------------------
+
+
+@bp.route("/patients/<public_id>/milestones")
+@login_required
+def milestones(public_id: str):  # type: ignore[no-untyped-def]
+    patient, rows = services.list_milestones(current_user, public_id)
+    return render_template(
+        "careplan/milestones.html",
+        patient=patient,
+        milestones=rows,
+        may_change=can(current_user, patient, Need.CHANGE),
+    )
+
+
+@bp.route("/patients/<public_id>/milestones/new", methods=["GET", "POST"])
+@login_required
+def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
+    patient = find_patient(current_user, public_id, Need.CHANGE)
+    form = MilestoneForm()
+    if request.method == "GET":
+        form.occurred_on.data = today_local()
+        if request.args.get("kind") in set(MilestoneKind):
+            form.kind.data = request.args["kind"]
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.record_milestone(
+                current_user,
+                public_id,
+                kind=form.kind.data,
+                occurred_on=form.occurred_on.data,
+                participants=form.participants.data or "",
+                note=form.note.data or "",
+                place=form.place.data or None,
+            )
+        except services.Refused as refused:
+            problem = refusal_message(refused.reason)
+        else:
+            flash(gettext("The milestone is saved."), "success")
+            return redirect(url_for("careplan.milestones", public_id=public_id))
+    return render_template("careplan/milestone_new.html", patient=patient, form=form, problem=problem)
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+@bp.route("/patients/<public_id>/orders")
+@login_required
+def orders(public_id: str):  # type: ignore[no-untyped-def]
+    patient, all_versions = services.list_orders(current_user, public_id)
+    now = utcnow()
+    return render_template(
+        "careplan/orders.html",
+        patient=patient,
+        rows=present.order_rows(patient, now),
+        earlier=[order for order in all_versions if not order.is_active(now)],
+        standard=[(code, present.indication_label(code)) for code in scoring.REQUIRED_PRN_INDICATIONS],
+        may_prescribe=can(current_user, patient, Need.PRESCRIBE),
+        may_record_dose=can(current_user, patient, Need.RECORD_DOSE),
+        present=present,
+    )
+
+
+def _order_details(form: OrderForm) -> services.OrderDetails:
+    return services.OrderDetails(
+        indication=form.indication.data,
+        indication_text=form.indication_text.data or "",
+        drug=form.drug.data,
+        strength=form.strength.data or "",
+        dose=form.dose.data,
+        dose_unit=form.dose_unit.data,
+        route=form.route.data,
+        min_interval_minutes=form.min_interval.minutes,
+        max_doses_per_24h=form.max_doses_per_24h.data,
+        instructions=form.instructions.data or "",
+    )
+
+
+@bp.route("/patients/<public_id>/orders/new", methods=["GET", "POST"])
+@login_required
+def new_order(public_id: str):  # type: ignore[no-untyped-def]
+    patient = find_patient(current_user, public_id, Need.PRESCRIBE)
+    form = OrderForm()
+    if request.method == "GET" and request.args.get("indication") in scoring.PRN_INDICATIONS:
+        # Quick-add fills in the indication only: the app never proposes a drug or a dose.
+        form.indication.data = request.args["indication"]
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.create_order(
+                current_user, public_id, _order_details(form), start_at=form.start_at.data
+            )
+        except services.Refused as refused:
+            problem = refusal_message(refused.reason)
+        else:
+            flash(gettext("The order is saved."), "success")
+            return redirect(url_for("careplan.orders", public_id=public_id))
+    return render_template(
+        "careplan/order_form.html", patient=patient, form=form, problem=problem, order=None
+    )
+
+
+@bp.route("/patients/<public_id>/orders/<order_id>/change", methods=["GET", "POST"])
+@login_required
+def change_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
+    order = _order_or_404(public_id, order_id, Need.PRESCRIBE)
+    form = ChangeOrderForm(obj=order if request.method == "GET" else None)
+    if request.method == "GET" and order.min_interval_minutes:
+        hours = order.min_interval_minutes / 60
+        form.min_interval.data = f"{hours:g}".replace(".", ",")
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.change_order(
+                current_user, public_id, order_id, _order_details(form), reason=form.reason.data
+            )
+        except services.Refused as refused:
+            problem = refusal_message(refused.reason)
+        else:
+            flash(gettext("The order is changed. The earlier version is kept."), "success")
+            return redirect(url_for("careplan.orders", public_id=public_id))
+    return render_template(
+        "careplan/order_form.html", patient=order.patient, form=form, problem=problem, order=order
+    )
+
+
+@bp.route("/patients/<public_id>/orders/<order_id>/stop", methods=["GET", "POST"])
+@login_required
+def stop_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
+    order = _order_or_404(public_id, order_id, Need.PRESCRIBE)
+    form = StopOrderForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.stop_order(current_user, public_id, order_id, reason=form.reason.data)
+        except services.Refused as refused:
+            problem = refusal_message(refused.reason)
+        else:
+            flash(gettext("The order is stopped."), "success")
+            return redirect(url_for("careplan.orders", public_id=public_id))
+    return render_template(
+        "careplan/order_stop.html",
+        patient=order.patient,
+        order=order,
+        label=present.order_label(order),
+        form=form,
+        problem=problem,
+    )
+
+
+# --- doses -------------------------------------------------------------------------------
+
+
+@bp.route("/patients/<public_id>/orders/<order_id>/dose", methods=["GET", "POST"])
+@login_required
+def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
+    order = _order_or_404(public_id, order_id, Need.RECORD_DOSE)
+    form = DoseForm()
+    if request.method == "GET":
+        form.client_token.data = uuid4().hex
+        form.given_at.data = now_local().replace(second=0, microsecond=0)
+        # The unit and route are the order's; the dose given is written by whoever gave it.
+        form.dose_unit.data = order.dose_unit
+        form.route.data = order.route
+    warning: list[str] | None = None
+    problem = None
+    if form.validate_on_submit():
+        try:
+            recorded = services.record_dose(
+                current_user,
+                public_id,
+                order_id,
+                given_at=form.given_at.data,
+                dose=form.dose.data,
+                dose_unit=form.dose_unit.data,
+                route=form.route.data,
+                symptom_before=form.symptom_before.data,
+                client_token=form.client_token.data,
+                over_limit_confirmed=form.confirm_over_limit.data,
+                over_limit_reason=form.over_limit_reason.data or "",
+            )
+        except services.OverLimit as over:
+            warning = present.over_limit_words(over.flag.params)
+            if form.confirm_over_limit.data and not (form.over_limit_reason.data or "").strip():
+                form.over_limit_reason.errors.append(
+                    gettext("Write why the dose was given outside the order's limits.")
+                )
+        except services.Refused as refused:
+            problem = refusal_message(refused.reason)
+        else:
+            if not recorded.created:
+                flash(gettext("This dose had already been saved."), "info")
+            else:
+                flash(gettext("The dose is saved. Remember to assess its effect later."), "success")
+            return _show_patient(public_id)
+    return render_template(
+        "careplan/dose_form.html",
+        patient=order.patient,
+        order=order,
+        label=present.order_label(order),
+        interval=present.interval_words(order.min_interval_minutes),
+        form=form,
+        warning=warning,
+        problem=problem,
+    )
+
+
+@bp.route("/patients/<public_id>/doses/<dose_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
+    try:
+        original = services.get_dose(current_user, public_id, dose_id)
+    except services.Refused:
+        abort(404)
+    form = CorrectDoseForm()
+    if request.method == "GET":
+        form.client_token.data = uuid4().hex
+        form.given_at.data = original.given_at.astimezone(STOCKHOLM)
+        form.dose.data = original.dose
+        form.dose_unit.data = original.dose_unit
+        form.route.data = original.route
+        form.symptom_before.data = original.symptom_before
+    warning: list[str] | None = None
+    problem = None
+    if form.validate_on_submit():
+        entry = services.DoseEntry(
+            given_at=form.given_at.data,
+            dose=form.dose.data,
+            dose_unit=form.dose_unit.data,
+            route=form.route.data,
+            symptom_before=form.symptom_before.data,
+        )
+        try:
+            services.correct_dose(
+                current_user,
+                public_id,
+                dose_id,
+                entry,
+                reason=form.reason.data,
+                client_token=form.client_token.data,
+                over_limit_confirmed=form.confirm_over_limit.data,
+                over_limit_reason=form.over_limit_reason.data or "",
+            )
+        except services.OverLimit as over:
+            warning = present.over_limit_words(over.flag.params)
+            if form.confirm_over_limit.data and not (form.over_limit_reason.data or "").strip():
+                form.over_limit_reason.errors.append(
+                    gettext("Write why the dose was given outside the order's limits.")
+                )
+        except services.Refused as refused:
+            problem = refusal_message(refused.reason)
+        else:
+            flash(gettext("The correction is saved. The earlier version is kept."), "success")
+            return _show_patient(public_id)
+    order = original.order
+    return render_template(
+        "careplan/dose_form.html",
+        patient=order.patient,
+        order=order,
+        label=present.order_label(order),
+        interval=present.interval_words(order.min_interval_minutes),
+        form=form,
+        warning=warning,
+        problem=problem,
+        original=original,
+    )
+
+
+@bp.route("/patients/<public_id>/doses/<dose_id>/evaluate", methods=["GET", "POST"])
+@login_required
+def evaluate_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
+    try:
+        dose = services.get_dose(current_user, public_id, dose_id)
+    except services.Refused:
+        abort(404)
+    form = EvaluateForm()
+    if request.method == "GET":
+        form.evaluated_at.data = now_local().replace(second=0, microsecond=0)
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.evaluate_dose(
+                current_user,
+                public_id,
+                dose_id,
+                effect=form.effect.data,
+                symptom_after=form.symptom_after.data,
+                evaluated_at=form.evaluated_at.data,
+            )
+        except services.Refused as refused:
+            problem = refusal_message(refused.reason)
+        else:
+            flash(gettext("The effect is saved."), "success")
+            return _show_patient(public_id)
+    return render_template(
+        "careplan/evaluate.html",
+        patient=dose.order.patient,
+        dose=dose,
+        label=present.order_label(dose.order),
+        form=form,
+        problem=problem,
+    )

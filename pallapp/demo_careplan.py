@@ -1,0 +1,116 @@
+"""Demo care plans, milestones, as-needed orders and doses, through the same services as real
+ones (so every check, flag and audit event is what the app really does).
+
+Everything here is fictional. The drugs are the typical examples INSTRUMENTS.md names for the
+four standard indications, written by the demo physician, never proposed by the app. Patient
+17 is in the end-of-life phase but followed by home care only, where no physician of ours
+prescribes: it shows the `prn_missing` reminder. Patient 3 has had frequent doses for pain.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from uuid import UUID
+
+from pallapp.careplan import services
+from pallapp.careplan.services import OrderDetails
+from pallapp.models import Patient, Phase, User, utcnow
+from pallapp.timeutil import today_local
+
+STANDARD_ORDERS = (
+    OrderDetails(indication="pain", drug="Morfin", strength="10 mg/ml", dose="2,5", dose_unit="mg",
+                 route="sc", min_interval_minutes=60, max_doses_per_24h=6,
+                 instructions="Vid smärta. Kontakta läkare om mer än 3 doser per dygn."),
+    OrderDetails(indication="nausea", drug="Haloperidol", strength="5 mg/ml", dose="0,5",
+                 dose_unit="mg", route="sc", min_interval_minutes=120, max_doses_per_24h=3),
+    OrderDetails(indication="anxiety", drug="Midazolam", strength="5 mg/ml", dose="1-2",
+                 dose_unit="mg", route="sc", min_interval_minutes=60, max_doses_per_24h=6),
+    OrderDetails(indication="death_rattle", drug="Glykopyrron", strength="0,2 mg/ml", dose="0,2",
+                 dose_unit="mg", route="sc", min_interval_minutes=240, max_doses_per_24h=4),
+)
+
+
+def _plan(patient: Patient, team_phone: str) -> dict[str, str]:
+    home = patient.phase == Phase.END_OF_LIFE
+    return {
+        "goals_and_wishes": "Att få vara hemma med familjen och ha så lite smärta som möjligt.",
+        "preferred_place_of_care": "Hemmet",
+        "preferred_place_of_death": "Hemmet" if home else "Inte bestämt ännu",
+        "contacts": f"Dagtid och natt: palliativa teamet {team_phone}. Vid akut fara: 112.",
+        "responsible_nurse": "Sara Lind, sjuksköterska",
+        "responsible_physician": "Dr Helena Ek",
+        "treatment_limitations": (
+            "Vård i hemmet med symtomlindring. Ingen hjärt-lungräddning; vid försämring "
+            "vård hemma utan inläggning, enligt patientens önskan."
+        ),
+        "deterioration_signs": (
+            "Ökad smärta, oro, rosslig andning, svårt att svälja: ge vid behov-läkemedel enligt "
+            "ordination och ring teamet."
+        ),
+        "for_patient_and_relatives": (
+            "Vi kommer hem till er varje vardag. Ring oss när som helst, dag som natt, om något "
+            "oroar er."
+        ),
+    }
+
+
+def load_demo_careplans(
+    nurse: User, physician: User, patients: list[Patient], team_phone: str
+) -> int:
+    """Care plans for the palliative team's patients, milestones, orders and doses; returns
+    how many doses were recorded."""
+    rng = random.Random(5150)  # noqa: S311  (fixed seed: the same fictional demo every time)
+    now = utcnow()
+    today = today_local()
+    team_patients = [p for index, p in enumerate(patients) if index < 12 or index >= 22]
+    for patient in team_patients[:14]:
+        services.save_care_plan(nurse, patient.public_id, _plan(patient, team_phone), based_on=None)
+        services.record_milestone(
+            physician, patient.public_id, kind="svas_held",
+            occurred_on=max(patient.enrolled_on, today - timedelta(days=60)),
+            participants="Patient, närstående, läkare, sjuksköterska",
+        )
+        services.record_milestone(
+            nurse, patient.public_id, kind="care_plan_agreed",
+            occurred_on=max(patient.enrolled_on, today - timedelta(days=55)),
+            participants="Patient, sjuksköterska",
+        )
+    for patient in patients[22:26]:
+        services.record_milestone(
+            nurse, patient.public_id, kind="sip",
+            occurred_on=today - timedelta(days=30),
+            participants="Palliativa teamet, hemsjukvården, patient",
+        )
+    doses = 0
+    for index, patient in enumerate(patients):
+        if patient.phase != Phase.END_OF_LIFE:
+            continue
+        recorder = physician if patient in team_patients else nurse
+        services.record_milestone(
+            recorder, patient.public_id, kind="brytpunktssamtal",
+            occurred_on=today - timedelta(days=8), participants="Patient, närstående, läkare",
+        )
+        if patient not in team_patients:
+            continue  # no prescriber of ours: shows the prn_missing reminder
+        orders = [
+            services.create_order(physician, patient.public_id, details, start_at=now - timedelta(days=8))
+            for details in STANDARD_ORDERS
+        ]
+        pain = orders[0]
+        # Patient 3: four pain doses within the last day (three or more raise prn_frequent).
+        hours_ago = (20, 14, 8, 3) if index == 3 else (30,)
+        for hours in hours_ago:
+            given = services.record_dose(
+                nurse, patient.public_id, pain.public_id,
+                given_at=now - timedelta(hours=hours, minutes=rng.randint(0, 30)),
+                dose="2,5", dose_unit="mg", route="sc", symptom_before=rng.randint(5, 8),
+                client_token=UUID(int=rng.getrandbits(128)).hex,
+            ).administration
+            doses += 1
+            if hours > 4:  # the latest dose still waits for its evaluation
+                services.evaluate_dose(
+                    nurse, patient.public_id, given.public_id, effect="better",
+                    symptom_after=rng.randint(1, 3), evaluated_at=given.given_at + timedelta(hours=1),
+                )
+    return doses

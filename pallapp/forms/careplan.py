@@ -1,0 +1,254 @@
+"""Forms for the care plan, milestones, as-needed orders and doses.
+
+No field is ever pre-filled with a drug, a dose or a limit: the physician writes the order,
+the nurse writes what was given (the dose form starts from the order's own dose and route).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from uuid import uuid4
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+# The lazy label mappings, not the enums' `label` properties: choices are built at import,
+# and must be translated when the form is rendered, in the reader's language.
+from pallapp.models.careplan import (
+    CARE_PLAN_FIELD_LABELS,
+    EFFECT_LABELS,
+    MILESTONE_LABELS,
+    PLACE_OF_DEATH_LABELS,
+    ROUTE_LABELS,
+    MilestoneKind,
+)
+from pallapp.scoring import PRN_INDICATIONS
+from pallapp.timeutil import STOCKHOLM
+
+#: Submitted and shown as the HTML datetime-local value; the second format accepts browsers
+#: that add seconds.
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+_CLIENT_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _text(name: str, *, long: bool = True, description: object = None) -> StringField:
+    field_class = TextAreaField if long else StringField
+    return field_class(
+        CARE_PLAN_FIELD_LABELS[name],
+        validators=[Optional(), Length(max=4000 if long else 200)],
+        description=description,
+    )
+
+
+class CarePlanForm(FlaskForm):
+    goals_and_wishes = _text("goals_and_wishes")
+    preferred_place_of_care = _text("preferred_place_of_care", long=False)
+    preferred_place_of_death = _text("preferred_place_of_death", long=False)
+    contacts = _text(
+        "contacts",
+        description=_l("Names and telephone numbers, daytime and at night. Patients and relatives see this."),
+    )
+    responsible_nurse = _text("responsible_nurse", long=False)
+    responsible_physician = _text("responsible_physician", long=False)
+    treatment_limitations = _text(
+        "treatment_limitations",
+        description=_l("Write what care is given, for example: care at home, no hospital transfer."),
+    )
+    deterioration_signs = _text("deterioration_signs")
+    for_patient_and_relatives = _text(
+        "for_patient_and_relatives",
+        description=_l("Plain words for the patient and relatives. They see this part."),
+    )
+    # The version the user started from: a save on top of a newer one is refused.
+    based_on = HiddenField()
+    submit = SubmitField(_l("Save as a new version"))
+
+
+class MilestoneForm(FlaskForm):
+    kind = SelectField(
+        _l("What happened?"),
+        choices=[SelectChoice(kind.value, label) for kind, label in MILESTONE_LABELS.items()],
+        validators=[DataRequired()],
+    )
+    occurred_on = DateField(_l("Date"), validators=[DataRequired()])
+    participants = StringField(
+        _l("Who took part?"), validators=[Optional(), Length(max=1000)]
+    )
+    place = SelectField(
+        _l("Place of death"),
+        choices=[SelectChoice("", _l("Only for a death"))]
+        + [SelectChoice(place.value, label) for place, label in PLACE_OF_DEATH_LABELS.items()],
+        validators=[Optional()],
+    )
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    submit = SubmitField(_l("Save"))
+
+    def validate_place(self, field: SelectField) -> None:
+        if self.kind.data == MilestoneKind.DEATH and not field.data:
+            raise ValidationError(_l("Choose the place of death."))
+
+
+class HoursField(StringField):
+    """Hours as a decimal number, with a comma or a point ("0,5", "1.5"); `minutes` when valid."""
+
+    minutes: int | None = None
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        self.minutes = None
+        text = (self.data or "").strip().replace(",", ".")
+        if not text:
+            return
+        try:
+            hours = Decimal(text)
+        except InvalidOperation as error:
+            raise ValidationError(_l("Write the number of hours, for example 1 or 0,5.")) from error
+        minutes = hours * 60
+        if minutes < 1 or minutes > 7 * 24 * 60 or minutes != minutes.to_integral_value():
+            raise ValidationError(_l("Write the number of hours, for example 1 or 0,5."))
+        self.minutes = int(minutes)
+
+
+def _indication_choices() -> list[SelectChoice]:
+    # The labels are msgids marked in pallapp.scoring; translated lazily when rendered.
+    return [SelectChoice(code, _l(label)) for code, label in PRN_INDICATIONS.items()]
+
+
+def _route_choices() -> list[SelectChoice]:
+    return [SelectChoice(route.value, label) for route, label in ROUTE_LABELS.items()]
+
+
+class OrderForm(FlaskForm):
+    indication = RadioField(_l("Indication"), choices=_indication_choices(), validators=[DataRequired()])
+    indication_text = StringField(
+        _l("What is it for?"),
+        validators=[Length(max=200)],
+        description=_l("Only for the indication Other."),
+    )
+    drug = StringField(_l("Drug"), validators=[DataRequired(), Length(max=200)])
+    strength = StringField(
+        _l("Strength"), validators=[Optional(), Length(max=100)], description=_l("For example 10 mg/ml.")
+    )
+    dose = StringField(
+        _l("Dose"), validators=[DataRequired(), Length(max=40)], description=_l("A number or a range.")
+    )
+    dose_unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=20)])
+    route = SelectField(_l("Route"), choices=_route_choices(), validators=[DataRequired()])
+    min_interval = HoursField(
+        _l("Minimum interval between doses (hours)"), validators=[Length(max=10)]
+    )
+    max_doses_per_24h = IntegerField(
+        _l("Maximum number of doses in 24 hours"),
+        validators=[Optional(), NumberRange(min=1, max=100)],
+    )
+    instructions = TextAreaField(_l("Instructions"), validators=[Optional(), Length(max=4000)])
+    # A change always takes effect at once; only a new order may start later.
+    start_at = DateTimeLocalField(
+        _l("In force from"),
+        validators=[Optional()],
+        format=DATETIME_FORMATS,
+        tz=STOCKHOLM,
+        description=_l("Leave it empty if the order applies from now."),
+    )
+    submit = SubmitField(_l("Save the order"))
+
+    def validate_indication_text(self, field: StringField) -> None:
+        if self.indication.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("Write what the order is for."))
+
+
+class ChangeOrderForm(OrderForm):
+    reason = TextAreaField(
+        _l("Why is the order changed?"),
+        validators=[DataRequired(message=_l("Write why the order is changed.")), Length(max=1000)],
+    )
+    submit = SubmitField(_l("Save as a new version"))
+
+
+class StopOrderForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why is the order stopped?"),
+        validators=[DataRequired(message=_l("Write why the order is stopped.")), Length(max=1000)],
+    )
+    submit = SubmitField(_l("Stop the order"))
+
+
+def _rating(label: object) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[Optional(), NumberRange(min=0, max=10)],
+        description=_l("0 = none, 10 = worst possible. Leave empty if not rated."),
+        render_kw={"inputmode": "numeric", "min": 0, "max": 10},
+    )
+
+
+class DoseForm(FlaskForm):
+    given_at = DateTimeLocalField(
+        _l("When was it given?"),
+        validators=[InputRequired()],
+        format=DATETIME_FORMATS,
+        tz=STOCKHOLM,
+    )
+    dose = StringField(_l("Dose given"), validators=[DataRequired(), Length(max=40)])
+    dose_unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=20)])
+    route = SelectField(_l("Route"), choices=_route_choices(), validators=[DataRequired()])
+    symptom_before = _rating(_l("Symptom before the dose (0-10)"))
+    # Only shown after the app has warned that the dose is outside the order's limits.
+    confirm_over_limit = BooleanField(_l("I have read the warning and the dose was given anyway"))
+    over_limit_reason = TextAreaField(
+        _l("Why was the dose given outside the order's limits?"),
+        validators=[Optional(), Length(max=1000)],
+    )
+    client_token = HiddenField()
+    submit = SubmitField(_l("Save the dose"))
+
+    def validate_client_token(self, field: HiddenField) -> None:
+        if not _CLIENT_TOKEN.fullmatch(field.data or ""):
+            field.data = uuid4().hex
+            raise ValidationError(_l("The form could not be read completely. Send it again."))
+
+
+class CorrectDoseForm(DoseForm):
+    reason = TextAreaField(
+        _l("Why is the dose corrected?"),
+        validators=[DataRequired(message=_l("Write why the dose is corrected.")), Length(max=1000)],
+        description=_l("For example: wrong time or dose was entered."),
+    )
+    submit = SubmitField(_l("Save the correction"))
+
+
+class EvaluateForm(FlaskForm):
+    effect = RadioField(
+        _l("Effect of the dose"),
+        choices=[SelectChoice(effect.value, label) for effect, label in EFFECT_LABELS.items()],
+        validators=[DataRequired(message=_l("Choose the effect."))],
+    )
+    symptom_after = _rating(_l("Symptom after the dose (0-10)"))
+    evaluated_at = DateTimeLocalField(
+        _l("When was the effect assessed?"),
+        validators=[InputRequired()],
+        format=DATETIME_FORMATS,
+        tz=STOCKHOLM,
+    )
+    submit = SubmitField(_l("Save the effect"))

@@ -1,0 +1,323 @@
+"""Care plans, milestones, as-needed ("vid behov") orders and the doses given under them.
+
+Nothing here is deleted or rewritten: a care plan change is a new version, an order change is
+a new order version that supersedes the old one. The only fields written after a row is
+stored are lifecycle fields that go from empty to set once: an order's stop, a dose's
+evaluation (both keep who and when).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pallapp.extensions import db
+from pallapp.models.people import Patient, User
+from pallapp.models.types import UTCDateTime, new_public_id, utcnow
+
+
+class CarePlan(db.Model):
+    """One version of a patient's care plan. The current plan is the highest `version`."""
+
+    __tablename__ = "care_plan"
+    # Two people saving at once cannot both write version n + 1.
+    __table_args__ = (UniqueConstraint("patient_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    version: Mapped[int] = mapped_column()
+    goals_and_wishes: Mapped[str] = mapped_column(Text, default="")
+    preferred_place_of_care: Mapped[str] = mapped_column(String(200), default="")
+    preferred_place_of_death: Mapped[str] = mapped_column(String(200), default="")
+    # Whom to call, day and night (24/7), in the words the patient and relatives will read.
+    contacts: Mapped[str] = mapped_column(Text, default="")
+    # Fast vårdkontakt: the named nurse and physician responsible.
+    responsible_nurse: Mapped[str] = mapped_column(String(200), default="")
+    responsible_physician: Mapped[str] = mapped_column(String(200), default="")
+    # Written as the care that IS given (e.g. "treatment at home, no transfer to hospital").
+    treatment_limitations: Mapped[str] = mapped_column(Text, default="")
+    deterioration_signs: Mapped[str] = mapped_column(Text, default="")
+    # The part written for the patient and relatives, in plain words.
+    for_patient_and_relatives: Mapped[str] = mapped_column(Text, default="")
+    # Names of the fields that differ from the previous version (all of them for version 1).
+    changed_fields: Mapped[list[str]] = mapped_column(JSON)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+    created_by: Mapped[User] = relationship()
+
+
+#: The fields of a care plan version that people write, in the order the page shows them.
+CARE_PLAN_FIELDS: tuple[str, ...] = (
+    "goals_and_wishes",
+    "preferred_place_of_care",
+    "preferred_place_of_death",
+    "contacts",
+    "responsible_nurse",
+    "responsible_physician",
+    "treatment_limitations",
+    "deterioration_signs",
+    "for_patient_and_relatives",
+)
+
+CARE_PLAN_FIELD_LABELS = {
+    "goals_and_wishes": _l("Goals and wishes"),
+    "preferred_place_of_care": _l("Preferred place of care"),
+    "preferred_place_of_death": _l("Preferred place of death"),
+    "contacts": _l("Whom to call, day and night"),
+    "responsible_nurse": _l("Responsible nurse"),
+    "responsible_physician": _l("Responsible physician"),
+    "treatment_limitations": _l("Care that is given"),
+    "deterioration_signs": _l("Signs of deterioration and what to do"),
+    "for_patient_and_relatives": _l("For the patient and relatives"),
+}
+
+
+class MilestoneKind(enum.StrEnum):
+    SVAS_OFFERED = "svas_offered"
+    SVAS_HELD = "svas_held"
+    BRYTPUNKTSSAMTAL = "brytpunktssamtal"
+    SIP = "sip"
+    CARE_PLAN_AGREED = "care_plan_agreed"
+    DEATH = "death"
+    EFTERLEVANDESAMTAL_OFFERED = "efterlevandesamtal_offered"
+    SPR_REGISTERED = "spr_registered"
+
+    @property
+    def label(self) -> str:
+        return str(MILESTONE_LABELS[self])
+
+
+MILESTONE_LABELS = {
+    MilestoneKind.SVAS_OFFERED: _l("Serious illness conversation offered"),
+    MilestoneKind.SVAS_HELD: _l("Serious illness conversation held"),
+    MilestoneKind.BRYTPUNKTSSAMTAL: _l("Conversation on transition to end-of-life care"),
+    MilestoneKind.SIP: _l("Coordinated individual plan (SIP)"),
+    MilestoneKind.CARE_PLAN_AGREED: _l("Care plan agreed"),
+    MilestoneKind.DEATH: _l("Death"),
+    MilestoneKind.EFTERLEVANDESAMTAL_OFFERED: _l("Bereavement conversation offered"),
+    MilestoneKind.SPR_REGISTERED: _l("Registered in the Swedish Palliative Care Register"),
+}
+
+
+class PlaceOfDeath(enum.StrEnum):
+    HOME = "home"
+    NURSING_HOME = "nursing_home"
+    HOSPITAL = "hospital"
+    HOSPICE = "hospice"
+
+    @property
+    def label(self) -> str:
+        return str(PLACE_OF_DEATH_LABELS[self])
+
+
+PLACE_OF_DEATH_LABELS = {
+    PlaceOfDeath.HOME: _l("At home"),
+    PlaceOfDeath.NURSING_HOME: _l("Nursing home"),
+    PlaceOfDeath.HOSPITAL: _l("Hospital"),
+    PlaceOfDeath.HOSPICE: _l("Hospice or palliative ward"),
+}
+
+
+class Milestone(db.Model):
+    """A conversation, plan or event in the patient's care, recorded once."""
+
+    __tablename__ = "milestone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    participants: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Only for kind `death`.
+    place: Mapped[str | None] = mapped_column(String(20))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
+
+    @property
+    def kind_enum(self) -> MilestoneKind:
+        return MilestoneKind(self.kind)
+
+    @property
+    def place_label(self) -> str | None:
+        return PlaceOfDeath(self.place).label if self.place else None
+
+
+class Route(enum.StrEnum):
+    SC = "sc"
+    IV = "iv"
+    PO = "po"
+    BUCCAL = "buccal"
+    RECTAL = "rectal"
+    NASAL = "nasal"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return str(ROUTE_LABELS[self])
+
+
+ROUTE_LABELS = {
+    Route.SC: _l("subcutaneous (s.c.)"),
+    Route.IV: _l("intravenous (i.v.)"),
+    Route.PO: _l("by mouth (p.o.)"),
+    Route.BUCCAL: _l("buccal"),
+    Route.RECTAL: _l("rectal"),
+    Route.NASAL: _l("nasal"),
+    Route.OTHER: _l("other route"),
+}
+
+
+class StopCause(enum.StrEnum):
+    STOPPED = "stopped"  # a physician stopped it (reason in stop_reason)
+    CHANGED = "changed"  # replaced by a new version
+    DECEASED = "deceased"  # the patient died
+
+
+class PrnOrder(db.Model):
+    """One version of an as-needed order. A change is a new row with `supersedes_id`; the
+    old version stops at the new one's start. All versions of one order share `series_id`."""
+
+    __tablename__ = "prn_order"
+    __table_args__ = (
+        CheckConstraint("max_doses_per_24h IS NULL OR max_doses_per_24h >= 1", name="max_doses"),
+        CheckConstraint(
+            "min_interval_minutes IS NULL OR min_interval_minutes >= 1", name="min_interval"
+        ),
+        Index("ix_prn_order_patient_stop", "patient_id", "stop_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    series_id: Mapped[str] = mapped_column(String(32), index=True, default=new_public_id)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    indication: Mapped[str] = mapped_column(String(20))
+    # Only for indication `other`: what it is for.
+    indication_text: Mapped[str] = mapped_column(String(200), default="")
+    drug: Mapped[str] = mapped_column(String(200))
+    strength: Mapped[str] = mapped_column(String(100), default="")
+    # As the physician wrote it: orders often give a range ("2,5-5"); the app never
+    # computes with doses, it only shows them.
+    dose: Mapped[str] = mapped_column(String(40))
+    dose_unit: Mapped[str] = mapped_column(String(20))
+    route: Mapped[str] = mapped_column(String(10))
+    min_interval_minutes: Mapped[int | None] = mapped_column()
+    max_doses_per_24h: Mapped[int | None] = mapped_column()
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    prescriber_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stop_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stop_cause: Mapped[str | None] = mapped_column(String(20))
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+    stopped_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("prn_order.id"), unique=True)
+    change_reason: Mapped[str | None] = mapped_column(Text)
+
+    patient: Mapped[Patient] = relationship()
+    prescriber: Mapped[User] = relationship(foreign_keys=[prescriber_id])
+    stopped_by: Mapped[User | None] = relationship(foreign_keys=[stopped_by_id])
+    supersedes: Mapped[PrnOrder | None] = relationship(
+        remote_side=[id], foreign_keys=[supersedes_id], back_populates="superseded_by"
+    )
+    superseded_by: Mapped[PrnOrder | None] = relationship(
+        foreign_keys=[supersedes_id], back_populates="supersedes", uselist=False
+    )
+
+    def is_active(self, at: datetime) -> bool:
+        return self.start_at <= at and (self.stop_at is None or at < self.stop_at)
+
+    @property
+    def route_enum(self) -> Route:
+        return Route(self.route)
+
+
+class PrnAdministration(db.Model):
+    """One as-needed dose given, and later its effect. Never deleted."""
+
+    __tablename__ = "prn_administration"
+    __table_args__ = (
+        CheckConstraint(
+            "symptom_before IS NULL OR symptom_before BETWEEN 0 AND 10", name="before_range"
+        ),
+        CheckConstraint(
+            "symptom_after IS NULL OR symptom_after BETWEEN 0 AND 10", name="after_range"
+        ),
+        Index("ix_prn_administration_patient_given", "patient_id", "given_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("prn_order.id"), index=True)
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    dose: Mapped[str] = mapped_column(String(40))
+    dose_unit: Mapped[str] = mapped_column(String(20))
+    route: Mapped[str] = mapped_column(String(10))
+    given_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # Who wrote this row: the giver, or whoever entered a correction.
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # The symptom the dose was for, rated 0-10 before it was given (optional).
+    symptom_before: Mapped[int | None] = mapped_column()
+    # Set when a dose outside the order's limits was given on purpose.
+    over_limit_reason: Mapped[str | None] = mapped_column(Text)
+    # Makes a resubmitted form a no-op (double tap, back button).
+    client_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    effect: Mapped[str | None] = mapped_column(String(10))  # better, unchanged, worse
+    symptom_after: Mapped[int | None] = mapped_column()
+    evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evaluated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A correction (wrong time, dose or route entered) is a new row pointing at the one it
+    # corrects; each dose is corrected at most once, so the history is a chain.
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prn_administration.id"), unique=True
+    )
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    order: Mapped[PrnOrder] = relationship()
+    given_by: Mapped[User] = relationship(foreign_keys=[given_by_id])
+    entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])
+    evaluated_by: Mapped[User | None] = relationship(foreign_keys=[evaluated_by_id])
+    supersedes: Mapped[PrnAdministration | None] = relationship(
+        remote_side=[id], foreign_keys=[supersedes_id], back_populates="superseded_by"
+    )
+    superseded_by: Mapped[PrnAdministration | None] = relationship(
+        foreign_keys=[supersedes_id], back_populates="supersedes", uselist=False
+    )
+
+
+class Effect(enum.StrEnum):
+    BETTER = "better"
+    UNCHANGED = "unchanged"
+    WORSE = "worse"
+
+    @property
+    def label(self) -> str:
+        return str(EFFECT_LABELS[self])
+
+
+EFFECT_LABELS = {
+    Effect.BETTER: _l("Better"),
+    Effect.UNCHANGED: _l("Unchanged"),
+    Effect.WORSE: _l("Worse"),
+}
