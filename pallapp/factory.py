@@ -35,11 +35,13 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     from pallapp.auth import bp as auth_bp
     from pallapp.auth.session import install_session_rules
     from pallapp.patients import bp as patients_bp
+    from pallapp.review import bp as review_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(patients_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(assessments_bp)
+    app.register_blueprint(review_bp)
     install_session_rules(app)
 
     _install_request_boundary(app)

@@ -9,6 +9,7 @@ from pallapp.access import Need, can
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role
 from pallapp.patients import bp, services
+from pallapp.review.services import open_flag_counts
 from pallapp.timeutil import today_local
 
 
@@ -45,6 +46,7 @@ def today():  # type: ignore[no-untyped-def]
     return render_template(
         "patients/today.html",
         patients=patients,
+        flag_counts=open_flag_counts([patient.id for patient in patients]),
         more=more,
         search=search,
         limit=services.LIST_LIMIT,
