@@ -74,10 +74,9 @@ def unit_assessments(user: User, unit_public_id: str, kind: str) -> UnitExport:
             .order_by(Assessment.patient_id, Assessment.observed_at, Assessment.id)
         )
     )
-    for patient in patients.values():
-        audit.record(
-            AuditAction.EXPORT, user=user, patient=patient, object_type="assessments", detail=kind
-        )
+    audit.record_for_patients(
+        AuditAction.EXPORT, patients.values(), user=user, object_type="assessments", detail=kind
+    )
     audit.record(AuditAction.EXPORT, user=user, obj=unit, detail=f"{kind}: {len(patients)} patients")
     return UnitExport(unit, patients, assessments)
 

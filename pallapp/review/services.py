@@ -430,7 +430,9 @@ def unit_overview(
                 overdue=is_overdue(patient, mine, now),
             )
         )
-        audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="unit_overview")
+    audit.record_for_patients(
+        AuditAction.VIEW, patients, user=user, object_type="unit_overview"
+    )
     oldest = datetime.min.replace(tzinfo=STOCKHOLM)
     overview.rows.sort(
         key=lambda row: (
