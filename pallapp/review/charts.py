@@ -68,6 +68,12 @@ class Chart:
         return [(moment, [values.get(moment) for values in by_series]) for moment in self.moments]
 
     @property
+    def height(self) -> int:
+        """Room for the plot and a three-column legend below it."""
+        entries = len(self.series) + len(self.thresholds) + len(self.lines) + bool(self.markers)
+        return 420 + 34 * -(-entries // 3)
+
+    @property
     def threshold_text(self) -> str:
         return "; ".join(f"{t.label} {t.value}" for t in self.thresholds)
 
@@ -254,6 +260,11 @@ STYLE_OPTIONS = dict(
     value_font_size=14,
     guide_stroke_color="#c8d0d8",
     major_guide_stroke_color="#8a96a3",
+    stroke_width="3",
+    stroke_width_hover="4",
+    stroke_opacity="1",
+    opacity="1",
+    dot_opacity="1",
 )
 
 
@@ -277,7 +288,7 @@ def render_svg(chart: Chart) -> bytes:
     plot = pygal.DateTimeLine(
         style=_style(chart),
         width=960,
-        height=480,
+        height=chart.height,
         js=[],
         title=chart.title,
         y_title=chart.y_title,
@@ -285,7 +296,6 @@ def render_svg(chart: Chart) -> bytes:
         include_x_axis=False,
         show_dots=True,
         dots_size=5,
-        stroke_style={"width": 3},
         legend_at_bottom=True,
         legend_at_bottom_columns=3,
         truncate_legend=-1,
@@ -298,7 +308,7 @@ def render_svg(chart: Chart) -> bytes:
         tooltip_border_radius=0,
     )
     for series in chart.series:
-        plot.add(series.name, [(moment, value) for moment, value in series.points])
+        plot.add(series.name, series.points)
     if moments:
         first, last = moments[0], moments[-1]
         for threshold in chart.thresholds:
