@@ -86,6 +86,10 @@ def _band_thresholds(bands: tuple[scoring.Band, ...], skip_first: bool = True) -
     ]
 
 
+def _total_label(definition: scoring.InstrumentDefinition) -> str:
+    return gettext(definition.total_label) if definition.total_label else gettext("Total score")
+
+
 def _of(assessments: list[Assessment], codes: tuple[str, ...]) -> list[Assessment]:
     return [a for a in assessments if a.instrument in codes]
 
@@ -117,7 +121,7 @@ def _esas_total_chart(assessments: list[Assessment]) -> Chart | None:
     if not esas:
         return None
     definition = scoring.INSTRUMENTS["esas_r"]
-    series = [Series(gettext(definition.total_label or ""), [(a.observed_at, a.total) for a in esas])]
+    series = [Series(_total_label(definition), [(a.observed_at, a.total) for a in esas])]
     for code, subscale in definition.subscales.items():
         series.append(
             Series(
@@ -140,7 +144,7 @@ def _ipos_subscale_chart(assessments: list[Assessment]) -> Chart | None:
     if not ipos:
         return None
     definition = scoring.INSTRUMENTS["ipos_patient"]
-    series = [Series(gettext(definition.total_label or ""), [(a.observed_at, a.total) for a in ipos])]
+    series = [Series(_total_label(definition), [(a.observed_at, a.total) for a in ipos])]
     for code, subscale in definition.subscales.items():
         series.append(
             Series(
@@ -190,7 +194,7 @@ def _abbey_chart(assessments: list[Assessment]) -> Chart | None:
         y_title=gettext("Score (0–18)"),
         y_min=0,
         y_max=definition.total_max or 18,
-        series=[Series(gettext(definition.total_label or ""), [(a.observed_at, a.total) for a in abbey])],
+        series=[Series(_total_label(definition), [(a.observed_at, a.total) for a in abbey])],
         thresholds=_band_thresholds(definition.bands),
     )
 

@@ -25,6 +25,15 @@ def _flag_rows(entries):  # type: ignore[no-untyped-def]
     return [(flag, present.flag_view(flag, instrument)) for flag, instrument in entries]
 
 
+def _grouped_flags(entries):  # type: ignore[no-untyped-def]
+    """Open flags grouped by kind for the overview: (presentation, how many), most severe
+    first; the items are on the patient's own pages."""
+    groups: dict[tuple[str, str], list] = {}
+    for flag, instrument in entries:
+        groups.setdefault((flag.code, flag.severity), []).append(present.flag_view(flag, instrument))
+    return [(views[0], len(views)) for views in groups.values()]
+
+
 def refusal_message(reason: str) -> str:
     messages = {
         "note_required": gettext("Write what was done about the flag."),
@@ -50,7 +59,7 @@ def overview():  # type: ignore[no-untyped-def]
     rows = [
         {
             "row": row,
-            "flags": _flag_rows(row.open_flags),
+            "flags": _grouped_flags(row.open_flags),
             "units": [episode.unit.name for episode in row.patient.active_episodes(today_local())],
         }
         for row in result.rows
