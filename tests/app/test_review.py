@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from pallapp.assessments import services as assessment_services
 from pallapp.extensions import db
-from pallapp.models import AuditEvent, Flag, Role, utcnow
+from pallapp.models import AuditEvent, Flag, Role, User, utcnow
+from pallapp.timeutil import today_local
 from tests.factories import PASSWORD, link_relative, make_patient, make_unit, make_user
 
 ESAS_ITEMS = (
@@ -228,3 +229,17 @@ def test_manager_exports_but_cannot_acknowledge_or_review(app, ward, client, aut
             (ward.ids["manager"], "csv"),
             (ward.ids["manager"], "fhir"),
         ]
+
+
+def test_a_flag_of_another_patient_cannot_be_acknowledged_through_this_one(app, ward, client, auth):
+    with app.app_context():
+        unit_b_nurse = db.session.get(User, ward.ids["nurse_b"])
+        stranger = make_patient(unit_b_nurse.active_units(today_local()), given_name="Stina")
+        foreign = submit(unit_b_nurse, stranger, "esas_r", dict(ESAS_CALM, pain=9)).flags[0]
+        foreign_id = foreign.public_id
+        db.session.commit()
+    auth.login(ward.emails["physician"])
+    # The patient in the URL is visible to the physician; the flag belongs to someone else.
+    response = client.post(ack_url(ward, foreign_id), data={"note": "not mine"})
+    assert response.status_code == 404
+    assert flag_row(app, foreign_id).closed_at is None

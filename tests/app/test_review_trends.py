@@ -121,3 +121,28 @@ def test_summary_shows_latest_ratings_and_open_flags(app, rated, client, auth):
 def test_another_units_nurse_gets_404_for_charts(rated, client, auth):
     auth.login(rated["other"])
     assert client.get(f"/patients/{rated['patient']}/trends/esas_total.svg").status_code == 404
+
+
+def test_a_corrected_rating_shows_only_in_its_corrected_version(app, rated, client, auth):
+    from uuid import uuid4
+
+    from pallapp.assessments.services import correct_assessment
+    from pallapp.models import Assessment, Patient, User
+
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.email == rated["nurse"]))
+        patient = db.session.scalar(select(Patient).where(Patient.public_id == rated["patient"]))
+        latest = db.session.scalar(
+            select(Assessment)
+            .where(Assessment.patient_id == patient.id, Assessment.instrument == "esas_r")
+            .order_by(Assessment.observed_at.desc())
+        )
+        # Corrected: pain 8 -> 6, nausea 5; total = 6 + 5 + 7 * 1 = 18.
+        correct_assessment(
+            nurse, patient.public_id, latest.public_id,
+            answers=dict(ESAS_CALM, pain=6, nausea=5), reason="typo", client_token=uuid4().hex,
+        )
+        db.session.commit()
+    auth.login(rated["nurse"])
+    page = client.get(f"/patients/{rated['patient']}/trends?range=3m").get_data(as_text=True)
+    assert column(section(page, "esas_total"), 0) == ["10", "18"]
