@@ -98,8 +98,6 @@ def acknowledge(public_id: str, flag_id: str):  # type: ignore[no-untyped-def]
         else:
             flash(gettext("The flag is acknowledged. It stays in the patient's flag history."), "success")
             return redirect(url_for("review.flags", public_id=public_id))
-    elif request.method == "POST":
-        problem = gettext("Write what was done about the flag.")
     return render_template(
         "review/acknowledge.html",
         patient=patient,
