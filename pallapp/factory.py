@@ -45,6 +45,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     from pallapp.careplan import bp as careplan_bp
     from pallapp.logreview import bp as logreview_bp
     from pallapp.patients import bp as patients_bp
+    from pallapp.review import bp as review_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(patients_bp)
@@ -52,6 +53,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(assessments_bp)
     app.register_blueprint(logreview_bp)
     app.register_blueprint(careplan_bp)
+    app.register_blueprint(review_bp)
     install_session_rules(app)
 
     _install_request_boundary(app)

@@ -10,6 +10,7 @@ from pallapp.careplan.present import home_visit
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
+from pallapp.review.services import open_flag_counts
 from pallapp.timeutil import today_local
 
 
@@ -48,6 +49,7 @@ def today():  # type: ignore[no-untyped-def]
     return render_template(
         "patients/today.html",
         patients=patients,
+        flag_counts=open_flag_counts([patient.id for patient in patients]),
         more=more,
         search=search,
         limit=services.LIST_LIMIT,

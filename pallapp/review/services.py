@@ -1,0 +1,563 @@
+"""Review use cases: acknowledging flags, the unit overview, trends and the patient summary.
+
+Every function takes the acting user and goes through `pallapp.access`; every read and write of
+patient data is audit-logged. Services flush; the request boundary commits once.
+
+Pages that list many patients fetch each kind of data in one query for all of them (open flags,
+latest ratings), so the number of queries does not grow with the number of patients (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
+
+from pallapp import audit, scoring
+from pallapp.access import Need, NotVisible, find_patient, visible_patients
+from pallapp.extensions import db
+from pallapp.models import (
+    Assessment,
+    AuditAction,
+    CareUnit,
+    Flag,
+    Patient,
+    PatientUnit,
+    Phase,
+    Role,
+    User,
+    utcnow,
+)
+from pallapp.timeutil import STOCKHOLM, today_local
+
+#: Instruments whose latest result the overview and the summary show.
+KEY_INSTRUMENTS = ("esas_r", "ipos_patient", "ipos_staff", "abbey", "roag")
+#: Roles that review patients and act on flags (managers read for quality work only).
+REVIEWER_ROLES = (Role.NURSE, Role.PHYSICIAN)
+#: Flag severities counted on the Today page and in the overview, most urgent first.
+COUNTED_SEVERITIES = ("high", "medium")
+#: Phases shown in the overview unless another phase is chosen.
+ACTIVE_PHASES = (Phase.EARLY.value, Phase.END_OF_LIFE.value)
+NOTE_MAX_LENGTH = 1000
+
+
+class FlagRefused(Exception):
+    """The flag cannot be acknowledged; `reason` is a code the view turns into words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotAReviewer(Exception):
+    """The user's role does not review patients (the view answers 403)."""
+
+
+def is_reviewer(user: User) -> bool:
+    return user.is_authenticated and user.role in REVIEWER_ROLES
+
+
+def _current_versions():  # type: ignore[no-untyped-def]
+    """Condition: the assessment has not been superseded by a correction."""
+    newer = aliased(Assessment)
+    return ~exists(select(newer.id).where(newer.supersedes_id == Assessment.id))
+
+
+# --- Flags ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlagCounts:
+    high: int = 0
+    medium: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.high or self.medium)
+
+
+def open_flag_counts(patient_ids: Iterable[int] | Select[Any]) -> dict[int, FlagCounts]:
+    """Open high and medium flags per patient, in one grouped query.
+
+    `patient_ids` is a list of ids or a select of ids (a subquery keeps long lists out of SQL).
+    Patients without open flags are missing from the result (use `.get(id, FlagCounts())`).
+    """
+    if not isinstance(patient_ids, Select):
+        patient_ids = list(patient_ids)
+        if not patient_ids:
+            return {}
+    query = (
+        select(Flag.patient_id, Flag.severity, func.count(Flag.id))
+        .where(
+            Flag.patient_id.in_(patient_ids),
+            Flag.closed_at.is_(None),
+            Flag.severity.in_(COUNTED_SEVERITIES),
+        )
+        .group_by(Flag.patient_id, Flag.severity)
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for patient_id, severity, count in db.session.execute(query):
+        counts[patient_id][severity] = count
+    return {patient_id: FlagCounts(**by_severity) for patient_id, by_severity in counts.items()}
+
+
+def _open_flags(patient_ids: Select[Any]) -> dict[int, list[tuple[Flag, str | None]]]:
+    """Open flags per patient (most severe first), each with its assessment's instrument."""
+    severity_order = {"high": 0, "medium": 1, "info": 2}
+    query = (
+        select(Flag, Assessment.instrument)
+        .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
+        .where(Flag.patient_id.in_(patient_ids), Flag.closed_at.is_(None))
+        .order_by(Flag.created_at.desc(), Flag.id.desc())
+    )
+    flags: dict[int, list[tuple[Flag, str | None]]] = defaultdict(list)
+    for flag, instrument in db.session.execute(query):
+        flags[flag.patient_id].append((flag, instrument))
+    for entries in flags.values():
+        entries.sort(key=lambda entry: severity_order.get(entry[0].severity, 3))
+    return flags
+
+
+@dataclass(frozen=True)
+class FlagEntry:
+    """A flag as the review pages show it: what it is, and who closed it when."""
+
+    flag: Flag
+    instrument: str | None
+    closed_by: User | None
+
+
+def patient_flags(user: User, patient_public_id: str) -> tuple[Patient, list[FlagEntry]]:
+    """Every flag of the patient, open ones first, then newest first; audited."""
+    patient = _find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
+    query = (
+        select(Flag, Assessment.instrument)
+        .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
+        .where(Flag.patient_id == patient.id)
+        .order_by(Flag.created_at.desc(), Flag.id.desc())
+    )
+    rows = list(db.session.execute(query))
+    closer_ids = {flag.closed_by_id for flag, _instrument in rows if flag.closed_by_id}
+    closers = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(closer_ids)))}
+        if closer_ids
+        else {}
+    )
+    entries = [
+        FlagEntry(flag, instrument, closers.get(flag.closed_by_id or 0))
+        for flag, instrument in rows
+    ]
+    entries.sort(key=lambda entry: not entry.flag.is_open)  # stable: newest first within
+    audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="flag_history")
+    return patient, entries
+
+
+def flag_to_acknowledge(
+    user: User, patient_public_id: str, flag_public_id: str
+) -> tuple[Patient, Flag, str | None]:
+    """The flag, for the acknowledge form: staff who may change the record only; audited."""
+    patient = _find_for_review(user, patient_public_id, Need.CHANGE)
+    flag, instrument = _flag_of(patient, flag_public_id)
+    audit.record(AuditAction.VIEW, user=user, patient=patient, obj=flag)
+    return patient, flag, instrument
+
+
+def _flag_of(patient: Patient, flag_public_id: str) -> tuple[Flag, str | None]:
+    row = db.session.execute(
+        select(Flag, Assessment.instrument)
+        .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
+        .where(Flag.public_id == flag_public_id, Flag.patient_id == patient.id)
+    ).first()
+    if row is None:
+        raise NotVisible(patient.public_id, Need.CHANGE, patient)
+    return row[0], row[1]
+
+
+def acknowledge_flag(user: User, patient_public_id: str, flag_public_id: str, note: str) -> Flag:
+    """Close an open flag as acknowledged, with a note on what was done.
+
+    Only nurses and physicians of the patient's units (access `Need.CHANGE`); anyone else gets
+    `NotVisible`. Raises `FlagRefused("note_required")` for an empty note and
+    `FlagRefused("already_closed")` if the flag is no longer open. The flag stays in the
+    patient's flag history with who closed it and when.
+    """
+    patient = _find_for_review(user, patient_public_id, Need.CHANGE)
+    flag, _instrument = _flag_of(patient, flag_public_id)
+    note = (note or "").strip()
+    if not note:
+        raise FlagRefused("note_required")
+    if len(note) > NOTE_MAX_LENGTH:
+        raise FlagRefused("note_too_long")
+    if not flag.is_open:
+        raise FlagRefused("already_closed")
+    flag.closed_at = utcnow()
+    flag.closed_by_id = user.id
+    flag.close_reason = "acknowledged"
+    flag.note = note
+    db.session.flush()
+    audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=flag, detail="acknowledged")
+    return flag
+
+
+def _find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
+    """Review pages are for care staff; to everyone else the patient does not exist."""
+    if not user.is_staff:
+        raise NotVisible(patient_public_id, need, None)
+    if need is Need.CHANGE and user.role not in REVIEWER_ROLES:
+        raise NotVisible(patient_public_id, need, None)
+    return find_patient(user, patient_public_id, need)
+
+
+# --- Latest ratings ---------------------------------------------------------------------------
+
+
+def latest_assessments(
+    patient_ids: Select[Any], instruments: Iterable[str] = KEY_INSTRUMENTS
+) -> dict[int, dict[str, Assessment]]:
+    """The latest current version of each instrument per patient, in one query."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(Assessment.patient_id, Assessment.instrument),
+            order_by=(Assessment.observed_at.desc(), Assessment.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(Assessment.id, rank)
+        .where(
+            Assessment.patient_id.in_(patient_ids),
+            Assessment.instrument.in_(tuple(instruments)),
+            _current_versions(),
+        )
+        .subquery()
+    )
+    query = select(Assessment).join(ranked, ranked.c.id == Assessment.id).where(ranked.c.rank == 1)
+    latest: dict[int, dict[str, Assessment]] = defaultdict(dict)
+    for assessment in db.session.scalars(query):
+        latest[assessment.patient_id][assessment.instrument] = assessment
+    return latest
+
+
+@dataclass(frozen=True)
+class KeyScore:
+    """One headline result: ESAS-r total, IPOS total, Abbey total and band, ROAG max grade."""
+
+    instrument: str
+    title: str  # msgid of the instrument title
+    label: str  # msgid: what the value is
+    value: int | None
+    maximum: int | None
+    band: str | None
+    band_label: str | None  # msgid
+    observed_at: datetime
+    assessment: Assessment
+
+
+def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None:
+    return next((band.label for band in bands if band.name == name), None)
+
+
+def key_scores(latest: dict[str, Assessment]) -> list[KeyScore]:
+    """The headline results of a patient's latest ratings, in a fixed order."""
+    scores = []
+    ipos = [latest[code] for code in ("ipos_patient", "ipos_staff") if code in latest]
+    newest_ipos = max(ipos, key=lambda a: (a.observed_at, a.id)) if ipos else None
+    for assessment in (latest.get("esas_r"), newest_ipos, latest.get("abbey"), latest.get("roag")):
+        if assessment is None:
+            continue
+        definition = scoring.INSTRUMENTS[assessment.instrument]
+        if definition.family == "roag":
+            value = assessment.scores.get("max_grade")
+            label, maximum = scoring.N_("Highest grade"), 3
+        else:
+            value = assessment.total
+            label, maximum = definition.total_label or scoring.N_("Total score"), definition.total_max
+        scores.append(
+            KeyScore(
+                instrument=assessment.instrument,
+                title=definition.title,
+                label=label,
+                value=value,
+                maximum=maximum,
+                band=assessment.band,
+                band_label=_band_label(definition.bands, assessment.band),
+                observed_at=assessment.observed_at,
+                assessment=assessment,
+            )
+        )
+    return scores
+
+
+def last_symptom_rating(latest: dict[str, Assessment]) -> datetime | None:
+    """When the latest IPOS, ESAS-r or Abbey applies (the instruments the interval counts)."""
+    moments = [a.observed_at for code, a in latest.items() if code in scoring.SYMPTOM_INSTRUMENTS]
+    return max(moments) if moments else None
+
+
+def rating_interval_days(patient: Patient, day: date) -> int:
+    """The strictest interval among the units now following the patient (end-of-life interval
+    in that phase); the project default when no unit follows the patient."""
+    end_of_life = patient.phase == Phase.END_OF_LIFE
+    units = [episode.unit for episode in patient.active_episodes(day)]
+    if not units:
+        defaults = scoring.DEFAULT_THRESHOLDS
+        return (
+            defaults.assessment_interval_end_of_life_days
+            if end_of_life
+            else defaults.assessment_interval_days
+        )
+    if end_of_life:
+        return min(unit.end_of_life_interval_days for unit in units)
+    return min(unit.assessment_interval_days for unit in units)
+
+
+def is_overdue(patient: Patient, latest: dict[str, Assessment], now: datetime) -> bool:
+    """INSTRUMENTS.md `assessment_overdue`, with the interval of the patient's units."""
+    days = rating_interval_days(patient, now.astimezone(STOCKHOLM).date())
+    thresholds = dataclasses.replace(
+        scoring.DEFAULT_THRESHOLDS,
+        assessment_interval_days=days,
+        assessment_interval_end_of_life_days=days,
+    )
+    seen = [scoring.AssessmentSeen(a.instrument, a.observed_at) for a in latest.values()]
+    end_of_life_since = now if patient.phase == Phase.END_OF_LIFE else None
+    flag = scoring.assessment_overdue(
+        seen, now, end_of_life_since=end_of_life_since, thresholds=thresholds
+    )
+    return flag is not None
+
+
+# --- Unit overview ----------------------------------------------------------------------------
+
+
+@dataclass
+class OverviewRow:
+    patient: Patient
+    counts: FlagCounts
+    open_flags: list[tuple[Flag, str | None]]
+    scores: list[KeyScore]
+    last_rating_at: datetime | None
+    interval_days: int
+    overdue: bool
+
+    @property
+    def rating_age_days(self) -> int | None:
+        if self.last_rating_at is None:
+            return None
+        return (today_local() - self.last_rating_at.astimezone(STOCKHOLM).date()).days
+
+
+@dataclass
+class Overview:
+    units: list[CareUnit]
+    unit: CareUnit | None
+    phase: str | None
+    rows: list[OverviewRow] = field(default_factory=list)
+
+
+def reviewer_units(user: User) -> list[CareUnit]:
+    return sorted(user.active_units(today_local()), key=lambda unit: unit.name)
+
+
+def _in_units(unit_ids: list[int], day: date):  # type: ignore[no-untyped-def]
+    return exists(
+        select(PatientUnit.id).where(
+            PatientUnit.patient_id == Patient.id,
+            PatientUnit.unit_id.in_(unit_ids),
+            PatientUnit.start <= day,
+            or_(PatientUnit.end.is_(None), PatientUnit.end > day),
+        )
+    )
+
+
+def unit_overview(
+    user: User, unit_public_id: str | None = None, phase: str | None = None
+) -> Overview:
+    """The patients of the user's units, most in need of attention first.
+
+    Order: open high flags, then open medium flags, then overdue ratings (longest since the
+    last rating first), then name. `unit_public_id` narrows to one of the user's units (an
+    unknown unit raises LookupError); `phase` to one phase (default: early and end of life).
+    """
+    if not is_reviewer(user):
+        raise NotAReviewer()
+    day = today_local()
+    units = reviewer_units(user)
+    unit = None
+    if unit_public_id:
+        unit = next((u for u in units if u.public_id == unit_public_id), None)
+        if unit is None:
+            raise LookupError(unit_public_id)
+    if phase and phase not in {p.value for p in Phase}:
+        raise LookupError(phase)
+    overview = Overview(units=units, unit=unit, phase=phase or None)
+    if not units:
+        return overview
+    unit_ids = [unit.id] if unit is not None else [u.id for u in units]
+    phases = (phase,) if phase else ACTIVE_PHASES
+    condition = and_(_in_units(unit_ids, day), Patient.phase.in_(phases))
+    patient_ids = visible_patients(user, Need.VIEW).where(condition).with_only_columns(Patient.id)
+    patients = list(
+        db.session.scalars(
+            visible_patients(user, Need.VIEW)
+            .where(condition)
+            .options(selectinload(Patient.episodes).selectinload(PatientUnit.unit))
+        )
+    )
+    if not patients:
+        return overview
+    counts = open_flag_counts(patient_ids)
+    flags = _open_flags(patient_ids)
+    latest = latest_assessments(patient_ids)
+    now = utcnow()
+    for patient in patients:
+        mine = latest.get(patient.id, {})
+        overview.rows.append(
+            OverviewRow(
+                patient=patient,
+                counts=counts.get(patient.id, FlagCounts()),
+                open_flags=flags.get(patient.id, []),
+                scores=key_scores(mine),
+                last_rating_at=last_symptom_rating(mine),
+                interval_days=rating_interval_days(patient, day),
+                overdue=is_overdue(patient, mine, now),
+            )
+        )
+    audit.record_for_patients(
+        AuditAction.VIEW, patients, user=user, object_type="unit_overview"
+    )
+    oldest = datetime.min.replace(tzinfo=STOCKHOLM)
+    overview.rows.sort(
+        key=lambda row: (
+            -row.counts.high,
+            -row.counts.medium,
+            not row.overdue,
+            row.last_rating_at or oldest,
+            row.patient.family_name,
+            row.patient.given_name,
+        )
+    )
+    return overview
+
+
+# --- Trends -----------------------------------------------------------------------------------
+
+#: Trend ranges: code -> days back from now (None: everything).
+TREND_RANGES: dict[str, int | None] = {"2w": 14, "3m": 92, "all": None}
+DEFAULT_TREND_RANGE = "3m"
+
+
+def trend_assessments(
+    user: User, patient_public_id: str, range_code: str, *, audit_as: str = "trends"
+) -> tuple[Patient, list[Assessment]]:
+    """The patient's current (not corrected) assessments in the range, oldest first; audited."""
+    if range_code not in TREND_RANGES:
+        raise LookupError(range_code)
+    patient = _find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
+    query = (
+        select(Assessment)
+        .where(Assessment.patient_id == patient.id, _current_versions())
+        .order_by(Assessment.observed_at, Assessment.id)
+    )
+    days = TREND_RANGES[range_code]
+    if days is not None:
+        query = query.where(Assessment.observed_at >= utcnow() - timedelta(days=days))
+    assessments = list(db.session.scalars(query))
+    audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=audit_as)
+    return patient, assessments
+
+
+def open_flags_of(patient: Patient) -> list[tuple[Flag, str | None]]:
+    """Open flags of an already visible patient, most severe first."""
+    return _open_flags(select(Patient.id).where(Patient.id == patient.id)).get(patient.id, [])
+
+
+# --- Extension points for issue 5 (care plans, milestones, as-needed medication) -------------
+
+
+def doses_last_24h(patient: Patient) -> list[Any]:
+    """As-needed doses given to the patient in the last 24 hours, newest first.
+
+    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
+    """
+    return []
+
+
+def dose_markers(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:
+    """(when, label) of each as-needed dose since `since`, to overlay on trend charts.
+
+    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
+    """
+    return []
+
+
+def milestone_lines(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:
+    """(when, label) of each milestone (brytpunktssamtal, SVAS, ...) since `since`, drawn as
+    vertical lines on trend charts.
+
+    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
+    """
+    return []
+
+
+def care_plan_contacts(patient: Patient) -> list[Any]:
+    """Whom to call (24/7 contacts, fast vårdkontakt) from the current care plan.
+
+    Filled in when as-needed doses and milestones exist (issue 5: care plans); until then empty.
+    """
+    return []
+
+
+def current_orders(patient: Patient) -> list[Any]:
+    """The patient's active as-needed orders.
+
+    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
+    """
+    return []
+
+
+def quality_indicators(user: User, unit: CareUnit) -> None:
+    """The unit's quality indicators against the national targets (INSTRUMENTS.md).
+
+    Filled in when as-needed doses and milestones exist (issue 5); not built yet: None.
+    """
+    return None
+
+
+# --- Summary ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    patient: Patient
+    scores: list[KeyScore]
+    latest: dict[str, Assessment]
+    open_flags: list[tuple[Flag, str | None]]
+    contacts: list[Any]
+    orders: list[Any]
+    doses: list[Any]
+
+
+def patient_summary(user: User, patient_public_id: str) -> Summary:
+    """What a printed summary shows: latest ratings, open flags (care plan contacts and orders
+    come with issue 5); audited."""
+    patient = _find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
+    ids = select(Patient.id).where(Patient.id == patient.id)
+    latest = latest_assessments(ids, tuple(scoring.INSTRUMENTS)).get(patient.id, {})
+    audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="patient_summary")
+    return Summary(
+        patient=patient,
+        scores=key_scores(latest),
+        latest=latest,
+        open_flags=open_flags_of(patient),
+        contacts=care_plan_contacts(patient),
+        orders=current_orders(patient),
+        doses=doses_last_24h(patient),
+    )

@@ -1,0 +1,236 @@
+"""Review pages: unit overview, flags and acknowledging them, trends, summary, exports."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+
+from pallapp.access import Need, can
+from pallapp.assessments import present
+from pallapp.forms.review import AcknowledgeFlagForm
+from pallapp.models import Phase, utcnow
+from pallapp.review import bp, charts, exports, services
+from pallapp.timeutil import today_local
+
+# The SVG charts are images: nothing in them may run, whatever a browser does with them.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'"
+
+
+def _flag_rows(entries):  # type: ignore[no-untyped-def]
+    """(flag, its presentation) pairs for templates."""
+    return [(flag, present.flag_view(flag, instrument)) for flag, instrument in entries]
+
+
+def _grouped_flags(entries):  # type: ignore[no-untyped-def]
+    """Open flags grouped by kind for the overview: (presentation, how many), most severe
+    first; the items are on the patient's own pages."""
+    groups: dict[tuple[str, str], list] = {}
+    for flag, instrument in entries:
+        groups.setdefault((flag.code, flag.severity), []).append(present.flag_view(flag, instrument))
+    return [(views[0], len(views)) for views in groups.values()]
+
+
+def refusal_message(reason: str) -> str:
+    messages = {
+        "note_required": gettext("Write what was done about the flag."),
+        "note_too_long": gettext("The note is too long (at most 1000 characters)."),
+        "already_closed": gettext("This flag has already been closed."),
+    }
+    return messages[reason]
+
+
+@bp.route("/overview")
+@login_required
+def overview():  # type: ignore[no-untyped-def]
+    try:
+        result = services.unit_overview(
+            current_user,
+            unit_public_id=request.args.get("unit") or None,
+            phase=request.args.get("phase") or None,
+        )
+    except services.NotAReviewer:
+        abort(403)
+    except LookupError:
+        abort(404)
+    rows = [
+        {
+            "row": row,
+            "flags": _grouped_flags(row.open_flags),
+            "units": [episode.unit.name for episode in row.patient.active_episodes(today_local())],
+        }
+        for row in result.rows
+    ]
+    return render_template(
+        "review/overview.html",
+        overview=result,
+        rows=rows,
+        phases=list(Phase),
+    )
+
+
+@bp.route("/patients/<public_id>/flags")
+@login_required
+def flags(public_id: str):  # type: ignore[no-untyped-def]
+    patient, entries = services.patient_flags(current_user, public_id)
+    return render_template(
+        "review/flags.html",
+        patient=patient,
+        entries=[(entry, present.flag_view(entry.flag, entry.instrument)) for entry in entries],
+        may_acknowledge=services.is_reviewer(current_user) and can(current_user, patient, Need.CHANGE),
+    )
+
+
+@bp.route("/patients/<public_id>/flags/<flag_id>/acknowledge", methods=["GET", "POST"])
+@login_required
+def acknowledge(public_id: str, flag_id: str):  # type: ignore[no-untyped-def]
+    patient, flag, instrument = services.flag_to_acknowledge(current_user, public_id, flag_id)
+    form = AcknowledgeFlagForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.acknowledge_flag(current_user, public_id, flag_id, form.note.data or "")
+        except services.FlagRefused as refused:
+            problem = refusal_message(refused.reason)
+        else:
+            flash(gettext("The flag is acknowledged. It stays in the patient's flag history."), "success")
+            return redirect(url_for("review.flags", public_id=public_id))
+    return render_template(
+        "review/acknowledge.html",
+        patient=patient,
+        flag=flag,
+        view=present.flag_view(flag, instrument),
+        form=form,
+        problem=problem,
+    )
+
+
+def _range_arg() -> str:
+    range_code = request.args.get("range", services.DEFAULT_TREND_RANGE)
+    if range_code not in services.TREND_RANGES:
+        abort(404)
+    return range_code
+
+
+def _since(range_code: str):  # type: ignore[no-untyped-def]
+    days = services.TREND_RANGES[range_code]
+    return None if days is None else utcnow() - timedelta(days=days)
+
+
+@bp.route("/patients/<public_id>/trends")
+@login_required
+def trends(public_id: str):  # type: ignore[no-untyped-def]
+    range_code = _range_arg()
+    patient, assessments = services.trend_assessments(current_user, public_id, range_code)
+    since = _since(range_code)
+    built = charts.build_charts(
+        assessments,
+        markers=services.dose_markers(patient, since),
+        lines=services.milestone_lines(patient, since),
+    )
+    return render_template(
+        "review/trends.html",
+        patient=patient,
+        charts=built,
+        range_code=range_code,
+        ranges=[("2w", gettext("2 weeks")), ("3m", gettext("3 months")), ("all", gettext("All"))],
+        open_flags=_flag_rows(services.open_flags_of(patient)),
+        may_acknowledge=services.is_reviewer(current_user) and can(current_user, patient, Need.CHANGE),
+        moment_label=charts.moment_label,
+    )
+
+
+@bp.route("/patients/<public_id>/trends/<key>.svg")
+@login_required
+def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
+    if key not in charts.CHART_KEYS:
+        abort(404)
+    range_code = _range_arg()
+    patient, assessments = services.trend_assessments(
+        current_user, public_id, range_code, audit_as="trend_chart"
+    )
+    since = _since(range_code)
+    built = charts.build_charts(
+        assessments,
+        markers=services.dose_markers(patient, since),
+        lines=services.milestone_lines(patient, since),
+    )
+    chart = next((c for c in built if c.key == key), None)
+    if chart is None:
+        abort(404)
+    response = Response(charts.render_svg(chart), mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_CSP
+    return response
+
+
+@bp.route("/patients/<public_id>/summary")
+@login_required
+def summary(public_id: str):  # type: ignore[no-untyped-def]
+    result = services.patient_summary(current_user, public_id)
+    latest = [
+        {
+            "assessment": assessment,
+            "title": present.instrument_title(assessment.instrument),
+            "scores": present.score_rows(assessment),
+            "band": present.overall_band(assessment),
+        }
+        for assessment in sorted(result.latest.values(), key=lambda a: a.observed_at, reverse=True)
+    ]
+    return render_template(
+        "review/summary.html",
+        summary=result,
+        patient=result.patient,
+        latest=latest,
+        open_flags=_flag_rows(result.open_flags),
+        today=today_local(),
+        episodes=result.patient.active_episodes(today_local()),
+        printed_at=utcnow(),
+    )
+
+
+@bp.route("/exports")
+@login_required
+def export_index():  # type: ignore[no-untyped-def]
+    if not current_user.is_staff:
+        abort(403)
+    return render_template("review/exports.html", units=exports.export_units(current_user))
+
+
+def _unit_export(unit_id: str, kind: str) -> exports.UnitExport:
+    if not current_user.is_staff:
+        abort(403)
+    try:
+        return exports.unit_assessments(current_user, unit_id, kind)
+    except LookupError:
+        abort(404)
+
+
+@bp.route("/exports/<unit_id>/assessments.csv")
+@login_required
+def export_csv(unit_id: str):  # type: ignore[no-untyped-def]
+    pseudonymised = request.args.get("pseudonymised") == "1"
+    export = _unit_export(unit_id, "csv pseudonymised" if pseudonymised else "csv")
+    text = exports.assessments_csv(export, pseudonymised=pseudonymised)
+    stamp = today_local().isoformat()
+    name = f"assessments-{stamp}{'-pseudonymised' if pseudonymised else ''}.csv"
+    return Response(
+        "\ufeff" + text,  # a BOM so spreadsheet programs read the file as UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/exports/<unit_id>/fhir.json")
+@login_required
+def export_fhir(unit_id: str):  # type: ignore[no-untyped-def]
+    export = _unit_export(unit_id, "fhir")
+    bundle = exports.fhir_bundle(export)
+    name = f"assessments-{today_local().isoformat()}.fhir.json"
+    return Response(
+        json.dumps(bundle, ensure_ascii=False, indent=1),
+        mimetype="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

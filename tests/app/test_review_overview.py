@@ -1,0 +1,206 @@
+"""The unit overview: order, overdue ratings, key scores, filters, and a constant query count.
+
+Expected values are worked out by hand from INSTRUMENTS.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event, select
+
+from pallapp.extensions import db
+from pallapp.models import AuditEvent, Phase, Role
+from tests.app.test_review import ESAS_CALM, submit
+from tests.factories import make_patient, make_unit, make_user
+
+IPOS_ITEMS = (
+    "pain", "shortness_of_breath", "weakness", "nausea", "vomiting", "poor_appetite",
+    "constipation", "sore_dry_mouth", "drowsiness", "poor_mobility", "patient_anxiety",
+    "family_anxiety", "depression", "at_peace", "sharing_feelings", "information",
+    "practical_problems",
+)
+ABBEY_ITEMS = (
+    "vocalisation", "facial_expression", "body_language", "behaviour", "physiological", "physical",
+)
+ROAG_ITEMS = (
+    "voice", "lips", "mucous_membranes", "tongue", "gums", "teeth", "dentures", "saliva",
+    "swallowing",
+)
+
+
+def rate_fully(nurse, patient):
+    """ESAS-r, IPOS (staff), Abbey and ROAG, a day ago; 1 high and 3 medium open flags."""
+    # ESAS-r pain 8 (severe_item, high), nausea 5 (moderate_item, medium);
+    # total = 8 + 1 + 1 + 5 + 1 + 1 + 1 + 1 + 1 = 20.
+    submit(nurse, patient, "esas_r", dict(ESAS_CALM, pain=8, nausea=5), days_ago=1)
+    # IPOS: all 17 items 1 -> total 17; no item >= 3, no flag.
+    submit(nurse, patient, "ipos_staff", dict.fromkeys(IPOS_ITEMS, 1), days_ago=1)
+    # Abbey: 2 + 1 = 3 -> band mild (3-7), pain_behaviour medium.
+    abbey = dict.fromkeys(ABBEY_ITEMS, 0) | {"vocalisation": 2, "facial_expression": 1}
+    submit(nurse, patient, "abbey", abbey, days_ago=1)
+    # ROAG: saliva 2, all else 1 -> max grade 2, band moderate, oral_health medium.
+    submit(nurse, patient, "roag", dict.fromkeys(ROAG_ITEMS, 1) | {"saliva": 2}, days_ago=1)
+
+
+def names_in_order(page: str) -> list[str]:
+    return re.findall(r'<li class="card overview-row"[^>]*>\s*<h2><a [^>]*>([^<]+)</a>', page)
+
+
+class Team:
+    """Ids of two units and their staff; `load` gives the records in the current context."""
+
+    def __init__(self, ids: dict[str, tuple[type, int]], emails: dict[str, str]) -> None:
+        self.ids = ids
+        self.emails = emails
+
+    def __getitem__(self, name: str):  # type: ignore[no-untyped-def]
+        model, record_id = self.ids[name]
+        return db.session.get(model, record_id)
+
+
+@pytest.fixture
+def team(app):
+    with app.app_context():
+        unit = make_unit("Team A")
+        other = make_unit("Home care B")
+        nurse = make_user(Role.NURSE, units=[unit, other], language="en")
+        physician = make_user(Role.PHYSICIAN, units=[unit, other], language="en")
+        db.session.commit()
+        records = {"unit": unit, "other": other, "nurse": nurse, "physician": physician}
+        return Team(
+            {name: (type(record), record.id) for name, record in records.items()},
+            {"nurse": nurse.email, "physician": physician.email},
+        )
+
+
+def test_order_high_then_medium_then_overdue(app, team, client, auth):
+    with app.app_context():
+        nurse, unit = team["nurse"], team["unit"]
+        fine = make_patient([unit], family_name="Fine")
+        submit(nurse, fine, "esas_r", ESAS_CALM, days_ago=1)  # no flag, rated 1 day ago
+        old = make_patient([unit], family_name="Old")
+        submit(nurse, old, "esas_r", ESAS_CALM, days_ago=10)  # 10 > 7 days: overdue
+        make_patient([unit], family_name="Never")  # never rated: overdue, oldest of all
+        medium = make_patient([unit], family_name="Medium")
+        submit(nurse, medium, "esas_r", dict(ESAS_CALM, nausea=5), days_ago=1)  # 0 high, 1 medium
+        high = make_patient([unit], family_name="High")
+        submit(nurse, high, "esas_r", dict(ESAS_CALM, pain=8), days_ago=1)  # 1 high, 0 medium
+        both = make_patient([unit], family_name="Both")
+        submit(nurse, both, "esas_r", dict(ESAS_CALM, pain=8, nausea=5), days_ago=1)  # 1 and 1
+        db.session.commit()
+    auth.login(team.emails["physician"])
+    page = client.get("/overview").get_data(as_text=True)
+    assert [name.split(",")[0] for name in names_in_order(page)] == [
+        "Both", "High", "Medium", "Never", "Old", "Fine",
+    ]
+    assert page.count("Rating overdue") == 2  # Never and Old
+
+
+def test_overdue_follows_the_units_interval_and_the_end_of_life_phase(app, team, client, auth):
+    with app.app_context():
+        nurse, unit = team["nurse"], team["unit"]
+        unit.assessment_interval_days = 14
+        unit.end_of_life_interval_days = 2
+        weekly = make_patient([unit], family_name="Tendays")
+        submit(nurse, weekly, "esas_r", ESAS_CALM, days_ago=10)  # 10 < 14: not overdue
+        dying = make_patient([unit], family_name="Threedays")
+        dying.phase = Phase.END_OF_LIFE.value
+        submit(nurse, dying, "esas_r", ESAS_CALM, days_ago=3)  # 3 >= 2: overdue
+        db.session.commit()
+    auth.login(team.emails["nurse"])
+    page = client.get("/overview").get_data(as_text=True)
+    assert [name.split(",")[0] for name in names_in_order(page)] == ["Threedays", "Tendays"]
+    assert page.count("Rating overdue") == 1
+    assert "interval 14 days" in page
+    assert "interval 2 days" in page
+
+
+def test_key_scores_and_open_flags(app, team, client, auth):
+    with app.app_context():
+        patient = make_patient([team["unit"]], family_name="Scored")
+        rate_fully(team["nurse"], patient)
+        db.session.commit()
+    auth.login(team.emails["physician"])
+    page = client.get("/overview").get_data(as_text=True)
+    assert "High flags: 1" in page
+    assert "Medium flags: 3" in page
+    assert "Symptom distress score: 20/90" in page  # ESAS-r
+    assert "Total score: 17/68" in page  # IPOS
+    assert "Total score: 3/18" in page  # Abbey
+    assert "Mild pain" in page
+    assert "Highest grade: 2/3" in page  # ROAG
+    assert "Moderate oral problems" in page
+    assert "1 days since" in page
+
+
+def test_filters_by_unit_and_phase(app, team, client, auth):
+    with app.app_context():
+        make_patient([team["unit"]], family_name="Inteam")
+        at_home = make_patient([team["other"]], family_name="Athome")
+        at_home.phase = Phase.END_OF_LIFE.value
+        gone = make_patient([team["unit"]], family_name="Gone")
+        gone.phase = Phase.DECEASED.value
+        db.session.commit()
+        team_id, other_id = team["unit"].public_id, team["other"].public_id
+    auth.login(team.emails["nurse"])
+
+    def shown(query):
+        page = client.get(f"/overview{query}").get_data(as_text=True)
+        return sorted(name.split(",")[0] for name in names_in_order(page))
+
+    assert shown("") == ["Athome", "Inteam"]  # deceased not shown by default
+    assert shown(f"?unit={team_id}") == ["Inteam"]
+    assert shown(f"?unit={other_id}") == ["Athome"]
+    assert shown("?phase=end_of_life") == ["Athome"]
+    assert shown("?phase=deceased") == ["Gone"]
+    assert client.get("/overview?unit=nope").status_code == 404
+    assert client.get("/overview?phase=nope").status_code == 404
+
+
+def count_queries(app, client, path) -> tuple[int, str]:
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert response.status_code == 200
+    return len(statements), response.get_data(as_text=True)
+
+
+def test_overview_and_today_query_counts_do_not_grow_with_patients(app, team, client, auth):
+    def add_patients(number):
+        with app.app_context():
+            for _index in range(number):
+                rate_fully(team["nurse"], make_patient([team["unit"]], family_name="Counted"))
+            db.session.commit()
+
+    auth.login(team.emails["physician"])
+    add_patients(3)
+    overview_3, page_3 = count_queries(app, client, "/overview")
+    today_3, today_page_3 = count_queries(app, client, "/today")
+    add_patients(12)
+    overview_15, page_15 = count_queries(app, client, "/overview")
+    today_15, today_page_15 = count_queries(app, client, "/today")
+
+    assert len(names_in_order(page_3)) == 3
+    assert len(names_in_order(page_15)) == 15
+    assert today_page_3.count("Open flags: 1 high, 3 medium") == 3
+    assert today_page_15.count("Open flags: 1 high, 3 medium") == 15
+    assert overview_3 == overview_15
+    assert today_3 == today_15
+    with app.app_context():
+        # Every patient shown is still audit-logged: 3 on the first overview, 15 on the second.
+        logged = db.session.scalars(
+            select(AuditEvent.object_id).where(AuditEvent.object_type == "unit_overview")
+        ).all()
+    assert len(logged) == 3 + 15
+    assert len(set(logged)) == 15
