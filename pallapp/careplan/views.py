@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from pallapp import scoring
 from pallapp.access import Need, can, find_patient
 from pallapp.careplan import bp, present, services
+from pallapp.forms import parse_row_number
 from pallapp.forms.careplan import (
     CarePlanForm,
     ChangeOrderForm,
@@ -110,7 +111,7 @@ def edit_plan(public_id: str):  # type: ignore[no-untyped-def]
         form.based_on.data = str(current.version) if current else ""
     problem = None
     if form.validate_on_submit():
-        based_on = int(form.based_on.data) if (form.based_on.data or "").isdigit() else None
+        based_on = parse_row_number(form.based_on.data)
         values = {name: getattr(form, name).data for name in CARE_PLAN_FIELDS}
         try:
             services.save_care_plan(current_user, public_id, values, based_on=based_on)
