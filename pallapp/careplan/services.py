@@ -362,7 +362,10 @@ def create_order(
     order = PrnOrder(
         patient_id=patient.id,
         prescriber_id=user.id,
-        start_at=start_at or now,
+        # "From now" means from this minute: times are written to the minute (the "in force
+        # from" field, the time of a dose), and a dose given in the minute the order was written
+        # must fall inside it, not a few seconds before its start.
+        start_at=start_at or now.replace(second=0, microsecond=0),
         **_order_row(details.cleaned()),
     )
     db.session.add(order)
