@@ -24,7 +24,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
-            _sqlite_transactions_from_sqlalchemy(db.engine)
+            _sqlite_savepoints_inside_a_transaction(db.engine)
     # Batch mode lets later migrations alter tables on SQLite too.
     migrate.init_app(
         app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True
@@ -70,23 +70,23 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _sqlite_transactions_from_sqlalchemy(engine: Engine) -> None:
-    """Let SQLAlchemy, not the sqlite3 driver, begin transactions (SQLAlchemy's documented
-    pysqlite recipe; creating the engine does not connect).
+def _sqlite_savepoints_inside_a_transaction(engine: Engine) -> None:
+    """Open a real transaction before a savepoint on SQLite (creating the engine does not
+    connect).
 
-    Before Python 3.12 the driver emits BEGIN only ahead of INSERT/UPDATE/DELETE. A savepoint
-    (`begin_nested`, used for the client-token and care-plan-version checks) opened before any
-    such statement therefore started the transaction itself, and releasing it COMMITTED: an
-    assessment or dose stayed stored even when the request failed afterwards and rolled back.
+    Before Python 3.12 the sqlite3 driver emits BEGIN only ahead of INSERT/UPDATE/DELETE. A
+    savepoint (`begin_nested`, used for the client-token and care-plan-version checks) opened
+    before any such statement therefore started the transaction itself, and releasing it
+    COMMITTED: an assessment stayed stored, without its flags, when the request failed
+    afterwards and rolled back. Only savepoints are changed: the driver keeps running reads
+    outside a transaction, so concurrent requests do not hold read locks against each other.
     """
 
-    @event.listens_for(engine, "connect")
-    def driver_does_not_begin(dbapi_connection, connection_record):  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN")
+    @event.listens_for(engine, "savepoint")
+    def begin_first(connection, name):  # type: ignore[no-untyped-def]
+        driver_connection = connection.connection.driver_connection
+        if not driver_connection.in_transaction:
+            driver_connection.execute("BEGIN")
 
 
 def _migrations_directory() -> str:
