@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PALLAPP_ENV_NAME ?= development
 
-.PHONY: run test install install-test translations chromium lint typecheck clean
+.PHONY: run test install install-test translations chromium lint typecheck audit audit-probe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,19 @@ typecheck: $(VENV)/.installed-test
 test: install-test translations chromium lint typecheck
 	PALLAPP_ENV_NAME=testing $(BIN)/pytest --cov --cov-report=
 	$(BIN)/coverage report --include='pallapp/scoring/*' --show-missing --fail-under=100
+
+# Supply chain: known vulnerabilities in the installed packages. pip-audit needs a vulnerability
+# database on the network; audit-probe succeeds only when one answers (CI runs audit then).
+$(VENV)/.installed-audit: $(VENV)/.installed
+	$(BIN)/pip install --quiet pip-audit
+	touch $@
+
+audit-probe: $(VENV)/.installed-audit
+	@echo "Flask==3.1.0" > $(VENV)/audit-probe.txt
+	@$(BIN)/pip-audit --strict --no-deps --progress-spinner off -r $(VENV)/audit-probe.txt >/dev/null 2>&1
+
+audit: $(VENV)/.installed-audit
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache translations/*/LC_MESSAGES/*.mo
