@@ -13,7 +13,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -21,8 +21,10 @@ from sqlalchemy.orm import aliased, selectinload
 
 from pallapp import audit, scoring
 from pallapp.access import Need, NotVisible, find_patient, visible_patients
+from pallapp.careplan import services as careplan_services
 from pallapp.extensions import db
 from pallapp.models import (
+    CARE_PLAN_FIELD_LABELS,
     Assessment,
     AuditAction,
     CareUnit,
@@ -30,6 +32,8 @@ from pallapp.models import (
     Patient,
     PatientUnit,
     Phase,
+    PrnAdministration,
+    PrnOrder,
     Role,
     User,
     utcnow,
@@ -346,6 +350,7 @@ class OverviewRow:
     last_rating_at: datetime | None
     interval_days: int
     overdue: bool
+    doses_24h: dict[str, int] = field(default_factory=dict)  # indication -> doses
 
     @property
     def rating_age_days(self) -> int | None:
@@ -416,6 +421,7 @@ def unit_overview(
     counts = open_flag_counts(patient_ids)
     flags = _open_flags(patient_ids)
     latest = latest_assessments(patient_ids)
+    doses = dose_counts_last_24h(patient_ids)
     now = utcnow()
     for patient in patients:
         mine = latest.get(patient.id, {})
@@ -428,6 +434,7 @@ def unit_overview(
                 last_rating_at=last_symptom_rating(mine),
                 interval_days=rating_interval_days(patient, day),
                 overdue=is_overdue(patient, mine, now),
+                doses_24h=doses.get(patient.id, {}),
             )
         )
     audit.record_for_patients(
@@ -479,48 +486,59 @@ def open_flags_of(patient: Patient) -> list[tuple[Flag, str | None]]:
     return _open_flags(select(Patient.id).where(Patient.id == patient.id)).get(patient.id, [])
 
 
-# --- Extension points for issue 5 (care plans, milestones, as-needed medication) -------------
+# --- Care plans, milestones, as-needed medication (issue 5) ----------------------------------
+
+#: The window of "doses in the last 24 hours" (the same as an order's "max doses per 24 h").
+DOSE_WINDOW = timedelta(hours=24)
+#: Before any dose the app can hold ("all" on the trend charts); datetime.min overflows in UTC.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def doses_last_24h(patient: Patient) -> list[Any]:
-    """As-needed doses given to the patient in the last 24 hours, newest first.
+def doses_last_24h(patient: Patient) -> list[PrnAdministration]:
+    """As-needed doses given to the patient in the last 24 hours, newest first."""
+    return careplan_services.doses_since(patient, utcnow() - DOSE_WINDOW)
 
-    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
-    """
-    return []
+
+def dose_counts_last_24h(patient_ids: Select[Any]) -> dict[int, dict[str, int]]:
+    """Doses in the last 24 hours per patient and indication, one query for all patients."""
+    return careplan_services.dose_counts_by_indication(patient_ids, utcnow() - DOSE_WINDOW)
 
 
 def dose_markers(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:
-    """(when, label) of each as-needed dose since `since`, to overlay on trend charts.
-
-    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
-    """
-    return []
+    """(when, indication code) of each as-needed dose since `since` (None: all), oldest first,
+    to overlay on trend charts; the chart groups them by indication."""
+    doses = careplan_services.doses_since(patient, since or EARLIEST)
+    return sorted((dose.given_at, dose.order.indication) for dose in doses)
 
 
 def milestone_lines(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:
     """(when, label) of each milestone (brytpunktssamtal, SVAS, ...) since `since`, drawn as
-    vertical lines on trend charts.
-
-    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
-    """
-    return []
-
-
-def care_plan_contacts(patient: Patient) -> list[Any]:
-    """Whom to call (24/7 contacts, fast vårdkontakt) from the current care plan.
-
-    Filled in when as-needed doses and milestones exist (issue 5: care plans); until then empty.
-    """
-    return []
+    vertical lines on trend charts; a milestone has a date, so the line is at its midday."""
+    lines = []
+    for milestone in careplan_services.milestones_of(patient):
+        moment = datetime.combine(milestone.occurred_on, time(12), tzinfo=STOCKHOLM)
+        if since is None or moment >= since:
+            lines.append((moment, milestone.kind_enum.label))
+    return sorted(lines)
 
 
-def current_orders(patient: Patient) -> list[Any]:
-    """The patient's active as-needed orders.
+def care_plan_contacts(patient: Patient) -> list[tuple[str, str]]:
+    """Whom to call from the current care plan: (field label, text) for the 24/7 contacts and
+    the fast vårdkontakt (responsible nurse and physician) that are filled in."""
+    plan = careplan_services.current_care_plan(patient)
+    if plan is None:
+        return []
+    contacts = []
+    for name in ("contacts", "responsible_nurse", "responsible_physician"):
+        text = (getattr(plan, name) or "").strip()
+        if text:
+            contacts.append((str(CARE_PLAN_FIELD_LABELS[name]), text))
+    return contacts
 
-    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
-    """
-    return []
+
+def current_orders(patient: Patient) -> list[PrnOrder]:
+    """The patient's as-needed orders in force now, in the order of the indications."""
+    return careplan_services.active_orders(patient, utcnow())
 
 
 def quality_indicators(user: User, unit: CareUnit) -> None:
@@ -540,14 +558,14 @@ class Summary:
     scores: list[KeyScore]
     latest: dict[str, Assessment]
     open_flags: list[tuple[Flag, str | None]]
-    contacts: list[Any]
-    orders: list[Any]
-    doses: list[Any]
+    contacts: list[tuple[str, str]]
+    orders: list[PrnOrder]
+    doses: list[PrnAdministration]
 
 
 def patient_summary(user: User, patient_public_id: str) -> Summary:
-    """What a printed summary shows: latest ratings, open flags (care plan contacts and orders
-    come with issue 5); audited."""
+    """What a printed summary shows: care plan contacts, latest ratings, open flags, the
+    as-needed orders in force and the doses of the last 24 hours; audited."""
     patient = _find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
     ids = select(Patient.id).where(Patient.id == patient.id)
     latest = latest_assessments(ids, tuple(scoring.INSTRUMENTS)).get(patient.id, {})

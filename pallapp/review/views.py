@@ -9,8 +9,10 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from pallapp import scoring
 from pallapp.access import Need, can
 from pallapp.assessments import present
+from pallapp.careplan import present as careplan_present
 from pallapp.forms.review import AcknowledgeFlagForm
 from pallapp.models import Phase, utcnow
 from pallapp.review import bp, charts, exports, services
@@ -32,6 +34,16 @@ def _grouped_flags(entries):  # type: ignore[no-untyped-def]
     for flag, instrument in entries:
         groups.setdefault((flag.code, flag.severity), []).append(present.flag_view(flag, instrument))
     return [(views[0], len(views)) for views in groups.values()]
+
+
+def _dose_counts_in_words(counts: dict[str, int]) -> list[str]:
+    """'Pain 2' for each indication with doses, in the order of the indications."""
+    order = list(scoring.PRN_INDICATIONS)
+    ranked = sorted(counts.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
+    return [
+        gettext("%(indication)s %(count)d", indication=charts.indication_name(code), count=count)
+        for code, count in ranked
+    ]
 
 
 def refusal_message(reason: str) -> str:
@@ -61,6 +73,7 @@ def overview():  # type: ignore[no-untyped-def]
             "row": row,
             "flags": _grouped_flags(row.open_flags),
             "units": [episode.unit.name for episode in row.patient.active_episodes(today_local())],
+            "doses": _dose_counts_in_words(row.doses_24h),
         }
         for row in result.rows
     ]
@@ -126,13 +139,14 @@ def trends(public_id: str):  # type: ignore[no-untyped-def]
     range_code = _range_arg()
     patient, assessments = services.trend_assessments(current_user, public_id, range_code)
     since = _since(range_code)
-    built = charts.build_charts(
-        assessments,
-        markers=services.dose_markers(patient, since),
-        lines=services.milestone_lines(patient, since),
-    )
+    markers = services.dose_markers(patient, since)
+    lines = services.milestone_lines(patient, since)
+    built = charts.build_charts(assessments, markers=markers, lines=lines)
+    dose_groups = charts.Chart("", "", "", 0, 0, [], markers=markers).marker_groups
     return render_template(
         "review/trends.html",
+        milestones=lines,
+        dose_groups=[(charts.indication_name(code), moments) for code, moments in dose_groups.items()],
         patient=patient,
         charts=built,
         range_code=range_code,
@@ -188,6 +202,8 @@ def summary(public_id: str):  # type: ignore[no-untyped-def]
         today=today_local(),
         episodes=result.patient.active_episodes(today_local()),
         printed_at=utcnow(),
+        order_label=careplan_present.order_label,
+        interval_words=careplan_present.interval_words,
     )
 
 
