@@ -27,8 +27,11 @@ from pallapp.models import (
     CARE_PLAN_FIELD_LABELS,
     Assessment,
     AuditAction,
+    CarePlan,
     CareUnit,
     Flag,
+    Milestone,
+    MilestoneKind,
     Patient,
     PatientUnit,
     Phase,
@@ -38,6 +41,7 @@ from pallapp.models import (
     User,
     utcnow,
 )
+from pallapp.review import quality
 from pallapp.timeutil import STOCKHOLM, today_local
 
 #: Instruments whose latest result the overview and the summary show.
@@ -541,12 +545,217 @@ def current_orders(patient: Patient) -> list[PrnOrder]:
     return careplan_services.active_orders(patient, utcnow())
 
 
-def quality_indicators(user: User, unit: CareUnit) -> None:
-    """The unit's quality indicators against the national targets (INSTRUMENTS.md).
+# --- Quality indicators -----------------------------------------------------------------------
 
-    Filled in when as-needed doses and milestones exist (issue 5); not built yet: None.
+#: Roles that read a unit's quality indicators (DESIGN.md: managers; physicians and nurses too).
+QUALITY_ROLES = (Role.MANAGER, Role.PHYSICIAN, Role.NURSE)
+#: The last week of life: the day of death and the six days before it.
+LAST_WEEK_OF_LIFE_DAYS = 7
+
+
+class NotForQuality(Exception):
+    """The user's role does not read quality indicators (the view answers 404)."""
+
+
+def quality_units(user: User) -> list[CareUnit]:
+    """The units whose indicators `user` may read: their own active units."""
+    if not (user.is_authenticated and user.role in QUALITY_ROLES):
+        raise NotForQuality()
+    return reviewer_units(user)
+
+
+@dataclass
+class QualityReport:
+    unit: CareUnit
+    period: quality.Period
+    indicators: list[quality.Indicator]
+    patients: dict[int, Patient]
+
+    @property
+    def population(self) -> int:
+        return len(self.patients)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
+
+
+def _day_after(day: date) -> datetime:
+    return _day_start(day + timedelta(days=1))
+
+
+def _unit_patients(user: User, unit: CareUnit, period: quality.Period) -> Select[tuple[Patient]]:
+    """Patients the user may see who were in the unit at some time in the period and had not
+    died before it began."""
+    in_unit = exists(
+        select(PatientUnit.id).where(
+            PatientUnit.patient_id == Patient.id,
+            PatientUnit.unit_id == unit.id,
+            PatientUnit.start <= period.end,
+            or_(PatientUnit.end.is_(None), PatientUnit.end > period.start),
+        )
+    )
+    alive_in_period = or_(Patient.died_on.is_(None), Patient.died_on >= period.start)
+    return visible_patients(user, Need.VIEW).where(in_unit, alive_in_period)
+
+
+def _reference_day(patient: Patient, period: quality.Period) -> date:
+    """The day orders are looked at: the day of death in the period, else its last day."""
+    if patient.died_on is not None and period.start <= patient.died_on <= period.end:
+        return patient.died_on
+    return min(period.end, today_local())
+
+
+def patient_facts(
+    patients: dict[int, Patient], ids: Select[Any], period: quality.Period
+) -> list[quality.PatientFacts]:
+    """What the indicators need about each patient, in a fixed number of queries."""
+    begin, after = _day_start(period.start), _day_after(period.end)
+    symptom = tuple(scoring.SYMPTOM_INSTRUMENTS)
+    rated: dict[int, set[str]] = defaultdict(set)
+    for patient_id, instrument in db.session.execute(
+        select(Assessment.patient_id, Assessment.instrument)
+        .where(
+            Assessment.patient_id.in_(ids),
+            Assessment.instrument.in_((*symptom, "roag")),
+            Assessment.observed_at >= begin,
+            Assessment.observed_at < after,
+            _current_versions(),
+        )
+        .group_by(Assessment.patient_id, Assessment.instrument)
+    ):
+        rated[patient_id].add(instrument)
+
+    deceased = {
+        pid: p.died_on
+        for pid, p in patients.items()
+        if p.died_on is not None and period.start <= p.died_on <= period.end
+    }
+    last_week: dict[int, set[str]] = defaultdict(set)
+    if deceased:
+        window_start = _day_start(period.start - timedelta(days=LAST_WEEK_OF_LIFE_DAYS - 1))
+        for patient_id, instrument, observed_at in db.session.execute(
+            select(Assessment.patient_id, Assessment.instrument, Assessment.observed_at).where(
+                Assessment.patient_id.in_(list(deceased)),
+                Assessment.instrument.in_((*symptom, "roag")),
+                Assessment.observed_at >= window_start,
+                Assessment.observed_at < after,
+                _current_versions(),
+            )
+        ):
+            died_on = deceased[patient_id]
+            first = _day_start(died_on - timedelta(days=LAST_WEEK_OF_LIFE_DAYS - 1))
+            if first <= observed_at < _day_after(died_on):
+                last_week[patient_id].add(instrument)
+
+    with_plan = set(
+        db.session.scalars(
+            select(CarePlan.patient_id)
+            .where(CarePlan.patient_id.in_(ids), CarePlan.created_at < after)
+            .distinct()
+        )
+    )
+
+    milestones: dict[int, set[str]] = defaultdict(set)
+    for patient_id, kind, occurred_on in db.session.execute(
+        select(Milestone.patient_id, Milestone.kind, Milestone.occurred_on).where(
+            Milestone.patient_id.in_(ids)
+        )
+    ):
+        # Conversations count when held by the end of the period; the bereavement
+        # conversation comes after death, so it counts whenever it was offered.
+        if occurred_on <= period.end or kind == MilestoneKind.EFTERLEVANDESAMTAL_OFFERED:
+            milestones[patient_id].add(kind)
+
+    orders: dict[int, set[str]] = defaultdict(set)
+    for patient_id, indication, start_at, stop_at in db.session.execute(
+        select(PrnOrder.patient_id, PrnOrder.indication, PrnOrder.start_at, PrnOrder.stop_at).where(
+            PrnOrder.patient_id.in_(ids),
+            PrnOrder.start_at < after,
+            or_(PrnOrder.stop_at.is_(None), PrnOrder.stop_at > _day_start(period.start)),
+        )
+    ):
+        # In force at some time on the reference day.
+        day = _reference_day(patients[patient_id], period)
+        if start_at < _day_after(day) and (stop_at is None or stop_at > _day_start(day)):
+            orders[patient_id].add(indication)
+
+    facts = []
+    for patient_id, patient in patients.items():
+        kinds = milestones[patient_id]
+        seen = rated[patient_id]
+        seen_last_week = last_week[patient_id]
+        facts.append(
+            quality.PatientFacts(
+                patient_id=patient_id,
+                rated_in_period=bool(seen & set(symptom)),
+                roag_in_period="roag" in seen,
+                care_plan=patient_id in with_plan,
+                order_indications=frozenset(orders[patient_id]),
+                svas_offered=bool(kinds & {MilestoneKind.SVAS_OFFERED, MilestoneKind.SVAS_HELD}),
+                svas_held=MilestoneKind.SVAS_HELD in kinds,
+                end_of_life_or_deceased=patient.phase
+                in (Phase.END_OF_LIFE.value, Phase.DECEASED.value),
+                brytpunktssamtal=MilestoneKind.BRYTPUNKTSSAMTAL in kinds,
+                died_in_period=patient_id in deceased,
+                rated_last_week_of_life=bool(seen_last_week & set(symptom)),
+                roag_last_week_of_life="roag" in seen_last_week,
+                efterlevandesamtal_offered=MilestoneKind.EFTERLEVANDESAMTAL_OFFERED in kinds,
+            )
+        )
+    return facts
+
+
+def quality_indicators(
+    user: User,
+    unit_public_id: str,
+    period: quality.Period,
+    *,
+    audit_as: str = "quality_indicators",
+    action: AuditAction = AuditAction.VIEW,
+) -> QualityReport:
+    """The unit's quality indicators for the period against the national targets
+    (INSTRUMENTS.md; definitions in docs/quality-indicators.md).
+
+    Managers, physicians and nurses of the unit; `NotForQuality` for other roles and
+    LookupError for a unit that is not one of the user's. Only patients the user may see count
+    (`pallapp.access`); every patient counted is audit-logged. The number of queries does not
+    grow with the number of patients.
     """
-    return None
+    unit = next((u for u in quality_units(user) if u.public_id == unit_public_id), None)
+    if unit is None:
+        raise LookupError(unit_public_id)
+    if period.end > today_local():
+        raise LookupError("period in the future")
+    query = _unit_patients(user, unit, period)
+    patients = {patient.id: patient for patient in db.session.scalars(query)}
+    report = QualityReport(unit, period, [], patients)
+    if patients:
+        facts = patient_facts(patients, query.with_only_columns(Patient.id), period)
+        report.indicators = quality.indicators(facts)
+        audit.record_for_patients(
+            action, patients.values(), user=user, object_type=audit_as,
+            detail=f"{period.start}/{period.end}",
+        )
+    else:
+        report.indicators = quality.indicators([])
+    return report
+
+
+def quality_patients(
+    user: User, unit_public_id: str, period: quality.Period, code: str
+) -> tuple[QualityReport, quality.Indicator, list[Patient], list[Patient]]:
+    """The patients one indicator counts and the ones it misses (sorted by name)."""
+    if code not in quality.DEFINITIONS_BY_CODE:
+        raise LookupError(code)
+    report = quality_indicators(user, unit_public_id, period, audit_as="quality_patients")
+    found = next(i for i in report.indicators if i.code == code)
+
+    def by_name(ids: tuple[int, ...]) -> list[Patient]:
+        chosen = [report.patients[i] for i in ids]
+        return sorted(chosen, key=lambda p: (p.family_name, p.given_name, p.id))
+
+    return report, found, by_name(found.counted), by_name(found.missed)
 
 
 # --- Summary ----------------------------------------------------------------------------------
