@@ -316,3 +316,17 @@ def test_the_query_count_does_not_grow_with_patients(app, client, auth):
     assert "Patients in the unit during the period: 3." in page_3
     assert "Patients in the unit during the period: 12." in page_12
     assert queries_3 == queries_12
+
+
+def test_the_demo_gives_figures_with_shortfalls_to_look_at(app, client, auth):
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    auth.login("manager@example.org", "pallapp-demo")
+    page = client.get("/quality").get_data(as_text=True)
+    found = figures(page)
+    # The palliative team: 20 patients (12 own, 8 shared), 6 of them without a care plan.
+    assert found["care_plan"] == "14 of 20"
+    # Two died in the last 90 days; the bereavement conversation offered for one of them.
+    assert found["efterlevandesamtal_offered"] == "1 of 2"
+    assert found["orders_at_death"] == "1 of 2"  # the second had no nausea order
+    assert "Below target" in page
+    assert "Meets target" in page
