@@ -32,7 +32,10 @@ class Target:
 
     @property
     def text(self) -> str:
-        return f"{'> ' if self.strict else '≥ '}{self.percent} %"
+        """As INSTRUMENTS.md writes it: "100 %", "≥ 90 %", "> 90 %"."""
+        if self.strict:
+            return f"> {self.percent} %"
+        return f"{'' if self.percent == 100 else '≥ '}{self.percent} %"
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ def test_targets_at_least_and_above():
     assert not Target(90, strict=True).met_by(90.0)  # ROAG: "> 90 %", so 90 % does not
     assert Target(90, strict=True).met_by(90.1)
     assert Target(90, strict=True).text == "> 90 %"
-    assert Target(100).text == "≥ 100 %"
+    assert Target(100).text == "100 %"
+    assert Target(90).text == "≥ 90 %"
 
 
 def test_a_figure_without_patients_neither_meets_nor_misses():
