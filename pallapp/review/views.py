@@ -332,9 +332,9 @@ def quality_report():  # type: ignore[no-untyped-def]
     )
 
 
-@bp.route("/quality/<unit_id>/<code>")
+@bp.route("/quality/<unit_id>/<indicator>")
 @login_required
-def quality_patients(unit_id: str, code: str):  # type: ignore[no-untyped-def]
+def quality_patients(unit_id: str, indicator: str):  # type: ignore[no-untyped-def]
     units = _quality_units()
     if unit_id not in {unit.public_id for unit in units}:
         abort(404)
@@ -342,7 +342,7 @@ def quality_patients(unit_id: str, code: str):  # type: ignore[no-untyped-def]
     form.unit.data = unit_id
     if not form.validate():
         abort(404)
-    report, found, counted, missed = _report_or_404(form, code)
+    report, found, counted, missed = _report_or_404(form, indicator)
     return render_template(
         "review/quality_patients.html",
         report=report,
