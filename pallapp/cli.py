@@ -1,7 +1,9 @@
-"""`flask` commands: demo data, reminder flags and translation upkeep."""
+"""`flask` commands: demo data, reminder flags, SQLite backups and translation upkeep."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import subprocess  # noqa: S404  (runs pybabel, a fixed local tool, with fixed arguments)
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(reminders)
+    app.cli.add_command(backup)
     app.cli.add_command(translate)
 
 
@@ -50,6 +53,52 @@ def reminders() -> None:
     changes = evaluate_all_reminders()
     db.session.commit()
     click.echo(f"Reminder flags: {changes.opened} opened, {changes.closed} closed.")
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Copy the SQLite database to PATH while the app keeps running (SQLite's online backup:
+    a consistent copy of what was committed). PostgreSQL is backed up with pg_dump instead;
+    see docs/operations.md."""
+    from pallapp.extensions import db
+
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            "This command backs up SQLite only. For PostgreSQL use pg_dump --format=custom "
+            "(docs/operations.md)."
+        )
+    if not url.database or url.database == ":memory:":
+        raise click.ClickException("The database is in memory; there is no file to back up.")
+    source_path = Path(url.database).resolve()
+    if not source_path.is_file():
+        raise click.ClickException(f"No database file at {source_path}.")
+    if path.exists():
+        raise click.ClickException(f"{path} exists already; choose a new file name.")
+    # Written next to the target first and renamed only when complete and checked, so a
+    # failed backup never leaves a file that looks like a good one. The copy holds every
+    # patient record: readable by the owner only.
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)
+    try:
+        source = sqlite3.connect(f"{source_path.as_uri()}?mode=ro", uri=True)
+        target = sqlite3.connect(partial)
+        try:
+            source.backup(target)
+            check = target.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            target.close()
+            source.close()
+        if check != "ok":
+            raise click.ClickException(f"The copy failed its integrity check: {check}")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
+    click.echo(f"Backed up {source_path} to {path}.")
 
 
 def _pybabel(*args: str) -> None:

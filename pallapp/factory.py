@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, abort, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import Engine, event
 
 from pallapp import audit
 from pallapp.access import NotVisible
@@ -21,6 +22,9 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     load_config(app, config)
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _sqlite_savepoints_inside_a_transaction(db.engine)
     # Batch mode lets later migrations alter tables on SQLite too.
     migrate.init_app(
         app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True
@@ -66,6 +70,25 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _sqlite_savepoints_inside_a_transaction(engine: Engine) -> None:
+    """Open a real transaction before a savepoint on SQLite (creating the engine does not
+    connect).
+
+    Before Python 3.12 the sqlite3 driver emits BEGIN only ahead of INSERT/UPDATE/DELETE. A
+    savepoint (`begin_nested`, used for the client-token and care-plan-version checks) opened
+    before any such statement therefore started the transaction itself, and releasing it
+    COMMITTED: an assessment stayed stored, without its flags, when the request failed
+    afterwards and rolled back. Only savepoints are changed: the driver keeps running reads
+    outside a transaction, so concurrent requests do not hold read locks against each other.
+    """
+
+    @event.listens_for(engine, "savepoint")
+    def begin_first(connection, name):  # type: ignore[no-untyped-def]
+        driver_connection = connection.connection.driver_connection
+        if not driver_connection.in_transaction:
+            driver_connection.execute("BEGIN")
+
+
 def _migrations_directory() -> str:
     from pathlib import Path
 
@@ -90,6 +113,15 @@ def _init_login(app: Flask) -> None:
 
 def _install_request_boundary(app: Flask) -> None:
     """One commit per request: after a successful response; anything else rolls back."""
+
+    @app.before_request
+    def refuse_nul_bytes():  # type: ignore[no-untyped-def]
+        # No keyboard types a NUL byte, and PostgreSQL refuses it in text: such a request is
+        # answered 400 before it reaches a form (found by fuzzing: it was a server error).
+        for key, values in request.values.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                abort(400)
+        return None
 
     @app.after_request
     def commit_or_roll_back(response):  # type: ignore[no-untyped-def]
@@ -120,7 +152,7 @@ def _install_error_pages(app: Flask) -> None:
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
         return render_template("errors/csrf.html"), 400
 
-    for code in (403, 404, 405):
+    for code in (400, 403, 404, 405):
 
         def handler(error, code=code):  # type: ignore[no-untyped-def]
             return render_template(f"errors/{code}.html"), code

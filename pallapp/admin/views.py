@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from pallapp.admin import bp, services
+from pallapp.forms import parse_row_number
 from pallapp.forms.admin import ConfirmForm, StaffForm, UnitForm
 from pallapp.models import Role, utcnow
 from pallapp.timeutil import today_local
@@ -125,9 +126,8 @@ def staff_units(public_id: str):  # type: ignore[no-untyped-def]
     if user is None or not form.validate_on_submit():
         abort(404 if user is None else 400)
     if request.form.get("end"):
-        membership = services.membership_by_id(
-            int(request.form["end"]) if request.form["end"].isdigit() else -1
-        )
+        number = parse_row_number(request.form["end"])
+        membership = services.membership_by_id(number) if number is not None else None
         if membership is None or membership.user_id != user.id:
             abort(404)
         services.end_membership(current_user, membership)

@@ -46,10 +46,10 @@ def interval_words(minutes: int | None) -> str | None:
     if minutes is None:
         return None
     hours, rest = divmod(minutes, 60)
+    if hours == 0:  # also 0: "0 min", not "0 h", for a dose in the same minute as the last
+        return gettext("%(minutes)d min", minutes=rest)
     if rest == 0:
         return gettext("%(hours)d h", hours=hours)
-    if hours == 0:
-        return gettext("%(minutes)d min", minutes=rest)
     return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
 
 

@@ -363,7 +363,10 @@ def create_order(
     order = PrnOrder(
         patient_id=patient.id,
         prescriber_id=user.id,
-        start_at=start_at or now,
+        # "From now" means from this minute: times are written to the minute (the "in force
+        # from" field, the time of a dose), and a dose given in the minute the order was written
+        # must fall inside it, not a few seconds before its start.
+        start_at=start_at or now.replace(second=0, microsecond=0),
         **_order_row(details.cleaned()),
     )
     db.session.add(order)
@@ -382,11 +385,14 @@ def change_order(
     reason: str,
     now: datetime | None = None,
 ) -> PrnOrder:
-    """Replace an order in force with a new version from `now`; the old version is kept
-    unchanged except that it stops at `now` (physicians only). Doses given under earlier
+    """Replace an order in force with a new version from the start of the current minute; the
+    old version is kept unchanged except that it stops then (physicians only). Doses given under earlier
     versions still count against the new version's limits."""
     patient = find_patient(user, public_id, Need.PRESCRIBE)
     now = _now(now)
+    # From the start of this minute, as for a new order: a dose written to the minute right
+    # after the change belongs to the new version.
+    changed_at = now.replace(second=0, microsecond=0)
     old = _order(patient, order_public_id)
     if not reason.strip():
         raise Refused("reason_required")
@@ -396,7 +402,7 @@ def change_order(
         patient_id=patient.id,
         series_id=old.series_id,
         prescriber_id=user.id,
-        start_at=now,
+        start_at=changed_at,
         supersedes_id=old.id,
         change_reason=reason.strip(),
         **_order_row(details.cleaned()),
@@ -407,7 +413,7 @@ def change_order(
             db.session.flush()
     except IntegrityError:
         raise Refused("order_not_active") from None  # someone changed it at the same moment
-    old.stop_at = now
+    old.stop_at = changed_at
     old.stop_cause = StopCause.CHANGED.value
     old.stopped_by_id = user.id
     db.session.flush()

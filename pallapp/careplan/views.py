@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from pallapp import scoring
 from pallapp.access import Need, can, find_patient
 from pallapp.careplan import bp, present, services
+from pallapp.forms import parse_row_number
 from pallapp.forms.careplan import (
     CarePlanForm,
     ChangeOrderForm,
@@ -110,7 +111,7 @@ def edit_plan(public_id: str):  # type: ignore[no-untyped-def]
         form.based_on.data = str(current.version) if current else ""
     problem = None
     if form.validate_on_submit():
-        based_on = int(form.based_on.data) if (form.based_on.data or "").isdigit() else None
+        based_on = parse_row_number(form.based_on.data)
         values = {name: getattr(form, name).data for name in CARE_PLAN_FIELDS}
         try:
             services.save_care_plan(current_user, public_id, values, based_on=based_on)
@@ -294,6 +295,30 @@ def stop_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
 # --- doses -------------------------------------------------------------------------------
 
 
+def _over_limit_warning(form, over: services.OverLimit) -> list[str]:  # type: ignore[no-untyped-def]
+    """The warning in words; a ticked confirmation without a reason is a field error."""
+    if form.confirm_over_limit.data and not (form.over_limit_reason.data or "").strip():
+        form.over_limit_reason.errors.append(
+            gettext("Write why the dose was given outside the order's limits.")
+        )
+    return present.over_limit_words(over.flag.params)
+
+
+def _dose_page(order, form, warning, problem, original=None):  # type: ignore[no-untyped-def]
+    """The dose form (recording a dose, or correcting one: `original`)."""
+    return render_template(
+        "careplan/dose_form.html",
+        patient=order.patient,
+        order=order,
+        label=present.order_label(order),
+        interval=present.interval_words(order.min_interval_minutes),
+        form=form,
+        warning=warning,
+        problem=problem,
+        original=original,
+    )
+
+
 @bp.route("/patients/<public_id>/orders/<order_id>/dose", methods=["GET", "POST"])
 @login_required
 def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
@@ -323,11 +348,7 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
                 over_limit_reason=form.over_limit_reason.data or "",
             )
         except services.OverLimit as over:
-            warning = present.over_limit_words(over.flag.params)
-            if form.confirm_over_limit.data and not (form.over_limit_reason.data or "").strip():
-                form.over_limit_reason.errors.append(
-                    gettext("Write why the dose was given outside the order's limits.")
-                )
+            warning = _over_limit_warning(form, over)
         except services.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
@@ -336,16 +357,7 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
             else:
                 flash(gettext("The dose is saved. Remember to assess its effect later."), "success")
             return _show_patient(public_id)
-    return render_template(
-        "careplan/dose_form.html",
-        patient=order.patient,
-        order=order,
-        label=present.order_label(order),
-        interval=present.interval_words(order.min_interval_minutes),
-        form=form,
-        warning=warning,
-        problem=problem,
-    )
+    return _dose_page(order, form, warning, problem)
 
 
 @bp.route("/patients/<public_id>/doses/<dose_id>/correct", methods=["GET", "POST"])
@@ -385,28 +397,13 @@ def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
                 over_limit_reason=form.over_limit_reason.data or "",
             )
         except services.OverLimit as over:
-            warning = present.over_limit_words(over.flag.params)
-            if form.confirm_over_limit.data and not (form.over_limit_reason.data or "").strip():
-                form.over_limit_reason.errors.append(
-                    gettext("Write why the dose was given outside the order's limits.")
-                )
+            warning = _over_limit_warning(form, over)
         except services.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
             flash(gettext("The correction is saved. The earlier version is kept."), "success")
             return _show_patient(public_id)
-    order = original.order
-    return render_template(
-        "careplan/dose_form.html",
-        patient=order.patient,
-        order=order,
-        label=present.order_label(order),
-        interval=present.interval_words(order.min_interval_minutes),
-        form=form,
-        warning=warning,
-        problem=problem,
-        original=original,
-    )
+    return _dose_page(original.order, form, warning, problem, original)
 
 
 @bp.route("/patients/<public_id>/doses/<dose_id>/evaluate", methods=["GET", "POST"])

@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pallapp.forms import WholeNumberField
 from pallapp.models import Role, UnitKind
 from pallapp.scoring import INSTRUMENTS, RECALL_PERIOD_LABELS
 
@@ -34,12 +34,12 @@ class UnitForm(FlaskForm):
         validators=[DataRequired(), Length(max=40)],
         description=_l("Shown to patients and relatives when a rating is severe."),
     )
-    assessment_interval_days = IntegerField(
+    assessment_interval_days = WholeNumberField(
         _l("Symptom rating interval (days)"),
         default=7,
         validators=[DataRequired(), NumberRange(min=1, max=90)],
     )
-    end_of_life_interval_days = IntegerField(
+    end_of_life_interval_days = WholeNumberField(
         _l("Symptom rating interval in the end-of-life phase (days)"),
         default=2,
         validators=[DataRequired(), NumberRange(min=1, max=30)],

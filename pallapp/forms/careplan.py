@@ -17,7 +17,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -33,6 +32,8 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+
+from pallapp.forms import WholeNumberField
 
 # The lazy label mappings, not the enums' `label` properties: choices are built at import,
 # and must be translated when the form is rendered, in the reader's language.
@@ -124,6 +125,9 @@ class HoursField(StringField):
             hours = Decimal(text)
         except InvalidOperation as error:
             raise ValidationError(_l("Write the number of hours, for example 1 or 0,5.")) from error
+        if not hours.is_finite():
+            # "NaN" and "Infinity" parse, but comparing NaN raises (found by fuzzing: a 500).
+            raise ValidationError(_l("Write the number of hours, for example 1 or 0,5."))
         minutes = hours * 60
         if minutes < 1 or minutes > 7 * 24 * 60 or minutes != minutes.to_integral_value():
             raise ValidationError(_l("Write the number of hours, for example 1 or 0,5."))
@@ -158,7 +162,7 @@ class OrderForm(FlaskForm):
     min_interval = HoursField(
         _l("Minimum interval between doses (hours)"), validators=[Length(max=10)]
     )
-    max_doses_per_24h = IntegerField(
+    max_doses_per_24h = WholeNumberField(
         _l("Maximum number of doses in 24 hours"),
         validators=[Optional(), NumberRange(min=1, max=100)],
     )
@@ -194,8 +198,8 @@ class StopOrderForm(FlaskForm):
     submit = SubmitField(_l("Stop the order"))
 
 
-def _rating(label: object) -> IntegerField:
-    return IntegerField(
+def _rating(label: object) -> WholeNumberField:
+    return WholeNumberField(
         label,
         validators=[Optional(), NumberRange(min=0, max=10)],
         description=_l("0 = none, 10 = worst possible. Leave empty if not rated."),

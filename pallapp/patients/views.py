@@ -7,6 +7,7 @@ from wtforms import SelectChoice
 
 from pallapp.access import Need, can
 from pallapp.careplan.present import home_visit
+from pallapp.careplan.services import current_care_plan
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
@@ -35,7 +36,12 @@ def start():  # type: ignore[no-untyped-def]
     if role is Role.ADMIN:
         return redirect(url_for("admin.units"))
     patients = services.own_patients(current_user)
-    return render_template("patients/start.html", patients=patients, today=today_local())
+    # Whom to call day and night, from the care plan: patients and relatives see it here, where
+    # they land (the start page view is already audited by `own_patients`).
+    plans = {patient.id: current_care_plan(patient) for patient in patients}
+    return render_template(
+        "patients/start.html", patients=patients, plans=plans, today=today_local()
+    )
 
 
 @bp.route("/today", methods=["GET", "POST"])

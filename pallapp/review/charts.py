@@ -126,49 +126,54 @@ def _esas_item_chart(assessments: list[Assessment]) -> Chart | None:
     )
 
 
-def _esas_total_chart(assessments: list[Assessment]) -> Chart | None:
-    esas = _of(assessments, ("esas_r",))
-    if not esas:
+def _total_and_subscales_chart(
+    assessments: list[Assessment],
+    codes: tuple[str, ...],
+    *,
+    key: str,
+    title: str,
+    y_title: str,
+) -> Chart | None:
+    """The total and every subscale of the instrument `codes[0]` (same scales for all codes)."""
+    chosen = _of(assessments, codes)
+    if not chosen:
         return None
-    definition = scoring.INSTRUMENTS["esas_r"]
-    series = [Series(_total_label(definition), [(a.observed_at, a.total) for a in esas])]
+    definition = scoring.INSTRUMENTS[codes[0]]
+    series = [Series(_total_label(definition), [(a.observed_at, a.total) for a in chosen])]
     for code, subscale in definition.subscales.items():
         series.append(
             Series(
                 gettext(subscale.label),
-                [(a.observed_at, a.scores.get("subscales", {}).get(code)) for a in esas],
+                [(a.observed_at, a.scores.get("subscales", {}).get(code)) for a in chosen],
             )
         )
     return Chart(
-        key="esas_total",
-        title=gettext("ESAS-r: symptom distress score"),
-        y_title=gettext("Score (0–90)"),
+        key=key,
+        title=title,
+        y_title=y_title,
         y_min=0,
-        y_max=definition.total_max or 90,
+        y_max=definition.total_max or 0,
         series=series,
     )
 
 
+def _esas_total_chart(assessments: list[Assessment]) -> Chart | None:
+    return _total_and_subscales_chart(
+        assessments,
+        ("esas_r",),
+        key="esas_total",
+        title=gettext("ESAS-r: symptom distress score"),
+        y_title=gettext("Score (0–90)"),
+    )
+
+
 def _ipos_subscale_chart(assessments: list[Assessment]) -> Chart | None:
-    ipos = _of(assessments, IPOS_CODES)
-    if not ipos:
-        return None
-    definition = scoring.INSTRUMENTS["ipos_patient"]
-    series = [Series(_total_label(definition), [(a.observed_at, a.total) for a in ipos])]
-    for code, subscale in definition.subscales.items():
-        series.append(
-            Series(
-                gettext(subscale.label),
-                [(a.observed_at, a.scores.get("subscales", {}).get(code)) for a in ipos],
-            )
-        )
-    return Chart(
+    return _total_and_subscales_chart(
+        assessments,
+        IPOS_CODES,
         key="ipos_subscales",
         title=gettext("IPOS: total and subscales"),
         y_title=gettext("Score (0–68)"),
-        y_min=0,
-        y_max=definition.total_max or 68,
-        series=series,
     )
 
 

@@ -61,6 +61,7 @@ def test_admin_creates_and_edits_a_unit(app, client, auth, admin_email):
         {"end_of_life_interval_days": "31"},
         {"phone": ""},
         {"ipos_recall_period": "14d"},  # IPOS exists with 3- and 7-day recall only
+        {"assessment_interval_days": "9" * 400},  # found by fuzzing: was a server error
     ],
 )
 def test_invalid_unit_is_not_saved(app, client, auth, admin_email, changes):

@@ -92,6 +92,19 @@ def test_a_physician_orders_a_nurse_is_refused(app, ctx, client, auth):
         assert abs(nausea.start_at - utcnow()) < timedelta(minutes=1)  # empty start: from now
 
 
+@pytest.mark.parametrize("interval", ["NaN", "Infinity", "-1", "0", "1e9", "abc", "0,001"])
+def test_an_unusable_minimum_interval_is_a_form_error(app, ctx, client, auth, interval):
+    # NaN and Infinity parse as decimals; NaN made a server error (found by fuzzing).
+    form = {"indication": "nausea", "drug": "Haloperidol", "dose": "0,5", "dose_unit": "mg",
+            "route": "sc", "min_interval": interval}
+    auth.login(ctx["physician"])
+    response = client.post(f"/patients/{ctx['pid']}/orders/new", data=form)
+    assert response.status_code == 200
+    assert "Write the number of hours" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(PrnOrder).where(PrnOrder.indication == "nausea")) is None
+
+
 def test_an_order_may_start_later(app, ctx, client, auth):
     auth.login(ctx["physician"])
     start = (utcnow() + timedelta(days=1)).replace(second=0, microsecond=0)

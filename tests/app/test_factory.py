@@ -123,3 +123,20 @@ def test_client_address_is_taken_from_trusted_proxies_only(tmp_path, proxies, ex
         event = db.session.scalar(select(AuditEvent))
         assert event.client_address == expected
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("where", ["form", "query", "key"])
+def test_a_nul_byte_is_refused_with_400(tmp_path, where):
+    # PostgreSQL refuses NUL in text; no keyboard types one (found by fuzzing: was a 500).
+    app = create_app(
+        {"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/n.db", "WTF_CSRF_ENABLED": False}
+    )
+    client = app.test_client()
+    if where == "form":
+        response = client.post("/login", data={"email": "a\x00@example.org", "password": "x"})
+    elif where == "query":
+        response = client.get("/login", query_string={"next": "/\x00"})
+    else:
+        response = client.post("/login", data={"e\x00mail": "x"})
+    assert response.status_code == 400
+    assert "Inget sparades" in response.get_data(as_text=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 
 @dataclass
@@ -40,6 +40,10 @@ class TodayPage:
     def open_patient(self, name_part: str) -> PatientPage:
         self.page.locator(".patient-card", has_text=name_part).first.click()
         return PatientPage(self.page, self.base_url)
+
+    def open_home_visit(self, patient_name: str, name_part: str) -> HomeVisitPage:
+        self.page.locator(".patient-card", has_text=name_part).first.click()
+        return HomeVisitPage(self.page, self.base_url).expect_loaded(patient_name)
 
 
 @dataclass
@@ -127,3 +131,208 @@ class ResultPage:
     def answer_band(self, question: str) -> str:
         row = self.page.locator("tbody tr", has=self.page.get_by_role("cell", name=question, exact=True))
         return row.locator(".band").inner_text()
+
+
+def _arrive(page: Page, heading: str) -> None:
+    """After a click that navigates: the new page's heading is shown and its `load` has fired."""
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    page.wait_for_load_state("load")
+
+
+@dataclass
+class HomeVisitPage:
+    """The patient page as the home-visit hub: care plan, as-needed orders, doses to evaluate."""
+
+    page: Page
+    base_url: str
+
+    def expect_loaded(self, patient_name: str) -> HomeVisitPage:
+        _arrive(self.page, patient_name)
+        return self
+
+    def open_care_plan(self) -> CarePlanPage:
+        self.page.get_by_role("link", name="Öppna vårdplanen").click()
+        _arrive(self.page, "Vårdplan")
+        return CarePlanPage(self.page, self.base_url)
+
+    def open_orders(self) -> OrdersPage:
+        self.page.get_by_role("link", name="Alla ordinationer").click()
+        _arrive(self.page, "Vid behov-ordinationer")
+        return OrdersPage(self.page, self.base_url)
+
+    def orders_section(self) -> Locator:
+        return self.page.locator("section[aria-labelledby='orders-heading']")
+
+    def order_titles(self) -> list[str]:
+        return self.orders_section().get_by_role("heading", level=3).all_inner_texts()
+
+    def order(self, indication: str) -> Locator:
+        """The card of the order in force for an indication ("Smärta")."""
+        return self.orders_section().locator(
+            "li.card", has=self.page.get_by_role("heading", level=3, name=indication, exact=True)
+        )
+
+    def record_dose(self, indication: str) -> DoseFormPage:
+        self.order(indication).get_by_role("link", name="Registrera given dos").click()
+        _arrive(self.page, "Registrera given dos")
+        return DoseFormPage(self.page, self.base_url)
+
+    def care_plan_fact(self, label: str) -> str:
+        term = self.page.locator("section[aria-labelledby='plan-heading'] dt", has_text=label)
+        return term.locator("xpath=following-sibling::dd[1]").inner_text()
+
+    def flags(self) -> Locator:
+        return self.page.locator("section[aria-labelledby='flags-heading'] .flag summary")
+
+    def evaluate_links(self) -> Locator:
+        return self.page.locator("section[aria-labelledby='evaluate-heading']").get_by_role("link")
+
+    def evaluate(self, href: str) -> EvaluatePage:
+        self.page.locator(f"section[aria-labelledby='evaluate-heading'] a[href='{href}']").click()
+        _arrive(self.page, "Effekt av dosen")
+        return EvaluatePage(self.page, self.base_url)
+
+
+@dataclass
+class CarePlanPage:
+    page: Page
+    base_url: str
+
+    def write(self) -> CarePlanFormPage:
+        self.page.get_by_role("link", name="Skriv vårdplanen").click()
+        _arrive(self.page, "Ändra vårdplanen")
+        return CarePlanFormPage(self.page, self.base_url)
+
+    def fact(self, label: str) -> str:
+        term = self.page.locator("dl.facts dt", has_text=label).first
+        return term.locator("xpath=following-sibling::dd[1]").inner_text()
+
+    def back_to_patient(self, patient_name: str) -> HomeVisitPage:
+        self.page.get_by_role("link", name="Tillbaka till patienten").click()
+        return HomeVisitPage(self.page, self.base_url).expect_loaded(patient_name)
+
+
+@dataclass
+class CarePlanFormPage:
+    page: Page
+    base_url: str
+
+    def fill(self, values: dict[str, str]) -> CarePlanFormPage:
+        """Values by the field's Swedish label ("Mål och önskemål")."""
+        for label, text in values.items():
+            self.page.get_by_label(label, exact=True).fill(text)
+        return self
+
+    def save(self) -> CarePlanPage:
+        self.page.get_by_role("button", name="Spara som ny version").click()
+        _arrive(self.page, "Vårdplan")
+        return CarePlanPage(self.page, self.base_url)
+
+
+@dataclass
+class OrdersPage:
+    page: Page
+    base_url: str
+
+    def quick_add(self, indication: str) -> OrderFormPage:
+        """One of the quick-add buttons of the standard indications ("Smärta")."""
+        self.page.get_by_role("link", name=indication, exact=True).click()
+        _arrive(self.page, "Ny vid behov-ordination")
+        return OrderFormPage(self.page, self.base_url)
+
+    def back_to_patient(self, patient_name: str) -> HomeVisitPage:
+        self.page.get_by_role("link", name="Tillbaka till patienten").click()
+        return HomeVisitPage(self.page, self.base_url).expect_loaded(patient_name)
+
+
+@dataclass
+class OrderFormPage:
+    page: Page
+    base_url: str
+
+    # The fields a physician writes; quick-add leaves every one of them empty.
+    DRUG = "Läkemedel"
+    STRENGTH = "Styrka"
+    DOSE = "Dos"
+    UNIT = "Enhet"
+    INTERVAL = "Minsta tid mellan doser (timmar)"
+    MAX_24H = "Högsta antal doser per dygn"
+
+    def value(self, label: str) -> str:
+        return self.page.get_by_label(label, exact=True).input_value()
+
+    def indication_checked(self, indication: str) -> bool:
+        return self.page.get_by_role("radio", name=indication, exact=True).is_checked()
+
+    def fill(
+        self,
+        *,
+        drug: str,
+        strength: str,
+        dose: str,
+        unit: str,
+        route: str,
+        interval_hours: str,
+        max_per_24h: str,
+    ) -> OrderFormPage:
+        self.page.get_by_label(self.DRUG, exact=True).fill(drug)
+        self.page.get_by_label(self.STRENGTH, exact=True).fill(strength)
+        self.page.get_by_label(self.DOSE, exact=True).fill(dose)
+        self.page.get_by_label(self.UNIT, exact=True).fill(unit)
+        self.page.get_by_label("Administrationssätt", exact=True).select_option(label=route)
+        self.page.get_by_label(self.INTERVAL, exact=True).fill(interval_hours)
+        self.page.get_by_label(self.MAX_24H, exact=True).fill(max_per_24h)
+        return self
+
+    def save(self) -> OrdersPage:
+        self.page.get_by_role("button", name="Spara ordinationen").click()
+        _arrive(self.page, "Vid behov-ordinationer")
+        return OrdersPage(self.page, self.base_url)
+
+
+@dataclass
+class DoseFormPage:
+    page: Page
+    base_url: str
+
+    def give(self, dose: str) -> DoseFormPage:
+        """The dose given; the time, unit and route start from now and the order's own."""
+        self.page.get_by_label("Given dos", exact=True).fill(dose)
+        return self
+
+    def warning(self) -> Locator:
+        return self.page.get_by_role("alert").filter(
+            has=self.page.get_by_role(
+                "heading", name="Varning: den här dosen är utanför ordinationens gränser"
+            )
+        )
+
+    def confirm(self, reason: str | None) -> DoseFormPage:
+        """Tick that the dose was given anyway, and write why (None: leave the reason empty)."""
+        self.page.get_by_label("Jag har läst varningen och dosen gavs ändå").check()
+        if reason is not None:
+            self.page.get_by_label("Varför gavs dosen utanför ordinationens gränser?").fill(reason)
+        return self
+
+    def save_expecting_warning(self) -> DoseFormPage:
+        """Send the form and wait for the same form to come back (the heading stays the same,
+        so wait for the navigation itself, then for `load`)."""
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Spara dosen").click()
+        _arrive(self.page, "Registrera given dos")
+        return self
+
+    def save(self, patient_name: str) -> HomeVisitPage:
+        self.page.get_by_role("button", name="Spara dosen").click()
+        return HomeVisitPage(self.page, self.base_url).expect_loaded(patient_name)
+
+
+@dataclass
+class EvaluatePage:
+    page: Page
+    base_url: str
+
+    def record(self, effect: str, patient_name: str) -> HomeVisitPage:
+        self.page.get_by_role("radio", name=effect, exact=True).check()
+        self.page.get_by_role("button", name="Spara effekten").click()
+        return HomeVisitPage(self.page, self.base_url).expect_loaded(patient_name)

@@ -1,0 +1,237 @@
+"""Every route of the app against every kind of user: the authorization matrix (issue 7).
+
+The routes come from the URL map, so a new route makes `test_every_route_has_a_declared_rule`
+fail until its rule is written into RULES below. The rules are written from the product's
+access rules (DESIGN.md, access.py's docstring, the issues), not read from the views: a
+mismatch is a finding, either in the code or in this table.
+
+Each actor logs in once and requests every route: GET where the route has it, else an empty
+POST (CSRF is off in app tests, so the request reaches the access check). `allowed` means the
+route answered without refusing (any status below 500 except 403 and 404, and no redirect to
+the login page); `refused` means 403 or 404, and for anyone not logged in, the login page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from pallapp.assessments.services import submit_assessment
+from pallapp.auth.services import issue_invitation
+from pallapp.careplan import services as careplan
+from pallapp.extensions import db
+from pallapp.models import CareUnit, Flag, Patient, Role, User, utcnow
+from tests.app.world import World, build_world
+from tests.factories import make_user
+
+# --- who -----------------------------------------------------------------------------------
+
+ANONYMOUS = frozenset({"anonymous", "deactivated_nurse"})  # the second cannot log in
+STAFF_ELSEWHERE = frozenset({"nurse_other_unit", "physician_other_unit", "former_nurse"})
+CARE = frozenset({"nurse", "physician"})  # chart for the patient (unit A)
+UNIT_STAFF = CARE | {"manager"}  # read the patient's record
+ALL_STAFF = UNIT_STAFF | STAFF_ELSEWHERE
+HISTORY_SIDE = frozenset({"self", "relative_proxy"})  # the proxy link allows history
+SELF_SIDE = HISTORY_SIDE | {"relative_plain"}
+OUTSIDERS = frozenset({"relative_revoked", "relative_unlinked", "other_patient"})
+LOGGED_IN = ALL_STAFF | SELF_SIDE | OUTSIDERS | {"admin"}
+EVERYONE = LOGGED_IN | ANONYMOUS
+ACTORS = sorted(EVERYONE)
+
+# --- what ----------------------------------------------------------------------------------
+
+#: endpoint -> the actors allowed through. The patient in patient URLs is followed by unit A.
+RULES: dict[str, frozenset[str]] = {
+    # public
+    "patients.index": EVERYONE,
+    "auth.login": EVERYONE,
+    "auth.invitation": EVERYONE,
+    "auth.language": EVERYONE,
+    "static": EVERYONE,
+    # any account
+    "auth.logout": LOGGED_IN,
+    "auth.password": LOGGED_IN,
+    # patients and relatives have a start page; staff and admins are sent to theirs
+    "patients.start": LOGGED_IN,
+    # staff lists
+    "patients.today": ALL_STAFF,
+    # Nurses and physicians of any unit; a former member sees an empty page (no unit to use).
+    "patients.enrol": ALL_STAFF - {"manager"},
+    "review.overview": ALL_STAFF - {"manager"},
+    "review.export_index": ALL_STAFF,
+    # the patient record
+    "patients.show": UNIT_STAFF | SELF_SIDE,
+    "patients.invite": CARE,
+    "assessments.choose": CARE | SELF_SIDE,
+    "assessments.fill": CARE | SELF_SIDE,
+    "assessments.history": UNIT_STAFF | HISTORY_SIDE,
+    "assessments.show": UNIT_STAFF | HISTORY_SIDE,
+    "assessments.correct": CARE,
+    "careplan.plan": UNIT_STAFF | SELF_SIDE,  # patients and relatives see their part
+    "careplan.edit_plan": CARE,
+    "careplan.plan_history": UNIT_STAFF,
+    "careplan.milestones": UNIT_STAFF,
+    "careplan.new_milestone": CARE,
+    "careplan.orders": UNIT_STAFF,  # relatives only where a unit lets them give doses
+    "careplan.new_order": frozenset({"physician"}),
+    "careplan.change_order": frozenset({"physician"}),
+    "careplan.stop_order": frozenset({"physician"}),
+    "careplan.record_dose": CARE,
+    "careplan.correct_dose": CARE,
+    "careplan.evaluate_dose": CARE,
+    "review.flags": UNIT_STAFF,
+    "review.acknowledge": CARE,
+    "review.trends": UNIT_STAFF,
+    "review.trend_chart": UNIT_STAFF,
+    "review.summary": UNIT_STAFF,
+    "review.export_csv": UNIT_STAFF,
+    "review.export_fhir": UNIT_STAFF,
+    # access-log review
+    "logreview.search": frozenset({"manager"}),
+    "logreview.export": frozenset({"manager"}),
+    "logreview.mine": frozenset({"self", "other_patient"}),  # every patient, their own record
+    # administration: no clinical data, administrators only
+    "admin.units": frozenset({"admin"}),
+    "admin.unit": frozenset({"admin"}),
+    "admin.staff": frozenset({"admin"}),
+    "admin.new_staff": frozenset({"admin"}),
+    "admin.staff_active": frozenset({"admin"}),
+    "admin.staff_units": frozenset({"admin"}),
+    "admin.invitations": frozenset({"admin"}),
+    "admin.revoke": frozenset({"admin"}),
+}
+
+#: Endpoints that end the session (logging out; an invitation link logs out whoever opens it,
+#: since it is meant for someone else): requested last, each after a fresh login.
+LAST = ("auth.invitation", "auth.logout")
+
+
+@dataclass(frozen=True)
+class Objects:
+    """Opaque ids for every URL argument, all belonging to the world's patient or unit A."""
+
+    world: World
+    values: dict[str, str]
+
+
+def build_objects(app: Flask) -> Objects:
+    world = build_world(app)
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.email == world.emails["nurse"]))
+        physician = db.session.scalar(select(User).where(User.email == world.emails["physician"]))
+        admin = db.session.scalar(select(User).where(User.email == world.emails["admin"]))
+        patient = db.session.scalar(select(Patient).where(Patient.public_id == world.patient))
+        unit = db.session.scalar(select(CareUnit).where(CareUnit.name == "Team A"))
+        esas = dict.fromkeys(
+            ("pain", "tiredness", "drowsiness", "nausea", "lack_of_appetite",
+             "shortness_of_breath", "depression", "anxiety", "wellbeing"),
+            8,
+        )
+        assessment = submit_assessment(
+            nurse, world.patient, instrument="esas_r", answers=esas, client_token="a" * 32
+        ).assessment
+        flag = db.session.scalar(select(Flag).where(Flag.assessment_id == assessment.id))
+        order = careplan.create_order(
+            physician,
+            world.patient,
+            careplan.OrderDetails(
+                indication="pain", drug="Morfin", dose="2.5", dose_unit="mg", route="sc",
+                min_interval_minutes=60, max_doses_per_24h=6,
+            ),
+        )
+        dose = careplan.record_dose(
+            nurse, world.patient, order.public_id, given_at=utcnow(),
+            dose="2.5", dose_unit="mg", route="sc", client_token="d" * 32,
+        ).administration
+        # Targets for the administrators' state-changing posts: nobody else's account.
+        spare = make_user(Role.NURSE, units=[unit])
+        invitation = issue_invitation(
+            created_by=admin, email="spare@example.org", name="Spare", role=Role.NURSE,
+            valid_for=timedelta(hours=1), unit_id=unit.id,
+        )
+        values = {
+            "patient": patient.public_id,
+            "assessment_id": assessment.public_id,
+            "flag_id": flag.public_id,
+            "order_id": order.public_id,
+            "dose_id": dose.public_id,
+            "unit_id": unit.public_id,
+            "unit": unit.public_id,
+            "staff": spare.public_id,
+            "invitation": invitation.invitation.public_id,
+            "token": invitation.token,
+            "code": "esas_r",
+            "key": "esas_total",
+            "filename": "app.css",
+        }
+        db.session.commit()
+    return Objects(world, values)
+
+
+def url_for_rule(rule, objects: Objects) -> str:  # type: ignore[no-untyped-def]
+    """The rule's URL with every argument filled from `objects`."""
+    values = dict(objects.values)
+    if rule.endpoint.startswith("admin.unit"):
+        values["public_id"] = values["unit"]
+    elif rule.endpoint in ("admin.staff_active", "admin.staff_units"):
+        values["public_id"] = values["staff"]
+    elif rule.endpoint == "admin.revoke":
+        values["public_id"] = values["invitation"]
+    else:
+        values["public_id"] = values["patient"]
+    path = rule.rule
+    for argument in rule.arguments:
+        path = path.replace(f"<{argument}>", values[argument])
+        for converter in ("string", "path", "int"):
+            path = path.replace(f"<{converter}:{argument}>", values[argument])
+    return path
+
+
+def app_rules(app: Flask) -> list:  # type: ignore[type-arg]
+    rules = list(app.url_map.iter_rules())
+    return sorted(rules, key=lambda r: (r.endpoint in LAST, r.endpoint, r.rule))
+
+
+def test_every_route_has_a_declared_rule(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert sorted(endpoints - set(RULES)) == [], "declare who may use these routes in RULES"
+    assert sorted(set(RULES) - endpoints) == [], "these rules name routes that no longer exist"
+
+
+def classify(response) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code < 500, response.status_code
+    if response.status_code in (403, 404):
+        return "refused"
+    # Flask-Login's refusal sends to the login page with ?next=; a view that sends there on
+    # purpose (logging out, "/" for a visitor) does so without it.
+    location = response.location or ""
+    if response.status_code in (301, 302, 303) and "/login?next=" in location:
+        return "refused"
+    return "allowed"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_route_matrix(app, client, auth, actor):
+    objects = build_objects(app)
+    if actor not in ANONYMOUS:
+        assert auth.login(objects.world.emails[actor]).status_code == 302
+    elif actor == "deactivated_nurse":
+        assert auth.login(objects.world.emails[actor]).status_code == 200  # refused
+
+    mismatches = []
+    for rule in app_rules(app):
+        if rule.endpoint in LAST and actor not in ANONYMOUS:
+            auth.login(objects.world.emails[actor])
+        method = "GET" if "GET" in rule.methods else "POST"
+        url = url_for_rule(rule, objects)
+        response = client.open(url, method=method, data={})
+        got = classify(response)
+        response.close()
+        expected = "allowed" if actor in RULES[rule.endpoint] else "refused"
+        if got != expected:
+            mismatches.append(f"{method} {rule.rule} ({rule.endpoint}): expected {expected}, got {got}")
+    assert mismatches == [], "\n".join(mismatches)
