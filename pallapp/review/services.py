@@ -711,7 +711,7 @@ def quality_indicators(
     unit_public_id: str,
     period: quality.Period,
     *,
-    audit_as: str = "quality_indicators",
+    audit_as: str | None = "quality_indicators",
     action: AuditAction = AuditAction.VIEW,
 ) -> QualityReport:
     """The unit's quality indicators for the period against the national targets
@@ -719,8 +719,8 @@ def quality_indicators(
 
     Managers, physicians and nurses of the unit; `NotForQuality` for other roles and
     LookupError for a unit that is not one of the user's. Only patients the user may see count
-    (`pallapp.access`); every patient counted is audit-logged. The number of queries does not
-    grow with the number of patients.
+    (`pallapp.access`); every patient counted is audit-logged (`audit_as` None: the caller
+    logs what it shows). The number of queries does not grow with the number of patients.
     """
     unit = next((u for u in quality_units(user) if u.public_id == unit_public_id), None)
     if unit is None:
@@ -729,33 +729,35 @@ def quality_indicators(
         raise LookupError("period in the future")
     query = _unit_patients(user, unit, period)
     patients = {patient.id: patient for patient in db.session.scalars(query)}
-    report = QualityReport(unit, period, [], patients)
-    if patients:
-        facts = patient_facts(patients, query.with_only_columns(Patient.id), period)
-        report.indicators = quality.indicators(facts)
+    facts = patient_facts(patients, query.with_only_columns(Patient.id), period) if patients else []
+    if audit_as is not None:
         audit.record_for_patients(
             action, patients.values(), user=user, object_type=audit_as,
             detail=f"{period.start}/{period.end}",
         )
-    else:
-        report.indicators = quality.indicators([])
-    return report
+    return QualityReport(unit, period, quality.indicators(facts), patients)
 
 
 def quality_patients(
     user: User, unit_public_id: str, period: quality.Period, code: str
 ) -> tuple[QualityReport, quality.Indicator, list[Patient], list[Patient]]:
-    """The patients one indicator counts and the ones it misses (sorted by name)."""
+    """The patients one indicator counts and the ones it misses (sorted by name); the
+    patients listed are audit-logged (`quality_patients`)."""
     if code not in quality.DEFINITIONS_BY_CODE:
         raise LookupError(code)
-    report = quality_indicators(user, unit_public_id, period, audit_as="quality_patients")
+    report = quality_indicators(user, unit_public_id, period, audit_as=None)
     found = next(i for i in report.indicators if i.code == code)
 
     def by_name(ids: tuple[int, ...]) -> list[Patient]:
         chosen = [report.patients[i] for i in ids]
         return sorted(chosen, key=lambda p: (p.family_name, p.given_name, p.id))
 
-    return report, found, by_name(found.counted), by_name(found.missed)
+    counted, missed = by_name(found.counted), by_name(found.missed)
+    audit.record_for_patients(
+        AuditAction.VIEW, [*counted, *missed], user=user, object_type="quality_patients",
+        detail=f"{code} {period.start}/{period.end}",
+    )
+    return report, found, counted, missed
 
 
 # --- Summary ----------------------------------------------------------------------------------

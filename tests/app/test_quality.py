@@ -207,6 +207,14 @@ def test_a_figure_lists_the_patients_it_counts_and_misses(unit_world, client, au
             select(AuditEvent.object_id).where(AuditEvent.object_type == "quality_patients")
         ).all()
     assert len(logged) == 5
+    # The list of those who died in the period shows (and logs) only D and E.
+    page = client.get(f"/quality/{unit_world['unit']}/orders_at_death?{period_args()}")
+    assert "Ek" in page.get_data(as_text=True)
+    with app.app_context():
+        logged = db.session.scalars(
+            select(AuditEvent.object_id).where(AuditEvent.object_type == "quality_patients")
+        ).all()
+    assert len(logged) == 5 + 2
 
 
 def test_an_unknown_indicator_or_a_bad_period_is_not_found(unit_world, client, auth):
