@@ -5,6 +5,11 @@ Everything here is fictional. The drugs are the typical examples INSTRUMENTS.md 
 four standard indications, written by the demo physician, never proposed by the app. Patient
 17 is in the end-of-life phase but followed by home care only, where no physician of ours
 prescribes: it shows the `prn_missing` reminder. Patient 3 has had frequent doses for pain.
+
+For the quality indicators: six of the team's patients have no care plan; some early-phase
+patients have a pain (and anxiety) order only; the two patients who died (`DIED_DAYS_AGO`) had a
+brytpunktssamtal and orders, one of them without nausea, and only the first one's relatives have
+been offered a bereavement conversation so far.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from uuid import UUID
 
 from pallapp.careplan import services
 from pallapp.careplan.services import OrderDetails
+from pallapp.demo_history import DIED_DAYS_AGO
 from pallapp.models import Patient, Phase, User, utcnow
 from pallapp.timeutil import today_local
 
@@ -113,4 +119,44 @@ def load_demo_careplans(
                     nurse, patient.public_id, given.public_id, effect="better",
                     symptom_after=rng.randint(1, 3), evaluated_at=given.given_at + timedelta(hours=1),
                 )
+    _early_orders(physician, patients)
+    _deaths(nurse, physician, patients)
     return doses
+
+
+def _early_orders(physician: User, patients: list[Patient]) -> None:
+    """Early-phase patients of the team: a pain order for some, pain and anxiety for others."""
+    now = utcnow()
+    for index, indications in ((0, 1), (1, 1), (2, 1), (6, 3), (7, 3)):
+        for details in STANDARD_ORDERS[:indications:2]:  # pain; pain and anxiety
+            services.create_order(
+                physician, patients[index].public_id, details, start_at=now - timedelta(days=30)
+            )
+
+
+def _deaths(nurse: User, physician: User, patients: list[Patient]) -> None:
+    """Brytpunktssamtal, orders and death of the demo patients who died; a bereavement
+    conversation offered to the first one's relatives."""
+    now = utcnow()
+    today = today_local()
+    for index, days in DIED_DAYS_AGO.items():
+        patient = patients[index]
+        died = today - timedelta(days=days)
+        services.record_milestone(
+            physician, patient.public_id, kind="brytpunktssamtal",
+            occurred_on=died - timedelta(days=10), participants="Patient, närstående, läkare",
+        )
+        orders = STANDARD_ORDERS if index == 5 else (*STANDARD_ORDERS[:1], *STANDARD_ORDERS[2:])
+        for details in orders:
+            services.create_order(
+                physician, patient.public_id, details, start_at=now - timedelta(days=days + 10)
+            )
+        services.record_milestone(
+            physician, patient.public_id, kind="death", occurred_on=died,
+            place="home" if index == 5 else "hospice",
+        )
+        if index == 5:
+            services.record_milestone(
+                nurse, patient.public_id, kind="efterlevandesamtal_offered",
+                occurred_on=died + timedelta(days=14), participants="Närstående, sjuksköterska",
+            )

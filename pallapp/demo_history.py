@@ -4,6 +4,10 @@ Patterns (fixed seed, so the demo is the same every time): most patients are sta
 small ups and downs; every fifth is deteriorating over the last three weeks; the patients in
 the end-of-life phase get staff ratings (IPOS staff, Abbey, ROAG) every other day in their last
 week. Flags come from the real rules, so what the overview shows is what the rules raise.
+
+For the quality indicators: two patients died in the last months (`DIED_DAYS_AGO`; their
+ratings stop at death, with staff ratings in their last week, one of them without ROAG) and two
+have not been rated yet (`NOT_RATED`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ ESAS_ITEMS = tuple(item.code for item in scoring.INSTRUMENTS["esas_r"].items if 
 IPOS_ITEMS = scoring.INSTRUMENTS["ipos_staff"].item_codes
 ABBEY_ITEMS = scoring.INSTRUMENTS["abbey"].item_codes
 ROAG_AREAS = scoring.INSTRUMENTS["roag"].item_codes
+#: Demo patients (by index) who died, and how many days ago (pallapp.demo_careplan records the
+#: deaths). Lena Larsson (palliative team) and Elsa Lundberg (shared care).
+DIED_DAYS_AGO = {5: 45, 26: 20}
+#: Demo patients not rated yet (Margareta Svensson, Åke Lundgren): the quality report misses them.
+NOT_RATED = frozenset({8, 28})
 
 
 def _token(rng: random.Random) -> str:
@@ -47,8 +56,11 @@ def load_demo_history(nurse: User, patients: list[Patient], self_user: User) -> 
         deteriorating = index % 5 == 1
         end_of_life = patient.phase == Phase.END_OF_LIFE
         base = rng.uniform(1.0, 3.0)
+        if index in NOT_RATED:
+            continue
+        died = DIED_DAYS_AGO.get(index, 0)
         first_day = max(0, (now.date() - patient.enrolled_on).days - HISTORY_DAYS)
-        for days_ago in range(HISTORY_DAYS - first_day, 0, -7):
+        for days_ago in range(HISTORY_DAYS - first_day, died, -7):
             when = now - timedelta(days=days_ago, hours=rng.randint(0, 6))
             level = base
             if deteriorating and days_ago <= 21:
@@ -66,16 +78,22 @@ def load_demo_history(nurse: User, patients: list[Patient], self_user: User) -> 
                     client_token=_token(rng), respondent=Respondent.PATIENT, observed_at=when,
                 )
                 stored += 1
-        if end_of_life:
-            for days_ago in (6, 4, 2):
+        if end_of_life or died:
+            # The last week (of life, for those who died): staff ratings every other day; one of
+            # the deceased had no ROAG then.
+            with_roag = index != 26
+            for days_ago in (died + 6, died + 4, died + 2):
                 when = now - timedelta(days=days_ago, hours=2)
-                staff_level = 1.5 + (6 - days_ago) / 3
+                staff_level = 1.5 + (6 - (days_ago - died)) / 3
                 ipos = {code: _clamp(staff_level + rng.gauss(0, 0.6), 0, 4) for code in IPOS_ITEMS}
                 ipos["sharing_feelings"] = scoring.CANNOT_ASSESS
                 abbey = {code: _clamp(staff_level / 1.5 + rng.gauss(0, 0.5), 0, 3) for code in ABBEY_ITEMS}
                 roag = {code: _clamp(1 + staff_level / 2.5 + rng.gauss(0, 0.4), 1, 3) for code in ROAG_AREAS}
                 roag["dentures"] = scoring.NOT_APPLICABLE
-                for code, answers in (("ipos_staff", ipos), ("abbey", abbey), ("roag", roag)):
+                staff_ratings = [("ipos_staff", ipos), ("abbey", abbey)]
+                if with_roag:
+                    staff_ratings.append(("roag", roag))
+                for code, answers in staff_ratings:
                     submit_assessment(
                         nurse, patient.public_id, instrument=code, answers=answers,
                         client_token=_token(rng), observed_at=when,

@@ -14,8 +14,9 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
@@ -755,6 +756,27 @@ def doses_since(patient: Patient, since: datetime) -> list[PrnAdministration]:
             .order_by(PrnAdministration.given_at.desc())
         )
     )
+
+
+def dose_counts_by_indication(
+    patient_ids: Select[Any], since: datetime
+) -> dict[int, dict[str, int]]:
+    """Doses (current versions) given after `since`, per patient and indication, in one grouped
+    query for every patient in `patient_ids` (a select of ids): pages listing many patients."""
+    query = (
+        select(PrnAdministration.patient_id, PrnOrder.indication, func.count(PrnAdministration.id))
+        .join(PrnOrder, PrnOrder.id == PrnAdministration.order_id)
+        .where(
+            PrnAdministration.patient_id.in_(patient_ids),
+            PrnAdministration.given_at > since,
+            _current_doses(),
+        )
+        .group_by(PrnAdministration.patient_id, PrnOrder.indication)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for patient_id, indication, count in db.session.execute(query):
+        counts.setdefault(patient_id, {})[indication] = count
+    return counts
 
 
 def doses_to_evaluate(patient: Patient, limit: int = 20) -> list[PrnAdministration]:

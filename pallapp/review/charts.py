@@ -55,7 +55,7 @@ class Chart:
     y_max: int
     series: list[Series]
     thresholds: list[Threshold] = field(default_factory=list)
-    markers: list[tuple[datetime, str]] = field(default_factory=list)  # as-needed doses
+    markers: list[tuple[datetime, str]] = field(default_factory=list)  # doses: (when, indication)
     lines: list[tuple[datetime, str]] = field(default_factory=list)  # milestones
 
     @property
@@ -70,8 +70,18 @@ class Chart:
     @property
     def height(self) -> int:
         """Room for the plot and a three-column legend below it."""
-        entries = len(self.series) + len(self.thresholds) + len(self.lines) + bool(self.markers)
+        entries = len(self.series) + len(self.thresholds) + len(self.lines) + len(self.marker_groups)
         return 420 + 34 * -(-entries // 3)
+
+    @property
+    def marker_groups(self) -> dict[str, list[datetime]]:
+        """Dose moments per indication, in the order of the indications (one legend entry and
+        one colour each)."""
+        groups: dict[str, list[datetime]] = {}
+        rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
+        for moment, indication in sorted(self.markers, key=lambda m: (rank.get(m[1], 99), m[0])):
+            groups.setdefault(indication, []).append(moment)
+        return groups
 
     @property
     def threshold_text(self) -> str:
@@ -283,8 +293,18 @@ def _style(chart: Chart) -> Style:
     colours = [COLOURS[i % len(COLOURS)] for i in range(len(chart.series))]
     colours += [THRESHOLD_COLOUR] * len(chart.thresholds)
     colours += ["#4b0082"] * len(chart.lines)
-    colours += ["#a4161a"]
+    colours += [MARKER_COLOURS[i % len(MARKER_COLOURS)] for i in range(len(chart.marker_groups))]
     return Style(colors=tuple(colours), **STYLE_OPTIONS)
+
+
+#: Dose marker colours, one per indication shown (dark enough on white for AA contrast).
+MARKER_COLOURS = ("#a4161a", "#6a4c00", "#00546b", "#5c2d91", "#1d5c2e", "#7a2e00")
+
+
+def indication_name(code: str) -> str:
+    """The indication in words (an unknown code as it is)."""
+    label = scoring.PRN_INDICATIONS.get(code)
+    return gettext(label) if label else code
 
 
 def _local_label(moment: datetime) -> str:
@@ -335,10 +355,11 @@ def render_svg(chart: Chart) -> bytes:
                 show_dots=False,
                 stroke_style={"width": 2, "dasharray": "2, 4"},
             )
-        if chart.markers:
+        for indication, dose_moments in chart.marker_groups.items():
+            # One series per indication, each named in the legend: never colour alone.
             plot.add(
-                gettext("As-needed doses"),
-                [(moment, chart.y_max) for moment, _label in chart.markers],
+                gettext("As-needed doses: %(indication)s", indication=indication_name(indication)),
+                [(moment, chart.y_max) for moment in dose_moments],
                 stroke=False,
                 dots_size=7,
             )

@@ -23,13 +23,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from pallapp import audit, scoring
 from pallapp.access import Need, visible_patients
 from pallapp.extensions import db
 from pallapp.models import Assessment, AuditAction, CareUnit, Patient, User, utcnow
-from pallapp.review.services import _current_versions, _in_units, reviewer_units
+from pallapp.review import quality
+from pallapp.review.services import (
+    QualityReport,
+    _current_versions,
+    _in_units,
+    quality_indicators,
+    reviewer_units,
+)
 from pallapp.timeutil import today_local
 
 FHIR_BASE = "urn:pallapp"
@@ -434,3 +442,62 @@ def fhir_bundle(export: UnitExport) -> dict[str, Any]:
         "timestamp": _utc_iso(utcnow()),
         "entry": entries,
     }
+
+
+# --- Quality indicators -------------------------------------------------------------------
+
+QUALITY_CSV_HEADER = (
+    "unit",
+    "period_start",
+    "period_end",
+    "indicator",
+    "title",
+    "group",
+    "numerator",
+    "denominator",
+    "percent",
+    "target",
+    "meets_target",
+)
+
+
+def quality_export(user: User, unit_public_id: str, period: quality.Period) -> QualityReport:
+    """The unit's indicators for a CSV file: every patient counted gets an `export` audit event
+    and the unit one more with the period (the file itself holds only counts)."""
+    report = quality_indicators(
+        user, unit_public_id, period, audit_as="quality_indicators", action=AuditAction.EXPORT
+    )
+    audit.record(
+        AuditAction.EXPORT,
+        user=user,
+        obj=report.unit,
+        detail=f"quality csv {period.start}/{period.end}: {report.population} patients",
+    )
+    return report
+
+
+def quality_csv(report: QualityReport) -> str:
+    """One row per indicator: numerator, denominator, percentage (empty when the denominator
+    is 0), target and whether it is met (`yes`, `no`, empty when there is no figure)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(QUALITY_CSV_HEADER)
+    for found in report.indicators:
+        figure = found.figure
+        meets = figure.meets_target
+        writer.writerow(
+            [
+                report.unit.name,
+                report.period.start.isoformat(),
+                report.period.end.isoformat(),
+                found.code,
+                gettext(found.definition.title),
+                found.definition.group,
+                figure.numerator,
+                figure.denominator,
+                "" if figure.percent is None else f"{figure.percent:.1f}",
+                figure.target.text,
+                "" if meets is None else ("yes" if meets else "no"),
+            ]
+        )
+    return out.getvalue()

@@ -13,7 +13,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -21,19 +21,27 @@ from sqlalchemy.orm import aliased, selectinload
 
 from pallapp import audit, scoring
 from pallapp.access import Need, NotVisible, find_patient, visible_patients
+from pallapp.careplan import services as careplan_services
 from pallapp.extensions import db
 from pallapp.models import (
+    CARE_PLAN_FIELD_LABELS,
     Assessment,
     AuditAction,
+    CarePlan,
     CareUnit,
     Flag,
+    Milestone,
+    MilestoneKind,
     Patient,
     PatientUnit,
     Phase,
+    PrnAdministration,
+    PrnOrder,
     Role,
     User,
     utcnow,
 )
+from pallapp.review import quality
 from pallapp.timeutil import STOCKHOLM, today_local
 
 #: Instruments whose latest result the overview and the summary show.
@@ -346,6 +354,7 @@ class OverviewRow:
     last_rating_at: datetime | None
     interval_days: int
     overdue: bool
+    doses_24h: dict[str, int] = field(default_factory=dict)  # indication -> doses
 
     @property
     def rating_age_days(self) -> int | None:
@@ -416,6 +425,7 @@ def unit_overview(
     counts = open_flag_counts(patient_ids)
     flags = _open_flags(patient_ids)
     latest = latest_assessments(patient_ids)
+    doses = dose_counts_last_24h(patient_ids)
     now = utcnow()
     for patient in patients:
         mine = latest.get(patient.id, {})
@@ -428,6 +438,7 @@ def unit_overview(
                 last_rating_at=last_symptom_rating(mine),
                 interval_days=rating_interval_days(patient, day),
                 overdue=is_overdue(patient, mine, now),
+                doses_24h=doses.get(patient.id, {}),
             )
         )
     audit.record_for_patients(
@@ -479,56 +490,274 @@ def open_flags_of(patient: Patient) -> list[tuple[Flag, str | None]]:
     return _open_flags(select(Patient.id).where(Patient.id == patient.id)).get(patient.id, [])
 
 
-# --- Extension points for issue 5 (care plans, milestones, as-needed medication) -------------
+# --- Care plans, milestones, as-needed medication (issue 5) ----------------------------------
+
+#: The window of "doses in the last 24 hours" (the same as an order's "max doses per 24 h").
+DOSE_WINDOW = timedelta(hours=24)
+#: Before any dose the app can hold ("all" on the trend charts); datetime.min overflows in UTC.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def doses_last_24h(patient: Patient) -> list[Any]:
-    """As-needed doses given to the patient in the last 24 hours, newest first.
+def doses_last_24h(patient: Patient) -> list[PrnAdministration]:
+    """As-needed doses given to the patient in the last 24 hours, newest first."""
+    return careplan_services.doses_since(patient, utcnow() - DOSE_WINDOW)
 
-    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
-    """
-    return []
+
+def dose_counts_last_24h(patient_ids: Select[Any]) -> dict[int, dict[str, int]]:
+    """Doses in the last 24 hours per patient and indication, one query for all patients."""
+    return careplan_services.dose_counts_by_indication(patient_ids, utcnow() - DOSE_WINDOW)
 
 
 def dose_markers(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:
-    """(when, label) of each as-needed dose since `since`, to overlay on trend charts.
-
-    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
-    """
-    return []
+    """(when, indication code) of each as-needed dose since `since` (None: all), oldest first,
+    to overlay on trend charts; the chart groups them by indication."""
+    doses = careplan_services.doses_since(patient, since or EARLIEST)
+    return sorted((dose.given_at, dose.order.indication) for dose in doses)
 
 
 def milestone_lines(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:
     """(when, label) of each milestone (brytpunktssamtal, SVAS, ...) since `since`, drawn as
-    vertical lines on trend charts.
+    vertical lines on trend charts; a milestone has a date, so the line is at its midday."""
+    lines = []
+    for milestone in careplan_services.milestones_of(patient):
+        moment = datetime.combine(milestone.occurred_on, time(12), tzinfo=STOCKHOLM)
+        if since is None or moment >= since:
+            lines.append((moment, milestone.kind_enum.label))
+    return sorted(lines)
 
-    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
+
+def care_plan_contacts(patient: Patient) -> list[tuple[str, str]]:
+    """Whom to call from the current care plan: (field label, text) for the 24/7 contacts and
+    the fast vårdkontakt (responsible nurse and physician) that are filled in."""
+    plan = careplan_services.current_care_plan(patient)
+    if plan is None:
+        return []
+    contacts = []
+    for name in ("contacts", "responsible_nurse", "responsible_physician"):
+        text = (getattr(plan, name) or "").strip()
+        if text:
+            contacts.append((str(CARE_PLAN_FIELD_LABELS[name]), text))
+    return contacts
+
+
+def current_orders(patient: Patient) -> list[PrnOrder]:
+    """The patient's as-needed orders in force now, in the order of the indications."""
+    return careplan_services.active_orders(patient, utcnow())
+
+
+# --- Quality indicators -----------------------------------------------------------------------
+
+#: Roles that read a unit's quality indicators (DESIGN.md: managers; physicians and nurses too).
+QUALITY_ROLES = (Role.MANAGER, Role.PHYSICIAN, Role.NURSE)
+#: The last week of life: the day of death and the six days before it.
+LAST_WEEK_OF_LIFE_DAYS = 7
+
+
+class NotForQuality(Exception):
+    """The user's role does not read quality indicators (the view answers 404)."""
+
+
+def quality_units(user: User) -> list[CareUnit]:
+    """The units whose indicators `user` may read: their own active units."""
+    if not (user.is_authenticated and user.role in QUALITY_ROLES):
+        raise NotForQuality()
+    return reviewer_units(user)
+
+
+@dataclass
+class QualityReport:
+    unit: CareUnit
+    period: quality.Period
+    indicators: list[quality.Indicator]
+    patients: dict[int, Patient]
+
+    @property
+    def population(self) -> int:
+        return len(self.patients)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
+
+
+def _day_after(day: date) -> datetime:
+    return _day_start(day + timedelta(days=1))
+
+
+def _unit_patients(user: User, unit: CareUnit, period: quality.Period) -> Select[tuple[Patient]]:
+    """Patients the user may see who were in the unit at some time in the period and had not
+    died before it began."""
+    in_unit = exists(
+        select(PatientUnit.id).where(
+            PatientUnit.patient_id == Patient.id,
+            PatientUnit.unit_id == unit.id,
+            PatientUnit.start <= period.end,
+            or_(PatientUnit.end.is_(None), PatientUnit.end > period.start),
+        )
+    )
+    alive_in_period = or_(Patient.died_on.is_(None), Patient.died_on >= period.start)
+    return visible_patients(user, Need.VIEW).where(in_unit, alive_in_period)
+
+
+def _reference_day(patient: Patient, period: quality.Period) -> date:
+    """The day orders are looked at: the day of death in the period, else its last day."""
+    if patient.died_on is not None and period.start <= patient.died_on <= period.end:
+        return patient.died_on
+    return min(period.end, today_local())
+
+
+def patient_facts(
+    patients: dict[int, Patient], ids: Select[Any], period: quality.Period
+) -> list[quality.PatientFacts]:
+    """What the indicators need about each patient, in a fixed number of queries."""
+    begin, after = _day_start(period.start), _day_after(period.end)
+    symptom = tuple(scoring.SYMPTOM_INSTRUMENTS)
+    rated: dict[int, set[str]] = defaultdict(set)
+    for patient_id, instrument in db.session.execute(
+        select(Assessment.patient_id, Assessment.instrument)
+        .where(
+            Assessment.patient_id.in_(ids),
+            Assessment.instrument.in_((*symptom, "roag")),
+            Assessment.observed_at >= begin,
+            Assessment.observed_at < after,
+            _current_versions(),
+        )
+        .group_by(Assessment.patient_id, Assessment.instrument)
+    ):
+        rated[patient_id].add(instrument)
+
+    deceased = {
+        pid: p.died_on
+        for pid, p in patients.items()
+        if p.died_on is not None and period.start <= p.died_on <= period.end
+    }
+    last_week: dict[int, set[str]] = defaultdict(set)
+    if deceased:
+        window_start = _day_start(period.start - timedelta(days=LAST_WEEK_OF_LIFE_DAYS - 1))
+        for patient_id, instrument, observed_at in db.session.execute(
+            select(Assessment.patient_id, Assessment.instrument, Assessment.observed_at).where(
+                Assessment.patient_id.in_(list(deceased)),
+                Assessment.instrument.in_((*symptom, "roag")),
+                Assessment.observed_at >= window_start,
+                Assessment.observed_at < after,
+                _current_versions(),
+            )
+        ):
+            died_on = deceased[patient_id]
+            first = _day_start(died_on - timedelta(days=LAST_WEEK_OF_LIFE_DAYS - 1))
+            if first <= observed_at < _day_after(died_on):
+                last_week[patient_id].add(instrument)
+
+    with_plan = set(
+        db.session.scalars(
+            select(CarePlan.patient_id)
+            .where(CarePlan.patient_id.in_(ids), CarePlan.created_at < after)
+            .distinct()
+        )
+    )
+
+    milestones: dict[int, set[str]] = defaultdict(set)
+    for patient_id, kind, occurred_on in db.session.execute(
+        select(Milestone.patient_id, Milestone.kind, Milestone.occurred_on).where(
+            Milestone.patient_id.in_(ids)
+        )
+    ):
+        # Conversations count when held by the end of the period; the bereavement
+        # conversation comes after death, so it counts whenever it was offered.
+        if occurred_on <= period.end or kind == MilestoneKind.EFTERLEVANDESAMTAL_OFFERED:
+            milestones[patient_id].add(kind)
+
+    orders: dict[int, set[str]] = defaultdict(set)
+    for patient_id, indication, start_at, stop_at in db.session.execute(
+        select(PrnOrder.patient_id, PrnOrder.indication, PrnOrder.start_at, PrnOrder.stop_at).where(
+            PrnOrder.patient_id.in_(ids),
+            PrnOrder.start_at < after,
+            or_(PrnOrder.stop_at.is_(None), PrnOrder.stop_at > _day_start(period.start)),
+        )
+    ):
+        # In force at some time on the reference day.
+        day = _reference_day(patients[patient_id], period)
+        if start_at < _day_after(day) and (stop_at is None or stop_at > _day_start(day)):
+            orders[patient_id].add(indication)
+
+    facts = []
+    for patient_id, patient in patients.items():
+        kinds = milestones[patient_id]
+        seen = rated[patient_id]
+        seen_last_week = last_week[patient_id]
+        facts.append(
+            quality.PatientFacts(
+                patient_id=patient_id,
+                rated_in_period=bool(seen & set(symptom)),
+                roag_in_period="roag" in seen,
+                care_plan=patient_id in with_plan,
+                order_indications=frozenset(orders[patient_id]),
+                svas_offered=bool(kinds & {MilestoneKind.SVAS_OFFERED, MilestoneKind.SVAS_HELD}),
+                svas_held=MilestoneKind.SVAS_HELD in kinds,
+                end_of_life_or_deceased=patient.phase
+                in (Phase.END_OF_LIFE.value, Phase.DECEASED.value),
+                brytpunktssamtal=MilestoneKind.BRYTPUNKTSSAMTAL in kinds,
+                died_in_period=patient_id in deceased,
+                rated_last_week_of_life=bool(seen_last_week & set(symptom)),
+                roag_last_week_of_life="roag" in seen_last_week,
+                efterlevandesamtal_offered=MilestoneKind.EFTERLEVANDESAMTAL_OFFERED in kinds,
+            )
+        )
+    return facts
+
+
+def quality_indicators(
+    user: User,
+    unit_public_id: str,
+    period: quality.Period,
+    *,
+    audit_as: str | None = "quality_indicators",
+    action: AuditAction = AuditAction.VIEW,
+) -> QualityReport:
+    """The unit's quality indicators for the period against the national targets
+    (INSTRUMENTS.md; definitions in docs/quality-indicators.md).
+
+    Managers, physicians and nurses of the unit; `NotForQuality` for other roles and
+    LookupError for a unit that is not one of the user's. Only patients the user may see count
+    (`pallapp.access`); every patient counted is audit-logged (`audit_as` None: the caller
+    logs what it shows). The number of queries does not grow with the number of patients.
     """
-    return []
+    unit = next((u for u in quality_units(user) if u.public_id == unit_public_id), None)
+    if unit is None:
+        raise LookupError(unit_public_id)
+    if period.end > today_local():
+        raise LookupError("period in the future")
+    query = _unit_patients(user, unit, period)
+    patients = {patient.id: patient for patient in db.session.scalars(query)}
+    facts = patient_facts(patients, query.with_only_columns(Patient.id), period) if patients else []
+    if audit_as is not None:
+        audit.record_for_patients(
+            action, patients.values(), user=user, object_type=audit_as,
+            detail=f"{period.start}/{period.end}",
+        )
+    return QualityReport(unit, period, quality.indicators(facts), patients)
 
 
-def care_plan_contacts(patient: Patient) -> list[Any]:
-    """Whom to call (24/7 contacts, fast vårdkontakt) from the current care plan.
+def quality_patients(
+    user: User, unit_public_id: str, period: quality.Period, code: str
+) -> tuple[QualityReport, quality.Indicator, list[Patient], list[Patient]]:
+    """The patients one indicator counts and the ones it misses (sorted by name); the
+    patients listed are audit-logged (`quality_patients`)."""
+    if code not in quality.DEFINITIONS_BY_CODE:
+        raise LookupError(code)
+    report = quality_indicators(user, unit_public_id, period, audit_as=None)
+    found = next(i for i in report.indicators if i.code == code)
 
-    Filled in when as-needed doses and milestones exist (issue 5: care plans); until then empty.
-    """
-    return []
+    def by_name(ids: tuple[int, ...]) -> list[Patient]:
+        chosen = [report.patients[i] for i in ids]
+        return sorted(chosen, key=lambda p: (p.family_name, p.given_name, p.id))
 
-
-def current_orders(patient: Patient) -> list[Any]:
-    """The patient's active as-needed orders.
-
-    Filled in when as-needed doses and milestones exist (issue 5); until then always empty.
-    """
-    return []
-
-
-def quality_indicators(user: User, unit: CareUnit) -> None:
-    """The unit's quality indicators against the national targets (INSTRUMENTS.md).
-
-    Filled in when as-needed doses and milestones exist (issue 5); not built yet: None.
-    """
-    return None
+    counted, missed = by_name(found.counted), by_name(found.missed)
+    audit.record_for_patients(
+        AuditAction.VIEW, [*counted, *missed], user=user, object_type="quality_patients",
+        detail=f"{code} {period.start}/{period.end}",
+    )
+    return report, found, counted, missed
 
 
 # --- Summary ----------------------------------------------------------------------------------
@@ -540,14 +769,14 @@ class Summary:
     scores: list[KeyScore]
     latest: dict[str, Assessment]
     open_flags: list[tuple[Flag, str | None]]
-    contacts: list[Any]
-    orders: list[Any]
-    doses: list[Any]
+    contacts: list[tuple[str, str]]
+    orders: list[PrnOrder]
+    doses: list[PrnAdministration]
 
 
 def patient_summary(user: User, patient_public_id: str) -> Summary:
-    """What a printed summary shows: latest ratings, open flags (care plan contacts and orders
-    come with issue 5); audited."""
+    """What a printed summary shows: care plan contacts, latest ratings, open flags, the
+    as-needed orders in force and the doses of the last 24 hours; audited."""
     patient = _find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
     ids = select(Patient.id).where(Patient.id == patient.id)
     latest = latest_assessments(ids, tuple(scoring.INSTRUMENTS)).get(patient.id, {})

@@ -6,14 +6,17 @@ import json
 from datetime import timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
+from pallapp import scoring
 from pallapp.access import Need, can
 from pallapp.assessments import present
-from pallapp.forms.review import AcknowledgeFlagForm
+from pallapp.careplan import present as careplan_present
+from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
 from pallapp.models import Phase, utcnow
-from pallapp.review import bp, charts, exports, services
+from pallapp.review import bp, charts, exports, quality, services
 from pallapp.timeutil import today_local
 
 # The SVG charts are images: nothing in them may run, whatever a browser does with them.
@@ -32,6 +35,16 @@ def _grouped_flags(entries):  # type: ignore[no-untyped-def]
     for flag, instrument in entries:
         groups.setdefault((flag.code, flag.severity), []).append(present.flag_view(flag, instrument))
     return [(views[0], len(views)) for views in groups.values()]
+
+
+def _dose_counts_in_words(counts: dict[str, int]) -> list[str]:
+    """'Pain 2' for each indication with doses, in the order of the indications."""
+    order = list(scoring.PRN_INDICATIONS)
+    ranked = sorted(counts.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
+    return [
+        gettext("%(indication)s %(count)d", indication=charts.indication_name(code), count=count)
+        for code, count in ranked
+    ]
 
 
 def refusal_message(reason: str) -> str:
@@ -61,6 +74,7 @@ def overview():  # type: ignore[no-untyped-def]
             "row": row,
             "flags": _grouped_flags(row.open_flags),
             "units": [episode.unit.name for episode in row.patient.active_episodes(today_local())],
+            "doses": _dose_counts_in_words(row.doses_24h),
         }
         for row in result.rows
     ]
@@ -126,13 +140,14 @@ def trends(public_id: str):  # type: ignore[no-untyped-def]
     range_code = _range_arg()
     patient, assessments = services.trend_assessments(current_user, public_id, range_code)
     since = _since(range_code)
-    built = charts.build_charts(
-        assessments,
-        markers=services.dose_markers(patient, since),
-        lines=services.milestone_lines(patient, since),
-    )
+    markers = services.dose_markers(patient, since)
+    lines = services.milestone_lines(patient, since)
+    built = charts.build_charts(assessments, markers=markers, lines=lines)
+    dose_groups = charts.Chart("", "", "", 0, 0, [], markers=markers).marker_groups
     return render_template(
         "review/trends.html",
+        milestones=lines,
+        dose_groups=[(charts.indication_name(code), moments) for code, moments in dose_groups.items()],
         patient=patient,
         charts=built,
         range_code=range_code,
@@ -188,6 +203,8 @@ def summary(public_id: str):  # type: ignore[no-untyped-def]
         today=today_local(),
         episodes=result.patient.active_episodes(today_local()),
         printed_at=utcnow(),
+        order_label=careplan_present.order_label,
+        interval_words=careplan_present.interval_words,
     )
 
 
@@ -232,5 +249,129 @@ def export_fhir(unit_id: str):  # type: ignore[no-untyped-def]
     return Response(
         json.dumps(bundle, ensure_ascii=False, indent=1),
         mimetype="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --- Quality indicators -----------------------------------------------------------------------
+
+#: Quick choices of period: days back from today, with their words.
+QUALITY_PRESETS = (30, 90, 365)
+DEFAULT_QUALITY_DAYS = 90
+
+
+def _quality_units():  # type: ignore[no-untyped-def]
+    try:
+        return services.quality_units(current_user)
+    except services.NotForQuality:
+        abort(404)
+
+
+def _quality_form(units):  # type: ignore[no-untyped-def]
+    """The unit-and-period form filled from the query string (defaults: the first unit, the
+    last 90 days)."""
+    today = today_local()
+    defaults = {
+        "unit": units[0].public_id if units else "",
+        "start": (today - timedelta(days=DEFAULT_QUALITY_DAYS - 1)).isoformat(),
+        "end": today.isoformat(),
+    }
+    data = MultiDict({**defaults, **{k: v for k, v in request.args.items() if k in defaults and v}})
+    if data["unit"] and data["unit"] not in {unit.public_id for unit in units}:
+        abort(404)  # not one of the user's units: to them it does not exist
+    form = QualityForm(data)
+    form.unit.choices = [(unit.public_id, unit.name) for unit in units]
+    return form
+
+
+def percent_text(percent: float | None) -> str:
+    if percent is None:
+        return gettext("no figure")
+    return gettext("%(percent)s %%", percent=format_decimal(percent, format="#,##0.#"))
+
+
+def meets_text(meets: bool | None) -> str:
+    """The result in words, never colour alone."""
+    if meets is None:
+        return gettext("No patients to count")
+    return gettext("Meets target") if meets else gettext("Below target")
+
+
+def _period(form) -> quality.Period:  # type: ignore[no-untyped-def]
+    return quality.Period(form.start.data, form.end.data)
+
+
+def _report_or_404(form, code: str | None = None):  # type: ignore[no-untyped-def]
+    try:
+        if code is None:
+            return services.quality_indicators(current_user, form.unit.data, _period(form))
+        return services.quality_patients(current_user, form.unit.data, _period(form), code)
+    except (services.NotForQuality, LookupError):
+        abort(404)
+
+
+@bp.route("/quality")
+@login_required
+def quality_report():  # type: ignore[no-untyped-def]
+    units = _quality_units()
+    form = _quality_form(units)
+    report = _report_or_404(form) if units and form.validate() else None
+    today = today_local()
+    presets = [
+        (days, (today - timedelta(days=days - 1)).isoformat(), today.isoformat())
+        for days in QUALITY_PRESETS
+    ]
+    return render_template(
+        "review/quality.html",
+        form=form,
+        units=units,
+        report=report,
+        presets=presets,
+        percent_text=percent_text,
+        meets_text=meets_text,
+    )
+
+
+@bp.route("/quality/<unit_id>/<indicator>")
+@login_required
+def quality_patients(unit_id: str, indicator: str):  # type: ignore[no-untyped-def]
+    units = _quality_units()
+    if unit_id not in {unit.public_id for unit in units}:
+        abort(404)
+    form = _quality_form(units)
+    form.unit.data = unit_id
+    if not form.validate():
+        abort(404)
+    report, found, counted, missed = _report_or_404(form, indicator)
+    return render_template(
+        "review/quality_patients.html",
+        report=report,
+        indicator=found,
+        counted=counted,
+        missed=missed,
+        percent_text=percent_text,
+        meets_text=meets_text,
+    )
+
+
+@bp.route("/exports/<unit_id>/quality.csv")
+@login_required
+def export_quality_csv(unit_id: str):  # type: ignore[no-untyped-def]
+    units = _quality_units()
+    if unit_id not in {unit.public_id for unit in units}:
+        abort(404)
+    form = _quality_form(units)
+    form.unit.data = unit_id
+    if not form.validate():
+        abort(404)
+    try:
+        report = exports.quality_export(current_user, unit_id, _period(form))
+    except (services.NotForQuality, LookupError):
+        abort(404)
+    text = exports.quality_csv(report)
+    name = f"quality-indicators-{report.period.start.isoformat()}-{report.period.end.isoformat()}.csv"
+    return Response(
+        "\ufeff" + text,  # a BOM so spreadsheet programs read the file as UTF-8
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

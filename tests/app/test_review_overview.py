@@ -6,14 +6,26 @@ Expected values are worked out by hand from INSTRUMENTS.md.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
 
+from pallapp.careplan import services as careplan_services
+from pallapp.careplan.services import OrderDetails
 from pallapp.extensions import db
-from pallapp.models import AuditEvent, Phase, Role
+from pallapp.models import AuditEvent, Phase, Role, utcnow
 from tests.app.test_review import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
+
+MORPHINE = OrderDetails(
+    indication="pain", drug="Morfin", strength="10 mg/ml", dose="2,5", dose_unit="mg", route="sc",
+    min_interval_minutes=60, max_doses_per_24h=6,
+)
+MIDAZOLAM = OrderDetails(
+    indication="anxiety", drug="Midazolam", strength="5 mg/ml", dose="2,5", dose_unit="mg",
+    route="sc", min_interval_minutes=60, max_doses_per_24h=6,
+)
 
 IPOS_ITEMS = (
     "pain", "shortness_of_breath", "weakness", "nausea", "vomiting", "poor_appetite",
@@ -42,6 +54,23 @@ def rate_fully(nurse, patient):
     submit(nurse, patient, "abbey", abbey, days_ago=1)
     # ROAG: saliva 2, all else 1 -> max grade 2, band moderate, oral_health medium.
     submit(nurse, patient, "roag", dict.fromkeys(ROAG_ITEMS, 1) | {"saliva": 2}, days_ago=1)
+
+
+def give_pain_and_anxiety_doses(team, patient):
+    """Orders for pain and anxiety; pain doses 2 and 5 hours ago and 30 hours ago, anxiety 1 hour
+    ago: in the last 24 hours, pain 2 and anxiety 1."""
+    now = utcnow()
+    for details, hours in ((MORPHINE, (2, 5, 30)), (MIDAZOLAM, (1,))):
+        order = careplan_services.create_order(
+            team["physician"], patient.public_id, details, start_at=now - timedelta(days=3)
+        )
+        for hours_ago in hours:
+            careplan_services.record_dose(
+                team["nurse"], patient.public_id, order.public_id,
+                given_at=now - timedelta(hours=hours_ago), dose=details.dose,
+                dose_unit=details.dose_unit, route=details.route,
+                client_token=f"overview-{patient.public_id}-{details.indication}-{hours_ago}",
+            )
 
 
 def names_in_order(page: str) -> list[str]:
@@ -180,7 +209,9 @@ def test_overview_and_today_query_counts_do_not_grow_with_patients(app, team, cl
     def add_patients(number):
         with app.app_context():
             for _index in range(number):
-                rate_fully(team["nurse"], make_patient([team["unit"]], family_name="Counted"))
+                patient = make_patient([team["unit"]], family_name="Counted")
+                rate_fully(team["nurse"], patient)
+                give_pain_and_anxiety_doses(team, patient)
             db.session.commit()
 
     auth.login(team.emails["physician"])
@@ -195,6 +226,9 @@ def test_overview_and_today_query_counts_do_not_grow_with_patients(app, team, cl
     assert len(names_in_order(page_15)) == 15
     assert today_page_3.count("Open flags: 1 high, 3 medium") == 3
     assert today_page_15.count("Open flags: 1 high, 3 medium") == 15
+    # Pain 2 doses and anxiety 1 in the last 24 hours (the one 30 hours ago is older).
+    assert page_3.count("As-needed doses in the last 24 hours: Pain 2, Anxiety 1") == 3
+    assert page_15.count("As-needed doses in the last 24 hours: Pain 2, Anxiety 1") == 15
     assert overview_3 == overview_15
     assert today_3 == today_15
     with app.app_context():

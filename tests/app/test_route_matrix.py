@@ -63,6 +63,9 @@ RULES: dict[str, frozenset[str]] = {
     "patients.enrol": ALL_STAFF - {"manager"},
     "review.overview": ALL_STAFF - {"manager"},
     "review.export_index": ALL_STAFF,
+    # Quality indicators: any staff member reads their own units' report (a former member sees
+    # an empty page); the patient lists and the CSV of unit A only its staff.
+    "review.quality_report": ALL_STAFF,
     # the patient record
     "patients.show": UNIT_STAFF | SELF_SIDE,
     "patients.invite": CARE,
@@ -90,6 +93,8 @@ RULES: dict[str, frozenset[str]] = {
     "review.summary": UNIT_STAFF,
     "review.export_csv": UNIT_STAFF,
     "review.export_fhir": UNIT_STAFF,
+    "review.quality_patients": UNIT_STAFF,
+    "review.export_quality_csv": UNIT_STAFF,
     # access-log review
     "logreview.search": frozenset({"manager"}),
     "logreview.export": frozenset({"manager"}),
@@ -165,6 +170,7 @@ def build_objects(app: Flask) -> Objects:
             "invitation": invitation.invitation.public_id,
             "token": invitation.token,
             "code": "esas_r",
+            "indicator": "care_plan",
             "key": "esas_total",
             "filename": "app.css",
         }
