@@ -59,8 +59,10 @@ def load_demo_history(nurse: User, patients: list[Patient], self_user: User) -> 
         if index in NOT_RATED:
             continue
         died = DIED_DAYS_AGO.get(index, 0)
-        first_day = max(0, (now.date() - patient.enrolled_on).days - HISTORY_DAYS)
-        for days_ago in range(HISTORY_DAYS - first_day, died, -7):
+        # Ratings from three months ago, or from enrolment if that is later.
+        days_enrolled = (now.date() - patient.enrolled_on).days
+        first_days_ago = min(HISTORY_DAYS, days_enrolled - 1)  # never before enrolment
+        for days_ago in range(first_days_ago, died, -7):
             when = now - timedelta(days=days_ago, hours=rng.randint(0, 6))
             level = base
             if deteriorating and days_ago <= 21:

@@ -292,7 +292,7 @@ def test_the_query_count_does_not_grow_with_patients(app, client, auth):
         unit = make_unit("Counted unit")
         nurse = make_user(Role.NURSE, units=[unit])
         physician = make_user(Role.PHYSICIAN, units=[unit])
-        manager = make_user(Role.MANAGER, units=[unit])
+        manager = make_user(Role.MANAGER, units=[unit], language="en")  # the checks read English
         db.session.commit()
         ids = {"unit": unit.id, "nurse": nurse.id, "physician": physician.id}
         email = manager.email
@@ -329,6 +329,7 @@ def test_the_query_count_does_not_grow_with_patients(app, client, auth):
 def test_the_demo_gives_figures_with_shortfalls_to_look_at(app, client, auth):
     assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
     auth.login("manager@example.org", "pallapp-demo")
+    client.post("/language", data={"language": "en"})  # the checks read the English page
     page = client.get("/quality").get_data(as_text=True)
     found = figures(page)
     # The palliative team: 20 patients (12 own, 8 shared), 6 of them without a care plan.

@@ -3,6 +3,8 @@ patients behind a figure, and the pages pass axe-core (no serious or critical vi
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -21,8 +23,12 @@ def test_manager_reads_indicators_and_the_patients_behind_a_figure(live_server, 
     assert serious_violations(tablet) == []
 
     care_plan = tablet.locator('tr.indicator[data-indicator="care_plan"] a')
+    # "14 av 20": the list behind the figure shows every patient the figure misses. (Other
+    # browser tests add patients to this unit, so the figure is read, not assumed.)
+    numerator, denominator = map(int, re.findall(r"\d+", care_plan.inner_text())[:2])
+    assert denominator - numerator >= 6  # the demo's six patients without a care plan
     care_plan.click()
-    expect(tablet.locator(".patients-missed li")).to_have_count(6)
+    expect(tablet.locator(".patients-missed li")).to_have_count(denominator - numerator)
     # The address names the unit and the indicator, never a patient.
     assert "care_plan" in tablet.url
     assert serious_violations(tablet) == []
