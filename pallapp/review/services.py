@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from pallapp import audit, scoring
@@ -228,25 +228,32 @@ def _find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
 def latest_assessments(
     patient_ids: Select[Any], instruments: Iterable[str] = KEY_INSTRUMENTS
 ) -> dict[int, dict[str, Assessment]]:
-    """The latest current version of each instrument per patient, in one query."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=(Assessment.patient_id, Assessment.instrument),
-            order_by=(Assessment.observed_at.desc(), Assessment.id.desc()),
+    """The latest current version of each instrument per patient, in one query.
+
+    One correlated `LIMIT 1` lookup per patient and instrument walks the index on (patient,
+    instrument, observed_at) from its newest end, so the cost follows the number of patients
+    shown, not the length of their history (benchmarks/RESULTS.md: a window function over
+    every assessment made the overview grow with history).
+    """
+    newest = []
+    for instrument in instruments:
+        candidate = aliased(Assessment)
+        newer = aliased(Assessment)
+        newest_id = (
+            select(candidate.id)
+            .where(
+                candidate.patient_id == Patient.id,
+                candidate.instrument == instrument,
+                ~exists(select(newer.id).where(newer.supersedes_id == candidate.id)),
+            )
+            .order_by(candidate.observed_at.desc(), candidate.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        .label("rank")
-    )
-    ranked = (
-        select(Assessment.id, rank)
-        .where(
-            Assessment.patient_id.in_(patient_ids),
-            Assessment.instrument.in_(tuple(instruments)),
-            _current_versions(),
-        )
-        .subquery()
-    )
-    query = select(Assessment).join(ranked, ranked.c.id == Assessment.id).where(ranked.c.rank == 1)
+        newest.append(select(newest_id.label("id")).where(Patient.id.in_(patient_ids)))
+    if not newest:
+        return {}
+    query = select(Assessment).where(Assessment.id.in_(union_all(*newest).scalar_subquery()))
     latest: dict[int, dict[str, Assessment]] = defaultdict(dict)
     for assessment in db.session.scalars(query):
         latest[assessment.patient_id][assessment.instrument] = assessment
