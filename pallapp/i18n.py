@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, get_locale
@@ -22,6 +23,20 @@ def select_locale() -> str:
 
 
 def install_i18n(app: Flask) -> None:
+    from pallapp.extensions import babel
+
+    def translations() -> Any:
+        return babel.domain_instance.get_translations()
+
+    # The same callables Flask-Babel installs, without its per-call lookup of the domain.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
     @app.template_filter("local_date")
     def local_date(value: date | datetime | None, style: str = "medium") -> str:
         # Flask-Babel converts datetimes to Europe/Stockholm before taking the date.

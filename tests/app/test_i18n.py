@@ -99,3 +99,22 @@ def test_every_marked_string_is_in_the_swedish_catalogue():
         f"{filename}: {message}" for filename, message in found if message not in known
     )
     assert missing == [], "run `flask --app pallapp translate update` and translate"
+
+
+def test_catalogue_kept_per_request_follows_a_changed_locale(app):
+    """The catalogue is looked up once per request (pallapp.extensions.RequestDomain), but a
+    locale changed within the request (force_locale, refresh) still takes effect at once, in
+    Python and in templates."""
+    from flask import render_template_string
+    from flask_babel import force_locale, gettext
+
+    template = "{{ _('Nurse') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "sv"}):
+        assert gettext("Nurse") == "Sjuksköterska"
+        assert render_template_string(template) == "Sjuksköterska"
+        with force_locale("en"):
+            assert gettext("Nurse") == "Nurse"
+            assert render_template_string(template) == "Nurse"
+        assert gettext("Nurse") == "Sjuksköterska"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(template) == "Nurse"
