@@ -29,6 +29,7 @@ from pallapp.models import (
     User,
     utcnow,
 )
+from pallapp.paging import Page, fetch_page
 from pallapp.timeutil import STOCKHOLM, today_local
 
 SELF_REPORT_INSTRUMENTS = ("ipos_patient", "esas_r")
@@ -349,8 +350,8 @@ def correct_assessment(
     return submitted
 
 
-def history(user: User, patient_public_id: str) -> tuple[Patient, list[Assessment]]:
-    """Every assessment of the patient, newest first, corrections included."""
+def history(user: User, patient_public_id: str, page: int = 1) -> tuple[Patient, Page[Assessment]]:
+    """The patient's assessments, newest first, corrections included, one page at a time."""
     patient = find_patient(user, patient_public_id, Need.VIEW_HISTORY)
     query = (
         select(Assessment)
@@ -359,11 +360,15 @@ def history(user: User, patient_public_id: str) -> tuple[Patient, list[Assessmen
             selectinload(Assessment.flags),
             selectinload(Assessment.entered_by),
             selectinload(Assessment.superseded_by),
+            selectinload(Assessment.supersedes),
         )
         .order_by(Assessment.observed_at.desc(), Assessment.id.desc())
     )
-    assessments = list(db.session.scalars(query))
-    audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="assessment_history")
+    assessments = fetch_page(query, page)
+    audit.record(
+        AuditAction.VIEW, user=user, patient=patient, object_type="assessment_history",
+        detail=f"page {page}" if page > 1 else None,
+    )
     return patient, assessments
 
 

@@ -15,6 +15,7 @@ from pallapp.assessments import bp, present, services
 from pallapp.forms.assessments import CorrectionReasonForm
 from pallapp.forms.instruments import assessment_form_class
 from pallapp.models import Respondent
+from pallapp.paging import requested_page
 from pallapp.timeutil import STOCKHOLM, now_local
 
 
@@ -165,7 +166,9 @@ def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/assessments")
 @login_required
 def history(public_id: str):  # type: ignore[no-untyped-def]
-    patient, assessments = services.history(current_user, public_id)
+    patient, assessments = services.history(current_user, public_id, requested_page())
+    if not assessments.items and assessments.number > 1:
+        abort(404)  # past the last page
     rows = [
         {
             "assessment": assessment,
@@ -174,9 +177,11 @@ def history(public_id: str):  # type: ignore[no-untyped-def]
             "flags": present.flag_views(assessment),
             "scores": present.score_rows(assessment)[:1],
         }
-        for assessment in assessments
+        for assessment in assessments.items
     ]
-    return render_template("assessments/history.html", patient=patient, rows=rows)
+    return render_template(
+        "assessments/history.html", patient=patient, rows=rows, page=assessments
+    )
 
 
 @bp.route("/patients/<public_id>/assessments/<assessment_id>/correct", methods=["GET", "POST"])

@@ -41,6 +41,7 @@ from pallapp.models import (
     User,
     utcnow,
 )
+from pallapp.paging import Page, fetch_page
 from pallapp.review import quality
 from pallapp.timeutil import STOCKHOLM, today_local
 
@@ -141,17 +142,19 @@ class FlagEntry:
     closed_by: User | None
 
 
-def patient_flags(user: User, patient_public_id: str) -> tuple[Patient, list[FlagEntry]]:
-    """Every flag of the patient, open ones first, then newest first; audited."""
+def patient_flags(
+    user: User, patient_public_id: str, page: int = 1
+) -> tuple[Patient, Page[FlagEntry]]:
+    """The patient's flags, open ones first, then newest first, one page at a time; audited."""
     patient = _find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
     query = (
         select(Flag, Assessment.instrument)
         .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
         .where(Flag.patient_id == patient.id)
-        .order_by(Flag.created_at.desc(), Flag.id.desc())
+        .order_by(Flag.closed_at.is_(None).desc(), Flag.created_at.desc(), Flag.id.desc())
     )
-    rows = list(db.session.execute(query))
-    closer_ids = {flag.closed_by_id for flag, _instrument in rows if flag.closed_by_id}
+    rows = fetch_page(query, page, scalars=False)
+    closer_ids = {flag.closed_by_id for flag, _instrument in rows.items if flag.closed_by_id}
     closers = (
         {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(closer_ids)))}
         if closer_ids
@@ -159,11 +162,13 @@ def patient_flags(user: User, patient_public_id: str) -> tuple[Patient, list[Fla
     )
     entries = [
         FlagEntry(flag, instrument, closers.get(flag.closed_by_id or 0))
-        for flag, instrument in rows
+        for flag, instrument in rows.items
     ]
-    entries.sort(key=lambda entry: not entry.flag.is_open)  # stable: newest first within
-    audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="flag_history")
-    return patient, entries
+    audit.record(
+        AuditAction.VIEW, user=user, patient=patient, object_type="flag_history",
+        detail=f"page {page}" if page > 1 else None,
+    )
+    return patient, Page(entries, rows.number, rows.has_next)
 
 
 def flag_to_acknowledge(

@@ -16,6 +16,7 @@ from pallapp.assessments import present
 from pallapp.careplan import present as careplan_present
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
 from pallapp.models import Phase, utcnow
+from pallapp.paging import requested_page
 from pallapp.review import bp, charts, exports, quality, services
 from pallapp.timeutil import today_local
 
@@ -89,11 +90,16 @@ def overview():  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/flags")
 @login_required
 def flags(public_id: str):  # type: ignore[no-untyped-def]
-    patient, entries = services.patient_flags(current_user, public_id)
+    patient, entries = services.patient_flags(current_user, public_id, requested_page())
+    if not entries.items and entries.number > 1:
+        abort(404)  # past the last page
     return render_template(
         "review/flags.html",
         patient=patient,
-        entries=[(entry, present.flag_view(entry.flag, entry.instrument)) for entry in entries],
+        page=entries,
+        entries=[
+            (entry, present.flag_view(entry.flag, entry.instrument)) for entry in entries.items
+        ],
         may_acknowledge=services.is_reviewer(current_user) and can(current_user, patient, Need.CHANGE),
     )
 

@@ -181,7 +181,7 @@ def test_correction_supersedes_and_recomputes_flags(ctx):
     assert original.answers["pain"] == 9  # the original is kept as it was
     assert all(f.close_reason == "superseded" and f.closed_at for f in original.flags)
     patient, rows = services.history(ctx["nurse"], ctx["patient"].public_id)
-    assert {row.id for row in rows} == {original.id, corrected.id}
+    assert {row.id for row in rows.items} == {original.id, corrected.id}
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"create", "correct", "view"} <= actions
 
