@@ -82,7 +82,7 @@ RATES = {
                     "roag": 0.3},
 }
 # Days with as-needed doses per patient and day, and the share of each indication.
-DOSE_DAY_RATE = {"early": 0.055, "end_of_life": 0.8}
+DOSE_DAY_RATE = {"early": 0.063, "end_of_life": 0.8}
 INDICATION_WEIGHTS = {"pain": 5, "nausea": 2, "anxiety": 2, "death_rattle": 1}
 DOSES_ON_A_DAY = ((1, 70), (2, 20), (3, 8), (4, 2))
 ACKNOWLEDGE_AFTER = timedelta(days=7)  # flags older than this have been seen to
