@@ -4,8 +4,10 @@ Run with `python benchmarks/compare.py OUT/pages-1x.json OUT/pages-10x.json ... 
 The first file is the base. Per page: the SQL statement count at each size, marked when it
 differs between sizes (DESIGN.md: the count must not grow with the rows shown, so a difference
 points at an N+1 or at a branch that only some data takes); the compressed page weight; the
-median server time at each size with its ratio to the base. The floor (a trivial route measured
-in the same run) is listed per size too: if it moved, the machine, not the app, changed speed.
+median server time at each size with its ratio to the base, and the median CPU time of the
+benchmark process (Python work without database waits; steadier on a shared machine). The
+floor (a trivial route measured in the same run) and the load average are listed per size too:
+if they moved, the machine, not the app, changed speed.
 """
 
 from __future__ import annotations
@@ -56,12 +58,16 @@ def compare(runs: list[dict[str, Any]]) -> str:
             + " |"
         )
     lines += ["", "Floor (a trivial route, same process and test client as the pages):", ""]
-    lines += ["| Size | Floor median ms | × base |", "|---|--:|--:|"]
+    lines += [
+        "| Size | Floor median ms | × base | Load average before, after |",
+        "|---|--:|--:|---|",
+    ]
     base_floor = runs[0]["floor_median_ms"]
     for run in runs:
         lines.append(
             f"| {run['label']} | {run['floor_median_ms']:.3f} "
-            f"| {run['floor_median_ms'] / base_floor:.2f} |"
+            f"| {run['floor_median_ms'] / base_floor:.2f} "
+            f"| {run['machine'].get('load_average_before')}, {run['machine'].get('load_average_after')} |"
         )
 
     header = ["Page", "Role"]
@@ -69,6 +75,7 @@ def compare(runs: list[dict[str, Any]]) -> str:
     header += [f"Weight gz KB {label}" for label in labels]
     header += [f"Median ms {label}" for label in labels]
     header += [f"× {labels[0]} at {label}" for label in labels[1:]]
+    header += [f"CPU ms {label}" for label in labels]
     lines += ["", "| " + " | ".join(header) + " |"]
     lines += [
         "|---|---|" + "--:|" * len(labels) + "---|" + "--:|" * (len(header) - 3 - len(labels))
@@ -92,6 +99,7 @@ def compare(runs: list[dict[str, Any]]) -> str:
             _cell(page["median_ms"] / base if page and base else None, "{:.2f}")
             for page in pages[1:]
         ]
+        cells += [_cell(page and page.get("cpu_median_ms"), "{:.2f}") for page in pages]
         lines.append("| " + " | ".join(cells) + " |")
 
     lines.append("")

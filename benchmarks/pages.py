@@ -37,7 +37,10 @@ What it does, and why this way:
   before the first request and requested anonymously through the same test client, so it
   includes Flask, Werkzeug and the app's before/after-request hooks but no query. The same
   route requested while logged in is reported too: it shows the fixed cost of any logged-in
-  request (loading the user, refreshing the session).
+  request (loading the user, refreshing the session). On a shared machine the floor hardly
+  moves under load (a 1 ms request rarely loses the CPU) while longer pages do, so the report
+  also gives the load average and each page's median CPU time of this process (Python work,
+  without the time spent waiting for PostgreSQL), which other processes disturb far less.
 
 This is a plain script, not a timed test: timings depend on the machine.
 """
@@ -209,6 +212,7 @@ class Page:
     queries: list[int] = field(default_factory=list)
     statements: list[tuple[int, str]] = field(default_factory=list)  # of the first timed request
     times_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
 
     def result(self, floor_median: float) -> dict[str, Any]:
         html_gzip = compressed_size(self.html)
@@ -238,6 +242,7 @@ class Page:
             ),
             "median_ms": round(median, 3),
             "p95_ms": round(nearest_rank(self.times_ms, 0.95), 3),
+            "cpu_median_ms": round(statistics.median(self.cpu_ms), 3),
             "ratio_to_floor": round(median / floor_median, 2),
         }
 
@@ -359,13 +364,14 @@ def warm_up(page: Page, client: FlaskClient, asset_client: FlaskClient) -> None:
 
 def timed_get(client: FlaskClient, page: Page, log: StatementLog) -> None:
     log.reset()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     with client.get(page.path, buffered=True) as response:
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         status = response.status_code
     if status != 200:
         raise BenchmarkError(f"{page.name} ({page.role}): GET {page.path} answered {status}.")
     page.times_ms.append(elapsed * 1000)
+    page.cpu_ms.append(cpu * 1000)
     page.queries.append(len(log.statements))
     if not page.statements:
         page.statements = log.counted()
@@ -393,7 +399,15 @@ def machine() -> dict[str, Any]:
         "cpu": cpu,
         "ram_gib": round(ram_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
+        "load_average_before": _load_average(),
     }
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def git_commit() -> str:
@@ -470,6 +484,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     password, accounts = load_accounts(args.accounts)
     app = build_measured_app(args.database_url)
     facts = database_facts(app)
+    measured_on = machine()
 
     clients: dict[str, FlaskClient] = {}
     for role, email in accounts.items():
@@ -513,7 +528,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "label": args.label,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": {**measured_on, "load_average_after": _load_average()},
         "git_commit": git_commit(),
         "database": facts,
         "repeat": args.repeat,
@@ -544,7 +559,9 @@ def markdown(result: dict[str, Any]) -> str:
         f"# Pages: {result['label']}",
         "",
         f"- Date: {result['date']}; commit {result['git_commit']}",
-        f"- Machine: {m['nproc']} CPUs, {m['cpu']}, {m['ram_gib']} GiB RAM, Python {m['python']}",
+        f"- Machine: {m['nproc']} CPUs, {m['cpu']}, {m['ram_gib']} GiB RAM, Python {m['python']}; "
+        f"load average (1, 5, 15 min) {m['load_average_before']} before, "
+        f"{m['load_average_after']} after",
         f"- Database: {d['url']} — {d['version']}",
         f"- Rows before the run: {rows}",
         f"- Patient: the one with most assessments ({patient['assessments_shown']}) among the "
@@ -556,8 +573,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{FORM_BUDGET_BYTES // 1024} KB",
         "",
         "| Page | Role | Queries | Most repeated statement | HTML KB | HTML gz KB "
-        "| Weight gz KB | Requests | Budget | Median ms | p95 ms | × floor |",
-        "|---|---|--:|---|--:|--:|--:|--:|---|--:|--:|--:|",
+        "| Weight gz KB | Requests | Budget | Median ms | p95 ms | × floor | CPU ms |",
+        "|---|---|--:|---|--:|--:|--:|--:|---|--:|--:|--:|--:|",
     ]
     for page in result["pages"]:
         queries = str(page["queries"])
@@ -569,7 +586,8 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {page['name']} | {page['role']} | {queries} | {repeated_text} "
             f"| {_kb(page['html_bytes'])} | {_kb(page['html_gzip_bytes'])} "
             f"| {_kb(page['weight_gzip_bytes'])} | {page['requests']} | {page['form_budget'] or ''} "
-            f"| {page['median_ms']:.2f} | {page['p95_ms']:.2f} | {page['ratio_to_floor']:.1f} |"
+            f"| {page['median_ms']:.2f} | {page['p95_ms']:.2f} | {page['ratio_to_floor']:.1f} "
+            f"| {page['cpu_median_ms']:.2f} |"
         )
     return "\n".join(lines) + "\n"
 
