@@ -259,12 +259,16 @@ def run_locust(
     if not samples_file.exists():
         raise SystemExit(f"load.py: Locust wrote no results; see {log_path}:\n{log_text[-2000:]}")
     measured = json.loads(samples_file.read_text())
+    login_failed = log_text.count("LOGIN FAILED")
+    if login_failed:
+        print(f"[{mode}/{phase}] {login_failed} LOGIN(S) FAILED, see {log_path}", file=sys.stderr,
+              flush=True)
     return {
         "csv": read_locust_csv(prefix),
         "failures_csv": read_failures_csv(prefix),
         "samples": measured["samples"],
         "server": server.server_times(access_from),
-        "login_failed": log_text.count("LOGIN FAILED"),
+        "login_failed": login_failed,
         "log": str(log_path),
     }
 
@@ -416,9 +420,9 @@ def markdown(result: dict[str, Any]) -> str:
         ]
         if mode == "saturate":
             lines[-3:-3] = [
+                "",
                 "At saturation every request waits in gunicorn's queue, so Locust's times are "
                 "mostly the queue and the ratios are near 1: read req/s and the server times.",
-                "",
             ]
         for name, page in mix["pages"].items():
             if name in START_UP_PAGES:
