@@ -230,16 +230,13 @@ def _find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
 # --- Latest ratings ---------------------------------------------------------------------------
 
 
-def latest_assessments(
-    patient_ids: Select[Any], instruments: Iterable[str] = KEY_INSTRUMENTS
-) -> dict[int, dict[str, Assessment]]:
-    """The latest current version of each instrument per patient, in one query.
+def _newest_ids(patient_ids: Select[Any], instruments: Iterable[str]) -> Any:
+    """A subquery of the ids of the latest current version of each instrument per patient.
 
     One correlated `LIMIT 1` lookup per patient and instrument walks the index on (patient,
-    instrument, observed_at) from its newest end, so the cost follows the number of patients
-    shown, not the length of their history (benchmarks/RESULTS.md: a window function over
-    every assessment made the overview grow with history).
-    """
+    instrument, observed_at) from its newest end, so the cost follows the number of patients,
+    not the length of their history (benchmarks/RESULTS.md: a window function over every
+    assessment made the overview grow with history)."""
     newest = []
     for instrument in instruments:
         candidate = aliased(Assessment)
@@ -256,13 +253,35 @@ def latest_assessments(
             .scalar_subquery()
         )
         newest.append(select(newest_id.label("id")).where(Patient.id.in_(patient_ids)))
-    if not newest:
-        return {}
-    query = select(Assessment).where(Assessment.id.in_(union_all(*newest).scalar_subquery()))
+    return union_all(*newest).scalar_subquery()
+
+
+def latest_assessments(
+    patient_ids: Select[Any], instruments: Iterable[str] = KEY_INSTRUMENTS
+) -> dict[int, dict[str, Assessment]]:
+    """The latest current version of each instrument per patient, in one query."""
+    instruments = tuple(instruments)
     latest: dict[int, dict[str, Assessment]] = defaultdict(dict)
+    if not instruments:
+        return latest
+    query = select(Assessment).where(Assessment.id.in_(_newest_ids(patient_ids, instruments)))
     for assessment in db.session.scalars(query):
         latest[assessment.patient_id][assessment.instrument] = assessment
     return latest
+
+
+def latest_moments(
+    patient_ids: Select[Any], instruments: Iterable[str] = tuple(scoring.SYMPTOM_INSTRUMENTS)
+) -> dict[int, dict[str, datetime]]:
+    """When the latest current version of each instrument applies, per patient: what the
+    overdue rule needs, without loading answers and scores."""
+    query = select(Assessment.patient_id, Assessment.instrument, Assessment.observed_at).where(
+        Assessment.id.in_(_newest_ids(patient_ids, tuple(instruments)))
+    )
+    moments: dict[int, dict[str, datetime]] = defaultdict(dict)
+    for patient_id, instrument, observed_at in db.session.execute(query):
+        moments[patient_id][instrument] = observed_at
+    return moments
 
 
 @dataclass(frozen=True)
@@ -315,9 +334,10 @@ def key_scores(latest: dict[str, Assessment]) -> list[KeyScore]:
     return scores
 
 
-def last_symptom_rating(latest: dict[str, Assessment]) -> datetime | None:
-    """When the latest IPOS, ESAS-r or Abbey applies (the instruments the interval counts)."""
-    moments = [a.observed_at for code, a in latest.items() if code in scoring.SYMPTOM_INSTRUMENTS]
+def last_symptom_rating(latest: dict[str, datetime]) -> datetime | None:
+    """When the latest IPOS, ESAS-r or Abbey applies (the instruments the interval counts);
+    `latest` maps instrument -> when its latest rating applies."""
+    moments = [moment for code, moment in latest.items() if code in scoring.SYMPTOM_INSTRUMENTS]
     return max(moments) if moments else None
 
 
@@ -338,7 +358,7 @@ def rating_interval_days(patient: Patient, day: date) -> int:
     return min(unit.assessment_interval_days for unit in units)
 
 
-def is_overdue(patient: Patient, latest: dict[str, Assessment], now: datetime) -> bool:
+def is_overdue(patient: Patient, latest: dict[str, datetime], now: datetime) -> bool:
     """INSTRUMENTS.md `assessment_overdue`, with the interval of the patient's units."""
     days = rating_interval_days(patient, now.astimezone(STOCKHOLM).date())
     thresholds = dataclasses.replace(
@@ -346,7 +366,7 @@ def is_overdue(patient: Patient, latest: dict[str, Assessment], now: datetime) -
         assessment_interval_days=days,
         assessment_interval_end_of_life_days=days,
     )
-    seen = [scoring.AssessmentSeen(a.instrument, a.observed_at) for a in latest.values()]
+    seen = [scoring.AssessmentSeen(code, moment) for code, moment in latest.items()]
     end_of_life_since = now if patient.phase == Phase.END_OF_LIFE else None
     flag = scoring.assessment_overdue(
         seen, now, end_of_life_since=end_of_life_since, thresholds=thresholds
@@ -375,12 +395,42 @@ class OverviewRow:
         return (today_local() - self.last_rating_at.astimezone(STOCKHOLM).date()).days
 
 
+#: Patients per overview page. The sort order covers every patient of the unit; only the rows
+#: of one page are filled in and shown, so a page costs the same for a unit of 30 or of 300
+#: patients (benchmarks/RESULTS.md: 110 patients took 200 ms of CPU and 208 KB of HTML).
+OVERVIEW_PAGE_SIZE = 25
+
+
 @dataclass
 class Overview:
     units: list[CareUnit]
     unit: CareUnit | None
     phase: str | None
-    rows: list[OverviewRow] = field(default_factory=list)
+    rows: list[OverviewRow] = field(default_factory=list)  # this page's rows
+    total: int = 0  # patients in the whole list
+    page: int = 1
+    page_size: int = OVERVIEW_PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        """Position in the whole list of this page's first row (1-based)."""
+        return (self.page - 1) * self.page_size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+    @property
+    def number(self) -> int:  # the name the pager macro reads
+        return self.page
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.last < self.total
 
 
 def reviewer_units(user: User) -> list[CareUnit]:
@@ -399,13 +449,16 @@ def _in_units(unit_ids: list[int], day: date):  # type: ignore[no-untyped-def]
 
 
 def unit_overview(
-    user: User, unit_public_id: str | None = None, phase: str | None = None
+    user: User, unit_public_id: str | None = None, phase: str | None = None, page: int = 1
 ) -> Overview:
-    """The patients of the user's units, most in need of attention first.
+    """The patients of the user's units, most in need of attention first, a page at a time.
 
     Order: open high flags, then open medium flags, then overdue ratings (longest since the
-    last rating first), then name. `unit_public_id` narrows to one of the user's units (an
-    unknown unit raises LookupError); `phase` to one phase (default: early and end of life).
+    last rating first), then name. The order is worked out for every patient from light
+    queries (flag counts, when each instrument was last rated); scores, flags and doses are
+    loaded for the patients of `page` only. `unit_public_id` narrows to one of the user's
+    units (an unknown unit raises LookupError); `phase` to one phase (default: early and end of
+    life). A page past the end raises LookupError.
     """
     if not is_reviewer(user):
         raise NotAReviewer()
@@ -418,7 +471,7 @@ def unit_overview(
             raise LookupError(unit_public_id)
     if phase and phase not in {p.value for p in Phase}:
         raise LookupError(phase)
-    overview = Overview(units=units, unit=unit, phase=phase or None)
+    overview = Overview(units=units, unit=unit, phase=phase or None, page=page)
     if not units:
         return overview
     unit_ids = [unit.id] if unit is not None else [u.id for u in units]
@@ -435,29 +488,24 @@ def unit_overview(
     if not patients:
         return overview
     counts = open_flag_counts(patient_ids)
-    flags = _open_flags(patient_ids)
-    latest = latest_assessments(patient_ids)
-    doses = dose_counts_last_24h(patient_ids)
+    moments = latest_moments(patient_ids)
     now = utcnow()
+    rows = []
     for patient in patients:
-        mine = latest.get(patient.id, {})
-        overview.rows.append(
+        mine = moments.get(patient.id, {})
+        rows.append(
             OverviewRow(
                 patient=patient,
                 counts=counts.get(patient.id, FlagCounts()),
-                open_flags=flags.get(patient.id, []),
-                scores=key_scores(mine),
+                open_flags=[],
+                scores=[],
                 last_rating_at=last_symptom_rating(mine),
                 interval_days=rating_interval_days(patient, day),
                 overdue=is_overdue(patient, mine, now),
-                doses_24h=doses.get(patient.id, {}),
             )
         )
-    audit.record_for_patients(
-        AuditAction.VIEW, patients, user=user, object_type="unit_overview"
-    )
     oldest = datetime.min.replace(tzinfo=STOCKHOLM)
-    overview.rows.sort(
+    rows.sort(
         key=lambda row: (
             -row.counts.high,
             -row.counts.medium,
@@ -466,6 +514,24 @@ def unit_overview(
             row.patient.family_name,
             row.patient.given_name,
         )
+    )
+    overview.total = len(rows)
+    overview.rows = rows[overview.first - 1 : overview.first - 1 + overview.page_size]
+    if not overview.rows:
+        raise LookupError(f"page {page}")
+    shown = select(Patient.id).where(Patient.id.in_([row.patient.id for row in overview.rows]))
+    flags = _open_flags(shown)
+    latest = latest_assessments(shown)
+    doses = dose_counts_last_24h(shown)
+    for row in overview.rows:
+        row.open_flags = flags.get(row.patient.id, [])
+        row.scores = key_scores(latest.get(row.patient.id, {}))
+        row.doses_24h = doses.get(row.patient.id, {})
+    audit.record_for_patients(
+        AuditAction.VIEW,
+        [row.patient for row in overview.rows],
+        user=user,
+        object_type="unit_overview",
     )
     return overview
 

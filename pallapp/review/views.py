@@ -65,6 +65,7 @@ def overview():  # type: ignore[no-untyped-def]
             current_user,
             unit_public_id=request.args.get("unit") or None,
             phase=request.args.get("phase") or None,
+            page=requested_page(),
         )
     except services.NotAReviewer:
         abort(403)

@@ -238,3 +238,46 @@ def test_overview_and_today_query_counts_do_not_grow_with_patients(app, team, cl
         ).all()
     assert len(logged) == 3 + 15
     assert len(set(logged)) == 15
+
+
+def test_long_lists_come_a_page_at_a_time_in_one_order(app, team, client, auth):
+    """30 patients: page 1 shows the 25 most in need, page 2 the last 5; the order runs across
+    pages (the sort covers everyone), each patient is on one page, and only the patients
+    shown are audit-logged."""
+    from pallapp.review.services import OVERVIEW_PAGE_SIZE
+
+    assert OVERVIEW_PAGE_SIZE == 25
+    with app.app_context():
+        nurse, unit = team["nurse"], team["unit"]
+        # Patients 00-04 get pain 8 (1 high flag each) and must lead page 1; 05-29 are calm,
+        # rated 1 day ago (not overdue), so they follow by name: Calm 05 ... Calm 29.
+        for index in range(30):
+            name = f"{'High' if index < 5 else 'Calm'} {index:02d}"
+            patient = make_patient([unit], family_name=name)
+            pain = 8 if index < 5 else 1
+            submit(nurse, patient, "esas_r", dict(ESAS_CALM, pain=pain), days_ago=1)
+        db.session.commit()
+    auth.login(team.emails["physician"])
+    first = client.get("/overview").get_data(as_text=True)
+    second = client.get("/overview?page=2").get_data(as_text=True)
+    shown = [name.split(",")[0] for name in names_in_order(first) + names_in_order(second)]
+    assert len(names_in_order(first)) == 25
+    assert shown == [f"High {i:02d}" for i in range(5)] + [f"Calm {i:02d}" for i in range(5, 30)]
+    assert "Patients 1–25 of 30" in first
+    assert "Patients 26–30 of 30" in second
+    assert 'rel="next"' in first
+    assert "More patients" in first
+    assert 'rel="prev"' in second
+    assert 'rel="next"' not in second
+    assert '<ol class="overview-list" start="26"' in second
+    # The filters travel with the page links.
+    with app.app_context():
+        unit_id = team["unit"].public_id
+    filtered = client.get(f"/overview?unit={unit_id}&phase=early").get_data(as_text=True)
+    assert f"unit={unit_id}" in re.search(r'rel="next" href="([^"]+)"', filtered).group(1)
+    assert client.get("/overview?page=3").status_code == 404
+    with app.app_context():
+        logged = db.session.scalars(
+            select(AuditEvent.object_id).where(AuditEvent.object_type == "unit_overview")
+        ).all()
+    assert len(logged) == 25 + 5 + 25  # page 1, page 2, the filtered page 1
