@@ -116,7 +116,7 @@ def open_flag_counts(patient_ids: Iterable[int] | Select[Any]) -> dict[int, Flag
     return {patient_id: FlagCounts(**by_severity) for patient_id, by_severity in counts.items()}
 
 
-def _open_flags(patient_ids: Select[Any]) -> dict[int, list[tuple[Flag, str | None]]]:
+def _open_flags(patient_ids: Select[Any] | list[int]) -> dict[int, list[tuple[Flag, str | None]]]:
     """Open flags per patient (most severe first), each with its assessment's instrument."""
     severity_order = {"high": 0, "medium": 1, "info": 2}
     query = (
@@ -230,7 +230,7 @@ def _find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
 # --- Latest ratings ---------------------------------------------------------------------------
 
 
-def _newest_ids(patient_ids: Select[Any], instruments: Iterable[str]) -> Any:
+def _newest_ids(patient_ids: Select[Any] | list[int], instruments: Iterable[str]) -> Any:
     """A subquery of the ids of the latest current version of each instrument per patient.
 
     One correlated `LIMIT 1` lookup per patient and instrument walks the index on (patient,
@@ -257,7 +257,7 @@ def _newest_ids(patient_ids: Select[Any], instruments: Iterable[str]) -> Any:
 
 
 def latest_assessments(
-    patient_ids: Select[Any], instruments: Iterable[str] = KEY_INSTRUMENTS
+    patient_ids: Select[Any] | list[int], instruments: Iterable[str] = KEY_INSTRUMENTS
 ) -> dict[int, dict[str, Assessment]]:
     """The latest current version of each instrument per patient, in one query."""
     instruments = tuple(instruments)
@@ -271,7 +271,7 @@ def latest_assessments(
 
 
 def latest_moments(
-    patient_ids: Select[Any], instruments: Iterable[str] = tuple(scoring.SYMPTOM_INSTRUMENTS)
+    patient_ids: Select[Any] | list[int], instruments: Iterable[str] = tuple(scoring.SYMPTOM_INSTRUMENTS)
 ) -> dict[int, dict[str, datetime]]:
     """When the latest current version of each instrument applies, per patient: what the
     overdue rule needs, without loading answers and scores."""
@@ -477,7 +477,6 @@ def unit_overview(
     unit_ids = [unit.id] if unit is not None else [u.id for u in units]
     phases = (phase,) if phase else ACTIVE_PHASES
     condition = and_(_in_units(unit_ids, day), Patient.phase.in_(phases))
-    patient_ids = visible_patients(user, Need.VIEW).where(condition).with_only_columns(Patient.id)
     patients = list(
         db.session.scalars(
             visible_patients(user, Need.VIEW)
@@ -487,8 +486,11 @@ def unit_overview(
     )
     if not patients:
         return overview
-    counts = open_flag_counts(patient_ids)
-    moments = latest_moments(patient_ids)
+    # The patients are loaded already: their ids as a list keep the visible-patients condition
+    # out of the queries below (it would be repeated once per instrument).
+    ids = [patient.id for patient in patients]
+    counts = open_flag_counts(ids)
+    moments = latest_moments(ids)
     now = utcnow()
     rows = []
     for patient in patients:
@@ -519,7 +521,7 @@ def unit_overview(
     overview.rows = rows[overview.first - 1 : overview.first - 1 + overview.page_size]
     if not overview.rows:
         raise LookupError(f"page {page}")
-    shown = select(Patient.id).where(Patient.id.in_([row.patient.id for row in overview.rows]))
+    shown = [row.patient.id for row in overview.rows]
     flags = _open_flags(shown)
     latest = latest_assessments(shown)
     doses = dose_counts_last_24h(shown)
@@ -581,7 +583,7 @@ def doses_last_24h(patient: Patient) -> list[PrnAdministration]:
     return careplan_services.doses_since(patient, utcnow() - DOSE_WINDOW)
 
 
-def dose_counts_last_24h(patient_ids: Select[Any]) -> dict[int, dict[str, int]]:
+def dose_counts_last_24h(patient_ids: Select[Any] | list[int]) -> dict[int, dict[str, int]]:
     """Doses in the last 24 hours per patient and indication, one query for all patients."""
     return careplan_services.dose_counts_by_indication(patient_ids, utcnow() - DOSE_WINDOW)
 
