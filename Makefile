@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PALLAPP_ENV_NAME ?= development
 
-.PHONY: run test install install-test translations chromium lint typecheck audit audit-probe clean
+.PHONY: run test install install-test translations chromium lint typecheck audit audit-probe bench bench-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,35 @@ audit-probe: $(VENV)/.installed-audit
 
 audit: $(VENV)/.installed-audit
 	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
+
+# Benchmarks (benchmarks/README.md). `bench`: a small version on SQLite in a few minutes (200
+# patients in 2 units at 1x and 10x history, every main page, a 20-second load run).
+# `bench-full`: the region on PostgreSQL at 1x, 10x and 100x history and the 32-user load run.
+BENCH_OUT ?= instance/bench
+BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench translations
+	rm -rf $(BENCH_OUT)/small && mkdir -p $(BENCH_OUT)/small
+	for scale in 1 10; do \
+	  db=sqlite:///$(CURDIR)/$(BENCH_OUT)/small/x$$scale.db; \
+	  $(BIN)/python -m benchmarks.generate --database-url $$db --patients 200 --units 2 \
+	    --history-scale $$scale --accounts $(BENCH_OUT)/small/accounts.json || exit 1; \
+	  $(BIN)/python benchmarks/pages.py --database-url $$db --repeat 10 --label x$$scale \
+	    --accounts $(BENCH_OUT)/small/accounts.json --out $(BENCH_OUT)/small || exit 1; \
+	done
+	$(BIN)/python benchmarks/compare.py $(BENCH_OUT)/small/pages-x1.json \
+	  $(BENCH_OUT)/small/pages-x10.json --output $(BENCH_OUT)/small/compare.md
+	$(BIN)/python benchmarks/load.py --database-url sqlite:///$(CURDIR)/$(BENCH_OUT)/small/x10.db \
+	  --accounts $(BENCH_OUT)/small/accounts.json --duration 20 --warmup 5 --modes think \
+	  --workers 2 --out $(BENCH_OUT)/small/load
+	@echo "Results in $(BENCH_OUT)/small (compare.md, pages-*.md, load/load.md)"
+
+bench-full: $(VENV)/.installed-bench translations
+	$(BIN)/python benchmarks/full.py --server $(BENCH_POSTGRES) --out $(BENCH_OUT)/full
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache translations/*/LC_MESSAGES/*.mo

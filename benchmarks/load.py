@@ -110,7 +110,11 @@ def database_facts(url: str) -> dict[str, Any]:
     engine = create_engine(url)
     facts: dict[str, Any] = {"url": engine.url.render_as_string(hide_password=True)}
     with engine.connect() as connection:
-        facts["version"] = connection.execute(text("select version()")).scalar_one()
+        if engine.dialect.name == "sqlite":
+            version = "SQLite " + connection.execute(text("select sqlite_version()")).scalar_one()
+        else:
+            version = connection.execute(text("select version()")).scalar_one()
+        facts["version"] = version
         counts = {}
         for table in ("patient", "user_account", "assessment", "flag", "prn_order",
                       "prn_administration"):
