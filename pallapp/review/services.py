@@ -134,6 +134,35 @@ def _open_flags(patient_ids: Select[Any] | list[int]) -> dict[int, list[tuple[Fl
 
 
 @dataclass(frozen=True)
+class FlagGroup:
+    """Open flags of one kind for one patient: what the overview shows (the items and dates
+    are on the patient's own pages)."""
+
+    code: str
+    severity: str
+    count: int
+
+
+def open_flag_groups(patient_ids: list[int]) -> dict[int, list[FlagGroup]]:
+    """Open flags per patient grouped by code and severity, most severe first, then the most
+    recently raised kind first; one grouped query, no flag rows loaded."""
+    severity_order = {"high": 0, "medium": 1, "info": 2}
+    query = (
+        select(Flag.patient_id, Flag.code, Flag.severity, func.count(Flag.id), func.max(Flag.id))
+        .where(Flag.patient_id.in_(patient_ids), Flag.closed_at.is_(None))
+        .group_by(Flag.patient_id, Flag.code, Flag.severity)
+    )
+    rows = sorted(
+        db.session.execute(query),
+        key=lambda row: (severity_order.get(row[2], 3), -row[4]),
+    )
+    groups: dict[int, list[FlagGroup]] = defaultdict(list)
+    for patient_id, code, severity, count, _newest in rows:
+        groups[patient_id].append(FlagGroup(code, severity, count))
+    return groups
+
+
+@dataclass(frozen=True)
 class FlagEntry:
     """A flag as the review pages show it: what it is, and who closed it when."""
 
@@ -381,7 +410,7 @@ def is_overdue(patient: Patient, latest: dict[str, datetime], now: datetime) -> 
 class OverviewRow:
     patient: Patient
     counts: FlagCounts
-    open_flags: list[tuple[Flag, str | None]]
+    open_flags: list[FlagGroup]
     scores: list[KeyScore]
     last_rating_at: datetime | None
     interval_days: int
@@ -522,7 +551,7 @@ def unit_overview(
     if not overview.rows:
         raise LookupError(f"page {page}")
     shown = [row.patient.id for row in overview.rows]
-    flags = _open_flags(shown)
+    flags = open_flag_groups(shown)
     latest = latest_assessments(shown)
     doses = dose_counts_last_24h(shown)
     for row in overview.rows:

@@ -29,13 +29,17 @@ def _flag_rows(entries):  # type: ignore[no-untyped-def]
     return [(flag, present.flag_view(flag, instrument)) for flag, instrument in entries]
 
 
-def _grouped_flags(entries):  # type: ignore[no-untyped-def]
-    """Open flags grouped by kind for the overview: (presentation, how many), most severe
-    first; the items are on the patient's own pages."""
-    groups: dict[tuple[str, str], list] = {}
-    for flag, instrument in entries:
-        groups.setdefault((flag.code, flag.severity), []).append(present.flag_view(flag, instrument))
-    return [(views[0], len(views)) for views in groups.values()]
+def _grouped_flags(groups):  # type: ignore[no-untyped-def]
+    """The overview's open flags by kind: (title, severity, severity label, how many)."""
+    return [
+        (
+            gettext(scoring.FLAG_CODES[group.code].title),
+            group.severity,
+            gettext(scoring.SEVERITY_LABELS[group.severity]),
+            group.count,
+        )
+        for group in groups
+    ]
 
 
 def _dose_counts_in_words(counts: dict[str, int]) -> list[str]:
