@@ -1,6 +1,7 @@
 """Who may see or change which patient: the one place that decides.
 
-Every query for patient data starts from `visible_patients` or `find_patient`. Nothing else in
+Every query for patient data starts from `visible_patients` or `find_patient` (or
+`find_patient_and_needs`, which also says what else the user may do). Nothing else in
 the app filters patients by role.
 
 Rules (DESIGN.md, issue 2):
@@ -21,6 +22,7 @@ nobody learns whether a record exists; the refusal is audit-logged as `denied`.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import Select, and_, exists, false, or_, select
@@ -91,20 +93,14 @@ def _unit_lets_relatives_record_doses(day: date):  # type: ignore[no-untyped-def
     return exists(allowing)
 
 
-def _relative_condition(user: User, need: Need, day: date):  # type: ignore[no-untyped-def]
-    link = select(RelativeLink.id).where(
-        RelativeLink.patient_id == Patient.id,
-        RelativeLink.relative_id == user.id,
-        RelativeLink.revoked_at.is_(None),
-    )
-    if need in (Need.RECORD_DOSE, Need.VIEW_ORDERS):
-        return and_(exists(link), _unit_lets_relatives_record_doses(day))
-    if need is Need.VIEW_HISTORY:
-        link = link.where(RelativeLink.may_view_history.is_(True))
-    elif need not in (Need.VIEW, Need.REPORT):
-        # Answering as proxy, rather than helping, is checked against the link by the service.
-        return false()
-    return exists(link)
+class _Test(enum.Enum):
+    """The one SQL test that decides a need for a user; several needs share one test."""
+
+    STAFF = "staff"  # an active episode in a unit where the user is an active member
+    OWN_RECORD = "own_record"  # the patient's own account
+    LINK = "link"  # an active relative link
+    LINK_HISTORY = "link_history"  # ... that allows viewing the history
+    LINK_DOSES = "link_doses"  # ... and a unit of the patient lets relatives record doses
 
 
 _CHARTING = frozenset({Need.CHANGE, Need.INVITE, Need.REPORT, Need.PRESCRIBE, Need.RECORD_DOSE})
@@ -121,26 +117,71 @@ _STAFF_ONLY = frozenset(
 )
 
 
-def patient_condition(user: User, need: Need = Need.VIEW, day: date | None = None):  # type: ignore[no-untyped-def]
-    """A SQL condition on `Patient` that is true for the patients `user` may `need`."""
-    day = day or today_local()
+def _test_for(user: User, need: Need) -> _Test | None:
+    """Which test decides whether `user` may `need` a patient; None: no patient, whoever it is
+    (known from the account alone, so nobody has to ask the database)."""
     if not user.is_authenticated or not user.active:
-        return false()
+        return None
     role = user.role_enum
     if role.is_staff:
         if need in _CHARTING and role is Role.MANAGER:
             # Managers read their units' records for quality work; they do not chart.
-            return false()
+            return None
         if need is Need.PRESCRIBE and role is not Role.PHYSICIAN:
-            return false()
-        return _staff_condition(user, day)
+            return None
+        return _Test.STAFF
     if role is Role.PATIENT:
         if need in _STAFF_ONLY or user.patient_id is None:
-            return false()
-        return Patient.id == user.patient_id
+            return None
+        return _Test.OWN_RECORD
     if role is Role.RELATIVE:
-        return _relative_condition(user, need, day)
-    return false()  # admin and anything unknown: no clinical data
+        if need in (Need.RECORD_DOSE, Need.VIEW_ORDERS):
+            return _Test.LINK_DOSES
+        if need is Need.VIEW_HISTORY:
+            return _Test.LINK_HISTORY
+        if need in (Need.VIEW, Need.REPORT):
+            return _Test.LINK
+        # Answering as proxy, rather than helping, is checked against the link by the service.
+        return None
+    return None  # admin and anything unknown: no clinical data
+
+
+def _condition(test: _Test, user: User, day: date):  # type: ignore[no-untyped-def]
+    if test is _Test.STAFF:
+        return _staff_condition(user, day)
+    if test is _Test.OWN_RECORD:
+        return Patient.id == user.patient_id
+    link = select(RelativeLink.id).where(
+        RelativeLink.patient_id == Patient.id,
+        RelativeLink.relative_id == user.id,
+        RelativeLink.revoked_at.is_(None),
+    )
+    if test is _Test.LINK_DOSES:
+        return and_(exists(link), _unit_lets_relatives_record_doses(day))
+    if test is _Test.LINK_HISTORY:
+        link = link.where(RelativeLink.may_view_history.is_(True))
+    return exists(link)
+
+
+def patient_condition(user: User, need: Need = Need.VIEW, day: date | None = None):  # type: ignore[no-untyped-def]
+    """A SQL condition on `Patient` that is true for the patients `user` may `need`."""
+    test = _test_for(user, need)
+    if test is None:
+        return false()
+    return _condition(test, user, day or today_local())
+
+
+def _needs_columns(user: User, needs: Iterable[Need], day: date):  # type: ignore[no-untyped-def]
+    """For each need, its test; and one labelled boolean column per distinct test."""
+    tests = {need: _test_for(user, need) for need in needs}
+    distinct = [test for test in _Test if test in tests.values()]
+    columns = [_condition(test, user, day).label(f"may_{test.value}") for test in distinct]
+    return tests, distinct, columns
+
+
+def _needs_from_row(tests, distinct, values) -> frozenset[Need]:  # type: ignore[no-untyped-def]
+    passed = {test for test, value in zip(distinct, values, strict=True) if value}
+    return frozenset(need for need, test in tests.items() if test in passed)
 
 
 def visible_patients(user: User, need: Need = Need.VIEW) -> Select[tuple[Patient]]:
@@ -158,10 +199,46 @@ def find_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
     return patient
 
 
+def find_patient_and_needs(
+    user: User, public_id: str, need: Need = Need.VIEW
+) -> tuple[Patient, frozenset[Need]]:
+    """`find_patient`, and in the same query everything else `user` may do with the patient
+    (as `needs_for`): for pages that show or hide many links and buttons."""
+    tests, distinct, columns = _needs_columns(user, Need, today_local())
+    row = db.session.execute(
+        select(Patient, *columns).where(
+            patient_condition(user, need), Patient.public_id == public_id
+        )
+    ).one_or_none()
+    if row is None:
+        existing = db.session.scalar(select(Patient).where(Patient.public_id == public_id))
+        raise NotVisible(public_id, need, existing)
+    return row[0], _needs_from_row(tests, distinct, row[1:])
+
+
+def needs_for(
+    user: User, patient: Patient, needs: Iterable[Need] = tuple(Need)
+) -> frozenset[Need]:
+    """Which of `needs` `user` may do with `patient`, in one query (none when the account alone
+    says no to all of them).
+
+    The answer is a snapshot: ask again after changing memberships, episodes or relative links
+    in the same request. Nothing here is remembered between calls.
+    """
+    tests, distinct, columns = _needs_columns(user, needs, today_local())
+    if not distinct:
+        return frozenset()
+    values = db.session.execute(
+        select(Patient.id, *columns).where(Patient.id == patient.id)
+    ).one_or_none()
+    if values is None:
+        return frozenset()
+    return _needs_from_row(tests, distinct, values[1:])
+
+
 def can(user: User, patient: Patient, need: Need) -> bool:
     """Whether `user` may `need` `patient` (for showing or hiding links and buttons)."""
-    query = select(Patient.id).where(Patient.id == patient.id, patient_condition(user, need))
-    return db.session.scalar(query) is not None
+    return need in needs_for(user, patient, (need,))
 
 
 def relative_link(user: User, patient: Patient) -> RelativeLink | None:

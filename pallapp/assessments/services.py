@@ -373,12 +373,19 @@ def history(user: User, patient_public_id: str, page: int = 1) -> tuple[Patient,
 
 
 def get_assessment(
-    user: User, patient: Patient, assessment_public_id: str, *, audit_view: bool = True
+    user: User,
+    patient: Patient,
+    assessment_public_id: str,
+    *,
+    audit_view: bool = True,
+    needs: frozenset[Need] | None = None,
 ) -> Assessment:
     """One assessment of an already visible patient; 404 (NotVisible) otherwise.
 
     Who may read it: anyone with history access to the patient, and the person who entered it
     (a relative without history access still sees the result of what they just sent).
+    `needs`: what `access.needs_for` said the user may do with the patient in this request, if
+    the caller asked already.
     """
     from pallapp.access import NotVisible, can
 
@@ -388,7 +395,12 @@ def get_assessment(
         )
     )
     allowed = assessment is not None and (
-        assessment.entered_by_id == user.id or can(user, patient, Need.VIEW_HISTORY)
+        assessment.entered_by_id == user.id
+        or (
+            Need.VIEW_HISTORY in needs
+            if needs is not None
+            else can(user, patient, Need.VIEW_HISTORY)
+        )
     )
     if not allowed:
         raise NotVisible(patient.public_id, Need.VIEW_HISTORY, patient)

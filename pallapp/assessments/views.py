@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp import scoring
-from pallapp.access import Need, can, find_patient
+from pallapp.access import Need, find_patient, find_patient_and_needs
 from pallapp.assessments import bp, present, services
 from pallapp.forms.assessments import CorrectionReasonForm
 from pallapp.forms.instruments import assessment_form_class
@@ -138,8 +138,9 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/assessments/<assessment_id>")
 @login_required
 def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
-    patient = find_patient(current_user, public_id, Need.VIEW)
-    assessment = services.get_assessment(current_user, patient, assessment_id)
+    # The same query opens the record and says whether the user may correct it.
+    patient, needs = find_patient_and_needs(current_user, public_id, Need.VIEW)
+    assessment = services.get_assessment(current_user, patient, assessment_id, needs=needs)
     band, band_label = present.overall_band(assessment)
     self_report = current_user.role in ("patient", "relative")
     return render_template(
@@ -159,7 +160,7 @@ def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
         units=[episode.unit for episode in patient.active_episodes(now_local().date())],
         may_correct=current_user.is_staff
         and assessment.superseded_by is None
-        and can(current_user, patient, Need.CHANGE),
+        and Need.CHANGE in needs,
     )
 
 

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from pallapp import scoring
-from pallapp.access import Need, can
+from pallapp.access import Need, needs_for
 from pallapp.assessments.present import FlagView, flag_view
 from pallapp.careplan import services
 from pallapp.extensions import db
@@ -117,9 +117,15 @@ class HomeVisit:
     milestones: list[Milestone]
 
 
-def order_rows(patient: Patient, now: datetime) -> list[OrderRow]:
-    """The orders in force with the doses given under each in the last 24 hours."""
-    rows = {order.series_id: OrderRow(order, order_label(order)) for order in services.active_orders(patient, now)}
+def order_rows(
+    patient: Patient, now: datetime, orders: list[PrnOrder] | None = None
+) -> list[OrderRow]:
+    """The orders in force with the doses given under each in the last 24 hours. `orders`: the
+    patient's orders (at least those open at `now`) if the caller has loaded them already."""
+    in_force = (
+        services.active_orders(patient, now) if orders is None else services.in_force(orders, now)
+    )
+    rows = {order.series_id: OrderRow(order, order_label(order)) for order in in_force}
     for dose in services.doses_since(patient, now - DOSE_WINDOW):
         row = rows.get(dose.order.series_id)
         if row is not None:
@@ -127,14 +133,24 @@ def order_rows(patient: Patient, now: datetime) -> list[OrderRow]:
     return list(rows.values())
 
 
-def home_visit(user: User, patient: Patient, now: datetime) -> HomeVisit:
+def home_visit(
+    user: User, patient: Patient, now: datetime, needs: frozenset[Need] | None = None
+) -> HomeVisit:
     """The home-visit hub; the caller has opened (and audited) the patient record. Reminder
-    flags are evaluated here for staff, so what they see is current."""
-    may_see_plan = can(user, patient, Need.VIEW_CARE_PLAN)
-    may_see_orders = can(user, patient, Need.VIEW_ORDERS)
-    may_record = can(user, patient, Need.RECORD_DOSE)
+    flags are evaluated here for staff, so what they see is current.
+
+    `needs`: what `access` says the user may do with the patient (`needs_for`), if the caller
+    has asked already; evaluating reminders only writes flags, which decide no access.
+    """
+    if needs is None:
+        needs = needs_for(user, patient)
+    may_see_plan = Need.VIEW_CARE_PLAN in needs
+    may_see_orders = Need.VIEW_ORDERS in needs
+    may_record = Need.RECORD_DOSE in needs
+    # Loaded once for the reminders and the order rows.
+    open_orders = services.open_orders(patient, now) if may_see_plan or may_see_orders else []
     if may_see_plan:
-        services.evaluate_reminders(patient, now=now, user=user)
+        services.evaluate_reminders(patient, now=now, user=user, orders=open_orders)
     flags: list[Flag] = []
     milestones: list[Milestone] = []
     if may_see_plan:
@@ -142,7 +158,7 @@ def home_visit(user: User, patient: Patient, now: datetime) -> HomeVisit:
             db.session.scalars(
                 select(Flag)
                 .where(Flag.patient_id == patient.id, Flag.closed_at.is_(None))
-                .options(selectinload(Flag.assessment))
+                .options(joinedload(Flag.assessment))
             )
         )
         milestones = services.milestones_of(patient)
@@ -150,11 +166,11 @@ def home_visit(user: User, patient: Patient, now: datetime) -> HomeVisit:
         plan=services.current_care_plan(patient),
         may_see_plan=may_see_plan,
         may_see_orders=may_see_orders,
-        may_prescribe=can(user, patient, Need.PRESCRIBE),
+        may_prescribe=Need.PRESCRIBE in needs,
         may_record_dose=may_record,
-        may_change=can(user, patient, Need.CHANGE),
+        may_change=Need.CHANGE in needs,
         flags=flag_rows(flags),
-        orders=order_rows(patient, now) if may_see_orders else [],
+        orders=order_rows(patient, now, open_orders) if may_see_orders else [],
         to_evaluate=services.doses_to_evaluate(patient) if may_record else [],
         milestones=milestones,
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from pallapp import audit, scoring
 from pallapp.access import Need, find_patient
@@ -178,7 +178,7 @@ def milestones_of(patient: Patient) -> list[Milestone]:
         db.session.scalars(
             select(Milestone)
             .where(Milestone.patient_id == patient.id)
-            .options(selectinload(Milestone.recorded_by))
+            .options(joinedload(Milestone.recorded_by, innerjoin=True))
             .order_by(Milestone.occurred_on.desc(), Milestone.id.desc())
         )
     )
@@ -237,7 +237,7 @@ def _record_death(user: User, patient: Patient, milestone: Milestone, now: datet
     patient.died_on = milestone.occurred_on
     patient.place_of_death = milestone.place
     audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=patient, detail="death")
-    for order in _open_orders(patient, now):
+    for order in open_orders(patient, now):
         # An order that had not started yet ends where it would have begun.
         order.stop_at = max(now, order.start_at)
         order.stop_cause = StopCause.DECEASED.value
@@ -299,7 +299,10 @@ def list_orders(user: User, public_id: str) -> tuple[Patient, list[PrnOrder]]:
         db.session.scalars(
             select(PrnOrder)
             .where(PrnOrder.patient_id == patient.id)
-            .options(selectinload(PrnOrder.prescriber), selectinload(PrnOrder.superseded_by))
+            .options(
+                joinedload(PrnOrder.prescriber, innerjoin=True),
+                selectinload(PrnOrder.superseded_by),
+            )
             .order_by(PrnOrder.start_at.desc(), PrnOrder.id.desc())
         )
     )
@@ -326,8 +329,8 @@ def _order(patient: Patient, order_public_id: str) -> PrnOrder:
     return order
 
 
-def _open_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
-    """Orders in force now or due to start later."""
+def open_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
+    """Orders in force now or due to start later, with their prescribers."""
     return list(
         db.session.scalars(
             select(PrnOrder)
@@ -335,16 +338,23 @@ def _open_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
                 PrnOrder.patient_id == patient.id,
                 or_(PrnOrder.stop_at.is_(None), PrnOrder.stop_at > now),
             )
-            .options(selectinload(PrnOrder.prescriber))
+            .options(joinedload(PrnOrder.prescriber, innerjoin=True))
         )
+    )
+
+
+def in_force(orders: list[PrnOrder], now: datetime) -> list[PrnOrder]:
+    """Those of `orders` in force at `now`, in the order of the indications."""
+    rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
+    return sorted(
+        (order for order in orders if order.is_active(now)),
+        key=lambda order: (rank[order.indication], order.start_at),
     )
 
 
 def active_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
     """The orders in force at `now`, in the order of the indications."""
-    orders = [order for order in _open_orders(patient, now) if order.is_active(now)]
-    rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
-    return sorted(orders, key=lambda order: (rank[order.indication], order.start_at))
+    return in_force(open_orders(patient, now), now)
 
 
 def create_order(
@@ -752,7 +762,7 @@ def doses_since(patient: Patient, since: datetime) -> list[PrnAdministration]:
                 PrnAdministration.given_at > since,
                 _current_doses(),
             )
-            .options(selectinload(PrnAdministration.order))
+            .options(joinedload(PrnAdministration.order, innerjoin=True))
             .order_by(PrnAdministration.given_at.desc())
         )
     )
@@ -789,7 +799,7 @@ def doses_to_evaluate(patient: Patient, limit: int = 20) -> list[PrnAdministrati
                 PrnAdministration.evaluated_at.is_(None),
                 _current_doses(),
             )
-            .options(selectinload(PrnAdministration.order))
+            .options(joinedload(PrnAdministration.order, innerjoin=True))
             .order_by(PrnAdministration.given_at.desc())
             .limit(limit)
         )
@@ -863,7 +873,9 @@ def reminder_thresholds(units: list[CareUnit]) -> scoring.Thresholds:
     return chosen or scoring.DEFAULT_THRESHOLDS
 
 
-def _reminders_due(patient: Patient, now: datetime) -> list[scoring.Flag]:
+def _reminders_due(
+    patient: Patient, now: datetime, orders: list[PrnOrder] | None = None
+) -> list[scoring.Flag]:
     units = [episode.unit for episode in patient.active_episodes(now.astimezone(STOCKHOLM).date())]
     if patient.phase in (Phase.DECEASED, Phase.DISCHARGED) or not units:
         return []
@@ -879,9 +891,11 @@ def _reminders_due(patient: Patient, now: datetime) -> list[scoring.Flag]:
         scoring.AssessmentSeen(instrument, observed_at)
         for instrument, observed_at in db.session.execute(latest)
     ]
-    orders = [order_rule(order) for order in _open_orders(patient, now)]
+    if orders is None:
+        orders = open_orders(patient, now)
+    rules = [order_rule(order) for order in orders]
     due = [
-        scoring.prn_missing(orders, now, end_of_life_since=since),
+        scoring.prn_missing(rules, now, end_of_life_since=since),
         scoring.assessment_overdue(seen, now, end_of_life_since=since, thresholds=thresholds),
         scoring.roag_overdue(seen, now, end_of_life_since=since, thresholds=thresholds),
     ]
@@ -895,17 +909,22 @@ class ReminderChanges:
 
 
 def evaluate_reminders(
-    patient: Patient, *, now: datetime | None = None, user: User | None = None
+    patient: Patient,
+    *,
+    now: datetime | None = None,
+    user: User | None = None,
+    orders: list[PrnOrder] | None = None,
 ) -> ReminderChanges:
     """Open the reminder flags that are due and close those no longer due.
 
     Idempotent: an open flag with the same code and items is left as it is. A due flag whose
     items changed (e.g. one more order added, one still missing) replaces the open one. Called
     by the services after relevant changes, by the patient page and by `flask reminders`;
-    the caller has already checked that the patient may be seen.
+    the caller has already checked that the patient may be seen. `orders`: the patient's
+    `open_orders` at `now` if the caller has them already (the patient page shows them too).
     """
     now = _now(now)
-    due = {flag.code: flag for flag in _reminders_due(patient, now)}
+    due = {flag.code: flag for flag in _reminders_due(patient, now, orders)}
     opened = closed = 0
     for flag in _open_reminder_flags(patient):
         wanted = due.get(flag.code)

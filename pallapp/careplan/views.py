@@ -9,7 +9,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp import scoring
-from pallapp.access import Need, can, find_patient
+from pallapp.access import Need, can, find_patient, needs_for
 from pallapp.careplan import bp, present, services
 from pallapp.forms import parse_row_number
 from pallapp.forms.careplan import (
@@ -91,14 +91,14 @@ def _show_patient(public_id: str):  # type: ignore[no-untyped-def]
 @login_required
 def plan(public_id: str):  # type: ignore[no-untyped-def]
     patient, current = services.read_care_plan(current_user, public_id)
-    full = can(current_user, patient, Need.VIEW_CARE_PLAN)
+    needs = needs_for(current_user, patient, (Need.VIEW_CARE_PLAN, Need.CHANGE))
     return render_template(
         "careplan/plan.html",
         patient=patient,
         plan=current,
-        full=full,
+        full=Need.VIEW_CARE_PLAN in needs,
         fields=[(name, CARE_PLAN_FIELD_LABELS[name]) for name in CARE_PLAN_FIELDS],
-        may_change=can(current_user, patient, Need.CHANGE),
+        may_change=Need.CHANGE in needs,
     )
 
 
@@ -193,14 +193,15 @@ def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
 def orders(public_id: str):  # type: ignore[no-untyped-def]
     patient, all_versions = services.list_orders(current_user, public_id)
     now = utcnow()
+    needs = needs_for(current_user, patient, (Need.PRESCRIBE, Need.RECORD_DOSE))
     return render_template(
         "careplan/orders.html",
         patient=patient,
-        rows=present.order_rows(patient, now),
+        rows=present.order_rows(patient, now, all_versions),
         earlier=[order for order in all_versions if not order.is_active(now)],
         standard=[(code, present.indication_label(code)) for code in scoring.REQUIRED_PRN_INDICATIONS],
-        may_prescribe=can(current_user, patient, Need.PRESCRIBE),
-        may_record_dose=can(current_user, patient, Need.RECORD_DOSE),
+        may_prescribe=Need.PRESCRIBE in needs,
+        may_record_dose=Need.RECORD_DOSE in needs,
         present=present,
     )
 

@@ -186,7 +186,9 @@ class PatientUnit(db.Model):
     end: Mapped[date | None] = mapped_column(Date)
 
     patient: Mapped[Patient] = relationship(back_populates="episodes")
-    unit: Mapped[CareUnit] = relationship()
+    # Loaded with the episode: the patient pages name the units of `active_episodes`, and one
+    # query per unit was one per episode.
+    unit: Mapped[CareUnit] = relationship(lazy="joined", innerjoin=True)
 
     def is_active_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)

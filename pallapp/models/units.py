@@ -84,7 +84,11 @@ class UnitMembership(db.Model):
     end: Mapped[date | None] = mapped_column(Date)
 
     user: Mapped[User] = relationship(back_populates="memberships")
-    unit: Mapped[CareUnit] = relationship(back_populates="memberships")
+    # Loaded with the membership: `User.active_units` reads the unit of every membership, and
+    # one query per unit was one per membership on every page that lists the user's units.
+    unit: Mapped[CareUnit] = relationship(
+        back_populates="memberships", lazy="joined", innerjoin=True
+    )
 
     def is_active_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)

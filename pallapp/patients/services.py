@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from pallapp import audit
-from pallapp.access import Need, find_patient, visible_patients
+from pallapp.access import Need, find_patient, find_patient_and_needs, visible_patients
 from pallapp.auth.services import IssuedInvitation, email_taken, issue_invitation
 from pallapp.extensions import db
 from pallapp.models import (
@@ -64,8 +64,26 @@ def open_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
     return patient
 
 
+def open_patient_and_needs(
+    user: User, public_id: str, need: Need = Need.VIEW
+) -> tuple[Patient, frozenset[Need]]:
+    """`open_patient`, with everything else the user may do with the record (`needs_for`)
+    from the same query."""
+    patient, needs = find_patient_and_needs(user, public_id, need)
+    audit.record(AuditAction.VIEW, patient=patient, obj=patient)
+    return patient, needs
+
+
 def active_relative_links(patient: Patient) -> list[RelativeLink]:
-    return [link for link in patient.relative_links if link.is_active]
+    """The patient's active links, with the relatives' accounts (the page names them)."""
+    return list(
+        db.session.scalars(
+            select(RelativeLink)
+            .where(RelativeLink.patient_id == patient.id, RelativeLink.revoked_at.is_(None))
+            .options(joinedload(RelativeLink.relative, innerjoin=True))
+            .order_by(RelativeLink.created_at)
+        )
+    )
 
 
 def units_to_enrol_in(user: User) -> list[CareUnit]:

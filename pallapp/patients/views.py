@@ -5,7 +5,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from pallapp.access import Need, can
+from pallapp.access import Need
 from pallapp.careplan.present import home_visit
 from pallapp.careplan.services import current_care_plan
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
@@ -104,11 +104,12 @@ def enrol():  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>")
 @login_required
 def show(public_id: str):  # type: ignore[no-untyped-def]
-    patient = services.open_patient(current_user, public_id)
-    visit = home_visit(current_user, patient, utcnow())
-    may_invite = current_user.is_staff and can(current_user, patient, Need.INVITE)
-    may_report = can(current_user, patient, Need.REPORT)
-    may_view_history = can(current_user, patient, Need.VIEW_HISTORY)
+    # One query opens the record and answers every "may I" the page asks.
+    patient, needs = services.open_patient_and_needs(current_user, public_id)
+    visit = home_visit(current_user, patient, utcnow(), needs)
+    may_invite = current_user.is_staff and Need.INVITE in needs
+    may_report = Need.REPORT in needs
+    may_view_history = Need.VIEW_HISTORY in needs
     return render_template(
         "patients/show.html",
         patient=patient,

@@ -287,17 +287,31 @@ def test_the_admin_lets_a_units_relatives_record_doses(app, ctx, client, auth):
         assert count(PrnAdministration) == 1
 
 
+# What the patient page (the home-visit hub) sends for a nurse, whatever the patient has: the
+# user, one query that opens the record and answers every "may I" of the page, the audit row,
+# the episodes with their units, the reminders (latest ratings, open orders with prescribers,
+# open reminder flags), the open flags with their assessments, the milestones with who recorded
+# them, the care plan, the doses of the last 24 h and those to evaluate (each with its order),
+# the relatives with their accounts. An N+1 makes it grow with the rows; a new query on the
+# page shows up here, to be counted on purpose.
+PATIENT_PAGE_STATEMENTS = 13
+
+
 def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, ctx, client, auth):
     from sqlalchemy import event
 
+    from pallapp.assessments import services as assessment_services
     from pallapp.models import CareUnit
 
     with app.app_context():
         physician = db.session.scalar(select(services.User).where(services.User.email == ctx["physician"]))
         nurse = db.session.scalar(select(services.User).where(services.User.email == ctx["nurse"]))
-        busy = make_patient([db.session.scalar(select(CareUnit).where(CareUnit.name == "Team Mora"))])
-        # The same of everything else the page shows: one relative, a care plan.
-        link_relative(make_user(Role.RELATIVE), busy)
+        mora = db.session.scalar(select(CareUnit).where(CareUnit.name == "Team Mora"))
+        # Two units follow the busy patient (the nurse works in one), three relatives, four
+        # orders with three doses each, rated twice with flags, three milestones.
+        busy = make_patient([mora, make_unit("Kommunal hemsjukvård")])
+        for _relative in range(3):
+            link_relative(make_user(Role.RELATIVE), busy)
         services.save_care_plan(nurse, busy.public_id, {"contacts": "010-111"}, based_on=None)
         for number, indication in enumerate(("pain", "nausea", "anxiety", "death_rattle")):
             busy_order = services.create_order(
@@ -309,10 +323,25 @@ def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, c
                 services.record_dose(nurse, busy.public_id, busy_order.public_id,
                                      given_at=utcnow() - timedelta(hours=hours), dose="1", dose_unit="mg",
                                      route="sc", client_token=f"{number}{hours}".ljust(32, "0"))
+        calm = dict.fromkeys(("pain", "tiredness", "drowsiness", "nausea", "lack_of_appetite",
+                              "shortness_of_breath", "depression", "anxiety", "wellbeing"), 1)
+        for number, answers in enumerate((dict(calm, pain=8, nausea=5), dict(calm, anxiety=9))):
+            assessment_services.submit_assessment(
+                nurse, busy.public_id, instrument="esas_r", answers=answers,
+                client_token=f"busy-esas-{number}".ljust(32, "0"),
+                observed_at=utcnow() - timedelta(hours=number + 1),
+            )
+        for kind in ("svas_held", "sip", "care_plan_agreed"):
+            services.record_milestone(nurse, busy.public_id, kind=kind,
+                                      occurred_on=utcnow().date() - timedelta(days=1))
         services.record_dose(nurse, ctx["pid"], ctx["order"], given_at=utcnow() - timedelta(hours=1),
                              dose="1", dose_unit="mg", route="sc", client_token="q" * 32)
         busy_id = busy.public_id
         db.session.commit()
+        open_flags = db.session.scalar(
+            select(func.count(Flag.id)).where(Flag.patient_id == busy.id, Flag.closed_at.is_(None))
+        )
+        assert open_flags >= 3  # the page has rows to show
     auth.login(ctx["nurse"])
 
     def queries_for(public_id):
@@ -326,13 +355,19 @@ def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, c
             engine = db.engine
         event.listen(engine, "before_cursor_execute", count_statement)
         try:
-            assert client.get(f"/patients/{public_id}").status_code == 200
+            page = client.get(f"/patients/{public_id}")
         finally:
             event.remove(engine, "before_cursor_execute", count_statement)
-        return len(statements)
+        assert page.status_code == 200
+        return len(statements), page.get_data(as_text=True)
 
-    # One order with one dose against four orders with three doses each: the same statements.
-    assert queries_for(ctx["pid"]) == queries_for(busy_id)
+    queries, page = queries_for(busy_id)
+    # The rows are on the page: orders, relatives, both units, milestones.
+    assert page.count("Ordered by") == 4
+    assert "Kommunal hemsjukvård" in page
+    assert queries == PATIENT_PAGE_STATEMENTS, queries
+    # One order with one dose, one unit, one relative: the same statements.
+    assert queries_for(ctx["pid"])[0] == PATIENT_PAGE_STATEMENTS
 
 
 def test_correcting_a_dose_over_http(app, ctx, client, auth):
