@@ -1,5 +1,7 @@
 """Trend charts of a patient's ratings: series built from the instrument definitions, drawn by
-pygal as SVG, and the same numbers as a data table for screen readers and print.
+pygal as SVG, and the same numbers as a data table for screen readers and print. A chart with
+more than `MAX_CHART_POINTS` moments shows the highest value of each week instead
+(`highest_of_each_week`; docs/instruments.md, "Trend charts over a long period").
 
 pygal adds a small configuration <script> even when its JavaScript is switched off; it is
 removed from the tree before serialising, and the SVG is served with a CSP that forbids
@@ -8,8 +10,10 @@ scripts, so the charts never run code (they are shown through <img>).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from xml.etree import ElementTree
 
 import pygal
@@ -32,6 +36,13 @@ COLOURS = (
     "#7a3b00", "#4b0082", "#1e6b34", "#a4161a", "#555555",
 )
 THRESHOLD_COLOUR = "#6b6b6b"
+
+# A chart with more time points than this is drawn, and tabled, one point per calendar week.
+# 120 is about four months of daily ratings: on a 960 px chart the dots are still told apart
+# (8 px each) and a table of 120 rows is still read. Past it every rating made the SVG and the
+# page bigger and slower (three years, 511 ratings: 1.1 MB of SVG and 550 ms for IPOS items)
+# while adding nothing a reader could see.
+MAX_CHART_POINTS = 120
 
 
 @dataclass
@@ -57,6 +68,28 @@ class Chart:
     thresholds: list[Threshold] = field(default_factory=list)
     markers: list[tuple[datetime, str]] = field(default_factory=list)  # doses: (when, indication)
     lines: list[tuple[datetime, str]] = field(default_factory=list)  # milestones
+    #: Set by `highest_of_each_week`: each point is the highest value of a week, at the middle
+    #: of the week, and `week_counts` says how many ratings each point stands for.
+    weekly: bool = False
+    week_counts: dict[datetime, int] = field(default_factory=dict)
+
+    @property
+    def rating_count(self) -> int:
+        """How many ratings the chart shows (every series has a point for each rating)."""
+        if self.weekly:
+            return sum(self.week_counts.values())
+        return len(self.series[0].points) if self.series else 0
+
+    @property
+    def weekly_note(self) -> str:
+        """The aggregation in words, for the chart and the table (empty when there is none)."""
+        if not self.weekly:
+            return ""
+        # Always plural: a chart is weekly only with more than MAX_CHART_POINTS ratings.
+        return gettext(
+            "Each point is the highest rating of its week (%(count)d ratings)",
+            count=self.rating_count,
+        )
 
     @property
     def moments(self) -> list[datetime]:
@@ -86,6 +119,82 @@ class Chart:
     @property
     def threshold_text(self) -> str:
         return "; ".join(f"{t.label} {t.value}" for t in self.thresholds)
+
+    @property
+    def doses_by_week(self) -> bool:
+        """Dose dots are counted per week when the ratings are, or when there are too many to
+        draw one by one (a dot each would make the chart grow without bound again)."""
+        return self.weekly or len(self.markers) > MAX_CHART_POINTS
+
+    def dose_points(self) -> dict[str, list[tuple[datetime, int]]]:
+        """(moment, number of doses) per indication, in the order of `marker_groups`: each dose
+        at its own moment, or one point per week in the middle of the week."""
+        points: dict[str, list[tuple[datetime, int]]] = {}
+        for indication, moments in self.marker_groups.items():
+            if not self.doses_by_week:
+                points[indication] = [(moment, 1) for moment in moments]
+                continue
+            weeks: dict[datetime, int] = {}
+            for moment in moments:
+                middle = week_middle(week_of(moment))
+                weeks[middle] = weeks.get(middle, 0) + 1
+            points[indication] = sorted(weeks.items())
+        return points
+
+
+def week_of(moment: datetime) -> date:
+    """The Monday of the ISO week of `moment`, in Stockholm time (the clinic's calendar)."""
+    local = moment.astimezone(STOCKHOLM).date()
+    return local - timedelta(days=local.weekday())
+
+
+def week_middle(monday: date) -> datetime:
+    """Where a week's point is drawn: Thursday noon in Stockholm, so no rating of the week is
+    more than three and a half days from its point."""
+    return datetime.combine(monday + timedelta(days=3), time(12), tzinfo=STOCKHOLM)
+
+
+def week_label(moment: datetime) -> str:
+    """'Week 5, 2025 (1/27/25 – 2/2/25)' for the week whose point is at `moment`."""
+    monday = week_of(moment)
+    year, week, _weekday = monday.isocalendar()
+    return gettext(
+        "Week %(week)d, %(year)d (%(first)s – %(last)s)",
+        week=week,
+        year=year,
+        first=format_date(monday, "short"),
+        last=format_date(monday + timedelta(days=6), "short"),
+    )
+
+
+def _highest(values: list[int | None]) -> int | None:
+    present = [value for value in values if value is not None]
+    return max(present) if present else None
+
+
+def highest_of_each_week(chart: Chart) -> Chart:
+    """The chart with one point per calendar week (ISO weeks, Stockholm time) and series: the
+    highest value of that series in the week.
+
+    Why the highest: a trend chart is read for peaks, and a week's mean or last value would
+    hide the day the pain was 9; the highest never hides one (a conservative summary). Values
+    that are missing stay missing: a week's point is the highest of the values present, never
+    an imputed one, and a week with no value for a series has no point for it. Each series is
+    taken on its own, so in one week the highest total and the highest subscale may come from
+    different ratings. The individual ratings are in the assessment history.
+    """
+    by_week: dict[date, list[int]] = {}
+    for index, (moment, _value) in enumerate(chart.series[0].points if chart.series else []):
+        by_week.setdefault(week_of(moment), []).append(index)
+    weeks = sorted(by_week)
+    for series in chart.series:
+        series.points = [
+            (week_middle(monday), _highest([series.points[i][1] for i in by_week[monday]]))
+            for monday in weeks
+        ]
+    chart.week_counts = {week_middle(monday): len(by_week[monday]) for monday in weeks}
+    chart.weekly = True
+    return chart
 
 
 def _band_thresholds(bands: tuple[scoring.Band, ...], skip_first: bool = True) -> list[Threshold]:
@@ -232,20 +341,47 @@ def _roag_chart(assessments: list[Assessment]) -> Chart | None:
     )
 
 
-BUILDERS = (
-    _esas_item_chart,
-    _esas_total_chart,
-    _ipos_subscale_chart,
-    _ipos_item_chart,
-    _abbey_chart,
-    _roag_chart,
-)
-CHART_KEYS = ("esas_items", "esas_total", "ipos_subscales", "ipos_items", "abbey", "roag")
+#: Each chart, in the order shown: its builder and the instruments it reads (so one chart's
+#: image loads only the ratings it draws).
+BUILDERS: dict[str, tuple[Callable[[list[Assessment]], Chart | None], tuple[str, ...]]] = {
+    "esas_items": (_esas_item_chart, ("esas_r",)),
+    "esas_total": (_esas_total_chart, ("esas_r",)),
+    "ipos_subscales": (_ipos_subscale_chart, IPOS_CODES),
+    "ipos_items": (_ipos_item_chart, IPOS_CODES),
+    "abbey": (_abbey_chart, ("abbey",)),
+    "roag": (_roag_chart, ("roag",)),
+}
+CHART_KEYS = tuple(BUILDERS)
+
+
+def chart_instruments(key: str) -> tuple[str, ...]:
+    """The instrument codes the chart `key` is drawn from."""
+    return BUILDERS[key][1]
 
 
 def _int(value: object) -> int | None:
     # "cannot_assess" and "not_applicable" are not points on the scale.
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def build_chart(
+    key: str,
+    assessments: list[Assessment],
+    *,
+    markers: list[tuple[datetime, str]] | None = None,
+    lines: list[tuple[datetime, str]] | None = None,
+) -> Chart | None:
+    """The chart `key` (None: no data for it), with dose markers and milestone lines; with more
+    than `MAX_CHART_POINTS` moments, one point per week (`highest_of_each_week`)."""
+    builder, _instruments = BUILDERS[key]
+    chart = builder(assessments)
+    if chart is None:
+        return None
+    chart.markers = list(markers or [])
+    chart.lines = list(lines or [])
+    if len(chart.moments) > MAX_CHART_POINTS:
+        highest_of_each_week(chart)
+    return chart
 
 
 def build_charts(
@@ -255,14 +391,8 @@ def build_charts(
     lines: list[tuple[datetime, str]] | None = None,
 ) -> list[Chart]:
     """The charts that have data, in a fixed order, with dose markers and milestone lines."""
-    charts = []
-    for builder in BUILDERS:
-        chart = builder(assessments)
-        if chart is not None:
-            chart.markers = list(markers or [])
-            chart.lines = list(lines or [])
-            charts.append(chart)
-    return charts
+    built = (build_chart(key, assessments, markers=markers, lines=lines) for key in BUILDERS)
+    return [chart for chart in built if chart is not None]
 
 
 STYLE_OPTIONS = dict(
@@ -307,19 +437,38 @@ def indication_name(code: str) -> str:
     return gettext(label) if label else code
 
 
-def _local_label(moment: datetime) -> str:
-    return format_date(moment.astimezone(STOCKHOLM), "short")
+def _local_labels() -> Callable[[datetime], str]:
+    """The date of a moment in Stockholm, each day formatted once: pygal asks for every dot,
+    and a long chart has thousands of dots on a few hundred days."""
+    labels: dict[date, str] = {}
+
+    def label(moment: datetime) -> str:
+        day = moment.astimezone(STOCKHOLM).date()
+        if day not in labels:
+            labels[day] = format_date(day, "short")
+        return labels[day]
+
+    return label
+
+
+class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):  # type: ignore[misc]
+    """pygal's date line without the per-dot tooltip data, which only its script reads (and
+    there is none): writing it was a quarter of the time of a long chart. Should pygal rename
+    the hook, `_without_scripts_and_tooltips` still removes the data; it is only slower."""
+
+    def _tooltip_data(self, *args: object, **kwargs: object) -> None:
+        return None
 
 
 def render_svg(chart: Chart) -> bytes:
     """The chart as a standalone SVG document without scripts."""
     moments = chart.moments
-    plot = pygal.DateTimeLine(
+    plot = _DateTimeLineWithoutTooltips(
         style=_style(chart),
         width=960,
         height=chart.height,
         js=[],
-        title=chart.title,
+        title=f"{chart.title}\n{chart.weekly_note}" if chart.weekly else chart.title,
         y_title=chart.y_title,
         range=(chart.y_min, chart.y_max),
         include_x_axis=False,
@@ -329,7 +478,7 @@ def render_svg(chart: Chart) -> bytes:
         legend_at_bottom_columns=3,
         truncate_legend=-1,
         x_label_rotation=20,
-        x_value_formatter=_local_label,
+        x_value_formatter=_local_labels(),
         allow_interruptions=True,
         show_minor_x_labels=False,
         x_labels_major_count=6,
@@ -355,19 +504,40 @@ def render_svg(chart: Chart) -> bytes:
                 show_dots=False,
                 stroke_style={"width": 2, "dasharray": "2, 4"},
             )
-        for indication, dose_moments in chart.marker_groups.items():
+        for indication, dose_points in chart.dose_points().items():
             # One series per indication, each named in the legend: never colour alone.
+            name = indication_name(indication)
+            if chart.doses_by_week:
+                # A dot for each week with doses; the numbers are on the page (they would
+                # overlap here, a week being a few pixels wide).
+                title = gettext("As-needed doses per week: %(indication)s", indication=name)
+            else:
+                title = gettext("As-needed doses: %(indication)s", indication=name)
             plot.add(
-                gettext("As-needed doses: %(indication)s", indication=indication_name(indication)),
-                [(moment, chart.y_max) for moment in dose_moments],
+                title,
+                [(moment, chart.y_max) for moment, _count in dose_points],
                 stroke=False,
                 dots_size=7,
             )
-    tree = plot.render_tree()
+    return _without_scripts_and_tooltips(plot.render_tree())
+
+
+# More decimals than a pixel needs (pygal writes 15); two keep the drawing exact on screen.
+_LONG_DECIMAL = re.compile(r"(\d\.\d\d)\d+")
+
+
+def _without_scripts_and_tooltips(tree: ElementTree.Element) -> bytes:
+    """The SVG without pygal's configuration script and without the data its tooltips read
+    (each dot carried its value and coordinates in <desc> elements, nearly half the bytes of a
+    long chart; the script that shows them never runs: there is none, and the CSP forbids it)."""
     for parent in list(tree.iter()):
         for child in list(parent):
-            if str(child.tag).endswith("script"):
+            tag = str(child.tag)
+            if tag.endswith("script") or tag.endswith("desc"):
                 parent.remove(child)
+    for element in tree.iter():
+        for name, value in element.attrib.items():
+            element.attrib[name] = _LONG_DECIMAL.sub(r"\1", value)
     return ElementTree.tostring(tree, encoding="utf-8", xml_declaration=True)
 
 

@@ -575,9 +575,15 @@ DEFAULT_TREND_RANGE = "3m"
 
 
 def trend_assessments(
-    user: User, patient_public_id: str, range_code: str, *, audit_as: str = "trends"
+    user: User,
+    patient_public_id: str,
+    range_code: str,
+    *,
+    audit_as: str = "trends",
+    instruments: tuple[str, ...] | None = None,
 ) -> tuple[Patient, list[Assessment]]:
-    """The patient's current (not corrected) assessments in the range, oldest first; audited."""
+    """The patient's current (not corrected) assessments in the range, oldest first, of the
+    given instruments only (None: all; one chart's image needs one or two); audited."""
     if range_code not in TREND_RANGES:
         raise LookupError(range_code)
     patient = _find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
@@ -586,6 +592,8 @@ def trend_assessments(
         .where(Assessment.patient_id == patient.id, _current_versions())
         .order_by(Assessment.observed_at, Assessment.id)
     )
+    if instruments is not None:
+        query = query.where(Assessment.instrument.in_(instruments))
     days = TREND_RANGES[range_code]
     if days is not None:
         query = query.where(Assessment.observed_at >= utcnow() - timedelta(days=days))

@@ -166,6 +166,7 @@ def trends(public_id: str):  # type: ignore[no-untyped-def]
         open_flags=_flag_rows(services.open_flags_of(patient)),
         may_acknowledge=services.is_reviewer(current_user) and can(current_user, patient, Need.CHANGE),
         moment_label=charts.moment_label,
+        week_label=charts.week_label,
     )
 
 
@@ -175,16 +176,22 @@ def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
     if key not in charts.CHART_KEYS:
         abort(404)
     range_code = _range_arg()
+    # Only this chart: the page shows six images, and each used to load every rating and build
+    # every chart to draw one.
     patient, assessments = services.trend_assessments(
-        current_user, public_id, range_code, audit_as="trend_chart"
+        current_user,
+        public_id,
+        range_code,
+        audit_as="trend_chart",
+        instruments=charts.chart_instruments(key),
     )
     since = _since(range_code)
-    built = charts.build_charts(
+    chart = charts.build_chart(
+        key,
         assessments,
         markers=services.dose_markers(patient, since),
         lines=services.milestone_lines(patient, since),
     )
-    chart = next((c for c in built if c.key == key), None)
     if chart is None:
         abort(404)
     response = Response(charts.render_svg(chart), mimetype="image/svg+xml")

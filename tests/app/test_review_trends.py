@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
+from uuid import uuid4
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from pallapp.assessments import services as assessment_services
 from pallapp.extensions import db
-from pallapp.models import AuditEvent, Role
+from pallapp.models import Assessment, AuditEvent, Patient, Role
+from pallapp.review import charts
+from pallapp.timeutil import STOCKHOLM
 from tests.app.test_review import ESAS_CALM, submit
 from tests.app.test_review_overview import IPOS_ITEMS
 from tests.factories import make_patient, make_unit, make_user
@@ -146,3 +151,165 @@ def test_a_corrected_rating_shows_only_in_its_corrected_version(app, rated, clie
     auth.login(rated["nurse"])
     page = client.get(f"/patients/{rated['patient']}/trends?range=3m").get_data(as_text=True)
     assert column(section(page, "esas_total"), 0) == ["10", "18"]
+
+
+# --- Long histories: one point per week ------------------------------------------------------
+
+MONDAY = datetime(2025, 1, 6, 12, tzinfo=STOCKHOLM)  # Monday of ISO week 2, 2025, noon
+
+
+def submit_at(user, patient, instrument, answers, observed_at):
+    return assessment_services.submit_assessment(
+        user,
+        patient.public_id,
+        instrument=instrument,
+        answers=answers,
+        client_token=uuid4().hex,
+        observed_at=observed_at,
+    ).assessment
+
+
+@pytest.fixture
+def long_history(app):
+    """141 ESAS-r ratings over 20 weeks (ISO weeks 2-21 of 2025): one every day at noon, and
+    one more on Monday 13 January at 00:30 Stockholm time (still Sunday in UTC)."""
+    with app.app_context():
+        unit = make_unit("Team A")
+        nurse = make_user(Role.NURSE, units=[unit], language="en")
+        patient = make_patient([unit], given_name="Lång", family_name="Historia")
+        patient.enrolled_on = date(2025, 1, 1)
+        # Week 2 (6-12 January), day by day: pain 2, 5 (nausea left blank), 3, then 1.
+        week_two = [dict(ESAS_CALM, pain=2), dict(ESAS_CALM, pain=5), dict(ESAS_CALM, pain=3)]
+        del week_two[1]["nausea"]
+        for day in range(20 * 7):
+            answers = week_two[day] if day < len(week_two) else ESAS_CALM
+            submit_at(nurse, patient, "esas_r", answers, MONDAY + timedelta(days=day))
+        # Monday of week 3 at 00:30 Stockholm = Sunday 12 January 23:30 UTC.
+        submit_at(
+            nurse, patient, "esas_r", dict(ESAS_CALM, pain=9),
+            datetime(2025, 1, 13, 0, 30, tzinfo=STOCKHOLM),
+        )
+        db.session.commit()
+        return {"patient": patient.public_id, "nurse": nurse.email}
+
+
+def test_a_long_history_shows_the_highest_rating_of_each_week(long_history, client, auth):
+    auth.login(long_history["nurse"])
+    page = client.get(f"/patients/{long_history['patient']}/trends?range=all").get_data(as_text=True)
+    total = section(page, "esas_total")
+    assert "Each point is the highest rating of its week (141 ratings)." in total
+    assert f'href="/patients/{long_history["patient"]}/assessments"' in total
+    assert ">ESAS-r: symptom distress score, highest values by week</caption>" in total
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>', total)
+    assert len(rows) == 20  # 141 ratings > 120 points: one row per week, weeks 2 to 21
+    assert rows[0].startswith("Week 2, 2025")
+    assert rows[1].startswith("Week 3, 2025")
+    # Week 2: totals 2 + 8 = 10; missing (nausea blank, not imputed); 3 + 8 = 11; then
+    # 1 + 8 = 9 four times. Highest present: 11. Week 3: the Monday 00:30 rating 9 + 8 = 17
+    # (a week in Stockholm time: in UTC it would fall in week 2), then 9 seven times: 17.
+    assert column(total, 0)[:3] == ["11", "17", "9"]
+    # Ratings per week: 7 days in week 2; 7 days and the Monday night rating in week 3.
+    assert column(total, 3)[:3] == ["7", "8", "7"]
+    items = section(page, "esas_items")
+    # Pain, highest of week 2: max(2, 5, 3, 1, 1, 1, 1) = 5; week 3: max(9, 1, ...) = 9.
+    assert column(items, 0)[:3] == ["5", "9", "1"]
+    # Nausea in week 2: blank once, 1 six times: 1 (the blank is skipped, not counted as 0).
+    headers = re.findall(r'<th scope="col">(.*?)</th>', items)
+    assert column(items, headers.index("Nausea") - 1)[:2] == ["1", "1"]
+
+
+def test_a_chart_with_many_ratings_has_one_point_per_week(app, long_history):
+    with app.test_request_context():
+        patient = db.session.scalar(select(Patient).where(Patient.public_id == long_history["patient"]))
+        ratings = list(db.session.scalars(select(Assessment).where(Assessment.patient_id == patient.id)))
+        chart = charts.build_chart("esas_total", sorted(ratings, key=lambda a: a.observed_at))
+    assert chart.weekly
+    total = chart.series[0].points
+    assert len(total) == 20
+    # Each point in the middle of its week: Thursday noon, Stockholm time.
+    assert total[0] == (datetime(2025, 1, 9, 12, tzinfo=STOCKHOLM), 11)
+    assert total[1] == (datetime(2025, 1, 16, 12, tzinfo=STOCKHOLM), 17)
+
+
+def abbey(total: int, observed_at: datetime) -> Assessment:
+    return Assessment(instrument="abbey", observed_at=observed_at, answers={}, scores={}, total=total)
+
+
+def test_up_to_the_limit_every_rating_is_its_own_point(app):
+    # 120 ratings, 3 hours apart: all within 15 days, several a day; at the limit nothing is
+    # aggregated, one more and the chart is weekly.
+    ratings = [abbey(i % 19, MONDAY + timedelta(hours=3 * i)) for i in range(charts.MAX_CHART_POINTS)]
+    with app.test_request_context():
+        chart = charts.build_chart("abbey", ratings)
+        assert not chart.weekly
+        assert chart.weekly_note == ""
+        assert len(chart.series[0].points) == 120
+        more = charts.build_chart("abbey", [*ratings, abbey(0, MONDAY + timedelta(days=16))])
+    assert more.weekly
+    # 121 ratings from Monday 6 January noon to 21 January: ISO weeks 2, 3 and 4.
+    assert len(more.series[0].points) == 3
+    # Week 2: Monday 6 January 12:00 to Monday 13 January 00:00 is 6.5 * 24 = 156 hours, so
+    # ratings 0 to 51 (3 * 51 = 153 < 156); their totals i % 19 reach 18 (i = 18).
+    assert more.series[0].points[0][1] == 18
+
+
+def test_the_trends_page_below_the_limit_is_unchanged(rated, client, auth):
+    auth.login(rated["nurse"])
+    page = client.get(f"/patients/{rated['patient']}/trends?range=all").get_data(as_text=True)
+    assert "highest rating of its week" not in page
+    assert "weekly-note" not in page
+
+
+def test_a_chart_of_three_years_stays_small(app):
+    """Three years of daily IPOS with every item at 2 or more (all 17 items drawn) and a dose
+    every 7 hours: one point per week keeps the SVG bounded (drawn rating by rating, it grew with
+    every rating)."""
+    start = datetime(2023, 1, 2, 10, tzinfo=STOCKHOLM)
+    ratings = [
+        Assessment(
+            instrument="ipos_staff",
+            observed_at=start + timedelta(days=day),
+            answers=dict.fromkeys(IPOS_ITEMS, 2 + day % 3),
+            scores={"subscales": {}},
+            total=40,
+        )
+        for day in range(3 * 365)
+    ]
+    doses = [(start + timedelta(hours=7 * i), "pain") for i in range(3 * 365 * 24 // 7)]
+    with app.test_request_context():
+        chart = charts.build_chart("ipos_items", ratings, markers=doses)
+        svg = charts.render_svg(chart)
+    assert chart.weekly
+    assert chart.doses_by_week
+    assert len(chart.series) == 17
+    # 2 January 2023 (Monday, week 1) to 31 December 2025 (week 1 of 2026): 3 * 52 + 1 weeks.
+    assert len(chart.series[0].points) == 157
+    assert len(svg) < 400_000
+    assert b"<desc" not in svg  # tooltip data for a script that never runs
+
+
+def test_a_chart_image_loads_only_its_own_instruments(app, rated, client, auth):
+    auth.login(rated["nurse"])
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        response = client.get(f"/patients/{rated['patient']}/trends/ipos_items.svg?range=3m")
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert response.status_code == 200
+    assessment_queries = [
+        (statement, parameters)
+        for statement, parameters in statements
+        if statement.lstrip().startswith("SELECT") and "FROM assessment" in statement
+    ]
+    assert len(assessment_queries) == 1
+    statement, parameters = assessment_queries[0]
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    assert "ipos_staff" in values
+    assert "esas_r" not in values  # the ESAS-r ratings of the patient are not loaded
