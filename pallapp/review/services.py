@@ -10,13 +10,14 @@ latest ratings), so the number of queries does not grow with the number of patie
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from pallapp import audit, scoring
@@ -259,14 +260,18 @@ def _find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
 # --- Latest ratings ---------------------------------------------------------------------------
 
 
-def _newest_ids(patient_ids: Select[Any] | list[int], instruments: Iterable[str]) -> Any:
-    """A subquery of the ids of the latest current version of each instrument per patient.
+@functools.cache
+def _newest_ids(instruments: tuple[str, ...]) -> Any:
+    """A subquery of the ids of the latest current version of each of `instruments` for each
+    patient in the expanding bind parameter `patient_ids`.
 
     One correlated `LIMIT 1` lookup per patient and instrument walks the index on (patient,
     instrument, observed_at) from its newest end, so the cost follows the number of patients,
     not the length of their history (benchmarks/RESULTS.md: a window function over every
-    assessment made the overview grow with history)."""
+    assessment made the overview grow with history). Built once per set of instruments:
+    building the statement took longer than running it."""
     newest = []
+    patient_ids = bindparam("patient_ids", expanding=True)
     for instrument in instruments:
         candidate = aliased(Assessment)
         newer = aliased(Assessment)
@@ -285,30 +290,44 @@ def _newest_ids(patient_ids: Select[Any] | list[int], instruments: Iterable[str]
     return union_all(*newest).scalar_subquery()
 
 
+@functools.cache
+def _latest_rows_query(instruments: tuple[str, ...]) -> Any:
+    return select(Assessment).where(Assessment.id.in_(_newest_ids(instruments)))
+
+
+@functools.cache
+def _latest_moments_query(instruments: tuple[str, ...]) -> Any:
+    return select(Assessment.patient_id, Assessment.instrument, Assessment.observed_at).where(
+        Assessment.id.in_(_newest_ids(instruments))
+    )
+
+
 def latest_assessments(
-    patient_ids: Select[Any] | list[int], instruments: Iterable[str] = KEY_INSTRUMENTS
+    patient_ids: list[int], instruments: Iterable[str] = KEY_INSTRUMENTS
 ) -> dict[int, dict[str, Assessment]]:
     """The latest current version of each instrument per patient, in one query."""
     instruments = tuple(instruments)
     latest: dict[int, dict[str, Assessment]] = defaultdict(dict)
-    if not instruments:
+    if not instruments or not patient_ids:
         return latest
-    query = select(Assessment).where(Assessment.id.in_(_newest_ids(patient_ids, instruments)))
-    for assessment in db.session.scalars(query):
+    query = _latest_rows_query(instruments)
+    for assessment in db.session.scalars(query, {"patient_ids": list(patient_ids)}):
         latest[assessment.patient_id][assessment.instrument] = assessment
     return latest
 
 
 def latest_moments(
-    patient_ids: Select[Any] | list[int], instruments: Iterable[str] = tuple(scoring.SYMPTOM_INSTRUMENTS)
+    patient_ids: list[int], instruments: Iterable[str] = tuple(sorted(scoring.SYMPTOM_INSTRUMENTS))
 ) -> dict[int, dict[str, datetime]]:
     """When the latest current version of each instrument applies, per patient: what the
     overdue rule needs, without loading answers and scores."""
-    query = select(Assessment.patient_id, Assessment.instrument, Assessment.observed_at).where(
-        Assessment.id.in_(_newest_ids(patient_ids, tuple(instruments)))
-    )
     moments: dict[int, dict[str, datetime]] = defaultdict(dict)
-    for patient_id, instrument, observed_at in db.session.execute(query):
+    if not patient_ids:
+        return moments
+    query = _latest_moments_query(tuple(instruments))
+    for patient_id, instrument, observed_at in db.session.execute(
+        query, {"patient_ids": list(patient_ids)}
+    ):
         moments[patient_id][instrument] = observed_at
     return moments
 
@@ -895,8 +914,7 @@ def patient_summary(user: User, patient_public_id: str) -> Summary:
     """What a printed summary shows: care plan contacts, latest ratings, open flags, the
     as-needed orders in force and the doses of the last 24 hours; audited."""
     patient = _find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
-    ids = select(Patient.id).where(Patient.id == patient.id)
-    latest = latest_assessments(ids, tuple(scoring.INSTRUMENTS)).get(patient.id, {})
+    latest = latest_assessments([patient.id], tuple(scoring.INSTRUMENTS)).get(patient.id, {})
     audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="patient_summary")
     return Summary(
         patient=patient,
