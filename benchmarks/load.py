@@ -51,6 +51,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a file from a checkout
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.runinfo import git_commit, load_average, machine  # noqa: E402
+
 LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
 WSGI_APP = "benchmarks.bench_wsgi:app"
 FLOOR_URL = "/__floor/"
@@ -66,41 +71,6 @@ START_UP_PAGES = ("login form", "login", "start (redirect)")
 
 
 # --- facts about the run ---------------------------------------------------------------------
-
-
-def machine_facts() -> dict[str, Any]:
-    cpu_model = ""
-    memory_kb = 0
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory_kb = int(line.split()[1])
-                break
-    except OSError:
-        pass
-    return {
-        "hostname": platform.node(),
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu_model or platform.processor(),
-        "ram_gib": round(memory_kb / 1024 / 1024, 1),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-    }
-
-
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(  # noqa: S603  (fixed git command, no user input)
-            ["git", "-C", str(ROOT), *args],  # noqa: S607
-            capture_output=True, text=True, check=False,
-        ).stdout.strip()
-
-    commit = git("rev-parse", "HEAD") or "unknown"
-    return commit + ("+dirty" if git("status", "--porcelain") else "")
 
 
 def database_facts(url: str) -> dict[str, Any]:
@@ -389,7 +359,7 @@ def markdown(result: dict[str, Any]) -> str:
         "# pallapp load run",
         "",
         f"- Date: {run['date']}; commit {run['git_commit']}",
-        f"- Machine: {machine['nproc']} CPUs, {machine['cpu_model']}, {machine['ram_gib']} GiB RAM; "
+        f"- Machine: {machine['nproc']} CPUs, {machine['cpu']}, {machine['ram_gib']} GiB RAM; "
         f"load average at start {machine['load_average_at_start']}",
         f"- Database: {db['version']}",
         "- Data: " + ", ".join(f"{count} {table}" for table, count in db["rows"].items()),
@@ -527,7 +497,8 @@ def main(argv: list[str] | None = None) -> int:
             "swedish_catalogue_compiled": catalogue.exists(),
             "locust_processes": 1,
         },
-        "machine": machine_facts(),
+        "machine": {**machine(), "hostname": platform.node(),
+                    "load_average_at_start": load_average()},
         "database": database,
         "versions": package_versions(),
         "modes": {},

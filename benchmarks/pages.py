@@ -50,12 +50,9 @@ import argparse
 import gzip
 import json
 import math
-import os
-import platform
 import re
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -74,6 +71,7 @@ from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import event, func, select, table, text  # noqa: E402
 
+from benchmarks.runinfo import git_commit, load_average, machine  # noqa: E402
 from pallapp.extensions import db  # noqa: E402
 from pallapp.factory import build_app  # noqa: E402
 from pallapp.models import Assessment, Patient  # noqa: E402
@@ -390,50 +388,6 @@ def timed_get(client: FlaskClient, page: Page, log: StatementLog) -> None:
 # --- describing the run ------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    ram_kb = 0
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram_kb = int(line.split()[1])
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram_gib": round(ram_kb / 1024 / 1024, 1),
-        "python": platform.python_version(),
-        "load_average_before": _load_average(),
-    }
-
-
-def _load_average() -> list[float] | None:
-    try:
-        return [round(value, 2) for value in os.getloadavg()]
-    except OSError:
-        return None
-
-
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        # Fixed arguments, no shell: only to stamp the report with the code measured.
-        return subprocess.run(  # noqa: S603
-            ["git", "-C", str(ROOT), *args],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + (" (with uncommitted changes)" if git("status", "--porcelain") else "")
-
-
 def database_facts(app: Flask) -> dict[str, Any]:
     with app.app_context():
         engine = db.engine
@@ -494,7 +448,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     password, accounts = load_accounts(args.accounts)
     app = build_measured_app(args.database_url)
     facts = database_facts(app)
-    measured_on = machine()
+    measured_on = {**machine(), "load_average_before": load_average()}
 
     clients: dict[str, FlaskClient] = {}
     for role, email in accounts.items():
@@ -538,7 +492,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "label": args.label,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {**measured_on, "load_average_after": _load_average()},
+        "machine": {**measured_on, "load_average_after": load_average()},
         "git_commit": git_commit(),
         "database": facts,
         "repeat": args.repeat,
