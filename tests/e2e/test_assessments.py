@@ -237,7 +237,7 @@ def test_nurse_enters_esas_answered_by_the_patient(live_server, device, fresh_pa
     result_checked(result, "ESAS-r symtomskattning")
 
     expect(
-        device.get_by_text("Inmatat av Sara Lind, sjuksköterska (personal) efter patientens svar")
+        device.get_by_text("Infört av Sara Lind, sjuksköterska (personal) efter patientens svar")
     ).to_be_visible()
     assert result.score("Total symtombörda") == ESAS_TOTAL
     assert result.score("Fysiska symtom") == ESAS_PHYSICAL
