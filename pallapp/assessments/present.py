@@ -93,17 +93,21 @@ def entry_line(assessment: Assessment) -> str:
     entered_by = assessment.entered_by
     respondent = assessment.respondent_enum
     if respondent is Respondent.STAFF:
-        return gettext("Assessed by %(name)s (staff)", name=entered_by.name)
-    if respondent is Respondent.RELATIVE:
+        line = gettext("Assessed by %(name)s (staff)", name=entered_by.name)
+    elif respondent is Respondent.RELATIVE:
         answered_by = assessment.answered_by or entered_by
-        return gettext("Answered by %(name)s (relative) for the patient", name=answered_by.name)
-    if entered_by.role == Role.RELATIVE:
-        return gettext(
+        line = gettext("Answered by %(name)s (relative) for the patient", name=answered_by.name)
+    elif entered_by.role == Role.RELATIVE:
+        line = gettext(
             "Filled in by %(name)s (relative) together with the patient", name=entered_by.name
         )
-    if entered_by.role == Role.PATIENT:
-        return gettext("Filled in by the patient")
-    return gettext("Entered by %(name)s (staff) from the patient's answers", name=entered_by.name)
+    elif entered_by.role == Role.PATIENT:
+        line = gettext("Filled in by the patient")
+    else:
+        line = gettext(
+            "Entered by %(name)s (staff) from the patient's answers", name=entered_by.name
+        )
+    return str(line)
 
 
 def context_rows(assessment: Assessment) -> list[tuple[str, str]]:
