@@ -12,16 +12,19 @@ from typing import Any
 from flask_babel import gettext
 
 from pallapp import scoring
-from pallapp.models import Assessment, Flag
+from pallapp.models import Assessment, Flag, Respondent, Role
 
 
 @dataclass(frozen=True)
 class AnswerRow:
     code: str
-    label: str
+    label: str  # the question, as the form asked it
     value: str  # what was answered, in words ("3 – Severely", "Not answered", ...)
     band: str | None  # band code, for colour (never shown by colour alone)
     band_label: str | None
+    # What the level is about, for an item that asks about something good and is scored so that
+    # higher is worse (IPOS Q6-Q9): "Not at peace". None for every other item, or with no problem.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,37 @@ def answer_rows(assessment: Assessment) -> list[AnswerRow]:
             band_label = _band_label(definition.bands, band)
         else:
             band_label = _band_label(definition.item_bands, band)
-        rows.append(AnswerRow(item.code, gettext(item.label), shown, band, band_label))
+        problem = None
+        if item.problem_label and band not in (None, "none"):
+            problem = gettext(item.problem_label)
+        rows.append(AnswerRow(item.code, gettext(item.label), shown, band, band_label, problem))
     return rows
+
+
+def entry_line(assessment: Assessment) -> str:
+    """Who gave the answers and who typed them, in one sentence for the result page.
+
+    A relative who helps the patient answer is named as such ("Filled in by Anna Lindgren
+    (relative) together with the patient"), so a reader never takes it for the patient alone.
+    """
+    entered_by = assessment.entered_by
+    respondent = assessment.respondent_enum
+    if respondent is Respondent.STAFF:
+        line = gettext("Assessed by %(name)s (staff)", name=entered_by.name)
+    elif respondent is Respondent.RELATIVE:
+        answered_by = assessment.answered_by or entered_by
+        line = gettext("Answered by %(name)s (relative) for the patient", name=answered_by.name)
+    elif entered_by.role == Role.RELATIVE:
+        line = gettext(
+            "Filled in by %(name)s (relative) together with the patient", name=entered_by.name
+        )
+    elif entered_by.role == Role.PATIENT:
+        line = gettext("Filled in by the patient")
+    else:
+        line = gettext(
+            "Entered by %(name)s (staff) from the patient's answers", name=entered_by.name
+        )
+    return str(line)
 
 
 def context_rows(assessment: Assessment) -> list[tuple[str, str]]:
@@ -128,7 +160,8 @@ def flag_view(flag: Flag, instrument: str | None) -> FlagView:
         if instrument is not None:
             definition = scoring.INSTRUMENTS[instrument]
             if code in definition.item_codes:
-                label = gettext(definition.item(code).label)
+                # A flag names the score, not the question: Q6-Q9 of IPOS by their problem end.
+                label = gettext(definition.item(code).score_label)
             elif any(field.code == code for field in definition.context_fields):
                 label = gettext(definition.context_field(code).label)
         item_labels.append(label or code)

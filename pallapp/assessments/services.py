@@ -249,6 +249,22 @@ def _store(
     return Submitted(assessment, created=True)
 
 
+def _completed_with(
+    user: User, instrument: str, respondent: Respondent, answers: Mapping[str, object]
+) -> Mapping[str, object]:
+    """IPOS Q10 says how the form was filled in. When a logged-in relative helps the patient
+    answer, the relative entered it: `with_relative`, unless the patient chose `with_staff`."""
+    codes = {field.code for field in scoring.INSTRUMENTS[instrument].context_fields}
+    if (
+        "completed_with" in codes
+        and user.role == Role.RELATIVE
+        and respondent is Respondent.PATIENT
+        and answers.get("completed_with") != "with_staff"
+    ):
+        return {**answers, "completed_with": "with_relative"}
+    return answers
+
+
 def submit_assessment(
     user: User,
     patient_public_id: str,
@@ -281,7 +297,7 @@ def submit_assessment(
     if observed_at is None or not user.is_staff:
         observed_at = now  # only staff enter paper forms afterwards
     check_observed_at(patient, observed_at, now)
-    result = scoring.score(instrument, answers)
+    result = scoring.score(instrument, _completed_with(user, instrument, respondent, answers))
     unit = unit_for(user, patient)
     # The account that gave the answers: the patient themself, or a relative answering as proxy.
     # A relative who only helps, and staff entering a patient's spoken answers, are `entered_by`.

@@ -38,11 +38,17 @@ def refusal_message(reason: str) -> str:
     return messages[reason]
 
 
+def _period_words(period: str | None) -> str | None:
+    """The recall period as each step of the form says it ("Over the past 7 days"), or None
+    when the instrument has none of its own (ESAS-r says "now" through its instruction)."""
+    words = scoring.RECALL_PERIOD_INSTRUCTIONS.get(period) if period else None
+    return gettext(words) if words else None
+
+
 def _recall_label(code: str, patient) -> str | None:  # type: ignore[no-untyped-def]
-    period = services.recall_period_for(services.unit_for(current_user, patient), code)
-    if period is None or period == "now":
-        return None
-    return gettext(scoring.RECALL_PERIOD_LABELS[period])
+    return _period_words(
+        services.recall_period_for(services.unit_for(current_user, patient), code)
+    )
 
 
 def _local(value: datetime | None) -> datetime | None:
@@ -129,7 +135,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
         patient=patient,
         form=form,
         title=present.instrument_title(code),
-        recall_label=_recall_label(code, patient) if code.startswith("ipos") else None,
+        recall_label=_recall_label(code, patient),
         skipped_labels=skipped_labels,
         problem=problem,
     )
@@ -149,6 +155,7 @@ def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
         assessment=assessment,
         title=present.instrument_title(assessment.instrument),
         answers=present.answer_rows(assessment),
+        entry_line=present.entry_line(assessment),
         context=present.context_rows(assessment),
         scores=present.score_rows(assessment),
         band=band,
@@ -234,5 +241,6 @@ def correct(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
         form=form,
         reason_form=reason_form,
         title=present.instrument_title(original.instrument),
+        recall_label=_period_words(original.recall_period),
         problem=problem,
     )

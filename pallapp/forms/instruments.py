@@ -392,6 +392,7 @@ def _key(context: ContextField) -> tuple[BlockKind, str]:
 
 
 def _item_field(item: ItemDefinition) -> ScaleField:
+    """The item's scale; its `description` (ESAS-r definition, Abbey examples) goes beside it."""
     return ScaleField(
         _l(item.label),
         [Optional()],
@@ -399,6 +400,7 @@ def _item_field(item: ItemDefinition) -> ScaleField:
         high=item.max,
         meanings=dict(item.options),
         specials=item.special_values,
+        description=_l(item.description) if item.description else "",
     )
 
 

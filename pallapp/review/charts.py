@@ -223,7 +223,7 @@ def _esas_item_chart(assessments: list[Assessment]) -> Chart | None:
         points = [(a.observed_at, _int(a.answers.get(item.code))) for a in esas]
         if item.optional and all(value is None for _moment, value in points):
             continue
-        series.append(Series(gettext(item.label), points))
+        series.append(Series(gettext(item.score_label), points))
     return Chart(
         key="esas_items",
         title=gettext("ESAS-r: each symptom"),
@@ -293,7 +293,7 @@ def _ipos_item_chart(assessments: list[Assessment]) -> Chart | None:
     for item in definition.items:
         points = [(a.observed_at, _int(a.answers.get(item.code))) for a in ipos]
         if any(value is not None and value >= IPOS_ITEM_SHOWN_FROM for _m, value in points):
-            series.append(Series(gettext(item.label), points))
+            series.append(Series(gettext(item.score_label), points))
     if not series:
         return None
     return Chart(

@@ -203,7 +203,9 @@ def _int_extension(url: str, value: int) -> dict[str, Any]:
 
 
 def _questionnaire_item(item: scoring.ItemDefinition) -> dict[str, Any]:
-    entry: dict[str, Any] = {"linkId": item.code, "text": item.label, "required": False}
+    # The answers are stored so that higher is worse: an item that asks about something good is
+    # named by its problem end (IPOS Q6-Q9), so "Not at peace: 4" reads the right way round.
+    entry: dict[str, Any] = {"linkId": item.code, "text": item.score_label, "required": False}
     if len(item.options) == len(item.values) or item.special_values:
         # Every value has a label (IPOS, Abbey, ROAG): a choice of integers.
         options: list[dict[str, Any]] = [{"valueInteger": value} for value in item.values]
@@ -327,7 +329,9 @@ def questionnaire_response(assessment: Assessment, patient_ref: str) -> dict[str
         value = assessment.answers.get(item.code)
         if value is None:
             continue
-        items.append({"linkId": item.code, "text": item.label, "answer": [_answer_for(item, value)]})
+        items.append(
+            {"linkId": item.code, "text": item.score_label, "answer": [_answer_for(item, value)]}
+        )
     for context_field in definition.context_fields:
         items.extend(
             _context_answers(definition, context_field, assessment.answers.get(context_field.code))

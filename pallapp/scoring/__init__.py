@@ -35,6 +35,7 @@ from .flags import (
 from .i18n import N_
 from .instruments import (
     INSTRUMENTS,
+    RECALL_PERIOD_INSTRUCTIONS,
     RECALL_PERIOD_LABELS,
     RESPONDENT_LABELS,
     SCORING_VERSION,
@@ -63,6 +64,7 @@ __all__ = [
     "NOT_APPLICABLE",
     "N_",
     "PRN_INDICATIONS",
+    "RECALL_PERIOD_INSTRUCTIONS",
     "RECALL_PERIOD_LABELS",
     "REQUIRED_PRN_INDICATIONS",
     "RESPONDENT_LABELS",

@@ -55,9 +55,15 @@ class ItemDefinition:
     """One scored item.
 
     Every `int` from `min` to `max` is a valid answer. `options` lists the values that have a
-    label: all of them for IPOS, Abbey and ROAG, only the two anchors (0 and 10) for ESAS-r.
-    `special_values` are the extra string answers this item accepts. An `optional` item
+    label: all of them for IPOS, Abbey and ROAG, only the item's own two anchors (0 and 10) for
+    ESAS-r. `special_values` are the extra string answers this item accepts. An `optional` item
     (ESAS-r `other`) never counts in scores and is not reported as missing.
+
+    `label` is what the form asks about. `description` (optional) explains a term that people
+    misread, shown beside the item on the form (ESAS-r definitions, Abbey examples).
+    `problem_label` (optional) names the problem end of an item that asks about something good
+    (IPOS Q6-Q9, stored so that higher is worse): it is shown wherever a score stands without its
+    question (see `score_label`).
     """
 
     code: str
@@ -68,11 +74,22 @@ class ItemDefinition:
     group: str
     special_values: tuple[str, ...] = ()
     optional: bool = False
+    description: str | None = None
+    problem_label: str | None = None
 
     @property
     def values(self) -> tuple[int, ...]:
         """All valid integer answers, in ascending order."""
         return tuple(range(self.min, self.max + 1))
+
+    @property
+    def score_label(self) -> str:
+        """The msgid to show beside a score without its question (flags, trends, exports).
+
+        Higher is always worse, so an item that asks about something good ("Feeling at peace")
+        is named by its problem end ("Not at peace"); every other item by its `label`.
+        """
+        return self.problem_label or self.label
 
     def label_for(self, value: int) -> str | None:
         """The msgid of the option labelled `value`, or None if that value has no label."""
@@ -128,6 +145,9 @@ class InstrumentDefinition:
     - `recall_periods`: the periods a respondent may be asked about (`3d`, `7d`, `now`).
     - `respondents`: roles that may answer (`patient`, `relative`, `staff`).
     - `sources`: where the items, scores and bands come from.
+    - `guidance`: a note for the person who observes (Abbey, ROAG), shown once on the form.
+    - `instruction`: what the respondent is asked to rate (ESAS-r: how you feel now), shown on
+      every step of the form.
     """
 
     code: str
@@ -145,6 +165,7 @@ class InstrumentDefinition:
     respondents: tuple[str, ...]
     sources: tuple[str, ...]
     guidance: str | None = None
+    instruction: str | None = None
 
     @property
     def item_codes(self) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ __all__ = [
     "INSTRUMENTS",
     "IPOS_PATIENT",
     "IPOS_STAFF",
+    "RECALL_PERIOD_INSTRUCTIONS",
     "RECALL_PERIOD_LABELS",
     "RESPONDENT_LABELS",
     "ROAG",
@@ -42,6 +43,15 @@ RECALL_PERIOD_LABELS: FrozenMap[str, str] = FrozenMap(
         "3d": N_("Last 3 days"),
         "7d": N_("Last 7 days"),
         "now": N_("Now"),
+    }
+)
+
+#: The recall period as the form says it, on every step: the period a respondent thinks of.
+#: IPOS only; ESAS-r says "now" through its own `instruction`.
+RECALL_PERIOD_INSTRUCTIONS: FrozenMap[str, str] = FrozenMap(
+    {
+        "3d": N_("Over the past 3 days"),
+        "7d": N_("Over the past 7 days"),
     }
 )
 
@@ -99,48 +109,80 @@ _IPOS_PHYSICAL_GROUP = N_("Physical symptoms")
 _IPOS_FEELINGS_GROUP = N_("Feelings and worries")
 _IPOS_PRACTICAL_GROUP = N_("Information and practical matters")
 
-_IPOS_ITEM_SPECS: tuple[tuple[str, str, tuple[tuple[int, str], ...], str], ...] = (
-    ("pain", N_("Pain"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
-    ("shortness_of_breath", N_("Shortness of breath"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
-    ("weakness", N_("Weakness or lack of energy"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
-    ("nausea", N_("Nausea"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
-    ("vomiting", N_("Vomiting"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
-    ("poor_appetite", N_("Poor appetite"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
-    ("constipation", N_("Constipation"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
-    ("sore_dry_mouth", N_("Sore or dry mouth"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
-    ("drowsiness", N_("Drowsiness"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
-    ("poor_mobility", N_("Poor mobility"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP),
+# (code, label, options, group, problem label). Q6-Q9 ask about something good but are stored
+# so that higher is worse; wherever their score stands without the question it is named by the
+# problem end (INSTRUMENTS.md), e.g. at_peace 4 is "Not at peace", never "Feeling at peace: 4".
+_IPOS_ITEM_SPECS: tuple[tuple[str, str, tuple[tuple[int, str], ...], str, str | None], ...] = (
+    ("pain", N_("Pain"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP, None),
+    (
+        "shortness_of_breath",
+        N_("Shortness of breath"),
+        _IPOS_SYMPTOM_OPTIONS,
+        _IPOS_PHYSICAL_GROUP,
+        None,
+    ),
+    (
+        "weakness",
+        N_("Weakness or lack of energy"),
+        _IPOS_SYMPTOM_OPTIONS,
+        _IPOS_PHYSICAL_GROUP,
+        None,
+    ),
+    ("nausea", N_("Nausea"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP, None),
+    ("vomiting", N_("Vomiting"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP, None),
+    ("poor_appetite", N_("Poor appetite"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP, None),
+    ("constipation", N_("Constipation"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP, None),
+    ("sore_dry_mouth", N_("Sore or dry mouth"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP, None),
+    ("drowsiness", N_("Drowsiness"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP, None),
+    ("poor_mobility", N_("Poor mobility"), _IPOS_SYMPTOM_OPTIONS, _IPOS_PHYSICAL_GROUP, None),
     (
         "patient_anxiety",
         N_("Anxiety or worry about the illness or its treatment"),
         _IPOS_FREQUENCY_OPTIONS,
         _IPOS_FEELINGS_GROUP,
+        None,
     ),
     (
         "family_anxiety",
         N_("Family or friends worried about the patient"),
         _IPOS_FREQUENCY_OPTIONS,
         _IPOS_FEELINGS_GROUP,
+        None,
     ),
-    ("depression", N_("Feeling low or depressed"), _IPOS_FREQUENCY_OPTIONS, _IPOS_FEELINGS_GROUP),
-    ("at_peace", N_("Feeling at peace"), _IPOS_REVERSED_FREQUENCY_OPTIONS, _IPOS_FEELINGS_GROUP),
+    (
+        "depression",
+        N_("Feeling low or depressed"),
+        _IPOS_FREQUENCY_OPTIONS,
+        _IPOS_FEELINGS_GROUP,
+        None,
+    ),
+    (
+        "at_peace",
+        N_("Feeling at peace"),
+        _IPOS_REVERSED_FREQUENCY_OPTIONS,
+        _IPOS_FEELINGS_GROUP,
+        N_("Not at peace"),
+    ),
     (
         "sharing_feelings",
         N_("Able to share feelings with family or friends"),
         _IPOS_REVERSED_FREQUENCY_OPTIONS,
         _IPOS_PRACTICAL_GROUP,
+        N_("Cannot share feelings"),
     ),
     (
         "information",
         N_("Enough information"),
         _IPOS_REVERSED_FREQUENCY_OPTIONS,
         _IPOS_PRACTICAL_GROUP,
+        N_("Lacks information"),
     ),
     (
         "practical_problems",
         N_("Practical problems addressed"),
         _IPOS_PRACTICAL_OPTIONS,
         _IPOS_PRACTICAL_GROUP,
+        N_("Practical problems not addressed"),
     ),
 )
 
@@ -155,8 +197,9 @@ def _ipos_items(special_values: tuple[str, ...]) -> tuple[ItemDefinition, ...]:
             options=options,
             group=group,
             special_values=special_values,
+            problem_label=problem_label,
         )
-        for code, label, options, group in _IPOS_ITEM_SPECS
+        for code, label, options, group, problem_label in _IPOS_ITEM_SPECS
     )
 
 
@@ -275,9 +318,16 @@ IPOS_STAFF = InstrumentDefinition(
 # Source: Watanabe et al., J Pain Symptom Manage 2011;41(2):456-68 (the revision); Alberta
 # Health Services ESAS-r administration manual (rated "now", 0-10, symptom distress score);
 # Selby et al., J Pain Symptom Manage 2010;39(2):241-9 (cut-offs 1-3 / 4-6 / 7-10).
+# What the revision changed and the form shows: the instruction to rate how you feel now, each
+# item with its own 0 and 10 anchors, and a definition beside the terms people misread
+# (tiredness = lack of energy, drowsiness = feeling sleepy, depression = feeling sad, anxiety =
+# feeling nervous, wellbeing = how you feel overall; the ESAS-r form defines no term for
+# appetite, so that definition is ours). Swedish terms: Palliativt utvecklingscentrum's Swedish
+# ESAS-r (2017). Where IPOS or the as-needed indications use the same English word with another
+# Swedish term, the ESAS-r item has an English msgid of its own (drowsiness -> "Sleepiness",
+# sömnighet; shortness of breath -> "Breathlessness", andnöd; anxiety -> "Anxiety or worry",
+# oro/ångest), so each instrument keeps its published Swedish wording.
 
-_ESAS_SYMPTOM_OPTIONS = ((0, N_("No symptom")), (10, N_("Worst possible")))
-_ESAS_WELLBEING_OPTIONS = ((0, N_("Best possible")), (10, N_("Worst possible")))
 _ESAS_SYMPTOMS_GROUP = N_("Symptoms")
 _ESAS_MOOD_GROUP = N_("Mood and wellbeing")
 
@@ -286,12 +336,20 @@ def _esas_item(
     code: str,
     label: str,
     group: str,
-    options: tuple[tuple[int, str], ...] = _ESAS_SYMPTOM_OPTIONS,
+    anchors: tuple[str, str],
+    description: str | None = None,
     *,
     optional: bool = False,
 ) -> ItemDefinition:
     return ItemDefinition(
-        code=code, label=label, min=0, max=10, options=options, group=group, optional=optional
+        code=code,
+        label=label,
+        min=0,
+        max=10,
+        options=((0, anchors[0]), (10, anchors[1])),
+        group=group,
+        optional=optional,
+        description=description,
     )
 
 
@@ -311,16 +369,73 @@ ESAS_R = InstrumentDefinition(
     title=N_("ESAS-r symptom rating"),
     version="esas_r-2026.1",
     items=(
-        _esas_item("pain", N_("Pain"), _ESAS_SYMPTOMS_GROUP),
-        _esas_item("tiredness", N_("Tiredness"), _ESAS_SYMPTOMS_GROUP),
-        _esas_item("drowsiness", N_("Drowsiness"), _ESAS_SYMPTOMS_GROUP),
-        _esas_item("nausea", N_("Nausea"), _ESAS_SYMPTOMS_GROUP),
-        _esas_item("lack_of_appetite", N_("Lack of appetite"), _ESAS_SYMPTOMS_GROUP),
-        _esas_item("shortness_of_breath", N_("Shortness of breath"), _ESAS_SYMPTOMS_GROUP),
-        _esas_item("depression", N_("Depression"), _ESAS_MOOD_GROUP),
-        _esas_item("anxiety", N_("Anxiety"), _ESAS_MOOD_GROUP),
-        _esas_item("wellbeing", N_("Overall wellbeing"), _ESAS_MOOD_GROUP, _ESAS_WELLBEING_OPTIONS),
-        _esas_item("other", N_("Other problem"), _ESAS_MOOD_GROUP, optional=True),
+        _esas_item(
+            "pain",
+            N_("Pain"),
+            _ESAS_SYMPTOMS_GROUP,
+            (N_("No pain"), N_("Worst possible pain")),
+        ),
+        _esas_item(
+            "tiredness",
+            N_("Tiredness"),
+            _ESAS_SYMPTOMS_GROUP,
+            (N_("No tiredness"), N_("Worst possible tiredness")),
+            N_("Tiredness means lack of energy. It is not the same as sleepiness."),
+        ),
+        _esas_item(
+            "drowsiness",
+            N_("Sleepiness"),
+            _ESAS_SYMPTOMS_GROUP,
+            (N_("No sleepiness"), N_("Worst possible sleepiness")),
+            N_("Sleepiness means feeling drowsy, as if you could fall asleep."),
+        ),
+        _esas_item(
+            "nausea",
+            N_("Nausea"),
+            _ESAS_SYMPTOMS_GROUP,
+            (N_("No nausea"), N_("Worst possible nausea")),
+        ),
+        _esas_item(
+            "lack_of_appetite",
+            N_("Lack of appetite"),
+            _ESAS_SYMPTOMS_GROUP,
+            (N_("No lack of appetite"), N_("Worst possible lack of appetite")),
+            N_("Lack of appetite means not feeling like eating."),
+        ),
+        _esas_item(
+            "shortness_of_breath",
+            N_("Breathlessness"),
+            _ESAS_SYMPTOMS_GROUP,
+            (N_("No breathlessness"), N_("Worst possible breathlessness")),
+        ),
+        _esas_item(
+            "depression",
+            N_("Depression"),
+            _ESAS_MOOD_GROUP,
+            (N_("No depression"), N_("Worst possible depression")),
+            N_("Depression means feeling sad or low."),
+        ),
+        _esas_item(
+            "anxiety",
+            N_("Anxiety or worry"),
+            _ESAS_MOOD_GROUP,
+            (N_("No anxiety or worry"), N_("Worst possible anxiety or worry")),
+            N_("Anxiety means feeling nervous or worried."),
+        ),
+        _esas_item(
+            "wellbeing",
+            N_("Wellbeing"),
+            _ESAS_MOOD_GROUP,
+            (N_("Best possible wellbeing"), N_("Worst possible wellbeing")),
+            N_("Wellbeing means how you feel overall, all things considered."),
+        ),
+        _esas_item(
+            "other",
+            N_("Other problem"),
+            _ESAS_MOOD_GROUP,
+            (N_("No such problem"), N_("Worst possible problem")),
+            optional=True,
+        ),
     ),
     context_fields=(
         ContextField(
@@ -348,30 +463,58 @@ ESAS_R = InstrumentDefinition(
     bands=(),
     recall_periods=("now",),
     respondents=("patient", "relative", "staff"),
+    instruction=N_("Rate how you feel now"),
     sources=(
         "Watanabe SM et al. J Pain Symptom Manage 2011;41(2):456-68 (ESAS-r)",
         "Alberta Health Services: ESAS-r administration manual",
         "Selby D et al. J Pain Symptom Manage 2010;39(2):241-9 (cut-offs)",
         "Hui D et al. 2015/2016 (minimal clinically important difference)",
+        "Palliativt utvecklingscentrum: ESAS-r, Swedish version (2017)",
     ),
 )
 
 # --- Abbey Pain Scale ---------------------------------------------------------------------
 # Source: Abbey J et al., Int J Palliat Nurs 2004;10(1):6-13, and the published form
-# (items 0-3, total 0-18; 0-2 no pain, 3-7 mild, 8-13 moderate, 14+ severe).
+# (items 0-3, total 0-18; 0-2 no pain, 3-7 mild, 8-13 moderate, 14+ severe). Swedish wording:
+# Svenska palliativregistret's Swedish version (translated 2011-07-25): item names, the examples
+# beside them, response words, band names and pain types. That version asks items 1-2
+# (vocalisation, facial expression) as how often (inte alls, sällan, ibland, ofta) and items 3-6
+# as how much (inte alls, lite, måttligt, mycket), where the English form says absent, mild,
+# moderate, severe for every item; the English msgids follow the Swedish version so that each
+# response word has one translation. Scores are the same 0-3 either way.
 
-_ABBEY_OPTIONS = (
-    (0, N_("Absent")),
-    (1, N_("Mild sign")),
-    (2, N_("Moderate sign")),
-    (3, N_("Severe sign")),
+_ABBEY_HOW_OFTEN_OPTIONS = (
+    (0, N_("Not at all")),
+    (1, N_("Rarely")),
+    (2, N_("Sometimes")),
+    (3, N_("Often")),
+)
+_ABBEY_HOW_MUCH_OPTIONS = (
+    (0, N_("Not at all")),
+    (1, N_("Slightly")),
+    (2, N_("Moderately")),
+    (3, N_("Severely")),
 )
 _ABBEY_BEHAVIOUR_GROUP = N_("Behaviour and expression")
 _ABBEY_BODY_GROUP = N_("Body changes")
 
 
-def _abbey_item(code: str, label: str, group: str) -> ItemDefinition:
-    return ItemDefinition(code=code, label=label, min=0, max=3, options=_ABBEY_OPTIONS, group=group)
+def _abbey_item(
+    code: str,
+    label: str,
+    description: str,
+    group: str,
+    options: tuple[tuple[int, str], ...] = _ABBEY_HOW_MUCH_OPTIONS,
+) -> ItemDefinition:
+    return ItemDefinition(
+        code=code,
+        label=label,
+        min=0,
+        max=3,
+        options=options,
+        group=group,
+        description=description,
+    )
 
 
 ABBEY = InstrumentDefinition(
@@ -381,31 +524,44 @@ ABBEY = InstrumentDefinition(
     version="abbey-2026.1",
     items=(
         _abbey_item(
-            "vocalisation", N_("Vocalisation (e.g. moaning, crying)"), _ABBEY_BEHAVIOUR_GROUP
+            "vocalisation",
+            N_("Vocalisation"),
+            N_("For example whimpering, groaning or making sounds"),
+            _ABBEY_BEHAVIOUR_GROUP,
+            _ABBEY_HOW_OFTEN_OPTIONS,
         ),
         _abbey_item(
             "facial_expression",
-            N_("Facial expression (e.g. grimacing, frowning)"),
+            N_("Facial expression"),
+            N_("For example looking tense, frowning, grimacing or looking frightened"),
             _ABBEY_BEHAVIOUR_GROUP,
+            _ABBEY_HOW_OFTEN_OPTIONS,
         ),
         _abbey_item(
             "body_language",
-            N_("Change in body language (e.g. guarding, restlessness)"),
+            N_("Change in body language"),
+            N_("For example restless, rocking, guarding a part of the body or curled up"),
             _ABBEY_BEHAVIOUR_GROUP,
         ),
         _abbey_item(
             "behaviour",
-            N_("Change in behaviour (e.g. confusion, refusing food)"),
+            N_("Behavioural change"),
+            N_("For example more confused, refusing to eat, more or less active than usual"),
             _ABBEY_BEHAVIOUR_GROUP,
         ),
         _abbey_item(
             "physiological",
-            N_("Physiological change (e.g. pulse, temperature, sweating)"),
+            N_("Physiological change"),
+            N_(
+                "For example changed body temperature, pulse or blood pressure, sweating, "
+                "flushing or pallor"
+            ),
             _ABBEY_BODY_GROUP,
         ),
         _abbey_item(
             "physical",
-            N_("Physical change (e.g. skin tears, pressure sores, contractures)"),
+            N_("Physical changes"),
+            N_("That is skin tears, pressure sores, contractures or other injuries"),
             _ABBEY_BODY_GROUP,
         ),
     ),
@@ -441,7 +597,10 @@ ABBEY = InstrumentDefinition(
     ),
     recall_periods=("now",),
     respondents=("staff",),
-    sources=("Abbey J et al. Int J Palliat Nurs 2004;10(1):6-13, and the published form",),
+    sources=(
+        "Abbey J et al. Int J Palliat Nurs 2004;10(1):6-13, and the published form",
+        "Svenska palliativregistret: Abbey Pain Scale, Swedish version (2011)",
+    ),
     guidance=N_(
         "Observe the person while they are moved or cared for. "
         "Assess again one hour after an intervention."

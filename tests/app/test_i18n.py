@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -75,6 +76,65 @@ def test_swedish_catalogue_has_no_untranslated_or_fuzzy_entry():
         catalogue = read_po(handle)
     problems = [m.id for m in catalogue if m.id and (m.fuzzy or not m.string)]
     assert problems == []
+
+
+# Different English msgids that may share one Swedish translation, each with the reason. Any
+# other sharing fails: one Swedish word for two things is how "Printed" and "Discharged" both
+# became "Utskriven" (docs/glossary.md has the terms).
+SHARED_SWEDISH = {
+    frozenset({"Answer", "Answers"}): "Swedish 'svar' is both singular and plural",
+    frozenset({"As-needed medication orders", "As-needed orders"}): (
+        "one thing, named at more or less length in English: the patient's as-needed orders"
+    ),
+    frozenset({"Band", "Level"}): "one thing: the band a score falls in (result page, summary)",
+    frozenset({"No assessments yet.", "No ratings yet."}): (
+        "one thing: an assessment is a rating (skattning) in Swedish"
+    ),
+}
+
+
+def _same_words(text: str) -> str:
+    """Text compared for meaning: case and closing punctuation do not make another word."""
+    return text.casefold().strip().rstrip(".:!")
+
+
+def shared_translations(catalogue: Catalog) -> dict[frozenset[str], str]:
+    """Sets of msgids with different words that have one Swedish translation, with it."""
+    by_swedish: dict[str, set[str]] = {}
+    for message in catalogue:
+        if not message.id:
+            continue
+        msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+        msgstr = message.string[0] if isinstance(message.string, tuple) else message.string
+        by_swedish.setdefault(_same_words(msgstr), set()).add(msgid)
+    shared = {}
+    for swedish, msgids in by_swedish.items():
+        # msgids that differ only in case or a closing full stop are the same words.
+        distinct = {_same_words(msgid): msgid for msgid in sorted(msgids)}
+        if len(distinct) > 1:
+            shared[frozenset(distinct.values())] = swedish
+    return shared
+
+
+def test_no_two_msgids_share_a_swedish_translation_unless_listed():
+    with CATALOGUE.open("rb") as handle:
+        shared = shared_translations(read_po(handle))
+    unexplained = {
+        tuple(sorted(ids)): swedish for ids, swedish in shared.items() if ids not in SHARED_SWEDISH
+    }
+    assert unexplained == {}, "give each thing its own Swedish word, or list the pair with a reason"
+    # A listed pair that no longer shares a translation is stale: remove it.
+    assert set(SHARED_SWEDISH) <= set(shared)
+
+
+def test_the_check_catches_printed_and_discharged_but_not_a_change_of_case():
+    catalogue = Catalog(locale="sv")
+    catalogue.add("Printed", "Utskriven")
+    catalogue.add("Discharged", "utskriven.")  # case and a full stop do not make another word
+    catalogue.add("Staff", "Personal")
+    catalogue.add("staff", "personal")  # the same English words: not a collision
+    catalogue.add("Nurse", "Sjuksköterska")
+    assert shared_translations(catalogue) == {frozenset({"Printed", "Discharged"}): "utskriven"}
 
 
 def test_every_marked_string_is_in_the_swedish_catalogue():

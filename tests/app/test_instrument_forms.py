@@ -477,7 +477,7 @@ def render(form, **kwargs: object) -> Page:  # type: ignore[no-untyped-def]
 def test_the_macro_renders_every_option_as_a_labelled_radio(app, code):
     definition = INSTRUMENTS[code]
     with posted(app, code, {}, observed=True, proxy=True) as form:
-        page = render(form, recall_label="Last 7 days")
+        page = render(form, recall_label="Over the past 7 days")
         for item in definition.items:
             rendered = [(v, t) for n, v, t in page.radios if n == f"item_{item.code}"]
             assert [v for v, _t in rendered] == [str(v) for v in item.values] + list(
@@ -500,7 +500,8 @@ def test_the_macro_renders_every_option_as_a_labelled_radio(app, code):
         assert page.script_text.strip() == ""
         assert [script.get("src") for script in page.scripts] == ["/static/assessment.js"]
         assert 'href="/static/assessment.css"' in page.html
-        assert "Think of this period: Last 7 days" in page.html
+        # The period is on every step (a phone shows one step at a time).
+        assert page.html.count('<p class="recall">Over the past 7 days</p>') == count
         assert f'value="{TOKEN}"' in page.html
         assert 'name="confirm_incomplete"' not in page.html
         assert "Some questions have no answer" not in page.html
@@ -546,4 +547,4 @@ def test_the_macro_uses_staff_wording_and_renders_special_values(app):
     with posted(app, "esas_r", {}) as form:
         page = render(form)
         assert ">Send</button>" in page.html
-        assert "0 = No symptom" in page.html
+        assert "0 = No pain" in page.html

@@ -48,7 +48,7 @@ def test_the_fourth_failure_for_an_account_is_refused_even_with_the_right_passwo
     refused = login(client, emails[0], PASSWORD)
     assert refused.status_code == 429
     # The same words whether or not the account exists: nothing to learn from the refusal.
-    assert "Logga in har misslyckats för många gånger" in refused.get_data(as_text=True)
+    assert "Inloggningen har misslyckats för många gånger" in refused.get_data(as_text=True)
     # Another account from the same address is not affected (3 failures < 5 per address).
     assert login(client, emails[1], PASSWORD).status_code == 302
     with app.app_context():

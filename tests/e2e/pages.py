@@ -29,7 +29,7 @@ class TodayPage:
     base_url: str
 
     def expect_loaded(self) -> TodayPage:
-        expect(self.page.get_by_role("heading", level=1)).to_have_text("Idag")
+        expect(self.page.get_by_role("heading", level=1)).to_have_text("I dag")
         return self
 
     def search(self, text: str) -> TodayPage:
@@ -157,7 +157,7 @@ class HomeVisitPage:
 
     def open_orders(self) -> OrdersPage:
         self.page.get_by_role("link", name="Alla ordinationer").click()
-        _arrive(self.page, "Vid behov-ordinationer")
+        _arrive(self.page, "Vid behovsordinationer")
         return OrdersPage(self.page, self.base_url)
 
     def orders_section(self) -> Locator:
@@ -237,7 +237,7 @@ class OrdersPage:
     def quick_add(self, indication: str) -> OrderFormPage:
         """One of the quick-add buttons of the standard indications ("Smärta")."""
         self.page.get_by_role("link", name=indication, exact=True).click()
-        _arrive(self.page, "Ny vid behov-ordination")
+        _arrive(self.page, "Ny vid behovsordination")
         return OrderFormPage(self.page, self.base_url)
 
     def back_to_patient(self, patient_name: str) -> HomeVisitPage:
@@ -286,7 +286,7 @@ class OrderFormPage:
 
     def save(self) -> OrdersPage:
         self.page.get_by_role("button", name="Spara ordinationen").click()
-        _arrive(self.page, "Vid behov-ordinationer")
+        _arrive(self.page, "Vid behovsordinationer")
         return OrdersPage(self.page, self.base_url)
 
 

@@ -169,9 +169,45 @@ def test_patient_self_reports_esas_and_is_told_whom_to_call(live_server, device,
     expect(call_now.get_by_role("link", name=f"Ring Hemsjukvården Borlänge: {HOME_CARE_PHONE}")).to_be_visible()
     assert result.score("Total symtombörda") == ESAS_TOTAL
     assert result.answer_band("Smärta") == "Svåra besvär"
-    assert result.answer_band("Ångest") == "Måttliga besvär"  # anxiety 4: moderate (4-6)
+    assert result.answer_band("Oro/ångest") == "Måttliga besvär"  # anxiety 4: moderate (4-6)
     # Flags are for the care team; the patient is not shown them.
     assert result.flag_titles() == []
+
+
+def test_esas_on_a_phone_asks_about_now_with_each_items_own_anchors(
+    live_server, phone, fresh_patient, tmp_path
+):
+    """The revised ESAS-r as a patient sees it, one step at a time on a 375 px phone."""
+    form = patient_logs_in(phone, live_server, fresh_patient).start_self_report(
+        "ESAS-r symtomskattning"
+    )
+    steps = phone.locator("section.step")
+    first, second = steps.nth(0), steps.nth(1)
+    expect(first.get_by_text("Skatta hur du mår just nu")).to_be_visible()
+    pain = first.locator("#item_pain-group")
+    expect(pain.get_by_text("0 = Ingen smärta")).to_be_visible()
+    expect(pain.get_by_text("10 = Värsta tänkbara smärta")).to_be_visible()
+    tiredness = first.locator("#item_tiredness-group")
+    expect(tiredness.get_by_text("0 = Ingen trötthet")).to_be_visible()
+    expect(tiredness.get_by_text("Trötthet betyder brist på energi och ork.")).to_be_visible()
+    expect(first.locator("#item_drowsiness-group .item-label")).to_have_text("Sömnighet")
+    assert serious_violations(phone) == []
+    assert_fits_width(phone)
+    phone.screenshot(path=str(tmp_path / "esas-step-1.png"), full_page=True)
+
+    first.get_by_role("button", name="Nästa").click()
+    expect(second.get_by_text("Skatta hur du mår just nu")).to_be_visible()
+    wellbeing = second.locator("#item_wellbeing-group")
+    expect(wellbeing.get_by_text("0 = Bästa tänkbara välmående")).to_be_visible()
+    expect(wellbeing.get_by_text("10 = Sämsta tänkbara välmående")).to_be_visible()
+    expect(wellbeing.get_by_text("Välmående betyder hur du mår på det hela taget.")).to_be_visible()
+    assert_fits_width(phone)
+    phone.screenshot(path=str(tmp_path / "esas-step-2.png"), full_page=True)
+    # The 10 of pain is a button whose accessible name carries its anchor.
+    expect(
+        pain.get_by_role("radio", name="10 Värsta tänkbara smärta", include_hidden=True)
+    ).to_have_count(1)
+    assert form.step_headings()[1].startswith("Steg 2 av 2")
 
 
 def test_patient_self_reports_ipos_with_nothing_severe(live_server, device, fresh_patient):
@@ -200,7 +236,9 @@ def test_nurse_enters_esas_answered_by_the_patient(live_server, device, fresh_pa
     result = form.submit("Spara")
     result_checked(result, "ESAS-r symtomskattning")
 
-    expect(device.get_by_text("besvarad av patienten")).to_be_visible()
+    expect(
+        device.get_by_text("Infört av Sara Lind, sjuksköterska (personal) efter patientens svar")
+    ).to_be_visible()
     assert result.score("Total symtombörda") == ESAS_TOTAL
     assert result.score("Fysiska symtom") == ESAS_PHYSICAL
     assert result.score("Emotionella symtom") == ESAS_EMOTIONAL
@@ -239,7 +277,7 @@ def test_nurse_rates_abbey_with_pain_type(live_server, device, fresh_patient):
     result = form.submit("Spara")
     result_checked(result, "Abbey Pain Scale (smärtskattning)")
 
-    assert result.score("Resultat") == "Lätt smärta"
+    assert result.score("Resultat") == "Mild smärta"  # Svenska palliativregistret's band name
     assert result.score("Totalpoäng") == ABBEY_TOTAL
     # Total 3-7: pain_behaviour at medium priority.
     assert result.flag_titles() == ["Tecken på smärta"]

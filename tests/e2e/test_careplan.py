@@ -36,7 +36,7 @@ CARE_PLAN = {
     "Mål och önskemål": "Vara hemma med sin katt, utan smärta.",
     "Önskad vårdplats": "Hemma",
     "Önskad plats att dö på": "Hemma",
-    "Vem ni ringer, dag och natt": CONTACTS,
+    "Vem man ringer, dag och natt": CONTACTS,
     "Ansvarig sjuksköterska": "Sara Lind",
     "Ansvarig läkare": "Dr Helena Ek",
     "Vård som ges": "Vård i hemmet med symtomlindring; ingen överflyttning till sjukhus.",
@@ -53,7 +53,7 @@ STANDARD_ORDERS = {
     "Smärta": {"drug": "Morfin", "strength": "10 mg/ml", "dose": "2,5", "unit": "mg"},
     "Illamående": {"drug": "Haloperidol", "strength": "5 mg/ml", "dose": "0,5", "unit": "mg"},
     "Ångest": {"drug": "Midazolam", "strength": "5 mg/ml", "dose": "2,5", "unit": "mg"},
-    "Rosslighet": {"drug": "Glykopyrron", "strength": "0,2 mg/ml", "dose": "0,2", "unit": "mg"},
+    "Rosslig andning": {"drug": "Glykopyrron", "strength": "0,2 mg/ml", "dose": "0,2", "unit": "mg"},
 }
 
 WARNING = "Varning: den här dosen är utanför ordinationens gränser"
@@ -150,14 +150,14 @@ def test_physician_writes_the_care_plan_and_the_four_standard_orders(
     checked(tablet)
 
     home = plan.back_to_patient(fresh_patient.name)
-    contacts = home.care_plan_fact("Vem ni ringer, dag och natt")
+    contacts = home.care_plan_fact("Vem man ringer, dag och natt")
     assert "023-49 00 00" in contacts
     assert "jourhavande sjuksköterska, 023-49 00 10" in contacts
     assert home.care_plan_fact("Ansvarig sjuksköterska") == "Sara Lind"
     assert home.care_plan_fact("Ansvarig läkare") == "Dr Helena Ek"
 
     orders = home.open_orders()
-    expect(tablet.get_by_text("Ingen vid behov-ordination gäller.")).to_be_visible()
+    expect(tablet.get_by_text("Ingen vid behovsordination gäller.")).to_be_visible()
     checked(tablet)
     for indication, written in STANDARD_ORDERS.items():
         order_form = orders.quick_add(indication)
@@ -185,7 +185,7 @@ def test_physician_writes_the_care_plan_and_the_four_standard_orders(
     expect(pain).to_contain_text("Morfin 10 mg/ml · 2,5 mg · subkutant (s.c.)")
     expect(pain).to_contain_text("minst 1 tim mellan doser · högst 2 doser per dygn")
     expect(pain).to_contain_text("Ordinerat av Dr Helena Ek")
-    expect(home.order("Rosslighet")).to_contain_text("Glykopyrron 0,2 mg/ml · 0,2 mg")
+    expect(home.order("Rosslig andning")).to_contain_text("Glykopyrron 0,2 mg/ml · 0,2 mg")
     checked(tablet)
 
 
@@ -265,15 +265,15 @@ def test_patient_sees_whom_to_call_but_not_the_orders(
     checked(tablet)
 
     contacts = tablet.locator("section.card").filter(
-        has=tablet.get_by_role("heading", name="Vem ni ringer, dag och natt")
+        has=tablet.get_by_role("heading", name="Vem man ringer, dag och natt")
     )
     expect(contacts).to_contain_text("Dagtid: Specialiserad palliativ vård Dalarna, 023-49 00 00")
     expect(contacts).to_contain_text("Kväll och natt: jourhavande sjuksköterska, 023-49 00 10")
-    expect(contacts).to_contain_text("Er sjuksköterska: Sara Lind")
-    expect(contacts).to_contain_text("Er läkare: Dr Helena Ek")
+    expect(contacts).to_contain_text("Din sjuksköterska: Sara Lind")
+    expect(contacts).to_contain_text("Din läkare: Dr Helena Ek")
     expect(tablet.get_by_text("Ring oss när som helst, också på natten.")).to_be_visible()
     # Neither the orders nor the staff-only parts of the care plan.
-    for hidden in ("Morfin", "Vid behov-ordinationer", TREATMENT, SIGNS):
+    for hidden in ("Morfin", "Vid behovsordinationer", TREATMENT, SIGNS):
         expect(tablet.get_by_text(hidden)).to_have_count(0)
 
     # Their own record page shows the same contacts, no orders; the orders do not exist for them.
@@ -301,7 +301,7 @@ def test_nurse_cannot_create_or_change_an_order(live_server, live_app, tablet, f
     home.open_orders()
     checked(tablet)
     expect(tablet.get_by_role("heading", name="Ny ordination")).to_have_count(0)
-    for quick_add in ("Smärta", "Illamående", "Ångest", "Rosslighet", "Annan indikation"):
+    for quick_add in ("Smärta", "Illamående", "Ångest", "Rosslig andning", "Annan indikation"):
         expect(tablet.get_by_role("link", name=quick_add, exact=True)).to_have_count(0)
 
     # Nor by going to the forms directly, with a valid CSRF token from the nurse's own session.

@@ -70,4 +70,4 @@ def test_keyboard_only_login(live_server, phone):
     phone.keyboard.press("Tab")
     phone.keyboard.type("pallapp-demo")
     phone.keyboard.press("Enter")
-    expect(phone.get_by_role("heading", level=1)).to_have_text("Idag")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("I dag")

@@ -11,6 +11,7 @@ import pytest
 from pallapp.scoring import (
     INSTRUMENTS,
     N_,
+    RECALL_PERIOD_INSTRUCTIONS,
     RECALL_PERIOD_LABELS,
     RESPONDENT_LABELS,
     SCORING_VERSION,
@@ -116,6 +117,69 @@ def test_esas_options_label_only_the_anchors() -> None:
     pain = INSTRUMENTS["esas_r"].item("pain")
     assert [value for value, _label in pain.options] == [0, 10]
     assert pain.label_for(5) is None
+
+
+def test_each_esas_item_has_anchors_of_its_own() -> None:
+    # The revision gave every item its own 0 and 10 words ("No pain" ... "Worst possible pain").
+    anchors = [
+        (item.label_for(0), item.label_for(10)) for item in INSTRUMENTS["esas_r"].items
+    ]
+    flat = [anchor for pair in anchors for anchor in pair]
+    assert None not in flat
+    assert len(set(flat)) == len(flat) == 2 * len(INSTRUMENTS["esas_r"].items)
+    assert INSTRUMENTS["esas_r"].item("pain").options == ((0, "No pain"), (10, "Worst possible pain"))
+    # Wellbeing is the one item whose 0 is the good end by name.
+    assert INSTRUMENTS["esas_r"].item("wellbeing").label_for(0) == "Best possible wellbeing"
+
+
+def test_esas_defines_the_terms_people_misread_and_asks_about_now() -> None:
+    esas = INSTRUMENTS["esas_r"]
+    defined = {item.code for item in esas.items if item.description}
+    assert defined == {
+        "tiredness", "drowsiness", "lack_of_appetite", "depression", "anxiety", "wellbeing",
+    }
+    assert esas.instruction == "Rate how you feel now"
+    assert esas.recall_periods == ("now",)
+    # Only ESAS-r asks the respondent about a moment; the others name no instruction.
+    assert [d.code for d in INSTRUMENTS.values() if d.instruction] == ["esas_r"]
+
+
+def test_every_abbey_item_has_its_examples_beside_it() -> None:
+    abbey = INSTRUMENTS["abbey"]
+    assert all(item.description for item in abbey.items)
+    # The Swedish version asks items 1-2 how often, items 3-6 how much; 0 is "not at all".
+    often = ("Not at all", "Rarely", "Sometimes", "Often")
+    much = ("Not at all", "Slightly", "Moderately", "Severely")
+    words = {item.code: tuple(label for _value, label in item.options) for item in abbey.items}
+    assert words == {
+        "vocalisation": often,
+        "facial_expression": often,
+        "body_language": much,
+        "behaviour": much,
+        "physiological": much,
+        "physical": much,
+    }
+
+
+@pytest.mark.parametrize("code", ["ipos_patient", "ipos_staff"])
+def test_ipos_items_asking_about_something_good_are_named_by_the_problem(code: str) -> None:
+    definition = INSTRUMENTS[code]
+    problems = {
+        item.code: item.score_label for item in definition.items if item.problem_label
+    }
+    assert problems == {
+        "at_peace": "Not at peace",
+        "sharing_feelings": "Cannot share feelings",
+        "information": "Lacks information",
+        "practical_problems": "Practical problems not addressed",
+    }
+    for item in definition.items:
+        # Exactly the items whose best answer is stored as 0 with a word other than "Not at all"
+        # (Q6-Q9: "Always", "Addressed, or no problems") carry a problem label.
+        reversed_scale = item.label_for(0) != "Not at all"
+        assert (item.problem_label is not None) is reversed_scale
+        if not reversed_scale:
+            assert item.score_label == item.label
 
 
 def test_special_values() -> None:
@@ -314,13 +378,19 @@ def test_every_label_is_an_extracted_msgid() -> None:
             labels.add(definition.total_label)
         if definition.guidance:
             labels.add(definition.guidance)
+        if definition.instruction:
+            labels.add(definition.instruction)
         for item in definition.items:
             labels.add(item.label)
+            labels.add(item.score_label)
+            if item.description:
+                labels.add(item.description)
             labels.update(label for _value, label in item.options)
         for context in definition.context_fields:
             labels.add(context.label)
             labels.update(label for _value, label in context.choices)
     labels.update(RECALL_PERIOD_LABELS.values())
+    labels.update(RECALL_PERIOD_INSTRUCTIONS.values())
     labels.update(RESPONDENT_LABELS.values())
     labels.update(SPECIAL_VALUE_LABELS.values())
     assert labels <= msgids
