@@ -20,12 +20,14 @@ __all__ = [
     "Family",
     "InstrumentDefinition",
     "ItemDefinition",
+    "JointAnswer",
     "Subscale",
 ]
 
 #: Special answer for staff-completed IPOS items (e.g. unconscious patient); scored as missing.
 CANNOT_ASSESS = "cannot_assess"
-#: Special answer for ROAG `dentures` (no dentures needed); scored as grade 1.
+#: Special answer for ROAG `dentures` (no dentures needed), and for ROAG `teeth` and `gums`
+#: together (no own teeth); scored as grade 1.
 NOT_APPLICABLE = "not_applicable"
 
 #: How the scorer and the flag rules treat an instrument.
@@ -56,8 +58,11 @@ class ItemDefinition:
 
     Every `int` from `min` to `max` is a valid answer. `options` lists the values that have a
     label: all of them for IPOS, Abbey and ROAG, only the two anchors (0 and 10) for ESAS-r.
-    `special_values` are the extra string answers this item accepts. An `optional` item
-    (ESAS-r `other`) never counts in scores and is not reported as missing.
+    `special_values` are the extra string answers this item accepts. `special_labels` gives a
+    special answer a wording of its own on this item, as (value, msgid) pairs (ROAG teeth and
+    gums: "No own teeth ..."); a special answer without one uses the general label
+    (`SPECIAL_VALUE_LABELS`). An `optional` item (ESAS-r `other`) never counts in scores and is
+    not reported as missing.
     """
 
     code: str
@@ -68,6 +73,7 @@ class ItemDefinition:
     group: str
     special_values: tuple[str, ...] = ()
     optional: bool = False
+    special_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -78,6 +84,14 @@ class ItemDefinition:
         """The msgid of the option labelled `value`, or None if that value has no label."""
         for option_value, label in self.options:
             if option_value == value:
+                return label
+        return None
+
+    def special_label(self, value: str) -> str | None:
+        """The msgid this item gives the special answer `value`, or None if it has none of its
+        own (then the general label applies)."""
+        for special, label in self.special_labels:
+            if special == value:
                 return label
         return None
 
@@ -106,6 +120,20 @@ class ContextField:
 
 
 @dataclass(frozen=True, slots=True)
+class JointAnswer:
+    """A special answer that several items take together or not at all.
+
+    ROAG: a person with no own teeth has no gums either, only mucous membrane (Region
+    Jönköpings län's ROAG guidance), so `teeth` and `gums` are `not_applicable` both or neither.
+    The scorer rejects one without the others; `mismatch` is the msgid a form shows then.
+    """
+
+    value: str
+    items: tuple[str, ...]
+    mismatch: str
+
+
+@dataclass(frozen=True, slots=True)
 class Subscale:
     """A named sum of items, computed only when all of them are answered."""
 
@@ -128,6 +156,7 @@ class InstrumentDefinition:
     - `recall_periods`: the periods a respondent may be asked about (`3d`, `7d`, `now`).
     - `respondents`: roles that may answer (`patient`, `relative`, `staff`).
     - `sources`: where the items, scores and bands come from.
+    - `joint_answers`: special answers some items take only together (ROAG: no own teeth).
     """
 
     code: str
@@ -145,6 +174,15 @@ class InstrumentDefinition:
     respondents: tuple[str, ...]
     sources: tuple[str, ...]
     guidance: str | None = None
+    joint_answers: tuple[JointAnswer, ...] = ()
+
+    def __post_init__(self) -> None:
+        for joint in self.joint_answers:
+            for code in joint.items:
+                if joint.value not in self.item(code).special_values:
+                    raise ValueError(
+                        f"{self.code}: {code!r} must accept {joint.value!r} to share it"
+                    )
 
     @property
     def item_codes(self) -> tuple[str, ...]:
