@@ -2,7 +2,7 @@
 
 Run with `python benchmarks/bench_scoring.py [--count N] [--seed S]`. It builds a realistic,
 deterministic mix of assessments (IPOS patient and staff, ESAS-r, Abbey, ROAG; some incomplete,
-some with `cannot_assess`, dentures `not_applicable`, context fields), then measures:
+some with `cannot_assess`, `not_applicable` for dentures or for teeth and gums, context fields), then measures:
 
 1. `score()` on N assessments (default 100,000), reported as assessments per second;
 2. `score()` + `flags_for()` against a previous assessment of the same instrument;
@@ -60,6 +60,10 @@ def make_answers(rng: random.Random, code: str) -> dict[str, object]:
             answers[item.code] = item.special_values[0]
             continue
         answers[item.code] = _skewed(rng, item.min, item.max)
+    for joint in definition.joint_answers:
+        # A joint answer (ROAG no own teeth) drawn for one of its items is given to all of them.
+        if any(answers.get(item) == joint.value for item in joint.items):
+            answers.update(dict.fromkeys(joint.items, joint.value))
     if code == "ipos_patient" and rng.random() < 0.5:
         answers["completed_with"] = rng.choice(("alone", "with_relative", "with_staff"))
     if code.startswith("ipos") and rng.random() < 0.3:

@@ -481,7 +481,8 @@ class PatientHistory:
             if incomplete and rng.random() < 0.2:
                 answers[item.code] = None
                 continue
-            if scoring.NOT_APPLICABLE in item.special_values and not self.dentures:
+            # No dentures (teeth and gums also take not_applicable, for no own teeth: not here).
+            if item.code == "dentures" and not self.dentures:
                 answers[item.code] = scoring.NOT_APPLICABLE
                 continue
             if scoring.CANNOT_ASSESS in item.special_values and rng.random() < 0.03:

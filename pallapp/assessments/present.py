@@ -66,7 +66,7 @@ def answer_rows(assessment: Assessment) -> list[AnswerRow]:
         if value is None:
             shown = gettext("Not answered")
         elif isinstance(value, str):
-            shown = gettext(scoring.SPECIAL_VALUE_LABELS[value])
+            shown = gettext(scoring.special_value_label(item, value))
         else:
             option = item.label_for(value)
             shown = f"{value} – {gettext(option)}" if option else str(value)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
@@ -33,6 +33,11 @@ from pallapp.paging import Page, fetch_page
 from pallapp.timeutil import STOCKHOLM, today_local
 
 SELF_REPORT_INSTRUMENTS = ("ipos_patient", "esas_r")
+#: The per-assessment flags that compare an assessment with its `previous` (INSTRUMENTS.md).
+RISE_FLAGS = ("item_rise", "total_rise")
+#: `Flag.close_reason` of a rise flag closed because it no longer holds against a `previous`
+#: stored later (late or corrected); the pages say so in words.
+REEVALUATED = "reevaluated"
 STAFF_INSTRUMENTS = ("ipos_staff", "abbey", "roag", "ipos_patient", "esas_r")
 # Clock skew allowed between a tablet and the server before a time counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -246,6 +251,7 @@ def _store(
             )
         )
     db.session.flush()
+    _reevaluate_later(user, patient, assessment)
     return Submitted(assessment, created=True)
 
 
@@ -263,6 +269,100 @@ def _completed_with(
     ):
         return {**answers, "completed_with": "with_relative"}
     return answers
+
+
+def _next_later(stored: Assessment) -> list[Assessment]:
+    """The current versions of the same instrument observed next after `stored`: the only ones
+    whose `previous` it can have become (several only when they share one time)."""
+    later = (
+        Assessment.patient_id == stored.patient_id,
+        Assessment.instrument == stored.instrument,
+        Assessment.observed_at > stored.observed_at,
+        _current_versions(),
+    )
+    first = db.session.scalar(select(func.min(Assessment.observed_at)).where(*later))
+    if first is None:
+        return []
+    query = select(Assessment).where(*later, Assessment.observed_at == first)
+    return list(db.session.scalars(query.options(selectinload(Assessment.flags))))
+
+
+def _reevaluate_later(user: User, patient: Patient, stored: Assessment) -> None:
+    """Compare a later assessment again when `stored` has become its `previous`.
+
+    That happens when `stored` was observed before an assessment already stored (entered late,
+    e.g. from paper) or corrects the one that was its previous. INSTRUMENTS.md: a rise that now
+    holds is raised as a new flag on the later assessment; an open rise flag that no longer
+    holds (or now concerns other items) is closed by the system with a note, never deleted.
+    Only `item_rise` and `total_rise` depend on `previous`; every change is audit-logged.
+    """
+    for later in _next_later(stored):
+        thresholds = thresholds_for(later.unit)
+        previous = previous_assessment(
+            later.patient_id,
+            later.instrument,
+            later.observed_at,
+            window_days=thresholds.previous_window_days,
+        )
+        if previous is None or previous.id != stored.id:
+            continue  # too far before it, or another assessment lies between them
+        wanted = {
+            flag.code: flag
+            for flag in scoring.flags_for(rescore(later), rescore(stored), thresholds)
+            if flag.code in RISE_FLAGS
+        }
+        for code in RISE_FLAGS:
+            _settle_rise(user, patient, later, stored, code, wanted.get(code))
+
+
+def _settle_rise(
+    user: User,
+    patient: Patient,
+    later: Assessment,
+    previous: Assessment,
+    code: str,
+    wanted: scoring.Flag | None,
+) -> None:
+    """Make `later`'s flags of `code` say what `wanted` says (None: the rise does not hold)."""
+    def says_wanted(flag: Flag) -> bool:
+        return wanted is not None and list(flag.items) == list(wanted.items)
+
+    now = utcnow()
+    flags = [flag for flag in later.flags if flag.code == code]
+    kept = False
+    for flag in flags:
+        if not flag.is_open:
+            continue
+        if says_wanted(flag):
+            kept = True
+            continue
+        flag.closed_at = now
+        flag.closed_by_id = None  # the system, on behalf of the change `user` made
+        flag.close_reason = REEVALUATED
+        flag.note = (
+            f"Closed by the system: compared again with assessment {previous.public_id} "
+            f"(observed {previous.observed_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M} Swedish "
+            "time), which was recorded late or corrected; this flag no longer holds as raised."
+        )
+        audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=flag, detail=REEVALUATED)
+    # Staff who acknowledged this very rise have dealt with it: it is not raised again.
+    acknowledged = any(
+        flag.close_reason == "acknowledged" and says_wanted(flag) for flag in flags
+    )
+    if wanted is None or kept or acknowledged:
+        return
+    raised = Flag(
+        patient_id=patient.id,
+        source="assessment",
+        code=wanted.code,
+        severity=wanted.severity,
+        items=list(wanted.items),
+        params=dict(wanted.params),
+        created_at=now,
+    )
+    later.flags.append(raised)
+    db.session.flush()
+    audit.record(AuditAction.CREATE, user=user, patient=patient, obj=raised, detail=REEVALUATED)
 
 
 def submit_assessment(

@@ -44,6 +44,7 @@ from pallapp.scoring import (
     ContextField,
     InstrumentDefinition,
     ItemDefinition,
+    special_value_label,
 )
 from pallapp.timeutil import STOCKHOLM
 
@@ -84,7 +85,8 @@ class ScaleField(RadioField):
     `meanings` maps the numbers that have a label to its msgid (every number for IPOS, Abbey and
     ROAG; only the anchors 0 and 10 for ESAS-r). Each option's label carries its number and, where
     there is one, its meaning ("0 – Not at all"); a special answer is labelled by its meaning
-    alone. Values outside the choices fail `validate()` with an error on this field.
+    alone: the msgid in `special_labels`, else the general `SPECIAL_VALUE_LABELS` one. Values
+    outside the choices fail `validate()` with an error on this field.
     """
 
     def __init__(
@@ -96,9 +98,14 @@ class ScaleField(RadioField):
         high: int,
         meanings: Mapping[int, str] | None = None,
         specials: Sequence[str] = (),
+        special_labels: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         meanings = dict(meanings or {})
+        own_labels = dict(special_labels or {})
+        special_msgids = {
+            special: own_labels.get(special, SPECIAL_VALUE_LABELS[special]) for special in specials
+        }
         choices = [
             SelectChoice(
                 str(number),
@@ -108,15 +115,14 @@ class ScaleField(RadioField):
             )
             for number in range(low, high + 1)
         ]
-        choices += [
-            SelectChoice(special, _l(SPECIAL_VALUE_LABELS[special])) for special in specials
-        ]
+        choices += [SelectChoice(special, _l(special_msgids[special])) for special in specials]
         kwargs.setdefault("invalid_choice_message", _l("Choose one of the options shown."))
         super().__init__(label, validators, choices=choices, validate_choice=True, **kwargs)
         self.low = low
         self.high = high
         self.meanings = meanings
         self.specials = tuple(specials)
+        self.special_msgids = special_msgids
 
     @property
     def fully_labelled(self) -> bool:
@@ -131,7 +137,7 @@ class ScaleField(RadioField):
     def option_parts(self, value: str) -> tuple[str | None, LazyString | None]:
         """(number, translated meaning) of an option; number is None for a special answer."""
         if value in self.specials:
-            return None, _l(SPECIAL_VALUE_LABELS[value])
+            return None, _l(self.special_msgids[value])
         number = int(value)
         msgid = self.meanings.get(number)
         return value, (_l(msgid) if msgid is not None else None)
@@ -287,8 +293,20 @@ class AssessmentForm(FlaskForm):
         raise KeyError(code)
 
     def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
-        """Validate every field, then require a rating and a name together for rated lists."""
+        """Validate every field, then require a rating and a name together for rated lists,
+        and a joint answer (ROAG "No own teeth") on all of its items or none."""
         valid = super().validate(extra_validators)
+        for joint in self.definition.joint_answers:
+            fields = [self.item_field(code) for code in joint.items]
+            chosen = [f for f in fields if f.data == joint.value]
+            if not chosen or len(chosen) == len(fields):
+                continue
+            # The error goes on each item that lacks it: the one the nurse has to change or
+            # confirm; the message names both areas and both ways out.
+            for f in fields:
+                if f.data != joint.value and not f.errors:
+                    f.errors.append(_l(joint.mismatch))
+            valid = False
         for context in self.definition.context_fields:
             if context.kind != "rated_list":
                 continue
@@ -401,6 +419,7 @@ def _item_field(item: ItemDefinition) -> ScaleField:
         meanings=dict(item.options),
         specials=item.special_values,
         description=_l(item.description) if item.description else "",
+        special_labels={v: special_value_label(item, v) for v in item.special_values},
     )
 
 

@@ -88,7 +88,8 @@ class Assessment(db.Model):
 
 
 class Flag(db.Model):
-    """A raised flag. Open until closed: acknowledged by staff, or superseded by a correction."""
+    """A raised flag. Open until closed: acknowledged by staff, superseded by a correction, or
+    closed by the system with a note (e.g. a rise that no longer holds, `reevaluated`)."""
 
     __tablename__ = "flag"
     __table_args__ = (
@@ -114,7 +115,9 @@ class Flag(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    close_reason: Mapped[str | None] = mapped_column(String(20))  # acknowledged, superseded
+    # acknowledged, superseded; reevaluated (a rise that no longer holds against a `previous`
+    # stored later); reminders: resolved, patient_deceased
+    close_reason: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
 
     assessment: Mapped[Assessment | None] = relationship(

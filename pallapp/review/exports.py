@@ -214,7 +214,7 @@ def _questionnaire_item(item: scoring.ItemDefinition) -> dict[str, Any]:
                 "valueCoding": {
                     "system": SPECIAL_VALUE_SYSTEM,
                     "code": special,
-                    "display": scoring.SPECIAL_VALUE_LABELS[special],
+                    "display": scoring.special_value_label(item, special),
                 }
             }
             for special in item.special_values
@@ -287,7 +287,11 @@ def _answer_for(item: scoring.ItemDefinition, value: object) -> dict[str, Any]:
             "valueCoding": {
                 "system": SPECIAL_VALUE_SYSTEM,
                 "code": value,
-                "display": scoring.SPECIAL_VALUE_LABELS.get(value, value),
+                "display": (
+                    scoring.special_value_label(item, value)
+                    if value in item.special_values
+                    else value
+                ),
             }
         }
     return {"valueInteger": value}

@@ -20,6 +20,7 @@ from .definitions import (
     ContextField,
     InstrumentDefinition,
     ItemDefinition,
+    JointAnswer,
     Subscale,
 )
 from .flags import (
@@ -40,6 +41,7 @@ from .instruments import (
     RESPONDENT_LABELS,
     SCORING_VERSION,
     SPECIAL_VALUE_LABELS,
+    special_value_label,
 )
 from .records import (
     PRN_INDICATIONS,
@@ -83,6 +85,7 @@ __all__ = [
     "InstrumentDefinition",
     "InvalidAnswers",
     "ItemDefinition",
+    "JointAnswer",
     "OtherSymptom",
     "PrnOrderRule",
     "Score",
@@ -96,4 +99,5 @@ __all__ = [
     "prn_over_limit",
     "roag_overdue",
     "score",
+    "special_value_label",
 ]

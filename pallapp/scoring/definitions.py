@@ -20,12 +20,14 @@ __all__ = [
     "Family",
     "InstrumentDefinition",
     "ItemDefinition",
+    "JointAnswer",
     "Subscale",
 ]
 
 #: Special answer for staff-completed IPOS items (e.g. unconscious patient); scored as missing.
 CANNOT_ASSESS = "cannot_assess"
-#: Special answer for ROAG `dentures` (no dentures needed); scored as grade 1.
+#: Special answer for ROAG `dentures` (no dentures needed), and for ROAG `teeth` and `gums`
+#: together (no own teeth); scored as grade 1.
 NOT_APPLICABLE = "not_applicable"
 
 #: How the scorer and the flag rules treat an instrument.
@@ -56,8 +58,11 @@ class ItemDefinition:
 
     Every `int` from `min` to `max` is a valid answer. `options` lists the values that have a
     label: all of them for IPOS, Abbey and ROAG, only the item's own two anchors (0 and 10) for
-    ESAS-r. `special_values` are the extra string answers this item accepts. An `optional` item
-    (ESAS-r `other`) never counts in scores and is not reported as missing.
+    ESAS-r. `special_values` are the extra string answers this item accepts. `special_labels`
+    gives a special answer a wording of its own on this item, as (value, msgid) pairs (ROAG teeth
+    and gums: "No own teeth ..."); a special answer without one uses the general label
+    (`SPECIAL_VALUE_LABELS`). An `optional` item (ESAS-r `other`) never counts in scores and is
+    not reported as missing.
 
     `label` is what the form asks about. `description` (optional) explains a term that people
     misread, shown beside the item on the form (ESAS-r definitions, Abbey examples).
@@ -76,6 +81,7 @@ class ItemDefinition:
     optional: bool = False
     description: str | None = None
     problem_label: str | None = None
+    special_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -95,6 +101,14 @@ class ItemDefinition:
         """The msgid of the option labelled `value`, or None if that value has no label."""
         for option_value, label in self.options:
             if option_value == value:
+                return label
+        return None
+
+    def special_label(self, value: str) -> str | None:
+        """The msgid this item gives the special answer `value`, or None if it has none of its
+        own (then the general label applies)."""
+        for special, label in self.special_labels:
+            if special == value:
                 return label
         return None
 
@@ -123,6 +137,20 @@ class ContextField:
 
 
 @dataclass(frozen=True, slots=True)
+class JointAnswer:
+    """A special answer that several items take together or not at all.
+
+    ROAG: a person with no own teeth has no gums either, only mucous membrane (Region
+    Jönköpings län's ROAG guidance), so `teeth` and `gums` are `not_applicable` both or neither.
+    The scorer rejects one without the others; `mismatch` is the msgid a form shows then.
+    """
+
+    value: str
+    items: tuple[str, ...]
+    mismatch: str
+
+
+@dataclass(frozen=True, slots=True)
 class Subscale:
     """A named sum of items, computed only when all of them are answered."""
 
@@ -148,6 +176,7 @@ class InstrumentDefinition:
     - `guidance`: a note for the person who observes (Abbey, ROAG), shown once on the form.
     - `instruction`: what the respondent is asked to rate (ESAS-r: how you feel now), shown on
       every step of the form.
+    - `joint_answers`: special answers some items take only together (ROAG: no own teeth).
     """
 
     code: str
@@ -166,6 +195,15 @@ class InstrumentDefinition:
     sources: tuple[str, ...]
     guidance: str | None = None
     instruction: str | None = None
+    joint_answers: tuple[JointAnswer, ...] = ()
+
+    def __post_init__(self) -> None:
+        for joint in self.joint_answers:
+            for code in joint.items:
+                if joint.value not in self.item(code).special_values:
+                    raise ValueError(
+                        f"{self.code}: {code!r} must accept {joint.value!r} to share it"
+                    )
 
     @property
     def item_codes(self) -> tuple[str, ...]:

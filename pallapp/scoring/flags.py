@@ -105,11 +105,14 @@ FLAG_CODES: FrozenMap[str, FlagCode] = FrozenMap(
                 "item_rise",
                 N_("Symptom worse than last time"),
                 N_(
-                    "A symptom or concern is rated clearly higher than in the previous "
-                    "assessment with the same instrument."
+                    "A symptom or concern is worse than in the previous assessment with the "
+                    "same instrument. IPOS: rated higher than last time and now at least "
+                    "moderate. ESAS-r: rated clearly higher (by default 2 points or more)."
                 ),
                 ("medium",),
-                "project choice (ESAS MCID is 1 point, Hui 2015; 2 points limit noise)",
+                "IPOS: pos-pal.org how to interpret (act on items at 3-4 or when scores "
+                "change), any rise to 2 or more; the floor of 2 is a project choice. "
+                "ESAS-r: MCID is 1 point (Hui 2015); 2 points limit noise (project choice)",
             ),
             FlagCode(
                 "total_rise",
@@ -219,8 +222,14 @@ class Thresholds:
     esas_severe_item: int = 7
     # moderate_item, ESAS-r: 4-6 warrants further assessment (Selby 2010). 1..esas_severe_item.
     esas_moderate_item: int = 4
-    # item_rise: project choice; ESAS MCID is 1 point (Hui 2015), 2 limits noise. 1-10.
-    item_rise: int = 2
+    # item_rise, IPOS: an item higher than in `previous` (by at least this much, 1-4) and now at
+    # least `ipos_item_rise_floor` (1-4). pos-pal.org "how to interpret": act on items at 3-4
+    # *or when scores change*; the floor of 2 keeps a 0 -> 1 change quiet (project choice).
+    ipos_item_rise: int = 1
+    ipos_item_rise_floor: int = 2
+    # item_rise, ESAS-r: an item at least this many points higher than in `previous`. MCID is
+    # 1 point (Hui 2015); 2 limits noise (project choice). 1-10.
+    esas_item_rise: int = 2
     # total_rise, ESAS-r: deterioration MCID of the total (Hui 2016). 1-90.
     esas_total_rise: int = 4
     # pain_behaviour high: Abbey total >= 8, moderate or severe pain (Abbey 2004). High: 1-18.
@@ -245,7 +254,10 @@ class Thresholds:
         _check_int("ipos_severe_item", self.ipos_severe_item, 1, 4)
         _check_int("esas_severe_item", self.esas_severe_item, 1, 10)
         _check_int("esas_moderate_item", self.esas_moderate_item, 1, self.esas_severe_item)
-        _check_int("item_rise", self.item_rise, 1, 10)
+        # Within the IPOS scale (0-4) the IPOS rule can always fire (0 -> 4).
+        _check_int("ipos_item_rise", self.ipos_item_rise, 1, 4)
+        _check_int("ipos_item_rise_floor", self.ipos_item_rise_floor, 1, 4)
+        _check_int("esas_item_rise", self.esas_item_rise, 1, 10)
         _check_int("esas_total_rise", self.esas_total_rise, 1, 90)
         _check_int("abbey_high", self.abbey_high, 1, 18)
         _check_int("abbey_medium", self.abbey_medium, 1, self.abbey_high)
@@ -265,18 +277,31 @@ class Thresholds:
     def from_mapping(cls, values: Mapping[str, object]) -> Thresholds:
         """Defaults overridden by `values` (e.g. a unit's stored settings).
 
-        Raises ValueError for an unknown name or an invalid number.
+        Also accepts the former name `item_rise` (see `_FORMER_NAMES`). Raises ValueError for an
+        unknown name, a former name given together with its new one, or an invalid number.
         """
+        renamed: dict[str, object] = {}
+        for name, value in values.items():
+            new_name = _FORMER_NAMES.get(name, name)
+            if new_name in renamed:
+                raise ValueError(f"threshold {new_name} given twice (also as {name})")
+            renamed[new_name] = value
         known = {field.name for field in fields(cls)}
-        unknown = sorted(str(name) for name in values if name not in known)
+        unknown = sorted(str(name) for name in renamed if name not in known)
         if unknown:
             raise ValueError(f"unknown thresholds: {', '.join(unknown)}")
-        return cls(**values)  # type: ignore[arg-type]  # each value is checked in __post_init__
+        return cls(**renamed)  # type: ignore[arg-type]  # each value is checked in __post_init__
 
     def as_dict(self) -> dict[str, int]:
         """All thresholds by name, e.g. to store a unit's settings."""
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
+
+# Names care units may have stored before a rule was split per instrument family. One
+# `item_rise` (default 2 points) used to apply to IPOS and ESAS-r alike; ESAS-r keeps exactly that
+# rule, so a stored `item_rise` keeps its meaning as `esas_item_rise`, while IPOS now follows its
+# own rule (INSTRUMENTS.md). Accepting the old name here needs no data migration.
+_FORMER_NAMES = {"item_rise": "esas_item_rise"}
 
 DEFAULT_THRESHOLDS = Thresholds()
 
@@ -302,6 +327,14 @@ def _params(**values: int | str) -> FrozenMap[str, int | str]:
 def _threshold(value: int) -> FrozenMap[str, int | str]:
     """`{"threshold": value}`, shared between flags (few distinct values exist)."""
     return FrozenMap._adopt({"threshold": value})
+
+
+@lru_cache(maxsize=64)
+def _rise_params(rule: str, rise: int, floor: int | None = None) -> FrozenMap[str, int | str]:
+    """The params of an `item_rise` flag: which family's rule applied, with its numbers."""
+    if floor is None:
+        return FrozenMap._adopt({"rule": rule, "threshold": rise})
+    return FrozenMap._adopt({"rule": rule, "threshold": rise, "floor": floor})
 
 
 def _ints(answers: Mapping[str, object]) -> dict[str, int]:
@@ -345,15 +378,33 @@ def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
     if severe:
         flags.append(Flag("severe_item", "high", severe, _threshold(severe_at)))
     if previous is not None:
-        flags.extend(_item_rise(now, _ints(previous.answers), thresholds))
+        flags.extend(_ipos_item_rise(now, _ints(previous.answers), thresholds))
     return flags
 
 
-def _item_rise(
-    now: dict[str, int], then: dict[str, int], thresholds: Thresholds, *, skip: str = ""
+def _ipos_item_rise(
+    now: dict[str, int], then: dict[str, int], thresholds: Thresholds
 ) -> list[Flag]:
-    """Items answered with an int in both assessments that rose by `item_rise` or more."""
-    rise = thresholds.item_rise
+    """IPOS items answered with an int in both assessments that are higher now (by at least
+    `ipos_item_rise`) and now at least `ipos_item_rise_floor`: 1 -> 2 flags, 0 -> 1 does not."""
+    rise = thresholds.ipos_item_rise
+    floor = thresholds.ipos_item_rise_floor
+    risen = tuple(
+        code
+        for code, value in now.items()
+        if value >= floor and code in then and value - then[code] >= rise
+    )
+    if not risen:
+        return []
+    return [Flag("item_rise", "medium", risen, _rise_params("ipos", rise, floor))]
+
+
+def _esas_item_rise(
+    now: dict[str, int], then: dict[str, int], thresholds: Thresholds, *, skip: str
+) -> list[Flag]:
+    """ESAS-r items answered with an int in both assessments that rose by `esas_item_rise`
+    points or more (`skip`: an item not to compare, e.g. `other` naming another problem)."""
+    rise = thresholds.esas_item_rise
     risen = tuple(
         code
         for code, value in now.items()
@@ -361,7 +412,7 @@ def _item_rise(
     )
     if not risen:
         return []
-    return [Flag("item_rise", "medium", risen, _threshold(rise))]
+    return [Flag("item_rise", "medium", risen, _rise_params("esas_r", rise))]
 
 
 def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) -> list[Flag]:
@@ -387,7 +438,7 @@ def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
     # `other` may be a different problem each time; compare it only when it is named the same.
     skip = "" if _same_other_problem(current, previous) else "other"
     then = _ints(previous.answers)
-    flags.extend(_item_rise(now, then, thresholds, skip=skip))
+    flags.extend(_esas_item_rise(now, then, thresholds, skip=skip))
     if current.total is not None and previous.total is not None:
         rise = thresholds.esas_total_rise
         if current.total - previous.total >= rise:
@@ -430,9 +481,10 @@ def flags_for(
 
     `previous` is the latest earlier assessment of the same instrument code for the same
     patient within `thresholds.previous_window_days` (the caller selects it), or None; it is
-    used by `item_rise` (IPOS, ESAS-r) and `total_rise` (ESAS-r). Items that are missing or
-    `cannot_assess` in either assessment never trigger `item_rise`. Raises ValueError if
-    `previous` is of another instrument.
+    used by `item_rise` (IPOS, ESAS-r: each family with its own rule) and `total_rise`
+    (ESAS-r). Items that are missing or `cannot_assess` in either assessment never trigger
+    `item_rise`. Raises ValueError if `previous` is of another instrument, or if the instrument
+    belongs to a family without flag rules here (never silently another family's rules).
     """
     if previous is not None and previous.instrument != current.instrument:
         raise ValueError(
@@ -446,4 +498,6 @@ def flags_for(
         return _esas_flags(current, previous, thresholds)
     if family == "abbey":
         return _abbey_flags(current, thresholds)
-    return _roag_flags(current)
+    if family == "roag":
+        return _roag_flags(current)
+    raise ValueError(f"no flag rules for instrument family {family!r} ({current.instrument!r})")

@@ -16,6 +16,7 @@ from .definitions import (
     ContextField,
     InstrumentDefinition,
     ItemDefinition,
+    JointAnswer,
     Subscale,
 )
 from .i18n import N_
@@ -32,11 +33,15 @@ __all__ = [
     "ROAG",
     "SCORING_VERSION",
     "SPECIAL_VALUE_LABELS",
+    "special_value_label",
 ]
 
 #: Version of the scoring rules as a whole; stored with every assessment's scores. Bump it (and
 #: the affected definition's `version`) whenever a score or band could change for the same answers.
-SCORING_VERSION = "2026.1"
+#: 2026.2: IPOS `item_rise` became its own rule (any rise to 2 or more) and ROAG accepts "no own
+#: teeth". No score or band of answers valid under 2026.1 changed, but flags of the same answers
+#: did, and 2026.1 rejects some answers 2026.2 stores: the version says which rules apply.
+SCORING_VERSION = "2026.2"
 
 RECALL_PERIOD_LABELS: FrozenMap[str, str] = FrozenMap(
     {
@@ -69,6 +74,13 @@ SPECIAL_VALUE_LABELS: FrozenMap[str, str] = FrozenMap(
         NOT_APPLICABLE: N_("Not applicable (no dentures)"),
     }
 )
+
+
+def special_value_label(item: ItemDefinition, value: str) -> str:
+    """The msgid of special answer `value` on `item`: the item's own wording if it has one
+    (ROAG teeth and gums: "No own teeth ..."), else the general label. KeyError if `value` is
+    no special answer at all."""
+    return item.special_label(value) or SPECIAL_VALUE_LABELS[value]
 
 # --- IPOS ---------------------------------------------------------------------------------
 # Source: pos-pal.org, "IPOS: how to score" and "how to interpret"; subscale structure from
@@ -617,12 +629,20 @@ _ROAG_MOUTH_GROUP = N_("Voice, lips and mouth")
 _ROAG_TEETH_GROUP = N_("Teeth, dentures, saliva and swallowing")
 
 
+# No own teeth: "har personen inga tänder finns inget tandkött" (Region Jönköpings län, Senior
+# alert's questions and answers on ROAG): teeth and gums are then not assessed, both together.
+# The option reads the same on both areas, so the nurse sees that it covers the two of them.
+_NO_OWN_TEETH = N_("No own teeth (teeth and gums are not assessed)")
+_NO_OWN_TEETH_ANSWER = ((NOT_APPLICABLE, _NO_OWN_TEETH),)
+
+
 def _roag_item(
     code: str,
     label: str,
     grades: tuple[str, str, str],
     group: str,
     special_values: tuple[str, ...] = (),
+    special_labels: tuple[tuple[str, str], ...] = (),
 ) -> ItemDefinition:
     return ItemDefinition(
         code=code,
@@ -632,6 +652,7 @@ def _roag_item(
         options=((1, grades[0]), (2, grades[1]), (3, grades[2])),
         group=group,
         special_values=special_values,
+        special_labels=special_labels,
     )
 
 
@@ -639,7 +660,8 @@ ROAG = InstrumentDefinition(
     code="roag",
     family="roag",
     title=N_("ROAG oral assessment"),
-    version="roag-2026.1",
+    # 2026.2: teeth and gums accept "not_applicable" together (no own teeth).
+    version="roag-2026.2",
     items=(
         _roag_item(
             "voice",
@@ -682,6 +704,8 @@ ROAG = InstrumentDefinition(
             N_("Gums"),
             (N_("Pink and firm"), N_("Swollen or red"), N_("Bleeding spontaneously")),
             _ROAG_MOUTH_GROUP,
+            special_values=(NOT_APPLICABLE,),
+            special_labels=_NO_OWN_TEETH_ANSWER,
         ),
         _roag_item(
             "teeth",
@@ -692,6 +716,8 @@ ROAG = InstrumentDefinition(
                 N_("General plaque or debris"),
             ),
             _ROAG_TEETH_GROUP,
+            special_values=(NOT_APPLICABLE,),
+            special_labels=_NO_OWN_TEETH_ANSWER,
         ),
         _roag_item(
             "dentures",
@@ -739,8 +765,19 @@ ROAG = InstrumentDefinition(
         "Andersson P et al. Spec Care Dentist 2002;22(5):181-6 (ROAG)",
         "Svenska palliativregistret: mouth assessment (nine areas)",
         "Senior alert: ROAG-J guidance (bands and actions)",
+        "Region Jönköpings län: questions and answers on ROAG (no own teeth, no gums)",
     ),
     guidance=N_("Use a dental mirror and a light. Grade each area from 1 (healthy) to 3."),
+    joint_answers=(
+        JointAnswer(
+            NOT_APPLICABLE,
+            ("gums", "teeth"),
+            N_(
+                "A person with no own teeth has no gums either: choose “No own teeth” "
+                "for both Gums and Teeth, or grade both."
+            ),
+        ),
+    ),
 )
 
 #: Every instrument by code (read-only).

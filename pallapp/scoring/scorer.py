@@ -4,7 +4,8 @@ Rules (INSTRUMENTS.md, "Common rules"):
 - an answer is an `int` in the item's range or `None`; `bool`, `float`, digit strings, other
   types, out-of-range values and unknown codes raise `InvalidAnswers`;
 - `"cannot_assess"` is accepted only by `ipos_staff` items and scored as missing;
-  `"not_applicable"` only by ROAG `dentures` and scored as grade 1;
+  `"not_applicable"` only by ROAG `dentures` (no dentures), and by ROAG `teeth` and `gums`
+  together (no own teeth: one without the other is rejected), and scored as grade 1;
 - no imputation: a subscale or total is computed only when all its items are answered.
 
 Per-instrument lookup tables are built once at import, so a call does one dict lookup per
@@ -118,6 +119,8 @@ class _Table:
     value_tables: tuple[dict[int, str], ...]
     item_set: frozenset[str]
     required: tuple[str, ...]
+    # (special value, the items that take it only together), e.g. ROAG no own teeth
+    joint: tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def _band_name(bands_of: InstrumentDefinition, value: int) -> str:
@@ -153,6 +156,7 @@ def _build_table(definition: InstrumentDefinition) -> _Table:
         ),
         item_set=frozenset(definition.item_codes),
         required=tuple(item.code for item in definition.items if not item.optional),
+        joint=tuple((joint.value, joint.items) for joint in definition.joint_answers),
     )
 
 
@@ -255,11 +259,23 @@ def _check_items(
                 item_bands[item_code] = band
         elif type(value) is str and value in table.specials[item_code]:
             if value == NOT_APPLICABLE:
-                numbers[item_code] = 1  # ROAG: no dentures needed, counted as grade 1
+                # ROAG: no dentures needed, or no own teeth: counted as grade 1
+                numbers[item_code] = 1
             # cannot_assess: kept in the answers, scored as missing
         elif value is not None:
             raise _invalid_item(table, code, item_code, value)
         item_values[item_code] = value
+    for special, items in table.joint:
+        given = [item for item in items if item_values[item] == special]
+        if given and len(given) < len(items):
+            lacking = next(item for item in items if item not in given)
+            raise InvalidAnswers(
+                code,
+                lacking,
+                item_values[lacking],
+                f"{special!r} goes with {' and '.join(items)} together, "
+                f"but was given for {', '.join(given)} only",
+            )
     missing = [item_code for item_code in table.required if item_code not in numbers]
     return item_values, numbers, item_bands, missing
 

@@ -221,6 +221,48 @@ def test_unit_thresholds_are_used(ctx):
     assert {(f.code, tuple(f.items)) for f in stored.flags} == {("moderate_item", ("pain",))}
 
 
+def test_a_units_stored_item_rise_keeps_its_esas_meaning(ctx):
+    # Saved before the rule was split per family: `item_rise` 3 is the ESAS-r rise.
+    ctx["unit"].flag_thresholds = {"item_rise": 3}
+    db.session.flush()
+    submit(ctx["nurse"], ctx["patient"], "esas_r", ESAS_CALM, "1" * 32)
+    two = submit(ctx["nurse"], ctx["patient"], "esas_r", dict(ESAS_CALM, pain=3), "2" * 32)
+    # pain 3 - 1 = 2 < 3: no item_rise with the unit's number (the default 2 would flag it).
+    assert two.assessment.flags == []
+    three = submit(ctx["nurse"], ctx["patient"], "esas_r", dict(ESAS_CALM, pain=6), "3" * 32)
+    # pain 6 - 3 = 3 >= 3: item_rise; 6 is moderate (4-6); total 14 - 11 = 3 < 4.
+    assert {(f.code, f.params.get("threshold")) for f in three.assessment.flags} == {
+        ("item_rise", 3),
+        ("moderate_item", 4),
+    }
+
+
+def test_ipos_item_rise_flags_a_worsening_to_moderate(ctx):
+    submit(ctx["nurse"], ctx["patient"], "ipos_staff", {"pain": 1, "nausea": 0}, "4" * 32)
+    later = submit(ctx["nurse"], ctx["patient"], "ipos_staff", {"pain": 2, "nausea": 1}, "5" * 32)
+    # pain 1 -> 2: higher and 2 >= 2 flags; nausea 0 -> 1: higher but 1 < 2 does not.
+    [flag] = later.assessment.flags
+    assert (flag.code, flag.items) == ("item_rise", ["pain"])
+    assert flag.params == {"rule": "ipos", "threshold": 1, "floor": 2}
+
+
+def test_roag_without_own_teeth_is_stored_complete(ctx):
+    roag = dict.fromkeys(
+        ("voice", "lips", "mucous_membranes", "tongue", "dentures", "saliva", "swallowing"), 1
+    ) | {"teeth": "not_applicable", "gums": "not_applicable", "lips": 2}
+    stored = submit(ctx["nurse"], ctx["patient"], "roag", roag, "6" * 32).assessment
+    # Teeth and gums count as 1: max(1, 2, 1, ...) = 2, moderate; only lips at grade 2.
+    assert stored.answers["teeth"] == stored.answers["gums"] == "not_applicable"
+    assert stored.scores["missing"] == []
+    assert stored.scores["max_grade"] == 2
+    assert stored.scores["areas_at"] == {"2": ["lips"], "3": []}
+    assert stored.band == "moderate"
+    assert stored.instrument_version == "roag-2026.2"
+    assert [(f.code, f.items) for f in stored.flags] == [("oral_health", ["lips"])]
+    with pytest.raises(scoring.InvalidAnswers, match="gums and teeth together"):
+        submit(ctx["nurse"], ctx["patient"], "roag", dict(roag, gums=1), "7" * 32)
+
+
 def test_staff_instruments_and_respondent(ctx):
     abbey = dict.fromkeys(
         ("vocalisation", "facial_expression", "body_language", "behaviour", "physiological", "physical"), 2

@@ -14,7 +14,7 @@ from flask import Flask, render_template_string
 
 from pallapp import create_app
 from pallapp.forms.instruments import ScaleField, assessment_form_class
-from pallapp.scoring import INSTRUMENTS, SPECIAL_VALUE_LABELS, score
+from pallapp.scoring import INSTRUMENTS, SPECIAL_VALUE_LABELS, score, special_value_label
 from pallapp.timeutil import STOCKHOLM
 
 CODES = list(INSTRUMENTS)
@@ -116,7 +116,7 @@ def test_option_labels_carry_number_and_meaning(app, code):
                 expected = f"{value} – {meaning}" if meaning else str(value)
                 assert labels[str(value)] == expected
             for special in item.special_values:
-                assert labels[special] == SPECIAL_VALUE_LABELS[special]
+                assert labels[special] == special_value_label(item, special)
 
 
 def test_special_values_come_from_the_definition(app):
@@ -130,6 +130,16 @@ def test_special_values_come_from_the_definition(app):
     with posted(app, "roag", {}) as form:
         assert [c.value for c in form.item_dentures.iter_choices()][-1] == "not_applicable"
         assert "not_applicable" not in [c.value for c in form.item_voice.iter_choices()]
+        # Each special answer in the words of its item: no dentures, or no own teeth.
+        last = {
+            name: [(c.value, str(c.label)) for c in form[name].iter_choices()][-1]
+            for name in ("item_dentures", "item_teeth", "item_gums")
+        }
+        assert last == {
+            "item_dentures": ("not_applicable", SPECIAL_VALUE_LABELS["not_applicable"]),
+            "item_teeth": ("not_applicable", "No own teeth (teeth and gums are not assessed)"),
+            "item_gums": ("not_applicable", "No own teeth (teeth and gums are not assessed)"),
+        }
 
 
 @pytest.mark.parametrize("code", CODES)
@@ -285,6 +295,64 @@ def test_special_values_are_passed_as_strings(app):
     with posted(app, "roag", cycling_answers("roag") | {"item_dentures": "not_applicable"}) as form:
         assert form.validate(), form.errors
         assert form.answers()["dentures"] == "not_applicable"
+
+
+NO_TEETH_MISMATCH = (
+    "A person with no own teeth has no gums either: choose \u201cNo own teeth\u201d for both "
+    "Gums and Teeth, or grade both."
+)
+
+
+def test_no_own_teeth_on_teeth_and_gums_together_is_one_complete_answer(app):
+    data = cycling_answers("roag") | {"item_teeth": "not_applicable", "item_gums": "not_applicable"}
+    with posted(app, "roag", data, staff_entry=True) as form:
+        assert form.validate(), form.errors
+        answers = form.answers()
+        assert (answers["teeth"], answers["gums"]) == ("not_applicable", "not_applicable")
+        assert form.skipped() == []
+        result = score("roag", answers)
+        assert result.missing == ()
+        assert result.max_grade is not None
+
+
+@pytest.mark.parametrize(
+    ("given", "other", "other_value"),
+    [
+        ("item_teeth", "item_gums", None),  # gums left unanswered
+        ("item_gums", "item_teeth", None),
+        ("item_teeth", "item_gums", "1"),  # gums graded although there are no teeth
+        ("item_gums", "item_teeth", "2"),
+    ],
+)
+def test_no_own_teeth_on_one_area_only_is_an_error_on_the_other(app, given, other, other_value):
+    data = cycling_answers("roag") | {given: "not_applicable"}
+    data.pop(other)
+    if other_value is not None:
+        data[other] = other_value
+    with posted(app, "roag", data, staff_entry=True) as form:
+        assert not form.validate()
+        assert form.errors == {other: [NO_TEETH_MISMATCH]}
+        # Nothing the nurse chose is thrown away for the re-shown form.
+        assert form[given].data == "not_applicable"
+        assert form[other].data == other_value
+        page = render(form)
+        assert f'id="{other}-error"' in page.html
+        assert f'href="#{other}-0"' in page.html
+
+
+def test_load_answers_shows_no_own_teeth_on_both_areas(app):
+    stored = dict.fromkeys(INSTRUMENTS["roag"].item_codes, 1) | {
+        "teeth": "not_applicable",
+        "gums": "not_applicable",
+    }
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        correction = form_class("roag", staff_entry=True)()
+        correction.load_answers(stored)
+        assert (correction.item_teeth.data, correction.item_gums.data) == (
+            "not_applicable",
+            "not_applicable",
+        )
+        assert correction.answers() == stored
 
 
 FORGED = [
@@ -485,7 +553,7 @@ def test_the_macro_renders_every_option_as_a_labelled_radio(app, code):
             )
             for value, text in rendered:
                 if value in item.special_values:
-                    assert text == SPECIAL_VALUE_LABELS[value]
+                    assert text == special_value_label(item, value)
                     continue
                 meaning = item.label_for(int(value))
                 assert text == (f"{value} {meaning}" if meaning else value)

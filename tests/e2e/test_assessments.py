@@ -298,3 +298,26 @@ def test_nurse_rates_roag_without_dentures(live_server, device, fresh_patient):
     assert result.flag_titles() == ["Munhälsoproblem"]
     expect(device.locator(".flag .severity")).to_have_text("Hög prioritet")
     expect(device.get_by_role("cell", name="Ej aktuellt (ingen protes)")).to_be_visible()
+
+
+def test_nurse_rates_roag_for_a_person_with_no_own_teeth(live_server, device, fresh_patient):
+    form = nurse_opens(device, live_server, fresh_patient).start_assessment(
+        "ROAG munbedömning"
+    )
+    no_teeth = "Inga egna tänder (tänder och tandkött bedöms inte)"
+    # Chosen on gums only, with teeth graded: nothing is saved, and teeth says why.
+    fill_checked(form, dict(ROAG, item_gums="not_applicable", item_dentures=1))
+    form.page.get_by_role("button", name="Spara", exact=True).click()
+    error = device.locator("#item_teeth-error")
+    expect(error).to_contain_text("Den som saknar egna tänder har inte heller något tandkött")
+    assert device.url.endswith("/assessments/new/roag")  # still the form: nothing was saved
+    expect(device.locator("#item_gums-group input[value='not_applicable']")).to_be_checked()
+    expect(device.locator("#item_gums-group")).to_contain_text(no_teeth)
+    # Chosen on teeth too: saved. Lips 2, tongue 2, saliva 3, the rest 1 (teeth and gums count
+    # as 1): max(1, 2, 1, 2, 1, 1, 1, 3, 1) = 3, severe.
+    device.locator("#item_teeth-group label:has(input[value='not_applicable'])").click()
+    result = form.submit("Spara")
+    result_checked(result, "ROAG munbedömning")
+    assert result.score("Resultat") == "Allvarliga munhälsoproblem"
+    expect(device.get_by_role("cell", name=no_teeth)).to_have_count(2)
+

@@ -17,8 +17,10 @@ from pallapp.scoring import (
     SCORING_VERSION,
     SPECIAL_VALUE_LABELS,
     FrozenMap,
+    JointAnswer,
+    special_value_label,
 )
-from pallapp.scoring.definitions import Band, ItemDefinition
+from pallapp.scoring.definitions import Band, InstrumentDefinition, ItemDefinition
 
 SCORING_DIR = Path(__file__).resolve().parents[3] / "pallapp" / "scoring"
 
@@ -191,8 +193,42 @@ def test_special_values() -> None:
     }
     expected = {("ipos_staff", code): ("cannot_assess",) for code in EXPECTED_ITEMS["ipos_staff"]}
     expected[("roag", "dentures")] = ("not_applicable",)
+    # No own teeth: teeth and gums are not assessed (Region Jönköpings län's ROAG guidance).
+    expected[("roag", "teeth")] = ("not_applicable",)
+    expected[("roag", "gums")] = ("not_applicable",)
     assert specials == expected
     assert set(SPECIAL_VALUE_LABELS) == {"cannot_assess", "not_applicable"}
+
+
+def test_teeth_and_gums_share_no_own_teeth_and_say_so() -> None:
+    roag = INSTRUMENTS["roag"]
+    assert [(j.value, j.items) for j in roag.joint_answers] == [
+        ("not_applicable", ("gums", "teeth"))
+    ]
+    assert roag.joint_answers[0].mismatch
+    no_teeth = "No own teeth (teeth and gums are not assessed)"
+    assert special_value_label(roag.item("teeth"), "not_applicable") == no_teeth
+    assert special_value_label(roag.item("gums"), "not_applicable") == no_teeth
+    assert roag.item("teeth").special_label("cannot_assess") is None
+    # Dentures keep their own meaning of not applicable: no dentures.
+    dentures = roag.item("dentures")
+    assert dentures.special_label("not_applicable") is None
+    assert special_value_label(dentures, "not_applicable") == "Not applicable (no dentures)"
+    staff_pain = INSTRUMENTS["ipos_staff"].item("pain")
+    assert special_value_label(staff_pain, "cannot_assess") == "Cannot assess"
+    with pytest.raises(KeyError):
+        special_value_label(staff_pain, "made_up")
+    for definition in INSTRUMENTS.values():
+        if definition.code != "roag":
+            assert definition.joint_answers == ()
+
+
+def test_a_joint_answer_needs_every_item_to_accept_it() -> None:
+    roag = INSTRUMENTS["roag"]
+    joint = JointAnswer("not_applicable", ("gums", "voice"), "msgid")
+    fields = {f.name: getattr(roag, f.name) for f in dataclasses.fields(roag)}
+    with pytest.raises(ValueError, match="'voice' must accept 'not_applicable'"):
+        InstrumentDefinition(**{**fields, "joint_answers": (joint,)})
 
 
 def test_only_esas_other_is_optional() -> None:
@@ -330,7 +366,8 @@ def test_definitions_are_read_only() -> None:
 
 
 def test_versions() -> None:
-    assert SCORING_VERSION == "2026.1"
+    assert SCORING_VERSION == "2026.2"
+    assert INSTRUMENTS["roag"].version == "roag-2026.2"
     assert INSTRUMENTS["ipos_patient"].version == INSTRUMENTS["ipos_staff"].version
 
 
@@ -386,6 +423,8 @@ def test_every_label_is_an_extracted_msgid() -> None:
             if item.description:
                 labels.add(item.description)
             labels.update(label for _value, label in item.options)
+            labels.update(label for _value, label in item.special_labels)
+        labels.update(joint.mismatch for joint in definition.joint_answers)
         for context in definition.context_fields:
             labels.add(context.label)
             labels.update(label for _value, label in context.choices)

@@ -153,9 +153,21 @@ def test_esas_moderate_threshold_tunable() -> None:
 # --- item_rise ----------------------------------------------------------------------------
 
 
+# IPOS (INSTRUMENTS.md): an item higher than in `previous` (by at least 1) AND now at least 2.
 @pytest.mark.parametrize(
     ("before", "after", "fires"),
-    [(0, 1, False), (0, 2, True), (1, 2, False), (1, 3, True), (2, 4, True), (4, 0, False)],
+    [
+        (0, 1, False),  # 1 - 0 = 1 >= 1, but 1 < 2: below the floor
+        (1, 1, False),  # 1 - 1 = 0: not higher
+        (0, 2, True),  # 2 - 0 = 2 >= 1, 2 >= 2
+        (1, 2, True),  # 2 - 1 = 1 >= 1, 2 >= 2: the smallest worsening that flags
+        (2, 2, False),  # 2 - 2 = 0: not higher, although at the floor
+        (3, 2, False),  # 2 - 3 = -1: better
+        (1, 3, True),  # 3 - 1 = 2
+        (3, 4, True),  # 4 - 3 = 1 >= 1, 4 >= 2
+        (2, 4, True),
+        (4, 0, False),
+    ],
 )
 @pytest.mark.parametrize("code", ["ipos_patient", "ipos_staff"])
 def test_ipos_item_rise(code: str, before: int, after: int, fires: bool) -> None:
@@ -167,25 +179,46 @@ def test_ipos_item_rise(code: str, before: int, after: int, fires: bool) -> None
         flag = _only(flags, "item_rise")
         assert flag.severity == "medium"
         assert flag.items == ("constipation",)
-        assert flag.params == {"threshold": 2}
+        assert flag.params == {"rule": "ipos", "threshold": 1, "floor": 2}
 
 
+# ESAS-r keeps its rule: an item at least 2 points higher than in `previous`.
 @pytest.mark.parametrize(
-    ("before", "after", "fires"), [(3, 4, False), (3, 5, True), (0, 10, True), (5, 4, False)]
+    ("before", "after", "fires"),
+    [
+        (3, 4, False),  # 4 - 3 = 1 < 2
+        (1, 2, False),  # 2 - 1 = 1 < 2: the IPOS floor rule does not apply to ESAS-r
+        (3, 5, True),  # 5 - 3 = 2 >= 2
+        (0, 2, True),  # 2 - 0 = 2
+        (0, 10, True),
+        (5, 4, False),
+    ],
 )
 def test_esas_item_rise(before: int, after: int, fires: bool) -> None:
     flags = flags_for(score("esas_r", {"tiredness": after}), score("esas_r", {"tiredness": before}))
     assert ("item_rise" in _codes(flags)) is fires
+    if fires:
+        assert _only(flags, "item_rise").params == {"rule": "esas_r", "threshold": 2}
 
 
 def test_item_rise_lists_every_risen_item_in_order() -> None:
     previous = score("ipos_patient", {"pain": 0, "nausea": 1, "depression": 2, "information": 0})
     current = score("ipos_patient", {"pain": 2, "nausea": 2, "depression": 4, "information": 2})
+    # pain 0 -> 2, nausea 1 -> 2, depression 2 -> 4, information 0 -> 2: each higher, each >= 2.
     assert _only(flags_for(current, previous), "item_rise").items == (
         "pain",
+        "nausea",
         "depression",
         "information",
     )
+
+
+def test_ipos_item_rise_lists_only_items_that_met_both_conditions() -> None:
+    previous = score("ipos_staff", {"pain": 0, "nausea": 2, "vomiting": 3, "weakness": 1})
+    current = score("ipos_staff", {"pain": 1, "nausea": 2, "vomiting": 2, "weakness": 3})
+    # pain 0 -> 1 (below 2), nausea 2 -> 2 (not higher), vomiting 3 -> 2 (better): none;
+    # weakness 1 -> 3: higher and 3 >= 2.
+    assert _only(flags_for(current, previous), "item_rise").items == ("weakness",)
 
 
 @pytest.mark.parametrize(
@@ -198,12 +231,41 @@ def test_item_rise_ignores_missing_and_cannot_assess(before: object, after: obje
     assert "item_rise" not in _codes(flags_for(current, previous))
 
 
-def test_item_rise_threshold_tunable() -> None:
+def test_esas_item_rise_threshold_tunable() -> None:
     previous = score("esas_r", {"pain": 1})
     current = score("esas_r", {"pain": 2})
-    assert "item_rise" not in _codes(flags_for(current, previous))
-    flags = flags_for(current, previous, Thresholds(item_rise=1))
-    assert _only(flags, "item_rise").params == {"threshold": 1}
+    assert "item_rise" not in _codes(flags_for(current, previous))  # 2 - 1 = 1 < 2
+    flags = flags_for(current, previous, Thresholds(esas_item_rise=1))  # 1 >= 1
+    assert _only(flags, "item_rise").params == {"rule": "esas_r", "threshold": 1}
+
+
+def test_ipos_item_rise_and_floor_tunable() -> None:
+    def rises(before: int, after: int, thresholds: Thresholds) -> bool:
+        flags = flags_for(
+            score("ipos_patient", {"pain": after}),
+            score("ipos_patient", {"pain": before}),
+            thresholds,
+        )
+        return "item_rise" in _codes(flags)
+
+    by_two = Thresholds(ipos_item_rise=2)
+    assert not rises(1, 2, by_two)  # 2 - 1 = 1 < 2
+    assert rises(1, 3, by_two)  # 3 - 1 = 2 >= 2, 3 >= 2
+    floor_3 = Thresholds(ipos_item_rise_floor=3)
+    assert not rises(1, 2, floor_3)  # higher, but 2 < 3
+    assert rises(2, 3, floor_3)  # 3 >= 3
+    floor_1 = Thresholds(ipos_item_rise_floor=1)
+    assert rises(0, 1, floor_1)  # any worsening
+    flags = flags_for(
+        score("ipos_patient", {"pain": 1}), score("ipos_patient", {"pain": 0}), floor_1
+    )
+    assert _only(flags, "item_rise").params == {"rule": "ipos", "threshold": 1, "floor": 1}
+    # The ESAS-r number does not touch IPOS, nor the IPOS numbers ESAS-r.
+    assert rises(1, 2, Thresholds(esas_item_rise=10))
+    esas = flags_for(
+        score("esas_r", {"pain": 2}), score("esas_r", {"pain": 1}), Thresholds(ipos_item_rise=1)
+    )
+    assert "item_rise" not in _codes(esas)  # 2 - 1 = 1 < esas_item_rise 2
 
 
 def test_esas_other_rise_only_when_the_same_problem_is_named() -> None:
@@ -286,6 +348,7 @@ def test_ipos_has_no_total_rise() -> None:
     previous = score("ipos_patient", dict.fromkeys(_ipos_codes(), 0))
     current = score("ipos_patient", dict.fromkeys(_ipos_codes(), 1))
     assert current.total == 17 * 1  # = 17 higher than 0
+    # Every item 0 -> 1: higher, but 1 < 2, so no item_rise either.
     assert flags_for(current, previous) == []
 
 
@@ -379,6 +442,22 @@ def test_oral_health_on_an_incomplete_roag() -> None:
     s = score("roag", {"gums": 3})
     assert s.band is None
     assert _only(flags_for(s), "oral_health").severity == "high"
+
+
+def test_oral_health_no_own_teeth_is_grade_1() -> None:
+    no_teeth = {"teeth": "not_applicable", "gums": "not_applicable"}
+    assert flags_for(score("roag", {**ROAG_HEALTHY, **no_teeth})) == []
+    flag = _only(flags_for(score("roag", {**ROAG_HEALTHY, **no_teeth, "tongue": 2})), "oral_health")
+    assert (flag.severity, flag.items) == ("medium", ("tongue",))
+
+
+def test_an_instrument_family_without_rules_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pallapp.scoring import flags as flag_rules
+
+    s = score("roag", {**ROAG_HEALTHY, "saliva": 3})
+    monkeypatch.setitem(flag_rules._FAMILY, "roag", "dental")
+    with pytest.raises(ValueError, match="no flag rules for instrument family 'dental'"):
+        flags_for(s)
 
 
 def test_abbey_and_roag_ignore_previous() -> None:

@@ -25,12 +25,27 @@ ROAG_BAND_RANK = {"healthy": 0, "moderate": 1, "severe": 2}
 SEVERITY_RANK = {"info": 0, "medium": 1, "high": 2}
 
 
+def _joint_specials(code: str, item_code: str) -> set[str]:
+    """The special values `item_code` takes only together with other items (ROAG teeth, gums)."""
+    return {j.value for j in INSTRUMENTS[code].joint_answers if item_code in j.items}
+
+
 def _item_value(code: str, item_code: str, *, with_specials: bool = True) -> st.SearchStrategy[Any]:
+    """A valid answer for this one item on its own (never a special it takes only jointly)."""
     item = INSTRUMENTS[code].item(item_code)
     values: st.SearchStrategy[Any] = st.integers(item.min, item.max)
-    if with_specials and item.special_values:
-        values = values | st.sampled_from(item.special_values)
+    alone = [v for v in item.special_values if v not in _joint_specials(code, item_code)]
+    if with_specials and alone:
+        values = values | st.sampled_from(alone)
     return values
+
+
+def _with_joint_answers(draw: st.DrawFn, code: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """Sometimes give a joint answer (ROAG no own teeth) to all of its items together."""
+    for joint in INSTRUMENTS[code].joint_answers:
+        if draw(st.booleans()):
+            answers.update(dict.fromkeys(joint.items, joint.value))
+    return answers
 
 
 @st.composite
@@ -54,7 +69,7 @@ def partial_answers(draw: st.DrawFn, code: str) -> dict[str, Any]:
             answers[item.code] = draw(_item_value(code, item.code))
         elif choice == "none":
             answers[item.code] = None
-    return answers
+    return _with_joint_answers(draw, code, answers)
 
 
 @st.composite
@@ -107,8 +122,9 @@ def test_partial_answers_never_impute(code: str, data: st.DataObject) -> None:
     s = score(code, {**answers, **data.draw(context_for(code))})
     definition = INSTRUMENTS[code]
     numeric = {c: v for c, v in answers.items() if type(v) is int}
-    if code == "roag" and answers.get("dentures") == "not_applicable":
-        numeric["dentures"] = 1
+    if code == "roag":
+        # no dentures, and no own teeth (teeth and gums), count as grade 1
+        numeric.update({c: 1 for c, v in answers.items() if v == "not_applicable"})
     expected_missing = tuple(
         item.code for item in definition.items if item.code not in numeric and not item.optional
     )
@@ -230,7 +246,13 @@ def test_special_values_are_rejected_where_they_do_not_belong(
 ) -> None:
     item = data.draw(st.sampled_from(INSTRUMENTS[code].items))
     special = data.draw(st.sampled_from(["cannot_assess", "not_applicable"]))
-    if special in item.special_values:
+    joint = [j.items for j in INSTRUMENTS[code].joint_answers if item.code in j.items]
+    if special in item.special_values and joint:
+        # Only together with its partners: alone it is refused, with them accepted.
+        with pytest.raises(InvalidAnswers):
+            score(code, {item.code: special})
+        score(code, dict.fromkeys(joint[0], special))
+    elif special in item.special_values:
         score(code, {item.code: special})
     else:
         with pytest.raises(InvalidAnswers):

@@ -335,6 +335,28 @@ def test_roag_dentures_not_applicable_counts_as_grade_1() -> None:
     assert "dentures" not in s.areas_at[2] + s.areas_at[3]
 
 
+@pytest.mark.parametrize("dentures", [1, "not_applicable"])
+def test_roag_no_own_teeth_counts_teeth_and_gums_as_grade_1(dentures: object) -> None:
+    # No own teeth: teeth and gums "not_applicable" together; each counts as grade 1, so with
+    # every other area at 1 the highest grade is max(1, 1, ..., 1) = 1: healthy, and complete.
+    s = score("roag", _roag(teeth="not_applicable", gums="not_applicable", dentures=dentures))
+    assert (s.answers["teeth"], s.answers["gums"]) == ("not_applicable", "not_applicable")
+    assert s.answers["dentures"] == dentures
+    assert s.missing == ()
+    assert s.max_grade == 1
+    assert s.band == "healthy"
+    assert s.areas_at == {2: (), 3: ()}
+
+
+def test_roag_no_own_teeth_never_hides_the_other_areas() -> None:
+    # Lips 2 and saliva 3 with no own teeth: max(1 [teeth], 1 [gums], 2, 3) = 3, severe; teeth
+    # and gums are in neither list of areas.
+    s = score("roag", _roag(teeth="not_applicable", gums="not_applicable", lips=2, saliva=3))
+    assert s.max_grade == 3
+    assert s.band == "severe"
+    assert s.areas_at == {2: ("lips",), 3: ("saliva",)}
+
+
 def test_roag_incomplete_has_no_max_grade_but_lists_areas() -> None:
     answers = _roag(tongue=3, gums=2)
     del answers["swallowing"]

@@ -14,7 +14,9 @@ def test_defaults_are_those_of_instruments_md() -> None:
         "ipos_severe_item": 3,
         "esas_severe_item": 7,
         "esas_moderate_item": 4,
-        "item_rise": 2,
+        "ipos_item_rise": 1,
+        "ipos_item_rise_floor": 2,
+        "esas_item_rise": 2,
         "esas_total_rise": 4,
         "abbey_high": 8,
         "abbey_medium": 3,
@@ -29,7 +31,7 @@ def test_defaults_are_those_of_instruments_md() -> None:
 
 def test_thresholds_are_immutable_and_hashable() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        DEFAULT_THRESHOLDS.item_rise = 1  # type: ignore[misc]
+        DEFAULT_THRESHOLDS.esas_item_rise = 1  # type: ignore[misc]
     assert hash(Thresholds()) == hash(DEFAULT_THRESHOLDS)
 
 
@@ -39,7 +41,9 @@ RANGES = [
     # Not below esas_moderate_item (4): the error then names esas_moderate_item.
     ("esas_severe_item", 4, 10),
     ("esas_moderate_item", 1, 7),  # not above esas_severe_item (7)
-    ("item_rise", 1, 10),
+    ("ipos_item_rise", 1, 4),  # IPOS items are 0-4: a rise of 5 could never happen
+    ("ipos_item_rise_floor", 1, 4),
+    ("esas_item_rise", 1, 10),
     ("esas_total_rise", 1, 90),
     ("abbey_high", 3, 18),  # not below abbey_medium (3); the error names abbey_medium
     ("abbey_medium", 1, 8),  # not above abbey_high (8)
@@ -87,11 +91,26 @@ def test_high_rules_cannot_be_switched_off(name: str, off_value: int) -> None:
 
 
 def test_from_mapping_overrides_defaults() -> None:
-    unit = Thresholds.from_mapping({"assessment_interval_days": 14, "item_rise": 3})
+    unit = Thresholds.from_mapping(
+        {"assessment_interval_days": 14, "ipos_item_rise_floor": 3, "esas_item_rise": 3}
+    )
     assert unit.assessment_interval_days == 14
-    assert unit.item_rise == 3
+    assert (unit.ipos_item_rise, unit.ipos_item_rise_floor) == (1, 3)
+    assert unit.esas_item_rise == 3
     assert unit.esas_severe_item == 7
     assert Thresholds.from_mapping({}) == DEFAULT_THRESHOLDS
+
+
+def test_a_stored_item_rise_keeps_its_meaning_for_esas_r() -> None:
+    # Before the split, one `item_rise` applied to both families; ESAS-r keeps that rule.
+    unit = Thresholds.from_mapping({"item_rise": 3})
+    assert unit == Thresholds(esas_item_rise=3)
+    assert (unit.ipos_item_rise, unit.ipos_item_rise_floor) == (1, 2)  # IPOS: its own defaults
+    assert "item_rise" not in unit.as_dict()
+    with pytest.raises(ValueError, match="esas_item_rise"):
+        Thresholds.from_mapping({"item_rise": 0})
+    with pytest.raises(ValueError, match="esas_item_rise given twice"):
+        Thresholds.from_mapping({"item_rise": 3, "esas_item_rise": 2})
 
 
 def test_from_mapping_rejects_unknown_names_and_bad_values() -> None:

@@ -39,7 +39,7 @@ def _rejects(code: Any, answers: Any, item: object, value: object) -> InvalidAns
         "severe",
         "",
         "cannot_assess",  # only ipos_staff
-        "not_applicable",  # only ROAG dentures
+        "not_applicable",  # only ROAG dentures, teeth and gums
     ],
 )
 def test_ipos_patient_rejects(value: object) -> None:
@@ -65,6 +65,38 @@ def test_roag_rejects(value: object) -> None:
 @pytest.mark.parametrize("value", [True, 0, 4, "1", "cannot_assess"])
 def test_roag_dentures_rejects_everything_but_1_to_3_and_not_applicable(value: object) -> None:
     _rejects("roag", {"dentures": value}, "dentures", value)
+
+
+@pytest.mark.parametrize("area", ["teeth", "gums"])
+@pytest.mark.parametrize("value", [True, 0, 4, "1", "cannot_assess", "Not_applicable"])
+def test_roag_teeth_and_gums_reject_everything_but_1_to_3_and_no_own_teeth(
+    area: str, value: object
+) -> None:
+    _rejects("roag", {area: value}, area, value)
+
+
+@pytest.mark.parametrize(
+    ("answers", "lacking"),
+    [
+        ({"teeth": "not_applicable"}, "gums"),  # gums left out
+        ({"teeth": "not_applicable", "gums": None}, "gums"),
+        ({"teeth": "not_applicable", "gums": 1}, "gums"),
+        ({"gums": "not_applicable", "teeth": 2}, "teeth"),
+        ({"gums": "not_applicable", "teeth": 3, "dentures": "not_applicable"}, "teeth"),
+    ],
+)
+def test_roag_no_own_teeth_only_for_teeth_and_gums_together(
+    answers: dict[str, object], lacking: str
+) -> None:
+    error = _rejects("roag", answers, lacking, answers.get(lacking))
+    # The message names both areas, and the one given alone.
+    assert "gums and teeth together" in str(error)
+    given = "teeth" if lacking == "gums" else "gums"
+    assert f"given for {given} only" in str(error)
+
+
+def test_roag_an_invalid_value_is_reported_before_a_lone_no_own_teeth() -> None:
+    _rejects("roag", {"teeth": "not_applicable", "saliva": 9}, "saliva", 9)
 
 
 @pytest.mark.parametrize("value", [True, 5, "not_applicable", "Cannot_assess", "4"])
