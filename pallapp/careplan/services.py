@@ -509,10 +509,17 @@ def _current_doses():  # type: ignore[no-untyped-def]
 
 
 def _doses_around(
-    patient: Patient, at: datetime, span: timedelta, *, leaving_out: int | None = None
+    patient: Patient,
+    at: datetime,
+    span: timedelta,
+    *,
+    client_token: str,
+    leaving_out: int | None = None,
 ) -> list[scoring.DoseGiven]:
     """The patient's doses (current versions, every order) less than `span` before or after
     `at`, as the rules see them, `dose_id` being the row id; `leaving_out` the one corrected.
+    A dose stored from the same form (`client_token`) is not another dose: the same form sent
+    twice at once must meet the unique token, not warn about itself.
 
     Doses `span` or more away cannot matter to a rule whose interval and windows are at most
     `span` long: exactly the interval apart is allowed, and doses a window's length apart
@@ -529,6 +536,7 @@ def _doses_around(
             PrnAdministration.patient_id == patient.id,
             PrnAdministration.given_at > at - span,
             PrnAdministration.given_at < at + span,
+            PrnAdministration.client_token != client_token,
             _current_doses(),
         )
     )
@@ -739,6 +747,7 @@ def _store_dose(
         patient,
         entry.given_at,
         _rule_span(order, thresholds),
+        client_token=client_token,
         leaving_out=corrects.id if corrects else None,
     )
     limits = scoring.check_limits(rule, others, entry.given_at)
