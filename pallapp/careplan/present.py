@@ -202,6 +202,8 @@ def dose_warning(
     colliding: list[PrnAdministration],
     order: PrnOrder,
 ) -> DoseWarning:
+    """The words of the warning page for a dose that `services.DoseNeedsConfirmation` held
+    back: the broken limits, the doses it collides with, what differs from the order."""
     return DoseWarning(
         over_limit=over_limit_words(over_limit.params) if over_limit is not None else [],
         colliding=colliding_words(colliding),
