@@ -7,6 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from alembic.script import ScriptDirectory
+from flask import current_app
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
@@ -14,8 +16,14 @@ from pallapp import create_app
 from pallapp.extensions import db
 from tests.conftest import DATABASES, temporary_database_url
 
-BEFORE = "57829d12c511"
 REVISION = "0339d2a04b2e"
+
+
+def revision_before(revision: str) -> str:
+    """The revision this one follows (read from the script, so the test holds wherever the
+    revision is placed in the chain)."""
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config).get_revision(revision).down_revision
 
 # Dose texts as people wrote them before doses were numbers, with the order's unit, and the
 # numbers the revision reads from them (None: kept as text only).
@@ -47,6 +55,7 @@ def empty_database(request, tmp_path):
 def test_doses_become_numbers_and_the_text_is_kept_both_ways(empty_database):
     app = create_app({"ENV_NAME": "testing", "DATABASE_URL": empty_database})
     with app.app_context():
+        before = revision_before(REVISION)
         # Real rows (the demo), taken back to the revision before, then given the old texts.
         upgrade()
         from pallapp.demo import load_demo_data
@@ -54,7 +63,7 @@ def test_doses_become_numbers_and_the_text_is_kept_both_ways(empty_database):
         load_demo_data()
         db.session.commit()
         db.session.remove()
-        downgrade(revision=BEFORE)
+        downgrade(revision=before)
         with db.engine.begin() as connection:
             order_ids = connection.execute(
                 text("SELECT id FROM prn_order ORDER BY id")
@@ -113,7 +122,7 @@ def test_doses_become_numbers_and_the_text_is_kept_both_ways(empty_database):
                 [{"over": None, "id": dose_ids[0]}, {"over": "Svår smärta", "id": dose_ids[1]}],
             )
 
-        downgrade(revision=BEFORE)
+        downgrade(revision=before)
         with db.engine.begin() as connection:
             columns = {c["name"] for c in inspect(connection).get_columns("prn_administration")}
             assert {"amount", "dose_mismatch_reason"}.isdisjoint(columns)
