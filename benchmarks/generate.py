@@ -13,9 +13,10 @@ what the services would have stored:
 - answers are scored with `pallapp.scoring.score`, flags come from `scoring.flags_for` against
   the latest current version of the same instrument within the unit's window, as in
   `assessments.services._store`; corrections supersede the original and close its flags;
-- doses respect their order's minimum interval and maximum per 24 h (so no `prn_over_limit`),
-  and `prn_frequent` is raised by `scoring.prn_frequent` when no flag for that indication is
-  open, as in `careplan.services._store_dose`;
+- doses respect their order's minimum interval and maximum per 24 h (so no `prn_over_limit`)
+  and are the ordered amount, unit and route (so no `prn_dose_mismatch`); `prn_frequent` is
+  raised by `scoring.prn_frequent` when no flag for that indication is open, as in
+  `careplan.services._store_dose`;
 - care plans are numbered versions with `changed_fields`; an order change is a new version that
   supersedes and stops the old one; patients in the end-of-life phase have a brytpunktssamtal;
 - every assessment, dose, care-plan version, order and milestone has its `create` audit event.
@@ -425,11 +426,13 @@ class PatientHistory:
         return rows
 
     def order_row(self, details: dict[str, Any], start: datetime, series_id: str) -> dict[str, Any]:
+        ordered = scoring.parse_dose(details["dose"])  # as `careplan.services` stores it
         return {
             "id": self.gen.ids.take("prn_order"), "public_id": self.gen.public_id(),
             "series_id": series_id, "patient_id": self.patient_id,
             "indication": details["indication"], "indication_text": "",
             "drug": details["drug"], "strength": details["strength"], "dose": details["dose"],
+            "dose_min": ordered.low, "dose_max": ordered.high,
             "dose_unit": details["dose_unit"], "route": details["route"],
             "min_interval_minutes": details["min_interval_minutes"],
             "max_doses_per_24h": details["max_doses_per_24h"],
@@ -614,14 +617,15 @@ class PatientHistory:
                 start=order["start_at"], stop=order["stop_at"],
                 max_doses_per_24h=order["max_doses_per_24h"],
                 min_interval=timedelta(minutes=order["min_interval_minutes"]),
+                route=order["route"],
             )
             for _ in range(count):
                 if at > self.gen.now or not (order["stop_at"] is None or at < order["stop_at"]):
                     break
                 # Givers keep to the order: a dose the rule would warn about is not given.
                 if scoring.prn_over_limit(rule, given, at) is None:
-                    given.append(scoring.DoseGiven(order["series_id"], order["indication"], at))
                     self.dose(order, at, given, frequent_open_until)
+                    given.append(scoring.DoseGiven(order["series_id"], order["indication"], at))
                 at += timedelta(minutes=order["min_interval_minutes"] + rng.randint(0, 180))
 
     def dose(self, order: dict[str, Any], at: datetime, given: list[scoring.DoseGiven],
@@ -633,9 +637,14 @@ class PatientHistory:
         row: dict[str, Any] = {
             "id": self.gen.ids.take("prn_administration"), "public_id": public_id,
             "patient_id": self.patient_id, "order_id": order["id"], "given_at": at,
-            "dose": order["dose"], "dose_unit": order["dose_unit"], "route": order["route"],
+            # The ordered dose itself (the lowest of a range), written as a Swedish nurse
+            # writes it ("0,5"): no `prn_dose_mismatch`.
+            "dose": scoring.decimal_text(order["dose_min"]).replace(".", ","),
+            "amount": order["dose_min"],
+            "dose_unit": order["dose_unit"], "route": order["route"],
             "given_by_id": nurse, "entered_by_id": nurse, "symptom_before": before,
-            "over_limit_reason": None, "client_token": self.gen.token(), "created_at": at,
+            "over_limit_reason": None, "dose_mismatch_reason": None,
+            "client_token": self.gen.token(), "created_at": at,
             "effect": None, "symptom_after": None, "evaluated_at": None,
             "evaluated_by_id": None, "supersedes_id": None, "correction_reason": None,
         }
@@ -650,17 +659,16 @@ class PatientHistory:
         self.gen.out.add(PrnAdministration, row)
         self.gen.audit(at, nurse, self.patient_id, "prn_administration", public_id)
         indication = order["indication"]
-        for frequent in scoring.prn_frequent(given, at, self.gen.thresholds):
-            if frequent.items != (indication,):
-                continue
-            closes = frequent_open_until.get(indication, at)
-            if closes is None or closes > at:
-                continue  # a flag for this indication is still open
-            closed_at = self.close_time(at)
-            self.flag(frequent, at, assessment_id=None, source="dose",
-                      params={**frequent.params, "dose": public_id},
-                      closed=(closed_at, "acknowledged") if closed_at else None)
-            frequent_open_until[indication] = closed_at
+        this_dose = scoring.DoseGiven(order["series_id"], indication, at)
+        frequent = scoring.prn_frequent(given, this_dose, self.gen.thresholds)
+        closes = frequent_open_until.get(indication, at)
+        if frequent is None or closes is None or closes > at:
+            return  # not frequent, or a flag for this indication is still open
+        closed_at = self.close_time(at)
+        self.flag(frequent, at, assessment_id=None, source="dose",
+                  params={**frequent.params, "dose": public_id},
+                  closed=(closed_at, "acknowledged") if closed_at else None)
+        frequent_open_until[indication] = closed_at
 
 
 def reset_sequences() -> None:

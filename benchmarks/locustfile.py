@@ -417,9 +417,11 @@ class NurseUser(StaffUser):
         if form_html is None:
             return
         form = PageParser(form_html)
-        # "Ordered: Morfin 10 mg/ml · 2,5 mg · s.c.": the nurse writes the ordered dose.
+        # "Ordered: Morfin 10 mg/ml · 2,5 mg · s.c.": the nurse writes the ordered dose (the
+        # lowest of a range, "1–2 mg"), so that the dose is not a mismatch.
         ordered = form.definitions[0].split("·") if form.definitions else []
         dose = ordered[1].split()[0] if len(ordered) > 1 and ordered[1].split() else "1"
+        dose = dose.split("\u2013")[0]
         values = dict(form.fields) | {"dose": dose, "symptom_before": str(random.randint(3, 8))}
         self.wait()
         with self.post_form(dose_path, "submit dose", list(values.items())) as response:

@@ -5,6 +5,10 @@ Everything here is fictional. The drugs are the typical examples INSTRUMENTS.md 
 four standard indications, written by the demo physician, never proposed by the app. Patient
 17 is in the end-of-life phase but followed by home care only, where no physician of ours
 prescribes: it shows the `prn_missing` reminder. Patient 3 has had frequent doses for pain.
+Patient 10, also in the end-of-life phase, has nausea ordered as tablets only: an order by mouth
+does not count (a dying patient often cannot swallow), so it too shows `prn_missing`, for
+nausea, with that explanation. Every order has both limits and its dose as a number or a range
+(midazolam 1-2 mg).
 
 For the quality indicators: six of the team's patients have no care plan; some early-phase
 patients have a pain (and anxiety) order only; the two patients who died (`DIED_DAYS_AGO`) had a
@@ -35,6 +39,11 @@ STANDARD_ORDERS = (
     OrderDetails(indication="death_rattle", drug="Glykopyrron", strength="0,2 mg/ml", dose="0,2",
                  dose_unit="mg", route="sc", min_interval_minutes=240, max_doses_per_24h=4),
 )
+
+# Tablets: do not cover nausea in the end-of-life phase (`prn_missing` counts s.c. and i.v.).
+ORAL_NAUSEA = OrderDetails(indication="nausea", drug="Haloperidol", strength="1 mg tablett",
+                           dose="1", dose_unit="mg", route="po", min_interval_minutes=120,
+                           max_doses_per_24h=3)
 
 
 def _plan(patient: Patient, team_phone: str) -> dict[str, str]:
@@ -99,9 +108,12 @@ def load_demo_careplans(
         )
         if patient not in team_patients:
             continue  # no prescriber of ours: shows the prn_missing reminder
+        ordered = STANDARD_ORDERS
+        if index == 10:
+            ordered = (STANDARD_ORDERS[0], ORAL_NAUSEA, *STANDARD_ORDERS[2:])
         orders = [
             services.create_order(physician, patient.public_id, details, start_at=now - timedelta(days=8))
-            for details in STANDARD_ORDERS
+            for details in ordered
         ]
         pain = orders[0]
         # Patient 3: four pain doses within the last day (three or more raise prn_frequent).

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from flask_babel import gettext
+from flask_babel import format_datetime, format_decimal, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -23,8 +24,10 @@ from pallapp.models import (
     Flag,
     Milestone,
     Patient,
+    Phase,
     PrnAdministration,
     PrnOrder,
+    Route,
     User,
 )
 
@@ -53,19 +56,50 @@ def interval_words(minutes: int | None) -> str | None:
     return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
 
 
+def amount_words(value: Decimal) -> str:
+    """A dose amount in the reader's language: "2,5" in Swedish, up to 4 decimals."""
+    return format_decimal(value, format="#,##0.####")
+
+
+def ordered_dose(order: PrnOrder) -> str:
+    """The order's dose and unit ("2,5 mg", "2,5–5 mg"), or its text when it could not be read
+    as a number (an order written before doses were numbers): then said to be unchecked."""
+    if order.dose_min is None or order.dose_max is None:
+        return gettext(
+            "dose written as text: %(text)s %(unit)s (not checked)",
+            text=order.dose,
+            unit=order.dose_unit,
+        )
+    if order.dose_min == order.dose_max:
+        amount = amount_words(order.dose_min)
+    else:
+        amount = f"{amount_words(order.dose_min)}–{amount_words(order.dose_max)}"
+    return f"{amount} {order.dose_unit}"
+
+
+def given_dose(dose: PrnAdministration) -> str:
+    """The amount and unit given ("2,5 mg"), or its text for a dose recorded before doses were
+    numbers whose text could not be read as one."""
+    if dose.amount is None:
+        return gettext(
+            "dose written as text: %(text)s %(unit)s", text=dose.dose, unit=dose.dose_unit
+        )
+    return f"{amount_words(dose.amount)} {dose.dose_unit}"
+
+
 def over_limit_words(params: Mapping[str, object]) -> list[str]:
     """The broken limits of a `prn_over_limit` flag, each as a sentence."""
     words = []
     if "max_doses_per_24h" in params:
         words.append(
             gettext(
-                "The order allows at most %(max)d doses in 24 hours, and %(count)d have been "
-                "given in the 24 hours before this dose.",
+                "The order allows at most %(max)d doses in 24 hours; with this dose, %(count)d "
+                "doses would have been given within 24 hours.",
                 max=params["max_doses_per_24h"],
-                count=params["doses_in_24h"],
+                count=params["doses_in_window"],
             )
         )
-    if "min_interval_minutes" in params:
+    if "minutes_since_last_dose" in params:
         words.append(
             gettext(
                 "The order says at least %(interval)s between doses, but the previous dose was "
@@ -74,7 +108,134 @@ def over_limit_words(params: Mapping[str, object]) -> list[str]:
                 since=interval_words(int(params["minutes_since_last_dose"])),  # type: ignore[call-overload]
             )
         )
+    if "minutes_to_next_dose" in params:
+        words.append(
+            gettext(
+                "The order says at least %(interval)s between doses, but the next dose was "
+                "given only %(until)s after this one.",
+                interval=interval_words(int(params["min_interval_minutes"])),  # type: ignore[call-overload]
+                until=interval_words(int(params["minutes_to_next_dose"])),  # type: ignore[call-overload]
+            )
+        )
     return words
+
+
+def colliding_words(doses: list[PrnAdministration]) -> list[str]:
+    """The doses a dose collides with: when (Swedish time), amount and unit, who gave it."""
+    return [
+        gettext(
+            "%(when)s: %(dose)s, given by %(name)s",
+            when=format_datetime(dose.given_at, "short"),
+            dose=given_dose(dose),
+            name=dose.given_by.name,
+        )
+        for dose in doses
+    ]
+
+
+def _times(larger: Decimal, smaller: Decimal) -> str:
+    return format_decimal(larger / smaller, format="#,##0.#")
+
+
+def mismatch_words(params: Mapping[str, object], order: PrnOrder) -> list[str]:
+    """What differs between a dose and its order (`prn_dose_mismatch`), each as a sentence; a
+    dose several times the ordered one (a slip of the decimal sign) is said so."""
+    words = []
+    if "given_unit" in params:
+        words.append(
+            gettext(
+                "The unit given, %(given)s, is not the order's unit, %(ordered)s. Units are "
+                "not converted: write the amount in the order's unit, or confirm.",
+                given=params["given_unit"],
+                ordered=order.dose_unit,
+            )
+        )
+    if "given_amount" in params:
+        given = Decimal(str(params["given_amount"]))
+        low = Decimal(str(params["ordered_low"]))
+        high = Decimal(str(params["ordered_high"]))
+        words.append(
+            gettext(
+                "%(given)s %(unit)s was entered, but the order says %(ordered)s.",
+                given=amount_words(given),
+                unit=order.dose_unit,
+                ordered=ordered_dose(order),
+            )
+        )
+        if given >= 2 * high:
+            words.append(
+                gettext(
+                    "That is %(times)s times the ordered dose. Check the decimal sign.",
+                    times=_times(given, high),
+                )
+            )
+        elif given * 2 <= low:
+            words.append(
+                gettext(
+                    "The ordered dose is %(times)s times larger. Check the decimal sign.",
+                    times=_times(low, given),
+                )
+            )
+    if "given_route" in params:
+        words.append(
+            gettext(
+                "The route given, %(given)s, is not the order's route, %(ordered)s.",
+                given=Route(str(params["given_route"])).label,
+                ordered=Route(str(params["ordered_route"])).label,
+            )
+        )
+    return words
+
+
+@dataclass
+class DoseWarning:
+    """The warning page for a dose that needs confirmation, in words."""
+
+    over_limit: list[str] = field(default_factory=list)
+    colliding: list[str] = field(default_factory=list)
+    mismatch: list[str] = field(default_factory=list)
+
+
+def dose_warning(
+    over_limit: scoring.Flag | None,
+    mismatch: scoring.Flag | None,
+    colliding: list[PrnAdministration],
+    order: PrnOrder,
+) -> DoseWarning:
+    """The words of the warning page for a dose that `services.DoseNeedsConfirmation` held
+    back: the broken limits, the doses it collides with, what differs from the order."""
+    return DoseWarning(
+        over_limit=over_limit_words(over_limit.params) if over_limit is not None else [],
+        colliding=colliding_words(colliding),
+        mismatch=mismatch_words(mismatch.params, order) if mismatch is not None else [],
+    )
+
+
+def route_notes(patient: Patient, orders: list[PrnOrder], now: datetime) -> list[str]:
+    """For a patient in the end-of-life phase: each of the four standard indications covered
+    only by orders that are not given by injection, and why those do not count (`prn_missing`
+    counts s.c. and i.v. orders only; INSTRUMENTS.md)."""
+    if patient.phase != Phase.END_OF_LIFE:
+        return []
+    notes = []
+    for code in scoring.REQUIRED_PRN_INDICATIONS:
+        routes = [
+            order.route
+            for order in orders
+            if order.indication == code and order.is_active(now)
+        ]
+        if routes and not any(route in scoring.PARENTERAL_ROUTES for route in routes):
+            notes.append(
+                gettext(
+                    "%(indication)s: the order in force is %(routes)s, not by injection. It "
+                    "does not count in the end-of-life phase: a dying patient often cannot "
+                    "swallow, and as-needed drugs are then given by injection, in the first "
+                    "place subcutaneously (s.c.).",
+                    indication=indication_label(code),
+                    routes=", ".join(sorted({str(Route(route).label) for route in routes})),
+                )
+            )
+    return notes
 
 
 def flag_rows(flags: list[Flag]) -> list[FlagView]:
@@ -115,6 +276,8 @@ class HomeVisit:
     orders: list[OrderRow]
     to_evaluate: list[PrnAdministration]
     milestones: list[Milestone]
+    # Why an order in force does not count for `prn_missing` (not by injection).
+    route_notes: list[str] = field(default_factory=list)
 
 
 def order_rows(
@@ -173,4 +336,5 @@ def home_visit(
         orders=order_rows(patient, now, open_orders) if may_see_orders else [],
         to_evaluate=services.doses_to_evaluate(patient) if may_record else [],
         milestones=milestones,
+        route_notes=route_notes(patient, open_orders, now) if may_see_orders else [],
     )

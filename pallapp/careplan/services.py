@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
@@ -50,7 +51,7 @@ from pallapp.timeutil import STOCKHOLM, today_local
 # Clock skew allowed between a tablet and the server before a time counts as "in the future"
 # (the same tolerance as for assessments).
 FUTURE_TOLERANCE = timedelta(minutes=5)
-REMINDER_CODES = ("prn_missing", "assessment_overdue", "roag_overdue")
+REMINDER_CODES = ("prn_missing", "prn_limits_missing", "assessment_overdue", "roag_overdue")
 # Milestones that still make sense after the patient has died.
 AFTER_DEATH = frozenset({MilestoneKind.EFTERLEVANDESAMTAL_OFFERED, MilestoneKind.SPR_REGISTERED})
 
@@ -63,12 +64,23 @@ class Refused(Exception):
         self.reason = reason
 
 
-class OverLimit(Exception):
-    """The dose breaks the order's limits and was not confirmed with a reason."""
+class DoseNeedsConfirmation(Exception):
+    """The dose breaks a rule of its order and was not confirmed with a reason: nothing was
+    stored. `over_limit` is the `prn_over_limit` flag (or None) and `colliding` the recorded
+    doses it collides with, in time order; `mismatch` is the `prn_dose_mismatch` flag (or
+    None) for a dose with another amount, unit or route than the order's."""
 
-    def __init__(self, flag: scoring.Flag) -> None:
-        super().__init__(flag.code)
-        self.flag = flag
+    def __init__(
+        self,
+        over_limit: scoring.Flag | None,
+        mismatch: scoring.Flag | None,
+        colliding: list[PrnAdministration],
+    ) -> None:
+        codes = [flag.code for flag in (over_limit, mismatch) if flag is not None]
+        super().__init__(", ".join(codes))
+        self.over_limit = over_limit
+        self.mismatch = mismatch
+        self.colliding = colliding
 
 
 def _now(now: datetime | None) -> datetime:
@@ -282,14 +294,28 @@ class OrderDetails:
             raise Refused("unknown_route")
         if not (details.drug and details.dose and details.dose_unit):
             raise Refused("drug_and_dose_required")
+        details.dose_range()
+        # Both limits, or the doses given under the order cannot be checked (INSTRUMENTS.md).
+        if details.min_interval_minutes is None:
+            raise Refused("min_interval_required")
+        if details.max_doses_per_24h is None:
+            raise Refused("max_doses_required")
         for limit in (details.min_interval_minutes, details.max_doses_per_24h):
-            if limit is not None and limit < 1:
+            if limit < 1:
                 raise Refused("limit_out_of_range")
         return details
 
+    def dose_range(self) -> scoring.DoseRange:
+        """The dose as numbers; `Refused("dose_<reason>")` if it is not a number or range."""
+        try:
+            return scoring.parse_dose(self.dose)
+        except scoring.InvalidDose as invalid:
+            raise Refused(f"dose_{invalid.reason}") from None
+
 
 def _order_row(details: OrderDetails) -> dict[str, object]:
-    return dataclasses.asdict(details)
+    ordered = details.dose_range()
+    return {**dataclasses.asdict(details), "dose_min": ordered.low, "dose_max": ordered.high}
 
 
 def list_orders(user: User, public_id: str) -> tuple[Patient, list[PrnOrder]]:
@@ -460,6 +486,9 @@ def order_rule(order: PrnOrder) -> scoring.PrnOrderRule:
     """The order as the rules see it. All versions of one order share an id, so doses given
     under an earlier version count against the limits of the current one."""
     minutes = order.min_interval_minutes
+    ordered = None
+    if order.dose_min is not None and order.dose_max is not None:
+        ordered = scoring.DoseRange(order.dose_min, order.dose_max)
     return scoring.PrnOrderRule(
         order_id=order.series_id,
         indication=order.indication,
@@ -467,6 +496,9 @@ def order_rule(order: PrnOrder) -> scoring.PrnOrderRule:
         stop=order.stop_at,
         max_doses_per_24h=order.max_doses_per_24h,
         min_interval=timedelta(minutes=minutes) if minutes else None,
+        route=order.route,
+        dose=ordered,
+        dose_unit=order.dose_unit,
     )
 
 
@@ -476,31 +508,54 @@ def _current_doses():  # type: ignore[no-untyped-def]
     return ~exists(select(newer.id).where(newer.supersedes_id == PrnAdministration.id))
 
 
-def _doses_given(
-    patient: Patient, *, series_id: str | None = None, leaving_out: int | None = None
+def _doses_around(
+    patient: Patient,
+    at: datetime,
+    span: timedelta,
+    *,
+    client_token: str,
+    leaving_out: int | None = None,
 ) -> list[scoring.DoseGiven]:
-    """The doses (current versions) as the rules see them; `leaving_out` the one corrected."""
+    """The patient's doses (current versions, every order) less than `span` before or after
+    `at`, as the rules see them, `dose_id` being the row id; `leaving_out` the one corrected.
+    A dose stored from the same form (`client_token`) is not another dose: the same form sent
+    twice at once must meet the unique token, not warn about itself.
+
+    Doses `span` or more away cannot matter to a rule whose interval and windows are at most
+    `span` long: exactly the interval apart is allowed, and doses a window's length apart
+    never share a window (`pallapp.scoring.records`)."""
     query = (
-        select(PrnAdministration.given_at, PrnOrder.series_id, PrnOrder.indication)
+        select(
+            PrnAdministration.id,
+            PrnAdministration.given_at,
+            PrnOrder.series_id,
+            PrnOrder.indication,
+        )
         .join(PrnOrder, PrnOrder.id == PrnAdministration.order_id)
-        .where(PrnAdministration.patient_id == patient.id, _current_doses())
+        .where(
+            PrnAdministration.patient_id == patient.id,
+            PrnAdministration.given_at > at - span,
+            PrnAdministration.given_at < at + span,
+            PrnAdministration.client_token != client_token,
+            _current_doses(),
+        )
     )
-    if series_id is not None:
-        query = query.where(PrnOrder.series_id == series_id)
     if leaving_out is not None:
         query = query.where(PrnAdministration.id != leaving_out)
     return [
-        scoring.DoseGiven(order_id=series, indication=indication, given_at=given_at)
-        for given_at, series, indication in db.session.execute(query)
+        scoring.DoseGiven(series, indication, given_at, dose_id=str(row_id))
+        for row_id, given_at, series, indication in db.session.execute(query)
     ]
 
 
-def check_dose(
-    order: PrnOrder, given_at: datetime, *, leaving_out: int | None = None
-) -> scoring.Flag | None:
-    """The `prn_over_limit` flag a dose under `order` at `given_at` would raise, or None."""
-    doses = _doses_given(order.patient, series_id=order.series_id, leaving_out=leaving_out)
-    return scoring.prn_over_limit(order_rule(order), doses, given_at)
+def _rule_span(order: PrnOrder, thresholds: scoring.Thresholds) -> timedelta:
+    """How far from a dose the dose rules look: the longest of the 24 h of an order's maximum,
+    the unit's `prn_frequent` window and the order's minimum interval."""
+    return max(
+        timedelta(hours=24),
+        timedelta(hours=thresholds.prn_frequent_window_hours),
+        timedelta(minutes=order.min_interval_minutes or 0),
+    )
 
 
 def _dose_for_token(user: User, patient: Patient, token: str) -> PrnAdministration | None:
@@ -523,13 +578,35 @@ class RecordedDose:
 
 @dataclass(frozen=True)
 class DoseEntry:
-    """What was given, as written on the dose form."""
+    """What was given, as written on the dose form: `dose` is the amount as text ("2,5")."""
 
     given_at: datetime
     dose: str
     dose_unit: str
     route: str
     symptom_before: int | None = None
+
+
+@dataclass(frozen=True)
+class Confirmations:
+    """What the giver confirmed after a warning, each with its reason."""
+
+    over_limit: bool = False
+    over_limit_reason: str = ""
+    dose_mismatch: bool = False
+    dose_mismatch_reason: str = ""
+
+    def reason_for(self, flag: scoring.Flag | None) -> str | None:
+        """The reason that lets a dose with `flag` be stored: None if there is no flag, or if
+        it was not confirmed with a reason (then the dose needs confirmation)."""
+        if flag is None:
+            return None
+        confirmed, reason = (
+            (self.over_limit, self.over_limit_reason)
+            if flag.code == "prn_over_limit"
+            else (self.dose_mismatch, self.dose_mismatch_reason)
+        )
+        return reason.strip() if confirmed and reason.strip() else None
 
 
 def record_dose(
@@ -545,14 +622,21 @@ def record_dose(
     symptom_before: int | None = None,
     over_limit_confirmed: bool = False,
     over_limit_reason: str = "",
+    dose_mismatch_confirmed: bool = False,
+    dose_mismatch_reason: str = "",
     now: datetime | None = None,
 ) -> RecordedDose:
-    """Record one dose given under an order in force at `given_at`.
+    """Record one dose given under an order in force at `given_at`; `dose` is the amount
+    given, a number as text ("2,5").
 
-    A dose beyond the order's maximum per 24 h, or before its minimum interval, raises
-    `OverLimit` unless the giver confirms it with a reason; then it is stored with a
-    `prn_over_limit` flag (high). Afterwards `prn_frequent` is evaluated for the indication
-    (at most one open flag per indication). The same `client_token` again stores nothing.
+    The dose is checked against the order, looking both ways in time (a dose may be entered
+    late): a dose closer than the minimum interval to another dose of the order, before or
+    after it, or in a 24-hour window with more than the order's maximum, is over the limit; a
+    dose with another amount (outside the ordered dose or range), unit or route than the
+    order's is a mismatch. Either raises `DoseNeedsConfirmation` unless the giver confirmed it
+    with a reason; then it is stored with its `prn_over_limit` or `prn_dose_mismatch` flag
+    (high). `prn_frequent` is evaluated for the indication (at most one open flag per
+    indication). The same `client_token` again stores nothing.
     """
     patient = find_patient(user, public_id, Need.RECORD_DOSE)
     existing = _dose_for_token(user, patient, client_token)
@@ -564,8 +648,9 @@ def record_dose(
         _order(patient, order_public_id),
         DoseEntry(given_at, dose, dose_unit, route, symptom_before),
         client_token=client_token,
-        over_limit_confirmed=over_limit_confirmed,
-        over_limit_reason=over_limit_reason,
+        confirmed=Confirmations(
+            over_limit_confirmed, over_limit_reason, dose_mismatch_confirmed, dose_mismatch_reason
+        ),
         now=_now(now),
     )
 
@@ -580,12 +665,14 @@ def correct_dose(
     client_token: str,
     over_limit_confirmed: bool = False,
     over_limit_reason: str = "",
+    dose_mismatch_confirmed: bool = False,
+    dose_mismatch_reason: str = "",
     now: datetime | None = None,
 ) -> RecordedDose:
     """Correct a recorded dose (wrong time, dose or route): a new row that supersedes it, under
     the same order and giver; the old row is kept. The corrected dose is checked against the
-    order's limits like a new one, leaving out the version it replaces. An effect already
-    recorded is carried over if it was made after the corrected time."""
+    order like a new one (both ways in time), leaving out the version it replaces. An effect
+    already recorded is carried over if it was made after the corrected time."""
     patient = find_patient(user, public_id, Need.RECORD_DOSE)
     existing = _dose_for_token(user, patient, client_token)
     if existing is not None:
@@ -601,12 +688,36 @@ def correct_dose(
         old.order,
         entry,
         client_token=client_token,
-        over_limit_confirmed=over_limit_confirmed,
-        over_limit_reason=over_limit_reason,
+        confirmed=Confirmations(
+            over_limit_confirmed, over_limit_reason, dose_mismatch_confirmed, dose_mismatch_reason
+        ),
         now=_now(now),
         corrects=old,
         correction_reason=reason.strip(),
     )
+
+
+def _amount(entry: DoseEntry) -> Decimal:
+    if not (entry.dose.strip() and entry.dose_unit.strip()):
+        raise Refused("drug_and_dose_required")
+    try:
+        return scoring.parse_amount(entry.dose)
+    except scoring.InvalidDose as invalid:
+        raise Refused(f"amount_{invalid.reason}") from None
+
+
+def _colliding_rows(check: scoring.LimitCheck) -> list[PrnAdministration]:
+    """The recorded doses a limit check names, with who gave them, in time order."""
+    ids = [int(dose.dose_id) for dose in check.colliding]
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(PrnAdministration)
+        .where(PrnAdministration.id.in_(ids))
+        .options(joinedload(PrnAdministration.given_by, innerjoin=True))
+    )
+    by_id = {row.id: row for row in rows}
+    return [by_id[row_id] for row_id in ids]
 
 
 def _store_dose(
@@ -616,8 +727,7 @@ def _store_dose(
     entry: DoseEntry,
     *,
     client_token: str,
-    over_limit_confirmed: bool,
-    over_limit_reason: str,
+    confirmed: Confirmations,
     now: datetime,
     corrects: PrnAdministration | None = None,
     correction_reason: str | None = None,
@@ -630,23 +740,37 @@ def _store_dose(
         raise Refused("unknown_route")
     if entry.symptom_before is not None and not 0 <= entry.symptom_before <= 10:
         raise Refused("rating_out_of_range")
-    if not (entry.dose.strip() and entry.dose_unit.strip()):
-        raise Refused("drug_and_dose_required")
-    over = check_dose(order, entry.given_at, leaving_out=corrects.id if corrects else None)
-    reason = over_limit_reason.strip()
-    if over is not None and not (over_limit_confirmed and reason):
-        raise OverLimit(over)
+    amount = _amount(entry)
+    rule = order_rule(order)
+    thresholds = thresholds_for(unit_for(user, patient))
+    others = _doses_around(
+        patient,
+        entry.given_at,
+        _rule_span(order, thresholds),
+        client_token=client_token,
+        leaving_out=corrects.id if corrects else None,
+    )
+    limits = scoring.check_limits(rule, others, entry.given_at)
+    mismatch = scoring.prn_dose_mismatch(rule, amount, entry.dose_unit, entry.route)
+    over_limit_reason = confirmed.reason_for(limits.flag)
+    mismatch_reason = confirmed.reason_for(mismatch)
+    if (limits.flag is not None and over_limit_reason is None) or (
+        mismatch is not None and mismatch_reason is None
+    ):
+        raise DoseNeedsConfirmation(limits.flag, mismatch, _colliding_rows(limits))
     administration = PrnAdministration(
         patient_id=patient.id,
         order_id=order.id,
         given_at=entry.given_at,
         dose=entry.dose.strip(),
+        amount=amount,
         dose_unit=entry.dose_unit.strip(),
         route=entry.route,
         given_by_id=corrects.given_by_id if corrects else user.id,
         entered_by_id=user.id,
         symptom_before=entry.symptom_before,
-        over_limit_reason=reason if over is not None else None,
+        over_limit_reason=over_limit_reason,
+        dose_mismatch_reason=mismatch_reason,
         client_token=client_token,
         supersedes_id=corrects.id if corrects else None,
         correction_reason=correction_reason,
@@ -670,15 +794,20 @@ def _store_dose(
         return RecordedDose(stored, created=False, flags=[])
     action = AuditAction.CORRECT if corrects else AuditAction.CREATE
     audit.record(action, user=user, patient=patient, obj=administration)
-    raised: list[Flag] = []
-    if over is not None:
-        raised.append(_add_dose_flag(patient, over, administration))
-    thresholds = thresholds_for(unit_for(user, patient))
-    for frequent in scoring.prn_frequent(_doses_given(patient), entry.given_at, thresholds):
-        if frequent.items != (order.indication,):
-            continue
+    raised = [
+        _add_dose_flag(patient, rule_flag, administration)
+        for rule_flag in (limits.flag, mismatch)
+        if rule_flag is not None
+    ]
+    this_dose = scoring.DoseGiven(
+        rule.order_id, order.indication, entry.given_at, dose_id=str(administration.id)
+    )
+    frequent = scoring.prn_frequent(others, this_dose, thresholds)
+    if frequent is not None:
         open_for_indication = [
-            flag for flag in _open_flags(patient, "prn_frequent") if flag.items == list(frequent.items)
+            flag
+            for flag in _open_flags(patient, "prn_frequent")
+            if flag.items == list(frequent.items)
         ]
         if not open_for_indication:
             raised.append(_add_dose_flag(patient, frequent, administration))
@@ -896,6 +1025,7 @@ def _reminders_due(
     rules = [order_rule(order) for order in orders]
     due = [
         scoring.prn_missing(rules, now, end_of_life_since=since),
+        scoring.prn_limits_missing(rules, now),
         scoring.assessment_overdue(seen, now, end_of_life_since=since, thresholds=thresholds),
         scoring.roag_overdue(seen, now, end_of_life_since=since, thresholds=thresholds),
     ]

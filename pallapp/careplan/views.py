@@ -13,6 +13,8 @@ from pallapp.access import Need, can, find_patient, needs_for
 from pallapp.careplan import bp, present, services
 from pallapp.forms import parse_row_number
 from pallapp.forms.careplan import (
+    AMOUNT_PROBLEMS,
+    DOSE_PROBLEMS,
     CarePlanForm,
     ChangeOrderForm,
     CorrectDoseForm,
@@ -43,7 +45,16 @@ def effect_label(code: str) -> str:
     return Effect(code).label
 
 
+bp.add_app_template_global(present.ordered_dose, "ordered_dose")
+bp.add_app_template_global(present.given_dose, "given_dose")
+
+
 def refusal_message(reason: str) -> str:
+    # A dose or amount the services could not read as a number: the form's own words.
+    if reason.startswith("dose_") and reason[5:] in DOSE_PROBLEMS:
+        return str(DOSE_PROBLEMS[reason[5:]])
+    if reason.startswith("amount_") and reason[7:] in AMOUNT_PROBLEMS:
+        return str(AMOUNT_PROBLEMS[reason[7:]])
     messages = {
         "stale": gettext(
             "Someone saved the care plan while you were editing it. Read the newest version "
@@ -58,6 +69,14 @@ def refusal_message(reason: str) -> str:
         "unknown_route": gettext("Choose a route."),
         "drug_and_dose_required": gettext("Write the drug, the dose and the unit."),
         "limit_out_of_range": gettext("The limits must be at least 1."),
+        "min_interval_required": gettext(
+            "Write the minimum interval between doses. Without it, the doses given cannot be "
+            "checked."
+        ),
+        "max_doses_required": gettext(
+            "Write the maximum number of doses in 24 hours. Without it, the doses given cannot "
+            "be checked."
+        ),
         "reason_required": gettext("Write the reason."),
         "order_not_active": gettext("This order is not in force at that time."),
         "given_in_future": gettext("The time of the dose cannot be in the future."),
@@ -200,6 +219,7 @@ def orders(public_id: str):  # type: ignore[no-untyped-def]
         rows=present.order_rows(patient, now, all_versions),
         earlier=[order for order in all_versions if not order.is_active(now)],
         standard=[(code, present.indication_label(code)) for code in scoring.REQUIRED_PRN_INDICATIONS],
+        route_notes=present.route_notes(patient, all_versions, now),
         may_prescribe=Need.PRESCRIBE in needs,
         may_record_dose=Need.RECORD_DOSE in needs,
         present=present,
@@ -296,17 +316,38 @@ def stop_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
 # --- doses -------------------------------------------------------------------------------
 
 
-def _over_limit_warning(form, over: services.OverLimit) -> list[str]:  # type: ignore[no-untyped-def]
-    """The warning in words; a ticked confirmation without a reason is a field error."""
-    if form.confirm_over_limit.data and not (form.over_limit_reason.data or "").strip():
+def _dose_warning(  # type: ignore[no-untyped-def]
+    form, needs: services.DoseNeedsConfirmation, order: PrnOrder
+) -> present.DoseWarning:
+    """The warning in words; the fields that differ from the order, and a ticked confirmation
+    without a reason, are marked as field errors."""
+    unexplained = not (form.over_limit_reason.data or "").strip()
+    if needs.over_limit is not None and form.confirm_over_limit.data and unexplained:
         form.over_limit_reason.errors.append(
             gettext("Write why the dose was given outside the order's limits.")
         )
-    return present.over_limit_words(over.flag.params)
+    if needs.mismatch is not None:
+        if not form.confirm_dose_mismatch.data:
+            params = needs.mismatch.params
+            differs = gettext("Differs from the order: see the warning above.")
+            for name, field in (
+                ("given_amount", form.dose),
+                ("given_unit", form.dose_unit),
+                ("given_route", form.route),
+            ):
+                if name in params:
+                    field.errors.append(differs)
+        elif not (form.dose_mismatch_reason.data or "").strip():
+            form.dose_mismatch_reason.errors.append(
+                gettext("Write why the dose differs from the order.")
+            )
+    return present.dose_warning(needs.over_limit, needs.mismatch, needs.colliding, order)
 
 
 def _dose_page(order, form, warning, problem, original=None):  # type: ignore[no-untyped-def]
-    """The dose form (recording a dose, or correcting one: `original`)."""
+    """The dose form (recording a dose, or correcting one: `original`), with the ordered dose
+    beside the amount, so that a slip of the decimal sign is seen before it is saved."""
+    form.dose.description = gettext("Ordered: %(dose)s", dose=present.ordered_dose(order))
     return render_template(
         "careplan/dose_form.html",
         patient=order.patient,
@@ -331,7 +372,7 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
         # The unit and route are the order's; the dose given is written by whoever gave it.
         form.dose_unit.data = order.dose_unit
         form.route.data = order.route
-    warning: list[str] | None = None
+    warning: present.DoseWarning | None = None
     problem = None
     if form.validate_on_submit():
         try:
@@ -347,9 +388,11 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
                 client_token=form.client_token.data,
                 over_limit_confirmed=form.confirm_over_limit.data,
                 over_limit_reason=form.over_limit_reason.data or "",
+                dose_mismatch_confirmed=form.confirm_dose_mismatch.data,
+                dose_mismatch_reason=form.dose_mismatch_reason.data or "",
             )
-        except services.OverLimit as over:
-            warning = _over_limit_warning(form, over)
+        except services.DoseNeedsConfirmation as needs:
+            warning = _dose_warning(form, needs, order)
         except services.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
@@ -376,7 +419,7 @@ def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
         form.dose_unit.data = original.dose_unit
         form.route.data = original.route
         form.symptom_before.data = original.symptom_before
-    warning: list[str] | None = None
+    warning: present.DoseWarning | None = None
     problem = None
     if form.validate_on_submit():
         entry = services.DoseEntry(
@@ -396,9 +439,11 @@ def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
                 client_token=form.client_token.data,
                 over_limit_confirmed=form.confirm_over_limit.data,
                 over_limit_reason=form.over_limit_reason.data or "",
+                dose_mismatch_confirmed=form.confirm_dose_mismatch.data,
+                dose_mismatch_reason=form.dose_mismatch_reason.data or "",
             )
-        except services.OverLimit as over:
-            warning = _over_limit_warning(form, over)
+        except services.DoseNeedsConfirmation as needs:
+            warning = _dose_warning(form, needs, original.order)
         except services.Refused as refused:
             problem = refusal_message(refused.reason)
         else:

@@ -1,7 +1,9 @@
 """Forms for the care plan, milestones, as-needed orders and doses.
 
 No field is ever pre-filled with a drug, a dose or a limit: the physician writes the order,
-the nurse writes what was given (the dose form starts from the order's own dose and route).
+the nurse writes what was given (the dose form starts from the order's own unit and route, and
+shows the ordered dose beside the amount). Doses are numbers, read by the same rules as the
+services use (`pallapp.scoring.parse_dose`, `parse_amount`): a decimal comma or point.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from pallapp.models.careplan import (
     ROUTE_LABELS,
     MilestoneKind,
 )
-from pallapp.scoring import PRN_INDICATIONS
+from pallapp.scoring import PRN_INDICATIONS, InvalidDose, parse_amount, parse_dose
 from pallapp.timeutil import STOCKHOLM
 
 #: Submitted and shown as the HTML datetime-local value; the second format accepts browsers
@@ -134,6 +136,26 @@ class HoursField(StringField):
         self.minutes = int(minutes)
 
 
+#: What is wrong with a dose, by `InvalidDose.reason` ("empty" is the required field's own).
+DOSE_PROBLEMS = {
+    "empty": _l("Write the dose."),
+    "not_a_number": _l(
+        "Write the dose as a number or a range, for example 2,5 or 2,5-5. The unit goes in "
+        "its own field."
+    ),
+    "not_positive": _l("The dose must be more than 0."),
+    "too_precise": _l("Write the dose with at most 4 decimals."),
+    "too_large": _l("The dose is too large. Check it."),
+    "range_reversed": _l("Write the range from the smaller to the larger dose, for example 2,5-5."),
+}
+AMOUNT_PROBLEMS = {
+    **DOSE_PROBLEMS,
+    "not_a_number": _l(
+        "Write the amount given as one number, for example 2,5. The unit goes in its own field."
+    ),
+}
+
+
 def _indication_choices() -> list[SelectChoice]:
     # The labels are msgids marked in pallapp.scoring; translated lazily when rendered.
     return [SelectChoice(code, _l(label)) for code, label in PRN_INDICATIONS.items()]
@@ -155,16 +177,40 @@ class OrderForm(FlaskForm):
         _l("Strength"), validators=[Optional(), Length(max=100)], description=_l("For example 10 mg/ml.")
     )
     dose = StringField(
-        _l("Dose"), validators=[DataRequired(), Length(max=40)], description=_l("A number or a range.")
+        _l("Dose"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("A number or a range, for example 2,5 or 2,5-5."),
     )
-    dose_unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=20)])
+    dose_unit = StringField(
+        _l("Unit"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("For example mg, ml, mikrog or E."),
+    )
     route = SelectField(_l("Route"), choices=_route_choices(), validators=[DataRequired()])
+    # Both limits are required: doses under an order without them cannot be checked.
     min_interval = HoursField(
-        _l("Minimum interval between doses (hours)"), validators=[Length(max=10)]
+        _l("Minimum interval between doses (hours)"),
+        validators=[
+            DataRequired(
+                message=_l(
+                    "Write the minimum interval between doses. Without it, the doses given "
+                    "cannot be checked."
+                )
+            ),
+            Length(max=10),
+        ],
     )
     max_doses_per_24h = WholeNumberField(
         _l("Maximum number of doses in 24 hours"),
-        validators=[Optional(), NumberRange(min=1, max=100)],
+        validators=[
+            InputRequired(
+                message=_l(
+                    "Write the maximum number of doses in 24 hours. Without it, the doses given "
+                    "cannot be checked."
+                )
+            ),
+            NumberRange(min=1, max=100),
+        ],
     )
     instructions = TextAreaField(_l("Instructions"), validators=[Optional(), Length(max=4000)])
     # A change always takes effect at once; only a new order may start later.
@@ -180,6 +226,12 @@ class OrderForm(FlaskForm):
     def validate_indication_text(self, field: StringField) -> None:
         if self.indication.data == "other" and not (field.data or "").strip():
             raise ValidationError(_l("Write what the order is for."))
+
+    def validate_dose(self, field: StringField) -> None:
+        try:
+            parse_dose(field.data or "")
+        except InvalidDose as invalid:
+            raise ValidationError(DOSE_PROBLEMS[invalid.reason]) from None
 
 
 class ChangeOrderForm(OrderForm):
@@ -214,6 +266,7 @@ class DoseForm(FlaskForm):
         format=DATETIME_FORMATS,
         tz=STOCKHOLM,
     )
+    # The view shows the ordered dose as this field's description.
     dose = StringField(_l("Dose given"), validators=[DataRequired(), Length(max=40)])
     dose_unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=20)])
     route = SelectField(_l("Route"), choices=_route_choices(), validators=[DataRequired()])
@@ -224,6 +277,14 @@ class DoseForm(FlaskForm):
         _l("Why was the dose given outside the order's limits?"),
         validators=[Optional(), Length(max=1000)],
     )
+    # Only shown after the app has warned that the dose differs from the order.
+    confirm_dose_mismatch = BooleanField(
+        _l("I have checked the dose: it was given exactly as entered")
+    )
+    dose_mismatch_reason = TextAreaField(
+        _l("Why does the dose differ from the order?"),
+        validators=[Optional(), Length(max=1000)],
+    )
     client_token = HiddenField()
     submit = SubmitField(_l("Save the dose"))
 
@@ -231,6 +292,12 @@ class DoseForm(FlaskForm):
         if not _CLIENT_TOKEN.fullmatch(field.data or ""):
             field.data = uuid4().hex
             raise ValidationError(_l("The form could not be read completely. Send it again."))
+
+    def validate_dose(self, field: StringField) -> None:
+        try:
+            parse_amount(field.data or "")
+        except InvalidDose as invalid:
+            raise ValidationError(AMOUNT_PROBLEMS[invalid.reason]) from None
 
 
 class CorrectDoseForm(DoseForm):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -203,6 +205,10 @@ class PrnOrder(db.Model):
         CheckConstraint(
             "min_interval_minutes IS NULL OR min_interval_minutes >= 1", name="min_interval"
         ),
+        CheckConstraint(
+            "(dose_min IS NULL AND dose_max IS NULL) OR (dose_min > 0 AND dose_max >= dose_min)",
+            name="dose_range",
+        ),
         Index("ix_prn_order_patient_stop", "patient_id", "stop_at"),
     )
 
@@ -215,11 +221,18 @@ class PrnOrder(db.Model):
     indication_text: Mapped[str] = mapped_column(String(200), default="")
     drug: Mapped[str] = mapped_column(String(200))
     strength: Mapped[str] = mapped_column(String(100), default="")
-    # As the physician wrote it: orders often give a range ("2,5-5"); the app never
-    # computes with doses, it only shows them.
+    # The dose as the physician wrote it ("2,5" or a range, "2,5-5"), kept as written; the
+    # same as numbers in `dose_min` and `dose_max` (equal for one number), which the doses
+    # given are compared with. Both numbers are empty only for an order written before doses
+    # were numbers whose text could not be read as one: it is shown as text, its amount
+    # unchecked, until the order is changed.
     dose: Mapped[str] = mapped_column(String(40))
+    dose_min: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    dose_max: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     dose_unit: Mapped[str] = mapped_column(String(20))
     route: Mapped[str] = mapped_column(String(10))
+    # Both limits are required for a new order or a change; empty only in orders written
+    # before they were (flagged `prn_limits_missing` until changed or stopped).
     min_interval_minutes: Mapped[int | None] = mapped_column()
     max_doses_per_24h: Mapped[int | None] = mapped_column()
     instructions: Mapped[str] = mapped_column(Text, default="")
@@ -250,6 +263,11 @@ class PrnOrder(db.Model):
     def route_enum(self) -> Route:
         return Route(self.route)
 
+    @property
+    def has_limits(self) -> bool:
+        """Both limits are written, so doses under the order can be checked."""
+        return self.min_interval_minutes is not None and self.max_doses_per_24h is not None
+
 
 class PrnAdministration(db.Model):
     """One as-needed dose given, and later its effect. Never deleted."""
@@ -262,6 +280,7 @@ class PrnAdministration(db.Model):
         CheckConstraint(
             "symptom_after IS NULL OR symptom_after BETWEEN 0 AND 10", name="after_range"
         ),
+        CheckConstraint("amount IS NULL OR amount > 0", name="amount_positive"),
         Index("ix_prn_administration_patient_given", "patient_id", "given_at"),
     )
 
@@ -270,7 +289,11 @@ class PrnAdministration(db.Model):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("prn_order.id"), index=True)
     given_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The amount given as written ("2,5"), kept; `amount` is the same number, compared with
+    # the order. `amount` is empty only for a dose recorded before doses were numbers whose
+    # text could not be read as one (shown as text, unchecked).
     dose: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     dose_unit: Mapped[str] = mapped_column(String(20))
     route: Mapped[str] = mapped_column(String(10))
     given_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -280,6 +303,8 @@ class PrnAdministration(db.Model):
     symptom_before: Mapped[int | None] = mapped_column()
     # Set when a dose outside the order's limits was given on purpose.
     over_limit_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when a dose with another amount, unit or route than the order's was confirmed.
+    dose_mismatch_reason: Mapped[str | None] = mapped_column(Text)
     # Makes a resubmitted form a no-op (double tap, back button).
     client_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

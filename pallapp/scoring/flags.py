@@ -158,8 +158,9 @@ FLAG_CODES: FrozenMap[str, FlagCode] = FrozenMap(
                 "prn_over_limit",
                 N_("Dose outside the order's limits"),
                 N_(
-                    "This dose would exceed the order's maximum number of doses in 24 hours, "
-                    "or come before its minimum interval. Check the order and record the reason."
+                    "With this dose the order's maximum number of doses within 24 hours is "
+                    "exceeded, or it is closer than the order's minimum interval to another "
+                    "dose, before or after it. Check the order and record the reason."
                 ),
                 ("high",),
                 "the as-needed order itself",
@@ -169,10 +170,14 @@ FLAG_CODES: FrozenMap[str, FlagCode] = FrozenMap(
                 N_("Missing as-needed orders"),
                 N_(
                     "The patient is in the end-of-life phase and lacks an active as-needed order "
-                    "for at least one of pain, nausea, anxiety and death rattle."
+                    "given by injection (subcutaneous or intravenous) for at least one of pain, "
+                    "nausea, anxiety and death rattle. An order by mouth does not count: a dying "
+                    "patient often cannot swallow."
                 ),
                 ("medium",),
-                "Socialstyrelsen (target 98 % for pain and anxiety); Svenska palliativregistret",
+                "Socialstyrelsen (target 98 % for pain and anxiety); Svenska palliativregistret "
+                "(injection orders); nationella vårdprogrammet för palliativ vård (as-needed "
+                "drugs in the last days primarily s.c.)",
             ),
             FlagCode(
                 "assessment_overdue",
@@ -190,6 +195,27 @@ FLAG_CODES: FrozenMap[str, FlagCode] = FrozenMap(
                 ),
                 ("info",),
                 "national target: more than 90 % with a documented mouth assessment",
+            ),
+            FlagCode(
+                "prn_dose_mismatch",
+                N_("Dose differs from the order"),
+                N_(
+                    "A dose was recorded with another amount, unit or route than the as-needed "
+                    "order says. Check that the right dose was given and entered."
+                ),
+                ("high",),
+                "the order itself; guards against entry errors such as a tenfold dose",
+            ),
+            FlagCode(
+                "prn_limits_missing",
+                N_("As-needed order without limits"),
+                N_(
+                    "An as-needed order in force lacks its minimum interval or its maximum "
+                    "number of doses in 24 hours, so doses under it cannot be checked. The "
+                    "physician should change the order to give both."
+                ),
+                ("medium",),
+                "the order itself: an order without limits cannot be checked",
             ),
         )
     }

@@ -121,21 +121,25 @@ def test_doses_keep_to_their_orders_and_frequent_doses_flag(app, region):
             earlier = given[dose.patient_id]
             assert scoring.prn_over_limit(order_rule(order), earlier, dose.given_at) is None
             assert dose.over_limit_reason is None
-            earlier.append(scoring.DoseGiven(order.series_id, order.indication, dose.given_at))
-            fired = [f for f in scoring.prn_frequent(earlier, dose.given_at)
-                     if f.items == (order.indication,)]
+            assert scoring.prn_dose_mismatch(
+                order_rule(order), dose.amount, dose.dose_unit, dose.route
+            ) is None
+            this = scoring.DoseGiven(order.series_id, order.indication, dose.given_at)
+            fired = scoring.prn_frequent(earlier, this)
+            earlier.append(this)
             key = (dose.patient_id, order.indication)
             prior = last_flag.get(key)
             none_open = prior is None or (
                 prior.closed_at is not None and prior.closed_at <= dose.given_at
             )
             flag = flag_at_dose.get(dose.public_id)
-            assert (flag is not None) == (bool(fired) and none_open), dose.id
+            assert (flag is not None) == (fired is not None and none_open), dose.id
             if flag is not None:
                 assert flag.source == "dose"
                 assert flag.created_at == dose.given_at
                 assert flag.items == [order.indication]
-                assert flag.params["doses"] == fired[0].params["doses"]
+                assert fired is not None
+                assert flag.params["doses"] == fired.params["doses"]
                 last_flag[key] = flag
             if dose.evaluated_at is not None:
                 assert dose.evaluated_at > dose.given_at

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from pallapp.access import NotVisible
 from pallapp.careplan import services
-from pallapp.careplan.services import OrderDetails, OverLimit, Refused
+from pallapp.careplan.services import DoseNeedsConfirmation, OrderDetails, Refused
 from pallapp.extensions import db
 from pallapp.models import (
     CarePlan,
@@ -172,7 +172,8 @@ def test_the_app_never_fills_in_a_drug_or_a_dose(ctx):
     with pytest.raises(Refused, match="drug_and_dose_required"):
         services.create_order(
             ctx["physician"], ctx["pid"],
-            OrderDetails(indication="pain", drug="", dose="", dose_unit="", route="sc"),
+            OrderDetails(indication="pain", drug="", dose="", dose_unit="", route="sc",
+                         min_interval_minutes=60, max_doses_per_24h=6),
         )
 
 
@@ -186,23 +187,23 @@ def test_exactly_the_minimum_interval_is_allowed_a_minute_less_is_not(ctx):
     # 60 minutes after the first dose: 60 >= 60, allowed.
     assert dose(ctx, pain, first + timedelta(minutes=60), "a2").created
     # 59 minutes after the second dose (first + 119 min): 59 < 60, over the limit.
-    with pytest.raises(OverLimit) as refused:
+    with pytest.raises(DoseNeedsConfirmation) as refused:
         dose(ctx, pain, first + timedelta(minutes=119), "a3")
-    assert dict(refused.value.flag.params) == {"min_interval_minutes": 60, "minutes_since_last_dose": 59}
+    assert dict(refused.value.over_limit.params) == {"min_interval_minutes": 60, "minutes_since_last_dose": 59}
     assert db.session.scalar(select(func.count(PrnAdministration.id))) == 2
 
 
 def test_the_24_hour_window_for_the_maximum_is_half_open(ctx):
-    two_a_day = order(ctx, OrderDetails(**{**MORPHINE.__dict__, "min_interval_minutes": None,
+    two_a_day = order(ctx, OrderDetails(**{**MORPHINE.__dict__, "min_interval_minutes": 1,
                                             "max_doses_per_24h": 2}))
     first = utcnow() - timedelta(days=2)
     dose(ctx, two_a_day, first, "b1")
     dose(ctx, two_a_day, first + timedelta(hours=1), "b2")
-    # At first + 23 h 59 min both earlier doses are inside (t - 24 h, t]: 2 >= 2, over.
-    with pytest.raises(OverLimit) as refused:
+    # At first + 23 h 59 min all three are less than 24 h apart: 3 > 2, over.
+    with pytest.raises(DoseNeedsConfirmation) as refused:
         dose(ctx, two_a_day, first + timedelta(hours=23, minutes=59), "b3")
-    assert dict(refused.value.flag.params) == {"max_doses_per_24h": 2, "doses_in_24h": 2}
-    # At exactly first + 24 h the first dose has left the window: 1 < 2, allowed.
+    assert dict(refused.value.over_limit.params) == {"max_doses_per_24h": 2, "doses_in_window": 3}
+    # At exactly first + 24 h the first dose shares no window with it: 2 <= 2, allowed.
     assert dose(ctx, two_a_day, first + timedelta(hours=24), "b4").created
 
 
@@ -211,9 +212,9 @@ def test_an_over_limit_dose_needs_confirmation_and_a_reason_and_raises_a_high_fl
     first = utcnow() - timedelta(hours=2)
     dose(ctx, pain, first, "c1")
     too_soon = first + timedelta(minutes=30)
-    with pytest.raises(OverLimit):
+    with pytest.raises(DoseNeedsConfirmation):
         dose(ctx, pain, too_soon, "c2", over_limit_reason="Svår smärta")  # not confirmed
-    with pytest.raises(OverLimit):
+    with pytest.raises(DoseNeedsConfirmation):
         dose(ctx, pain, too_soon, "c3", over_limit_confirmed=True, over_limit_reason="  ")
     recorded = dose(ctx, pain, too_soon, "c4", over_limit_confirmed=True,
                     over_limit_reason="Svår smärta, läkare kontaktad")
@@ -230,13 +231,13 @@ def test_doses_under_an_earlier_version_count_against_the_new_one(ctx):
     dose(ctx, pain, given, "d1")
     changed = services.change_order(ctx["physician"], ctx["pid"], pain.public_id, MORPHINE, reason="ny styrka")
     # 10 minutes after a dose under the same order series: 10 < 60.
-    with pytest.raises(OverLimit):
+    with pytest.raises(DoseNeedsConfirmation):
         dose(ctx, changed, utcnow(), "d2")
 
 
 def test_three_doses_in_24_hours_raise_one_open_frequent_flag(ctx):
-    pain = order(ctx, OrderDetails(**{**MORPHINE.__dict__, "min_interval_minutes": None,
-                                       "max_doses_per_24h": None}))
+    pain = order(ctx, OrderDetails(**{**MORPHINE.__dict__, "min_interval_minutes": 1,
+                                       "max_doses_per_24h": 24}))
     start = utcnow() - timedelta(hours=10)
     # Doses 1 and 2: fewer than 3 in 24 h, no flag. Dose 3: 3 >= 3 (INSTRUMENTS.md default).
     assert dose(ctx, pain, start, "f1").flags == []
@@ -402,7 +403,7 @@ def test_a_corrected_dose_is_a_new_row_and_only_the_correction_counts(ctx):
     t = utcnow() - timedelta(hours=1)
     wrong = dose(ctx, pain, t, "g1").administration  # really given 2 hours earlier
     # 30 minutes after the dose as recorded: 30 < 60, over the limit.
-    with pytest.raises(OverLimit):
+    with pytest.raises(DoseNeedsConfirmation):
         dose(ctx, pain, t + timedelta(minutes=30), "g2")
     corrected = services.correct_dose(
         ctx["physician"], ctx["pid"], wrong.public_id,

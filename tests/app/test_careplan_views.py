@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -96,7 +97,7 @@ def test_a_physician_orders_a_nurse_is_refused(app, ctx, client, auth):
 def test_an_unusable_minimum_interval_is_a_form_error(app, ctx, client, auth, interval):
     # NaN and Infinity parse as decimals; NaN made a server error (found by fuzzing).
     form = {"indication": "nausea", "drug": "Haloperidol", "dose": "0,5", "dose_unit": "mg",
-            "route": "sc", "min_interval": interval}
+            "route": "sc", "min_interval": interval, "max_doses_per_24h": "4"}
     auth.login(ctx["physician"])
     response = client.post(f"/patients/{ctx['pid']}/orders/new", data=form)
     assert response.status_code == 200
@@ -109,7 +110,8 @@ def test_an_order_may_start_later(app, ctx, client, auth):
     auth.login(ctx["physician"])
     start = (utcnow() + timedelta(days=1)).replace(second=0, microsecond=0)
     form = {"indication": "anxiety", "drug": "Midazolam", "dose": "1", "dose_unit": "mg",
-            "route": "sc", "start_at": local_input(start)}
+            "route": "sc", "min_interval": "1", "max_doses_per_24h": "4",
+            "start_at": local_input(start)}
     assert client.post(f"/patients/{ctx['pid']}/orders/new", data=form).status_code == 302
     with app.app_context():
         anxiety = db.session.scalar(select(PrnOrder).where(PrnOrder.indication == "anxiety"))
@@ -316,12 +318,12 @@ def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, c
         for number, indication in enumerate(("pain", "nausea", "anxiety", "death_rattle")):
             busy_order = services.create_order(
                 physician, busy.public_id,
-                OrderDetails(**{**MORPHINE.__dict__, "indication": indication, "min_interval_minutes": None}),
+                OrderDetails(**{**MORPHINE.__dict__, "indication": indication, "min_interval_minutes": 1}),
                 start_at=utcnow() - timedelta(days=1),
             )
             for hours in (1, 2, 3):
                 services.record_dose(nurse, busy.public_id, busy_order.public_id,
-                                     given_at=utcnow() - timedelta(hours=hours), dose="1", dose_unit="mg",
+                                     given_at=utcnow() - timedelta(hours=hours), dose="2,5", dose_unit="mg",
                                      route="sc", client_token=f"{number}{hours}".ljust(32, "0"))
         calm = dict.fromkeys(("pain", "tiredness", "drowsiness", "nausea", "lack_of_appetite",
                               "shortness_of_breath", "depression", "anxiety", "wellbeing"), 1)
@@ -335,7 +337,7 @@ def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, c
             services.record_milestone(nurse, busy.public_id, kind=kind,
                                       occurred_on=utcnow().date() - timedelta(days=1))
         services.record_dose(nurse, ctx["pid"], ctx["order"], given_at=utcnow() - timedelta(hours=1),
-                             dose="1", dose_unit="mg", route="sc", client_token="q" * 32)
+                             dose="2,5", dose_unit="mg", route="sc", client_token="q" * 32)
         busy_id = busy.public_id
         db.session.commit()
         open_flags = db.session.scalar(
@@ -377,13 +379,14 @@ def test_correcting_a_dose_over_http(app, ctx, client, auth):
     with app.app_context():
         dose_id = db.session.scalar(select(PrnAdministration.public_id))
     url = f"/patients/{ctx['pid']}/doses/{dose_id}/correct"
-    form = dose_form(given - timedelta(hours=1), "2" * 32, dose="5")
+    form = dose_form(given - timedelta(hours=1), "2" * 32, dose="2.50")
     assert "Why is the dose corrected?" in client.post(url, data=form).get_data(as_text=True)
-    assert client.post(url, data={**form, "reason": "Fel dos angiven"}).status_code == 302
+    assert client.post(url, data={**form, "reason": "Fel tid angiven"}).status_code == 302
     with app.app_context():
         rows = db.session.scalars(select(PrnAdministration).order_by(PrnAdministration.id)).all()
-        assert [(r.dose, r.supersedes_id, r.correction_reason) for r in rows] == [
-            ("2,5", None, None), ("5", rows[0].id, "Fel dos angiven")
+        # The text as written is kept; the amount is the same number.
+        assert [(r.dose, r.amount, r.supersedes_id, r.correction_reason) for r in rows] == [
+            ("2,5", Decimal("2.5"), None, None), ("2.50", Decimal("2.5"), rows[0].id, "Fel tid angiven")
         ]
 
 

@@ -53,9 +53,11 @@ MORPHINE = OrderDetails(
     indication="pain", drug="Morfin", strength="10 mg/ml", dose="2,5", dose_unit="mg", route="sc",
     min_interval_minutes=60, max_doses_per_24h=6,
 )
-# Without limits, so that twenty doses in a row are never over a limit.
+# Limits every order must have, wide enough that twenty doses two minutes apart are never over
+# one (each try gives its dose two minutes before the previous try's).
 OXYCODONE = OrderDetails(
     indication="pain", drug="Oxikodon", strength="10 mg/ml", dose="2", dose_unit="mg", route="sc",
+    min_interval_minutes=1, max_doses_per_24h=100,
 )
 PLAN = {
     "contacts": "Ring 010-111 dygnet runt",
@@ -370,13 +372,15 @@ def test_the_same_dose_form_twice_at_once_stores_one(postgres_app, world, monkey
         db.session.commit()
     checkpoint = Checkpoint(monkeypatch, careplan_services, "_dose_for_token")
     reached_the_constraint = 0
-    for _ in range(TRIES):
+    first = utcnow() - timedelta(minutes=1)
+    for number in range(TRIES):
         token = uuid4().hex
         checkpoint.reset(forced=forced)
+        given_at = first - timedelta(minutes=2 * number)
 
-        def give(user: User, token: str = token) -> tuple[str, bool]:
+        def give(user: User, token: str = token, given_at=given_at) -> tuple[str, bool]:
             recorded = careplan_services.record_dose(
-                user, world["patient"], order, given_at=utcnow() - timedelta(minutes=1),
+                user, world["patient"], order, given_at=given_at,
                 dose="2", dose_unit="mg", route="sc", client_token=token,
             )
             return recorded.administration.public_id, recorded.created

@@ -35,16 +35,20 @@ from tests.app.test_review import ESAS_CALM, submit
 from tests.app.test_review_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS, count_queries
 from tests.factories import link_relative, make_patient, make_unit, make_user
 
+LIMITS = {"min_interval_minutes": 60, "max_doses_per_24h": 6}  # every order must have both
 ORDERS = {
-    "pain": OrderDetails(indication="pain", drug="Morfin", dose="2,5", dose_unit="mg", route="sc"),
+    "pain": OrderDetails(
+        indication="pain", drug="Morfin", dose="2,5", dose_unit="mg", route="sc", **LIMITS
+    ),
     "nausea": OrderDetails(
-        indication="nausea", drug="Haloperidol", dose="0,5", dose_unit="mg", route="sc"
+        indication="nausea", drug="Haloperidol", dose="0,5", dose_unit="mg", route="sc", **LIMITS
     ),
     "anxiety": OrderDetails(
-        indication="anxiety", drug="Midazolam", dose="2,5", dose_unit="mg", route="sc"
+        indication="anxiety", drug="Midazolam", dose="2,5", dose_unit="mg", route="sc", **LIMITS
     ),
     "death_rattle": OrderDetails(
-        indication="death_rattle", drug="Glykopyrron", dose="0,2", dose_unit="mg", route="sc"
+        indication="death_rattle", drug="Glykopyrron", dose="0,2", dose_unit="mg", route="sc",
+        **LIMITS,
     ),
 }
 ALL_FOUR = tuple(ORDERS)

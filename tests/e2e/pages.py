@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from playwright.sync_api import Locator, Page, expect
+
+from pallapp.timeutil import STOCKHOLM
 
 
 @dataclass
@@ -325,6 +328,48 @@ class DoseFormPage:
     def save(self, patient_name: str) -> HomeVisitPage:
         self.page.get_by_role("button", name="Spara dosen").click()
         return HomeVisitPage(self.page, self.base_url).expect_loaded(patient_name)
+
+    # --- by touch, and what the form says about the dose against the order ------------------
+
+    def given_at(self, when: datetime) -> DoseFormPage:
+        """When the dose was given, written in Swedish time as the field takes it."""
+        field = self.page.get_by_label("När gavs den?", exact=True)
+        field.tap()
+        field.fill(when.astimezone(STOCKHOLM).strftime("%Y-%m-%dT%H:%M"))
+        return self
+
+    def ordered_hint(self) -> Locator:
+        """The ordered dose, shown beside the amount field."""
+        return self.page.locator("#dose-hint")
+
+    def amount_error(self) -> Locator:
+        return self.page.locator("#dose-error")
+
+    def colliding_doses(self) -> list[str]:
+        """The doses the warning says this one collides with, as written on the page."""
+        return self.warning().locator("ul.colliding li").all_inner_texts()
+
+    def mismatch_warning(self) -> Locator:
+        return self.page.get_by_role("alert").filter(
+            has=self.page.get_by_role("heading", name="Varning: dosen avviker från ordinationen")
+        )
+
+    def tap_save_expecting_warning(self) -> DoseFormPage:
+        """Tap Spara dosen and wait for the same form to come back with its warning."""
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Spara dosen").tap()
+        _arrive(self.page, "Registrera given dos")
+        return self
+
+    def tap_save(self, patient_name: str) -> HomeVisitPage:
+        self.page.get_by_role("button", name="Spara dosen").tap()
+        return HomeVisitPage(self.page, self.base_url).expect_loaded(patient_name)
+
+    def tap_confirm(self, reason: str) -> DoseFormPage:
+        """Tap that the dose was given anyway despite the limits, and write why."""
+        self.page.get_by_label("Jag har läst varningen och dosen gavs ändå").tap()
+        self.page.get_by_label("Varför gavs dosen utanför ordinationens gränser?").fill(reason)
+        return self
 
 
 @dataclass

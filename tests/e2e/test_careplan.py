@@ -10,15 +10,20 @@ plan) are made through the services as the demo physician, as `fresh_patient` ma
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from pallapp.careplan import services
 from pallapp.extensions import db
-from pallapp.models import Patient, PrnAdministration, PrnOrder, User
+from pallapp.models import Flag, Patient, PrnAdministration, PrnOrder, User, utcnow
+from pallapp.timeutil import STOCKHOLM
 from tests.e2e.pages import HomeVisitPage, LoginPage, OrderFormPage
 from tests.e2e.test_nurse_phone import serious_violations
 
@@ -83,8 +88,10 @@ def _physician() -> User:
     return db.session.scalar(select(User).where(User.email == PHYSICIAN))
 
 
-def pain_order_exists(live_app: Flask, fresh_patient) -> str:  # type: ignore[no-untyped-def]
-    """Morfin 2,5 mg s.c., at least 1 hour apart, at most 2 doses in 24 h; its public id."""
+def pain_order_exists(live_app: Flask, fresh_patient, days_ago: int = 0) -> str:  # type: ignore[no-untyped-def]
+    """Morfin 2,5 mg s.c., at least 1 hour apart, at most 2 doses in 24 h, in force from now
+    (or `days_ago`); its public id."""
+    start_at = utcnow() - timedelta(days=days_ago) if days_ago else None
     with live_app.app_context():
         order = services.create_order(
             _physician(),
@@ -99,6 +106,7 @@ def pain_order_exists(live_app: Flask, fresh_patient) -> str:  # type: ignore[no
                 min_interval_minutes=60,
                 max_doses_per_24h=2,
             ),
+            start_at=start_at,
         )
         public_id = order.public_id
         db.session.commit()
@@ -325,3 +333,110 @@ def test_nurse_cannot_create_or_change_an_order(live_server, live_app, tablet, f
         response = tablet.request.post(url, form=order_fields)
         assert response.status in (403, 404), url
     assert count_of(live_app, PrnOrder, fresh_patient) == 1
+
+
+# --- doses checked both ways in time, and as numbers (issue 13) -------------------------------
+
+
+def later_dose_exists(live_app: Flask, fresh_patient, order_id: str):  # type: ignore[no-untyped-def]
+    """A dose of 2,5 mg given by Dr Helena Ek an hour ago (to the minute); its time."""
+    given_at = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
+    with live_app.app_context():
+        services.record_dose(
+            _physician(), fresh_patient.public_id, order_id, given_at=given_at, dose="2,5",
+            dose_unit="mg", route="sc", client_token="later".ljust(32, "0"),
+        )
+        db.session.commit()
+    return given_at
+
+
+def patient_doses(live_app: Flask, fresh_patient) -> list[PrnAdministration]:  # type: ignore[no-untyped-def]
+    """The patient's doses as stored, in time order, with who gave them."""
+    with live_app.app_context():
+        rows = db.session.scalars(
+            select(PrnAdministration)
+            .join(Patient, Patient.id == PrnAdministration.patient_id)
+            .where(Patient.public_id == fresh_patient.public_id)
+            .options(joinedload(PrnAdministration.given_by))
+            .order_by(PrnAdministration.given_at)
+        ).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def patient_flags(live_app: Flask, fresh_patient, code: str) -> list[Flag]:  # type: ignore[no-untyped-def]
+    with live_app.app_context():
+        flags = db.session.scalars(
+            select(Flag)
+            .join(Patient, Patient.id == Flag.patient_id)
+            .where(Patient.public_id == fresh_patient.public_id, Flag.code == code)
+        ).all()
+        db.session.expunge_all()
+        return list(flags)
+
+
+def test_nurse_back_dates_a_dose_and_the_warning_names_the_later_dose(
+    live_server, live_app, tablet, fresh_patient, tmp_path: Path
+):
+    # At least 1 h apart, at most 2 per 24 h, written yesterday.
+    order_id = pain_order_exists(live_app, fresh_patient, days_ago=1)
+    later = later_dose_exists(live_app, fresh_patient, order_id)
+    home = staff_opens(tablet, live_server, NURSE, fresh_patient)
+
+    # Sara Lind forgot to record the dose she gave 30 minutes before Dr Ek's.
+    back_dated = later - timedelta(minutes=30)
+    dose_form = home.record_dose("Smärta").given_at(back_dated).give("2,5")
+    dose_form.tap_save_expecting_warning()
+    warning = dose_form.warning()
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("nästa dos gavs bara 30 min efter den här")
+    # The later dose, named: time in Swedish time, amount and unit, who gave it.
+    later_local = later.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+    assert dose_form.colliding_doses() == [f"{later_local}: 2,5 mg, given av Dr Helena Ek"]
+    expect(warning).to_contain_text("Inget har sparats.")
+    tablet.screenshot(path=str(tmp_path / "back-dated-dose-warning.png"), full_page=True)
+    checked(tablet)
+    assert len(patient_doses(live_app, fresh_patient)) == 1
+
+    home = dose_form.tap_confirm("Glömde registrera dosen vid besöket.").tap_save(
+        fresh_patient.name
+    )
+    expect(home.flags().filter(has_text=OVER_LIMIT_FLAG)).to_have_count(1)
+    stored = patient_doses(live_app, fresh_patient)
+    assert [row.given_at for row in stored] == [back_dated, later]
+    mine = stored[0]
+    assert (mine.amount, mine.dose, mine.dose_unit, mine.route) == (Decimal("2.5"), "2,5", "mg", "sc")
+    assert mine.given_by.email == NURSE
+    assert mine.over_limit_reason == "Glömde registrera dosen vid besöket."
+    [flag] = patient_flags(live_app, fresh_patient, "prn_over_limit")
+    assert (flag.severity, flag.params["dose"], flag.params["minutes_to_next_dose"]) == (
+        "high", mine.public_id, 30
+    )
+
+
+def test_a_tenfold_dose_is_stopped_at_the_form_on_the_tablet(
+    live_server, live_app, tablet, fresh_patient, tmp_path: Path
+):
+    pain_order_exists(live_app, fresh_patient)  # Morfin 2,5 mg s.c.
+    home = staff_opens(tablet, live_server, NURSE, fresh_patient)
+    dose_form = home.record_dose("Smärta")
+    expect(dose_form.ordered_hint()).to_have_text("Ordinerat: 2,5 mg")
+
+    dose_form.give("25").tap_save_expecting_warning()
+    mismatch = dose_form.mismatch_warning()
+    expect(mismatch).to_be_visible()
+    expect(mismatch).to_contain_text("25 mg har angetts, men ordinationen är 2,5 mg.")
+    # 25 / 2,5 = 10.
+    expect(mismatch).to_contain_text("Det är 10 gånger den ordinerade dosen.")
+    expect(dose_form.amount_error()).to_have_text("Avviker från ordinationen: se varningen ovan.")
+    tablet.screenshot(path=str(tmp_path / "tenfold-dose-warning.png"), full_page=True)
+    checked(tablet)
+    assert patient_doses(live_app, fresh_patient) == []
+
+    home = dose_form.give("2,5").tap_save(fresh_patient.name)
+    expect(tablet.get_by_role("status")).to_contain_text("Dosen är sparad.")
+    stored = patient_doses(live_app, fresh_patient)
+    assert [(row.amount, row.dose, row.dose_mismatch_reason) for row in stored] == [
+        (Decimal("2.5"), "2,5", None)
+    ]
+    assert patient_flags(live_app, fresh_patient, "prn_dose_mismatch") == []

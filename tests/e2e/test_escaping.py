@@ -44,7 +44,7 @@ def test_payloads_in_free_text_render_as_text(live_app, live_server, tablet, fre
             physician, pid,
             careplan.OrderDetails(indication="other", indication_text=SVG, drug=IMAGE, dose="1",
                                   dose_unit="mg", route="po", instructions=SCRIPT,
-                                  min_interval_minutes=600),
+                                  min_interval_minutes=600, max_doses_per_24h=2),
         )
         given = utcnow()
         careplan.record_dose(nurse, pid, order.public_id, given_at=given, dose="1",

@@ -511,6 +511,8 @@ def test_flag_codes_are_the_contract() -> None:
         "prn_missing",
         "assessment_overdue",
         "roag_overdue",
+        "prn_dose_mismatch",
+        "prn_limits_missing",
     }
     severities = {code: info.severities for code, info in FLAG_CODES.items()}
     assert severities["severe_item"] == ("high",)
