@@ -109,6 +109,11 @@ def test_physician_reviews_and_acknowledges_a_flag_on_a_tablet(live_app, live_se
     # The chart is a pygal SVG image, followed by its data table; the image must load.
     image = tablet.locator("section.trend img.chart").first
     expect(image).to_be_visible()
+    # Wait for the load itself: "visible" comes as soon as the box is laid out, and on a busy
+    # machine the SVG may still be on its way.
+    image.evaluate(
+        "img => img.complete ? null : new Promise(done => { img.onload = img.onerror = done; })"
+    )
     assert image.evaluate("img => img.complete && img.naturalWidth > 0")
     expect(tablet.locator("table.trend-table caption").first).to_be_visible()
     assert serious_violations(tablet) == []
