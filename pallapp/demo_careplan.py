@@ -8,8 +8,9 @@ prescribes: it shows the `prn_missing` reminder. Patient 3 has had frequent dose
 
 For the quality indicators: six of the team's patients have no care plan; some early-phase
 patients have a pain (and anxiety) order only; the two patients who died (`DIED_DAYS_AGO`) had a
-brytpunktssamtal and orders, one of them without nausea, and only the first one's relatives have
-been offered a bereavement conversation so far.
+brytpunktssamtal and orders, one of them without nausea; both deaths were expected, the second
+patient died with a pressure ulcer, and only the first one's relatives have been offered a
+bereavement conversation so far.
 """
 
 from __future__ import annotations
@@ -154,6 +155,8 @@ def _deaths(nurse: User, physician: User, patients: list[Patient]) -> None:
         services.record_milestone(
             physician, patient.public_id, kind="death", occurred_on=died,
             place="home" if index == 5 else "hospice",
+            # Both expected; the second patient had a pressure ulcer at death.
+            death_expected=True, free_of_pressure_ulcers=index == 5,
         )
         if index == 5:
             services.record_milestone(

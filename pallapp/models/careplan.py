@@ -190,7 +190,9 @@ PRESSURE_ULCER_LABELS = {
 }
 
 
-def _death_answer(milestone: Milestone, answer: bool | None, labels: dict[bool | None, object]) -> str | None:
+def _death_answer(
+    milestone: Milestone, answer: bool | None, labels: dict[bool | None, object]
+) -> str | None:
     if milestone.kind != MilestoneKind.DEATH:
         return None
     return str(labels[answer])
