@@ -262,7 +262,7 @@ def test_every_indicator_of_the_tables_has_its_target():
 
 
 def test_the_parenteral_routes_are_subcutaneous_and_intravenous():
-    assert quality.PARENTERAL_ROUTES == {"sc", "iv"}
+    assert {"sc", "iv"} == quality.PARENTERAL_ROUTES
     assert "po" not in quality.PARENTERAL_ROUTES  # an oral order does not count at the end
 
 
