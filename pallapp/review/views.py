@@ -317,25 +317,27 @@ def verdict_text(figure: quality.Figure) -> str:
     return gettext("Meets target") if figure.meets_target else gettext("Below target")
 
 
-def target_text(figure: quality.Figure) -> str:
+def target_parts(figure: quality.Figure) -> tuple[str, str]:
+    """The target and whose it is: ("≥ 98 %", "Socialstyrelsen"); ("–", "") without one."""
     if figure.target is None:
-        return gettext("none")
-    return f"{figure.target.text} ({gettext(figure.target.source_label)})"
+        return "–", ""
+    return figure.target.text, gettext(figure.target.source_label)
 
 
-def regional_text(definition: quality.Definition, unit_kind: str) -> str:
-    """The 2021 figure of Region Dalarna's plan a unit of this kind compares itself with
-    ("" where the plan gives none): one setting's value, or every setting's for primary care."""
+def regional_parts(definition: quality.Definition, unit_kind: str) -> list[tuple[str, str]]:
+    """The 2021 figures of Region Dalarna's plan a unit of this kind compares itself with, as
+    (value, kind of care): one setting's, all settings' for primary care, none where the plan
+    gives none."""
     if definition.regional is None:
-        return ""
-    parts = []
-    for setting, value in definition.regional.for_unit_kind(unit_kind):
-        where = (
+        return []
+    return [
+        (
+            value,
             gettext("all kinds of care") if setting is None
-            else gettext(quality.SETTING_LABELS[setting])
+            else gettext(quality.SETTING_LABELS[setting]),
         )
-        parts.append(gettext("%(value)s (%(where)s)", value=value, where=where))
-    return "; ".join(parts)
+        for setting, value in definition.regional.for_unit_kind(unit_kind)
+    ]
 
 
 def _period(form) -> quality.Period:  # type: ignore[no-untyped-def]
@@ -369,8 +371,8 @@ def quality_report():  # type: ignore[no-untyped-def]
         regional_source=quality.REGIONAL_SOURCE,
         percent_text=percent_text,
         verdict_text=verdict_text,
-        target_text=target_text,
-        regional_text=regional_text,
+        target_parts=target_parts,
+        regional_parts=regional_parts,
     )
 
 
@@ -409,7 +411,7 @@ def quality_patients(unit_id: str, indicator: str):  # type: ignore[no-untyped-d
         missed=missed,
         percent_text=percent_text,
         verdict_text=verdict_text,
-        target_text=target_text,
+        target_parts=target_parts,
     )
 
 
