@@ -450,7 +450,8 @@ class Indicator:
 
 def indicator(definition: Definition, facts: Iterable[PatientFacts]) -> Indicator:
     """One indicator over the patients' facts, with who counts and who is missed."""
-    counted, missed = [], []
+    counted: list[int] = []
+    missed: list[int] = []
     for fact in facts:
         if not definition.counts(fact):
             continue
