@@ -533,7 +533,8 @@ def quality_csv(report: QualityReport) -> str:
 
 
 def _regional_csv(definition: quality.Definition, unit_kind: str) -> str:
-    """"municipal: ≈ 50 %" (setting codes, not words: the column is for spreadsheets)."""
+    """The unit kind's 2021 figures as `municipal: ≈ 50 %` (setting codes, not words: the
+    column is read by spreadsheets)."""
     if definition.regional is None:
         return ""
     return "; ".join(
