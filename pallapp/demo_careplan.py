@@ -12,8 +12,9 @@ nausea, with that explanation. Every order has both limits and its dose as a num
 
 For the quality indicators: six of the team's patients have no care plan; some early-phase
 patients have a pain (and anxiety) order only; the two patients who died (`DIED_DAYS_AGO`) had a
-brytpunktssamtal and orders, one of them without nausea, and only the first one's relatives have
-been offered a bereavement conversation so far.
+brytpunktssamtal and orders, one of them without nausea; both deaths were expected, the second
+patient died with a pressure ulcer, and only the first one's relatives have been offered a
+bereavement conversation so far.
 """
 
 from __future__ import annotations
@@ -166,6 +167,8 @@ def _deaths(nurse: User, physician: User, patients: list[Patient]) -> None:
         services.record_milestone(
             physician, patient.public_id, kind="death", occurred_on=died,
             place="home" if index == 5 else "hospice",
+            # Both expected; the second patient had a pressure ulcer at death.
+            death_expected=True, free_of_pressure_ulcers=index == 5,
         )
         if index == 5:
             services.record_milestone(

@@ -205,11 +205,14 @@ def record_milestone(
     participants: str = "",
     note: str = "",
     place: str | None = None,
+    death_expected: bool | None = None,
+    free_of_pressure_ulcers: bool | None = None,
     now: datetime | None = None,
 ) -> Milestone:
     """Record a milestone. A brytpunktssamtal moves the patient into the end-of-life phase; a
     death sets the date and place of death, stops every open order and closes the reminder
-    flags."""
+    flags. A death needs its place and both answers the quality indicators count: whether it
+    was expected and whether the patient was free of pressure ulcers."""
     patient = find_patient(user, public_id, Need.CHANGE)
     milestone_kind = MilestoneKind(kind)
     if occurred_on > today_local():
@@ -221,8 +224,12 @@ def record_milestone(
         if place is None:
             raise Refused("place_required")
         place = PlaceOfDeath(place).value
+        if death_expected is None:
+            raise Refused("expected_required")
+        if free_of_pressure_ulcers is None:
+            raise Refused("pressure_ulcers_required")
     else:
-        place = None
+        place = death_expected = free_of_pressure_ulcers = None
     milestone = Milestone(
         patient_id=patient.id,
         kind=milestone_kind.value,
@@ -230,6 +237,8 @@ def record_milestone(
         participants=participants.strip(),
         note=note.strip(),
         place=place,
+        death_expected=death_expected,
+        free_of_pressure_ulcers=free_of_pressure_ulcers,
         recorded_by_id=user.id,
     )
     db.session.add(milestone)

@@ -64,6 +64,10 @@ def refusal_message(reason: str) -> str:
         "in_future": gettext("The date cannot be in the future."),
         "patient_deceased": gettext("The patient has died; this can no longer be recorded."),
         "place_required": gettext("Choose the place of death."),
+        "expected_required": gettext("Answer whether the death was expected."),
+        "pressure_ulcers_required": gettext(
+            "Answer whether the patient was free of pressure ulcers at death."
+        ),
         "unknown_indication": gettext("Choose an indication."),
         "indication_text_required": gettext("Write what the order is for."),
         "unknown_route": gettext("Choose a route."),
@@ -195,6 +199,8 @@ def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
                 participants=form.participants.data or "",
                 note=form.note.data or "",
                 place=form.place.data or None,
+                death_expected=form.answer(form.death_expected),
+                free_of_pressure_ulcers=form.answer(form.free_of_pressure_ulcers),
             )
         except services.Refused as refused:
             problem = refusal_message(refused.reason)

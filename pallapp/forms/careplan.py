@@ -103,14 +103,50 @@ class MilestoneForm(FlaskForm):
         _l("Place of death"),
         choices=[SelectChoice("", _l("Only for a death"))]
         + [SelectChoice(place.value, label) for place, label in PLACE_OF_DEATH_LABELS.items()],
-        validators=[Optional()],
+        validate_choice=False,  # checked in validate_place, which must run when it is empty
+    )
+    # Asked for a death only, and then required: the end-of-life quality indicators count
+    # expected deaths, and freedom from pressure ulcers at death is a national target level.
+    # No validator stops the chain when empty (as Optional would), so the checks below run.
+    death_expected = RadioField(
+        _l("Was the death expected?"),
+        choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
+        validate_choice=False,
+        description=_l(
+            "Expected: the patient died of an illness the care team knew was leading to death. "
+            "Only expected deaths count in the end-of-life quality indicators."
+        ),
+    )
+    free_of_pressure_ulcers = RadioField(
+        _l("Was the patient free of pressure ulcers at death?"),
+        choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
+        validate_choice=False,
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
     submit = SubmitField(_l("Save"))
 
     def validate_place(self, field: SelectField) -> None:
+        if field.data and field.data not in {place.value for place in PLACE_OF_DEATH_LABELS}:
+            raise ValidationError(_l("Not a valid choice."))
         if self.kind.data == MilestoneKind.DEATH and not field.data:
             raise ValidationError(_l("Choose the place of death."))
+
+    def validate_death_expected(self, field: RadioField) -> None:
+        self._yes_or_no(field, _l("Answer whether the death was expected."))
+
+    def validate_free_of_pressure_ulcers(self, field: RadioField) -> None:
+        self._yes_or_no(field, _l("Answer whether the patient was free of pressure ulcers at death."))
+
+    def _yes_or_no(self, field: RadioField, missing: object) -> None:
+        if field.data not in (None, "", "yes", "no"):
+            raise ValidationError(_l("Not a valid choice."))
+        if self.kind.data == MilestoneKind.DEATH and field.data not in ("yes", "no"):
+            raise ValidationError(missing)
+
+    @staticmethod
+    def answer(field: RadioField) -> bool | None:
+        """The yes/no answer as a boolean (None when not answered)."""
+        return {"yes": True, "no": False}.get(field.data or "")
 
 
 class HoursField(StringField):

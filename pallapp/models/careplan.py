@@ -150,6 +150,12 @@ class Milestone(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     # Only for kind `death`.
     place: Mapped[str | None] = mapped_column(String(20))
+    # Only for kind `death`; None for deaths recorded before they were asked (unknown). An
+    # expected death (väntat dödsfall) is the denominator of the end-of-life indicators, as in
+    # Svenska palliativregistret; free of pressure ulcers at death is one of Socialstyrelsen's
+    # target levels (>= 90 %). See docs/quality-indicators.md.
+    death_expected: Mapped[bool | None] = mapped_column()
+    free_of_pressure_ulcers: Mapped[bool | None] = mapped_column()
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -162,6 +168,36 @@ class Milestone(db.Model):
     @property
     def place_label(self) -> str | None:
         return PlaceOfDeath(self.place).label if self.place else None
+
+    @property
+    def death_expected_label(self) -> str | None:
+        """For a death: whether it was expected, in words ("not recorded" when unknown)."""
+        return _death_answer(self, self.death_expected, DEATH_EXPECTED_LABELS)
+
+    @property
+    def pressure_ulcers_label(self) -> str | None:
+        """For a death: whether the patient was free of pressure ulcers, in words."""
+        return _death_answer(self, self.free_of_pressure_ulcers, PRESSURE_ULCER_LABELS)
+
+
+DEATH_EXPECTED_LABELS = {
+    True: _l("Expected death"),
+    False: _l("Unexpected death"),
+    None: _l("Not recorded whether the death was expected"),
+}
+PRESSURE_ULCER_LABELS = {
+    True: _l("Free of pressure ulcers at death"),
+    False: _l("Pressure ulcers at death"),
+    None: _l("Not recorded whether there were pressure ulcers at death"),
+}
+
+
+def _death_answer(
+    milestone: Milestone, answer: bool | None, labels: dict[bool | None, object]
+) -> str | None:
+    if milestone.kind != MilestoneKind.DEATH:
+        return None
+    return str(labels[answer])
 
 
 class Route(enum.StrEnum):

@@ -31,13 +31,8 @@ from pallapp.access import Need, visible_patients
 from pallapp.extensions import db
 from pallapp.models import Assessment, AuditAction, CareUnit, Patient, User, utcnow
 from pallapp.review import quality
-from pallapp.review.services import (
-    QualityReport,
-    _current_versions,
-    _in_units,
-    quality_indicators,
-    reviewer_units,
-)
+from pallapp.review.quality_service import QualityReport, quality_indicators
+from pallapp.review.services import _current_versions, _in_units, reviewer_units
 from pallapp.timeutil import today_local
 
 FHIR_BASE = "urn:pallapp"
@@ -456,16 +451,27 @@ def fhir_bundle(export: UnitExport) -> dict[str, Any]:
 
 QUALITY_CSV_HEADER = (
     "unit",
+    "unit_kind",
     "period_start",
     "period_end",
+    "family",
     "indicator",
     "title",
-    "group",
     "numerator",
     "denominator",
     "percent",
     "target",
+    "target_source",
     "meets_target",
+    "regional_2021",
+)
+
+#: Extra rows of the end-of-life family: the deaths of the period by whether they were expected
+#: (numerator) out of all deaths (denominator), so the deaths outside the denominator show.
+DEATH_ROWS = (
+    ("deaths_expected", "expected"),
+    ("deaths_unexpected", "unexpected"),
+    ("deaths_expected_unknown", "unknown"),
 )
 
 
@@ -485,27 +491,61 @@ def quality_export(user: User, unit_public_id: str, period: quality.Period) -> Q
 
 
 def quality_csv(report: QualityReport) -> str:
-    """One row per indicator: numerator, denominator, percentage (empty when the denominator
-    is 0), target and whether it is met (`yes`, `no`, empty when there is no figure)."""
+    """One row per indicator of both families: numerator, denominator, percentage (empty when
+    the denominator is 0), target and its source, whether it is met (`yes`, `no`, empty when
+    there is no figure or no target) and the 2021 regional figure for the unit's kind; then
+    the deaths of the period by whether they were expected. Counts only, no patient data."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(QUALITY_CSV_HEADER)
+    start, end = report.period.start.isoformat(), report.period.end.isoformat()
+    kind = report.unit.kind
     for found in report.indicators:
-        figure = found.figure
+        figure, target = found.figure, found.figure.target
         meets = figure.meets_target
         writer.writerow(
             [
                 report.unit.name,
-                report.period.start.isoformat(),
-                report.period.end.isoformat(),
+                kind,
+                start,
+                end,
+                found.definition.family.value,
                 found.code,
                 gettext(found.definition.title),
-                found.definition.group,
                 figure.numerator,
                 figure.denominator,
                 "" if figure.percent is None else f"{figure.percent:.1f}",
-                figure.target.text,
+                "" if target is None else target.text,
+                "" if target is None else target.source.value,
                 "" if meets is None else ("yes" if meets else "no"),
+                _regional_csv(found.definition, kind),
+            ]
+        )
+    deaths = report.deaths
+    titles = {
+        "expected": gettext("Deaths in the period recorded as expected"),
+        "unexpected": gettext("Deaths in the period recorded as unexpected"),
+        "unknown": gettext("Deaths in the period not recorded as expected or unexpected"),
+    }
+    for code, group in DEATH_ROWS:
+        count = len(getattr(deaths, group))
+        percent = quality.share(count, deaths.total)
+        writer.writerow(
+            [
+                report.unit.name, kind, start, end, quality.Family.END_OF_LIFE.value, code,
+                titles[group], count, deaths.total,
+                "" if percent is None else f"{percent:.1f}", "", "", "", "",
             ]
         )
     return out.getvalue()
+
+
+def _regional_csv(definition: quality.Definition, unit_kind: str) -> str:
+    """The unit kind's 2021 figures as `municipal: ≈ 50 %` (setting codes, not words: the
+    column is read by spreadsheets)."""
+    if definition.regional is None:
+        return ""
+    return "; ".join(
+        f"{'all' if setting is None else setting.value}: {value}"
+        for setting, value in definition.regional.for_unit_kind(unit_kind)
+    )

@@ -17,7 +17,7 @@ from pallapp.careplan import present as careplan_present
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
 from pallapp.models import Phase, utcnow
 from pallapp.paging import requested_page
-from pallapp.review import bp, charts, exports, quality, services
+from pallapp.review import bp, charts, exports, quality, quality_service, services
 from pallapp.timeutil import today_local
 
 # The SVG charts are images: nothing in them may run, whatever a browser does with them.
@@ -280,8 +280,8 @@ DEFAULT_QUALITY_DAYS = 90
 
 def _quality_units():  # type: ignore[no-untyped-def]
     try:
-        return services.quality_units(current_user)
-    except services.NotForQuality:
+        return quality_service.quality_units(current_user)
+    except quality_service.NotForQuality:
         abort(404)
 
 
@@ -308,24 +308,40 @@ def percent_text(percent: float | None) -> str:
     return gettext("%(percent)s %%", percent=format_decimal(percent, format="#,##0.#"))
 
 
-def meets_text(meets: bool | None) -> str:
+def verdict_text(figure: quality.Figure) -> str:
     """The result in words, never colour alone."""
-    if meets is None:
+    if figure.target is None:
+        return gettext("No national target")
+    if figure.meets_target is None:
         return gettext("No patients to count")
-    return gettext("Meets target") if meets else gettext("Below target")
+    return gettext("Meets target") if figure.meets_target else gettext("Below target")
+
+
+def target_parts(figure: quality.Figure) -> tuple[str, str]:
+    """The target and whose it is: ("≥ 98 %", "Socialstyrelsen"); ("–", "") without one."""
+    if figure.target is None:
+        return "–", ""
+    return figure.target.text, gettext(figure.target.source_label)
+
+
+def regional_parts(definition: quality.Definition, unit_kind: str) -> list[tuple[str, str]]:
+    """The 2021 figures of Region Dalarna's plan a unit of this kind compares itself with, as
+    (value, kind of care): one setting's, all settings' for primary care, none where the plan
+    gives none."""
+    if definition.regional is None:
+        return []
+    return [
+        (
+            value,
+            gettext("all kinds of care") if setting is None
+            else gettext(quality.SETTING_LABELS[setting]),
+        )
+        for setting, value in definition.regional.for_unit_kind(unit_kind)
+    ]
 
 
 def _period(form) -> quality.Period:  # type: ignore[no-untyped-def]
     return quality.Period(form.start.data, form.end.data)
-
-
-def _report_or_404(form, code: str | None = None):  # type: ignore[no-untyped-def]
-    try:
-        if code is None:
-            return services.quality_indicators(current_user, form.unit.data, _period(form))
-        return services.quality_patients(current_user, form.unit.data, _period(form), code)
-    except (services.NotForQuality, LookupError):
-        abort(404)
 
 
 @bp.route("/quality")
@@ -333,7 +349,12 @@ def _report_or_404(form, code: str | None = None):  # type: ignore[no-untyped-de
 def quality_report():  # type: ignore[no-untyped-def]
     units = _quality_units()
     form = _quality_form(units)
-    report = _report_or_404(form) if units and form.validate() else None
+    report = None
+    if units and form.validate():
+        try:
+            report = quality_service.quality_indicators(current_user, form.unit.data, _period(form))
+        except (quality_service.NotForQuality, LookupError):
+            abort(404)
     today = today_local()
     presets = [
         (days, (today - timedelta(days=days - 1)).isoformat(), today.isoformat())
@@ -344,15 +365,18 @@ def quality_report():  # type: ignore[no-untyped-def]
         form=form,
         units=units,
         report=report,
+        families=quality.FAMILIES,
         presets=presets,
+        deaths_list=quality_service.DEATHS_LIST,
+        regional_source=quality.REGIONAL_SOURCE,
         percent_text=percent_text,
-        meets_text=meets_text,
+        verdict_text=verdict_text,
+        target_parts=target_parts,
+        regional_parts=regional_parts,
     )
 
 
-@bp.route("/quality/<unit_id>/<indicator>")
-@login_required
-def quality_patients(unit_id: str, indicator: str):  # type: ignore[no-untyped-def]
+def _unit_period_form(unit_id: str):  # type: ignore[no-untyped-def]
     units = _quality_units()
     if unit_id not in {unit.public_id for unit in units}:
         abort(404)
@@ -360,31 +384,44 @@ def quality_patients(unit_id: str, indicator: str):  # type: ignore[no-untyped-d
     form.unit.data = unit_id
     if not form.validate():
         abort(404)
-    report, found, counted, missed = _report_or_404(form, indicator)
+    return form
+
+
+@bp.route("/quality/<unit_id>/<indicator>")
+@login_required
+def quality_patients(unit_id: str, indicator: str):  # type: ignore[no-untyped-def]
+    """The patients behind a figure: those an indicator counts and misses, or (`deaths`) the
+    deaths of the period by whether they were expected."""
+    form = _unit_period_form(unit_id)
+    try:
+        if indicator == quality_service.DEATHS_LIST:
+            report, deaths = quality_service.quality_deaths(current_user, unit_id, _period(form))
+            return render_template("review/quality_deaths.html", report=report, deaths=deaths)
+        report, found, counted, missed = quality_service.quality_patients(
+            current_user, unit_id, _period(form), indicator
+        )
+    except (quality_service.NotForQuality, LookupError):
+        abort(404)
     return render_template(
         "review/quality_patients.html",
         report=report,
         indicator=found,
+        family=quality.FAMILY_INFO[found.definition.family],
         counted=counted,
         missed=missed,
         percent_text=percent_text,
-        meets_text=meets_text,
+        verdict_text=verdict_text,
+        target_parts=target_parts,
     )
 
 
 @bp.route("/exports/<unit_id>/quality.csv")
 @login_required
 def export_quality_csv(unit_id: str):  # type: ignore[no-untyped-def]
-    units = _quality_units()
-    if unit_id not in {unit.public_id for unit in units}:
-        abort(404)
-    form = _quality_form(units)
-    form.unit.data = unit_id
-    if not form.validate():
-        abort(404)
+    form = _unit_period_form(unit_id)
     try:
         report = exports.quality_export(current_user, unit_id, _period(form))
-    except (services.NotForQuality, LookupError):
+    except (quality_service.NotForQuality, LookupError):
         abort(404)
     text = exports.quality_csv(report)
     name = f"quality-indicators-{report.period.start.isoformat()}-{report.period.end.isoformat()}.csv"

@@ -314,7 +314,7 @@ def test_death_stops_open_orders_and_closes_reminders(ctx):
     pain = order(ctx)
     assert open_reminders(ctx["patient"])
     services.record_milestone(ctx["nurse"], ctx["pid"], kind="death", occurred_on=today_local(),
-                              place="home")
+                              place="home", death_expected=True, free_of_pressure_ulcers=True)
     patient = ctx["patient"]
     assert (patient.phase, patient.died_on, patient.place_of_death) == ("deceased", today_local(), "home")
     assert pain.stop_cause == "deceased"

@@ -226,7 +226,8 @@ def test_recording_a_death_over_http_stops_the_orders(app, ctx, client, auth):
                                 data={"kind": "death", "occurred_on": today})
     assert "Choose the place of death." in missing_place.get_data(as_text=True)
     response = client.post(f"/patients/{ctx['pid']}/milestones/new",
-                           data={"kind": "death", "occurred_on": today, "place": "home"})
+                           data={"kind": "death", "occurred_on": today, "place": "home",
+                                 "death_expected": "yes", "free_of_pressure_ulcers": "yes"})
     assert response.status_code == 302
     with app.app_context():
         order = db.session.scalar(select(PrnOrder))
