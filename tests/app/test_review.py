@@ -231,6 +231,35 @@ def test_manager_exports_but_cannot_acknowledge_or_review(app, ward, client, aut
         ]
 
 
+@pytest.mark.parametrize(
+    ("source", "reason", "words"),
+    [
+        ("assessment", "superseded", "Closed by a correction of the assessment"),
+        ("reminder", "superseded", "by a flag that names what still applies"),
+        ("reminder", "resolved", "no longer applies"),
+        ("reminder", "patient_deceased", "when the patient's death was recorded"),
+    ],
+)
+def test_the_flag_history_says_why_a_flag_was_closed(app, ward, client, auth, source, reason, words):
+    """Each way a flag closes has its own words: a reminder that stopped applying must not read
+    as if an assessment had been corrected."""
+    with app.app_context():
+        patient_id = db.session.scalar(select(Flag.patient_id).where(Flag.public_id == ward.flag_high))
+        flag = Flag(patient_id=patient_id, source=source, code="assessment_overdue",
+                    severity="info", items=[], params={"interval_days": 7},
+                    closed_at=utcnow(), close_reason=reason)
+        db.session.add(flag)
+        db.session.commit()
+        public_id = flag.public_id
+    auth.login(ward.emails["physician"])
+    history = client.get(f"/patients/{ward.patient}/flags").get_data(as_text=True)
+    entry = history[history.index(f'id="flag-{public_id}"'):]
+    entry = entry[: entry.index("</li>")]
+    assert words in entry
+    if source == "reminder":
+        assert "correction" not in entry
+
+
 def test_a_flag_of_another_patient_cannot_be_acknowledged_through_this_one(app, ward, client, auth):
     with app.app_context():
         unit_b_nurse = db.session.get(User, ward.ids["nurse_b"])
