@@ -122,7 +122,8 @@ def issue_invitation(
 
 
 class InvitationProblem(Exception):
-    """The invitation cannot be used; `reason` is `unknown`, `used`, `expired` or `revoked`."""
+    """The invitation cannot be used; `reason` is `unknown`, `used`, `expired`, `revoked`,
+    `conflict` (the e-mail belongs to an account in use) or `inactive` (a deactivated account)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -163,8 +164,11 @@ def accept_invitation(token: str, password: str) -> User:
         # One e-mail, one account with one role. An invitation never replaces the password of
         # an account already in use: that would let whoever holds the link take it over.
         raise InvitationProblem("conflict")
+    elif not user.active:
+        # Deactivating withdraws open invitations; this refuses any link left over, so that
+        # only an administrator or the care team can bring an account back.
+        raise InvitationProblem("inactive")
     user.password_hash = hash_password(password)
-    user.active = True
     if role is Role.PATIENT:
         user.patient_id = invitation.patient_id
     db.session.flush()

@@ -121,6 +121,9 @@ def invitation_message(reason: str) -> str:
         "revoked": gettext(
             "This invitation link has been withdrawn. Ask the care team for a new one."
         ),
+        "inactive": gettext(
+            "This account is deactivated. Ask the care team or your administrator for help."
+        ),
         "conflict": gettext(
             "An account with this e-mail address already exists. Log in with it, or ask the care team for help."
         ),
