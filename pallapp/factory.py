@@ -102,7 +102,10 @@ def _init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # Sessions are bound to their browser in pallapp/auth/session.py (not to the address, which
+    # changes on phones); Flask-Login's own check would bind both, and only for sessions that
+    # are not permanent, which ours are.
+    login_manager.session_protection = None
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:

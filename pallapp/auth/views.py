@@ -4,10 +4,11 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from pallapp import audit
 from pallapp.auth import bp
+from pallapp.auth.accounts import end_all_sessions
 from pallapp.auth.services import (
     InvitationProblem,
     accept_invitation,
@@ -16,6 +17,7 @@ from pallapp.auth.services import (
     normalise_email,
     open_invitation,
 )
+from pallapp.auth.session import begin_session
 from pallapp.extensions import limiter
 from pallapp.forms.auth import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
 from pallapp.models import AuditAction
@@ -69,8 +71,7 @@ def login():  # type: ignore[no-untyped-def]
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             next_path = safe_next(form.next.data)
-            session.clear()  # a fresh session for the new login (no fixation)
-            login_user(user)
+            begin_session(user)  # a fresh session for the new login (no fixation)
             return redirect(next_path or start_page_for_current_user())
         flash(gettext("Wrong e-mail or password."), "error")
     return render_template("auth/login.html", form=form)
@@ -84,8 +85,7 @@ def password():  # type: ignore[no-untyped-def]
         user = current_user._get_current_object()
         if change_password(user, form.current.data or "", form.password.data or ""):
             # Other devices are logged out; this one continues with the new session token.
-            session.clear()
-            login_user(user)
+            begin_session(user)
             flash(
                 gettext("Your password is changed. You are logged out on every other device."),
                 "success",
@@ -98,7 +98,12 @@ def password():  # type: ignore[no-untyped-def]
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():  # type: ignore[no-untyped-def]
-    audit.record(AuditAction.LOGOUT, obj=current_user._get_current_object())
+    user = current_user._get_current_object()
+    audit.record(AuditAction.LOGOUT, obj=user)
+    # Ended on the server, not only in this browser: a copy of the cookie (another tab, a
+    # proxy log, a stolen tablet's disk) would otherwise stay valid until it went idle. The
+    # token belongs to the account, so every device of the account is logged out.
+    end_all_sessions(user)
     logout_user()
     language = session.get("language")
     session.clear()
@@ -150,8 +155,7 @@ def invitation(token: str):  # type: ignore[no-untyped-def]
             return render_template(
                 "auth/invitation_problem.html", message=invitation_message(problem.reason)
             ), 409
-        session.clear()
-        login_user(user)
+        begin_session(user)
         audit.record(AuditAction.LOGIN, user=user, obj=user)
         flash(gettext("Welcome! Your password is saved."), "success")
         return redirect(start_page_for_current_user())
