@@ -39,14 +39,22 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("sv", "en"),
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     "MAX_CONTENT_LENGTH": 1024 * 1024,
-    # Login throttling (Flask-Limiter). Only failed attempts count. Per account: OWASP's
-    # authentication guidance asks to slow guessing without locking users out for long; ten
-    # tries in 15 minutes is a project choice. Per address: higher, as a home or a clinic may
-    # share one address. "memory://" keeps counts per process; with several workers or hosts
-    # set a Redis URL (redis://host:6379/0) so that they share the counts.
+    # Login throttling (Flask-Limiter, pallapp/auth/throttle.py). Only rejected credentials
+    # count. Per account and per address: for browsers that have not logged in to the account
+    # before. OWASP's authentication guidance asks to slow guessing without letting anyone lock
+    # users out; ten tries in 15 minutes is a project choice, and the owner on a device used
+    # before is counted per device instead (OWASP's device cookies), so an attacker cannot
+    # lock them out. Per address: higher, as a home or a clinic may share one address.
+    # "memory://" keeps counts per process; with several workers or hosts set a Redis URL
+    # (redis://host:6379/0) so that they share the counts (refused otherwise in production).
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
     "LOGIN_LIMIT_PER_ADDRESS": "50 per 15 minutes",
+    "LOGIN_LIMIT_PER_DEVICE": "10 per 15 minutes",
+    # How long a browser stays a known device for an account after its last login there.
+    "DEVICE_COOKIE_DAYS": 180,
+    # Wrong current passwords on the password page, per account.
+    "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     "TRUSTED_PROXIES": 0,
 }

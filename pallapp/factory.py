@@ -170,7 +170,15 @@ def _install_error_pages(app: Flask) -> None:
                 AuditAction.LOGIN_FAILED, object_type="user_account", outcome="throttled"
             )
             db.session.commit()
-        return render_template("errors/429.html"), 429
+        elif request.endpoint == "auth.password" and current_user.is_authenticated:
+            audit.record(
+                AuditAction.UPDATE,
+                obj=current_user._get_current_object(),
+                outcome="throttled",
+                detail="password change",
+            )
+            db.session.commit()
+        return render_template("errors/429.html", endpoint=request.endpoint), 429
 
     @app.errorhandler(500)
     def server_error(error):  # type: ignore[no-untyped-def]

@@ -14,11 +14,15 @@ from pallapp.auth.services import (
     accept_invitation,
     authenticate,
     change_password,
-    normalise_email,
     open_invitation,
 )
 from pallapp.auth.session import begin_session
-from pallapp.extensions import limiter
+from pallapp.auth.throttle import (
+    credentials_rejected,
+    login_limits,
+    password_change_limit,
+    remember_device,
+)
 from pallapp.forms.auth import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
 from pallapp.models import AuditAction
 
@@ -40,27 +44,8 @@ def start_page_for_current_user() -> str:
     return url_for("patients.start")
 
 
-def _login_account_key() -> str:
-    return "login-account:" + normalise_email(request.form.get("email", ""))[:254]
-
-
-def _login_failed(response) -> bool:  # type: ignore[no-untyped-def]
-    """A successful login redirects; every other answer to a POST counts as a failed try."""
-    return bool(response.status_code != 302)
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_login_failed,
-)
+@login_limits
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(start_page_for_current_user())
@@ -72,13 +57,17 @@ def login():  # type: ignore[no-untyped-def]
         if user is not None:
             next_path = safe_next(form.next.data)
             begin_session(user)  # a fresh session for the new login (no fixation)
-            return redirect(next_path or start_page_for_current_user())
+            response = redirect(next_path or start_page_for_current_user())
+            remember_device(response, user.email)
+            return response
+        credentials_rejected()
         flash(gettext("Wrong e-mail or password."), "error")
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@password_change_limit
 def password():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -91,6 +80,7 @@ def password():  # type: ignore[no-untyped-def]
                 "success",
             )
             return redirect(start_page_for_current_user())
+        credentials_rejected()
         form.current.errors.append(gettext("The current password is not right."))
     return render_template("auth/password.html", form=form)
 
