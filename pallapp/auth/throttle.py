@@ -6,7 +6,8 @@ password and found it wrong; a form that was not valid, a server error or a data
 costs nothing.
 
 Logins follow OWASP's "device cookie" scheme (Slow Down Online Guessing Attacks with Device
-Cookies): a successful login leaves a signed cookie in the browser naming the account (as a
+Cookies, https://owasp.org/www-community/Slow_Down_Online_Guessing_Attacks_with_Device_Cookies):
+a successful login leaves a signed cookie in the browser naming the account (as a
 keyed digest, not the e-mail). A browser that brings such a cookie for the account it logs in
 to is a known device: its failures count against that device only
 (`LOGIN_LIMIT_PER_DEVICE`), never against the account or the address. Everyone else shares
