@@ -142,6 +142,9 @@ class Server:
             # Plain HTTP on 127.0.0.1: Secure cookies would never come back.
             "PALLAPP_SESSION_COOKIE_SECURE": "false",
             "PALLAPP_REMEMBER_COOKIE_SECURE": "false",
+            # Each worker keeps its own login counts: production refuses that; a measurement
+            # of page times does not depend on it.
+            "PALLAPP_ACCEPT_PER_WORKER_LOGIN_LIMITS": "true",
         }
         self.process: subprocess.Popen[bytes] | None = None
 

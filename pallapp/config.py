@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,12 @@ DEFAULTS: dict[str, Any] = {
     "DEVICE_COOKIE_DAYS": 180,
     # Wrong current passwords on the password page, per account.
     "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",
+    # How many processes serve the app. gunicorn.conf.py sets it from gunicorn's own worker
+    # count; set it by hand under another server (None: not known).
+    "WORKERS": None,
+    # Only for measurements (benchmarks/load.py): accept per-process login counts with several
+    # workers in production, i.e. login limits multiplied by the number of workers.
+    "ACCEPT_PER_WORKER_LOGIN_LIMITS": False,
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     "TRUSTED_PROXIES": 0,
 }
@@ -97,6 +104,51 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
 
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SELF_IDLE_MINUTES"])
+    check_login_limit_storage(app.config)
+
+
+def serving_processes(config: Mapping[str, Any]) -> int | None:
+    """How many processes serve the app, if anyone said: PALLAPP_WORKERS (set by
+    gunicorn.conf.py from gunicorn's own count), else WEB_CONCURRENCY (gunicorn's default
+    worker count when none is given on its command line)."""
+    for value in (config.get("WORKERS"), os.environ.get("WEB_CONCURRENCY")):
+        if value not in (None, ""):
+            try:
+                return int(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ConfigurationError(
+                    f"PALLAPP_WORKERS must be a whole number, not {value!r}."
+                ) from None
+    return None
+
+
+def check_login_limit_storage(config: Mapping[str, Any]) -> None:
+    """Refuse production with per-process login counts when several processes serve it.
+
+    Each gunicorn worker would count failed logins on its own, so an attacker gets the limit
+    once per worker. Outside gunicorn (a `flask` command) nothing is served, and a single
+    process shares its memory with itself.
+    """
+    if config["ENV_NAME"] != "production" or config.get("ACCEPT_PER_WORKER_LOGIN_LIMITS"):
+        return
+    if not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        return
+    workers = serving_processes(config)
+    if workers is not None and workers > 1:
+        raise ConfigurationError(
+            f"{workers} workers would each count failed logins on their own "
+            "(PALLAPP_RATELIMIT_STORAGE_URI is memory://), multiplying the login limits. "
+            "Set PALLAPP_RATELIMIT_STORAGE_URI to a Redis URL (redis://host:6379/0) that every "
+            "worker and host shares, or run one worker."
+        )
+    if workers is None and os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+        raise ConfigurationError(
+            "pallapp runs under gunicorn but cannot tell how many workers there are, and with "
+            "PALLAPP_RATELIMIT_STORAGE_URI=memory:// each worker counts failed logins on its "
+            "own. Start gunicorn from the checkout (its gunicorn.conf.py passes the count on), "
+            "or set PALLAPP_WORKERS to the number of workers, or set "
+            "PALLAPP_RATELIMIT_STORAGE_URI to a Redis URL."
+        )
 
 
 def _development_secret(app: Flask) -> str:
