@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -62,6 +63,10 @@ DEFAULTS: dict[str, Any] = {
     # Only for measurements (benchmarks/load.py): accept per-process login counts with several
     # workers in production, i.e. login limits multiplied by the number of workers.
     "ACCEPT_PER_WORKER_LOGIN_LIMITS": False,
+    # The address users reach the app at (scheme and host, e.g. https://pallapp.region.se):
+    # invitation links are built from it, never from the request's Host header, which the
+    # client chooses. Required in production; development and tests use the request's host.
+    "BASE_URL": None,
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     "TRUSTED_PROXIES": 0,
 }
@@ -96,6 +101,8 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             )
         app.config["SECRET_KEY"] = _development_secret(app)
 
+    app.config["BASE_URL"] = checked_base_url(app.config.get("BASE_URL"), env_name)
+
     if not app.config.get("DATABASE_URL"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "pallapp.db")
@@ -105,6 +112,34 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
 
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SELF_IDLE_MINUTES"])
     check_login_limit_storage(app.config)
+
+
+def checked_base_url(value: object, env_name: str) -> str | None:
+    """The configured base URL without a trailing slash, or None outside production."""
+    if value in (None, ""):
+        if env_name == "production":
+            raise ConfigurationError(
+                "No base URL: set PALLAPP_BASE_URL to the address users reach pallapp at "
+                "(for example https://pallapp.region.se). Invitation links are built from it; "
+                "pallapp does not start in production without one."
+            )
+        return None
+    parts = urlsplit(str(value).strip())
+    secure_enough = parts.scheme == "https" or (env_name != "production" and parts.scheme == "http")
+    if (
+        not secure_enough
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
+        raise ConfigurationError(
+            f"PALLAPP_BASE_URL must be a scheme and host only, like https://pallapp.region.se "
+            f"(https in production), not {value!r}."
+        )
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def serving_processes(config: Mapping[str, Any]) -> int | None:

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app, url_for
 from sqlalchemy import func, select
 
 from pallapp import audit
@@ -81,6 +82,11 @@ class IssuedInvitation:
     invitation: Invitation
     token: str  # shown once to the person who created it, never stored
 
+    @property
+    def link(self) -> str:
+        """The whole link to hand over (in a request: it names the configured site)."""
+        return invitation_url(self.token)
+
 
 def issue_invitation(
     *,
@@ -128,6 +134,19 @@ class InvitationProblem(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def invitation_url(token: str) -> str:
+    """The link to hand over: the configured site (PALLAPP_BASE_URL) and the invitation's path.
+
+    Never built from the request's Host header, which the client chooses: a forged one would
+    put another site's address in front of a valid token. Without a base URL (development and
+    tests only; production refuses to start without one) the request's host is used.
+    """
+    base = current_app.config.get("BASE_URL")
+    if not base:
+        return url_for("auth.invitation", token=token, _external=True)
+    return base + url_for("auth.invitation", token=token)
 
 
 def open_invitation(token: str, now: datetime | None = None) -> Invitation:

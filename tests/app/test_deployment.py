@@ -160,3 +160,53 @@ def test_item09_gunicorn_with_one_worker_serves(tmp_path):
     finally:
         output = stop(process)
     assert status == 200, output
+
+
+# --- the base URL of invitation links ----------------------------------------------------------
+
+
+def test_item17_production_refuses_to_start_without_a_base_url(monkeypatch, tmp_path):
+    production(monkeypatch, tmp_path)
+    monkeypatch.delenv("PALLAPP_BASE_URL")
+    with pytest.raises(ConfigurationError, match="PALLAPP_BASE_URL"):
+        create_app()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "pallapp.example.se",  # no scheme
+        "http://pallapp.example.se",  # plain HTTP in production
+        "https://pallapp.example.se/app",  # a path: the app's own URLs carry any mount point
+        "https://pallapp.example.se/?next=x",
+        "https://user:secret@pallapp.example.se",
+        "https://",
+    ],
+)
+def test_item17_production_refuses_a_base_url_that_is_not_scheme_and_host(
+    monkeypatch, tmp_path, value
+):
+    production(monkeypatch, tmp_path, PALLAPP_BASE_URL=value)
+    with pytest.raises(ConfigurationError, match="PALLAPP_BASE_URL"):
+        create_app()
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("https://pallapp.example.se", "https://pallapp.example.se"),
+        ("https://pallapp.example.se/", "https://pallapp.example.se"),
+        ("https://pallapp.example.se:8443", "https://pallapp.example.se:8443"),
+    ],
+)
+def test_item17_a_scheme_and_host_are_accepted(monkeypatch, tmp_path, value, kept):
+    production(monkeypatch, tmp_path, PALLAPP_BASE_URL=value)
+    assert create_app().config["BASE_URL"] == kept
+
+
+def test_item17_development_accepts_plain_http_and_no_base_url(monkeypatch, tmp_path):
+    production(monkeypatch, tmp_path, PALLAPP_ENV_NAME="development")
+    monkeypatch.delenv("PALLAPP_BASE_URL")
+    assert create_app().config["BASE_URL"] is None
+    monkeypatch.setenv("PALLAPP_BASE_URL", "http://127.0.0.1:5000")
+    assert create_app().config["BASE_URL"] == "http://127.0.0.1:5000"

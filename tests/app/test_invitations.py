@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Invitation, RelativeLink, Role, User, utcnow
-from tests.factories import make_patient, make_unit, make_user
+from tests.factories import PASSWORD, make_patient, make_unit, make_user
 
 NEW_PASSWORD = "a long enough password"
 
@@ -255,3 +255,50 @@ def test_item01_an_inactive_account_cannot_accept_an_invitation(app, client, aut
     accepted = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert accepted.status_code == 302
     assert client.get("/today").status_code == 200
+
+
+# --- invitation links name the configured site, never the request's Host header --------------
+
+
+def link_from(page) -> str:  # type: ignore[no-untyped-def]
+    return re.search(rb'id="invitation-link"[^>]*value="([^"]+)"', page.data).group(1).decode()
+
+
+@pytest.mark.parametrize("app_config", [{"BASE_URL": "https://pallapp.example.se"}])
+def test_item17_invitation_links_use_the_configured_base_url(app, client, setting, app_config):
+    forged = "http://evil.example"  # every request below names this host
+    with app.app_context():
+        admin = make_user(Role.ADMIN)
+        unit_id = make_unit().public_id
+        db.session.commit()
+        admin_email = admin.email
+    login = {"email": setting["nurse"], "password": PASSWORD}
+    assert client.post("/login", data=login, base_url=forged).status_code == 302
+    page = client.post(
+        f"/patients/{setting['patient']}/invite",
+        data={"who": "relative", "name": "K", "email": "k@example.org", "relation": "dotter"},
+        base_url=forged,
+    )
+    assert page.status_code == 200
+    link = link_from(page)
+    assert link.startswith("https://pallapp.example.se/invitation/"), link
+    assert "evil.example" not in page.get_data(as_text=True)
+    client.post("/logout", base_url=forged)
+    login = {"email": admin_email, "password": PASSWORD}
+    assert client.post("/login", data=login, base_url=forged).status_code == 302
+    staff_page = client.post(
+        "/admin/staff/new",
+        data={"name": "N", "email": "n@example.org", "role": "nurse", "units": [unit_id]},
+        base_url=forged,
+    )
+    assert link_from(staff_page).startswith("https://pallapp.example.se/invitation/")
+    client.post("/logout", base_url=forged)
+    # The link works on the real site: its path is the invitation page.
+    path = link.removeprefix("https://pallapp.example.se")
+    assert client.get(path).status_code == 200
+
+
+def test_item17_without_a_base_url_testing_uses_the_request_host(app, client, auth, setting):
+    # Development and tests: the address the browser used (127.0.0.1:5000 with `make run`).
+    path = create_link(client, auth, setting)
+    assert path.startswith("/invitation/")
