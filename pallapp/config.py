@@ -24,6 +24,10 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: a SQLite file in the instance folder
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Seconds to wait for the database before a request fails (with a page saying so): a
+    # frozen server must not hold a request, and a worker, for minutes. PostgreSQL: libpq's
+    # connect_timeout (at least 2 s); SQLite: how long to wait for another writer's lock.
+    "DATABASE_CONNECT_TIMEOUT": 5,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": True,
@@ -107,11 +111,28 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "pallapp.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["DATABASE_URL"],
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        app.config["DATABASE_CONNECT_TIMEOUT"],
+    )
 
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SELF_IDLE_MINUTES"])
     check_login_limit_storage(app.config)
+
+
+def engine_options(url: str, options: Mapping[str, Any], timeout: object) -> dict[str, Any]:
+    """SQLAlchemy engine options with the driver's own timeout for `url`'s database."""
+    seconds = float(timeout)  # type: ignore[arg-type]
+    if url.startswith("sqlite"):
+        # One file, no server to ping; sqlite3's `timeout` is the wait for a lock.
+        return {"connect_args": {"timeout": seconds}}
+    merged = dict(options)
+    if url.startswith("postgresql"):
+        connect_args = dict(merged.get("connect_args", {}))
+        connect_args.setdefault("connect_timeout", max(2, round(seconds)))
+        merged["connect_args"] = connect_args
+    return merged
 
 
 def checked_base_url(value: object, env_name: str) -> str | None:

@@ -42,6 +42,9 @@ def begin_session(user: User) -> None:
     """Log `user` in with a fresh session (nothing set before the login carries over)."""
     session.clear()
     login_user(user)
+    if user.language:
+        # Kept for pages drawn without the database (an error page during an outage).
+        session["language"] = user.language
     session[LAST_SEEN] = time.time()
     session[AGENT] = browser_digest()
     session.permanent = True
