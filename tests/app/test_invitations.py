@@ -241,7 +241,7 @@ def test_item01_an_inactive_account_cannot_accept_an_invitation(app, client, aut
         db.session.commit()
     refused = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert refused.status_code == 409
-    assert b"avaktiverat" in refused.data  # "deactivated"
+    assert b"inaktiverat" in refused.data  # "deactivated"
     assert client.get("/today").status_code == 302
     with app.app_context():
         nurse = db.session.scalar(select(User).where(User.public_id == nurse_id))
