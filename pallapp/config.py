@@ -167,14 +167,16 @@ def serving_processes(config: Mapping[str, Any]) -> int | None:
     """How many processes serve the app, if anyone said: PALLAPP_WORKERS (set by
     gunicorn.conf.py from gunicorn's own count), else WEB_CONCURRENCY (gunicorn's default
     worker count when none is given on its command line)."""
-    for value in (config.get("WORKERS"), os.environ.get("WEB_CONCURRENCY")):
+    sources = (
+        ("PALLAPP_WORKERS", config.get("WORKERS")),
+        ("WEB_CONCURRENCY", os.environ.get("WEB_CONCURRENCY")),
+    )
+    for name, value in sources:
         if value not in (None, ""):
             try:
-                return int(value)  # type: ignore[arg-type]
+                return int(value)
             except (TypeError, ValueError):
-                raise ConfigurationError(
-                    f"PALLAPP_WORKERS must be a whole number, not {value!r}."
-                ) from None
+                raise ConfigurationError(f"{name} must be a whole number, not {value!r}.") from None
     return None
 
 
