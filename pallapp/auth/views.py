@@ -148,7 +148,9 @@ def invitation(token: str):  # type: ignore[no-untyped-def]
         begin_session(user)
         audit.record(AuditAction.LOGIN, user=user, obj=user)
         flash(gettext("Welcome! Your password is saved."), "success")
-        return redirect(start_page_for_current_user())
+        response = redirect(start_page_for_current_user())
+        remember_device(response, user.email)  # the device the account was set up on
+        return response
     return render_template("auth/invitation.html", form=form, invitation=invite)
 
 

@@ -225,3 +225,27 @@ def test_item08_an_invalid_form_is_not_counted(app, client, emails):
     for _ in range(6):  # no password sent: no credentials were checked
         assert client.post("/login", data={"email": emails[0], "password": ""}).status_code == 200
     assert login(client, emails[0], PASSWORD).status_code == 302
+
+
+def test_item07_the_device_an_invitation_was_accepted_on_is_known(app, emails):
+    from datetime import timedelta
+
+    from pallapp.auth.services import issue_invitation
+    from pallapp.models import User
+
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.email == emails[0]))
+        token = issue_invitation(
+            created_by=nurse, email="new@example.org", name="New", role=Role.NURSE,
+            valid_for=timedelta(hours=1),
+        ).token
+        db.session.commit()
+    phone, attacker = app.test_client(), app.test_client()
+    new_password = "a long new password"
+    accepted = phone.post(f"/invitation/{token}", data={"password": new_password, "confirm": new_password})
+    assert accepted.status_code == 302
+    phone.post("/logout")
+    for _ in range(3):
+        assert login(attacker, "new@example.org").status_code == 200
+    assert login(attacker, "new@example.org", new_password).status_code == 429
+    assert login(phone, "new@example.org", new_password).status_code == 302
