@@ -26,7 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # Seconds to wait for the database before a request fails (with a page saying so): a
     # frozen server must not hold a request, and a worker, for minutes. PostgreSQL: libpq's
-    # connect_timeout (at least 2 s); SQLite: how long to wait for another writer's lock.
+    # connect_timeout (at least 2 s, per address tried: postgresql.org/docs/current/
+    # libpq-connect.html); SQLite: how long to wait for another writer's lock.
     "DATABASE_CONNECT_TIMEOUT": 5,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
