@@ -139,9 +139,13 @@ class Server:
             "PALLAPP_ENV_NAME": "production",
             "PALLAPP_SECRET_KEY": secrets.token_hex(32),
             "PALLAPP_DATABASE_URL": args.database_url,
+            "PALLAPP_BASE_URL": "https://localhost",  # required in production; links only
             # Plain HTTP on 127.0.0.1: Secure cookies would never come back.
             "PALLAPP_SESSION_COOKIE_SECURE": "false",
             "PALLAPP_REMEMBER_COOKIE_SECURE": "false",
+            # Each worker keeps its own login counts: production refuses that; a measurement
+            # of page times does not depend on it.
+            "PALLAPP_ACCEPT_PER_WORKER_LOGIN_LIMITS": "true",
         }
         self.process: subprocess.Popen[bytes] | None = None
 

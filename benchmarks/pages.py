@@ -418,6 +418,7 @@ def build_measured_app(database_url: str) -> Flask:
             "ENV_NAME": "production",
             "SECRET_KEY": secrets.token_hex(32),
             "DATABASE_URL": database_url,
+            "BASE_URL": "https://localhost",  # production needs one; only invitation links use it
             # The test client builds its URLs with this scheme: the secure cookie is kept.
             "PREFERRED_URL_SCHEME": "https",
         }

@@ -11,6 +11,10 @@ Rules (DESIGN.md, issue 2):
 - relative: only patients with an active (not revoked) link; history only where the link allows;
 - admin: no clinical data at all.
 
+Relatives' access: the patient and the nurses and physicians of their units see who may act
+for the patient and can end a relative's access (`MANAGE_RELATIVES`); deactivating the
+patient's or a relative's account is for those staff only (`INVITE`, as creating one is).
+
 As-needed medication (issue 5): only physicians prescribe (`PRESCRIBE`); nurses and
 physicians record doses (`RECORD_DOSE`), relatives too where one of the patient's units allows
 it, and then they also see the orders (`VIEW_ORDERS`); patients do not see the orders.
@@ -50,6 +54,9 @@ class Need(enum.StrEnum):
     # See the whole care plan with its history, and the milestones (patients and relatives
     # see the contacts and the part written for them through VIEW).
     VIEW_CARE_PLAN = "view_care_plan"
+    # See the relatives who may act for the patient, and end a relative's access: the patient
+    # themself and the staff who chart for them (the accounts themselves: INVITE).
+    MANAGE_RELATIVES = "manage_relatives"
 
 
 class NotVisible(Exception):
@@ -103,7 +110,16 @@ class _Test(enum.Enum):
     LINK_DOSES = "link_doses"  # ... and a unit of the patient lets relatives record doses
 
 
-_CHARTING = frozenset({Need.CHANGE, Need.INVITE, Need.REPORT, Need.PRESCRIBE, Need.RECORD_DOSE})
+_CHARTING = frozenset(
+    {
+        Need.CHANGE,
+        Need.INVITE,
+        Need.REPORT,
+        Need.PRESCRIBE,
+        Need.RECORD_DOSE,
+        Need.MANAGE_RELATIVES,
+    }
+)
 # A patient reads their own record and reports symptoms; the orders are the care team's.
 _STAFF_ONLY = frozenset(
     {

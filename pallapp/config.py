@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -22,6 +24,11 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: a SQLite file in the instance folder
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Seconds to wait for the database before a request fails (with a page saying so): a
+    # frozen server must not hold a request, and a worker, for minutes. PostgreSQL: libpq's
+    # connect_timeout (at least 2 s, per address tried: postgresql.org/docs/current/
+    # libpq-connect.html); SQLite: how long to wait for another writer's lock.
+    "DATABASE_CONNECT_TIMEOUT": 5,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": True,
@@ -39,14 +46,32 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("sv", "en"),
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     "MAX_CONTENT_LENGTH": 1024 * 1024,
-    # Login throttling (Flask-Limiter). Only failed attempts count. Per account: OWASP's
-    # authentication guidance asks to slow guessing without locking users out for long; ten
-    # tries in 15 minutes is a project choice. Per address: higher, as a home or a clinic may
-    # share one address. "memory://" keeps counts per process; with several workers or hosts
-    # set a Redis URL (redis://host:6379/0) so that they share the counts.
+    # Login throttling (Flask-Limiter, pallapp/auth/throttle.py). Only rejected credentials
+    # count. Per account and per address: for browsers that have not logged in to the account
+    # before. OWASP's authentication guidance asks to slow guessing without letting anyone lock
+    # users out; ten tries in 15 minutes is a project choice, and the owner on a device used
+    # before is counted per device instead (OWASP's device cookies), so an attacker cannot
+    # lock them out. Per address: higher, as a home or a clinic may share one address.
+    # "memory://" keeps counts per process; with several workers or hosts set a Redis URL
+    # (redis://host:6379/0) so that they share the counts (refused otherwise in production).
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
     "LOGIN_LIMIT_PER_ADDRESS": "50 per 15 minutes",
+    "LOGIN_LIMIT_PER_DEVICE": "10 per 15 minutes",
+    # How long a browser stays a known device for an account after its last login there.
+    "DEVICE_COOKIE_DAYS": 180,
+    # Wrong current passwords on the password page, per account.
+    "PASSWORD_CHANGE_LIMIT": "5 per 15 minutes",
+    # How many processes serve the app. gunicorn.conf.py sets it from gunicorn's own worker
+    # count; set it by hand under another server (None: not known).
+    "WORKERS": None,
+    # Only for measurements (benchmarks/load.py): accept per-process login counts with several
+    # workers in production, i.e. login limits multiplied by the number of workers.
+    "ACCEPT_PER_WORKER_LOGIN_LIMITS": False,
+    # The address users reach the app at (scheme and host, e.g. https://pallapp.region.se):
+    # invitation links are built from it, never from the request's Host header, which the
+    # client chooses. Required in production; development and tests use the request's host.
+    "BASE_URL": None,
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     "TRUSTED_PROXIES": 0,
 }
@@ -81,14 +106,108 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             )
         app.config["SECRET_KEY"] = _development_secret(app)
 
+    app.config["BASE_URL"] = checked_base_url(app.config.get("BASE_URL"), env_name)
+
     if not app.config.get("DATABASE_URL"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "pallapp.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["DATABASE_URL"],
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        app.config["DATABASE_CONNECT_TIMEOUT"],
+    )
 
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SELF_IDLE_MINUTES"])
+    check_login_limit_storage(app.config)
+
+
+def engine_options(url: str, options: Mapping[str, Any], timeout: object) -> dict[str, Any]:
+    """SQLAlchemy engine options with the driver's own timeout for `url`'s database."""
+    seconds = float(timeout)  # type: ignore[arg-type]
+    if url.startswith("sqlite"):
+        # One file, no server to ping; sqlite3's `timeout` is the wait for a lock.
+        return {"connect_args": {"timeout": seconds}}
+    merged = dict(options)
+    if url.startswith("postgresql"):
+        connect_args = dict(merged.get("connect_args", {}))
+        connect_args.setdefault("connect_timeout", max(2, round(seconds)))
+        merged["connect_args"] = connect_args
+    return merged
+
+
+def checked_base_url(value: object, env_name: str) -> str | None:
+    """The configured base URL without a trailing slash, or None outside production."""
+    if value in (None, ""):
+        if env_name == "production":
+            raise ConfigurationError(
+                "No base URL: set PALLAPP_BASE_URL to the address users reach pallapp at "
+                "(for example https://pallapp.region.se). Invitation links are built from it; "
+                "pallapp does not start in production without one."
+            )
+        return None
+    parts = urlsplit(str(value).strip())
+    secure_enough = parts.scheme == "https" or (env_name != "production" and parts.scheme == "http")
+    if (
+        not secure_enough
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
+        raise ConfigurationError(
+            f"PALLAPP_BASE_URL must be a scheme and host only, like https://pallapp.region.se "
+            f"(https in production), not {value!r}."
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def serving_processes(config: Mapping[str, Any]) -> int | None:
+    """How many processes serve the app, if anyone said: PALLAPP_WORKERS (set by
+    gunicorn.conf.py from gunicorn's own count), else WEB_CONCURRENCY (gunicorn's default
+    worker count when none is given on its command line)."""
+    sources = (
+        ("PALLAPP_WORKERS", config.get("WORKERS")),
+        ("WEB_CONCURRENCY", os.environ.get("WEB_CONCURRENCY")),
+    )
+    for name, value in sources:
+        if value not in (None, ""):
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                raise ConfigurationError(f"{name} must be a whole number, not {value!r}.") from None
+    return None
+
+
+def check_login_limit_storage(config: Mapping[str, Any]) -> None:
+    """Refuse production with per-process login counts when several processes serve it.
+
+    Each gunicorn worker would count failed logins on its own, so an attacker gets the limit
+    once per worker. Outside gunicorn (a `flask` command) nothing is served, and a single
+    process shares its memory with itself.
+    """
+    if config["ENV_NAME"] != "production" or config.get("ACCEPT_PER_WORKER_LOGIN_LIMITS"):
+        return
+    if not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        return
+    workers = serving_processes(config)
+    if workers is not None and workers > 1:
+        raise ConfigurationError(
+            f"{workers} workers would each count failed logins on their own "
+            "(PALLAPP_RATELIMIT_STORAGE_URI is memory://), multiplying the login limits. "
+            "Set PALLAPP_RATELIMIT_STORAGE_URI to a Redis URL (redis://host:6379/0) that every "
+            "worker and host shares, or run one worker."
+        )
+    if workers is None and os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+        raise ConfigurationError(
+            "pallapp runs under gunicorn but cannot tell how many workers there are, and with "
+            "PALLAPP_RATELIMIT_STORAGE_URI=memory:// each worker counts failed logins on its "
+            "own. Start gunicorn from the checkout (its gunicorn.conf.py passes the count on), "
+            "or set PALLAPP_WORKERS to the number of workers, or set "
+            "PALLAPP_RATELIMIT_STORAGE_URI to a Redis URL."
+        )
 
 
 def _development_secret(app: Flask) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from flask import Flask, abort, g, render_template, request
+from flask import Flask, abort, g, make_response, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from pallapp import audit
 from pallapp.access import NotVisible
@@ -102,7 +106,10 @@ def _init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # Sessions are bound to their browser in pallapp/auth/session.py (not to the address, which
+    # changes on phones); Flask-Login's own check would bind both, and only for sessions that
+    # are not permanent, which ours are.
+    login_manager.session_protection = None
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
@@ -128,7 +135,7 @@ def _install_request_boundary(app: Flask) -> None:
         if response.status_code < 400 and not g.get("rolled_back"):
             db.session.commit()
         else:
-            db.session.rollback()
+            _roll_back_quietly()
         return response
 
 
@@ -167,12 +174,42 @@ def _install_error_pages(app: Flask) -> None:
                 AuditAction.LOGIN_FAILED, object_type="user_account", outcome="throttled"
             )
             db.session.commit()
-        return render_template("errors/429.html"), 429
+        elif request.endpoint == "auth.password" and current_user.is_authenticated:
+            audit.record(
+                AuditAction.UPDATE,
+                obj=current_user._get_current_object(),
+                outcome="throttled",
+                detail="password change",
+            )
+            db.session.commit()
+        return render_template("errors/429.html", endpoint=request.endpoint), 429
 
     @app.errorhandler(500)
     def server_error(error):  # type: ignore[no-untyped-def]
+        # Drawn without the database, which may be what failed: no user is loaded (the page
+        # has no menu), and the language comes from the session (pallapp/i18n.py).
+        g.without_database = True
+        _roll_back_quietly()
+        unavailable = isinstance(getattr(error, "original_exception", None), DATABASE_UNAVAILABLE)
+        # Rendered by Jinja itself: Flask's render_template runs the context processors, and
+        # Flask-Login's loads the user from the database for every template.
+        page = app.jinja_env.get_template("errors/500.html").render(
+            unavailable=unavailable, current_language=str(get_locale() or "sv")
+        )
+        response = make_response(page, 503 if unavailable else 500)
+        if unavailable:
+            response.headers["Retry-After"] = "30"
+        return response
+
+
+#: Errors that mean the database cannot be reached or does not answer in time (503, not 500).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+
+
+def _roll_back_quietly() -> None:
+    """Roll back; a connection that is already gone has nothing to roll back."""
+    with contextlib.suppress(SQLAlchemyError):
         db.session.rollback()
-        return render_template("errors/500.html"), 500
 
 
 # Everything the pages load comes from this site; no inline script or style anywhere (templates
@@ -205,7 +242,8 @@ def _install_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if send_hsts:
             response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
-        if current_user.is_authenticated:
+        if g.get("without_database") or current_user.is_authenticated:
             # Patient data must not stay in shared caches or the back-button cache of a tablet.
+            # (Error pages do not ask who is logged in: the database may be what failed.)
             response.headers["Cache-Control"] = "no-store"
         return response

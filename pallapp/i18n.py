@@ -5,15 +5,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 
 def select_locale() -> str:
-    """The user's own setting, else a choice made before logging in, else the browser, else sv."""
+    """The user's own setting, else a choice made before logging in, else the browser, else sv.
+
+    Error pages never ask the database (it may be what failed): there the language comes from
+    the session, which keeps the user's own setting from the login on (`begin_session`).
+    """
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.language in languages:
+    if (
+        not g.get("without_database")
+        and current_user
+        and current_user.is_authenticated
+        and current_user.language in languages
+    ):
         return str(current_user.language)
     chosen = session.get("language")
     if chosen in languages:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from pallapp import audit
+from pallapp.auth.accounts import deactivate_account, reactivate_account
 from pallapp.auth.services import IssuedInvitation, email_taken, issue_invitation, normalise_email
 from pallapp.extensions import db
 from pallapp.models import (
@@ -87,15 +88,12 @@ def user_by_public_id(public_id: str) -> User | None:
 
 
 def set_active(admin: User, user: User, active: bool) -> None:
-    """Deactivating ends every session of the account at once (new session token)."""
-    from pallapp.models.people import new_session_token
-
-    user.active = active
-    if not active:
-        user.session_token = new_session_token()
-    audit.record(
-        AuditAction.UPDATE, user=admin, obj=user, detail="activated" if active else "deactivated"
-    )
+    """Deactivating ends every session of the account at once and withdraws its open
+    invitations (`pallapp.auth.accounts`)."""
+    if active:
+        reactivate_account(admin, user)
+    else:
+        deactivate_account(admin, user)
 
 
 def end_membership(admin: User, membership: UnitMembership) -> None:

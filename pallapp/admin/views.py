@@ -92,7 +92,7 @@ def new_staff():  # type: ignore[no-untyped-def]
         except ValueError:
             form.email.errors.append(gettext("An account with this e-mail address already exists."))
         else:
-            link = url_for("auth.invitation", token=issued.token, _external=True)
+            link = issued.link
             return render_template(
                 "admin/invitation_created.html", invitation=issued.invitation, link=link
             )

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app, url_for
 from sqlalchemy import func, select
 
 from pallapp import audit
@@ -81,6 +82,11 @@ class IssuedInvitation:
     invitation: Invitation
     token: str  # shown once to the person who created it, never stored
 
+    @property
+    def link(self) -> str:
+        """The whole link to hand over (in a request: it names the configured site)."""
+        return invitation_url(self.token)
+
 
 def issue_invitation(
     *,
@@ -122,11 +128,25 @@ def issue_invitation(
 
 
 class InvitationProblem(Exception):
-    """The invitation cannot be used; `reason` is `unknown`, `used`, `expired` or `revoked`."""
+    """The invitation cannot be used; `reason` is `unknown`, `used`, `expired`, `revoked`,
+    `conflict` (the e-mail belongs to an account in use) or `inactive` (a deactivated account)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def invitation_url(token: str) -> str:
+    """The link to hand over: the configured site (PALLAPP_BASE_URL) and the invitation's path.
+
+    Never built from the request's Host header, which the client chooses: a forged one would
+    put another site's address in front of a valid token. Without a base URL (development and
+    tests only; production refuses to start without one) the request's host is used.
+    """
+    base = current_app.config.get("BASE_URL")
+    if not base:
+        return url_for("auth.invitation", token=token, _external=True)
+    return base + url_for("auth.invitation", token=token)
 
 
 def open_invitation(token: str, now: datetime | None = None) -> Invitation:
@@ -163,8 +183,11 @@ def accept_invitation(token: str, password: str) -> User:
         # One e-mail, one account with one role. An invitation never replaces the password of
         # an account already in use: that would let whoever holds the link take it over.
         raise InvitationProblem("conflict")
+    elif not user.active:
+        # Deactivating withdraws open invitations; this refuses any link left over, so that
+        # only an administrator or the care team can bring an account back.
+        raise InvitationProblem("inactive")
     user.password_hash = hash_password(password)
-    user.active = True
     if role is Role.PATIENT:
         user.patient_id = invitation.patient_id
     db.session.flush()

@@ -1,15 +1,30 @@
-"""Idle timeouts: staff tablets are shared, so a staff session ends after a short idle time."""
+"""Sessions: how one starts, when it ends, and the browser it belongs to.
+
+- Idle timeouts: staff tablets are shared, so a staff session ends after a short idle time
+  (patients and relatives: a longer one). A session without a last-seen time is treated as
+  expired, never as fresh: `begin_session` stamps it at login.
+- A session belongs to the browser that logged in: the session keeps a digest of its
+  User-Agent, and a cookie sent by another browser is refused. The client's address is not
+  part of it: phones move between Wi-Fi and mobile networks (and carrier NAT changes the
+  public address) during a single visit, and logging a nurse out in the middle of a home visit
+  would cost more than it protects. This replaces Flask-Login's "strong" protection, which
+  binds the address too and which did not apply to permanent sessions at all.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from pallapp import audit
-from pallapp.models import AuditAction
+from pallapp.models import AuditAction, User
+
+LAST_SEEN = "last_seen"
+AGENT = "agent"
 
 
 def idle_limit_seconds(app: Flask, is_staff: bool) -> int:
@@ -17,23 +32,56 @@ def idle_limit_seconds(app: Flask, is_staff: bool) -> int:
     return int(minutes) * 60
 
 
+def browser_digest() -> str:
+    """A short digest of the request's User-Agent (the header itself need not be kept)."""
+    agent = request.headers.get("User-Agent", "")
+    return hashlib.sha256(agent.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def begin_session(user: User) -> None:
+    """Log `user` in with a fresh session (nothing set before the login carries over)."""
+    session.clear()
+    login_user(user)
+    if user.language:
+        # Kept for pages drawn without the database (an error page during an outage).
+        session["language"] = user.language
+    session[LAST_SEEN] = time.time()
+    session[AGENT] = browser_digest()
+    session.permanent = True
+
+
+def _idle_too_long(last_seen: object, now: float, limit: int) -> bool:
+    if not isinstance(last_seen, int | float) or isinstance(last_seen, bool):
+        return True  # no time, or not one: expired, never fresh
+    return not (now - limit <= float(last_seen) <= now + 60)  # a minute's leeway for clocks
+
+
+def _end(outcome: str, message: str):  # type: ignore[no-untyped-def]
+    audit.record(AuditAction.LOGOUT, obj=current_user._get_current_object(), outcome=outcome)
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    next_path = request.full_path if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_path))
+
+
 def install_session_rules(app: Flask) -> None:
     @app.before_request
-    def end_idle_sessions():  # type: ignore[no-untyped-def]
+    def end_stale_sessions():  # type: ignore[no-untyped-def]
         if request.endpoint == "static" or not current_user.is_authenticated:
             return None
         now = time.time()
-        last_seen = session.get("last_seen")
         limit = idle_limit_seconds(app, current_user.is_staff)
-        if last_seen is not None and now - float(last_seen) > limit:
-            audit.record(
-                AuditAction.LOGOUT, obj=current_user._get_current_object(), outcome="idle_timeout"
+        if _idle_too_long(session.get(LAST_SEEN), now, limit):
+            return _end(
+                "idle_timeout",
+                gettext("You were logged out after a period without activity."),
             )
-            logout_user()
-            session.clear()
-            flash(gettext("You were logged out after a period without activity."), "info")
-            next_path = request.full_path if request.method == "GET" else None
-            return redirect(url_for("auth.login", next=next_path))
-        session["last_seen"] = now
+        if session.get(AGENT) != browser_digest():
+            return _end(
+                "other_browser",
+                gettext("You were logged out for your security. Please log in again."),
+            )
+        session[LAST_SEEN] = now
         session.permanent = True
         return None

@@ -4,19 +4,25 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from pallapp import audit
 from pallapp.auth import bp
+from pallapp.auth.accounts import end_all_sessions
 from pallapp.auth.services import (
     InvitationProblem,
     accept_invitation,
     authenticate,
     change_password,
-    normalise_email,
     open_invitation,
 )
-from pallapp.extensions import limiter
+from pallapp.auth.session import begin_session
+from pallapp.auth.throttle import (
+    credentials_rejected,
+    login_limits,
+    password_change_limit,
+    remember_device,
+)
 from pallapp.forms.auth import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
 from pallapp.models import AuditAction
 
@@ -38,27 +44,8 @@ def start_page_for_current_user() -> str:
     return url_for("patients.start")
 
 
-def _login_account_key() -> str:
-    return "login-account:" + normalise_email(request.form.get("email", ""))[:254]
-
-
-def _login_failed(response) -> bool:  # type: ignore[no-untyped-def]
-    """A successful login redirects; every other answer to a POST counts as a failed try."""
-    return bool(response.status_code != 302)
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_login_failed,
-)
+@login_limits
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(start_page_for_current_user())
@@ -69,28 +56,31 @@ def login():  # type: ignore[no-untyped-def]
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             next_path = safe_next(form.next.data)
-            session.clear()  # a fresh session for the new login (no fixation)
-            login_user(user)
-            return redirect(next_path or start_page_for_current_user())
+            begin_session(user)  # a fresh session for the new login (no fixation)
+            response = redirect(next_path or start_page_for_current_user())
+            remember_device(response, user.email)
+            return response
+        credentials_rejected()
         flash(gettext("Wrong e-mail or password."), "error")
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@password_change_limit
 def password():  # type: ignore[no-untyped-def]
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if change_password(user, form.current.data or "", form.password.data or ""):
             # Other devices are logged out; this one continues with the new session token.
-            session.clear()
-            login_user(user)
+            begin_session(user)
             flash(
                 gettext("Your password is changed. You are logged out on every other device."),
                 "success",
             )
             return redirect(start_page_for_current_user())
+        credentials_rejected()
         form.current.errors.append(gettext("The current password is not right."))
     return render_template("auth/password.html", form=form)
 
@@ -98,7 +88,12 @@ def password():  # type: ignore[no-untyped-def]
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():  # type: ignore[no-untyped-def]
-    audit.record(AuditAction.LOGOUT, obj=current_user._get_current_object())
+    user = current_user._get_current_object()
+    audit.record(AuditAction.LOGOUT, obj=user)
+    # Ended on the server, not only in this browser: a copy of the cookie (another tab, a
+    # proxy log, a stolen tablet's disk) would otherwise stay valid until it went idle. The
+    # token belongs to the account, so every device of the account is logged out.
+    end_all_sessions(user)
     logout_user()
     language = session.get("language")
     session.clear()
@@ -120,6 +115,9 @@ def invitation_message(reason: str) -> str:
         "expired": gettext("This invitation link has expired. Ask the care team for a new one."),
         "revoked": gettext(
             "This invitation link has been withdrawn. Ask the care team for a new one."
+        ),
+        "inactive": gettext(
+            "This account is deactivated. Ask the care team or your administrator for help."
         ),
         "conflict": gettext(
             "An account with this e-mail address already exists. Log in with it, or ask the care team for help."
@@ -147,11 +145,12 @@ def invitation(token: str):  # type: ignore[no-untyped-def]
             return render_template(
                 "auth/invitation_problem.html", message=invitation_message(problem.reason)
             ), 409
-        session.clear()
-        login_user(user)
+        begin_session(user)
         audit.record(AuditAction.LOGIN, user=user, obj=user)
         flash(gettext("Welcome! Your password is saved."), "success")
-        return redirect(start_page_for_current_user())
+        response = redirect(start_page_for_current_user())
+        remember_device(response, user.email)  # the device the account was set up on
+        return response
     return render_template("auth/invitation.html", form=form, invitation=invite)
 
 

@@ -201,6 +201,7 @@ class RelativeLink(db.Model):
     __table_args__ = (UniqueConstraint("relative_id", "patient_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     relative_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     relation: Mapped[str] = mapped_column(String(100))
@@ -210,8 +211,11 @@ class RelativeLink(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Why the access ended, in the words of whoever ended it (the patient or the care team).
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
 
     relative: Mapped[User] = relationship(foreign_keys=[relative_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
     patient: Mapped[Patient] = relationship(back_populates="relative_links")
 
     @property

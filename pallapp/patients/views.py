@@ -144,7 +144,7 @@ def invite(public_id: str):  # type: ignore[no-untyped-def]
         except ValueError:
             form.email.errors.append(gettext("An account with this e-mail address already exists."))
         else:
-            link = url_for("auth.invitation", token=issued.token, _external=True)
+            link = issued.link
             return render_template(
                 "patients/invitation_created.html",
                 patient=patient,

@@ -192,3 +192,91 @@ def test_password_change_needs_the_current_password(app, client, nurse_email):
 
 def test_password_change_page_needs_a_login(client):
     assert client.get("/account/password").status_code == 302
+
+
+# --- sessions end on the server, expire when idle, and stay with their browser ---------------
+
+COOKIE = "pallapp_session"
+
+
+def replay(app, cookie_value: str, user_agent: str | None = None):  # type: ignore[no-untyped-def]
+    """A new browser that sends a copied session cookie (and, if given, its own User-Agent)."""
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, cookie_value)
+    headers = {"User-Agent": user_agent} if user_agent else {}
+    return thief.get("/today", headers=headers)
+
+
+def test_item03_logout_ends_the_session_on_the_server(app, client, auth, nurse_email):
+    auth.login(nurse_email)
+    assert client.get("/today").status_code == 200
+    copied = client.get_cookie(COOKIE).value
+    assert replay(app, copied).status_code == 200  # a copy works while the session lives
+    desk = app.test_client()
+    assert desk.post("/login", data={"email": nurse_email, "password": PASSWORD}).status_code == 302
+    auth.logout()
+    refused = replay(app, copied)
+    assert refused.status_code == 302
+    assert refused.location.startswith("/login")
+    # The token is the account's: logging out ends its sessions on every device.
+    assert desk.get("/today").status_code == 302
+    assert desk.post("/login", data={"email": nurse_email, "password": PASSWORD}).status_code == 302
+    assert desk.get("/today").status_code == 200
+
+
+class _Clock:
+    """Stands in for the `time` module of pallapp.auth.session: now, plus `ahead` seconds."""
+
+    def __init__(self, ahead: float) -> None:
+        self.ahead = ahead
+
+    def time(self) -> float:
+        return time.time() + self.ahead
+
+
+def test_item04_the_login_cookie_is_subject_to_the_idle_limit(
+    app, client, nurse_email, monkeypatch
+):
+    import pallapp.auth.session as session_rules
+
+    login = client.post("/login", data={"email": nurse_email, "password": PASSWORD})
+    assert login.status_code == 302
+    cookie = client.get_cookie(COOKIE).value  # as the login response set it, never used since
+    monkeypatch.setattr(session_rules, "time", _Clock(30 * 60 - 30))  # 29.5 minutes later
+    assert replay(app, cookie).status_code == 200
+    monkeypatch.setattr(session_rules, "time", _Clock(30 * 60 + 5))  # 30 minutes 5 s later
+    expired = replay(app, cookie)
+    assert expired.status_code == 302
+    assert expired.location.startswith("/login?next=/today")
+
+
+def test_item04_a_session_without_last_seen_is_expired(app, client, auth, nurse_email):
+    auth.login(nurse_email)
+    assert client.get("/today").status_code == 200
+    with client.session_transaction() as session:
+        del session["last_seen"]
+    response = client.get("/today")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=/today")
+    assert client.get("/today").status_code == 302
+    assert ("logout", "idle_timeout") in audit_actions(app)
+
+
+def test_item05_a_cookie_replayed_with_another_user_agent_is_refused(app, nurse_email):
+    tablet = app.test_client()
+    tablet_agent = {"User-Agent": "Mozilla/5.0 (iPad; CPU OS 17_5) Safari/605.1.15"}
+    login = tablet.post(
+        "/login", data={"email": nurse_email, "password": PASSWORD}, headers=tablet_agent
+    )
+    assert login.status_code == 302
+    # The cookie as it is after the first page (Flask-Login's own check caught only the cookie
+    # of the login response: every later one was "permanent", which it lets through).
+    assert tablet.get("/today", headers=tablet_agent).status_code == 200
+    copied = tablet.get_cookie(COOKIE).value
+    assert replay(app, copied, tablet_agent["User-Agent"]).status_code == 200  # same browser
+    other = replay(app, copied, "curl/8.5.0")
+    assert other.status_code == 302
+    assert other.location.startswith("/login")
+    assert ("logout", "other_browser") in audit_actions(app)
+    # The owner's session is not disturbed by the refused copy.
+    assert tablet.get("/today", headers=tablet_agent).status_code == 200

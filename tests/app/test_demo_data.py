@@ -13,6 +13,7 @@ from pallapp.models import CareUnit, Patient, PatientUnit, User
 
 def test_demo_data_refuses_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("PALLAPP_SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("PALLAPP_BASE_URL", "https://pallapp.example.se")
     app = create_app({"ENV_NAME": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
     result = app.test_cli_runner().invoke(args=["demo-data"])
     assert result.exit_code != 0

@@ -18,6 +18,7 @@ def test_production_without_secret_key_refuses_to_start(monkeypatch, tmp_path):
 def test_production_with_secret_key_has_secure_cookies(monkeypatch, tmp_path):
     monkeypatch.delenv("PALLAPP_ENV_NAME", raising=False)
     monkeypatch.setenv("PALLAPP_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("PALLAPP_BASE_URL", "https://pallapp.example.se")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
     assert app.config["ENV_NAME"] == "production"
     assert app.config["SECRET_KEY"] == "k" * 64

@@ -40,6 +40,8 @@ POST_ONLY_FIELDS = {
     "admin.revoke": ["csrf_token", "submit"],
     "admin.staff_active": ["csrf_token", "submit", "active"],
     "admin.staff_units": ["csrf_token", "submit", "end", "add"],
+    "patients.account_active": ["csrf_token", "submit", "active"],
+    "patients.withdraw_invitation": ["csrf_token", "submit"],
 }
 
 HOSTILE = st.sampled_from(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Invitation, RelativeLink, Role, User, utcnow
-from tests.factories import make_patient, make_unit, make_user
+from tests.factories import PASSWORD, make_patient, make_unit, make_user
 
 NEW_PASSWORD = "a long enough password"
 
@@ -180,3 +180,125 @@ def test_withdrawn_invitation_cannot_be_used(app, client, auth, setting):
     assert client.post(f"/admin/invitations/{invitation_id}/revoke").status_code == 302
     auth.logout()
     assert client.get(path).status_code == 410
+
+
+# --- account lifecycle: an invitation never brings back a deactivated account ----------------
+
+
+def admin_creates_nurse(app, client, auth) -> tuple[str, str, str]:
+    """An administrator creates a nurse with an invitation; returns (admin e-mail, the nurse's
+    public id, the invitation path)."""
+    with app.app_context():
+        unit = make_unit()
+        admin = make_user(Role.ADMIN)
+        db.session.commit()
+        admin_email, unit_id = admin.email, unit.public_id
+    auth.login(admin_email)
+    page = client.post(
+        "/admin/staff/new",
+        data={"name": "Sara Sjuk", "email": "sara@example.org", "role": "nurse", "units": [unit_id]},
+    )
+    link = re.search(rb'id="invitation-link"[^>]*value="([^"]+)"', page.data).group(1).decode()
+    with app.app_context():
+        nurse_id = db.session.scalar(
+            select(User.public_id).where(User.email == "sara@example.org")
+        )
+    return admin_email, nurse_id, link.replace("http://localhost", "")
+
+
+def test_item01_deactivation_withdraws_invitations(app, client, auth):
+    admin_email, nurse_id, path = admin_creates_nurse(app, client, auth)
+    assert client.post(f"/admin/staff/{nurse_id}/active", data={"active": "0"}).status_code == 302
+    auth.logout()
+    page = client.get(path)
+    assert page.status_code == 410
+    assert "har återkallats".encode() in page.data  # "has been withdrawn"
+    used = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert used.status_code == 410
+    assert client.get("/today").status_code == 302  # nobody logged in
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.public_id == nurse_id))
+        assert nurse.active is False
+        assert nurse.password_hash is None
+        invitation = db.session.scalar(select(Invitation).where(Invitation.email == nurse.email))
+        assert invitation.revoked_at is not None
+        assert invitation.used_at is None
+        revoked = db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "revoke", AuditEvent.object_id == invitation.public_id
+            )
+        )
+        assert revoked is not None
+
+
+def test_item01_an_inactive_account_cannot_accept_an_invitation(app, client, auth):
+    # Belt and braces: even an invitation left open (deactivated some other way) is refused.
+    admin_email, nurse_id, path = admin_creates_nurse(app, client, auth)
+    auth.logout()
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.public_id == nurse_id))
+        nurse.active = False
+        db.session.commit()
+    refused = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert refused.status_code == 409
+    assert b"inaktiverat" in refused.data  # "deactivated"
+    assert client.get("/today").status_code == 302
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.public_id == nurse_id))
+        assert (nurse.active, nurse.password_hash) == (False, None)
+        assert db.session.scalar(select(Invitation)).used_at is None
+    # The same account, reactivated by the administrator, can use an open link again.
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.public_id == nurse_id))
+        nurse.active = True
+        db.session.commit()
+    accepted = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert accepted.status_code == 302
+    assert client.get("/today").status_code == 200
+
+
+# --- invitation links name the configured site, never the request's Host header --------------
+
+
+def link_from(page) -> str:  # type: ignore[no-untyped-def]
+    return re.search(rb'id="invitation-link"[^>]*value="([^"]+)"', page.data).group(1).decode()
+
+
+@pytest.mark.parametrize("app_config", [{"BASE_URL": "https://pallapp.example.se"}])
+def test_item17_invitation_links_use_the_configured_base_url(app, client, setting, app_config):
+    forged = "http://evil.example"  # every request below names this host
+    with app.app_context():
+        admin = make_user(Role.ADMIN)
+        unit_id = make_unit().public_id
+        db.session.commit()
+        admin_email = admin.email
+    login = {"email": setting["nurse"], "password": PASSWORD}
+    assert client.post("/login", data=login, base_url=forged).status_code == 302
+    page = client.post(
+        f"/patients/{setting['patient']}/invite",
+        data={"who": "relative", "name": "K", "email": "k@example.org", "relation": "dotter"},
+        base_url=forged,
+    )
+    assert page.status_code == 200
+    link = link_from(page)
+    assert link.startswith("https://pallapp.example.se/invitation/"), link
+    assert "evil.example" not in page.get_data(as_text=True)
+    client.post("/logout", base_url=forged)
+    login = {"email": admin_email, "password": PASSWORD}
+    assert client.post("/login", data=login, base_url=forged).status_code == 302
+    staff_page = client.post(
+        "/admin/staff/new",
+        data={"name": "N", "email": "n@example.org", "role": "nurse", "units": [unit_id]},
+        base_url=forged,
+    )
+    assert link_from(staff_page).startswith("https://pallapp.example.se/invitation/")
+    client.post("/logout", base_url=forged)
+    # The link works on the real site: its path is the invitation page.
+    path = link.removeprefix("https://pallapp.example.se")
+    assert client.get(path).status_code == 200
+
+
+def test_item17_without_a_base_url_testing_uses_the_request_host(app, client, auth, setting):
+    # Development and tests: the address the browser used (127.0.0.1:5000 with `make run`).
+    path = create_link(client, auth, setting)
+    assert path.startswith("/invitation/")

@@ -1,7 +1,8 @@
 """Login throttling: failed attempts per account and per address (Flask-Limiter).
 
-The limits are lowered here (3 per account, 5 per address) so each boundary is reached in a few
-posts; production defaults are in pallapp/config.py.
+The limits are lowered here (3 per account, 5 per address, 3 per known device, 3 wrong current
+passwords) so each boundary is reached in a few posts; production defaults are in
+pallapp/config.py.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from tests.factories import PASSWORD, make_unit, make_user
 LIMITS = {
     "LOGIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes",
     "LOGIN_LIMIT_PER_ADDRESS": "5 per 15 minutes",
+    "LOGIN_LIMIT_PER_DEVICE": "3 per 15 minutes",
+    "PASSWORD_CHANGE_LIMIT": "3 per 15 minutes",
 }
 
 
@@ -113,3 +116,136 @@ def test_workers_share_counts_through_redis(database_url):
 def test_memory_counts_are_per_worker(database_url):
     # Why production with several workers needs Redis: in memory, a new worker starts at zero.
     assert third_try_then_other_worker(database_url, "memory://") == 302
+
+
+# --- throttling that keeps guessers out without handing them a lock --------------------------
+
+
+def test_item06_guessing_the_current_password_is_throttled(app, client, emails):
+    assert login(client, emails[0], PASSWORD).status_code == 302
+    answers = [
+        client.post(
+            "/account/password",
+            data={"current": f"guess {number}", "password": "x" * 12, "confirm": "x" * 12},
+        ).status_code
+        for number in range(25)
+    ]
+    # PASSWORD_CHANGE_LIMIT is 3 per 15 minutes here: three wrong guesses answered, then none.
+    assert answers == [200] * 3 + [429] * 22
+    refused = client.post(
+        "/account/password",
+        data={"current": PASSWORD, "password": "y" * 12, "confirm": "y" * 12},
+    )
+    assert refused.status_code == 429  # not even the right one gets through now
+    assert "fel nuvarande lösenord för många gånger" in refused.get_data(as_text=True)
+    client.post("/logout")
+    assert login(client, emails[0], PASSWORD).status_code == 302  # the password is unchanged
+    with app.app_context():
+        outcomes = [
+            (e.action, e.outcome)
+            for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+    assert outcomes.count(("update", "failed")) == 3
+    assert outcomes.count(("update", "throttled")) == 23
+
+
+def test_item06_mistyped_new_passwords_are_not_counted(app, client, emails):
+    assert login(client, emails[0], PASSWORD).status_code == 302
+    for _ in range(5):  # the new password and its repetition differ: no guess was made
+        page = client.post(
+            "/account/password",
+            data={"current": PASSWORD, "password": "x" * 12, "confirm": "z" * 12},
+        )
+        assert page.status_code == 200
+    changed = client.post(
+        "/account/password",
+        data={"current": PASSWORD, "password": "x" * 12, "confirm": "x" * 12},
+    )
+    assert changed.status_code == 302
+
+
+def test_item07_the_owner_logs_in_from_a_known_device_while_the_account_is_attacked(
+    app, emails
+):
+    owner, attacker = app.test_client(), app.test_client()
+    assert login(owner, emails[0], PASSWORD).status_code == 302  # the device cookie is set
+    owner.post("/logout")
+    for _ in range(3):
+        assert login(attacker, emails[0]).status_code == 200
+    assert login(attacker, emails[0], PASSWORD).status_code == 429  # the attacker is stopped
+    assert login(owner, emails[0], PASSWORD).status_code == 302  # the owner is not
+
+
+def test_item07_a_clinic_behind_one_address_keeps_working(app, emails):
+    known_tablet, stranger = app.test_client(), app.test_client()
+    assert login(known_tablet, emails[1], PASSWORD).status_code == 302
+    known_tablet.post("/logout")
+    for number in range(5):  # the address limit (5 here) used up with unknown accounts
+        assert login(stranger, f"nobody{number}@example.org").status_code == 200
+    assert login(stranger, emails[2], PASSWORD).status_code == 429  # a new device: refused
+    assert login(known_tablet, emails[1], PASSWORD).status_code == 302  # a known one: in
+
+
+def test_item07_guessing_from_a_known_device_is_limited_per_device(app, emails):
+    tablet = app.test_client()
+    assert login(tablet, emails[0], PASSWORD).status_code == 302
+    tablet.post("/logout")
+    for _ in range(3):  # LOGIN_LIMIT_PER_DEVICE: 3 here
+        assert login(tablet, emails[0]).status_code == 200
+    assert login(tablet, emails[0], PASSWORD).status_code == 429
+    # The device's failures are its own: the account can still be used from another device
+    # that knows it, and a stranger still has the account's own budget.
+    stranger = app.test_client()
+    assert login(stranger, emails[0], PASSWORD).status_code == 302
+
+
+def test_item07_a_device_cookie_of_another_account_or_forged_gives_nothing(app, emails):
+    attacker = app.test_client()
+    assert login(attacker, emails[1], PASSWORD).status_code == 302  # the attacker's own account
+    attacker.post("/logout")
+    for _ in range(3):
+        assert login(attacker, emails[0]).status_code == 200
+    assert login(attacker, emails[0], PASSWORD).status_code == 429
+    forger = app.test_client()
+    forger.set_cookie("pallapp_device", "eyJkIjoiYSIsImEiOltdfQ.forged.signature", path="/login")
+    assert login(forger, emails[0], PASSWORD).status_code == 429
+
+
+def test_item08_a_database_outage_is_not_counted_as_failed_logins(app, client, emails):
+    from tests.app.outage import database_outage
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer with the 500 page, as in production
+    with database_outage(app):
+        for _ in range(6):  # twice the account limit of 3, more than the address limit of 5
+            assert login(client, emails[0], PASSWORD).status_code == 503
+    assert login(client, emails[0], PASSWORD).status_code == 302
+
+
+def test_item08_an_invalid_form_is_not_counted(app, client, emails):
+    for _ in range(6):  # no password sent: no credentials were checked
+        assert client.post("/login", data={"email": emails[0], "password": ""}).status_code == 200
+    assert login(client, emails[0], PASSWORD).status_code == 302
+
+
+def test_item07_the_device_an_invitation_was_accepted_on_is_known(app, emails):
+    from datetime import timedelta
+
+    from pallapp.auth.services import issue_invitation
+    from pallapp.models import User
+
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.email == emails[0]))
+        token = issue_invitation(
+            created_by=nurse, email="new@example.org", name="New", role=Role.NURSE,
+            valid_for=timedelta(hours=1),
+        ).token
+        db.session.commit()
+    phone, attacker = app.test_client(), app.test_client()
+    new_password = "a long new password"
+    accepted = phone.post(f"/invitation/{token}", data={"password": new_password, "confirm": new_password})
+    assert accepted.status_code == 302
+    phone.post("/logout")
+    for _ in range(3):
+        assert login(attacker, "new@example.org").status_code == 200
+    assert login(attacker, "new@example.org", new_password).status_code == 429
+    assert login(phone, "new@example.org", new_password).status_code == 302

@@ -26,7 +26,7 @@ from pallapp.careplan import services as careplan
 from pallapp.extensions import db
 from pallapp.models import CareUnit, Flag, Patient, Role, User, utcnow
 from tests.app.world import World, build_world
-from tests.factories import make_user
+from tests.factories import link_relative, make_user
 
 # --- who -----------------------------------------------------------------------------------
 
@@ -69,6 +69,11 @@ RULES: dict[str, frozenset[str]] = {
     # the patient record
     "patients.show": UNIT_STAFF | SELF_SIDE,
     "patients.invite": CARE,
+    # Relatives' access: the patient and the staff who chart for them; accounts: those staff.
+    "patients.relatives_page": CARE | {"self"},
+    "patients.end_relative_access": CARE | {"self"},
+    "patients.withdraw_invitation": CARE | {"self"},
+    "patients.account_active": CARE,
     "assessments.choose": CARE | SELF_SIDE,
     "assessments.fill": CARE | SELF_SIDE,
     "assessments.history": UNIT_STAFF | HISTORY_SIDE,
@@ -158,6 +163,13 @@ def build_objects(app: Flask) -> Objects:
             created_by=admin, email="spare@example.org", name="Spare", role=Role.NURSE,
             valid_for=timedelta(hours=1), unit_id=unit.id,
         )
+        # ... and for the posts about the patient's relatives: a relative of their own.
+        spare_relative = make_user(Role.RELATIVE)
+        spare_link = link_relative(spare_relative, patient)
+        relative_invitation = issue_invitation(
+            created_by=nurse, email="cousin@example.org", name="Cousin", role=Role.RELATIVE,
+            valid_for=timedelta(hours=1), patient_id=patient.id, relation="cousin",
+        )
         values = {
             "patient": patient.public_id,
             "assessment_id": assessment.public_id,
@@ -169,6 +181,9 @@ def build_objects(app: Flask) -> Objects:
             "staff": spare.public_id,
             "invitation": invitation.invitation.public_id,
             "token": invitation.token,
+            "link_id": spare_link.public_id,
+            "account_id": spare_relative.public_id,
+            "invitation_id": relative_invitation.invitation.public_id,
             "code": "esas_r",
             "indicator": "care_plan",
             "key": "esas_total",
