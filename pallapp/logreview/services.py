@@ -6,8 +6,6 @@ Reading the log is itself audited (`view`, or `export` for the CSV).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from pallapp import audit
 from pallapp.access import Need, find_patient, patient_condition
+from pallapp.csvout import csv_text
 from pallapp.extensions import db
 from pallapp.models import AuditAction, AuditEvent, Patient, Role, UnitMembership, User
 from pallapp.timeutil import STOCKHOLM
@@ -148,27 +147,25 @@ def export_log(manager: User, wanted: LogFilter) -> str:
     not the full number.
     """
     _require_manager(manager)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for result in db.session.execute(_scoped_query(manager, wanted)):
         row = _row(*result)
-        writer.writerow(
+        rows.append(
             (
                 row.at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S"),
-                row.user_name or "",
-                row.user_email or "",
-                row.user_role or "",
+                row.user_name,
+                row.user_email,
+                row.user_role,
                 row.action,
                 row.patient_name,
                 row.patient_number,
-                row.object_type or "",
+                row.object_type,
                 row.outcome,
-                row.client_address or "",
+                row.client_address,
             )
         )
     audit.record(AuditAction.EXPORT, user=manager, object_type="audit_log")
-    return out.getvalue()
+    return csv_text(CSV_COLUMNS, rows)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
+from pallapp.csvout import download
 from pallapp.forms.logreview import LogSearchForm
 from pallapp.logreview import bp, services
 from pallapp.timeutil import today_local
@@ -62,12 +63,7 @@ def export():  # type: ignore[no-untyped-def]
     if not form.validate():
         abort(400)
     text = services.export_log(current_user, _filter(form))
-    name = f"pallapp-audit-log-{form.start.data}-{form.end.data}.csv"
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(text, f"pallapp-audit-log-{form.start.data}-{form.end.data}.csv")
 
 
 @bp.route("/start/access-log")

@@ -12,10 +12,8 @@ response, in a `collection` Bundle.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -28,6 +26,7 @@ from sqlalchemy import select
 
 from pallapp import audit, scoring
 from pallapp.access import Need, visible_patients
+from pallapp.csvout import csv_text
 from pallapp.extensions import db
 from pallapp.models import Assessment, AuditAction, CareUnit, Patient, User, utcnow
 from pallapp.review import quality
@@ -109,13 +108,6 @@ def _subscale_codes() -> list[str]:
     return list(codes)
 
 
-def _safe_cell(value: object) -> object:
-    """Spreadsheets run cells starting with = + - @ as formulas; quote such text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def pseudonymiser() -> Any:
     """A function patient -> pseudonym, stable within one export and unlinkable across exports
     (a fresh random key each time)."""
@@ -149,9 +141,7 @@ def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
         *(column for column, _code in item_columns),
     ]
     pseudonym = pseudonymiser() if pseudonymised else None
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    rows = []
     for assessment in export.assessments:
         patient = export.patients[assessment.patient_id]
         family = scoring.INSTRUMENTS[assessment.instrument].family
@@ -179,8 +169,8 @@ def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
             *(subscale_values.get(code) for code in subscales),
             *items,
         ]
-        writer.writerow(["" if value is None else _safe_cell(value) for value in row])
-    return out.getvalue()
+        rows.append(row)
+    return csv_text(header, rows, id_columns=() if pseudonymised else ("assessment_id",))
 
 
 def _utc_iso(moment: datetime) -> str:
@@ -479,13 +469,11 @@ def quality_export(user: User, unit_public_id: str, period: quality.Period) -> Q
 def quality_csv(report: QualityReport) -> str:
     """One row per indicator: numerator, denominator, percentage (empty when the denominator
     is 0), target and whether it is met (`yes`, `no`, empty when there is no figure)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(QUALITY_CSV_HEADER)
+    rows = []
     for found in report.indicators:
         figure = found.figure
         meets = figure.meets_target
-        writer.writerow(
+        rows.append(
             [
                 report.unit.name,
                 report.period.start.isoformat(),
@@ -500,4 +488,4 @@ def quality_csv(report: QualityReport) -> str:
                 "" if meets is None else ("yes" if meets else "no"),
             ]
         )
-    return out.getvalue()
+    return csv_text(QUALITY_CSV_HEADER, rows)

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from html.parser import HTMLParser
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -78,7 +79,7 @@ def read_csv(response) -> list[dict[str, str]]:
 
 def test_csv_has_one_row_per_assessment_of_the_unit(unit_data, client, auth):
     auth.login(unit_data["manager"])
-    response = client.get(f"/exports/{unit_data['unit']}/assessments.csv")
+    response = client.post(f"/exports/{unit_data['unit']}/assessments.csv")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = read_csv(response)
@@ -103,8 +104,8 @@ def test_csv_has_one_row_per_assessment_of_the_unit(unit_data, client, auth):
 
 def test_pseudonymised_csv_has_no_names_or_identity_numbers(unit_data, client, auth):
     auth.login(unit_data["nurse"])
-    url = f"/exports/{unit_data['unit']}/assessments.csv?pseudonymised=1"
-    response = client.get(url)
+    url = f"/exports/{unit_data['unit']}/assessments.csv"
+    response = client.post(url, data={"pseudonymised": "1"})
     text = response.get_data(as_text=True)
     for secret in ("Alma", "Andersson", "Bertil", "Berglund", "Cecilia", SECRET):
         assert secret not in text
@@ -122,13 +123,13 @@ def test_pseudonymised_csv_has_no_names_or_identity_numbers(unit_data, client, a
     assert pseudonyms["esas_r"] == pseudonyms["roag"] == pseudonyms["abbey"]
     assert pseudonyms["ipos_staff"] != pseudonyms["esas_r"]
     # A new export gets new pseudonyms: exports cannot be linked with each other.
-    again = read_csv(client.get(url))
+    again = read_csv(client.post(url, data={"pseudonymised": "1"}))
     assert {row["pseudonym"] for row in again}.isdisjoint(set(pseudonyms.values()))
 
 
 def test_fhir_export_validates_and_links_scores_to_responses(app, unit_data, client, auth):
     auth.login(unit_data["nurse"])
-    response = client.get(f"/exports/{unit_data['unit']}/fhir.json")
+    response = client.post(f"/exports/{unit_data['unit']}/fhir.json")
     assert response.mimetype == "application/fhir+json"
     bundle = json.loads(response.get_data(as_text=True))
     Bundle.model_validate(bundle)
@@ -172,7 +173,7 @@ def test_fhir_export_validates_and_links_scores_to_responses(app, unit_data, cli
 
 def test_exports_are_audited_per_patient(app, unit_data, client, auth):
     auth.login(unit_data["manager"])
-    client.get(f"/exports/{unit_data['unit']}/assessments.csv?pseudonymised=1")
+    client.post(f"/exports/{unit_data['unit']}/assessments.csv", data={"pseudonymised": "1"})
     with app.app_context():
         events = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "export", AuditEvent.patient_id.is_not(None))
@@ -187,7 +188,88 @@ def test_exports_are_audited_per_patient(app, unit_data, client, auth):
 
 def test_another_units_staff_cannot_export_this_unit(unit_data, client, auth):
     auth.login(unit_data["nurse_b"])
-    assert client.get(f"/exports/{unit_data['unit']}/assessments.csv").status_code == 404
-    assert client.get(f"/exports/{unit_data['unit']}/fhir.json").status_code == 404
+    assert client.post(f"/exports/{unit_data['unit']}/assessments.csv").status_code == 404
+    assert client.post(f"/exports/{unit_data['unit']}/fhir.json").status_code == 404
     page = client.get("/exports").get_data(as_text=True)
     assert unit_data["unit"] not in page
+
+
+# --- Exports are started by a form, never by a link -------------------------------------------
+
+
+class _Forms(HTMLParser):
+    """The forms of a page: action, method and the values of their hidden inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        attributes = dict(attrs)
+        if tag == "form":
+            self.forms.append(
+                {"action": attributes.get("action"), "method": attributes.get("method"), "data": {}}
+            )
+        elif tag == "input" and self.forms and attributes.get("type") == "hidden":
+            self.forms[-1]["data"][attributes["name"]] = attributes.get("value", "")
+
+
+def page_forms(page) -> list[dict]:
+    parser = _Forms()
+    parser.feed(page.get_data(as_text=True))
+    return parser.forms
+
+
+def export_events(app) -> int:
+    with app.app_context():
+        return len(
+            db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+        )
+
+
+def test_item18_exports_need_post_with_csrf(app, unit_data, client, auth):
+    auth.login(unit_data["manager"])
+    app.config["WTF_CSRF_ENABLED"] = True  # as in production, from here on
+    unit = unit_data["unit"]
+    paths = [
+        f"/exports/{unit}/assessments.csv",
+        f"/exports/{unit}/assessments.csv?pseudonymised=1",
+        f"/exports/{unit}/fhir.json",
+        f"/exports/{unit}/quality.csv",
+    ]
+    # What a link or an image on another site can do: a GET, or a POST without the token.
+    for path in paths:
+        assert client.get(path).status_code == 405, path
+        assert client.post(path, data={"pseudonymised": "1"}).status_code == 400, path
+    assert export_events(app) == 0
+    # The exports page starts each of them with a posted form that carries the token.
+    forms = [
+        form
+        for form in page_forms(client.get("/exports"))
+        if form["action"] and form["action"].startswith("/exports/")
+    ]
+    assert sorted(form["action"] for form in forms) == sorted(
+        [
+            f"/exports/{unit}/assessments.csv",
+            f"/exports/{unit}/assessments.csv",
+            f"/exports/{unit}/fhir.json",
+            f"/exports/{unit}/quality.csv",
+        ]
+    )
+    for form in forms:
+        assert form["method"] == "post"
+        assert form["data"]["csrf_token"]
+        response = client.post(form["action"], data=form["data"])
+        assert response.status_code == 200, form
+        assert "attachment" in response.headers["Content-Disposition"]
+    assert sum(form["data"].get("pseudonymised") == "1" for form in forms) == 1
+    # ... and so does the quality report's download for the period shown.
+    report = client.get(f"/quality?unit={unit}&start=2026-01-01&end=2026-01-31")
+    (download,) = [form for form in page_forms(report) if form["action"] == paths[3]]
+    assert download["method"] == "post"
+    assert (download["data"]["start"], download["data"]["end"]) == ("2026-01-01", "2026-01-31")
+    response = client.post(download["action"], data=download["data"])
+    assert response.status_code == 200
+    assert 'filename="quality-indicators-2026-01-01-2026-01-31.csv"' in (
+        response.headers["Content-Disposition"]
+    )
