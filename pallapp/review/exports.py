@@ -37,7 +37,7 @@ from pallapp.review.services import (
     quality_indicators,
     reviewer_units,
 )
-from pallapp.timeutil import today_local
+from pallapp.timeutil import STOCKHOLM, today_local
 
 FHIR_BASE = "urn:pallapp"
 # Swedish national identifier systems (Inera/eHälsomyndigheten OIDs).
@@ -121,7 +121,14 @@ def pseudonymiser() -> Any:
 
 
 def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
-    """The export as CSV text: one row per assessment, one column per score and item."""
+    """The export as CSV text: one row per assessment, one column per score and item.
+
+    The pseudonymised file gives no moment in time: each rating's day counts from the
+    patient's enrolment (whole local calendar days), and the rows come in the order of the
+    pseudonyms, which are random in every export. Exact times would tie every pseudonym to a
+    name in the named file of the same unit, which the same staff can download; days since
+    enrolment still let a quality analysis follow symptoms over the time in care.
+    """
     item_columns = _item_columns()
     subscales = _subscale_codes()
     identity = ["pseudonym"] if pseudonymised else ["patient", "personnummer", "assessment_id"]
@@ -131,7 +138,7 @@ def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
         "instrument",
         "instrument_version",
         "scoring_version",
-        "observed_at",
+        "days_since_enrolment" if pseudonymised else "observed_at",
         "recall_period",
         "respondent",
         "total",
@@ -147,8 +154,10 @@ def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
         family = scoring.INSTRUMENTS[assessment.instrument].family
         if pseudonym is not None:
             who: list[object] = [pseudonym(patient)]
+            when: object = _days_since_enrolment(assessment, patient)
         else:
             who = [patient.name, patient.formatted_personnummer, assessment.public_id]
+            when = _utc_iso(assessment.observed_at)
         subscale_values = assessment.scores.get("subscales", {})
         items = [
             assessment.answers.get(code) if column.startswith(f"{family}.") else None
@@ -160,7 +169,7 @@ def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
             assessment.instrument,
             assessment.instrument_version,
             assessment.scoring_version,
-            _utc_iso(assessment.observed_at),
+            when,
             assessment.recall_period,
             assessment.respondent,
             assessment.total,
@@ -170,7 +179,13 @@ def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
             *items,
         ]
         rows.append(row)
+    if pseudonymised:
+        rows.sort(key=lambda row: (row[0], row[5], row[2]))  # pseudonym, day, instrument
     return csv_text(header, rows, id_columns=() if pseudonymised else ("assessment_id",))
+
+
+def _days_since_enrolment(assessment: Assessment, patient: Patient) -> int:
+    return (assessment.observed_at.astimezone(STOCKHOLM).date() - patient.enrolled_on).days
 
 
 def _utc_iso(moment: datetime) -> str:

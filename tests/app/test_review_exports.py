@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from datetime import datetime, time, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -17,8 +18,10 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import select
 
+from pallapp.assessments import services as assessment_services
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Role
+from pallapp.timeutil import STOCKHOLM, today_local
 from tests.app.test_review import ESAS_CALM, submit
 from tests.app.test_review_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
 from tests.factories import make_patient, make_unit, make_user
@@ -273,3 +276,66 @@ def test_item18_exports_need_post_with_csrf(app, unit_data, client, auth):
     assert 'filename="quality-indicators-2026-01-01-2026-01-31.csv"' in (
         response.headers["Content-Disposition"]
     )
+
+
+# --- The pseudonymised CSV cannot be joined back to the named one -----------------------------
+
+
+def time_join(
+    named: list[dict[str, str]], pseudonymised: list[dict[str, str]], *, width: int
+) -> dict[str, set[str]]:
+    """The join an attacker holding both files would try: for each pseudonym, the patients of
+    the named file whose rating times (the first `width` characters: 19 the second, 10 the
+    day) appear among the values of its rows."""
+    by_time: dict[str, set[str]] = {}
+    for row in named:
+        by_time.setdefault(row["observed_at"][:width], set()).add(row["personnummer"])
+    candidates: dict[str, set[str]] = {}
+    for row in pseudonymised:
+        found = candidates.setdefault(row["pseudonym"], set())
+        for value in row.values():
+            found |= by_time.get(value[:width], set())
+    return candidates
+
+
+def test_item14_pseudonymised_times_do_not_join_the_named_export(app, client, auth):
+    with app.app_context():
+        unit = make_unit("Team J")
+        nurse = make_user(Role.NURSE, units=[unit])
+        manager = make_user(Role.MANAGER, units=[unit], language="en")
+        today = today_local()
+        for number in range(8):
+            patient = make_patient([unit], given_name=f"Person{number}")
+            patient.enrolled_on = today - timedelta(days=40 + number)
+            # 1 to 3 ratings each, at local noon minus `number` minutes: no two at one time.
+            for days in (2 + number, 6 + 2 * number, 11 + 3 * number)[: 1 + number % 3]:
+                noon = datetime.combine(today - timedelta(days=days), time(12), STOCKHOLM)
+                assessment_services.submit_assessment(
+                    nurse, patient.public_id, instrument="esas_r", answers=ESAS_CALM,
+                    client_token=f"join-{number}-{days}".ljust(32, "x"),
+                    observed_at=noon - timedelta(minutes=number),
+                )
+        db.session.commit()
+        unit_id, email = unit.public_id, manager.email
+    auth.login(email)
+    url = f"/exports/{unit_id}/assessments.csv"
+    named = read_csv(client.post(url))
+    pseudonymised = read_csv(client.post(url, data={"pseudonymised": "1"}))
+    assert len(named) == len(pseudonymised) == 1 + 2 + 3 + 1 + 2 + 3 + 1 + 2  # 15 ratings
+
+    for width in (19, 10):  # to the second, and by the day
+        candidates = time_join(named, pseudonymised, width=width)
+        assert len(candidates) == 8
+        unique = [pseudonym for pseudonym, found in candidates.items() if len(found) == 1]
+        assert unique == [], width  # no pseudonym is tied to one patient by its times
+    assert "observed_at" not in pseudonymised[0]
+    # What the file gives instead: whole local days since enrolment. Person n was enrolled
+    # 40 + n days ago and rated 2 + n, 6 + 2n and 11 + 3n days ago (its first 1 + n % 3):
+    # n=0: 40-2 = 38 | n=1: 41-3 = 38, 41-8 = 33 | n=2: 42-4 = 38, 42-10 = 32, 42-17 = 25 |
+    # n=3: 43-5 = 38 | n=4: 44-6 = 38, 44-14 = 30 | n=5: 45-7 = 38, 45-16 = 29, 45-26 = 19 |
+    # n=6: 46-8 = 38 | n=7: 47-9 = 38, 47-20 = 27.
+    days = sorted(int(row["days_since_enrolment"]) for row in pseudonymised)
+    assert days == sorted([38] * 8 + [33, 32, 25, 30, 29, 19, 27])
+    # The rows come in the order of the random pseudonyms, not in the named file's order.
+    keys = [(row["pseudonym"], int(row["days_since_enrolment"])) for row in pseudonymised]
+    assert keys == sorted(keys)
