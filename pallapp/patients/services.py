@@ -16,11 +16,13 @@ from pallapp.extensions import db
 from pallapp.models import (
     AuditAction,
     CareUnit,
+    Invitation,
     Patient,
     PatientUnit,
     RelativeLink,
     Role,
     User,
+    utcnow,
 )
 from pallapp.pnr import IdentityNumber
 from pallapp.timeutil import today_local
@@ -166,3 +168,36 @@ def own_patients(user: User) -> list[Patient]:
     for patient in patients:
         audit.record(AuditAction.VIEW, patient=patient, obj=patient, detail="start page")
     return patients
+
+
+def open_invitations(patient: Patient) -> list[Invitation]:
+    """The patient's and relatives' invitations that can still be used, oldest first (for the
+    care team, who may withdraw them; the page that shows them is already audited)."""
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.patient_id == patient.id,
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at, Invitation.id)
+        )
+    )
+
+
+class UnknownInvitation(Exception):
+    """No open invitation with this id for this patient."""
+
+
+def withdraw_invitation(user: User, patient_public_id: str, invitation_public_id: str) -> None:
+    """Withdraw an open invitation of the patient (staff who may invite for the patient)."""
+    patient = find_patient(user, patient_public_id, Need.INVITE)
+    invitation = next(
+        (i for i in open_invitations(patient) if i.public_id == invitation_public_id), None
+    )
+    if invitation is None:
+        raise UnknownInvitation(invitation_public_id)
+    invitation.revoked_at = utcnow()
+    audit.record(AuditAction.REVOKE, user=user, patient=patient, obj=invitation)

@@ -69,6 +69,7 @@ RULES: dict[str, frozenset[str]] = {
     # the patient record
     "patients.show": UNIT_STAFF | SELF_SIDE,
     "patients.invite": CARE,
+    "patients.withdraw_invitation": CARE,
     "assessments.choose": CARE | SELF_SIDE,
     "assessments.fill": CARE | SELF_SIDE,
     "assessments.history": UNIT_STAFF | HISTORY_SIDE,
@@ -158,6 +159,10 @@ def build_objects(app: Flask) -> Objects:
             created_by=admin, email="spare@example.org", name="Spare", role=Role.NURSE,
             valid_for=timedelta(hours=1), unit_id=unit.id,
         )
+        relative_invitation = issue_invitation(
+            created_by=nurse, email="kin@example.org", name="Kin", role=Role.RELATIVE,
+            valid_for=timedelta(hours=1), patient_id=patient.id, relation="son",
+        )
         values = {
             "patient": patient.public_id,
             "assessment_id": assessment.public_id,
@@ -168,6 +173,7 @@ def build_objects(app: Flask) -> Objects:
             "unit": unit.public_id,
             "staff": spare.public_id,
             "invitation": invitation.invitation.public_id,
+            "invitation_id": relative_invitation.invitation.public_id,
             "token": invitation.token,
             "code": "esas_r",
             "indicator": "care_plan",
