@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from pallapp import audit
-from pallapp.access import Need, find_patient, find_patient_and_needs, visible_patients
+from pallapp.access import Need, can, find_patient, find_patient_and_needs, visible_patients
 from pallapp.auth.services import IssuedInvitation, email_taken, issue_invitation
 from pallapp.extensions import db
 from pallapp.models import (
@@ -93,7 +93,16 @@ def units_to_enrol_in(user: User) -> list[CareUnit]:
 
 
 class DuplicatePatient(Exception):
-    """A patient with this personal identity number is already registered."""
+    """A patient with this personal identity number is already registered.
+
+    `visible_public_id` is the record's id when the user may already see it (their own unit
+    follows the patient), else None: then nothing tells the user whether the number belongs to
+    another unit's patient, to a patient no unit follows any more, or why it was refused.
+    """
+
+    def __init__(self, visible_public_id: str | None) -> None:
+        super().__init__(visible_public_id)
+        self.visible_public_id = visible_public_id
 
 
 def enrol_patient(
@@ -109,10 +118,13 @@ def enrol_patient(
     """Register a patient and start an episode in `unit` (one of the user's active units)."""
     if unit not in units_to_enrol_in(user) or user.role not in (Role.NURSE, Role.PHYSICIAN):
         raise PermissionError("not a member of this unit")
-    exists = db.session.scalar(select(Patient.id).where(Patient.personnummer == identity.digits))
-    if exists is not None:
-        # The patient may be followed by another unit already; staff there add this unit.
-        raise DuplicatePatient(identity.digits)
+    existing = db.session.scalar(select(Patient).where(Patient.personnummer == identity.digits))
+    if existing is not None:
+        # The refusal itself tells the user that the number is registered: logged as a look at
+        # that patient, so the patient's units see it in their access review and the patient in
+        # their own access list.
+        audit.record(AuditAction.VIEW, user=user, patient=existing, object_type="enrolment_check")
+        raise DuplicatePatient(existing.public_id if can(user, existing, Need.VIEW) else None)
     patient = Patient(
         personnummer=identity.digits,
         is_coordination_number=identity.is_coordination_number,
