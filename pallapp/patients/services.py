@@ -33,7 +33,8 @@ LIST_LIMIT = 200
 def patients_for_today(user: User, search: str = "") -> tuple[list[Patient], bool]:
     """The patients of the user's units, filtered by name or personal identity number.
 
-    Returns the patients (at most LIST_LIMIT, by family name) and whether more matched.
+    Returns the patients (at most LIST_LIMIT, by family name) and whether more matched; each
+    patient shown is audited.
     """
     query = visible_patients(user, Need.VIEW).options(
         selectinload(Patient.episodes).selectinload(PatientUnit.unit)
@@ -55,8 +56,13 @@ def patients_for_today(user: User, search: str = "") -> tuple[list[Patient], boo
             )
     query = query.order_by(Patient.family_name, Patient.given_name).limit(LIST_LIMIT + 1)
     patients = list(db.session.scalars(query))
-    audit.record(AuditAction.VIEW, object_type="patient_list", object_id=None)
-    return patients[:LIST_LIMIT], len(patients) > LIST_LIMIT
+    shown = patients[:LIST_LIMIT]
+    # One event per patient shown, naming the patient (never the search text), so that the
+    # access review by patient and the patient's own access list find it; one insert for all.
+    audit.record_for_patients(
+        AuditAction.VIEW, shown, object_type="patient_list", detail="search" if search else None
+    )
+    return shown, len(patients) > LIST_LIMIT
 
 
 def open_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
