@@ -185,6 +185,7 @@ def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
         range_code,
         audit_as="trend_chart",
         instruments=charts.chart_instruments(key),
+        grouped_under="trends",  # loaded by the trends page: one event for the page
     )
     since = _since(range_code)
     chart = charts.build_chart(
