@@ -65,7 +65,7 @@ class LogFilter:
     seed: int | None = None
 
     def utc_bounds(self) -> tuple[datetime, datetime]:
-        if not (EARLIEST_DAY <= self.start and self.end <= LATEST_DAY):
+        if not (self.start >= EARLIEST_DAY and self.end <= LATEST_DAY):
             raise ValueError("period out of range")
         first = datetime.combine(self.start, time.min, STOCKHOLM)
         after = datetime.combine(self.end + timedelta(days=1), time.min, STOCKHOLM)
