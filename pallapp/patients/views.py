@@ -122,7 +122,6 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
         today=today_local(),
         episodes=patient.active_episodes(today_local()),
         relatives=services.active_relative_links(patient) if current_user.is_staff else [],
-        invitations=services.open_invitations(patient) if may_invite else [],
         may_invite=may_invite,
         may_report=may_report,
         may_view_history=may_view_history,
@@ -158,7 +157,12 @@ def invite(public_id: str):  # type: ignore[no-untyped-def]
                 invitation=issued.invitation,
                 link=link,
             )
-    return render_template("patients/invite.html", form=form, patient=patient)
+    return render_template(
+        "patients/invite.html",
+        form=form,
+        patient=patient,
+        invitations=services.open_invitations(patient),
+    )
 
 
 @bp.route("/patients/<public_id>/invitations/<invitation_id>/withdraw", methods=["POST"])
@@ -169,4 +173,4 @@ def withdraw_invitation(public_id: str, invitation_id: str):  # type: ignore[no-
     except services.UnknownInvitation:
         abort(404)
     flash(gettext("The invitation is withdrawn."), "success")
-    return redirect(url_for("patients.show", public_id=public_id))
+    return redirect(url_for("patients.invite", public_id=public_id))

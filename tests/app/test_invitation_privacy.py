@@ -47,9 +47,10 @@ def test_item10_admin_sees_staff_invitations_only(app, client, auth):
     assert client.post(f"/admin/invitations/{ids['invitation']}/revoke").status_code == 404
     auth.logout()
 
-    # The care team sees the open invitations on the patient page and withdraws them there.
+    # The care team sees the open invitations on the patient's invitation page and withdraws
+    # them there.
     auth.login(ids["nurse"])
-    record = client.get(f"/patients/{ids['patient']}").get_data(as_text=True)
+    record = client.get(f"/patients/{ids['patient']}/invite").get_data(as_text=True)
     assert "Dottern Patientsdotter" in record
     withdraw = f"/patients/{ids['patient']}/invitations/{ids['invitation']}/withdraw"
     assert f'action="{withdraw}"' in record
@@ -66,6 +67,6 @@ def test_item10_admin_sees_staff_invitations_only(app, client, auth):
         (ids["patient_row"], ids["invitation"])
     ]
     # Withdrawn, it leaves the list; the relative's invitation is still open.
-    record = client.get(f"/patients/{ids['patient']}").get_data(as_text=True)
+    record = client.get(f"/patients/{ids['patient']}/invite").get_data(as_text=True)
     assert withdraw not in record
     assert "Dottern Patientsdotter" in record
