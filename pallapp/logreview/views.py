@@ -53,6 +53,7 @@ def search():  # type: ignore[no-untyped-def]
         if found.seed is not None:
             # Shown in the form: the CSV button and a later review draw the same sample.
             form.seed.data = found.seed
+            form.seed.raw_data = [str(found.seed)]  # else the empty field sent is shown again
     return _page(form, found)
 
 
