@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from pallapp.forms import WholeNumberField
 from pallapp.logreview.labels import ACTION_LABELS
 from pallapp.logreview.services import EARLIEST_DAY, LATEST_DAY
 
@@ -44,7 +45,7 @@ class LogSearchForm(FlaskForm):
         ),
     )
     exclude_mine = BooleanField(_l("Leave out my own events"))
-    sample = IntegerField(
+    sample = WholeNumberField(
         _l("Random sample of events"),
         validators=[Optional(), NumberRange(min=1, max=MAX_SAMPLE)],
         description=_l(
@@ -52,7 +53,7 @@ class LogSearchForm(FlaskForm):
             "that match. Empty: all, newest first."
         ),
     )
-    seed = IntegerField(
+    seed = WholeNumberField(
         _l("Sample number"),
         validators=[Optional(), NumberRange(min=0, max=999_999)],
         description=_l(

@@ -334,6 +334,16 @@ def test_item15_a_random_sample_of_n_events_can_be_drawn_again(app, client, auth
     assert f"sample 5, seed {seed}" in reviews
 
 
+@pytest.mark.parametrize("field", ["sample", "seed"])
+def test_an_over_long_sample_number_is_a_form_error(client, auth, world, field):
+    """Found by fuzzing: 400 digits made WTForms' range check overflow (a server error)."""
+    auth.login(world.emails["manager"])
+    for path in ("/audit-log", "/audit-log.csv"):
+        response = search(client, path, **{field: "9" * 400})
+        assert response.status_code == 200
+        assert response.mimetype == "text/html"
+
+
 @pytest.mark.parametrize(
     ("start", "end"),
     [("0001-01-01", "2026-01-31"), ("2026-01-01", "9999-12-31"), ("0001-01-01", "9999-12-31")],
