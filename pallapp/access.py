@@ -74,12 +74,19 @@ def _active_on(model: type[UnitMembership] | type[PatientUnit], day: date):  # t
 
 
 def _staff_condition(user: User, day: date):  # type: ignore[no-untyped-def]
+    return had_care_relationship(user.id, Patient.id, day)
+
+
+def had_care_relationship(user_id, patient_id, day):  # type: ignore[no-untyped-def]
+    """A SQL condition: the user (a column or value) was a member of a unit that followed the
+    patient on `day` (a SQL date expression), the same rule that lets staff see a patient.
+    For reviewing the audit log: which accesses came from outside the care relationship."""
     shared_unit = (
         select(PatientUnit.id)
         .join(UnitMembership, UnitMembership.unit_id == PatientUnit.unit_id)
         .where(
-            PatientUnit.patient_id == Patient.id,
-            UnitMembership.user_id == user.id,
+            PatientUnit.patient_id == patient_id,
+            UnitMembership.user_id == user_id,
             _active_on(PatientUnit, day),
             _active_on(UnitMembership, day),
         )

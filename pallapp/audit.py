@@ -7,10 +7,11 @@ request. Events never hold clinical values: only who, what kind of action, which
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from pallapp.extensions import db
 from pallapp.models import AuditAction, AuditEvent, Patient, User, utcnow
@@ -76,3 +77,21 @@ def record_for_patients(
     ]
     if rows:
         db.session.execute(insert(AuditEvent), rows)
+
+
+def viewed_recently(user: User, patient: Patient, object_type: str, within: timedelta) -> bool:
+    """Whether `user` has a `view` of `object_type` of `patient` logged in the last `within`:
+    a part that a page loads by itself (a chart image) is then grouped under the page's
+    event instead of adding its own."""
+    found = db.session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.patient_id == patient.id,
+            AuditEvent.user_id == user.id,
+            AuditEvent.action == AuditAction.VIEW.value,
+            AuditEvent.object_type == object_type,
+            AuditEvent.at >= utcnow() - within,
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -116,9 +116,16 @@ def add_membership(admin: User, user: User, unit: CareUnit) -> None:
     audit.record(AuditAction.UPDATE, user=admin, obj=membership, object_type="unit_membership")
 
 
+#: The invitations that are the administrator's: new staff accounts. Patients' and relatives'
+#: invitations name a patient; they belong to the care team (on the patient page).
+_STAFF_INVITATION_ROLES = [Role.NURSE.value, Role.PHYSICIAN.value, Role.MANAGER.value, Role.ADMIN.value]
+
+
 def invitations() -> list[Invitation]:
+    """The newest staff invitations (never a patient's or a relative's)."""
     query = (
         select(Invitation)
+        .where(Invitation.role.in_(_STAFF_INVITATION_ROLES))
         .options(selectinload(Invitation.created_by), selectinload(Invitation.unit))
         .order_by(Invitation.created_at.desc())
         .limit(500)
@@ -133,4 +140,9 @@ def revoke_invitation(admin: User, invitation: Invitation) -> None:
 
 
 def invitation_by_public_id(public_id: str) -> Invitation | None:
-    return db.session.scalar(select(Invitation).where(Invitation.public_id == public_id))
+    """A staff invitation; a patient's or a relative's is not the administrator's to see."""
+    return db.session.scalar(
+        select(Invitation).where(
+            Invitation.public_id == public_id, Invitation.role.in_(_STAFF_INVITATION_ROLES)
+        )
+    )

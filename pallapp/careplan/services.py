@@ -99,6 +99,14 @@ def current_care_plan(patient: Patient) -> CarePlan | None:
     )
 
 
+def patient_for_new_record(user: User, public_id: str, need: Need, object_type: str) -> Patient:
+    """The patient for a form that adds a record (`need`, e.g. a new order or milestone); the
+    form shows the patient, so opening it is audited as a view of `object_type`."""
+    patient = find_patient(user, public_id, need)
+    audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=object_type)
+    return patient
+
+
 def read_care_plan(user: User, public_id: str) -> tuple[Patient, CarePlan | None]:
     """The patient and the current care plan (anyone who may see the patient; the view shows
     patients and relatives only the contacts and the part written for them)."""

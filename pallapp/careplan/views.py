@@ -9,7 +9,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp import scoring
-from pallapp.access import Need, can, find_patient, needs_for
+from pallapp.access import Need, can, needs_for
 from pallapp.careplan import bp, present, services
 from pallapp.forms import parse_row_number
 from pallapp.forms.careplan import (
@@ -182,7 +182,7 @@ def milestones(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/milestones/new", methods=["GET", "POST"])
 @login_required
 def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
-    patient = find_patient(current_user, public_id, Need.CHANGE)
+    patient = services.patient_for_new_record(current_user, public_id, Need.CHANGE, "milestone")
     form = MilestoneForm()
     if request.method == "GET":
         form.occurred_on.data = today_local()
@@ -250,7 +250,7 @@ def _order_details(form: OrderForm) -> services.OrderDetails:
 @bp.route("/patients/<public_id>/orders/new", methods=["GET", "POST"])
 @login_required
 def new_order(public_id: str):  # type: ignore[no-untyped-def]
-    patient = find_patient(current_user, public_id, Need.PRESCRIBE)
+    patient = services.patient_for_new_record(current_user, public_id, Need.PRESCRIBE, "prn_order")
     form = OrderForm()
     if request.method == "GET" and request.args.get("indication") in scoring.PRN_INDICATIONS:
         # Quick-add fills in the indication only: the app never proposes a drug or a dose.

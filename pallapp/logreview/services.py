@@ -6,9 +6,9 @@ Reading the log is itself audited (`view`, or `export` for the CSV).
 
 from __future__ import annotations
 
-import csv
-import io
+import random
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,8 +17,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from pallapp import audit
-from pallapp.access import Need, find_patient, patient_condition
+from pallapp.access import Need, find_patient, had_care_relationship, patient_condition
+from pallapp.csvout import csv_text
 from pallapp.extensions import db
+from pallapp.logreview.labels import event_text, outcome_text
+from pallapp.logreview.localdate import local_date
 from pallapp.models import AuditAction, AuditEvent, Patient, Role, UnitMembership, User
 from pallapp.timeutil import STOCKHOLM
 
@@ -38,17 +41,32 @@ class NotAllowed(Exception):
     """The user's role may not read the audit log this way."""
 
 
+#: The period a search may cover: the log holds nothing older than the app, and dates far out
+#: (year 1 or 9999) cannot be turned into times at all.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
 @dataclass(frozen=True)
 class LogFilter:
     """What a manager searches for: a patient (name or personnummer), a user (e-mail or
-    name), and a period of whole local days, both ends included."""
+    name), a period of whole local days (both ends included), one action, only accesses from
+    outside a care relationship, not the manager's own events, and a random sample of
+    `sample` events drawn with `seed` (None: a new seed)."""
 
     start: date
     end: date
     patient: str = ""
     user: str = ""
+    action: str = ""
+    without_care_relationship: bool = False
+    exclude_own: bool = False
+    sample: int | None = None
+    seed: int | None = None
 
     def utc_bounds(self) -> tuple[datetime, datetime]:
+        if not (self.start >= EARLIEST_DAY and self.end <= LATEST_DAY):
+            raise ValueError("period out of range")
         first = datetime.combine(self.start, time.min, STOCKHOLM)
         after = datetime.combine(self.end + timedelta(days=1), time.min, STOCKHOLM)
         return first, after
@@ -68,9 +86,23 @@ class LogRow:
     client_address: str | None
 
 
+@dataclass(frozen=True)
+class LogPage:
+    """The events found (newest first), whether more matched than are shown, and for a
+    sample: how many events it was drawn from and with which seed."""
+
+    rows: list[LogRow]
+    more: bool
+    population: int | None = None
+    seed: int | None = None
+
+
 def _require_manager(user: User) -> None:
     if user.role != Role.MANAGER:
         raise NotAllowed(user.role)
+
+
+_STAFF_ROLES = [role.value for role in Role if role.is_staff]
 
 
 def _scoped_query(manager: User, wanted: LogFilter) -> Select[tuple[AuditEvent, User, Patient]]:
@@ -99,6 +131,18 @@ def _scoped_query(manager: User, wanted: LogFilter) -> Select[tuple[AuditEvent, 
         query = query.where(
             or_(func.lower(acting.email).like(pattern), func.lower(acting.name).like(pattern))
         )
+    if wanted.action:
+        query = query.where(AuditEvent.action == wanted.action)
+    if wanted.without_care_relationship:
+        # Staff who were not members of a unit following the patient on the (Swedish) day of
+        # the event: refused attempts, enrolment checks, anything that got past the rules.
+        day = local_date(AuditEvent.at)
+        query = query.where(
+            acting.role.in_(_STAFF_ROLES),
+            ~had_care_relationship(AuditEvent.user_id, AuditEvent.patient_id, day),
+        )
+    if wanted.exclude_own:
+        query = query.where(or_(AuditEvent.user_id.is_(None), AuditEvent.user_id != manager.id))
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
@@ -117,14 +161,50 @@ def _row(event: AuditEvent, user: User | None, patient: Patient) -> LogRow:
     )
 
 
-def search_log(manager: User, wanted: LogFilter) -> tuple[list[LogRow], bool]:
-    """Events about the manager's units' patients matching `wanted`, newest first (at most
-    PAGE_LIMIT) and whether more matched."""
+def new_seed() -> int:
+    """A six-digit number to draw a sample with (easy to write down in the review's notes)."""
+    return 100_000 + secrets.randbelow(900_000)
+
+
+def _sampled(query: Select[tuple[AuditEvent, User, Patient]], size: int, seed: int):  # type: ignore[no-untyped-def]
+    """`size` events drawn at random from those `query` matches, and how many it matched.
+
+    The draw is reproducible: the matching ids in ascending order, shuffled by a generator
+    seeded with `seed`, so the same seed over the same events (a period that has ended) draws
+    the same sample again, for the review's record. Two queries whatever the size.
+    """
+    ids = list(
+        db.session.scalars(query.with_only_columns(AuditEvent.id).order_by(None).order_by(AuditEvent.id))
+    )
+    # Not for secrecy: a reproducible draw for an audit. The seed itself comes from `secrets`.
+    chosen = random.Random(seed).sample(ids, min(size, len(ids)))  # noqa: S311
+    results = db.session.execute(query.where(AuditEvent.id.in_(chosen))).all() if chosen else []
+    return results, len(ids)
+
+
+def _review_detail(wanted: LogFilter, seed: int | None) -> str | None:
+    """What the log keeps about a review: the sample drawn, never the names searched for."""
+    return None if wanted.sample is None else f"sample {wanted.sample}, seed {seed}"
+
+
+def search_log(manager: User, wanted: LogFilter) -> LogPage:
+    """Events about the manager's units' patients matching `wanted`, newest first: at most
+    PAGE_LIMIT, or the random sample asked for."""
     _require_manager(manager)
-    results = db.session.execute(_scoped_query(manager, wanted).limit(PAGE_LIMIT + 1)).all()
-    audit.record(AuditAction.VIEW, user=manager, object_type="audit_log")
-    rows = [_row(*result) for result in results]
-    return rows[:PAGE_LIMIT], len(rows) > PAGE_LIMIT
+    query = _scoped_query(manager, wanted)
+    if wanted.sample is not None:
+        seed = wanted.seed if wanted.seed is not None else new_seed()
+        results, population = _sampled(query, wanted.sample, seed)
+        page = LogPage([_row(*result) for result in results], False, population, seed)
+    else:
+        results = db.session.execute(query.limit(PAGE_LIMIT + 1)).all()
+        rows = [_row(*result) for result in results]
+        page = LogPage(rows[:PAGE_LIMIT], len(rows) > PAGE_LIMIT)
+    audit.record(
+        AuditAction.VIEW, user=manager, object_type="audit_log",
+        detail=_review_detail(wanted, page.seed),
+    )
+    return page
 
 
 CSV_COLUMNS = (
@@ -138,37 +218,48 @@ CSV_COLUMNS = (
     "object",
     "outcome",
     "address",
+    "description",
 )
 
 
 def export_log(manager: User, wanted: LogFilter) -> str:
-    """Every matching event as CSV (UTF-8, times in Swedish local time); audited as export.
+    """Every matching event (or the sample, with the seed given) as CSV (UTF-8, times in
+    Swedish local time); audited as export. The codes come with their meaning in words.
 
     The personal identity number stays masked as on screen: the review needs who and when,
     not the full number.
     """
     _require_manager(manager)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for result in db.session.execute(_scoped_query(manager, wanted)):
+    query = _scoped_query(manager, wanted)
+    seed = None
+    if wanted.sample is not None:
+        seed = wanted.seed if wanted.seed is not None else new_seed()
+        results, _population = _sampled(query, wanted.sample, seed)
+    else:
+        results = db.session.execute(query).all()
+    rows = []
+    for result in results:
         row = _row(*result)
-        writer.writerow(
+        rows.append(
             (
                 row.at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S"),
-                row.user_name or "",
-                row.user_email or "",
-                row.user_role or "",
+                row.user_name,
+                row.user_email,
+                row.user_role,
                 row.action,
                 row.patient_name,
                 row.patient_number,
-                row.object_type or "",
+                row.object_type,
                 row.outcome,
-                row.client_address or "",
+                row.client_address,
+                f"{event_text(row.action, row.object_type)} ({outcome_text(row.outcome)})",
             )
         )
-    audit.record(AuditAction.EXPORT, user=manager, object_type="audit_log")
-    return out.getvalue()
+    audit.record(
+        AuditAction.EXPORT, user=manager, object_type="audit_log",
+        detail=_review_detail(wanted, seed),
+    )
+    return csv_text(CSV_COLUMNS, rows)
 
 
 @dataclass(frozen=True)
@@ -180,6 +271,7 @@ class AccessRow:
     role: str
     units: Sequence[str]
     action: str
+    object_type: str | None = None
 
 
 def who_opened_my_record(user: User) -> list[AccessRow]:
@@ -205,6 +297,8 @@ def who_opened_my_record(user: User) -> list[AccessRow]:
     for event, staff in db.session.execute(query):
         day = event.at.astimezone(STOCKHOLM).date()
         units = [m.unit.name for m in staff.memberships if m.is_active_on(day)]
-        rows.append(AccessRow(event.at, staff.name, staff.role, units, event.action))
+        rows.append(
+            AccessRow(event.at, staff.name, staff.role, units, event.action, event.object_type)
+        )
     audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="access_log")
     return rows

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
+from pallapp.csvout import download
 from pallapp.forms.logreview import LogSearchForm
-from pallapp.logreview import bp, services
+from pallapp.logreview import bp, labels, services
 from pallapp.timeutil import today_local
 
 #: The period shown before the manager chooses one.
@@ -31,6 +32,11 @@ def _filter(form: LogSearchForm) -> services.LogFilter:
         end=form.end.data,
         patient=form.patient.data or "",
         user=form.user.data or "",
+        action=form.action.data or "",
+        without_care_relationship=bool(form.no_care_relationship.data),
+        exclude_own=bool(form.exclude_mine.data),
+        sample=form.sample.data,
+        seed=form.seed.data,
     )
 
 
@@ -40,16 +46,25 @@ def search():  # type: ignore[no-untyped-def]
     if current_user.role != "manager":
         abort(404)
     form = _search_form()
-    rows, more = [], False
+    found = None
     valid = form.validate() if request.method == "POST" else True
     if valid:
-        rows, more = services.search_log(current_user, _filter(form))
+        found = services.search_log(current_user, _filter(form))
+        if found.seed is not None:
+            # Shown in the form: the CSV button and a later review draw the same sample.
+            form.seed.data = found.seed
+            form.seed.raw_data = [str(found.seed)]  # else the empty field sent is shown again
+    return _page(form, found)
+
+
+def _page(form: LogSearchForm, found: services.LogPage | None):  # type: ignore[no-untyped-def]
     return render_template(
         "logreview/search.html",
         form=form,
-        rows=rows,
-        more=more,
+        found=found,
         limit=services.PAGE_LIMIT,
+        event_text=labels.event_text,
+        outcome_text=labels.outcome_text,
     )
 
 
@@ -60,14 +75,9 @@ def export():  # type: ignore[no-untyped-def]
         abort(404)
     form = LogSearchForm()
     if not form.validate():
-        abort(400)
+        return _page(form, None)  # the search page, with what to correct
     text = services.export_log(current_user, _filter(form))
-    name = f"pallapp-audit-log-{form.start.data}-{form.end.data}.csv"
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(text, f"pallapp-audit-log-{form.start.data}-{form.end.data}.csv")
 
 
 @bp.route("/start/access-log")

@@ -79,4 +79,6 @@ def withdraw_invitation(public_id: str, invitation_id: str):  # type: ignore[no-
     except relatives.NotFound:
         abort(404)
     flash(gettext("The invitation is withdrawn."), "success")
-    return redirect(url_for("patients.relatives_page", public_id=public_id))
+    # Withdrawn from the patient's invitation page or from "Relatives and accounts": back there.
+    back = "patients.invite" if request.form.get("back") == "invite" else "patients.relatives_page"
+    return redirect(url_for(back, public_id=public_id))

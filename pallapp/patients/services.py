@@ -10,17 +10,19 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from pallapp import audit
-from pallapp.access import Need, find_patient, find_patient_and_needs, visible_patients
+from pallapp.access import Need, can, find_patient, find_patient_and_needs, visible_patients
 from pallapp.auth.services import IssuedInvitation, email_taken, issue_invitation
 from pallapp.extensions import db
 from pallapp.models import (
     AuditAction,
     CareUnit,
+    Invitation,
     Patient,
     PatientUnit,
     RelativeLink,
     Role,
     User,
+    utcnow,
 )
 from pallapp.pnr import IdentityNumber
 from pallapp.timeutil import today_local
@@ -31,7 +33,8 @@ LIST_LIMIT = 200
 def patients_for_today(user: User, search: str = "") -> tuple[list[Patient], bool]:
     """The patients of the user's units, filtered by name or personal identity number.
 
-    Returns the patients (at most LIST_LIMIT, by family name) and whether more matched.
+    Returns the patients (at most LIST_LIMIT, by family name) and whether more matched; each
+    patient shown is audited.
     """
     query = visible_patients(user, Need.VIEW).options(
         selectinload(Patient.episodes).selectinload(PatientUnit.unit)
@@ -53,8 +56,13 @@ def patients_for_today(user: User, search: str = "") -> tuple[list[Patient], boo
             )
     query = query.order_by(Patient.family_name, Patient.given_name).limit(LIST_LIMIT + 1)
     patients = list(db.session.scalars(query))
-    audit.record(AuditAction.VIEW, object_type="patient_list", object_id=None)
-    return patients[:LIST_LIMIT], len(patients) > LIST_LIMIT
+    shown = patients[:LIST_LIMIT]
+    # One event per patient shown, naming the patient (never the search text), so that the
+    # access review by patient and the patient's own access list find it; one insert for all.
+    audit.record_for_patients(
+        AuditAction.VIEW, shown, object_type="patient_list", detail="search" if search else None
+    )
+    return shown, len(patients) > LIST_LIMIT
 
 
 def open_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
@@ -91,7 +99,16 @@ def units_to_enrol_in(user: User) -> list[CareUnit]:
 
 
 class DuplicatePatient(Exception):
-    """A patient with this personal identity number is already registered."""
+    """A patient with this personal identity number is already registered.
+
+    `visible_public_id` is the record's id when the user may already see it (their own unit
+    follows the patient), else None: then nothing tells the user whether the number belongs to
+    another unit's patient, to a patient no unit follows any more, or why it was refused.
+    """
+
+    def __init__(self, visible_public_id: str | None) -> None:
+        super().__init__(visible_public_id)
+        self.visible_public_id = visible_public_id
 
 
 def enrol_patient(
@@ -107,10 +124,13 @@ def enrol_patient(
     """Register a patient and start an episode in `unit` (one of the user's active units)."""
     if unit not in units_to_enrol_in(user) or user.role not in (Role.NURSE, Role.PHYSICIAN):
         raise PermissionError("not a member of this unit")
-    exists = db.session.scalar(select(Patient.id).where(Patient.personnummer == identity.digits))
-    if exists is not None:
-        # The patient may be followed by another unit already; staff there add this unit.
-        raise DuplicatePatient(identity.digits)
+    existing = db.session.scalar(select(Patient).where(Patient.personnummer == identity.digits))
+    if existing is not None:
+        # The refusal itself tells the user that the number is registered: logged as a look at
+        # that patient, so the patient's units see it in their access review and the patient in
+        # their own access list.
+        audit.record(AuditAction.VIEW, user=user, patient=existing, object_type="enrolment_check")
+        raise DuplicatePatient(existing.public_id if can(user, existing, Need.VIEW) else None)
     patient = Patient(
         personnummer=identity.digits,
         is_coordination_number=identity.is_coordination_number,
@@ -166,3 +186,20 @@ def own_patients(user: User) -> list[Patient]:
     for patient in patients:
         audit.record(AuditAction.VIEW, patient=patient, obj=patient, detail="start page")
     return patients
+
+
+def open_invitations(patient: Patient) -> list[Invitation]:
+    """The patient's and relatives' invitations that can still be used, oldest first (for the
+    care team, who may withdraw them; the page that shows them is already audited)."""
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.patient_id == patient.id,
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at, Invitation.id)
+        )
+    )

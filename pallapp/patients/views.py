@@ -71,6 +71,7 @@ def enrol():  # type: ignore[no-untyped-def]
         abort(403)
     units = services.units_to_enrol_in(current_user)
     form = EnrolPatientForm()
+    existing = None
     form.unit.choices = [SelectChoice(unit.public_id, unit.name) for unit in units]
     if request.method == "GET":
         form.enrolled_on.data = today_local()
@@ -89,16 +90,21 @@ def enrol():  # type: ignore[no-untyped-def]
                     enrolled_on=form.enrolled_on.data,
                     unit=unit,
                 )
-            except services.DuplicatePatient:
+            except services.DuplicatePatient as duplicate:
+                existing = duplicate.visible_public_id
+                # The same words whatever the reason when the record is not the user's to see:
+                # nothing here may tell them that another unit follows this person.
                 form.personnummer.errors.append(
-                    gettext(
-                        "A patient with this number is already registered. If another unit follows the patient, ask them to add your unit."
+                    gettext("This patient is already enrolled in your unit.")
+                    if existing
+                    else gettext(
+                        "This personal identity number cannot be enrolled from your unit. If another unit follows the patient: ask that unit to share the record with your unit."
                     )
                 )
             else:
                 flash(gettext("The patient is enrolled."), "success")
                 return redirect(url_for("patients.show", public_id=patient.public_id))
-    return render_template("patients/enrol.html", form=form, units=units)
+    return render_template("patients/enrol.html", form=form, units=units, existing=existing)
 
 
 @bp.route("/patients/<public_id>")
@@ -151,4 +157,9 @@ def invite(public_id: str):  # type: ignore[no-untyped-def]
                 invitation=issued.invitation,
                 link=link,
             )
-    return render_template("patients/invite.html", form=form, patient=patient)
+    return render_template(
+        "patients/invite.html",
+        form=form,
+        patient=patient,
+        invitations=services.open_invitations(patient),
+    )

@@ -12,10 +12,8 @@ response, in a `collection` Bundle.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -28,12 +26,13 @@ from sqlalchemy import select
 
 from pallapp import audit, scoring
 from pallapp.access import Need, visible_patients
+from pallapp.csvout import csv_text
 from pallapp.extensions import db
 from pallapp.models import Assessment, AuditAction, CareUnit, Patient, User, utcnow
 from pallapp.review import quality
 from pallapp.review.quality_service import QualityReport, quality_indicators
 from pallapp.review.services import _current_versions, _in_units, reviewer_units
-from pallapp.timeutil import today_local
+from pallapp.timeutil import STOCKHOLM, today_local
 
 FHIR_BASE = "urn:pallapp"
 # Swedish national identifier systems (Inera/eHälsomyndigheten OIDs).
@@ -104,13 +103,6 @@ def _subscale_codes() -> list[str]:
     return list(codes)
 
 
-def _safe_cell(value: object) -> object:
-    """Spreadsheets run cells starting with = + - @ as formulas; quote such text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def pseudonymiser() -> Any:
     """A function patient -> pseudonym, stable within one export and unlinkable across exports
     (a fresh random key each time)."""
@@ -124,7 +116,14 @@ def pseudonymiser() -> Any:
 
 
 def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
-    """The export as CSV text: one row per assessment, one column per score and item."""
+    """The export as CSV text: one row per assessment, one column per score and item.
+
+    The pseudonymised file gives no moment in time: each rating's day counts from the
+    patient's enrolment (whole local calendar days), and the rows come in the order of the
+    pseudonyms, which are random in every export. Exact times would tie every pseudonym to a
+    name in the named file of the same unit, which the same staff can download; days since
+    enrolment still let a quality analysis follow symptoms over the time in care.
+    """
     item_columns = _item_columns()
     subscales = _subscale_codes()
     identity = ["pseudonym"] if pseudonymised else ["patient", "personnummer", "assessment_id"]
@@ -134,7 +133,7 @@ def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
         "instrument",
         "instrument_version",
         "scoring_version",
-        "observed_at",
+        "days_since_enrolment" if pseudonymised else "observed_at",
         "recall_period",
         "respondent",
         "total",
@@ -144,16 +143,16 @@ def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
         *(column for column, _code in item_columns),
     ]
     pseudonym = pseudonymiser() if pseudonymised else None
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    rows = []
     for assessment in export.assessments:
         patient = export.patients[assessment.patient_id]
         family = scoring.INSTRUMENTS[assessment.instrument].family
         if pseudonym is not None:
             who: list[object] = [pseudonym(patient)]
+            when: object = _days_since_enrolment(assessment, patient)
         else:
             who = [patient.name, patient.formatted_personnummer, assessment.public_id]
+            when = _utc_iso(assessment.observed_at)
         subscale_values = assessment.scores.get("subscales", {})
         items = [
             assessment.answers.get(code) if column.startswith(f"{family}.") else None
@@ -165,7 +164,7 @@ def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
             assessment.instrument,
             assessment.instrument_version,
             assessment.scoring_version,
-            _utc_iso(assessment.observed_at),
+            when,
             assessment.recall_period,
             assessment.respondent,
             assessment.total,
@@ -174,8 +173,14 @@ def assessments_csv(export: UnitExport, *, pseudonymised: bool) -> str:
             *(subscale_values.get(code) for code in subscales),
             *items,
         ]
-        writer.writerow(["" if value is None else _safe_cell(value) for value in row])
-    return out.getvalue()
+        rows.append(row)
+    if pseudonymised:
+        rows.sort(key=lambda row: (row[0], row[5], row[2]))  # pseudonym, day, instrument
+    return csv_text(header, rows, id_columns=() if pseudonymised else ("assessment_id",))
+
+
+def _days_since_enrolment(assessment: Assessment, patient: Patient) -> int:
+    return (assessment.observed_at.astimezone(STOCKHOLM).date() - patient.enrolled_on).days
 
 
 def _utc_iso(moment: datetime) -> str:
@@ -494,16 +499,15 @@ def quality_csv(report: QualityReport) -> str:
     """One row per indicator of both families: numerator, denominator, percentage (empty when
     the denominator is 0), target and its source, whether it is met (`yes`, `no`, empty when
     there is no figure or no target) and the 2021 regional figure for the unit's kind; then
-    the deaths of the period by whether they were expected. Counts only, no patient data."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(QUALITY_CSV_HEADER)
+    the deaths of the period by whether they were expected. Counts only, no patient data;
+    written by the app's one CSV writer, which neutralises formulas (a unit's name is text)."""
+    rows: list[list[object]] = []
     start, end = report.period.start.isoformat(), report.period.end.isoformat()
     kind = report.unit.kind
     for found in report.indicators:
         figure, target = found.figure, found.figure.target
         meets = figure.meets_target
-        writer.writerow(
+        rows.append(
             [
                 report.unit.name,
                 kind,
@@ -530,14 +534,14 @@ def quality_csv(report: QualityReport) -> str:
     for code, group in DEATH_ROWS:
         count = len(getattr(deaths, group))
         percent = quality.share(count, deaths.total)
-        writer.writerow(
+        rows.append(
             [
                 report.unit.name, kind, start, end, quality.Family.END_OF_LIFE.value, code,
                 titles[group], count, deaths.total,
                 "" if percent is None else f"{percent:.1f}", "", "", "", "",
             ]
         )
-    return out.getvalue()
+    return csv_text(QUALITY_CSV_HEADER, rows)
 
 
 def _regional_csv(definition: quality.Definition, unit_kind: str) -> str:

@@ -587,6 +587,10 @@ def unit_overview(
 #: Trend ranges: code -> days back from now (None: everything).
 TREND_RANGES: dict[str, int | None] = {"2w": 14, "3m": 92, "all": None}
 DEFAULT_TREND_RANGE = "3m"
+#: A chart image loaded within this time of its trends page is read under the page's audit
+#: event: one view of the trends, not seven rows in the access log. The images load at once
+#: with the page; ten minutes also covers a slow connection and a reload of one image.
+CHART_GROUPING = timedelta(minutes=10)
 
 
 def trend_assessments(
@@ -596,9 +600,11 @@ def trend_assessments(
     *,
     audit_as: str = "trends",
     instruments: tuple[str, ...] | None = None,
+    grouped_under: str | None = None,
 ) -> tuple[Patient, list[Assessment]]:
     """The patient's current (not corrected) assessments in the range, oldest first, of the
-    given instruments only (None: all; one chart's image needs one or two); audited."""
+    given instruments only (None: all; one chart's image needs one or two); audited, unless
+    the user's view of `grouped_under` (the trends page) was logged within CHART_GROUPING."""
     if range_code not in TREND_RANGES:
         raise LookupError(range_code)
     patient = _find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
@@ -613,7 +619,10 @@ def trend_assessments(
     if days is not None:
         query = query.where(Assessment.observed_at >= utcnow() - timedelta(days=days))
     assessments = list(db.session.scalars(query))
-    audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=audit_as)
+    if grouped_under is None or not audit.viewed_recently(
+        user, patient, grouped_under, CHART_GROUPING
+    ):
+        audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=audit_as)
     return patient, assessments
 
 

@@ -14,6 +14,7 @@ from pallapp import scoring
 from pallapp.access import Need, can
 from pallapp.assessments import present
 from pallapp.careplan import present as careplan_present
+from pallapp.csvout import download
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
 from pallapp.models import Phase, utcnow
 from pallapp.paging import requested_page
@@ -184,6 +185,7 @@ def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
         range_code,
         audit_as="trend_chart",
         instruments=charts.chart_instruments(key),
+        grouped_under="trends",  # loaded by the trends page: one event for the page
     )
     since = _since(range_code)
     chart = charts.build_chart(
@@ -243,22 +245,21 @@ def _unit_export(unit_id: str, kind: str) -> exports.UnitExport:
         abort(404)
 
 
-@bp.route("/exports/<unit_id>/assessments.csv")
+# Exports are POSTed from a form with its CSRF token: a link or an image on another site would
+# otherwise start a unit export on a logged-in staff device, in that person's name.
+
+
+@bp.route("/exports/<unit_id>/assessments.csv", methods=["POST"])
 @login_required
 def export_csv(unit_id: str):  # type: ignore[no-untyped-def]
-    pseudonymised = request.args.get("pseudonymised") == "1"
+    pseudonymised = request.form.get("pseudonymised") == "1"
     export = _unit_export(unit_id, "csv pseudonymised" if pseudonymised else "csv")
     text = exports.assessments_csv(export, pseudonymised=pseudonymised)
     stamp = today_local().isoformat()
-    name = f"assessments-{stamp}{'-pseudonymised' if pseudonymised else ''}.csv"
-    return Response(
-        "\ufeff" + text,  # a BOM so spreadsheet programs read the file as UTF-8
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(text, f"assessments-{stamp}{'-pseudonymised' if pseudonymised else ''}.csv")
 
 
-@bp.route("/exports/<unit_id>/fhir.json")
+@bp.route("/exports/<unit_id>/fhir.json", methods=["POST"])
 @login_required
 def export_fhir(unit_id: str):  # type: ignore[no-untyped-def]
     export = _unit_export(unit_id, "fhir")
@@ -285,16 +286,17 @@ def _quality_units():  # type: ignore[no-untyped-def]
         abort(404)
 
 
-def _quality_form(units):  # type: ignore[no-untyped-def]
-    """The unit-and-period form filled from the query string (defaults: the first unit, the
-    last 90 days)."""
+def _quality_form(units, source=None):  # type: ignore[no-untyped-def]
+    """The unit-and-period form filled from `source` (default: the query string; defaults:
+    the first unit, the last 90 days)."""
     today = today_local()
     defaults = {
         "unit": units[0].public_id if units else "",
         "start": (today - timedelta(days=DEFAULT_QUALITY_DAYS - 1)).isoformat(),
         "end": today.isoformat(),
     }
-    data = MultiDict({**defaults, **{k: v for k, v in request.args.items() if k in defaults and v}})
+    given = request.args if source is None else source
+    data = MultiDict({**defaults, **{k: v for k, v in given.items() if k in defaults and v}})
     if data["unit"] and data["unit"] not in {unit.public_id for unit in units}:
         abort(404)  # not one of the user's units: to them it does not exist
     form = QualityForm(data)
@@ -376,11 +378,13 @@ def quality_report():  # type: ignore[no-untyped-def]
     )
 
 
-def _unit_period_form(unit_id: str):  # type: ignore[no-untyped-def]
+def _unit_period_form(unit_id: str, source=None):  # type: ignore[no-untyped-def]
+    """The period form for one of the user's units, from `source` (default: the query
+    string); 404 for a unit that is not the user's or a period that does not validate."""
     units = _quality_units()
     if unit_id not in {unit.public_id for unit in units}:
         abort(404)
-    form = _quality_form(units)
+    form = _quality_form(units, source)
     form.unit.data = unit_id
     if not form.validate():
         abort(404)
@@ -415,18 +419,14 @@ def quality_patients(unit_id: str, indicator: str):  # type: ignore[no-untyped-d
     )
 
 
-@bp.route("/exports/<unit_id>/quality.csv")
+@bp.route("/exports/<unit_id>/quality.csv", methods=["POST"])
 @login_required
 def export_quality_csv(unit_id: str):  # type: ignore[no-untyped-def]
-    form = _unit_period_form(unit_id)
+    form = _unit_period_form(unit_id, request.form)
     try:
         report = exports.quality_export(current_user, unit_id, _period(form))
     except (quality_service.NotForQuality, LookupError):
         abort(404)
     text = exports.quality_csv(report)
-    name = f"quality-indicators-{report.period.start.isoformat()}-{report.period.end.isoformat()}.csv"
-    return Response(
-        "\ufeff" + text,  # a BOM so spreadsheet programs read the file as UTF-8
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    period = report.period
+    return download(text, f"quality-indicators-{period.start.isoformat()}-{period.end.isoformat()}.csv")

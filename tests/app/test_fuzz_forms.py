@@ -36,12 +36,18 @@ SKIPPED = {"auth.logout"}
 #: Routes that only take a POST (their form sits on another page): the fields they read.
 POST_ONLY_FIELDS = {
     "auth.language": ["csrf_token", "language", "next"],
-    "logreview.export": ["csrf_token", "start", "end", "patient", "user"],
+    "logreview.export": [
+        "csrf_token", "start", "end", "patient", "user", "action", "no_care_relationship",
+        "exclude_mine", "sample", "seed",
+    ],
+    "review.export_csv": ["csrf_token", "pseudonymised"],
+    "review.export_fhir": ["csrf_token"],
+    "review.export_quality_csv": ["csrf_token", "start", "end"],
     "admin.revoke": ["csrf_token", "submit"],
     "admin.staff_active": ["csrf_token", "submit", "active"],
     "admin.staff_units": ["csrf_token", "submit", "end", "add"],
     "patients.account_active": ["csrf_token", "submit", "active"],
-    "patients.withdraw_invitation": ["csrf_token", "submit"],
+    "patients.withdraw_invitation": ["csrf_token", "submit", "back"],
 }
 
 HOSTILE = st.sampled_from(

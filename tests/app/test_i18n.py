@@ -86,6 +86,10 @@ SHARED_SWEDISH = {
     frozenset({"As-needed medication orders", "As-needed orders"}): (
         "one thing, named at more or less length in English: the patient's as-needed orders"
     ),
+    frozenset({"Assessment history", "earlier ratings"}): (
+        "one thing: the page of a patient's earlier ratings, as a title and as the access log "
+        "names it within a sentence"
+    ),
     frozenset({"Band", "Level"}): "one thing: the band a score falls in (result page, summary)",
     frozenset({"No assessments yet.", "No ratings yet."}): (
         "one thing: an assessment is a rating (skattning) in Swedish"
@@ -110,7 +114,10 @@ def shared_translations(catalogue: Catalog) -> dict[frozenset[str], str]:
     shared = {}
     for swedish, msgids in by_swedish.items():
         # msgids that differ only in case or a closing full stop are the same words.
-        distinct = {_same_words(msgid): msgid for msgid in sorted(msgids)}
+        # The first in sorted order names them (a capitalised msgid before its lower-case twin).
+        distinct: dict[str, str] = {}
+        for msgid in sorted(msgids):
+            distinct.setdefault(_same_words(msgid), msgid)
         if len(distinct) > 1:
             shared[frozenset(distinct.values())] = swedish
     return shared

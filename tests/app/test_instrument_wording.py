@@ -321,7 +321,7 @@ def test_the_fhir_export_names_the_problem_end(app, client, people, reversed_rat
     with app.app_context():
         unit = db.session.get(CareUnit, people["unit_id"])
         unit_public_id = unit.public_id
-    bundle = json.loads(client.get(f"/exports/{unit_public_id}/fhir.json").get_data(as_text=True))
+    bundle = json.loads(client.post(f"/exports/{unit_public_id}/fhir.json").get_data(as_text=True))
     resources = [entry["resource"] for entry in bundle["entry"]]
     questionnaire = next(
         r for r in resources if r["resourceType"] == "Questionnaire" and r["url"].endswith(":ipos_staff")

@@ -172,12 +172,11 @@ def test_staff_invitation_from_admin(app, client, auth):
 def test_withdrawn_invitation_cannot_be_used(app, client, auth, setting):
     path = create_link(client, auth, setting)
     with app.app_context():
-        admin = make_user(Role.ADMIN)
-        db.session.commit()
-        admin_email = admin.email
         invitation_id = db.session.scalar(select(Invitation.public_id))
-    auth.login(admin_email)
-    assert client.post(f"/admin/invitations/{invitation_id}/revoke").status_code == 302
+    # A relative's invitation is withdrawn by the care team, on the patient page.
+    auth.login(setting["nurse"])
+    withdraw = f"/patients/{setting['patient']}/invitations/{invitation_id}/withdraw"
+    assert client.post(withdraw).status_code == 302
     auth.logout()
     assert client.get(path).status_code == 410
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pallapp.extensions import db
-from pallapp.models import Patient, PatientUnit, Role
+from pallapp.models import AuditEvent, Patient, PatientUnit, Role, User
 from pallapp.timeutil import today_local
 from tests.factories import link_relative, make_patient, make_unit, make_user
 
@@ -104,7 +104,11 @@ def test_the_same_person_cannot_be_enrolled_twice(app, client, auth, team):
     client.post("/patients/new", data=enrol_form(team))
     page = client.post("/patients/new", data=enrol_form(team, given_name="Again"))
     assert page.status_code == 200
-    assert b"redan en patient registrerad" in page.data
+    # The nurse's own unit follows the patient: nothing to hide, and the record is a link away.
+    assert "Patienten är redan inskriven i din enhet." in page.get_data(as_text=True)
+    with app.app_context():
+        tolvan = db.session.scalar(select(Patient.public_id).where(Patient.given_name == "Tolvan"))
+    assert f'href="/patients/{tolvan}"' in page.get_data(as_text=True)
     assert patient_count(app) == 4
 
 
@@ -197,3 +201,31 @@ def test_today_search_is_posted_and_a_query_string_is_ignored(client, auth, team
     # An old bookmark with ?q= shows the whole list rather than searching.
     filtered = client.get("/today", query_string={"q": "Sune"})
     assert b"Ingrid" in listed(filtered)
+
+
+GENERIC_REFUSAL = (
+    "Personnumret kan inte skrivas in från din enhet. Om en annan enhet följer patienten: be "
+    "den enheten att dela journalen med din enhet."
+)
+
+
+def test_item11_enrolment_does_not_reveal_another_units_patient(app, client, auth, team):
+    with app.app_context():
+        vera = db.session.scalar(select(Patient).where(Patient.given_name == "Vera"))
+        nurse_id = db.session.scalar(select(User.id).where(User.email == team["nurse"]))
+        number, vera_id = vera.formatted_personnummer, vera.id
+    auth.login(team["nurse"])  # Team Falun; Vera is followed by Team Mora only
+    page = client.post("/patients/new", data=enrol_form(team, personnummer=number))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert patient_count(app) == 3  # nothing stored
+    assert GENERIC_REFUSAL in text
+    for hint in ("registrerad", "redan", "Team Mora", "Vera"):
+        assert hint not in text, hint
+    # The probe is in the log, naming the patient: Team Mora's access review and Vera's own
+    # access list show it.
+    with app.app_context():
+        probes = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == "enrolment_check")
+        ).all()
+    assert [(e.action, e.user_id, e.patient_id) for e in probes] == [("view", nurse_id, vera_id)]

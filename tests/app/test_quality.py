@@ -219,6 +219,11 @@ def period_args() -> str:
     return f"start={days_ago(29).isoformat()}&end={today_local().isoformat()}"
 
 
+def period_form() -> dict[str, str]:
+    """The same period for the posted CSV download."""
+    return {"start": days_ago(29).isoformat(), "end": today_local().isoformat()}
+
+
 def test_the_figures_of_both_families_on_a_hand_built_unit(unit_world, client, auth):
     auth.login(unit_world["emails"]["manager"])
     page = client.get(f"/quality?unit={unit_world['unit']}&{period_args()}").get_data(as_text=True)
@@ -430,7 +435,7 @@ def test_patients_relatives_and_admins_get_404(unit_world, client, auth, who):
     assert client.get("/quality").status_code == 404
     assert client.get(f"/quality/{unit}/care_plan?{period_args()}").status_code == 404
     assert client.get(f"/quality/{unit}/deaths?{period_args()}").status_code == 404
-    assert client.get(f"/exports/{unit}/quality.csv?{period_args()}").status_code == 404
+    assert client.post(f"/exports/{unit}/quality.csv", data=period_form()).status_code == 404
 
 
 def test_a_nurse_of_another_unit_sees_nothing_of_this_unit(unit_world, client, auth):
@@ -439,7 +444,7 @@ def test_a_nurse_of_another_unit_sees_nothing_of_this_unit(unit_world, client, a
     assert client.get(f"/quality?unit={unit}&{period_args()}").status_code == 404
     assert client.get(f"/quality/{unit}/care_plan?{period_args()}").status_code == 404
     assert client.get(f"/quality/{unit}/deaths?{period_args()}").status_code == 404
-    assert client.get(f"/exports/{unit}/quality.csv?{period_args()}").status_code == 404
+    assert client.post(f"/exports/{unit}/quality.csv", data=period_form()).status_code == 404
     # Their own unit: only X, rated yesterday.
     page = client.get(f"/quality?{period_args()}").get_data(as_text=True)
     assert "Patients in the unit during the period: 1." in page
@@ -448,7 +453,7 @@ def test_a_nurse_of_another_unit_sees_nothing_of_this_unit(unit_world, client, a
 
 def test_the_csv_export_has_both_families_and_is_audited(unit_world, client, auth, app):
     auth.login(unit_world["emails"]["manager"])
-    response = client.get(f"/exports/{unit_world['unit']}/quality.csv?{period_args()}")
+    response = client.post(f"/exports/{unit_world['unit']}/quality.csv", data=period_form())
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
@@ -491,7 +496,7 @@ def test_the_csv_leaves_the_percentage_empty_without_patients(app, client, auth)
         db.session.commit()
         unit_id, email = unit.public_id, manager.email
     auth.login(email)
-    text = client.get(f"/exports/{unit_id}/quality.csv").get_data(as_text=True)
+    text = client.post(f"/exports/{unit_id}/quality.csv").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(rows) == 16 + 3  # the indicators of both families, then the three death rows
     assert {r["family"] for r in rows} == {"in_life", "end_of_life"}

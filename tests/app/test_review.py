@@ -191,10 +191,10 @@ def test_staff_of_another_unit_see_nothing(ward, client, auth, who):
         f"/patients/{ward.patient}/trends/esas_items.svg",
         f"/patients/{ward.patient}/summary",
         f"/patients/{ward.patient}/flags",
-        f"/exports/{ward.unit}/assessments.csv",
-        f"/exports/{ward.unit}/fhir.json",
     ):
         assert client.get(path).status_code == 404, path
+    for path in (f"/exports/{ward.unit}/assessments.csv", f"/exports/{ward.unit}/fhir.json"):
+        assert client.post(path).status_code == 404, path
     overview = client.get("/overview")
     if who == "manager_b":
         assert overview.status_code == 403
@@ -215,8 +215,8 @@ def test_patients_and_relatives_have_no_review_pages(ward, client, auth, who):
 
 def test_manager_exports_but_cannot_acknowledge_or_review(app, ward, client, auth):
     auth.login(ward.emails["manager"])
-    assert client.get(f"/exports/{ward.unit}/assessments.csv").status_code == 200
-    assert client.get(f"/exports/{ward.unit}/fhir.json").status_code == 200
+    assert client.post(f"/exports/{ward.unit}/assessments.csv").status_code == 200
+    assert client.post(f"/exports/{ward.unit}/fhir.json").status_code == 200
     assert client.get(ack_url(ward)).status_code == 404
     assert client.get("/overview").status_code == 403
     # Managers read their units' records for quality work: trends and summary are readable.

@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import re
+from datetime import datetime, time, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -16,8 +18,10 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import select
 
+from pallapp.assessments import services as assessment_services
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Role
+from pallapp.timeutil import STOCKHOLM, today_local
 from tests.app.test_review import ESAS_CALM, submit
 from tests.app.test_review_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
 from tests.factories import make_patient, make_unit, make_user
@@ -78,7 +82,7 @@ def read_csv(response) -> list[dict[str, str]]:
 
 def test_csv_has_one_row_per_assessment_of_the_unit(unit_data, client, auth):
     auth.login(unit_data["manager"])
-    response = client.get(f"/exports/{unit_data['unit']}/assessments.csv")
+    response = client.post(f"/exports/{unit_data['unit']}/assessments.csv")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = read_csv(response)
@@ -103,8 +107,8 @@ def test_csv_has_one_row_per_assessment_of_the_unit(unit_data, client, auth):
 
 def test_pseudonymised_csv_has_no_names_or_identity_numbers(unit_data, client, auth):
     auth.login(unit_data["nurse"])
-    url = f"/exports/{unit_data['unit']}/assessments.csv?pseudonymised=1"
-    response = client.get(url)
+    url = f"/exports/{unit_data['unit']}/assessments.csv"
+    response = client.post(url, data={"pseudonymised": "1"})
     text = response.get_data(as_text=True)
     for secret in ("Alma", "Andersson", "Bertil", "Berglund", "Cecilia", SECRET):
         assert secret not in text
@@ -122,13 +126,13 @@ def test_pseudonymised_csv_has_no_names_or_identity_numbers(unit_data, client, a
     assert pseudonyms["esas_r"] == pseudonyms["roag"] == pseudonyms["abbey"]
     assert pseudonyms["ipos_staff"] != pseudonyms["esas_r"]
     # A new export gets new pseudonyms: exports cannot be linked with each other.
-    again = read_csv(client.get(url))
+    again = read_csv(client.post(url, data={"pseudonymised": "1"}))
     assert {row["pseudonym"] for row in again}.isdisjoint(set(pseudonyms.values()))
 
 
 def test_fhir_export_validates_and_links_scores_to_responses(app, unit_data, client, auth):
     auth.login(unit_data["nurse"])
-    response = client.get(f"/exports/{unit_data['unit']}/fhir.json")
+    response = client.post(f"/exports/{unit_data['unit']}/fhir.json")
     assert response.mimetype == "application/fhir+json"
     bundle = json.loads(response.get_data(as_text=True))
     Bundle.model_validate(bundle)
@@ -172,7 +176,7 @@ def test_fhir_export_validates_and_links_scores_to_responses(app, unit_data, cli
 
 def test_exports_are_audited_per_patient(app, unit_data, client, auth):
     auth.login(unit_data["manager"])
-    client.get(f"/exports/{unit_data['unit']}/assessments.csv?pseudonymised=1")
+    client.post(f"/exports/{unit_data['unit']}/assessments.csv", data={"pseudonymised": "1"})
     with app.app_context():
         events = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "export", AuditEvent.patient_id.is_not(None))
@@ -187,7 +191,151 @@ def test_exports_are_audited_per_patient(app, unit_data, client, auth):
 
 def test_another_units_staff_cannot_export_this_unit(unit_data, client, auth):
     auth.login(unit_data["nurse_b"])
-    assert client.get(f"/exports/{unit_data['unit']}/assessments.csv").status_code == 404
-    assert client.get(f"/exports/{unit_data['unit']}/fhir.json").status_code == 404
+    assert client.post(f"/exports/{unit_data['unit']}/assessments.csv").status_code == 404
+    assert client.post(f"/exports/{unit_data['unit']}/fhir.json").status_code == 404
     page = client.get("/exports").get_data(as_text=True)
     assert unit_data["unit"] not in page
+
+
+# --- Exports are started by a form, never by a link -------------------------------------------
+
+
+class _Forms(HTMLParser):
+    """The forms of a page: action, method and the values of their hidden inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        attributes = dict(attrs)
+        if tag == "form":
+            self.forms.append(
+                {"action": attributes.get("action"), "method": attributes.get("method"), "data": {}}
+            )
+        elif tag == "input" and self.forms and attributes.get("type") == "hidden":
+            self.forms[-1]["data"][attributes["name"]] = attributes.get("value", "")
+
+
+def page_forms(page) -> list[dict]:
+    parser = _Forms()
+    parser.feed(page.get_data(as_text=True))
+    return parser.forms
+
+
+def export_events(app) -> int:
+    with app.app_context():
+        return len(
+            db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+        )
+
+
+def test_item18_exports_need_post_with_csrf(app, unit_data, client, auth):
+    auth.login(unit_data["manager"])
+    app.config["WTF_CSRF_ENABLED"] = True  # as in production, from here on
+    unit = unit_data["unit"]
+    paths = [
+        f"/exports/{unit}/assessments.csv",
+        f"/exports/{unit}/assessments.csv?pseudonymised=1",
+        f"/exports/{unit}/fhir.json",
+        f"/exports/{unit}/quality.csv",
+    ]
+    # What a link or an image on another site can do: a GET, or a POST without the token.
+    for path in paths:
+        assert client.get(path).status_code == 405, path
+        assert client.post(path, data={"pseudonymised": "1"}).status_code == 400, path
+    assert export_events(app) == 0
+    # The exports page starts each of them with a posted form that carries the token.
+    forms = [
+        form
+        for form in page_forms(client.get("/exports"))
+        if form["action"] and form["action"].startswith("/exports/")
+    ]
+    assert sorted(form["action"] for form in forms) == sorted(
+        [
+            f"/exports/{unit}/assessments.csv",
+            f"/exports/{unit}/assessments.csv",
+            f"/exports/{unit}/fhir.json",
+            f"/exports/{unit}/quality.csv",
+        ]
+    )
+    for form in forms:
+        assert form["method"] == "post"
+        assert form["data"]["csrf_token"]
+        response = client.post(form["action"], data=form["data"])
+        assert response.status_code == 200, form
+        assert "attachment" in response.headers["Content-Disposition"]
+    assert sum(form["data"].get("pseudonymised") == "1" for form in forms) == 1
+    # ... and so does the quality report's download for the period shown.
+    report = client.get(f"/quality?unit={unit}&start=2026-01-01&end=2026-01-31")
+    (download,) = [form for form in page_forms(report) if form["action"] == paths[3]]
+    assert download["method"] == "post"
+    assert (download["data"]["start"], download["data"]["end"]) == ("2026-01-01", "2026-01-31")
+    response = client.post(download["action"], data=download["data"])
+    assert response.status_code == 200
+    assert 'filename="quality-indicators-2026-01-01-2026-01-31.csv"' in (
+        response.headers["Content-Disposition"]
+    )
+
+
+# --- The pseudonymised CSV cannot be joined back to the named one -----------------------------
+
+
+def time_join(
+    named: list[dict[str, str]], pseudonymised: list[dict[str, str]], *, width: int
+) -> dict[str, set[str]]:
+    """The join an attacker holding both files would try: for each pseudonym, the patients of
+    the named file whose rating times (the first `width` characters: 19 the second, 10 the
+    day) appear among the values of its rows."""
+    by_time: dict[str, set[str]] = {}
+    for row in named:
+        by_time.setdefault(row["observed_at"][:width], set()).add(row["personnummer"])
+    candidates: dict[str, set[str]] = {}
+    for row in pseudonymised:
+        found = candidates.setdefault(row["pseudonym"], set())
+        for value in row.values():
+            found |= by_time.get(value[:width], set())
+    return candidates
+
+
+def test_item14_pseudonymised_times_do_not_join_the_named_export(app, client, auth):
+    with app.app_context():
+        unit = make_unit("Team J")
+        nurse = make_user(Role.NURSE, units=[unit])
+        manager = make_user(Role.MANAGER, units=[unit], language="en")
+        today = today_local()
+        for number in range(8):
+            patient = make_patient([unit], given_name=f"Person{number}")
+            patient.enrolled_on = today - timedelta(days=40 + number)
+            # 1 to 3 ratings each, at local noon minus `number` minutes: no two at one time.
+            for days in (2 + number, 6 + 2 * number, 11 + 3 * number)[: 1 + number % 3]:
+                noon = datetime.combine(today - timedelta(days=days), time(12), STOCKHOLM)
+                assessment_services.submit_assessment(
+                    nurse, patient.public_id, instrument="esas_r", answers=ESAS_CALM,
+                    client_token=f"join-{number}-{days}".ljust(32, "x"),
+                    observed_at=noon - timedelta(minutes=number),
+                )
+        db.session.commit()
+        unit_id, email = unit.public_id, manager.email
+    auth.login(email)
+    url = f"/exports/{unit_id}/assessments.csv"
+    named = read_csv(client.post(url))
+    pseudonymised = read_csv(client.post(url, data={"pseudonymised": "1"}))
+    assert len(named) == len(pseudonymised) == 1 + 2 + 3 + 1 + 2 + 3 + 1 + 2  # 15 ratings
+
+    for width in (19, 10):  # to the second, and by the day
+        candidates = time_join(named, pseudonymised, width=width)
+        assert len(candidates) == 8
+        unique = [pseudonym for pseudonym, found in candidates.items() if len(found) == 1]
+        assert unique == [], width  # no pseudonym is tied to one patient by its times
+    assert "observed_at" not in pseudonymised[0]
+    # What the file gives instead: whole local days since enrolment. Person n was enrolled
+    # 40 + n days ago and rated 2 + n, 6 + 2n and 11 + 3n days ago (its first 1 + n % 3):
+    # n=0: 40-2 = 38 | n=1: 41-3 = 38, 41-8 = 33 | n=2: 42-4 = 38, 42-10 = 32, 42-17 = 25 |
+    # n=3: 43-5 = 38 | n=4: 44-6 = 38, 44-14 = 30 | n=5: 45-7 = 38, 45-16 = 29, 45-26 = 19 |
+    # n=6: 46-8 = 38 | n=7: 47-9 = 38, 47-20 = 27.
+    days = sorted(int(row["days_since_enrolment"]) for row in pseudonymised)
+    assert days == sorted([38] * 8 + [33, 32, 25, 30, 29, 19, 27])
+    # The rows come in the order of the random pseudonyms, not in the named file's order.
+    keys = [(row["pseudonym"], int(row["days_since_enrolment"])) for row in pseudonymised]
+    assert keys == sorted(keys)

@@ -223,6 +223,22 @@ def test_every_route_has_a_declared_rule(app):
     assert sorted(set(RULES) - endpoints) == [], "these rules name routes that no longer exist"
 
 
+#: Routes that hand out patient data as a file. POST only: every POST needs the CSRF token, so
+#: a link or an image on another site cannot start an export in a staff member's name.
+EXPORTS = frozenset(
+    {"review.export_csv", "review.export_fhir", "review.export_quality_csv", "logreview.export"}
+)
+
+
+def test_exports_answer_post_only(app):
+    methods = {
+        rule.endpoint: rule.methods - {"HEAD", "OPTIONS"}
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint in EXPORTS
+    }
+    assert methods == dict.fromkeys(EXPORTS, {"POST"})
+
+
 def classify(response) -> str:  # type: ignore[no-untyped-def]
     assert response.status_code < 500, response.status_code
     if response.status_code in (403, 404):
