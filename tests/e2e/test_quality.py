@@ -90,7 +90,7 @@ def test_a_physician_records_an_expected_death_without_pressure_ulcers(
     free = tablet.get_by_role("group", name="Var patienten fri från trycksår vid dödsfallet?")
     free.get_by_label("Ja").check()
     tablet.get_by_role("button", name="Spara").click()
-    expect(tablet.get_by_role("heading", level=1)).to_have_text("Händelser i vården")
+    expect(tablet.get_by_role("heading", level=1)).to_have_text("Milstolpar")
     expect(tablet.locator("li").filter(has_text="Dödsfall")).to_contain_text(
         "Väntat dödsfall · Fri från trycksår vid dödsfallet"
     )
