@@ -191,6 +191,9 @@ class Topology:
             except subprocess.TimeoutExpired:
                 self.nginx.kill()
                 self.nginx.wait()
+        for instance in self.instances:  # all at once: each takes a few seconds
+            if instance.alive():
+                instance.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
         for instance in self.instances:
             self.stop_instance(instance)
 
@@ -230,6 +233,17 @@ class Topology:
             return
         os.killpg(instance.process.pid, signal.SIGKILL)
         instance.process.wait()
+
+    def restart_instance(self, number: int, timeout: float = 60.0) -> None:
+        """Start a stopped instance again and reload nginx, whose new workers forget that the
+        instance had failed (else it would wait out fail_timeout before trying it)."""
+        instance = self.instances[number - 1]
+        self.start_instance(instance)
+        self._wait_healthy(instance.url + HEALTH_PATH, None, time.monotonic() + timeout,
+                           f"app instance {number}", instance.error_log)
+        if self.nginx is not None and self.nginx.poll() is None:
+            self.nginx.send_signal(signal.SIGHUP)
+            time.sleep(1)  # the new nginx worker takes over the listening socket
 
     # --- the pieces ---------------------------------------------------------------------------
 
