@@ -7,6 +7,10 @@ The worker class and counts were chosen from measurements through the proxy
 file, e.g. `--workers 4` on a host with more cores.
 """
 
+import re
+
+from gunicorn import glogging
+
 wsgi_app = "wsgi:app"
 
 worker_class = "gthread"
@@ -24,6 +28,22 @@ keepalive = 35
 # Access log: the client's address as the proxy saw it, the proxy's, the request and its time
 # in microseconds.
 access_log_format = '%({x-forwarded-for}i)s via %(h)s "%(r)s" %(s)s %(b)s %(D)sus'
+
+_INVITATION = re.compile(r"(/invitation/)[^\s?]+")
+
+
+class Logger(glogging.Logger):
+    """gunicorn's logger, without invitation tokens: an invitation link works once for whoever
+    has it, so its token must not sit in a log file (the proxy leaves it out too)."""
+
+    def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U"):
+            atoms[key] = _INVITATION.sub(r"\1(token)", atoms[key])
+        return atoms
+
+
+logger_class = Logger
 
 # gunicorn 25.1+ opens a control socket (for gunicornc) at one path per user; nothing uses it,
 # and two instances on one machine would share it. Older versions ignore the setting.

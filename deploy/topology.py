@@ -277,6 +277,7 @@ class Topology:
             TLS_CERTIFICATE=str(self.certificate),
             TLS_KEY=str(self.key),
             STATIC_ROOT=str(STATIC_ROOT),
+            ERROR_PAGES=str(DEPLOY / "nginx" / "errors"),
             ACCESS_LOG=str(self.nginx_access_log),
         )
         self.site_conf.write_text(site)

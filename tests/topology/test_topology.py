@@ -370,6 +370,18 @@ def test_plain_http_is_sent_to_https(topology):
     assert response.headers["Location"] == f"{topology.url}/login?next=/today"
 
 
+def test_invitation_tokens_stay_out_of_every_log(topology):
+    token = "Xq7" + uuid.uuid4().hex  # unknown: the app answers 404, as for a mistyped link
+    assert Browser(topology).request(f"/invitation/{token}").status == 404
+    lines = logged(topology.nginx_access_log, 0, "/invitation/", 1)
+    assert lines
+    app_logs = [i.access_log for i in topology.instances]
+    time.sleep(0.5)  # gunicorn's line, written after the answer
+    assert any("/invitation/(token)" in line for path in app_logs for line in log_lines(path))
+    for path in [topology.nginx_access_log, topology.nginx_error_log, *app_logs]:
+        assert token not in path.read_text(errors="replace"), path
+
+
 # --- 3. slow clients -----------------------------------------------------------------------------
 
 
@@ -537,6 +549,8 @@ def test_a_post_cut_off_by_a_dying_instance_is_not_replayed_and_its_resend_is_st
         if app1.alive():
             os.killpg(app1.process.pid, signal.SIGCONT)
     assert [page.status for page in answers] == [502]
+    # The proxy's own page, in Swedish first, telling the user to send the form again.
+    assert "skicka formuläret igen" in answers[0].text
     cut_off = logged(topology.nginx_access_log, mark, '"POST ', 1)
     assert len(cut_off) == 1
     assert f"upstream={app1_address} " in cut_off[0]  # instance 1 only: not replayed on 2
