@@ -13,21 +13,28 @@ from gunicorn import glogging
 
 wsgi_app = "wsgi:app"
 
-worker_class = "gthread"
+# Sync workers, two per core of the app host (one computes while the other waits for
+# PostgreSQL). pallapp's pages are CPU-bound (rendering, 10-15 short queries each): threads
+# share one interpreter lock, so gthread adds no throughput, and in short runs through the
+# proxy it gave longer tails at saturation. Sync workers hold a worker while a client sends or
+# reads slowly: nginx's buffering in front is what makes them safe. Measurements and how to
+# repeat them: docs/operations.md, "Worker class and counts". 2 here: the measured instance
+# had one core; pass --workers for a host with more.
+worker_class = "sync"
 workers = 2
-threads = 4
 
 # A request that runs for 30 s is stuck: the worker is replaced. nginx waits 60 s.
 timeout = 30
 # On SIGTERM (a deploy, a stop) requests in progress get this long to finish.
 graceful_timeout = 20
-# Longer than the proxy's upstream keepalive_timeout (30 s): nginx, not gunicorn, closes idle
-# connections, so nginx never sends a request on a connection gunicorn is closing.
+# Sync workers close every connection after its answer; with --worker-class gthread idle
+# connections stay open this long, longer than the proxy's upstream keepalive_timeout (30 s):
+# nginx, not gunicorn, closes them, so nginx never sends a request on one gunicorn is closing.
 keepalive = 35
 
-# Access log: the client's address as the proxy saw it, the proxy's, the request and its time
-# in microseconds.
-access_log_format = '%({x-forwarded-for}i)s via %(h)s "%(r)s" %(s)s %(b)s %(D)sus'
+# Access log: the client's address (the app takes it from the proxy's X-Forwarded-For), the
+# request, its status, size and time in microseconds.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus'
 
 _INVITATION = re.compile(r"(/invitation/)[^\s?]+")
 
