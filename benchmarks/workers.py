@@ -96,7 +96,7 @@ def run_wrk(topology: Topology, cookie: str, patient: str, connections: int, dur
          "-s", str(script), topology.url],
         capture_output=True, text=True, check=True,
     ).stdout
-    latency = {p: _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", output, re.M)}
+    latency = {p: _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", output, re.M)}
     not_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
     return {
