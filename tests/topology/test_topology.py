@@ -45,7 +45,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from deploy.topology import DEPLOY, Settings, Topology, free_port, nginx_binary
+from deploy.topology import DEPLOY, Settings, Topology, free_ports, nginx_binary
 from pallapp.extensions import db
 from pallapp.models import Assessment, AuditEvent, Role
 from tests.conftest import POSTGRES_URL, TemporaryPostgres, make_app
@@ -204,15 +204,16 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
                     "(set PALLAPP_TEST_POSTGRES_URL)")
     database = TemporaryPostgres(POSTGRES_URL, "topology")
     url = database.create()
+    https_port, http_port, app1_port, app2_port = free_ports(4)
     settings = Settings(
         database_url=url,
         # Without Redis the instances still run, each with its own counts; the throttle test
         # then skips.
         redis_url=REDIS_URL or "memory://",
         instance_dir=tmp_path_factory.mktemp("topology"),
-        https_port=free_port(),
-        http_port=free_port(),
-        app_ports=(free_port(), free_port()),
+        https_port=https_port,
+        http_port=http_port,
+        app_ports=(app1_port, app2_port),
         environment={"PALLAPP_LOGIN_LIMIT_PER_ACCOUNT": f"{LOGIN_LIMIT} per 15 minutes"},
         demo_data=False,  # the demo takes longer to load than all these tests take to run
     )
