@@ -221,9 +221,10 @@ class ProxiedServer:
 
         options = ["--access-logformat", ACCESS_LOG_FORMAT]
         deployed = _gunicorn_config(DEPLOY / "gunicorn.conf.py")
-        workers = args.workers if args.workers is not None else deployed["workers"]
-        threads = args.threads if args.threads is not None else deployed["threads"]
-        worker_class = deployed["worker_class"]
+        # gunicorn's own defaults where the file says nothing.
+        workers = args.workers if args.workers is not None else deployed.get("workers", 1)
+        threads = args.threads if args.threads is not None else deployed.get("threads", 1)
+        worker_class = deployed.get("worker_class", "sync")
         if args.workers is not None:
             options += ["--workers", str(workers)]
         if args.threads is not None:
