@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PALLAPP_ENV_NAME ?= development
 
-.PHONY: run test install install-test translations chromium lint typecheck audit audit-probe bench bench-full clean
+.PHONY: run test install install-test translations chromium nginx lint typecheck audit audit-probe bench bench-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +33,17 @@ run: install translations
 chromium:
 	@scripts/ensure-chromium
 
+# nginx for the production topology (tests/topology, bench-full): Debian's package when root.
+nginx:
+	@scripts/ensure-nginx
+
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check pallapp tests benchmarks wsgi.py
+	$(BIN)/ruff check pallapp tests benchmarks deploy wsgi.py
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict
 
-test: install-test translations chromium lint typecheck
+test: install-test translations chromium nginx lint typecheck
 	PALLAPP_ENV_NAME=testing $(BIN)/pytest --cov --cov-report=
 	$(BIN)/coverage report --include='pallapp/scoring/*' --show-missing --fail-under=100
 
@@ -82,7 +86,7 @@ bench: $(VENV)/.installed-bench translations
 	  --workers 2 --out $(BENCH_OUT)/small/load
 	@echo "Results in $(BENCH_OUT)/small (compare.md, pages-*.md, load/load.md)"
 
-bench-full: $(VENV)/.installed-bench translations
+bench-full: $(VENV)/.installed-bench translations nginx
 	$(BIN)/python benchmarks/full.py --server $(BENCH_POSTGRES) --out $(BENCH_OUT)/full
 
 clean:

@@ -2,12 +2,15 @@
 
     python benchmarks/full.py [--server postgresql+psycopg://postgres@127.0.0.1:5432]
         [--out instance/bench/full] [--scales 1,10,100] [--duration 60]
+        [--direct] [--redis-url redis://127.0.0.1:6379/0]
 
 For each history scale it (re)creates the database `pallapp_bench_x<scale>`, fills it with
 benchmarks/generate.py (2,000 patients, 200 staff, 20 units), and runs benchmarks/pages.py
 (query counts, page weight, server time per page). benchmarks/compare.py then puts the sizes
-side by side. The load run (benchmarks/load.py: gunicorn, 32 Locust users, the floor endpoint)
-runs against a fresh copy of the largest database, since a load run adds rows. Everything it
+side by side. The load run (benchmarks/load.py: 32 Locust users, the floor endpoint) runs
+against a fresh copy of the largest database, since a load run adds rows, through the
+production topology (nginx with TLS in front of two gunicorn instances, deploy/; it needs
+nginx and Redis), or with --direct against one gunicorn over plain HTTP as before. Everything it
 writes goes to --out; RESULTS.md is written by hand from it.
 """
 
@@ -48,6 +51,10 @@ def main() -> None:
     parser.add_argument("--repeat", default="20", help="timed requests per page (pages.py)")
     parser.add_argument("--duration", default="60", help="measured seconds per load phase")
     parser.add_argument("--modes", default="think,saturate")
+    parser.add_argument("--direct", action="store_true",
+                        help="load one gunicorn over plain HTTP instead of the topology")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
+                        help="the instances' shared throttle counts (through the topology)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     scales = [scale.strip() for scale in args.scales.split(",")]
@@ -62,8 +69,10 @@ def main() -> None:
         "--output", str(args.out / "compare.md"))
     largest = f"pallapp_bench_x{scales[-1]}"
     copy = recreate(args.server, largest + "_load", template=largest)
+    topology = [] if args.direct else ["--through-proxy", "--redis-url", args.redis_url]
     run(str(HERE / "load.py"), "--database-url", copy, "--accounts", str(accounts),
-        "--duration", args.duration, "--modes", args.modes, "--out", str(args.out / "load"))
+        "--duration", args.duration, "--modes", args.modes, "--out", str(args.out / "load"),
+        *topology)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Run with
     python benchmarks/load.py --database-url URL --accounts FILE
         [--users 32] [--duration 60] [--warmup 10] [--workers 4] [--threads 1]
         [--wait 1,3] [--modes think,saturate] [--port 8150] [--out DIR]
+        [--through-proxy [--redis-url URL]]
 
 It starts gunicorn on benchmarks/bench_wsgi.py (pallapp plus a trivial Flask "floor" endpoint,
 served by the same workers), then for each mode runs two Locust phases with the same users,
@@ -24,7 +25,13 @@ Modes: `think` waits `--wait` seconds between a user's clicks (realistic), `satu
 
 Settings: pallapp runs as in production (PALLAPP_ENV_NAME=production, a fresh random secret
 key), except that its cookies are not marked Secure (PALLAPP_SESSION_COOKIE_SECURE=false), as
-the run uses plain HTTP on 127.0.0.1. Locust runs as one process (no --processes): at 32
+the run uses plain HTTP on 127.0.0.1.
+
+`--through-proxy` runs the production topology instead (deploy/topology.py): nginx with TLS in
+front of two gunicorn instances configured by deploy/gunicorn.conf.py (--workers and --threads
+override it per instance), throttle counts in Redis, Secure cookies. Locust then talks HTTPS
+to nginx (without checking the self-signed certificate: Locust's default), the floor passes
+through nginx too, and the server times come from both instances' access logs. Locust runs as one process (no --processes): at 32
 users it needs well under a core, and its CPU is part of what the floor measures.
 
 Results: OUT/load.json and OUT/load.md, with Locust's CSV files and logs, and gunicorn's logs.
@@ -115,6 +122,7 @@ class Server:
         self.error_log = out / "gunicorn.log"
         worker_class = "sync" if args.threads == 1 else "gthread"
         self.settings = {
+            "instances": 1,
             "workers": args.workers,
             "threads": args.threads,
             "worker_class": worker_class,
@@ -183,20 +191,107 @@ class Server:
             self.process.kill()
             self.process.wait()
 
-    def access_log_size(self) -> int:
-        return self.access_log.stat().st_size if self.access_log.exists() else 0
+    def access_log_size(self) -> dict[Path, int]:
+        return {self.access_log: _size(self.access_log)}
 
-    def server_times(self, since: int) -> dict[str, list[float]]:
-        """Request times in ms per page name from the access log, from byte `since` on."""
-        times: dict[str, list[float]] = {}
-        with self.access_log.open("rb") as log:
-            log.seek(since)
+    def server_times(self, since: dict[Path, int]) -> dict[str, list[float]]:
+        return server_times(since)
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def server_times(since: dict[Path, int]) -> dict[str, list[float]]:
+    """Request times in ms per page name from gunicorn access logs, each from its byte on."""
+    times: dict[str, list[float]] = {}
+    for path, offset in since.items():
+        with path.open("rb") as log:
+            log.seek(offset)
             for raw in log:
                 parts = raw.decode(errors="replace").rstrip("\n").split("\t")
                 if len(parts) != 3 or parts[0] in ("-", WARMUP_PAGE):
                     continue
                 times.setdefault(parts[0], []).append(int(parts[2]) / 1000)
-        return times
+    return times
+
+
+class ProxiedServer:
+    """The production topology (deploy/topology.py) serving bench_wsgi: nginx with TLS in
+    front of two gunicorn instances. The same interface as Server."""
+
+    def __init__(self, args: argparse.Namespace, out: Path) -> None:
+        from deploy.topology import DEPLOY, Settings, Topology
+
+        options = ["--access-logformat", ACCESS_LOG_FORMAT]
+        deployed = _gunicorn_config(DEPLOY / "gunicorn.conf.py")
+        # gunicorn's own defaults where the file says nothing.
+        workers = args.workers if args.workers is not None else deployed.get("workers", 1)
+        threads = args.threads if args.threads is not None else deployed.get("threads", 1)
+        worker_class = deployed.get("worker_class", "sync")
+        if args.workers is not None:
+            options += ["--workers", str(workers)]
+        if args.threads is not None:
+            worker_class = "sync" if threads == 1 else "gthread"
+            options += ["--threads", str(threads), "--worker-class", worker_class]
+        settings = Settings(
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+            instance_dir=out / "topology",
+            https_port=args.port,
+            http_port=args.port + 1,
+            app_ports=(args.port + 2, args.port + 3),
+            wsgi_app=WSGI_APP,
+            gunicorn_options=options,
+            demo_data=False,
+        )
+        self.topology = Topology(settings)
+        self.url = settings.url
+        self.settings = {
+            "proxy": "nginx " + _nginx_version() + ", TLS, request buffering, gzip",
+            "instances": len(settings.app_ports),
+            "workers": workers,
+            "threads": threads if worker_class == "gthread" else 1,
+            "worker_class": worker_class,
+            "bind": settings.url + " → " + ", ".join(
+                f"127.0.0.1:{port}" for port in settings.app_ports),
+            "timeout": deployed.get("timeout"),
+            "app": WSGI_APP,
+        }
+
+    def start(self) -> None:
+        from deploy.topology import TopologyError
+
+        print(f"Topology: {self.settings['bind']}", flush=True)
+        try:
+            self.topology.start()
+        except TopologyError as error:
+            raise SystemExit(f"load.py: {error}") from None
+
+    def stop(self) -> None:
+        self.topology.stop()
+
+    def access_log_size(self) -> dict[Path, int]:
+        return {i.access_log: _size(i.access_log) for i in self.topology.instances}
+
+    def server_times(self, since: dict[Path, int]) -> dict[str, list[float]]:
+        return server_times(since)
+
+
+def _gunicorn_config(path: Path) -> dict[str, Any]:
+    import runpy
+
+    return runpy.run_path(str(path))
+
+
+def _nginx_version() -> str:
+    from deploy.topology import nginx_binary
+
+    binary = nginx_binary()
+    if binary is None:
+        return "(not installed)"
+    found = subprocess.run([binary, "-v"], capture_output=True, text=True, check=False)  # noqa: S603
+    return found.stderr.strip().removeprefix("nginx version: nginx/")
 
 
 # --- Locust -----------------------------------------------------------------------------------
@@ -356,6 +451,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _server_line(server: dict[str, Any]) -> str:
+    gunicorn = (f"gunicorn {server['worker_class']}, {server['workers']} workers × "
+                f"{server['threads']} threads")
+    if server.get("proxy"):
+        return (f"- Server: {server['proxy']} ({server['bind']}) in front of "
+                f"{server['instances']} instances, each {gunicorn}; pallapp in production "
+                "settings, throttle counts in Redis")
+    return (f"- Server: {gunicorn}, {server['bind']}; pallapp in production settings "
+            "without Secure cookies (plain HTTP)")
+
+
 def markdown(result: dict[str, Any]) -> str:
     run, machine, db = result["run"], result["machine"], result["database"]
     server = result["server"]
@@ -367,9 +473,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"load average at start {machine['load_average_at_start']}",
         f"- Database: {db['version']}",
         "- Data: " + ", ".join(f"{count} {table}" for table, count in db["rows"].items()),
-        f"- Server: gunicorn {server['worker_class']}, {server['workers']} workers × "
-        f"{server['threads']} threads, {server['bind']}; pallapp in production settings "
-        "without Secure cookies (plain HTTP)",
+        _server_line(server),
         f"- Load: Locust, one process, {run['users']} users spawned at {run['spawn_rate']}/s; "
         f"{run['warmup_s']} s warm-up discarded, then {run['duration_s']} s measured per phase; "
         f"mix = nurses 3 : physicians 1, floor share {run['floor_share']}",
@@ -453,19 +557,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=10, help="discarded seconds per phase")
     # 2 cores shared with PostgreSQL and Locust: 4 sync workers keep both cores busy while
     # some workers wait on the database, without many processes fighting for the CPU.
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per worker (more than 1: the gthread worker class)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn worker processes (default 4; through the proxy: "
+                        "deploy/gunicorn.conf.py's, per instance)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per worker, more than 1: the gthread worker class "
+                        "(default 1; through the proxy: deploy/gunicorn.conf.py's)")
     parser.add_argument("--wait", type=parse_wait, default=(1.0, 3.0),
                         help="think time MIN,MAX seconds for the think mode (default 1,3)")
     parser.add_argument("--modes", default="think",
                         help="comma-separated: think (wait --wait), saturate (wait 0)")
     parser.add_argument("--floor-share", type=float, default=0.1,
                         help="share of page views in the mix followed by a floor request")
-    parser.add_argument("--port", type=int, default=8150)
+    parser.add_argument("--port", type=int, default=8150,
+                        help="gunicorn's port; through the proxy nginx's HTTPS port, and the "
+                        "next three for its HTTP port and the two instances")
+    parser.add_argument("--through-proxy", action="store_true",
+                        help="run the production topology: nginx (TLS) and two instances")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
+                        help="throttle counts of the instances (--through-proxy)")
     parser.add_argument("--out", type=Path, default=None,
                         help="result folder (default instance/bench/load-<time>, git-ignored)")
     args = parser.parse_args(argv)
+    if not args.through_proxy:
+        args.workers = 4 if args.workers is None else args.workers
+        args.threads = 1 if args.threads is None else args.threads
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not args.modes or set(args.modes) - {"think", "saturate"}:
         parser.error("--modes takes think and/or saturate")
@@ -508,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         "modes": {},
     }
 
-    server = Server(args, out)
+    server = ProxiedServer(args, out) if args.through_proxy else Server(args, out)
     result["server"] = server.settings
     try:
         server.start()

@@ -295,7 +295,11 @@ class BenchUser(FastHttpUser):
 
     def post_form(self, path: str, name: str, fields: list[tuple[str, str]]) -> Any:
         """POST a form as a browser does (urlencoded); the caller judges the response."""
-        headers = self._headers(name) | {"Content-Type": "application/x-www-form-urlencoded"}
+        headers = self._headers(name) | {
+            "Content-Type": "application/x-www-form-urlencoded",
+            # Browsers send it; over HTTPS (load.py --through-proxy) Flask-WTF requires it.
+            "Referer": (self.host or "") + path,
+        }
         return self.client.post(
             path, data=urlencode(fields), name=name, headers=headers, allow_redirects=False,
             catch_response=True,

@@ -210,6 +210,20 @@ def check_login_limit_storage(config: Mapping[str, Any]) -> None:
         )
 
 
+def gunicorn_on_starting(server: Any) -> None:
+    """gunicorn's `on_starting` hook (both gunicorn configuration files use it).
+
+    The app cannot see gunicorn's worker count by itself, so this passes it on
+    (PALLAPP_WORKERS) before any worker starts, and makes the app's start-up checks once in the
+    master process: a refusal then stops gunicorn with one clear message instead of every worker
+    failing. With --preload the app is built before this hook runs: set PALLAPP_WORKERS then.
+    """
+    os.environ["PALLAPP_WORKERS"] = str(server.cfg.workers)
+    # The same checks the app makes at start-up (secret key, base URL, login-limit storage);
+    # a ConfigurationError is a RuntimeError, which gunicorn prints and exits on.
+    load_config(Flask("pallapp", instance_relative_config=True), None)
+
+
 def _development_secret(app: Flask) -> str:
     """A per-checkout random key kept in the instance folder (development and tests only)."""
     if app.config["ENV_NAME"] == "testing":

@@ -52,6 +52,7 @@ RULES: dict[str, frozenset[str]] = {
     "auth.invitation": EVERYONE,
     "auth.language": EVERYONE,
     "static": EVERYONE,
+    "health.healthz": EVERYONE,  # the proxy's and monitors' health check: no data in it
     # any account
     "auth.logout": LOGGED_IN,
     "auth.password": LOGGED_IN,

@@ -1,0 +1,1 @@
+"""Deployment files (nginx, gunicorn) and the script that runs them on one machine."""
