@@ -44,7 +44,7 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict
 
 test: install-test translations chromium nginx lint typecheck
-	PALLAPP_ENV_NAME=testing $(BIN)/pytest --cov --cov-report=
+	PALLAPP_ENV_NAME=testing $(BIN)/pytest -n auto --dist loadgroup --cov --cov-report=
 	$(BIN)/coverage report --include='pallapp/scoring/*' --show-missing --fail-under=100
 
 # Supply chain: known vulnerabilities in the installed packages. pip-audit needs a vulnerability

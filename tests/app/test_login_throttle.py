@@ -109,6 +109,7 @@ def third_try_then_other_worker(database_url: str, storage: str) -> int:
 
 
 @NEEDS_REDIS
+@pytest.mark.xdist_group("redis")  # clears the test Redis database: one such test at a time
 def test_workers_share_counts_through_redis(database_url):
     assert third_try_then_other_worker(database_url, REDIS_URL) == 429
 

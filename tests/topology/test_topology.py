@@ -51,7 +51,8 @@ from pallapp.models import Assessment, AuditEvent, Role
 from tests.conftest import POSTGRES_URL, TemporaryPostgres, make_app
 from tests.factories import PASSWORD, make_patient, make_unit, make_user
 
-pytestmark = pytest.mark.topology
+# One topology at a time (fixed ports), and never beside another test of the Redis database.
+pytestmark = [pytest.mark.topology, pytest.mark.xdist_group("redis")]
 
 # The login limit per account is lowered so that the throttle test reaches it in a few tries.
 LOGIN_LIMIT = 3
