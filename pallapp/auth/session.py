@@ -22,6 +22,7 @@ from flask_login import current_user, login_user, logout_user
 
 from pallapp import audit
 from pallapp.models import AuditAction, User
+from pallapp.static_files import is_cookieless
 
 LAST_SEEN = "last_seen"
 AGENT = "agent"
@@ -68,7 +69,7 @@ def _end(outcome: str, message: str):  # type: ignore[no-untyped-def]
 def install_session_rules(app: Flask) -> None:
     @app.before_request
     def end_stale_sessions():  # type: ignore[no-untyped-def]
-        if request.endpoint == "static" or not current_user.is_authenticated:
+        if is_cookieless() or not current_user.is_authenticated:
             return None
         now = time.time()
         limit = idle_limit_seconds(app, current_user.is_staff)

@@ -340,9 +340,14 @@ def test_a_session_made_on_one_instance_works_on_the_other(topology, world):
 def test_static_files_come_from_the_proxy_with_a_lifetime_and_compressed(topology):
     browser = Browser(topology)
     before = [len(log_lines(i.access_log)) for i in topology.instances]
-    css = browser.request("/static/app.css", headers={"Accept-Encoding": "gzip"})
+    # A URL without the fingerprint is kept an hour; with one (as every page links it), a year.
+    plain = browser.request("/static/app.css", headers={"Accept-Encoding": "gzip"})
+    assert plain.headers["Cache-Control"] == "public, max-age=3600"
+    css = browser.request("/static/app.css?v=0123abcd", headers={"Accept-Encoding": "gzip"})
     assert css.status == 200
-    assert css.headers["Cache-Control"] == "public, max-age=3600"
+    assert css.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Set-Cookie" not in css.headers
+    assert "cookie" not in css.headers.get("Vary", "").lower()
     assert css.headers["Content-Encoding"] == "gzip"
     original = (Path(__file__).resolve().parents[2] / "pallapp/static/app.css").read_bytes()
     assert gzip.decompress(css.body) == original
