@@ -22,7 +22,9 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_compress import Compress
 
 #: Endpoints whose answers are the same for everyone: never a cookie, never `Vary: Cookie`.
-COOKIELESS_ENDPOINTS = frozenset({"static", "offline.service_worker", "offline.manifest"})
+COOKIELESS_ENDPOINTS = frozenset(
+    {"static", "offline.service_worker", "offline.manifest", "offline.page"}
+)
 
 #: A year, the longest lifetime HTTP caches are asked to honour (RFC 9111 §5.2.2.1 suggests
 #: max-age values up to 2^31 s may be ignored; a year is the usual ceiling), with `immutable`
@@ -81,8 +83,7 @@ class SessionWithoutStaticCookies(SecureCookieSessionInterface):
 
 
 def install_static_files(app: Flask) -> None:
-    assert app.static_folder is not None
-    app.extensions["pallapp_fingerprints"] = _Fingerprints(app.static_folder)
+    app.extensions["pallapp_fingerprints"] = _Fingerprints(app.static_folder or "static")
     app.session_interface = SessionWithoutStaticCookies()
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     # gzip only: every browser takes it, and nginx produces the same in production.

@@ -16,6 +16,7 @@ from pallapp.forms.assessments import CorrectionReasonForm
 from pallapp.forms.instruments import assessment_form_class
 from pallapp.models import Respondent
 from pallapp.paging import requested_page
+from pallapp.sending import answer_stored
 from pallapp.timeutil import STOCKHOLM, now_local
 
 
@@ -91,6 +92,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
             form.observed_at.data = now_local().replace(second=0, microsecond=0, tzinfo=None)
     skipped_labels = None
     problem = None
+    identical = None
     if form.validate_on_submit():
         skipped = form.skipped()
         confirmed = request.form.get("confirm_incomplete") == "1"
@@ -113,20 +115,34 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
                     client_token=form.client_token.data,
                     respondent=respondent,
                     observed_at=observed_at,
+                    identical_confirmed=request.form.get("confirm_identical") == "1",
                 )
             except scoring.InvalidAnswers:
                 problem = gettext("Some answers could not be read. Check the marked questions.")
             except services.AssessmentRefused as refused:
                 problem = refusal_message(refused.reason)
+            except services.IdenticalRecently as twin:
+                identical = {
+                    "at": twin.existing.created_at.astimezone(STOCKHOLM),
+                    "url": url_for(
+                        "assessments.show",
+                        public_id=public_id,
+                        assessment_id=twin.existing.public_id,
+                    ),
+                    "incomplete_confirmed": confirmed,
+                }
             else:
                 if not submitted.created:
-                    flash(gettext("This form had already been sent; here is what was saved."), "info")
-                return redirect(
+                    flash(
+                        gettext("This form had already been sent; here is what was saved."), "info"
+                    )
+                return answer_stored(
                     url_for(
                         "assessments.show",
                         public_id=public_id,
                         assessment_id=submitted.assessment.public_id,
-                    )
+                    ),
+                    created=submitted.created,
                 )
     elif request.method == "POST":
         problem = gettext("Please correct the marked answers. Nothing has been saved yet.")
@@ -138,6 +154,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
         recall_label=_recall_label(code, patient),
         skipped_labels=skipped_labels,
         problem=problem,
+        identical=identical,
     )
 
 

@@ -53,6 +53,10 @@ RULES: dict[str, frozenset[str]] = {
     "auth.language": EVERYONE,
     "static": EVERYONE,
     "health.healthz": EVERYONE,  # the proxy's and monitors' health check: no data in it
+    # The installable app: the same for everyone, no data, no cookie (pallapp/offline).
+    "offline.service_worker": EVERYONE,
+    "offline.manifest": EVERYONE,
+    "offline.page": EVERYONE,
     # any account
     "auth.logout": LOGGED_IN,
     "auth.password": LOGGED_IN,
