@@ -375,15 +375,15 @@ def submit_assessment(
     client_token: str,
     respondent: Respondent | None = None,
     observed_at: datetime | None = None,
-    identical_confirmed: bool = False,
+    ask_if_identical: bool = False,
 ) -> Submitted:
     """Score, flag and store one assessment in the current transaction.
 
     Raises `scoring.InvalidAnswers` for answers that do not fit the instrument and
     `AssessmentRefused` for a submission the user may not make. The same `client_token` sent
-    again returns the stored assessment without storing anything. The same answers from the
-    same user in another form within ten minutes raise `IdenticalRecently` unless
-    `identical_confirmed`.
+    again returns the stored assessment without storing anything. With `ask_if_identical` (a
+    person at a form), the same answers from the same user in another form within ten minutes
+    raise `IdenticalRecently` instead of being stored.
     """
     patient = find_patient(user, patient_public_id, Need.REPORT)
     existing = _existing_for_token(user, patient, client_token)
@@ -402,7 +402,7 @@ def submit_assessment(
         observed_at = now  # only staff enter paper forms afterwards
     check_observed_at(patient, observed_at, now)
     result = scoring.score(instrument, _completed_with(user, instrument, respondent, answers))
-    if not identical_confirmed:
+    if ask_if_identical:
         twin = identical_recently(
             user, patient, instrument, respondent, result.plain_answers(), now
         )

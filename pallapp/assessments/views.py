@@ -115,7 +115,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
                     client_token=form.client_token.data,
                     respondent=respondent,
                     observed_at=observed_at,
-                    identical_confirmed=request.form.get("confirm_identical") == "1",
+                    ask_if_identical=request.form.get("confirm_identical") != "1",
                 )
             except scoring.InvalidAnswers:
                 problem = gettext("Some answers could not be read. Check the marked questions.")

@@ -398,13 +398,33 @@
   setUpLogout();
   showStatus();
   flushOutbox();
-  window.addEventListener("online", function () {
-    if (body.hasAttribute("data-offline-page")) {
-      window.location.reload();
-    } else {
-      flushOutbox();
+  // The connection is back when the server answers (navigator.onLine only says that some
+  // network is there): the offline page then reloads the page that could not be loaded, and
+  // other pages send their outbox. Tried on the `online` event and every few seconds.
+  var probe = body.getAttribute("data-probe") || "/healthz";
+  function whenReachable() {
+    if (!window.fetch || navigator.onLine === false) {
+      return;
     }
-  });
+    window.fetch(probe, { cache: "no-store", credentials: "omit" }).then(function (response) {
+      if (!response.ok) {
+        return;
+      }
+      if (body.hasAttribute("data-offline-page")) {
+        window.location.reload();
+      } else {
+        flushOutbox();
+      }
+    }, function () {
+      // Still no connection: the next try comes.
+    });
+  }
+  window.addEventListener("online", whenReachable);
+  window.setInterval(function () {
+    if (body.hasAttribute("data-offline-page") || (account && mine("outbox").length)) {
+      whenReachable();
+    }
+  }, 5000);
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) {
       showStatus();
