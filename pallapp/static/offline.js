@@ -1,19 +1,6 @@
-/* Nothing typed is lost, nothing is stored twice: drafts, the outbox and the service worker.
-   Progressive enhancement: every form works without this file.
-
-   - Drafts: the answers of a form marked data-device-form are kept in this browser's local
-     storage while they are typed, under the form's token and the account's device label
-     (body[data-account], a keyed hash: no name). They come back after a reload, Back, a crash,
-     an idle logout or a new login by the same person; another account never sees them.
-   - Sending: the form is sent with fetch. A stored record answers with its address (JSON);
-     without a connection the form stays in the outbox ("saved on this device") and is sent
-     when the connection returns or on the next page load of the same account, with a fresh
-     CSRF token from that page and its own form token (the server stores a token once).
-   - Back after sending: the form gets the token it was sent with, so sending it again shows
-     the stored record instead of storing a second one.
-   - Deleted: a draft on sending, on logout and after 12 hours; a sent marker (token and address
-     only, no answers) on logout and after 12 hours.
-   No user-visible text lives here: every word comes from #device-status (translated). */
+/* Drafts, the outbox and the service worker: what is kept on this device, for how long and
+   why is in docs/security.md ("Kept on the device"). Progressive enhancement: every form works
+   without this file. No user-visible text lives here: the words come from #device-status. */
 (function () {
   "use strict";
 
@@ -367,6 +354,12 @@
         } else {
           put(entry);
           showStatus();
+          // The send button is at the end of the form: bring the status line into view.
+          if (statusBox) {
+            statusBox.setAttribute("tabindex", "-1");
+            statusBox.focus({ preventScroll: true });
+            statusBox.scrollIntoView({ block: "start" });
+          }
         }
       });
     });
