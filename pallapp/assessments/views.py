@@ -57,6 +57,27 @@ def _local(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=STOCKHOLM)
 
 
+#: A nurse's home visit: the staff-rated forms in the order they are usually filled in, then a
+#: dose if one is given. The result page of each offers the next in one tap.
+HOME_VISIT = ("ipos_staff", "abbey", "roag")
+
+
+def _next_in_visit(public_id: str, instrument: str) -> dict[str, str] | None:
+    if not current_user.is_staff or instrument not in HOME_VISIT:
+        return None
+    position = HOME_VISIT.index(instrument)
+    if position + 1 < len(HOME_VISIT):
+        following = HOME_VISIT[position + 1]
+        return {
+            "label": gettext("Next: %(form)s", form=present.instrument_title(following)),
+            "url": url_for("assessments.fill", public_id=public_id, code=following),
+        }
+    return {
+        "label": gettext("Next: an as-needed dose"),
+        "url": url_for("patients.show", public_id=public_id, _anchor="orders"),
+    }
+
+
 @bp.route("/patients/<public_id>/assessments/new")
 @login_required
 def choose(public_id: str):  # type: ignore[no-untyped-def]
@@ -185,6 +206,7 @@ def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
         may_correct=current_user.is_staff
         and assessment.superseded_by is None
         and Need.CHANGE in needs,
+        next_in_visit=_next_in_visit(public_id, assessment.instrument),
     )
 
 
