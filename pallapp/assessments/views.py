@@ -86,7 +86,10 @@ def choose(public_id: str):  # type: ignore[no-untyped-def]
     return render_template(
         "assessments/choose.html",
         patient=patient,
-        instruments=[(code, present.instrument_title(code)) for code in codes],
+        instruments=[
+            (code, present.instrument_title(code), present.instrument_purpose(code))
+            for code in codes
+        ],
     )
 
 
