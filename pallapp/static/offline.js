@@ -65,7 +65,8 @@
 
   // --- words -----------------------------------------------------------------------------
   function text(name) {
-    return statusBox ? statusBox.getAttribute("data-text-" + name) || "" : "";
+    var holder = document.querySelector("[data-text-" + name + "]");
+    return holder ? holder.getAttribute("data-text-" + name) : "";
   }
 
   function clock(ms) {
