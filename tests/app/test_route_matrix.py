@@ -57,6 +57,7 @@ RULES: dict[str, frozenset[str]] = {
     "offline.service_worker": EVERYONE,
     "offline.manifest": EVERYONE,
     "offline.page": EVERYONE,
+    "about.about": EVERYONE,  # what pallapp is and the instruments' acknowledgements
     # any account
     "auth.logout": LOGGED_IN,
     "auth.password": LOGGED_IN,
