@@ -124,7 +124,11 @@ class AssessmentFormPage:
             next_button.click()
 
     def submit(self, label: str) -> ResultPage:
-        self.page.get_by_role("button", name=label, exact=True).click()
+        """Send and wait for the next page: offline.js sends with fetch and then navigates, so
+        the navigation starts after the click has returned."""
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name=label, exact=True).click()
+        self.page.wait_for_load_state("load")
         return ResultPage(self.page, self.base_url)
 
 
