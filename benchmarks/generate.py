@@ -47,10 +47,11 @@ import click
 from sqlalchemy import func, insert, select, text
 
 from pallapp import scoring
-from pallapp.assessments.services import recall_period_for, scores_as_json
+from pallapp.assessments.services import scores_as_json
 from pallapp.demo import DEMO_PASSWORD, DIAGNOSES, FAMILY_NAMES, GIVEN_NAMES, make_personnummer
 from pallapp.demo_careplan import STANDARD_ORDERS
 from pallapp.extensions import db
+from pallapp.flags import recall_period_for
 from pallapp.models import (
     Assessment,
     AuditEvent,

@@ -47,7 +47,7 @@ def _period_words(period: str | None) -> str | None:
 
 def _recall_label(code: str, patient) -> str | None:  # type: ignore[no-untyped-def]
     return _period_words(
-        services.recall_period_for(services.unit_for(current_user, patient), code)
+        services.recall_period(current_user, patient, code)
     )
 
 

@@ -14,7 +14,7 @@ from flask_babel import format_datetime, format_decimal, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from pallapp import scoring
+from pallapp import flags, scoring
 from pallapp.access import Need, needs_for
 from pallapp.assessments.present import FlagView, flag_view
 from pallapp.careplan import services
@@ -286,7 +286,7 @@ def order_rows(
     """The orders in force with the doses given under each in the last 24 hours. `orders`: the
     patient's orders (at least those open at `now`) if the caller has loaded them already."""
     in_force = (
-        services.active_orders(patient, now) if orders is None else services.in_force(orders, now)
+        services.active_orders(patient, now) if orders is None else flags.in_force(orders, now)
     )
     rows = {order.series_id: OrderRow(order, order_label(order)) for order in in_force}
     for dose in services.doses_since(patient, now - DOSE_WINDOW):
@@ -311,13 +311,13 @@ def home_visit(
     may_see_orders = Need.VIEW_ORDERS in needs
     may_record = Need.RECORD_DOSE in needs
     # Loaded once for the reminders and the order rows.
-    open_orders = services.open_orders(patient, now) if may_see_plan or may_see_orders else []
+    open_orders = flags.open_orders(patient, now) if may_see_plan or may_see_orders else []
     if may_see_plan:
-        services.evaluate_reminders(patient, now=now, user=user, orders=open_orders)
-    flags: list[Flag] = []
+        flags.evaluate_reminders(patient, now=now, user=user, orders=open_orders)
+    open_now: list[Flag] = []
     milestones: list[Milestone] = []
     if may_see_plan:
-        flags = list(
+        open_now = list(
             db.session.scalars(
                 select(Flag)
                 .where(Flag.patient_id == patient.id, Flag.closed_at.is_(None))
@@ -332,7 +332,7 @@ def home_visit(
         may_prescribe=Need.PRESCRIBE in needs,
         may_record_dose=may_record,
         may_change=Need.CHANGE in needs,
-        flags=flag_rows(flags),
+        flags=flag_rows(open_now),
         orders=order_rows(patient, now, open_orders) if may_see_orders else [],
         to_evaluate=services.doses_to_evaluate(patient) if may_record else [],
         milestones=milestones,

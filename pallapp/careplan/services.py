@@ -13,30 +13,26 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from pallapp import audit, scoring
+from pallapp import audit, flags, scoring
 from pallapp.access import Need, find_patient
-from pallapp.assessments.services import thresholds_for, unit_for
 from pallapp.extensions import db
 from pallapp.models import (
     CARE_PLAN_FIELDS,
-    Assessment,
     AuditAction,
     CarePlan,
-    CareUnit,
     Effect,
     Flag,
     Milestone,
     MilestoneKind,
     Patient,
-    PatientUnit,
     Phase,
     PlaceOfDeath,
     PrnAdministration,
@@ -46,12 +42,11 @@ from pallapp.models import (
     User,
     utcnow,
 )
-from pallapp.timeutil import STOCKHOLM, today_local
+from pallapp.timeutil import today_local
 
 # Clock skew allowed between a tablet and the server before a time counts as "in the future"
 # (the same tolerance as for assessments).
 FUTURE_TOLERANCE = timedelta(minutes=5)
-REMINDER_CODES = ("prn_missing", "prn_limits_missing", "assessment_overdue", "roag_overdue")
 # Milestones that still make sense after the patient has died.
 AFTER_DEATH = frozenset({MilestoneKind.EFTERLEVANDESAMTAL_OFFERED, MilestoneKind.SPR_REGISTERED})
 
@@ -255,7 +250,7 @@ def record_milestone(
     if milestone_kind is MilestoneKind.BRYTPUNKTSSAMTAL and patient.phase == Phase.EARLY:
         patient.phase = Phase.END_OF_LIFE.value
         audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=patient, detail="phase")
-        evaluate_reminders(patient, now=now, user=user)
+        flags.evaluate_reminders(patient, now=now, user=user)
     elif milestone_kind is MilestoneKind.DEATH:
         _record_death(user, patient, milestone, _now(now))
     return milestone
@@ -266,14 +261,13 @@ def _record_death(user: User, patient: Patient, milestone: Milestone, now: datet
     patient.died_on = milestone.occurred_on
     patient.place_of_death = milestone.place
     audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=patient, detail="death")
-    for order in open_orders(patient, now):
+    for order in flags.open_orders(patient, now):
         # An order that had not started yet ends where it would have begun.
         order.stop_at = max(now, order.start_at)
         order.stop_cause = StopCause.DECEASED.value
         order.stopped_by_id = user.id
         audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=order, detail="stopped")
-    for flag in _open_reminder_flags(patient):
-        _close(flag, now, "patient_deceased", user)
+    flags.close_reminders(patient, now, "patient_deceased", user)
 
 
 # --- as-needed orders --------------------------------------------------------------------
@@ -372,32 +366,9 @@ def _order(patient: Patient, order_public_id: str) -> PrnOrder:
     return order
 
 
-def open_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
-    """Orders in force now or due to start later, with their prescribers."""
-    return list(
-        db.session.scalars(
-            select(PrnOrder)
-            .where(
-                PrnOrder.patient_id == patient.id,
-                or_(PrnOrder.stop_at.is_(None), PrnOrder.stop_at > now),
-            )
-            .options(joinedload(PrnOrder.prescriber, innerjoin=True))
-        )
-    )
-
-
-def in_force(orders: list[PrnOrder], now: datetime) -> list[PrnOrder]:
-    """Those of `orders` in force at `now`, in the order of the indications."""
-    rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
-    return sorted(
-        (order for order in orders if order.is_active(now)),
-        key=lambda order: (rank[order.indication], order.start_at),
-    )
-
-
 def active_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
     """The orders in force at `now`, in the order of the indications."""
-    return in_force(open_orders(patient, now), now)
+    return flags.in_force(flags.open_orders(patient, now), now)
 
 
 def create_order(
@@ -425,7 +396,7 @@ def create_order(
     db.session.add(order)
     db.session.flush()
     audit.record(AuditAction.CREATE, user=user, patient=patient, obj=order)
-    evaluate_reminders(patient, now=now, user=user)
+    flags.evaluate_reminders(patient, now=now, user=user)
     return order
 
 
@@ -471,7 +442,7 @@ def change_order(
     old.stopped_by_id = user.id
     db.session.flush()
     audit.record(AuditAction.CORRECT, user=user, patient=patient, obj=new)
-    evaluate_reminders(patient, now=now, user=user)
+    flags.evaluate_reminders(patient, now=now, user=user)
     return new
 
 
@@ -492,31 +463,11 @@ def stop_order(
     order.stopped_by_id = user.id
     db.session.flush()
     audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=order, detail="stopped")
-    evaluate_reminders(patient, now=now, user=user)
+    flags.evaluate_reminders(patient, now=now, user=user)
     return order
 
 
 # --- doses -------------------------------------------------------------------------------
-
-
-def order_rule(order: PrnOrder) -> scoring.PrnOrderRule:
-    """The order as the rules see it. All versions of one order share an id, so doses given
-    under an earlier version count against the limits of the current one."""
-    minutes = order.min_interval_minutes
-    ordered = None
-    if order.dose_min is not None and order.dose_max is not None:
-        ordered = scoring.DoseRange(order.dose_min, order.dose_max)
-    return scoring.PrnOrderRule(
-        order_id=order.series_id,
-        indication=order.indication,
-        start=order.start_at,
-        stop=order.stop_at,
-        max_doses_per_24h=order.max_doses_per_24h,
-        min_interval=timedelta(minutes=minutes) if minutes else None,
-        route=order.route,
-        dose=ordered,
-        dose_unit=order.dose_unit,
-    )
 
 
 def _current_doses():  # type: ignore[no-untyped-def]
@@ -758,8 +709,8 @@ def _store_dose(
     if entry.symptom_before is not None and not 0 <= entry.symptom_before <= 10:
         raise Refused("rating_out_of_range")
     amount = _amount(entry)
-    rule = order_rule(order)
-    thresholds = thresholds_for(unit_for(user, patient))
+    rule = flags.order_rule(order)
+    thresholds = flags.thresholds_for(flags.unit_for(user, patient))
     others = _doses_around(
         patient,
         entry.given_at,
@@ -823,7 +774,7 @@ def _store_dose(
     if frequent is not None:
         open_for_indication = [
             flag
-            for flag in _open_flags(patient, "prn_frequent")
+            for flag in flags.open_flags(patient, "prn_frequent")
             if flag.items == list(frequent.items)
         ]
         if not open_for_indication:
@@ -834,13 +785,8 @@ def _store_dose(
 def _add_dose_flag(
     patient: Patient, rule_flag: scoring.Flag, administration: PrnAdministration
 ) -> Flag:
-    flag = Flag(
-        patient_id=patient.id,
-        source="dose",
-        code=rule_flag.code,
-        severity=rule_flag.severity,
-        items=list(rule_flag.items),
-        params={**rule_flag.params, "dose": administration.public_id},
+    flag = flags.new_flag(
+        patient, rule_flag, source="dose", params={"dose": administration.public_id}
     )
     db.session.add(flag)
     db.session.flush()
@@ -950,172 +896,3 @@ def doses_to_evaluate(patient: Patient, limit: int = 20) -> list[PrnAdministrati
             .limit(limit)
         )
     )
-
-
-# --- reminder flags ----------------------------------------------------------------------
-
-
-def _open_flags(patient: Patient, code: str | None = None) -> list[Flag]:
-    query = select(Flag).where(Flag.patient_id == patient.id, Flag.closed_at.is_(None))
-    if code is not None:
-        query = query.where(Flag.code == code)
-    return list(db.session.scalars(query.order_by(Flag.id)))
-
-
-def _open_reminder_flags(patient: Patient) -> list[Flag]:
-    return [flag for flag in _open_flags(patient) if flag.source == "reminder"]
-
-
-def _close(flag: Flag, now: datetime, reason: str, user: User | None) -> None:
-    flag.closed_at = now
-    flag.close_reason = reason
-    flag.closed_by_id = user.id if user is not None else None
-
-
-def end_of_life_since(patient: Patient) -> datetime | None:
-    """When the end-of-life phase began: the start (Swedish time) of the day of the latest
-    brytpunktssamtal; for a patient put in that phase without one recorded, the enrolment."""
-    if patient.phase != Phase.END_OF_LIFE:
-        return None
-    day = db.session.scalar(
-        select(Milestone.occurred_on)
-        .where(
-            Milestone.patient_id == patient.id,
-            Milestone.kind == MilestoneKind.BRYTPUNKTSSAMTAL.value,
-        )
-        .order_by(Milestone.occurred_on.desc())
-        .limit(1)
-    )
-    day = day or patient.enrolled_on
-    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
-
-
-def reminder_thresholds(units: list[CareUnit]) -> scoring.Thresholds:
-    """The intervals of the patient's units; with several units, the shortest one applies, so
-    every unit sees the same flags whoever opens the record."""
-    chosen: scoring.Thresholds | None = None
-    for unit in units:
-        unit_thresholds = dataclasses.replace(
-            thresholds_for(unit),
-            assessment_interval_days=unit.assessment_interval_days,
-            assessment_interval_end_of_life_days=unit.end_of_life_interval_days,
-        )
-        if chosen is None:
-            chosen = unit_thresholds
-        else:
-            chosen = dataclasses.replace(
-                chosen,
-                assessment_interval_days=min(
-                    chosen.assessment_interval_days, unit_thresholds.assessment_interval_days
-                ),
-                assessment_interval_end_of_life_days=min(
-                    chosen.assessment_interval_end_of_life_days,
-                    unit_thresholds.assessment_interval_end_of_life_days,
-                ),
-                roag_interval_days=min(
-                    chosen.roag_interval_days, unit_thresholds.roag_interval_days
-                ),
-            )
-    return chosen or scoring.DEFAULT_THRESHOLDS
-
-
-def _reminders_due(
-    patient: Patient, now: datetime, orders: list[PrnOrder] | None = None
-) -> list[scoring.Flag]:
-    units = [episode.unit for episode in patient.active_episodes(now.astimezone(STOCKHOLM).date())]
-    if patient.phase in (Phase.DECEASED, Phase.DISCHARGED) or not units:
-        return []
-    thresholds = reminder_thresholds(units)
-    since = end_of_life_since(patient)
-    # The rules only look at the latest assessment of each instrument up to `now`.
-    latest = (
-        select(Assessment.instrument, func.max(Assessment.observed_at))
-        .where(Assessment.patient_id == patient.id, Assessment.observed_at <= now)
-        .group_by(Assessment.instrument)
-    )
-    seen = [
-        scoring.AssessmentSeen(instrument, observed_at)
-        for instrument, observed_at in db.session.execute(latest)
-    ]
-    if orders is None:
-        orders = open_orders(patient, now)
-    rules = [order_rule(order) for order in orders]
-    due = [
-        scoring.prn_missing(rules, now, end_of_life_since=since),
-        scoring.prn_limits_missing(rules, now),
-        scoring.assessment_overdue(seen, now, end_of_life_since=since, thresholds=thresholds),
-        scoring.roag_overdue(seen, now, end_of_life_since=since, thresholds=thresholds),
-    ]
-    return [flag for flag in due if flag is not None]
-
-
-@dataclass(frozen=True)
-class ReminderChanges:
-    opened: int
-    closed: int
-
-
-def evaluate_reminders(
-    patient: Patient,
-    *,
-    now: datetime | None = None,
-    user: User | None = None,
-    orders: list[PrnOrder] | None = None,
-) -> ReminderChanges:
-    """Open the reminder flags that are due and close those no longer due.
-
-    Idempotent: an open flag with the same code and items is left as it is. A due flag whose
-    items changed (e.g. one more order added, one still missing) replaces the open one. Called
-    by the services after relevant changes, by the patient page and by `flask reminders`;
-    the caller has already checked that the patient may be seen. `orders`: the patient's
-    `open_orders` at `now` if the caller has them already (the patient page shows them too).
-    """
-    now = _now(now)
-    due = {flag.code: flag for flag in _reminders_due(patient, now, orders)}
-    opened = closed = 0
-    for flag in _open_reminder_flags(patient):
-        wanted = due.get(flag.code)
-        if wanted is not None and list(wanted.items) == flag.items:
-            del due[flag.code]  # still due, already open
-        else:
-            _close(flag, now, "resolved" if wanted is None else "superseded", None)
-            closed += 1
-    for rule_flag in due.values():
-        flag = Flag(
-            patient_id=patient.id,
-            source="reminder",
-            code=rule_flag.code,
-            severity=rule_flag.severity,
-            items=list(rule_flag.items),
-            params=dict(rule_flag.params),
-            created_at=now,
-        )
-        db.session.add(flag)
-        db.session.flush()
-        audit.record(AuditAction.CREATE, user=user, patient=patient, obj=flag, detail="reminder")
-        opened += 1
-    db.session.flush()
-    return ReminderChanges(opened, closed)
-
-
-def evaluate_all_reminders(now: datetime | None = None) -> ReminderChanges:
-    """`evaluate_reminders` for every patient followed by a unit today, or with an open
-    reminder flag (for the CLI; a system task, not a user's read)."""
-    now = _now(now)
-    day = now.astimezone(STOCKHOLM).date()
-    followed = select(PatientUnit.patient_id).where(
-        PatientUnit.start <= day, or_(PatientUnit.end.is_(None), PatientUnit.end > day)
-    )
-    flagged = select(Flag.patient_id).where(Flag.source == "reminder", Flag.closed_at.is_(None))
-    patients = db.session.scalars(
-        select(Patient)
-        .where(or_(Patient.id.in_(followed), Patient.id.in_(flagged)))
-        .options(selectinload(Patient.episodes).selectinload(PatientUnit.unit))
-        .order_by(Patient.id)
-    )
-    opened = closed = 0
-    for patient in patients:
-        changes = evaluate_reminders(patient, now=now)
-        opened += changes.opened
-        closed += changes.closed
-    return ReminderChanges(opened, closed)

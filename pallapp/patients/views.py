@@ -11,7 +11,6 @@ from pallapp.careplan.services import current_care_plan
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
-from pallapp.review.services import open_flag_counts
 from pallapp.timeutil import today_local
 
 
@@ -55,7 +54,7 @@ def today():  # type: ignore[no-untyped-def]
     return render_template(
         "patients/today.html",
         patients=patients,
-        flag_counts=open_flag_counts([patient.id for patient in patients]),
+        flag_counts=services.flag_counts(patients),
         more=more,
         search=search,
         limit=services.LIST_LIMIT,

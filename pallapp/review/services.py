@@ -9,7 +9,6 @@ latest ratings), so the number of queries does not grow with the number of patie
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections import defaultdict
 from collections.abc import Iterable
@@ -17,13 +16,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, exists, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
-from pallapp import audit, scoring
+from pallapp import audit, flags, scoring
 from pallapp.access import Need, NotVisible, find_patient, visible_patients
 from pallapp.careplan import services as careplan_services
 from pallapp.extensions import db
+from pallapp.flags import FlagRefused as FlagRefused  # the views catch it from here
+from pallapp.flags import open_flags_of as open_flags_of
 from pallapp.models import (
     CARE_PLAN_FIELD_LABELS,
     Assessment,
@@ -46,19 +47,8 @@ from pallapp.timeutil import STOCKHOLM, today_local
 KEY_INSTRUMENTS = ("esas_r", "ipos_patient", "ipos_staff", "abbey", "roag")
 #: Roles that review patients and act on flags (managers read for quality work only).
 REVIEWER_ROLES = (Role.NURSE, Role.PHYSICIAN)
-#: Flag severities counted on the Today page and in the overview, most urgent first.
-COUNTED_SEVERITIES = ("high", "medium")
 #: Phases shown in the overview unless another phase is chosen.
 ACTIVE_PHASES = (Phase.EARLY.value, Phase.END_OF_LIFE.value)
-NOTE_MAX_LENGTH = 1000
-
-
-class FlagRefused(Exception):
-    """The flag cannot be acknowledged; `reason` is a code the view turns into words."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class NotAReviewer(Exception):
@@ -69,94 +59,7 @@ def is_reviewer(user: User) -> bool:
     return user.is_authenticated and user.role in REVIEWER_ROLES
 
 
-def _current_versions():  # type: ignore[no-untyped-def]
-    """Condition: the assessment has not been superseded by a correction."""
-    newer = aliased(Assessment)
-    return ~exists(select(newer.id).where(newer.supersedes_id == Assessment.id))
-
-
 # --- Flags ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FlagCounts:
-    high: int = 0
-    medium: int = 0
-
-    @property
-    def any(self) -> bool:
-        return bool(self.high or self.medium)
-
-
-def open_flag_counts(patient_ids: Iterable[int] | Select[Any]) -> dict[int, FlagCounts]:
-    """Open high and medium flags per patient, in one grouped query.
-
-    `patient_ids` is a list of ids or a select of ids (a subquery keeps long lists out of SQL).
-    Patients without open flags are missing from the result (use `.get(id, FlagCounts())`).
-    """
-    if not isinstance(patient_ids, Select):
-        patient_ids = list(patient_ids)
-        if not patient_ids:
-            return {}
-    query = (
-        select(Flag.patient_id, Flag.severity, func.count(Flag.id))
-        .where(
-            Flag.patient_id.in_(patient_ids),
-            Flag.closed_at.is_(None),
-            Flag.severity.in_(COUNTED_SEVERITIES),
-        )
-        .group_by(Flag.patient_id, Flag.severity)
-    )
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for patient_id, severity, count in db.session.execute(query):
-        counts[patient_id][severity] = count
-    return {patient_id: FlagCounts(**by_severity) for patient_id, by_severity in counts.items()}
-
-
-def _open_flags(patient_ids: Select[Any] | list[int]) -> dict[int, list[tuple[Flag, str | None]]]:
-    """Open flags per patient (most severe first), each with its assessment's instrument."""
-    severity_order = {"high": 0, "medium": 1, "info": 2}
-    query = (
-        select(Flag, Assessment.instrument)
-        .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
-        .where(Flag.patient_id.in_(patient_ids), Flag.closed_at.is_(None))
-        .order_by(Flag.created_at.desc(), Flag.id.desc())
-    )
-    flags: dict[int, list[tuple[Flag, str | None]]] = defaultdict(list)
-    for flag, instrument in db.session.execute(query):
-        flags[flag.patient_id].append((flag, instrument))
-    for entries in flags.values():
-        entries.sort(key=lambda entry: severity_order.get(entry[0].severity, 3))
-    return flags
-
-
-@dataclass(frozen=True)
-class FlagGroup:
-    """Open flags of one kind for one patient: what the overview shows (the items and dates
-    are on the patient's own pages)."""
-
-    code: str
-    severity: str
-    count: int
-
-
-def open_flag_groups(patient_ids: list[int]) -> dict[int, list[FlagGroup]]:
-    """Open flags per patient grouped by code and severity, most severe first, then the most
-    recently raised kind first; one grouped query, no flag rows loaded."""
-    severity_order = {"high": 0, "medium": 1, "info": 2}
-    query = (
-        select(Flag.patient_id, Flag.code, Flag.severity, func.count(Flag.id), func.max(Flag.id))
-        .where(Flag.patient_id.in_(patient_ids), Flag.closed_at.is_(None))
-        .group_by(Flag.patient_id, Flag.code, Flag.severity)
-    )
-    rows = sorted(
-        db.session.execute(query),
-        key=lambda row: (severity_order.get(row[2], 3), -row[4]),
-    )
-    groups: dict[int, list[FlagGroup]] = defaultdict(list)
-    for patient_id, code, severity, count, _newest in rows:
-        groups[patient_id].append(FlagGroup(code, severity, count))
-    return groups
 
 
 @dataclass(frozen=True)
@@ -202,46 +105,22 @@ def flag_to_acknowledge(
 ) -> tuple[Patient, Flag, str | None]:
     """The flag, for the acknowledge form: staff who may change the record only; audited."""
     patient = _find_for_review(user, patient_public_id, Need.CHANGE)
-    flag, instrument = _flag_of(patient, flag_public_id)
+    flag, instrument = flags.flag_of(patient, flag_public_id)
     audit.record(AuditAction.VIEW, user=user, patient=patient, obj=flag)
     return patient, flag, instrument
-
-
-def _flag_of(patient: Patient, flag_public_id: str) -> tuple[Flag, str | None]:
-    row = db.session.execute(
-        select(Flag, Assessment.instrument)
-        .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
-        .where(Flag.public_id == flag_public_id, Flag.patient_id == patient.id)
-    ).first()
-    if row is None:
-        raise NotVisible(patient.public_id, Need.CHANGE, patient)
-    return row[0], row[1]
 
 
 def acknowledge_flag(user: User, patient_public_id: str, flag_public_id: str, note: str) -> Flag:
     """Close an open flag as acknowledged, with a note on what was done.
 
     Only nurses and physicians of the patient's units (access `Need.CHANGE`); anyone else gets
-    `NotVisible`. Raises `FlagRefused("note_required")` for an empty note and
-    `FlagRefused("already_closed")` if the flag is no longer open. The flag stays in the
+    `NotVisible`. Raises `flags.FlagRefused` for an empty or too long note and for a flag
+    that is no longer open. The flag stays in the
     patient's flag history with who closed it and when.
     """
     patient = _find_for_review(user, patient_public_id, Need.CHANGE)
-    flag, _instrument = _flag_of(patient, flag_public_id)
-    note = (note or "").strip()
-    if not note:
-        raise FlagRefused("note_required")
-    if len(note) > NOTE_MAX_LENGTH:
-        raise FlagRefused("note_too_long")
-    if not flag.is_open:
-        raise FlagRefused("already_closed")
-    flag.closed_at = utcnow()
-    flag.closed_by_id = user.id
-    flag.close_reason = "acknowledged"
-    flag.note = note
-    db.session.flush()
-    audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=flag, detail="acknowledged")
-    return flag
+    flag, _instrument = flags.flag_of(patient, flag_public_id)
+    return flags.acknowledge(user, patient, flag, note)
 
 
 def _find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
@@ -385,47 +264,14 @@ def last_symptom_rating(latest: dict[str, datetime]) -> datetime | None:
     return max(moments) if moments else None
 
 
-def rating_interval_days(patient: Patient, day: date) -> int:
-    """The strictest interval among the units now following the patient (end-of-life interval
-    in that phase); the project default when no unit follows the patient."""
-    end_of_life = patient.phase == Phase.END_OF_LIFE
-    units = [episode.unit for episode in patient.active_episodes(day)]
-    if not units:
-        defaults = scoring.DEFAULT_THRESHOLDS
-        return (
-            defaults.assessment_interval_end_of_life_days
-            if end_of_life
-            else defaults.assessment_interval_days
-        )
-    if end_of_life:
-        return min(unit.end_of_life_interval_days for unit in units)
-    return min(unit.assessment_interval_days for unit in units)
-
-
-def is_overdue(patient: Patient, latest: dict[str, datetime], now: datetime) -> bool:
-    """INSTRUMENTS.md `assessment_overdue`, with the interval of the patient's units."""
-    days = rating_interval_days(patient, now.astimezone(STOCKHOLM).date())
-    thresholds = dataclasses.replace(
-        scoring.DEFAULT_THRESHOLDS,
-        assessment_interval_days=days,
-        assessment_interval_end_of_life_days=days,
-    )
-    seen = [scoring.AssessmentSeen(code, moment) for code, moment in latest.items()]
-    end_of_life_since = now if patient.phase == Phase.END_OF_LIFE else None
-    flag = scoring.assessment_overdue(
-        seen, now, end_of_life_since=end_of_life_since, thresholds=thresholds
-    )
-    return flag is not None
-
-
 # --- Unit overview ----------------------------------------------------------------------------
 
 
 @dataclass
 class OverviewRow:
     patient: Patient
-    counts: FlagCounts
-    open_flags: list[FlagGroup]
+    counts: flags.FlagCounts
+    open_flags: list[flags.FlagGroup]
     scores: list[KeyScore]
     last_rating_at: datetime | None
     interval_days: int
@@ -533,7 +379,7 @@ def unit_overview(
     # The patients are loaded already: their ids as a list keep the visible-patients condition
     # out of the queries below (it would be repeated once per instrument).
     ids = [patient.id for patient in patients]
-    counts = open_flag_counts(ids)
+    counts = flags.open_flag_counts(ids)
     moments = latest_moments(ids)
     now = utcnow()
     rows = []
@@ -542,12 +388,12 @@ def unit_overview(
         rows.append(
             OverviewRow(
                 patient=patient,
-                counts=counts.get(patient.id, FlagCounts()),
+                counts=counts.get(patient.id, flags.FlagCounts()),
                 open_flags=[],
                 scores=[],
                 last_rating_at=last_symptom_rating(mine),
-                interval_days=rating_interval_days(patient, day),
-                overdue=is_overdue(patient, mine, now),
+                interval_days=flags.rating_interval_days(patient, day),
+                overdue=flags.is_overdue(patient, mine, now),
             )
         )
     oldest = datetime.min.replace(tzinfo=STOCKHOLM)
@@ -566,11 +412,11 @@ def unit_overview(
     if not overview.rows:
         raise LookupError(f"page {page}")
     shown = [row.patient.id for row in overview.rows]
-    flags = open_flag_groups(shown)
+    groups = flags.open_flag_groups(shown)
     latest = latest_assessments(shown)
     doses = dose_counts_last_24h(shown)
     for row in overview.rows:
-        row.open_flags = flags.get(row.patient.id, [])
+        row.open_flags = groups.get(row.patient.id, [])
         row.scores = key_scores(latest.get(row.patient.id, {}))
         row.doses_24h = doses.get(row.patient.id, {})
     audit.record_for_patients(
@@ -610,7 +456,7 @@ def trend_assessments(
     patient = _find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
     query = (
         select(Assessment)
-        .where(Assessment.patient_id == patient.id, _current_versions())
+        .where(Assessment.patient_id == patient.id, flags.current_versions())
         .order_by(Assessment.observed_at, Assessment.id)
     )
     if instruments is not None:
@@ -624,11 +470,6 @@ def trend_assessments(
     ):
         audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=audit_as)
     return patient, assessments
-
-
-def open_flags_of(patient: Patient) -> list[tuple[Flag, str | None]]:
-    """Open flags of an already visible patient, most severe first."""
-    return _open_flags(select(Patient.id).where(Patient.id == patient.id)).get(patient.id, [])
 
 
 # --- Care plans, milestones, as-needed medication (issue 5) ----------------------------------
@@ -710,7 +551,7 @@ def patient_summary(user: User, patient_public_id: str) -> Summary:
         patient=patient,
         scores=key_scores(latest),
         latest=latest,
-        open_flags=open_flags_of(patient),
+        open_flags=flags.open_flags_of(patient),
         contacts=care_plan_contacts(patient),
         orders=current_orders(patient),
         doses=doses_last_24h(patient),

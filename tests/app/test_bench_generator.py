@@ -19,8 +19,8 @@ from sqlalchemy import select
 from benchmarks.generate import Region, generate
 from pallapp import scoring
 from pallapp.assessments.services import previous_assessment, rescore, scores_as_json
-from pallapp.careplan.services import order_rule
 from pallapp.extensions import db
+from pallapp.flags import order_rule
 from pallapp.models import (
     Assessment,
     AuditEvent,

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from pallapp import flags
 from pallapp.careplan import services
 from pallapp.careplan.services import DoseEntry, DoseNeedsConfirmation, OrderDetails, Refused
 from pallapp.extensions import db
@@ -271,7 +272,7 @@ def reminder_codes(ctx):
 
 def test_an_order_without_limits_is_flagged_until_it_is_changed(ctx):
     old = legacy_order(ctx)
-    services.evaluate_reminders(ctx["patient"])
+    flags.evaluate_reminders(ctx["patient"])
     assert ("prn_limits_missing", ("pain",)) in reminder_codes(ctx)
     # Its doses cannot be checked: two at the same minute are stored without a warning, and
     # its dose, written as text, is not compared (the unit still is).
@@ -287,7 +288,7 @@ def test_an_order_without_limits_is_flagged_until_it_is_changed(ctx):
 
 def test_an_order_without_limits_is_flagged_until_it_is_stopped(ctx):
     old = legacy_order(ctx, min_interval_minutes=60)  # the maximum is missing
-    services.evaluate_reminders(ctx["patient"])
+    flags.evaluate_reminders(ctx["patient"])
     assert ("prn_limits_missing", ("pain",)) in reminder_codes(ctx)
     services.stop_order(ctx["physician"], ctx["pid"], old.public_id, reason="Behövs inte")
     assert not any(code == "prn_limits_missing" for code, _ in reminder_codes(ctx))

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from pallapp import flags
 from pallapp.access import NotVisible
 from pallapp.careplan import services
 from pallapp.careplan.services import DoseNeedsConfirmation, OrderDetails, Refused
@@ -368,10 +369,10 @@ def test_reminders_use_the_units_interval(ctx):
     submit_assessment(ctx["nurse"], ctx["pid"], instrument="esas_r", answers=esas,
                       client_token="z" * 32, observed_at=now - timedelta(days=3))
     # Observed exactly 3 days (the unit's interval) before now: outside (now - 3 d, now], due.
-    services.evaluate_reminders(ctx["patient"], now=now)
+    flags.evaluate_reminders(ctx["patient"], now=now)
     assert open_reminders(ctx["patient"]) == {("assessment_overdue", ())}
     # One minute earlier the same assessment was within the interval: the flag closes.
-    services.evaluate_reminders(ctx["patient"], now=now - timedelta(minutes=1))
+    flags.evaluate_reminders(ctx["patient"], now=now - timedelta(minutes=1))
     assert open_reminders(ctx["patient"]) == set()
 
 
