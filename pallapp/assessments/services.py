@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from pallapp import audit, flags, scoring
-from pallapp.access import Need, find_patient, relative_link
+from pallapp.access import Need as Need  # the views name needs through the services
+from pallapp.access import find_patient, find_patient_and_needs, relative_link
 from pallapp.extensions import db
 from pallapp.models import (
     Assessment,
@@ -75,6 +76,22 @@ def open_for_reporting(user: User, patient_public_id: str, instrument: str | Non
         object_id=instrument,
     )
     return patient
+
+
+def patient_for_submission(user: User, patient_public_id: str) -> Patient:
+    """The patient a form is sent for (may report); `submit_assessment` audits the post."""
+    return find_patient(user, patient_public_id, Need.REPORT)
+
+
+def patient_for_reading(user: User, patient_public_id: str) -> tuple[Patient, frozenset[Need]]:
+    """The patient and what the user may do with the record, in one query; `get_assessment`
+    audits the read of the assessment shown."""
+    return find_patient_and_needs(user, patient_public_id, Need.VIEW)
+
+
+def patient_for_correction(user: User, patient_public_id: str) -> Patient:
+    """The patient whose assessment is corrected; `get_assessment` audits the read."""
+    return find_patient(user, patient_public_id, Need.CHANGE)
 
 
 def may_answer_as_proxy(user: User, patient: Patient) -> bool:

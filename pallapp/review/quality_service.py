@@ -33,7 +33,7 @@ from pallapp.models import (
     User,
 )
 from pallapp.review import quality
-from pallapp.review.services import reviewer_units
+from pallapp.review.common import reviewer_units
 from pallapp.timeutil import STOCKHOLM, today_local
 
 #: Roles that read a unit's quality indicators (DESIGN.md: managers; physicians and nurses too).
