@@ -19,8 +19,8 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from pallapp.careplan import services as careplan_services
-from pallapp.careplan.services import OrderDetails
+from pallapp.careplan import orders as careplan_orders
+from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.models import Assessment, CareUnit, Patient, PrnAdministration, Role, User, utcnow
 from tests.e2e.pages import AssessmentFormPage, LoginPage
@@ -66,7 +66,7 @@ def patient_with_an_order(live_app: Flask, family_name: str) -> tuple[str, str]:
         units = list(db.session.scalars(select(CareUnit).order_by(CareUnit.id)))
         patient = make_patient(units, given_name="Greta", family_name=family_name)
         physician = db.session.scalar(select(User).where(User.role == Role.PHYSICIAN))
-        careplan_services.create_order(
+        careplan_orders.create_order(
             physician, patient.public_id, MORPHINE, start_at=utcnow() - timedelta(days=1)
         )
         db.session.commit()
