@@ -45,6 +45,9 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     install_i18n(app)
     _init_login(app)
+    from pallapp.auth.oidc import init_oidc
+
+    init_oidc(app)
 
     from pallapp.admin import bp as admin_bp
     from pallapp.assessments import bp as assessments_bp

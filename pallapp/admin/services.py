@@ -44,10 +44,20 @@ def save_unit(admin: User, unit: CareUnit | None, **fields: object) -> CareUnit:
     if unit is None:
         unit = CareUnit()
         db.session.add(unit)
+    was_allowed = bool(unit.password_alone_allowed)
     for name, value in fields.items():
         setattr(unit, name, value.strip() if isinstance(value, str) else value)
     db.session.flush()
     audit.record(AuditAction.CREATE if creating else AuditAction.UPDATE, user=admin, obj=unit)
+    if bool(unit.password_alone_allowed) != was_allowed or (creating and unit.password_alone_allowed):
+        # Letting staff reach patient data with a password alone is a decision the log must
+        # show on its own line, not inside a general "unit changed".
+        audit.record(
+            AuditAction.UPDATE,
+            user=admin,
+            obj=unit,
+            detail="password alone allowed" if unit.password_alone_allowed else "password alone not allowed",
+        )
     return unit
 
 

@@ -55,6 +55,7 @@ def unit(public_id: str | None = None):  # type: ignore[no-untyped-def]
                 end_of_life_interval_days=form.end_of_life_interval_days.data,
                 ipos_recall_period=form.ipos_recall_period.data,
                 relatives_may_record_doses=form.relatives_may_record_doses.data,
+                password_alone_allowed=form.password_alone_allowed.data,
             )
             flash(gettext("The unit is saved."), "success")
             return redirect(url_for("admin.units"))
