@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from authlib.common.errors import AuthlibBaseError
-from flask import abort, redirect, render_template, session
+from flask import abort, current_app, redirect, render_template, session
 from flask_babel import gettext
 from flask_login import current_user, logout_user
 from joserfc.errors import JoseError
@@ -15,6 +15,7 @@ from pallapp.auth.oidc import (
     callback_url,
     client,
     identity_from_claims,
+    provider_settings,
 )
 from pallapp.auth.services import (
     InvitationProblem,
@@ -23,6 +24,7 @@ from pallapp.auth.services import (
 )
 from pallapp.auth.session import OIDC_ID_TOKEN, OIDC_PROVIDER, begin_session
 from pallapp.auth.throttle import remember_device
+from pallapp.extensions import db
 from pallapp.models import AuditAction
 
 #: Session key: the invitation a provider login is meant to accept.
@@ -48,7 +50,15 @@ def identity_message(reason: str) -> str:
     return messages[reason]
 
 
+def _kept(response_status: int) -> int:
+    """The refusal is answered with an error status, which rolls the request back: its audit
+    events are committed first (as for a refused patient record)."""
+    db.session.commit()
+    return response_status
+
+
 def _refuse(reason: str, status: int = 403):  # type: ignore[no-untyped-def]
+    _kept(status)
     return render_template(
         "auth/login_refused.html", message=identity_message(reason)
     ), status
@@ -58,7 +68,10 @@ def _start(provider: str):  # type: ignore[no-untyped-def]
     oidc = client(provider)
     if oidc is None:
         abort(404)
-    return oidc.authorize_redirect(callback_url(provider))
+    settings = provider_settings(current_app.config, provider)
+    extra = {"acr_values": " ".join(sorted(settings.acr))} if settings and settings.acr else {}
+    # The provider is asked for the level of assurance we need; the token is checked anyway.
+    return oidc.authorize_redirect(callback_url(provider), **extra)
 
 
 @bp.route("/login/with/<provider>")
@@ -119,9 +132,11 @@ def oidc_callback(provider: str):  # type: ignore[no-untyped-def]
             try:
                 user = accept_invitation_with_identity(invitation, provider, value)
             except InvitationProblem as problem:
+                db.session.rollback()  # nothing of the half-accepted invitation stays
+                _record_invitation_refusal(provider, problem.reason)
                 return render_template(
                     "auth/invitation_problem.html", message=invitation_message(problem.reason)
-                ), 409
+                ), _kept(409)
         else:
             user = account_for_identity(provider, value)
     except IdentityProblem as problem:
@@ -132,6 +147,17 @@ def oidc_callback(provider: str):  # type: ignore[no-untyped-def]
     response = redirect(start_page_for_current_user())
     remember_device(response, user.email)
     return response
+
+
+def _record_invitation_refusal(provider: str, reason: str) -> None:
+    from pallapp import audit
+
+    audit.record(
+        AuditAction.LOGIN_FAILED,
+        object_type="invitation",
+        outcome="failed",
+        detail=f"{provider}: invitation refused ({reason})",
+    )
 
 
 def provider_logout_url(provider: object, id_token: object, after: str) -> str | None:

@@ -225,14 +225,7 @@ def accept_invitation_with_identity(token: str, provider: str, claim: str) -> Us
         and invitation.patient is not None
         and invitation.patient.personnummer != claim
     ):
-        audit.record(
-            AuditAction.LOGIN_FAILED,
-            object_type="invitation",
-            object_id=invitation.public_id,
-            outcome="failed",
-            detail=f"{provider}: personnummer is not the patient's",
-        )
-        raise InvitationProblem("wrong_person")
+        raise InvitationProblem("wrong_person")  # audited by the view
     try:
         bind_identity(user, provider, claim)
     except IdentityProblem:
