@@ -8,8 +8,8 @@ Two provider configurations, each offered when its issuer and client id are set:
 Authlib does the protocol: the authorization code flow with PKCE (S256), `state` kept in the
 session and checked on the way back, a `nonce` in the request and checked in the ID token,
 and the ID token's signature (keys from the provider's `jwks_uri`, fetched again when a token
-names a key id not yet seen: key rotation), issuer (the one in the provider's metadata: no
-mix-up between providers), audience (our client id) and expiry. This module adds what is
+names a key id not yet seen: key rotation), nonce and expiry; the audience is checked through the claim
+options we pass (`id_token_checks`). This module adds what is
 ours: the level of assurance (`acr`) the deployment requires, and binding the provider's
 stable claim to one account, once, through an invitation. An identity is never matched on an
 e-mail address.
@@ -110,6 +110,21 @@ def client(name: str) -> Any:
     if name not in configured_providers():
         return None
     return current_app.extensions[EXTENSION].create_client(name)
+
+
+def id_token_checks(provider: str) -> dict[str, Any]:
+    """Authlib's claim options for the ID token: the issuer we configured (OpenID Connect Core
+    3.1.3.7 item 2; naming it here, not taking it from the metadata, keeps one provider's
+    tokens out of the other's login: mix-up), and our client id in the audience (item 3).
+    Authlib alone checks the audience only through `azp`, so a token for another client that
+    named us as its authorized party would pass without this."""
+    settings = provider_settings(current_app.config, provider)
+    assert settings is not None  # noqa: S101 (the view checked that the provider exists)
+    return {
+        "iss": {"essential": True, "values": [settings.issuer, settings.issuer + "/"]},
+        "aud": {"essential": True, "value": settings.client_id},
+        "sub": {"essential": True},
+    }
 
 
 def callback_url(provider: str) -> str:

@@ -14,6 +14,7 @@ from pallapp.auth.oidc import (
     account_for_identity,
     callback_url,
     client,
+    id_token_checks,
     identity_from_claims,
     provider_settings,
 )
@@ -114,7 +115,7 @@ def oidc_callback(provider: str):  # type: ignore[no-untyped-def]
         abort(404)
     invitation = session.pop(INVITATION, None)
     try:
-        token = oidc.authorize_access_token()
+        token = oidc.authorize_access_token(claims_options=id_token_checks(provider))
     except (AuthlibBaseError, JoseError, ValueError) as error:
         # A wrong or replayed state, a refused code, a token whose signature, issuer,
         # audience, nonce or expiry is wrong: all end here, audited.
