@@ -8,9 +8,8 @@ Two provider configurations, each offered when its issuer and client id are set:
 Authlib does the protocol: the authorization code flow with PKCE (S256), `state` kept in the
 session and checked on the way back, a `nonce` in the request and checked in the ID token,
 and the ID token's signature (keys from the provider's `jwks_uri`, fetched again when a token
-names a key id not yet seen: key rotation), nonce and expiry; the audience is checked through the claim
-options we pass (`id_token_checks`). This module adds what is
-ours: the level of assurance (`acr`) the deployment requires, and binding the provider's
+names a key id not yet seen: key rotation), nonce and expiry; issuer and audience are checked
+through the claim options we pass (`id_token_checks`). This module adds what is ours: the level of assurance (`acr`) the deployment requires, and binding the provider's
 stable claim to one account, once, through an invitation. An identity is never matched on an
 e-mail address.
 """
