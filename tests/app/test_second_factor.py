@@ -51,17 +51,20 @@ def test_staff_who_need_a_second_factor_reach_only_its_setup_until_it_is_on(app,
     email = nurse(app)
     assert auth.login(email).status_code == 302
     held = client.get("/today")
-    assert held.status_code == 302 and held.location == "/account/second-factor"
+    assert held.status_code == 302
+    assert held.location == "/account/second-factor"
     assert client.get("/start").location == "/account/second-factor"
 
     secret, codes = enrol(client)
-    assert len(codes) == 10 and len(set(codes)) == 10
+    assert len(codes) == 10
+    assert len(set(codes)) == 10
     assert client.get("/today").status_code == 200
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email))
         stored = set(db.session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id)))
         assert user.totp_secret == secret
-        assert len(stored) == 10 and not any(code in stored for code in codes)  # digests only
+        assert len(stored) == 10
+        assert not any(code in stored for code in codes)
 
 
 def test_login_with_password_then_code_and_a_wrong_code_refused(app, client, auth):
@@ -71,7 +74,8 @@ def test_login_with_password_then_code_and_a_wrong_code_refused(app, client, aut
     auth.logout()
 
     response = auth.login(email)
-    assert response.status_code == 302 and response.location == "/login/second-factor"
+    assert response.status_code == 302
+    assert response.location == "/login/second-factor"
     assert client.get("/today").status_code == 302  # not logged in yet
 
     wrong = client.post("/login/second-factor", data={"code": "000000"})
@@ -80,7 +84,8 @@ def test_login_with_password_then_code_and_a_wrong_code_refused(app, client, aut
 
     code = code_for_next_step(secret)
     right = client.post("/login/second-factor", data={"code": code})
-    assert right.status_code == 302 and right.location == "/start"
+    assert right.status_code == 302
+    assert right.location == "/start"
     assert client.get("/today").status_code == 200
 
     auth.logout()
@@ -128,7 +133,8 @@ def test_wrong_codes_are_throttled_per_account(app, client, auth):
 
 def test_the_code_page_needs_the_password_first(app, client):
     response = client.get("/login/second-factor")
-    assert response.status_code == 302 and response.location == "/login"
+    assert response.status_code == 302
+    assert response.location == "/login"
 
 
 def test_a_unit_that_allows_password_alone_lets_its_staff_in(app, client, auth):
