@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PALLAPP_ENV_NAME ?= development
 
-.PHONY: run test install install-test translations chromium nginx oidc-provider lint typecheck audit audit-probe bench bench-full clean
+.PHONY: run test install install-test translations chromium nginx oidc-provider oidc-demo lint typecheck audit audit-probe bench bench-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-l
 	else \
 	  echo "oidc-provider: npm not found; the OpenID Connect tests will skip"; \
 	fi
+
+# The demo with provider logins: both test providers and the demo on http://127.0.0.1:5000,
+# three demo accounts bound to identities there (scripts/oidc_demo.py says which).
+oidc-demo: install-test translations oidc-provider
+	$(BIN)/python scripts/oidc_demo.py
 
 # nginx for the production topology (tests/topology, bench-full): Debian's package when root.
 nginx:

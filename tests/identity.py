@@ -77,7 +77,7 @@ class RunningProvider:
         }
 
 
-def _start(name: str, users: dict[str, Any], claim: str, workdir: Path) -> RunningProvider:
+def start_provider(name: str, users: dict[str, Any], claim: str, workdir: Path) -> RunningProvider:
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     key = RSAKey.generate_key(2048, parameters={"kid": f"{name}-1", "use": "sig", "alg": "RS256"}, private=True)
@@ -118,7 +118,7 @@ def _start(name: str, users: dict[str, Any], claim: str, workdir: Path) -> Runni
     return RunningProvider(name, issuer, client_id, secret, key, process)
 
 
-def _stop(provider: RunningProvider) -> None:
+def stop_provider(provider: RunningProvider) -> None:
     provider.process.terminate()
     try:
         provider.process.wait(timeout=5)
@@ -141,17 +141,17 @@ class Providers:
 def running_providers(workdir: Path) -> Iterator[Providers]:
     if not provider_available():
         pytest.skip(SKIP_REASON)
-    staff = _start("staff", STAFF_USERS, "hsa_id", workdir)
+    staff = start_provider("staff", STAFF_USERS, "hsa_id", workdir)
     try:
-        citizen = _start("citizen", CITIZEN_USERS, "personnummer", workdir)
+        citizen = start_provider("citizen", CITIZEN_USERS, "personnummer", workdir)
     except Exception:
-        _stop(staff)
+        stop_provider(staff)
         raise
     try:
         yield Providers(staff, citizen)
     finally:
-        _stop(staff)
-        _stop(citizen)
+        stop_provider(staff)
+        stop_provider(citizen)
 
 
 def wait_until_listening(url: str, seconds: float = 5.0) -> None:
