@@ -105,6 +105,7 @@ def start_provider(name: str, users: dict[str, Any], claim: str, workdir: Path) 
     process = subprocess.Popen(
         ["node", str(SERVER_DIR / "server.mjs"), str(path)],
         cwd=SERVER_DIR,
+        stdin=subprocess.PIPE,  # the provider exits when this process does (server.mjs)
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
@@ -114,6 +115,8 @@ def start_provider(name: str, users: dict[str, Any], claim: str, workdir: Path) 
         process.kill()
         process.wait()
         process.stdout.close()
+        if process.stdin is not None:
+            process.stdin.close()
         raise RuntimeError(f"the test identity provider did not start: {line!r}")
     return RunningProvider(name, issuer, client_id, secret, key, process)
 
@@ -125,8 +128,9 @@ def stop_provider(provider: RunningProvider) -> None:
     except subprocess.TimeoutExpired:
         provider.process.kill()
         provider.process.wait()
-    if provider.process.stdout is not None:
-        provider.process.stdout.close()
+    for stream in (provider.process.stdout, provider.process.stdin):
+        if stream is not None:
+            stream.close()
 
 
 @dataclass

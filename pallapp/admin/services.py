@@ -93,6 +93,16 @@ def create_staff_account(
     )
 
 
+def remove_staff_second_factor(admin: User, user: User) -> None:
+    """After a lost phone: the second factor goes (audited) and every session ends."""
+    from pallapp.auth.accounts import end_all_sessions
+    from pallapp.auth.second_factor import remove_second_factor
+
+    remove_second_factor(admin, user)
+    end_all_sessions(user)
+    db.session.flush()
+
+
 def user_by_public_id(public_id: str) -> User | None:
     return db.session.scalar(select(User).where(User.public_id == public_id))
 

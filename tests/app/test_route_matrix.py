@@ -133,6 +133,7 @@ RULES: dict[str, frozenset[str]] = {
     "admin.new_staff": frozenset({"admin"}),
     "admin.staff_active": frozenset({"admin"}),
     "admin.staff_units": frozenset({"admin"}),
+    "admin.staff_second_factor": frozenset({"admin"}),
     "admin.invitations": frozenset({"admin"}),
     "admin.revoke": frozenset({"admin"}),
 }
@@ -233,7 +234,7 @@ def url_for_rule(rule, objects: Objects) -> str:  # type: ignore[no-untyped-def]
     values = dict(objects.values)
     if rule.endpoint.startswith("admin.unit"):
         values["public_id"] = values["unit"]
-    elif rule.endpoint in ("admin.staff_active", "admin.staff_units"):
+    elif rule.endpoint in ("admin.staff_active", "admin.staff_units", "admin.staff_second_factor"):
         values["public_id"] = values["staff"]
     elif rule.endpoint == "admin.revoke":
         values["public_id"] = values["invitation"]

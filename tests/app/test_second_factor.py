@@ -190,3 +190,27 @@ def test_the_units_allowance_is_set_by_an_administrator_and_audited(app, client,
     with app.app_context():
         details = list(db.session.scalars(select(AuditEvent.detail).where(AuditEvent.object_id == unit_id)))
     assert "password alone not allowed" in details
+
+
+def test_an_administrator_removes_a_lost_second_factor(app, client, auth):
+    email = nurse(app)
+    auth.login(email)
+    enrol(client)
+    auth.logout()
+    with app.app_context():
+        admin = make_user(Role.ADMIN)
+        target = db.session.scalar(select(User).where(User.email == email)).public_id
+        admin_email = admin.email
+        db.session.commit()
+    app.config["SECOND_FACTOR_ROLES"] = frozenset({"nurse"})  # the admin without one here
+    auth.login(admin_email)
+    staff_page = client.get("/admin/staff").get_data(as_text=True)
+    assert f"/admin/staff/{target}/second-factor" in staff_page
+    assert client.post(f"/admin/staff/{target}/second-factor").status_code == 302
+    auth.logout()
+    # Password alone again, and held at the setup page until a new factor is on.
+    assert auth.login(email).location == "/start"
+    assert client.get("/today").location == "/account/second-factor"
+    with app.app_context():
+        details = list(db.session.scalars(select(AuditEvent.detail).where(AuditEvent.object_id == target)))
+    assert "second factor removed" in details

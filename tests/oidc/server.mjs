@@ -133,6 +133,10 @@ server.listen(config.port, "127.0.0.1", () => {
   process.stdout.write(JSON.stringify({ ready: true, issuer: config.issuer }) + "\n");
 });
 
+// The parent (the test session) holds our stdin: when it ends, however it ends, so do we.
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();
+
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.on(signal, () => server.close(() => process.exit(0)));
 }
