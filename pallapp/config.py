@@ -154,6 +154,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config["SECOND_FACTOR_ROLES"] = second_factor_roles(
         app.config.get("SECOND_FACTOR_ROLES"), env_name
     )
+    check_identity_providers(app.config, env_name)
 
     if not app.config.get("DATABASE_URL"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -209,6 +210,23 @@ def checked_base_url(value: object, env_name: str) -> str | None:
             f"(https in production), not {value!r}."
         )
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def check_identity_providers(config: Mapping[str, Any], env_name: str) -> None:
+    """A provider half configured, or reached over plain HTTP in production, stops start-up:
+    its tokens and keys would travel unprotected, or its login button would lead nowhere."""
+    for name in ("STAFF", "CITIZEN"):
+        issuer = config.get(f"OIDC_{name}_ISSUER")
+        client_id = config.get(f"OIDC_{name}_CLIENT_ID")
+        if bool(issuer) != bool(client_id):
+            raise ConfigurationError(
+                f"PALLAPP_OIDC_{name}_ISSUER and PALLAPP_OIDC_{name}_CLIENT_ID must be set "
+                "together (or neither)."
+            )
+        if issuer and env_name == "production" and urlsplit(str(issuer)).scheme != "https":
+            raise ConfigurationError(
+                f"PALLAPP_OIDC_{name}_ISSUER must be an https URL in production, not {issuer!r}."
+            )
 
 
 def serving_processes(config: Mapping[str, Any]) -> int | None:

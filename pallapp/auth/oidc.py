@@ -94,7 +94,7 @@ def init_oidc(app: Flask) -> None:
                 "token_endpoint_auth_method": (
                     "client_secret_basic" if settings.client_secret else "none"
                 ),
-                "timeout": BACK_CHANNEL_TIMEOUT,
+                "default_timeout": BACK_CHANNEL_TIMEOUT,
             },
         )
     app.extensions[EXTENSION] = oauth
