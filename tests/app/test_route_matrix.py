@@ -65,8 +65,9 @@ RULES: dict[str, frozenset[str]] = {
     "auth.language": EVERYONE,
     "static": EVERYONE,
     "health.healthz": EVERYONE,  # the proxy's and monitors' health check: no data in it
-    # Logging in at a provider (refused, 404, where none is configured): anyone may start, and
-    # the way back without our state is answered 400, refused by the view itself.
+    "about.about": EVERYONE,  # what pallapp is and the instruments' acknowledgements
+    # Logging in at a provider (404 where none is configured): anyone may start, and the way
+    # back without this session's state is answered 400 for anyone alike.
     "auth.oidc_login": EVERYONE,
     "auth.oidc_invitation": EVERYONE,
     "auth.oidc_callback": EVERYONE,
