@@ -15,7 +15,6 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,18 +155,6 @@ def running_providers(workdir: Path) -> Iterator[Providers]:
     finally:
         stop_provider(staff)
         stop_provider(citizen)
-
-
-def wait_until_listening(url: str, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with requests.get(url, timeout=1):
-                return
-        except requests.RequestException:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def login_at_provider(client, start_path: str, login: str):  # type: ignore[no-untyped-def]
