@@ -138,19 +138,22 @@ def load_scoring_at(revision: str, folder: Path) -> ModuleType:
     """`pallapp/scoring` as it was at `revision`, imported as the package `scoring_<rev>`."""
     target = folder / "scoring_before"
     target.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", revision, "pallapp/scoring"],
+    archive = subprocess.run(  # noqa: S603 - git with our arguments
+        ["git", "-C", str(ROOT), "archive", revision, "pallapp/scoring"],  # noqa: S607
         check=True,
         capture_output=True,
     ).stdout
-    subprocess.run(
-        ["tar", "-x", "--strip-components=2", "-C", str(target)], input=archive, check=True
+    subprocess.run(  # noqa: S603 - tar with our arguments
+        ["tar", "-x", "--strip-components=2", "-C", str(target)],  # noqa: S607
+        input=archive,
+        check=True,
     )
     name = "scoring_before"
     spec = importlib.util.spec_from_file_location(
         name, target / "__init__.py", submodule_search_locations=[str(target)]
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -217,7 +220,9 @@ def rate(count: int, seconds: float) -> str:
 def run_alone(scoring: ModuleType, mix: list[Entry], passes: int) -> None:
     score_pass(scoring, mix)  # warm-up
     times = [score_pass(scoring, mix) for _pass in range(passes)]
-    print(f"score():               {rate(len(mix), min(times))}  (best of {passes})  {load_average()}")
+    print(
+        f"score():               {rate(len(mix), min(times))}  (best of {passes})  {load_average()}"
+    )
     flag_times = []
     raised = 0
     for _pass in range(passes):
@@ -229,9 +234,7 @@ def run_alone(scoring: ModuleType, mix: list[Entry], passes: int) -> None:
     )
 
 
-def run_interleaved(
-    before: ModuleType, after: ModuleType, mix: list[Entry], rounds: int
-) -> None:
+def run_interleaved(before: ModuleType, after: ModuleType, mix: list[Entry], rounds: int) -> None:
     score_pass(before, mix)
     score_pass(after, mix)
     work: dict[str, Callable[[ModuleType], float]] = {
@@ -263,8 +266,8 @@ def run_interleaved(
 def _collected(command: list[str]) -> int:
     """Instructions callgrind counted for `command`."""
     with tempfile.TemporaryDirectory() as folder:
-        result = subprocess.run(
-            [
+        result = subprocess.run(  # noqa: S603 - valgrind running this script
+            [  # noqa: S607 - valgrind from PATH
                 "valgrind",
                 "--tool=callgrind",
                 f"--callgrind-out-file={folder}/callgrind.out",
@@ -289,9 +292,7 @@ def run_callgrind(args: argparse.Namespace) -> None:
     per: dict[tuple[str, str], float] = {}
     for work in ("score", "flags"):
         for impl in impls:
-            counts = [
-                _collected([*base, "--one", f"{work}:{impl}:{passes}"]) for passes in (1, 3)
-            ]
+            counts = [_collected([*base, "--one", f"{work}:{impl}:{passes}"]) for passes in (1, 3)]
             per[work, impl] = (counts[1] - counts[0]) / (2 * args.count)
             print(f"{work:6} {impl:6} {per[work, impl]:10,.0f} instructions per assessment")
         if args.before:

@@ -391,68 +391,68 @@ def _any_rated_at_least(other_symptoms: object, threshold: int) -> bool:
     return False
 
 
+def _raised(
+    code: str, severity: Severity, items: tuple[str, ...], params: FrozenMap[str, int | str]
+) -> Flag:
+    """A flag raised by the rules below. Their codes, severities and params are fixed in this
+    module and right by construction, so the checks `Flag.__post_init__` makes for flags built
+    elsewhere are skipped: they would double the cost of the flag."""
+    flag = object.__new__(Flag)
+    object.__setattr__(flag, "code", code)
+    object.__setattr__(flag, "severity", severity)
+    object.__setattr__(flag, "items", items)
+    object.__setattr__(flag, "params", params)
+    return flag
+
+
 def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) -> list[Flag]:
     flags: list[Flag] = []
-    now = _ints(current.answers)
+    now = current._numbers or _ints(current.answers)
     severe_at = thresholds.ipos_severe_item
-    other_severe = _any_rated_at_least(current.answers.get("other_symptoms"), severe_at)
-    severe = tuple(
-        code
-        for code in _IPOS_SEVERE_ORDER
-        if (code == "other_symptoms" and other_severe) or now.get(code, -1) >= severe_at
-    )
+    other_symptoms = current.answers.get("other_symptoms")
+    if other_symptoms is not None and _any_rated_at_least(other_symptoms, severe_at):
+        severe = tuple(
+            code
+            for code in _IPOS_SEVERE_ORDER
+            if code == "other_symptoms" or now.get(code, -1) >= severe_at
+        )
+    else:
+        # `now` holds the int answers in item order, which is _IPOS_SEVERE_ORDER's without
+        # other_symptoms.
+        severe = tuple([code for code, value in now.items() if value >= severe_at])
     if severe:
-        flags.append(Flag("severe_item", "high", severe, _threshold(severe_at)))
+        flags.append(_raised("severe_item", "high", severe, _threshold(severe_at)))
     if previous is not None:
-        flags.extend(_ipos_item_rise(now, _ints(previous.answers), thresholds))
+        # item_rise: IPOS items answered with an int in both assessments that are higher now
+        # (by at least `ipos_item_rise`) and now at least `ipos_item_rise_floor`: 1 -> 2
+        # flags, 0 -> 1 does not.
+        then = previous._numbers or _ints(previous.answers)
+        rise = thresholds.ipos_item_rise
+        floor = thresholds.ipos_item_rise_floor
+        risen = tuple(
+            [
+                code
+                for code, value in now.items()
+                if value >= floor and code in then and value - then[code] >= rise
+            ]
+        )
+        if risen:
+            flags.append(_raised("item_rise", "medium", risen, _rise_params("ipos", rise, floor)))
     return flags
-
-
-def _ipos_item_rise(
-    now: dict[str, int], then: dict[str, int], thresholds: Thresholds
-) -> list[Flag]:
-    """IPOS items answered with an int in both assessments that are higher now (by at least
-    `ipos_item_rise`) and now at least `ipos_item_rise_floor`: 1 -> 2 flags, 0 -> 1 does not."""
-    rise = thresholds.ipos_item_rise
-    floor = thresholds.ipos_item_rise_floor
-    risen = tuple(
-        code
-        for code, value in now.items()
-        if value >= floor and code in then and value - then[code] >= rise
-    )
-    if not risen:
-        return []
-    return [Flag("item_rise", "medium", risen, _rise_params("ipos", rise, floor))]
-
-
-def _esas_item_rise(
-    now: dict[str, int], then: dict[str, int], thresholds: Thresholds, *, skip: str
-) -> list[Flag]:
-    """ESAS-r items answered with an int in both assessments that rose by `esas_item_rise`
-    points or more (`skip`: an item not to compare, e.g. `other` naming another problem)."""
-    rise = thresholds.esas_item_rise
-    risen = tuple(
-        code
-        for code, value in now.items()
-        if code in then and value - then[code] >= rise and code != skip
-    )
-    if not risen:
-        return []
-    return [Flag("item_rise", "medium", risen, _rise_params("esas_r", rise))]
 
 
 def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) -> list[Flag]:
     flags: list[Flag] = []
-    now = _ints(current.answers)
+    now = current._numbers or _ints(current.answers)
     severe_at = thresholds.esas_severe_item
     moderate_at = thresholds.esas_moderate_item
-    severe = tuple(code for code, value in now.items() if value >= severe_at)
-    moderate = tuple(code for code, value in now.items() if moderate_at <= value < severe_at)
+    severe = tuple([code for code, value in now.items() if value >= severe_at])
+    moderate = tuple([code for code, value in now.items() if moderate_at <= value < severe_at])
     if severe:
-        flags.append(Flag("severe_item", "high", severe, _threshold(severe_at)))
+        flags.append(_raised("severe_item", "high", severe, _threshold(severe_at)))
     if moderate:
         flags.append(
-            Flag(
+            _raised(
                 "moderate_item",
                 "medium",
                 moderate,
@@ -461,29 +461,39 @@ def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
         )
     if previous is None:
         return flags
+    # item_rise: ESAS-r items answered with an int in both assessments that rose by
+    # `esas_item_rise` points or more.
+    then = previous._numbers or _ints(previous.answers)
+    rise = thresholds.esas_item_rise
+    risen = [code for code, value in now.items() if code in then and value - then[code] >= rise]
     # `other` may be a different problem each time; compare it only when it is named the same.
-    skip = "" if _same_other_problem(current, previous) else "other"
-    then = _ints(previous.answers)
-    flags.extend(_esas_item_rise(now, then, thresholds, skip=skip))
+    if "other" in risen and not _same_other_problem(current, previous):
+        risen.remove("other")
+    if risen:
+        flags.append(_raised("item_rise", "medium", tuple(risen), _rise_params("esas_r", rise)))
     if current.total is not None and previous.total is not None:
         rise = thresholds.esas_total_rise
         if current.total - previous.total >= rise:
-            risen = tuple(code for code in _ESAS_TOTAL_ITEMS if now[code] > then[code])
-            flags.append(Flag("total_rise", "medium", risen, _threshold(rise)))
+            total_risen = tuple([code for code in _ESAS_TOTAL_ITEMS if now[code] > then[code]])
+            flags.append(_raised("total_rise", "medium", total_risen, _threshold(rise)))
     return flags
 
 
 def _abbey_flags(current: Score, thresholds: Thresholds) -> list[Flag]:
-    now = _ints(current.answers)
+    now = current._numbers or _ints(current.answers)
     # Flags work on what was answered: the sum of the answered items is a lower bound of the
     # total, so a flag raised on it can only be confirmed (or raised in severity) later.
     observed = sum(now.values())
-    items = tuple(code for code, value in now.items() if value > 0)
     if observed >= thresholds.abbey_high:
-        return [Flag("pain_behaviour", "high", items, _threshold(thresholds.abbey_high))]
-    if observed >= thresholds.abbey_medium:
-        return [Flag("pain_behaviour", "medium", items, _threshold(thresholds.abbey_medium))]
-    return []
+        at = thresholds.abbey_high
+        severity: Severity = "high"
+    elif observed >= thresholds.abbey_medium:
+        at = thresholds.abbey_medium
+        severity = "medium"
+    else:
+        return []
+    items = tuple([code for code, value in now.items() if value > 0])
+    return [_raised("pain_behaviour", severity, items, _threshold(at))]
 
 
 def _roag_flags(current: Score) -> list[Flag]:
@@ -491,11 +501,10 @@ def _roag_flags(current: Score) -> list[Flag]:
     at_3 = current.areas_at.get(3, ())
     if not at_2 and not at_3:
         return []
-    order = _ROAG_CODES
-    items = tuple(code for code in order if code in at_2 or code in at_3)
+    items = tuple([code for code in _ROAG_CODES if code in at_2 or code in at_3])
     if at_3:
-        return [Flag("oral_health", "high", items, _threshold(3))]
-    return [Flag("oral_health", "medium", items, _threshold(2))]
+        return [_raised("oral_health", "high", items, _threshold(3))]
+    return [_raised("oral_health", "medium", items, _threshold(2))]
 
 
 def flags_for(
