@@ -276,6 +276,8 @@ def _collected(command: list[str]) -> int:
             capture_output=True,
             text=True,
             check=True,
+            # The same string hashes in every run: dict and set work the same way each time.
+            env={**os.environ, "PYTHONHASHSEED": "0"},
         )
     match = re.search(r"Collected : (\d+)", result.stderr)
     if match is None:
