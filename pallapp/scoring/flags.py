@@ -345,24 +345,6 @@ _ESAS_TOTAL_ITEMS = INSTRUMENTS["esas_r"].total_items
 _ROAG_CODES = INSTRUMENTS["roag"].item_codes
 
 
-def _params(**values: int | str) -> FrozenMap[str, int | str]:
-    return FrozenMap._adopt(values)
-
-
-@lru_cache(maxsize=64)
-def _threshold(value: int) -> FrozenMap[str, int | str]:
-    """`{"threshold": value}`, shared between flags (few distinct values exist)."""
-    return FrozenMap._adopt({"threshold": value})
-
-
-@lru_cache(maxsize=64)
-def _rise_params(rule: str, rise: int, floor: int | None = None) -> FrozenMap[str, int | str]:
-    """The params of an `item_rise` flag: which family's rule applied, with its numbers."""
-    if floor is None:
-        return FrozenMap._adopt({"rule": rule, "threshold": rise})
-    return FrozenMap._adopt({"rule": rule, "threshold": rise, "floor": floor})
-
-
 def _ints(answers: Mapping[str, object]) -> dict[str, int]:
     """The integer answers, in item order (skips None, special values and context fields,
     none of which is an int)."""
@@ -380,10 +362,8 @@ def _same_other_problem(current: Score, previous: Score) -> bool:
     )
 
 
-def _any_rated_at_least(other_symptoms: object, threshold: int) -> bool:
+def _any_rated_at_least(other_symptoms: tuple[object, ...], threshold: int) -> bool:
     """True if any IPOS `other_symptoms` entry is rated `threshold` or more."""
-    if not isinstance(other_symptoms, tuple):
-        return False
     for entry in other_symptoms:
         rating = entry.get("rating") if isinstance(entry, Mapping) else None
         if type(rating) is int and rating >= threshold:
@@ -391,17 +371,25 @@ def _any_rated_at_least(other_symptoms: object, threshold: int) -> bool:
     return False
 
 
-def _raised(
-    code: str, severity: Severity, items: tuple[str, ...], params: FrozenMap[str, int | str]
-) -> Flag:
-    """A flag raised by the rules below. Their codes, severities and params are fixed in this
-    module and right by construction, so the checks `Flag.__post_init__` makes for flags built
-    elsewhere are skipped: they would double the cost of the flag."""
+#: How many distinct flags `_raised` keeps. Flags repeat a lot (the same items at the same
+#: threshold): in the benchmark mix (benchmarks/scoring.py) the 4,096 commonest make about three
+#: in four of all raised, and a kept flag costs a fifth of building one. About 4 MB at most.
+_KEPT_FLAGS = 4096
+
+Params = tuple[tuple[str, int | str], ...]
+
+
+@lru_cache(maxsize=_KEPT_FLAGS)
+def _raised(code: str, severity: Severity, items: tuple[str, ...], params: Params) -> Flag:
+    """A flag raised by the rules below, shared between assessments that raise the same one
+    (flags are immutable). The rules' codes, severities and params are fixed in this module
+    and right by construction, so the checks `Flag.__post_init__` makes for flags built
+    elsewhere are skipped."""
     flag = object.__new__(Flag)
     object.__setattr__(flag, "code", code)
     object.__setattr__(flag, "severity", severity)
     object.__setattr__(flag, "items", items)
-    object.__setattr__(flag, "params", params)
+    object.__setattr__(flag, "params", FrozenMap._adopt(dict(params)))
     return flag
 
 
@@ -410,7 +398,7 @@ def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
     now = current._numbers or _ints(current.answers)
     severe_at = thresholds.ipos_severe_item
     other_symptoms = current.answers.get("other_symptoms")
-    if other_symptoms is not None and _any_rated_at_least(other_symptoms, severe_at):
+    if isinstance(other_symptoms, tuple) and _any_rated_at_least(other_symptoms, severe_at):
         severe = tuple(
             code
             for code in _IPOS_SEVERE_ORDER
@@ -421,7 +409,7 @@ def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
         # other_symptoms.
         severe = tuple([code for code, value in now.items() if value >= severe_at])
     if severe:
-        flags.append(_raised("severe_item", "high", severe, _threshold(severe_at)))
+        flags.append(_raised("severe_item", "high", severe, (("threshold", severe_at),)))
     if previous is not None:
         # item_rise: IPOS items answered with an int in both assessments that are higher now
         # (by at least `ipos_item_rise`) and now at least `ipos_item_rise_floor`: 1 -> 2
@@ -437,7 +425,14 @@ def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
             ]
         )
         if risen:
-            flags.append(_raised("item_rise", "medium", risen, _rise_params("ipos", rise, floor)))
+            flags.append(
+                _raised(
+                    "item_rise",
+                    "medium",
+                    risen,
+                    (("rule", "ipos"), ("threshold", rise), ("floor", floor)),
+                )
+            )
     return flags
 
 
@@ -449,14 +444,14 @@ def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
     severe = tuple([code for code, value in now.items() if value >= severe_at])
     moderate = tuple([code for code, value in now.items() if moderate_at <= value < severe_at])
     if severe:
-        flags.append(_raised("severe_item", "high", severe, _threshold(severe_at)))
+        flags.append(_raised("severe_item", "high", severe, (("threshold", severe_at),)))
     if moderate:
         flags.append(
             _raised(
                 "moderate_item",
                 "medium",
                 moderate,
-                _params(threshold=moderate_at, severe_threshold=severe_at),
+                (("threshold", moderate_at), ("severe_threshold", severe_at)),
             )
         )
     if previous is None:
@@ -470,12 +465,14 @@ def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
     if "other" in risen and not _same_other_problem(current, previous):
         risen.remove("other")
     if risen:
-        flags.append(_raised("item_rise", "medium", tuple(risen), _rise_params("esas_r", rise)))
+        flags.append(
+            _raised("item_rise", "medium", tuple(risen), (("rule", "esas_r"), ("threshold", rise)))
+        )
     if current.total is not None and previous.total is not None:
         rise = thresholds.esas_total_rise
         if current.total - previous.total >= rise:
             total_risen = tuple([code for code in _ESAS_TOTAL_ITEMS if now[code] > then[code]])
-            flags.append(_raised("total_rise", "medium", total_risen, _threshold(rise)))
+            flags.append(_raised("total_rise", "medium", total_risen, (("threshold", rise),)))
     return flags
 
 
@@ -493,7 +490,7 @@ def _abbey_flags(current: Score, thresholds: Thresholds) -> list[Flag]:
     else:
         return []
     items = tuple([code for code, value in now.items() if value > 0])
-    return [_raised("pain_behaviour", severity, items, _threshold(at))]
+    return [_raised("pain_behaviour", severity, items, (("threshold", at),))]
 
 
 def _roag_flags(current: Score) -> list[Flag]:
@@ -503,8 +500,8 @@ def _roag_flags(current: Score) -> list[Flag]:
         return []
     items = tuple([code for code in _ROAG_CODES if code in at_2 or code in at_3])
     if at_3:
-        return [_raised("oral_health", "high", items, _threshold(3))]
-    return [_raised("oral_health", "medium", items, _threshold(2))]
+        return [_raised("oral_health", "high", items, (("threshold", 3),))]
+    return [_raised("oral_health", "medium", items, (("threshold", 2),))]
 
 
 def flags_for(

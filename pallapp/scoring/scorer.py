@@ -383,17 +383,44 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
                 if normalised is not None:
                     item_values[key] = normalised
 
-    result = Score(
-        instrument=code,
-        total=total,
-        subscales=subscales,
-        band=band_name,
-        item_bands=FrozenMap._adopt(item_bands) if item_bands else _EMPTY_BANDS,
-        missing=tuple(missing),
-        max_grade=max_grade,
-        areas_at=areas_at,
-        answers=FrozenMap._adopt(item_values),
-        scoring_version=SCORING_VERSION,
+    return _new_score(
+        code,
+        total,
+        subscales,
+        band_name,
+        FrozenMap._adopt(item_bands) if item_bands else _EMPTY_BANDS,
+        tuple(missing),
+        max_grade,
+        areas_at,
+        FrozenMap._adopt(item_values),
+        ints,
     )
-    object.__setattr__(result, "_numbers", ints)
+
+
+def _new_score(
+    instrument: str,
+    total: int | None,
+    subscales: Mapping[str, int | None],
+    band: str | None,
+    item_bands: Mapping[str, str],
+    missing: tuple[str, ...],
+    max_grade: int | None,
+    areas_at: Mapping[int, tuple[str, ...]],
+    answers: Mapping[str, AnswerValue],
+    numbers: dict[str, int],
+) -> Score:
+    """`Score(...)` with its private int answers, set field by field as the dataclass
+    `__init__` would, without its keyword handling, which costs more than the fields themselves."""
+    result = object.__new__(Score)
+    object.__setattr__(result, "instrument", instrument)
+    object.__setattr__(result, "total", total)
+    object.__setattr__(result, "subscales", subscales)
+    object.__setattr__(result, "band", band)
+    object.__setattr__(result, "item_bands", item_bands)
+    object.__setattr__(result, "missing", missing)
+    object.__setattr__(result, "max_grade", max_grade)
+    object.__setattr__(result, "areas_at", areas_at)
+    object.__setattr__(result, "answers", answers)
+    object.__setattr__(result, "scoring_version", SCORING_VERSION)
+    object.__setattr__(result, "_numbers", numbers)
     return result

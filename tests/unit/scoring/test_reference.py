@@ -379,3 +379,12 @@ def test_scores_made_another_way_get_the_same_flags(code: str, data: st.DataObje
     assert flags_for(copied_current, copied_previous) == expected
     assert flags_for(copied_current, previous) == expected
     assert flags_for(current, copied_previous) == expected
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_field_of_a_score_is_set(code: str) -> None:
+    """score() builds its Score field by field: a field added to Score must be set there too."""
+    result = score(code, {})
+    for field in dataclasses.fields(Score):
+        getattr(result, field.name)
+    assert dataclasses.replace(result) == result
