@@ -3,6 +3,7 @@
     python benchmarks/scoring.py                      # this checkout, best of 3 passes
     python benchmarks/scoring.py --before a6d3a3b     # and an older commit, interleaved rounds
     python benchmarks/scoring.py --before a6d3a3b --callgrind   # instruction counts (valgrind)
+    python benchmarks/scoring.py --before a6d3a3b --profile     # cProfile: the top costs
 
 The input is a deterministic, realistic mix (`--count`, default 50,000; `--seed`): patients
 followed over time with one instrument each (IPOS patient 35 %, ESAS-r 30 %, IPOS staff 15 %,
@@ -302,6 +303,19 @@ def run_callgrind(args: argparse.Namespace) -> None:
             print(f"{work:6} before/after: x{ratio:.2f} fewer instructions")
 
 
+def run_profile(scorings: dict[str, ModuleType], mix: list[Entry]) -> None:
+    """cProfile of one score() + flags_for() pass per implementation: the top costs."""
+    import cProfile
+    import pstats
+
+    for label, scoring in scorings.items():
+        profile = cProfile.Profile()
+        profile.runcall(flags_pass, scoring, mix)
+        print(f"--- {label}: top 12 by own time, score() + flags_for() on {len(mix):,}")
+        stats = pstats.Stats(profile)
+        stats.strip_dirs().sort_stats("tottime").print_stats(12)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50_000)
@@ -310,6 +324,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds with --before")
     parser.add_argument("--before", metavar="REV", help="compare with this commit's scoring")
     parser.add_argument("--callgrind", action="store_true", help="count instructions instead")
+    parser.add_argument("--profile", action="store_true", help="cProfile one pass of each")
     parser.add_argument("--one", metavar="WORK:IMPL:PASSES", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.callgrind:
@@ -341,7 +356,9 @@ def main() -> None:
             f"one: {counts}"
         )
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {load_average()}")
-        if before is None:
+        if args.profile:
+            run_profile({"before": before, "after": after} if before else {"after": after}, mix)
+        elif before is None:
             run_alone(after, mix, args.passes)
         else:
             check_same(before, after, mix)
