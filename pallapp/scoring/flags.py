@@ -373,7 +373,7 @@ def _any_rated_at_least(other_symptoms: tuple[object, ...], threshold: int) -> b
 
 #: How many distinct flags `_raised` keeps. Flags repeat a lot (the same items at the same
 #: threshold): in the benchmark mix (benchmarks/scoring.py) the 4,096 commonest make about three
-#: in four of all raised, and a kept flag costs a fifth of building one. About 4 MB at most.
+#: in four of all raised, and a kept flag is only looked up, not built. About 4 MB at most.
 _KEPT_FLAGS = 4096
 
 Params = tuple[tuple[str, int | str], ...]
