@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, logout_user
 
@@ -29,6 +29,7 @@ from pallapp.auth.throttle import (
     remember_device,
 )
 from pallapp.forms.auth import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
+from pallapp.i18n import language_choices
 from pallapp.models import AuditAction, Role
 
 
@@ -194,11 +195,10 @@ def invitation(token: str):  # type: ignore[no-untyped-def]
 @bp.route("/language", methods=["POST"])
 def language():  # type: ignore[no-untyped-def]
     form = LanguageForm()
+    form.language.choices = language_choices()
     if not form.validate_on_submit():
-        abort(400)
+        abort(400)  # not a configured language, or no CSRF token
     chosen = form.language.data
-    if chosen not in current_app.config["LANGUAGES"]:
-        abort(400)
     session["language"] = chosen
     if current_user.is_authenticated:
         current_user.language = chosen

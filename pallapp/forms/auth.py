@@ -6,7 +6,6 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
-    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -53,11 +52,9 @@ class ChangePasswordForm(SetPasswordForm):
     submit = SubmitField(_l("Change password"))
 
 
-LANGUAGE_CHOICES = [SelectChoice("sv", "Svenska"), SelectChoice("en", "English")]
-
-
 class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    # Choices are the configured languages (pallapp.i18n.language_choices), set by the view.
+    language = SelectField(_l("Language"), choices=[])
     next = HiddenField()
     submit = SubmitField(_l("Change language"))
 
