@@ -155,8 +155,7 @@
       body: bodyOf(entry),
       credentials: "same-origin",
       headers: { "X-Pallapp-Send": "1" },
-      // A stored form answers with JSON; a redirect means the session has ended (to the login
-      // page, whose message is kept in the new session cookie for the page loaded next).
+      // JSON: stored. A redirect: the session ended (to the login page).
       redirect: "manual"
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
@@ -340,8 +339,7 @@
           put(entry);
           window.location.assign(loginUrl(entry.path));
         } else if (outcome === "page") {
-          // Errors or a question (gaps, the same answers a moment ago): let the browser send
-          // the form itself and show the answer. Nothing was stored, so nothing is doubled.
+          // Errors or a question: the browser sends the form itself (nothing was stored).
           entry.state = "draft";
           put(entry);
           if (submitter && submitter.name) {
@@ -392,9 +390,7 @@
   setUpLogout();
   showStatus();
   flushOutbox();
-  // The connection is back when the server answers (navigator.onLine only says that some
-  // network is there): the offline page then reloads the page that could not be loaded, and
-  // other pages send their outbox. Tried on the `online` event and every few seconds.
+  // Back when the server answers (navigator.onLine only says some network is there).
   var probe = body.getAttribute("data-probe") || "/healthz";
   function whenReachable() {
     if (!window.fetch || navigator.onLine === false) {
