@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal, get_locale, gettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -18,7 +18,17 @@ from pallapp.csvout import download
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
 from pallapp.models import Phase, utcnow
 from pallapp.paging import requested_page
-from pallapp.review import bp, charts, exports, quality, quality_service, services
+from pallapp.review import (
+    bp,
+    chartcache,
+    charts,
+    exports,
+    heatmap,
+    quality,
+    quality_service,
+    services,
+    timeline,
+)
 from pallapp.timeutil import today_local
 
 # The SVG charts are images: nothing in them may run, whatever a browser does with them.
@@ -141,33 +151,29 @@ def _range_arg() -> str:
     return range_code
 
 
-def _since(range_code: str):  # type: ignore[no-untyped-def]
-    days = services.TREND_RANGES[range_code]
-    return None if days is None else utcnow() - timedelta(days=days)
-
-
 @bp.route("/patients/<public_id>/trends")
 @login_required
 def trends(public_id: str):  # type: ignore[no-untyped-def]
     range_code = _range_arg()
     patient, assessments = services.trend_assessments(current_user, public_id, range_code)
-    since = _since(range_code)
-    markers = services.dose_markers(patient, since)
-    lines = services.milestone_lines(patient, since)
-    built = charts.build_charts(assessments, markers=markers, lines=lines)
-    dose_groups = charts.Chart("", "", "", 0, 0, [], markers=markers).marker_groups
+    lines = services.milestone_lines(patient, services.range_start(range_code))
+    axis = timeline.trend_axis(patient, range_code)
+    doses = timeline.dose_marks(patient, range_code)
     return render_template(
         "review/trends.html",
         milestones=lines,
-        dose_groups=[(charts.indication_name(code), moments) for code, moments in dose_groups.items()],
+        doses=doses,
+        dose_lane=charts.dose_chart(doses, lines=lines, axis=axis),
+        heatmaps=heatmap.heatmaps(assessments),
         patient=patient,
-        charts=built,
+        charts=charts.build_charts(assessments, lines=lines, axis=axis),
         range_code=range_code,
         ranges=[("2w", gettext("2 weeks")), ("3m", gettext("3 months")), ("all", gettext("All"))],
         open_flags=_flag_rows(services.open_flags_of(patient)),
         may_acknowledge=services.is_reviewer(current_user) and can(current_user, patient, Need.CHANGE),
         moment_label=charts.moment_label,
         week_label=charts.week_label,
+        indication_name=charts.indication_name,
     )
 
 
@@ -177,27 +183,36 @@ def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
     if key not in charts.CHART_KEYS:
         abort(404)
     range_code = _range_arg()
-    # Only this chart: the page shows six images, and each used to load every rating and build
-    # every chart to draw one.
-    patient, assessments = services.trend_assessments(
+    patient = services.trend_patient(
         current_user,
         public_id,
         range_code,
         audit_as="trend_chart",
-        instruments=charts.chart_instruments(key),
         grouped_under="trends",  # loaded by the trends page: one event for the page
     )
-    since = _since(range_code)
-    chart = charts.build_chart(
-        key,
-        assessments,
-        markers=services.dose_markers(patient, since),
-        lines=services.milestone_lines(patient, since),
-    )
-    if chart is None:
-        abort(404)
-    response = Response(charts.render_svg(chart), mimetype="image/svg+xml")
-    response.headers["Content-Security-Policy"] = SVG_CSP
+    etag = chartcache.chart_etag(patient, key, range_code, str(get_locale()))
+    # Weak comparison, as RFC 9110 asks for If-None-Match (a compressing proxy weakens tags).
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        lines = services.milestone_lines(patient, services.range_start(range_code))
+        axis = timeline.trend_axis(patient, range_code)
+        if key == charts.DOSES_KEY:
+            chart = charts.dose_chart(timeline.dose_marks(patient, range_code), lines=lines, axis=axis)
+        else:
+            # Only this chart's instruments: the page shows several images, and each used to
+            # load every rating and build every chart to draw one.
+            assessments = services.assessments_in_range(
+                patient, range_code, charts.chart_instruments(key)
+            )
+            chart = charts.build_chart(key, assessments, lines=lines, axis=axis)
+        if chart is None:
+            abort(404)
+        response = Response(charts.render_svg(chart), mimetype="image/svg+xml")
+        response.headers["Content-Security-Policy"] = SVG_CSP
+    response.set_etag(etag)
+    # Kept by this browser only, and asked about again on every view: a new rating must show.
+    response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
