@@ -100,7 +100,10 @@ def logout():  # type: ignore[no-untyped-def]
     if language:
         session["language"] = language
     flash(gettext("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # Chart images are the one thing a browser keeps (to revalidate them): gone at logout.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 def invitation_message(reason: str) -> str:

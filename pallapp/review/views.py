@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale, gettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
@@ -211,8 +211,9 @@ def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
         response = Response(charts.render_svg(chart), mimetype="image/svg+xml")
         response.headers["Content-Security-Policy"] = SVG_CSP
     response.set_etag(etag)
-    # Kept by this browser only, and asked about again on every view: a new rating must show.
-    response.headers["Cache-Control"] = "private, no-cache"
+    # Kept by this browser only, and asked about again on every view: a new rating must show
+    # (the factory's headers write it; every other logged-in response is no-store).
+    g.revalidated_image = True
     return response
 
 
