@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_decimal, get_locale, gettext
+from flask_babel import format_decimal, get_locale, gettext, ngettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -29,7 +29,7 @@ from pallapp.review import (
     services,
     timeline,
 )
-from pallapp.timeutil import today_local
+from pallapp.timeutil import STOCKHOLM, today_local
 
 # The SVG charts are images: nothing in them may run, whatever a browser does with them.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'"
@@ -40,17 +40,46 @@ def _flag_rows(entries):  # type: ignore[no-untyped-def]
     return [(flag, present.flag_view(flag, instrument)) for flag, instrument in entries]
 
 
-def _grouped_flags(groups):  # type: ignore[no-untyped-def]
-    """The overview's open flags by kind: (title, severity, severity label, how many)."""
-    return [
-        (
-            gettext(scoring.FLAG_CODES[group.code].title),
-            group.severity,
-            gettext(scoring.SEVERITY_LABELS[group.severity]),
-            group.count,
-        )
-        for group in groups
+def _flag_group_words(group) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A group of open flags of one rule in words: "Severe symptom: pain, shortness of breath ·
+    for 3 days · 3 times"."""
+    items: list[str] = []
+    for flag, instrument in group.entries:
+        for label in present.flag_view(flag, instrument).items:
+            if label not in items:
+                items.append(label)
+    days = (today_local() - group.since.astimezone(STOCKHOLM).date()).days
+    parts = [
+        ngettext("for %(num)d day", "for %(num)d days", days) if days else gettext("since today"),
     ]
+    if group.count > 1:
+        parts.append(ngettext("%(num)d time", "%(num)d times", group.count))
+    return {
+        "title": gettext(scoring.FLAG_CODES[group.code].title),
+        "severity": group.severity,
+        "severity_label": gettext(scoring.SEVERITY_LABELS[group.severity]),
+        "items": items,
+        "when": " · ".join(parts),
+    }
+
+
+def _worst_items_words(row) -> list[str]:  # type: ignore[no-untyped-def]
+    """'Pain 8' for each item at the patient's worst current band (at most four, each label
+    once)."""
+    words: list[str] = []
+    seen: set[str] = set()
+    for item in row.worst_items:
+        definition = scoring.INSTRUMENTS[item.instrument]
+        if item.code is None:
+            label = gettext(definition.total_label or "Total score")
+            label = f"{gettext(definition.title)}: {label}"
+        else:
+            label = gettext(definition.item(item.code).score_label)
+        if label in seen:
+            continue
+        seen.add(label)
+        words.append(f"{label} {item.value}" if item.value is not None else label)
+    return words[:4]
 
 
 def _dose_counts_in_words(counts: dict[str, int]) -> list[str]:
@@ -89,9 +118,11 @@ def overview():  # type: ignore[no-untyped-def]
     rows = [
         {
             "row": row,
-            "flags": _grouped_flags(row.open_flags),
+            "flags": [_flag_group_words(group) for group in row.flag_groups],
             "units": [episode.unit.name for episode in row.patient.active_episodes(today_local())],
             "doses": _dose_counts_in_words(row.doses_24h),
+            "worst": _worst_items_words(row),
+            "worst_band": heatmap.BAND_WORDS.get(row.worst_band or ""),
         }
         for row in result.rows
     ]
