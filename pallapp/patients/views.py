@@ -11,7 +11,12 @@ from pallapp.careplan.services import current_care_plan
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
-from pallapp.review.services import open_flag_counts
+from pallapp.review.services import (
+    KEY_INSTRUMENTS,
+    key_scores,
+    latest_assessments,
+    open_flag_counts,
+)
 from pallapp.timeutil import today_local
 
 
@@ -116,6 +121,15 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
     may_invite = current_user.is_staff and Need.INVITE in needs
     may_report = Need.REPORT in needs
     may_view_history = Need.VIEW_HISTORY in needs
+    # Staff see the latest score of each instrument first thing (the record is opened and
+    # audited above; the latest ratings are part of it).
+    # Each instrument on its own line: IPOS patient and staff versions are different ratings.
+    latest = (
+        latest_assessments([patient.id]).get(patient.id, {})
+        if current_user.is_staff and may_view_history
+        else {}
+    )
+    scores = [score for code in KEY_INSTRUMENTS if code in latest for score in key_scores({code: latest[code]})]
     return render_template(
         "patients/show.html",
         patient=patient,
@@ -126,6 +140,7 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
         may_report=may_report,
         may_view_history=may_view_history,
         visit=visit,
+        scores=scores,
     )
 
 
