@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from xml.etree import ElementTree
 
 import pygal
@@ -139,9 +139,10 @@ class Chart:
 
     @property
     def height(self) -> int:
-        """Room for the plot and a three-column legend below it."""
+        """Room for the plot, labels on the time axis and a two-column legend below it (three
+        columns cut long Swedish subscale names)."""
         entries = len(self.series) + len(self.thresholds) + len(self.lines)
-        return 420 + 34 * -(-entries // 3)
+        return 440 + 34 * -(-entries // 2)
 
     @property
     def threshold_text(self) -> str:
@@ -478,12 +479,14 @@ def _local_labels(lines: list[tuple[datetime, str]]) -> Callable[[datetime], str
     and a long chart has thousands of dots on a few hundred days); a milestone's moment is
     labelled with the milestone's name, so the axis says what happened that day."""
     labels: dict[date, str] = {}
-    named = {moment: label for moment, label in lines}
+    named = {round(moment.timestamp()): label for moment, label in lines}
 
     def label(moment: datetime) -> str:
-        if moment in named:
-            return f"{named[moment]} {format_date(moment.astimezone(STOCKHOLM).date(), 'short')}"
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)  # pygal hands back naive UTC
         day = moment.astimezone(STOCKHOLM).date()
+        if round(moment.timestamp()) in named:
+            return f"{named[round(moment.timestamp())]} {format_date(day, 'short')}"
         if day not in labels:
             labels[day] = format_date(day, "short")
         return labels[day]
@@ -533,7 +536,7 @@ def render_svg(chart: Chart) -> bytes:
         show_dots=True,
         dots_size=5,
         legend_at_bottom=True,
-        legend_at_bottom_columns=3,
+        legend_at_bottom_columns=2,
         truncate_legend=-1,
         truncate_label=-1,
         x_label_rotation=20,

@@ -24,6 +24,7 @@ from pallapp.review import (
     charts,
     exports,
     heatmap,
+    printout,
     quality,
     quality_service,
     services,
@@ -45,7 +46,10 @@ def _flag_group_words(group) -> dict[str, object]:  # type: ignore[no-untyped-de
     for 3 days · 3 times"."""
     items: list[str] = []
     for flag, instrument in group.entries:
-        for label in present.flag_view(flag, instrument).items:
+        labels = present.flag_view(flag, instrument).items
+        if flag.source in ("dose", "reminder"):
+            labels = [charts.indication_name(code) for code in flag.items]
+        for label in labels:
             if label not in items:
                 items.append(label)
     days = (today_local() - group.since.astimezone(STOCKHOLM).date()).days
@@ -60,6 +64,11 @@ def _flag_group_words(group) -> dict[str, object]:  # type: ignore[no-untyped-de
         "severity_label": gettext(scoring.SEVERITY_LABELS[group.severity]),
         "items": items,
         "when": " · ".join(parts),
+        # The table's short form: "2×, 3 d".
+        "short": ", ".join(
+            ([gettext("%(num)d×", num=group.count)] if group.count > 1 else [])
+            + [gettext("%(num)d d", num=days)]
+        ),
     }
 
 
@@ -261,6 +270,22 @@ def summary(public_id: str):  # type: ignore[no-untyped-def]
         }
         for assessment in sorted(result.latest.values(), key=lambda a: a.observed_at, reverse=True)
     ]
+    recent = printout.recent_ratings(result.patient)
+    recent_rows = [
+        {
+            "title": present.instrument_title(code),
+            "ratings": [
+                {
+                    "assessment": assessment,
+                    "scores": present.score_rows(assessment),
+                    "band": present.overall_band(assessment),
+                }
+                for assessment in recent[code]
+            ],
+        }
+        for code in scoring.INSTRUMENTS
+        if code in recent
+    ]
     return render_template(
         "review/summary.html",
         summary=result,
@@ -272,6 +297,9 @@ def summary(public_id: str):  # type: ignore[no-untyped-def]
         printed_at=utcnow(),
         order_label=careplan_present.order_label,
         interval_words=careplan_present.interval_words,
+        recent=recent_rows,
+        milestones=printout.milestones(result.patient),
+        limits=printout.plan_limits(result.patient),
     )
 
 
