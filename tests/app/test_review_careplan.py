@@ -4,7 +4,6 @@ contacts, orders in force and the last day's doses on the printable summary."""
 from __future__ import annotations
 
 import re
-
 from datetime import timedelta
 
 import pytest
