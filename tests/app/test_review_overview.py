@@ -153,10 +153,17 @@ def test_order_by_clinical_need_in_a_hand_built_unit(app, team, client, auth):
     ceder_row = re.search(r'<tr class="overview-line"[^>]*>\s*<th scope="row"><a [^>]*>Ceder.*?</tr>', page, re.S)
     # Repeats of one rule are one group, with since when (the first visit, 5 days ago) and how
     # many times; the worst current band in words beside the items at it.
-    assert "<strong>Signs of pain</strong>" in ceder_row.group(0)
-    assert ": Vocalisation, Facial expression" in ceder_row.group(0)
-    assert ceder_row.group(0).count("for 5 days · 3 times") == 2
-    assert ">mild</span> Abbey Pain Scale: Total score 3<" in ceder_row.group(0)
+    row = ceder_row.group(0)
+    # In the table: "Oral health problem: Saliva (3×, 5 d)", "Signs of pain (3×, 5 d)".
+    assert "Oral health problem: Saliva" in row
+    assert "Signs of pain" in row
+    assert row.count("(3×, 5 d)") == 2
+    # The same in words: a tooltip and a screen-reader text for each of the two groups.
+    assert row.count("for 5 days · 3 times") == 4
+    assert ">mild</span> Abbey Pain Scale: Total score 3" in row
+    # The phone cards name every item of every group.
+    card = re.search(r'<li class="card overview-row"[^>]*>\s*<h2><a [^>]*>Ceder.*?</li>\s*</ul>', page, re.S)
+    assert "Signs of pain (Medium priority): Vocalisation, Facial expression · for 5 days · 3 times" in card.group(0)
 
 
 def test_overdue_follows_the_units_interval_and_the_end_of_life_phase(app, team, client, auth):

@@ -148,9 +148,13 @@ def test_summary_shows_latest_ratings_and_open_flags(app, rated, client, auth):
     page = client.get(f"/patients/{rated['patient']}/summary").get_data(as_text=True)
     assert "Patient summary: Greta Trend" in page
     assert "review.css" in page  # print styles
-    # Only the latest ESAS-r (20), not the earlier one (10).
-    assert "Symptom distress score: 20/90" in page
-    assert "Symptom distress score: 10/90" not in page
+    # Latest ratings: only the latest ESAS-r (20), not the earlier one (10); the last three of
+    # each instrument, newest first, below it.
+    latest = page[page.index('id="latest-heading"'):page.index('id="recent-heading"')]
+    assert "Symptom distress score: 20/90" in latest
+    assert "Symptom distress score: 10/90" not in latest
+    recent = page[page.index('id="recent-heading"'):page.index('id="orders-heading"')]
+    assert recent.index("Symptom distress score: 20/90") < recent.index("Symptom distress score: 10/90")
     assert "Total score: 20/68" in page  # IPOS: 15 * 1 + 3 + 2 = 20
     assert page.count('class="flag flag-high"') == 2  # severe_item: ESAS pain 8, IPOS pain 3
     # ESAS-r moderate_item (nausea 5), item_rise (pain +6, nausea +4), total_rise (+10).
