@@ -162,7 +162,7 @@ def test_order_by_clinical_need_in_a_hand_built_unit(app, team, client, auth):
     assert row.count("for 5 days · 3 times") == 4
     assert ">mild</span> Abbey Pain Scale: Total score 3" in row
     # The phone cards name every item of every group.
-    card = re.search(r'<li class="card overview-row"[^>]*>\s*<h2><a [^>]*>Ceder.*?</li>\s*</ul>', page, re.S)
+    card = re.search(r'<li class="card overview-row"[^>]*>\s*<h2><a [^>]*>Ceder.*?(?=<li class="card|</ol>)', page, re.S)
     assert "Signs of pain (Medium priority): Vocalisation, Facial expression · for 5 days · 3 times" in card.group(0)
 
 
