@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -36,6 +36,8 @@ def index():  # type: ignore[no-untyped-def]
 @login_required
 def start():  # type: ignore[no-untyped-def]
     role = current_user.role_enum
+    if role is Role.PHYSICIAN and current_app.config["PHYSICIAN_START_PAGE"] == "overview":
+        return redirect(url_for("review.overview"))
     if role.is_staff:
         return redirect(url_for("patients.today"))
     if role is Role.ADMIN:
