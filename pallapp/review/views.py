@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -38,7 +39,14 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'"
 
 def _flag_rows(entries):  # type: ignore[no-untyped-def]
     """(flag, its presentation) pairs for templates."""
-    return [(flag, present.flag_view(flag, instrument)) for flag, instrument in entries]
+    rows = []
+    for flag, instrument in entries:
+        view = present.flag_view(flag, instrument)
+        if flag.source in ("dose", "reminder"):
+            # Their items are indications ("death_rattle"): named in words.
+            view = dataclasses.replace(view, items=[charts.indication_name(c) for c in flag.items])
+        rows.append((flag, view))
+    return rows
 
 
 def _flag_group_words(group) -> dict[str, object]:  # type: ignore[no-untyped-def]
