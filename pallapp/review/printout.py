@@ -1,7 +1,7 @@
 """What the printed summary adds to the summary: the last three ratings of each instrument,
 the milestones (brytpunktssamtal, SVAS, ...) and the care plan's limitations.
 
-For an already visible patient whose summary view has been audited (`services.patient_summary`).
+For an already visible patient whose summary view has been audited (`summary.patient_summary`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
-from pallapp.careplan import services as careplan_services
+from pallapp import carerecord
 from pallapp.extensions import db
 from pallapp.models import Assessment, Milestone, Patient
 
@@ -60,7 +60,7 @@ class PlanLimits:
 
 def plan_limits(patient: Patient) -> PlanLimits | None:
     """The current care plan's limitations and signs to watch for (None: no care plan)."""
-    plan = careplan_services.current_care_plan(patient)
+    plan = carerecord.current_care_plan(patient)
     if plan is None:
         return None
     return PlanLimits(
@@ -70,4 +70,4 @@ def plan_limits(patient: Patient) -> PlanLimits | None:
 
 def milestones(patient: Patient) -> list[Milestone]:
     """Every milestone, oldest first (a printout reads as a history)."""
-    return sorted(careplan_services.milestones_of(patient), key=lambda m: (m.occurred_on, m.id))
+    return sorted(carerecord.milestones_of(patient), key=lambda m: (m.occurred_on, m.id))

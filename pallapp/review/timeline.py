@@ -14,11 +14,11 @@ from datetime import datetime
 from flask_babel import format_decimal
 from sqlalchemy import func, select
 
-from pallapp.careplan import services as careplan_services
+from pallapp import carerecord
 from pallapp.extensions import db
 from pallapp.models import Assessment, Milestone, Patient, PrnAdministration, Route
 from pallapp.models.careplan import EFFECT_LABELS, Effect
-from pallapp.review import services
+from pallapp.review import trends
 from pallapp.review.charts import Axis, DoseMark, axis_for
 from pallapp.timeutil import STOCKHOLM, today_local
 
@@ -26,7 +26,7 @@ from pallapp.timeutil import STOCKHOLM, today_local
 def trend_axis(patient: Patient, range_code: str) -> Axis:
     """The time axis of every chart of `range_code` for an already visible patient."""
     today = today_local()
-    since = services.range_start(range_code)
+    since = trends.range_start(range_code)
     if since is not None:
         return axis_for(since.astimezone(STOCKHOLM).date(), today)
     earliest = db.session.execute(
@@ -59,8 +59,8 @@ def _amount(dose: PrnAdministration) -> str:
 def dose_marks(patient: Patient, range_code: str) -> list[DoseMark]:
     """The current (not corrected) as-needed doses of the range, oldest first, with what the
     dose table shows: time, indication, drug, amount, route and effect."""
-    since = services.range_start(range_code) or services.EARLIEST
-    doses = careplan_services.doses_since(patient, since)
+    since = trends.range_start(range_code) or trends.EARLIEST
+    doses = carerecord.doses_since(patient, since)
     return [
         DoseMark(
             given_at=dose.given_at,

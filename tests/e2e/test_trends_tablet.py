@@ -21,8 +21,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from pallapp.assessments.services import submit_assessment
-from pallapp.careplan import services as careplan_services
-from pallapp.careplan.services import OrderDetails
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan import plan as plan_service
+from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.models import Assessment, Patient, User, utcnow
 from pallapp.timeutil import STOCKHOLM, today_local
@@ -124,19 +127,19 @@ def rated_patient(live_app, fresh_patient):
             answers=dict.fromkeys(IPOS_ITEMS, 2), client_token=uuid.uuid4().hex,
             observed_at=now - timedelta(hours=25),
         )
-        order = careplan_services.create_order(
+        order = order_service.create_order(
             physician, fresh_patient.public_id, MORPHINE, start_at=now - timedelta(days=4)
         )
         given_at = (now - timedelta(hours=5)).replace(second=0, microsecond=0)
-        careplan_services.record_dose(
+        dose_service.record_dose(
             nurse, fresh_patient.public_id, order.public_id, given_at=given_at, dose="2,5",
             dose_unit="mg", route="sc", client_token=uuid.uuid4().hex,
         )
-        careplan_services.record_milestone(
+        milestone_service.record_milestone(
             physician, fresh_patient.public_id, kind="brytpunktssamtal",
             occurred_on=today_local() - timedelta(days=2), participants="Patienten, dottern",
         )
-        careplan_services.save_care_plan(
+        plan_service.save_care_plan(
             physician, fresh_patient.public_id,
             {"contacts": "Palliativa teamet 010-123 45 67", "treatment_limitations": LIMITATIONS},
             based_on=None,

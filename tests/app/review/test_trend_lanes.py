@@ -12,14 +12,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from pallapp.careplan import services as careplan_services
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import orders as order_service
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Patient, Role, User, utcnow
 from pallapp.review import charts
 from pallapp.timeutil import STOCKHOLM
-from tests.app.test_review import ESAS_CALM, submit
-from tests.app.test_review_overview import IPOS_ITEMS, MORPHINE
-from tests.app.test_review_trends import heat_cells, heat_columns, section
+from tests.app.review.test_overview import IPOS_ITEMS, MORPHINE
+from tests.app.review.test_trends import heat_cells, heat_columns, section
+from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
 
 
@@ -35,11 +36,11 @@ def both_versions(app):
         # staff: total 16 * 1 + 3 = 19; patient: 16 * 2 + 4 = 36.
         submit(nurse, patient, "ipos_staff", dict.fromkeys(IPOS_ITEMS, 1) | {"pain": 3}, days_ago=2)
         submit(nurse, patient, "ipos_patient", dict.fromkeys(IPOS_ITEMS, 2) | {"pain": 4}, days_ago=1)
-        order = careplan_services.create_order(
+        order = order_service.create_order(
             physician, patient.public_id, MORPHINE, start_at=utcnow() - timedelta(days=3)
         )
         given_at = (utcnow() - timedelta(hours=3)).replace(microsecond=0)
-        careplan_services.record_dose(
+        dose_service.record_dose(
             nurse, patient.public_id, order.public_id, given_at=given_at, dose="2,5",
             dose_unit="mg", route="sc", client_token="lanes-dose-1",
         )
@@ -93,10 +94,10 @@ def test_a_dose_has_its_time_amount_route_and_lane(app, both_versions, client, a
 def test_charts_share_one_axis_with_whole_number_ticks(app, both_versions):
     with app.test_request_context():
         patient = db.session.scalar(select(Patient).where(Patient.public_id == both_versions["patient"]))
-        from pallapp.review import services, timeline
+        from pallapp.review import timeline, trends
 
         axis = timeline.trend_axis(patient, "2w")
-        assessments = services.assessments_in_range(patient, "2w")
+        assessments = trends.assessments_in_range(patient, "2w")
         built = charts.build_charts(assessments, axis=axis)
         svgs = [charts.render_svg(chart).decode() for chart in built]
     assert [chart.key for chart in built] == ["ipos_patient", "ipos_staff"]
@@ -139,7 +140,7 @@ def test_a_repeated_chart_is_304_and_a_new_rating_changes_it(app, both_versions,
     newer = changed.headers["ETag"]
     with app.app_context():
         nurse = db.session.scalar(select(User).where(User.email == both_versions["nurse"]))
-        careplan_services.record_dose(
+        dose_service.record_dose(
             nurse, both_versions["patient"], both_versions["order"],
             given_at=utcnow() - timedelta(hours=1), dose="2,5", dose_unit="mg", route="sc",
             client_token="lanes-dose-2",

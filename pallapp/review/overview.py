@@ -1,0 +1,210 @@
+"""The unit overview: the patients of the user's units, most in need of attention first.
+
+Pages that list many patients fetch each kind of data in one query for all of them (open flags,
+latest ratings), so the number of queries does not grow with the number of patients (DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_
+from sqlalchemy.orm import selectinload
+
+from pallapp import audit, carerecord, flags, scoring
+from pallapp.access import Need, visible_patients
+from pallapp.extensions import db
+from pallapp.models import (
+    AuditAction,
+    CareUnit,
+    Patient,
+    PatientUnit,
+    Phase,
+    User,
+    utcnow,
+)
+from pallapp.review import compact, ordering
+from pallapp.review.common import (
+    ACTIVE_PHASES,
+    DOSE_WINDOW,
+    KeyScore,
+    NotAReviewer,
+    in_units,
+    is_reviewer,
+    key_scores,
+    last_symptom_rating,
+    latest_assessments,
+    reviewer_units,
+)
+from pallapp.timeutil import STOCKHOLM, today_local
+
+
+@dataclass
+class OverviewRow:
+    patient: Patient
+    counts: flags.FlagCounts
+    open_flags: list[flags.FlagGroup]
+    scores: list[KeyScore]
+    last_rating_at: datetime | None
+    interval_days: int
+    overdue: bool
+    doses_24h: dict[str, int] = field(default_factory=dict)  # indication -> doses
+    worst_band: str | None = None
+    worst_items: list[ordering.WorstItem] = field(default_factory=list)
+    newest_rise: datetime | None = None
+    worst_flag: str | None = None
+    flag_groups: list[ordering.GroupedFlags] = field(default_factory=list)
+    details: compact.RowDetails | None = None
+
+    @property
+    def rating_age_days(self) -> int | None:
+        if self.last_rating_at is None:
+            return None
+        return (today_local() - self.last_rating_at.astimezone(STOCKHOLM).date()).days
+
+
+#: Patients per overview page. The sort order covers every patient of the unit; only the rows
+#: of one page are filled in and shown, so a page costs the same for a unit of 30 or of 300
+#: patients (benchmarks/RESULTS.md: 110 patients took 200 ms of CPU and 208 KB of HTML).
+OVERVIEW_PAGE_SIZE = 25
+
+
+@dataclass
+class Overview:
+    units: list[CareUnit]
+    unit: CareUnit | None
+    phase: str | None
+    rows: list[OverviewRow] = field(default_factory=list)  # this page's rows
+    total: int = 0  # patients in the whole list
+    page: int = 1
+    page_size: int = OVERVIEW_PAGE_SIZE
+
+    @property
+    def first(self) -> int:
+        """Position in the whole list of this page's first row (1-based)."""
+        return (self.page - 1) * self.page_size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+    @property
+    def number(self) -> int:  # the name the pager macro reads
+        return self.page
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.last < self.total
+
+
+def unit_overview(
+    user: User, unit_public_id: str | None = None, phase: str | None = None, page: int = 1
+) -> Overview:
+    """The patients of the user's units, most in need of attention first, a page at a time.
+
+    Order: clinical need (`pallapp.review.ordering`): the most severe open flag, the worst
+    current item band, the newest rise, overdue ratings, then name. The order is worked out for
+    every patient from grouped queries (flag facts, the latest key ratings); grouped flags,
+    doses and care-plan details are loaded for the patients of `page` only. `unit_public_id` narrows to one of the user's
+    units (an unknown unit raises LookupError); `phase` to one phase (default: early and end of
+    life). A page past the end raises LookupError.
+    """
+    if not is_reviewer(user):
+        raise NotAReviewer()
+    day = today_local()
+    units = reviewer_units(user)
+    unit = None
+    if unit_public_id:
+        unit = next((u for u in units if u.public_id == unit_public_id), None)
+        if unit is None:
+            raise LookupError(unit_public_id)
+    if phase and phase not in {p.value for p in Phase}:
+        raise LookupError(phase)
+    overview = Overview(units=units, unit=unit, phase=phase or None, page=page)
+    if not units:
+        return overview
+    unit_ids = [unit.id] if unit is not None else [u.id for u in units]
+    phases = (phase,) if phase else ACTIVE_PHASES
+    condition = and_(in_units(unit_ids, day), Patient.phase.in_(phases))
+    patients = list(
+        db.session.scalars(
+            visible_patients(user, Need.VIEW)
+            .where(condition)
+            .options(selectinload(Patient.episodes).selectinload(PatientUnit.unit))
+        )
+    )
+    if not patients:
+        return overview
+    # The patients are loaded already: their ids as a list keep the visible-patients condition
+    # out of the queries below (it would be repeated once per instrument).
+    ids = [patient.id for patient in patients]
+    facts = ordering.flag_facts(ids)
+    # The latest of each key instrument for every patient, in one query: the order needs the
+    # item bands, the overdue rule the moments, the shown rows the key scores.
+    latest = latest_assessments(ids)
+    now = utcnow()
+    rows = []
+    for patient in patients:
+        mine = latest.get(patient.id, {})
+        moments = {code: a.observed_at for code, a in mine.items() if code in scoring.SYMPTOM_INSTRUMENTS}
+        flag_facts = facts.get(patient.id, ordering.FlagFacts())
+        worst_band, worst_items = ordering.worst_items(mine)
+        rows.append(
+            OverviewRow(
+                patient=patient,
+                counts=flags.FlagCounts(flag_facts.high, flag_facts.medium),
+                open_flags=[],
+                scores=[],
+                last_rating_at=last_symptom_rating(moments),
+                interval_days=flags.rating_interval_days(patient, day),
+                overdue=flags.is_overdue(patient, moments, now),
+                worst_band=worst_band,
+                worst_items=worst_items,
+                newest_rise=flag_facts.newest_rise,
+                worst_flag=flag_facts.worst,
+            )
+        )
+    rows.sort(
+        key=lambda row: ordering.need_key(
+            ordering.ClinicalNeed(
+                worst_flag=row.worst_flag,
+                worst_band=row.worst_band,
+                newest_rise=row.newest_rise,
+                overdue=row.overdue,
+                last_rating_at=row.last_rating_at,
+                family_name=row.patient.family_name,
+                given_name=row.patient.given_name,
+            )
+        )
+    )
+    overview.total = len(rows)
+    overview.rows = rows[overview.first - 1 : overview.first - 1 + overview.page_size]
+    if not overview.rows:
+        raise LookupError(f"page {page}")
+    shown = [row.patient.id for row in overview.rows]
+    groups = ordering.grouped_open_flags(shown)
+    doses = dose_counts_last_24h(shown)
+    details = compact.row_details(overview.rows)
+    for row in overview.rows:
+        row.flag_groups = groups.get(row.patient.id, [])
+        row.scores = key_scores(latest.get(row.patient.id, {}))
+        row.doses_24h = doses.get(row.patient.id, {})
+        row.details = details.get(row.patient.id, compact.RowDetails())
+    audit.record_for_patients(
+        AuditAction.VIEW,
+        [row.patient for row in overview.rows],
+        user=user,
+        object_type="unit_overview",
+    )
+    return overview
+
+
+
+def dose_counts_last_24h(patient_ids: Select[Any] | list[int]) -> dict[int, dict[str, int]]:
+    """Doses in the last 24 hours per patient and indication, one query for all patients."""
+    return carerecord.dose_counts_by_indication(patient_ids, utcnow() - DOSE_WINDOW)
