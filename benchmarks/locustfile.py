@@ -498,8 +498,30 @@ class PhysicianUser(StaffUser):
         page = PageParser(html)
         for src in page.images:
             if ".svg" in src:
-                self.get_page(src, chart_name)
+                self.get_chart(src, chart_name)
         return page
+
+    def get_chart(self, src: str, name: str) -> None:
+        """A chart image as a browser fetches it: with the ETag it holds from an earlier view
+        (If-None-Match), so an unchanged chart is a 304, reported as "<name> (304)" apart from
+        the charts drawn anew (the issue's budgets: 10 ms for a 304, 50 ms for a changed one)."""
+        etags: dict[str, str] = self.__dict__.setdefault("chart_etags", {})
+        headers = self._headers(name)
+        if src in etags:
+            headers = headers | {"If-None-Match": etags[src]}
+        with self.client.get(
+            src, name=name, headers=headers, allow_redirects=False, catch_response=True
+        ) as response:
+            if response.status_code == 304:
+                response.request_meta["name"] = f"{name} (304)"
+                response.success()
+            elif response.status_code == 200:
+                if response.headers.get("ETag"):
+                    etags[src] = response.headers["ETag"]
+                response.success()
+            else:
+                response.failure(f"HTTP {response.status_code}")
+        self.maybe_floor()
 
 
 class FloorUser(BenchUser):

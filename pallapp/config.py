@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SECURE": True,
     # Shared tablets: staff are logged out after this many idle minutes (DESIGN, issue 2).
     "STAFF_IDLE_MINUTES": 30,
+    # Where physicians land after login: "today" (their units' patients, as nurses) or
+    # "overview" (the unit overview, ordered by clinical need). PALLAPP_PHYSICIAN_START_PAGE.
+    "PHYSICIAN_START_PAGE": "today",
     # Patients and relatives use their own devices; a longer idle limit spares re-logins.
     "SELF_IDLE_MINUTES": 12 * 60,
     "INVITATION_VALID_HOURS": 72,

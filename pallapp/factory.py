@@ -280,7 +280,11 @@ def _install_headers(app: Flask) -> None:
             # session (a cookie, `Vary: Cookie`).
             static_cache_control(app, response)
             return response
-        if g.get("without_database") or current_user.is_authenticated:
+        if g.get("revalidated_image"):
+            # A chart image: kept by this browser only and asked about again on every use (a
+            # 304 needs a copy), never shown without the server's say; logout clears it.
+            response.headers["Cache-Control"] = "private, no-cache"
+        elif g.get("without_database") or current_user.is_authenticated:
             # Patient data must not stay in shared caches or the back-button cache of a tablet.
             # (Error pages do not ask who is logged in: the database may be what failed.)
             response.headers["Cache-Control"] = "no-store"

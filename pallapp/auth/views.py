@@ -120,7 +120,10 @@ def logout():  # type: ignore[no-untyped-def]
     if language:
         session["language"] = language
     flash(gettext("You are logged out."), "info")
-    return redirect(provider_url or url_for("auth.login"))
+    response = redirect(provider_url or url_for("auth.login"))
+    # Chart images are the one thing a browser keeps (to revalidate them): gone at logout.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 def invitation_message(reason: str) -> str:

@@ -243,16 +243,67 @@ def flag_rows(flags: list[Flag]) -> list[FlagView]:
     rank = {"high": 0, "medium": 1, "info": 2}
     rows = []
     for flag in sorted(flags, key=lambda f: (rank.get(f.severity, 3), -f.id)):
-        instrument = flag.assessment.instrument if flag.assessment is not None else None
-        view = flag_view(flag, instrument)
-        if flag.source in ("dose", "reminder"):
-            items = [
-                indication_label(code) if code in scoring.PRN_INDICATIONS else code
-                for code in flag.items
-            ]
-            view = FlagView(**{**view.__dict__, "items": items})
-        rows.append(view)
+        rows.append(_flag_row(flag))
     return rows
+
+
+def _flag_row(flag: Flag) -> FlagView:
+    instrument = flag.assessment.instrument if flag.assessment is not None else None
+    view = flag_view(flag, instrument)
+    if flag.source in ("dose", "reminder"):
+        items = [
+            indication_label(code) if code in scoring.PRN_INDICATIONS else code
+            for code in flag.items
+        ]
+        view = FlagView(**{**view.__dict__, "items": items})
+    return view
+
+
+@dataclass
+class FlagGroupView:
+    """Open flags of one rule: three identical "Severe symptom" rows become one, with the
+    items of all of them, when the first and the newest were raised, and from what."""
+
+    view: FlagView  # the most severe flag of the group, for title, severity and explanation
+    items: list[str]
+    count: int
+    first: datetime
+    newest: datetime
+    sources: list[str]
+
+
+def _moment(flag: Flag) -> datetime:
+    # The time the rating describes (a late entry is old news); else when it was raised.
+    return flag.assessment.observed_at if flag.assessment is not None else flag.created_at
+
+
+def _source(flag: Flag) -> str:
+    if flag.assessment is not None:
+        return gettext(scoring.INSTRUMENTS[flag.assessment.instrument].title)
+    if flag.source == "dose":
+        return gettext("as-needed doses")
+    return gettext("reminder")
+
+
+def flag_groups(flags: list[Flag]) -> list[FlagGroupView]:
+    """Open flags grouped by rule, most urgent first, then the newest."""
+    rank = {"high": 0, "medium": 1, "info": 2}
+    groups: dict[str, FlagGroupView] = {}
+    for flag in sorted(flags, key=lambda f: (rank.get(f.severity, 3), -f.id)):
+        view = _flag_row(flag)
+        group = groups.get(flag.code)
+        if group is None:
+            groups[flag.code] = FlagGroupView(
+                view, list(view.items), 1, _moment(flag), _moment(flag), [_source(flag)]
+            )
+            continue
+        group.count += 1
+        group.items += [item for item in view.items if item not in group.items]
+        group.first = min(group.first, _moment(flag))
+        group.newest = max(group.newest, _moment(flag))
+        if _source(flag) not in group.sources:
+            group.sources.append(_source(flag))
+    return list(groups.values())
 
 
 @dataclass
@@ -278,6 +329,8 @@ class HomeVisit:
     milestones: list[Milestone]
     # Why an order in force does not count for `prn_missing` (not by injection).
     route_notes: list[str] = field(default_factory=list)
+    # The open flags grouped by rule, with dates and sources (what the page shows).
+    flag_groups: list[FlagGroupView] = field(default_factory=list)
 
 
 def order_rows(
@@ -337,4 +390,5 @@ def home_visit(
         to_evaluate=dose_service.doses_to_evaluate(patient) if may_record else [],
         milestones=milestones,
         route_notes=route_notes(patient, open_orders, now) if may_see_orders else [],
+        flag_groups=flag_groups(open_now),
     )

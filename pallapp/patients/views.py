@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -9,6 +9,7 @@ from pallapp.careplan.present import home_visit
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
+from pallapp.review.common import KEY_INSTRUMENTS, key_scores, latest_assessments
 from pallapp.timeutil import today_local
 
 
@@ -28,6 +29,8 @@ def index():  # type: ignore[no-untyped-def]
 @login_required
 def start():  # type: ignore[no-untyped-def]
     role = current_user.role_enum
+    if role is Role.PHYSICIAN and current_app.config["PHYSICIAN_START_PAGE"] == "overview":
+        return redirect(url_for("review.overview"))
     if role.is_staff:
         return redirect(url_for("patients.today"))
     if role is Role.ADMIN:
@@ -113,6 +116,15 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
     may_invite = current_user.is_staff and services.Need.INVITE in needs
     may_report = services.Need.REPORT in needs
     may_view_history = services.Need.VIEW_HISTORY in needs
+    # Staff see the latest score of each instrument first thing (the record is opened and
+    # audited above; the latest ratings are part of it).
+    # Each instrument on its own line: IPOS patient and staff versions are different ratings.
+    latest = (
+        latest_assessments([patient.id]).get(patient.id, {})
+        if current_user.is_staff and may_view_history
+        else {}
+    )
+    scores = [score for code in KEY_INSTRUMENTS if code in latest for score in key_scores({code: latest[code]})]
     return render_template(
         "patients/show.html",
         patient=patient,
@@ -123,6 +135,7 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
         may_report=may_report,
         may_view_history=may_view_history,
         visit=visit,
+        scores=scores,
     )
 
 

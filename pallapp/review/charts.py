@@ -6,6 +6,13 @@ more than `MAX_CHART_POINTS` moments shows the highest value of each week instea
 pygal adds a small configuration <script> even when its JavaScript is switched off; it is
 removed from the tree before serialising, and the SVG is served with a CSP that forbids
 scripts, so the charts never run code (they are shown through <img>).
+
+Line charts are for totals and subscales only; single items are in the heat maps
+(`pallapp.review.heatmap`). All charts of one range share one time axis (`Axis`), so a point of
+one chart lies above the same moment in the next; as-needed doses have a lane of their own
+(`dose_chart`) on that axis, counted per day and indication, instead of markers drawn on a
+score scale where they looked like maximal ratings. IPOS patient and staff ratings are separate
+charts: a staff rating and a self-report are not one line.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from xml.etree import ElementTree
 
 import pygal
@@ -25,9 +32,6 @@ from pallapp.models import Assessment
 from pallapp.timeutil import STOCKHOLM
 
 IPOS_CODES = ("ipos_patient", "ipos_staff")
-# IPOS items that were ever at least this high get a line of their own (the issue: "items
-# that were ever >= 2"); the others would only crowd the chart.
-IPOS_ITEM_SHOWN_FROM = 2
 
 # High-contrast series colours (Okabe-Ito palette and darker companions), distinguishable with
 # common colour-vision deficiencies; every series also has a legend entry and a table column.
@@ -43,6 +47,34 @@ THRESHOLD_COLOUR = "#6b6b6b"
 # page bigger and slower (three years, 511 ratings: 1.1 MB of SVG and 550 ms for IPOS items)
 # while adding nothing a reader could see.
 MAX_CHART_POINTS = 120
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The time axis every chart of one trends page shares: from local midnight of the first
+    day of the range to local midnight after today (both in Stockholm time), so it changes once
+    a day, not with every request (the chart validators rely on that)."""
+
+    start: datetime
+    end: datetime
+
+    def ticks(self, count: int = 7) -> list[datetime]:
+        """About `count` evenly spaced whole days from start to end (midday, Stockholm)."""
+        first = self.start.astimezone(STOCKHOLM).date()
+        days = max(1, (self.end.astimezone(STOCKHOLM).date() - first).days)
+        step = max(1, -(-days // (count - 1)))
+        return [
+            datetime.combine(first + timedelta(days=offset), time(12), tzinfo=STOCKHOLM)
+            for offset in range(0, days, step)
+        ]
+
+
+def axis_for(first_day: date, today: date) -> Axis:
+    """The axis from the start of `first_day` to the end of `today` (Stockholm)."""
+    return Axis(
+        datetime.combine(first_day, time(0), tzinfo=STOCKHOLM),
+        datetime.combine(today + timedelta(days=1), time(0), tzinfo=STOCKHOLM),
+    )
 
 
 @dataclass
@@ -66,8 +98,13 @@ class Chart:
     y_max: int
     series: list[Series]
     thresholds: list[Threshold] = field(default_factory=list)
-    markers: list[tuple[datetime, str]] = field(default_factory=list)  # doses: (when, indication)
     lines: list[tuple[datetime, str]] = field(default_factory=list)  # milestones
+    #: The shared time axis of the range (None: from the first to the last point).
+    axis: Axis | None = None
+    #: The respondent version every row of the chart is (IPOS), named in the table.
+    version_label: str | None = None
+    #: Distance between the labelled ticks of the score axis (whole numbers only).
+    y_step: int = 1
     #: Set by `highest_of_each_week`: each point is the highest value of a week, at the middle
     #: of the week, and `week_counts` says how many ratings each point stands for.
     weekly: bool = False
@@ -102,44 +139,14 @@ class Chart:
 
     @property
     def height(self) -> int:
-        """Room for the plot and a three-column legend below it."""
-        entries = len(self.series) + len(self.thresholds) + len(self.lines) + len(self.marker_groups)
-        return 420 + 34 * -(-entries // 3)
-
-    @property
-    def marker_groups(self) -> dict[str, list[datetime]]:
-        """Dose moments per indication, in the order of the indications (one legend entry and
-        one colour each)."""
-        groups: dict[str, list[datetime]] = {}
-        rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
-        for moment, indication in sorted(self.markers, key=lambda m: (rank.get(m[1], 99), m[0])):
-            groups.setdefault(indication, []).append(moment)
-        return groups
+        """Room for the plot, labels on the time axis and a two-column legend below it (three
+        columns cut long Swedish subscale names)."""
+        entries = len(self.series) + len(self.thresholds) + len(self.lines)
+        return 440 + 34 * -(-entries // 2)
 
     @property
     def threshold_text(self) -> str:
         return "; ".join(f"{t.label} {t.value}" for t in self.thresholds)
-
-    @property
-    def doses_by_week(self) -> bool:
-        """Dose dots are counted per week when the ratings are, or when there are too many to
-        draw one by one (a dot each would make the chart grow without bound again)."""
-        return self.weekly or len(self.markers) > MAX_CHART_POINTS
-
-    def dose_points(self) -> dict[str, list[tuple[datetime, int]]]:
-        """(moment, number of doses) per indication, in the order of `marker_groups`: each dose
-        at its own moment, or one point per week in the middle of the week."""
-        points: dict[str, list[tuple[datetime, int]]] = {}
-        for indication, moments in self.marker_groups.items():
-            if not self.doses_by_week:
-                points[indication] = [(moment, 1) for moment in moments]
-                continue
-            weeks: dict[datetime, int] = {}
-            for moment in moments:
-                middle = week_middle(week_of(moment))
-                weeks[middle] = weeks.get(middle, 0) + 1
-            points[indication] = sorted(weeks.items())
-        return points
 
 
 def week_of(moment: datetime) -> date:
@@ -213,47 +220,27 @@ def _of(assessments: list[Assessment], codes: tuple[str, ...]) -> list[Assessmen
     return [a for a in assessments if a.instrument in codes]
 
 
-def _esas_item_chart(assessments: list[Assessment]) -> Chart | None:
-    esas = _of(assessments, ("esas_r",))
-    if not esas:
-        return None
-    definition = scoring.INSTRUMENTS["esas_r"]
-    series = []
-    for item in definition.items:
-        points = [(a.observed_at, _int(a.answers.get(item.code))) for a in esas]
-        if item.optional and all(value is None for _moment, value in points):
-            continue
-        series.append(Series(gettext(item.score_label), points))
-    return Chart(
-        key="esas_items",
-        title=gettext("ESAS-r: each symptom"),
-        y_title=gettext("Rating (0–10)"),
-        y_min=0,
-        y_max=10,
-        series=series,
-        thresholds=_band_thresholds(definition.item_bands)[1:],  # moderate and severe
-    )
-
-
 def _total_and_subscales_chart(
     assessments: list[Assessment],
-    codes: tuple[str, ...],
+    code: str,
     *,
     key: str,
     title: str,
     y_title: str,
+    y_step: int,
+    version_label: str | None = None,
 ) -> Chart | None:
-    """The total and every subscale of the instrument `codes[0]` (same scales for all codes)."""
-    chosen = _of(assessments, codes)
+    """The total and every subscale of the instrument `code`."""
+    chosen = _of(assessments, (code,))
     if not chosen:
         return None
-    definition = scoring.INSTRUMENTS[codes[0]]
+    definition = scoring.INSTRUMENTS[code]
     series = [Series(_total_label(definition), [(a.observed_at, a.total) for a in chosen])]
-    for code, subscale in definition.subscales.items():
+    for subscale_code, subscale in definition.subscales.items():
         series.append(
             Series(
                 gettext(subscale.label),
-                [(a.observed_at, a.scores.get("subscales", {}).get(code)) for a in chosen],
+                [(a.observed_at, a.scores.get("subscales", {}).get(subscale_code)) for a in chosen],
             )
         )
     return Chart(
@@ -263,47 +250,43 @@ def _total_and_subscales_chart(
         y_min=0,
         y_max=definition.total_max or 0,
         series=series,
+        version_label=version_label,
+        y_step=y_step,
     )
 
 
 def _esas_total_chart(assessments: list[Assessment]) -> Chart | None:
     return _total_and_subscales_chart(
         assessments,
-        ("esas_r",),
+        "esas_r",
         key="esas_total",
         title=gettext("ESAS-r: symptom distress score"),
         y_title=gettext("Score (0–90)"),
+        y_step=10,
     )
 
 
-def _ipos_subscale_chart(assessments: list[Assessment]) -> Chart | None:
+def _ipos_patient_chart(assessments: list[Assessment]) -> Chart | None:
     return _total_and_subscales_chart(
         assessments,
-        IPOS_CODES,
-        key="ipos_subscales",
-        title=gettext("IPOS: total and subscales"),
+        "ipos_patient",
+        key="ipos_patient",
+        title=gettext("IPOS patient version: total and subscales"),
         y_title=gettext("Score (0–68)"),
+        y_step=4,
+        version_label=gettext("Patient version"),
     )
 
 
-def _ipos_item_chart(assessments: list[Assessment]) -> Chart | None:
-    ipos = _of(assessments, IPOS_CODES)
-    definition = scoring.INSTRUMENTS["ipos_patient"]
-    series = []
-    for item in definition.items:
-        points = [(a.observed_at, _int(a.answers.get(item.code))) for a in ipos]
-        if any(value is not None and value >= IPOS_ITEM_SHOWN_FROM for _m, value in points):
-            series.append(Series(gettext(item.score_label), points))
-    if not series:
-        return None
-    return Chart(
-        key="ipos_items",
-        title=gettext("IPOS: items that were 2 or higher"),
-        y_title=gettext("Rating (0–4)"),
-        y_min=0,
-        y_max=4,
-        series=series,
-        thresholds=_band_thresholds(definition.item_bands)[1:],  # moderate and severe
+def _ipos_staff_chart(assessments: list[Assessment]) -> Chart | None:
+    return _total_and_subscales_chart(
+        assessments,
+        "ipos_staff",
+        key="ipos_staff",
+        title=gettext("IPOS staff version: total and subscales"),
+        y_title=gettext("Score (0–68)"),
+        y_step=4,
+        version_label=gettext("Staff version"),
     )
 
 
@@ -320,6 +303,7 @@ def _abbey_chart(assessments: list[Assessment]) -> Chart | None:
         y_max=definition.total_max or 18,
         series=[Series(_total_label(definition), [(a.observed_at, a.total) for a in abbey])],
         thresholds=_band_thresholds(definition.bands),
+        y_step=2,
     )
 
 
@@ -344,41 +328,37 @@ def _roag_chart(assessments: list[Assessment]) -> Chart | None:
 #: Each chart, in the order shown: its builder and the instruments it reads (so one chart's
 #: image loads only the ratings it draws).
 BUILDERS: dict[str, tuple[Callable[[list[Assessment]], Chart | None], tuple[str, ...]]] = {
-    "esas_items": (_esas_item_chart, ("esas_r",)),
     "esas_total": (_esas_total_chart, ("esas_r",)),
-    "ipos_subscales": (_ipos_subscale_chart, IPOS_CODES),
-    "ipos_items": (_ipos_item_chart, IPOS_CODES),
+    "ipos_patient": (_ipos_patient_chart, ("ipos_patient",)),
+    "ipos_staff": (_ipos_staff_chart, ("ipos_staff",)),
     "abbey": (_abbey_chart, ("abbey",)),
     "roag": (_roag_chart, ("roag",)),
 }
-CHART_KEYS = tuple(BUILDERS)
+#: The as-needed dose lane, drawn from doses rather than ratings.
+DOSES_KEY = "doses"
+CHART_KEYS = (*BUILDERS, DOSES_KEY)
 
 
 def chart_instruments(key: str) -> tuple[str, ...]:
-    """The instrument codes the chart `key` is drawn from."""
-    return BUILDERS[key][1]
-
-
-def _int(value: object) -> int | None:
-    # "cannot_assess" and "not_applicable" are not points on the scale.
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """The instrument codes the chart `key` is drawn from (none for the dose lane)."""
+    return BUILDERS[key][1] if key in BUILDERS else ()
 
 
 def build_chart(
     key: str,
     assessments: list[Assessment],
     *,
-    markers: list[tuple[datetime, str]] | None = None,
     lines: list[tuple[datetime, str]] | None = None,
+    axis: Axis | None = None,
 ) -> Chart | None:
-    """The chart `key` (None: no data for it), with dose markers and milestone lines; with more
-    than `MAX_CHART_POINTS` moments, one point per week (`highest_of_each_week`)."""
+    """The chart `key` (None: no data for it), with milestone lines, on `axis`; with more than
+    `MAX_CHART_POINTS` moments, one point per week (`highest_of_each_week`)."""
     builder, _instruments = BUILDERS[key]
     chart = builder(assessments)
     if chart is None:
         return None
-    chart.markers = list(markers or [])
     chart.lines = list(lines or [])
+    chart.axis = axis
     if len(chart.moments) > MAX_CHART_POINTS:
         highest_of_each_week(chart)
     return chart
@@ -387,12 +367,70 @@ def build_chart(
 def build_charts(
     assessments: list[Assessment],
     *,
-    markers: list[tuple[datetime, str]] | None = None,
     lines: list[tuple[datetime, str]] | None = None,
+    axis: Axis | None = None,
 ) -> list[Chart]:
-    """The charts that have data, in a fixed order, with dose markers and milestone lines."""
-    built = (build_chart(key, assessments, markers=markers, lines=lines) for key in BUILDERS)
+    """The charts that have data, in a fixed order, with milestone lines, on one axis."""
+    built = (build_chart(key, assessments, lines=lines, axis=axis) for key in BUILDERS)
     return [chart for chart in built if chart is not None]
+
+
+@dataclass(frozen=True)
+class DoseMark:
+    """One as-needed dose as the trends page shows it."""
+
+    given_at: datetime
+    indication: str  # code
+    drug: str
+    dose: str  # amount and unit as given, e.g. "2,5 mg"
+    route: str  # code
+    effect: str | None  # better, unchanged, worse; None: not evaluated
+
+
+def doses_per_day(doses: list[DoseMark]) -> dict[str, list[tuple[datetime, int]]]:
+    """(midday of the day, number of doses) per indication, in the order of the indications,
+    days in Stockholm time (the clinic's day, as the 24-hour limits are read on the ward)."""
+    rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
+    per_day: dict[str, dict[date, int]] = {}
+    for dose in sorted(doses, key=lambda d: (rank.get(d.indication, 99), d.given_at)):
+        day = dose.given_at.astimezone(STOCKHOLM).date()
+        days = per_day.setdefault(dose.indication, {})
+        days[day] = days.get(day, 0) + 1
+    return {
+        indication: [
+            (datetime.combine(day, time(12), tzinfo=STOCKHOLM), count)
+            for day, count in sorted(days.items())
+        ]
+        for indication, days in per_day.items()
+    }
+
+
+def dose_chart(
+    doses: list[DoseMark],
+    *,
+    lines: list[tuple[datetime, str]] | None = None,
+    axis: Axis | None = None,
+) -> Chart | None:
+    """The dose lane: doses per day for each indication, on the shared axis (None: no doses)."""
+    per_day = doses_per_day(doses)
+    if not per_day:
+        return None
+    highest = max(count for points in per_day.values() for _day, count in points)
+    series = [
+        Series(indication_name(indication), [(day, count) for day, count in points])
+        for indication, points in per_day.items()
+    ]
+    return Chart(
+        key=DOSES_KEY,
+        title=gettext("As-needed doses per day"),
+        y_title=gettext("Doses"),
+        y_min=0,
+        y_max=max(4, highest),
+        series=series,
+        lines=list(lines or []),
+        axis=axis,
+        y_step=1 if highest <= 12 else 2,
+    )
 
 
 STYLE_OPTIONS = dict(
@@ -416,19 +454,18 @@ STYLE_OPTIONS = dict(
     dot_opacity="1",
 )
 
+#: Milestone lines: one dark colour, far from every series colour (they are also named on the
+#: time axis and in the legend, never told apart by colour alone).
+MILESTONE_COLOUR = "#3d1f5c"
+
 
 def _style(chart: Chart) -> Style:
-    """pygal colours series by position: data series first, then grey thresholds, milestone
-    lines and the dose markers."""
+    """pygal colours series by position: data series first, then grey thresholds and the
+    milestone lines."""
     colours = [COLOURS[i % len(COLOURS)] for i in range(len(chart.series))]
     colours += [THRESHOLD_COLOUR] * len(chart.thresholds)
-    colours += ["#4b0082"] * len(chart.lines)
-    colours += [MARKER_COLOURS[i % len(MARKER_COLOURS)] for i in range(len(chart.marker_groups))]
+    colours += [MILESTONE_COLOUR] * len(chart.lines)
     return Style(colors=tuple(colours), **STYLE_OPTIONS)
-
-
-#: Dose marker colours, one per indication shown (dark enough on white for AA contrast).
-MARKER_COLOURS = ("#a4161a", "#6a4c00", "#00546b", "#5c2d91", "#1d5c2e", "#7a2e00")
 
 
 def indication_name(code: str) -> str:
@@ -437,13 +474,19 @@ def indication_name(code: str) -> str:
     return gettext(label) if label else code
 
 
-def _local_labels() -> Callable[[datetime], str]:
-    """The date of a moment in Stockholm, each day formatted once: pygal asks for every dot,
-    and a long chart has thousands of dots on a few hundred days."""
+def _local_labels(lines: list[tuple[datetime, str]]) -> Callable[[datetime], str]:
+    """The date of a moment in Stockholm, each day formatted once (pygal asks for every dot,
+    and a long chart has thousands of dots on a few hundred days); a milestone's moment is
+    labelled with the milestone's name, so the axis says what happened that day."""
     labels: dict[date, str] = {}
+    named = {round(moment.timestamp()): label for moment, label in lines}
 
     def label(moment: datetime) -> str:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)  # pygal hands back naive UTC
         day = moment.astimezone(STOCKHOLM).date()
+        if round(moment.timestamp()) in named:
+            return f"{named[round(moment.timestamp())]} {format_date(day, 'short')}"
         if day not in labels:
             labels[day] = format_date(day, "short")
         return labels[day]
@@ -463,6 +506,20 @@ class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):  # type: ignore[misc]
 def render_svg(chart: Chart) -> bytes:
     """The chart as a standalone SVG document without scripts."""
     moments = chart.moments
+    if chart.axis is not None:
+        first, last = chart.axis.start, chart.axis.end
+    elif moments:
+        first, last = moments[0], moments[-1]
+    else:
+        first = last = None
+    x_labels = chart.axis.ticks() if chart.axis is not None else None
+    if x_labels is not None:
+        # Milestones are named on the axis; a day tick next to one would collide with it.
+        named = [moment for moment, _label in chart.lines]
+        near = timedelta(days=max(1, ((last - first).days if first and last else 0) // 14))
+        x_labels = sorted(
+            [tick for tick in x_labels if all(abs(tick - m) > near for m in named)] + named
+        )
     plot = _DateTimeLineWithoutTooltips(
         style=_style(chart),
         width=960,
@@ -471,26 +528,35 @@ def render_svg(chart: Chart) -> bytes:
         title=f"{chart.title}\n{chart.weekly_note}" if chart.weekly else chart.title,
         y_title=chart.y_title,
         range=(chart.y_min, chart.y_max),
+        # Whole grades and scores only: a tick at 1.2 on a scale of whole grades means nothing.
+        y_labels=list(range(chart.y_min, chart.y_max + 1, chart.y_step)),
+        xrange=(first, last) if chart.axis is not None else None,
+        x_labels=x_labels,
         include_x_axis=False,
         show_dots=True,
         dots_size=5,
         legend_at_bottom=True,
-        legend_at_bottom_columns=3,
+        legend_at_bottom_columns=2,
         truncate_legend=-1,
+        truncate_label=-1,
         x_label_rotation=20,
-        x_value_formatter=_local_labels(),
+        x_value_formatter=_local_labels(chart.lines),
         allow_interruptions=True,
-        show_minor_x_labels=False,
-        x_labels_major_count=6,
+        show_minor_x_labels=chart.axis is not None,
+        x_labels_major_count=None if chart.axis is not None else 6,
         no_data_text=gettext("No ratings in this period"),
         tooltip_border_radius=0,
     )
     for series in chart.series:
-        plot.add(series.name, series.points)
-    if moments:
-        first, last = moments[0], moments[-1]
+        if chart.key == DOSES_KEY:
+            # Counts per day are separate events, not a course: dots, no joining line.
+            plot.add(series.name, series.points, stroke=False, dots_size=7)
+        else:
+            plot.add(series.name, series.points)
+    if first is not None and last is not None:
         for threshold in chart.thresholds:
-            # pygal has no band shading: thresholds are dashed grey lines with a legend entry.
+            # pygal has no band shading: thresholds are dashed grey lines with a legend entry,
+            # drawn across the whole range, not only between the first and last rating.
             plot.add(
                 threshold.label + f" {threshold.value}",
                 [(first, threshold.value), (last, threshold.value)],
@@ -502,22 +568,7 @@ def render_svg(chart: Chart) -> bytes:
                 label,
                 [(moment, chart.y_min), (moment, chart.y_max)],
                 show_dots=False,
-                stroke_style={"width": 2, "dasharray": "2, 4"},
-            )
-        for indication, dose_points in chart.dose_points().items():
-            # One series per indication, each named in the legend: never colour alone.
-            name = indication_name(indication)
-            if chart.doses_by_week:
-                # A dot for each week with doses; the numbers are on the page (they would
-                # overlap here, a week being a few pixels wide).
-                title = gettext("As-needed doses per week: %(indication)s", indication=name)
-            else:
-                title = gettext("As-needed doses: %(indication)s", indication=name)
-            plot.add(
-                title,
-                [(moment, chart.y_max) for moment, _count in dose_points],
-                stroke=False,
-                dots_size=7,
+                stroke_style={"width": 3, "dasharray": "2, 4"},
             )
     return _without_scripts_and_tooltips(plot.render_tree())
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, and_
 from sqlalchemy.orm import selectinload
 
-from pallapp import audit, carerecord, flags
+from pallapp import audit, carerecord, flags, scoring
 from pallapp.access import Need, visible_patients
 from pallapp.extensions import db
 from pallapp.models import (
@@ -24,6 +24,7 @@ from pallapp.models import (
     User,
     utcnow,
 )
+from pallapp.review import compact, ordering
 from pallapp.review.common import (
     ACTIVE_PHASES,
     DOSE_WINDOW,
@@ -34,7 +35,6 @@ from pallapp.review.common import (
     key_scores,
     last_symptom_rating,
     latest_assessments,
-    latest_moments,
     reviewer_units,
 )
 from pallapp.timeutil import STOCKHOLM, today_local
@@ -50,6 +50,12 @@ class OverviewRow:
     interval_days: int
     overdue: bool
     doses_24h: dict[str, int] = field(default_factory=dict)  # indication -> doses
+    worst_band: str | None = None
+    worst_items: list[ordering.WorstItem] = field(default_factory=list)
+    newest_rise: datetime | None = None
+    worst_flag: str | None = None
+    flag_groups: list[ordering.GroupedFlags] = field(default_factory=list)
+    details: compact.RowDetails | None = None
 
     @property
     def rating_age_days(self) -> int | None:
@@ -101,10 +107,10 @@ def unit_overview(
 ) -> Overview:
     """The patients of the user's units, most in need of attention first, a page at a time.
 
-    Order: open high flags, then open medium flags, then overdue ratings (longest since the
-    last rating first), then name. The order is worked out for every patient from light
-    queries (flag counts, when each instrument was last rated); scores, flags and doses are
-    loaded for the patients of `page` only. `unit_public_id` narrows to one of the user's
+    Order: clinical need (`pallapp.review.ordering`): the most severe open flag, the worst
+    current item band, the newest rise, overdue ratings, then name. The order is worked out for
+    every patient from grouped queries (flag facts, the latest key ratings); grouped flags,
+    doses and care-plan details are loaded for the patients of `page` only. `unit_public_id` narrows to one of the user's
     units (an unknown unit raises LookupError); `phase` to one phase (default: early and end of
     life). A page past the end raises LookupError.
     """
@@ -137,32 +143,43 @@ def unit_overview(
     # The patients are loaded already: their ids as a list keep the visible-patients condition
     # out of the queries below (it would be repeated once per instrument).
     ids = [patient.id for patient in patients]
-    counts = flags.open_flag_counts(ids)
-    moments = latest_moments(ids)
+    facts = ordering.flag_facts(ids)
+    # The latest of each key instrument for every patient, in one query: the order needs the
+    # item bands, the overdue rule the moments, the shown rows the key scores.
+    latest = latest_assessments(ids)
     now = utcnow()
     rows = []
     for patient in patients:
-        mine = moments.get(patient.id, {})
+        mine = latest.get(patient.id, {})
+        moments = {code: a.observed_at for code, a in mine.items() if code in scoring.SYMPTOM_INSTRUMENTS}
+        flag_facts = facts.get(patient.id, ordering.FlagFacts())
+        worst_band, worst_items = ordering.worst_items(mine)
         rows.append(
             OverviewRow(
                 patient=patient,
-                counts=counts.get(patient.id, flags.FlagCounts()),
+                counts=flags.FlagCounts(flag_facts.high, flag_facts.medium),
                 open_flags=[],
                 scores=[],
-                last_rating_at=last_symptom_rating(mine),
+                last_rating_at=last_symptom_rating(moments),
                 interval_days=flags.rating_interval_days(patient, day),
-                overdue=flags.is_overdue(patient, mine, now),
+                overdue=flags.is_overdue(patient, moments, now),
+                worst_band=worst_band,
+                worst_items=worst_items,
+                newest_rise=flag_facts.newest_rise,
+                worst_flag=flag_facts.worst,
             )
         )
-    oldest = datetime.min.replace(tzinfo=STOCKHOLM)
     rows.sort(
-        key=lambda row: (
-            -row.counts.high,
-            -row.counts.medium,
-            not row.overdue,
-            row.last_rating_at or oldest,
-            row.patient.family_name,
-            row.patient.given_name,
+        key=lambda row: ordering.need_key(
+            ordering.ClinicalNeed(
+                worst_flag=row.worst_flag,
+                worst_band=row.worst_band,
+                newest_rise=row.newest_rise,
+                overdue=row.overdue,
+                last_rating_at=row.last_rating_at,
+                family_name=row.patient.family_name,
+                given_name=row.patient.given_name,
+            )
         )
     )
     overview.total = len(rows)
@@ -170,13 +187,14 @@ def unit_overview(
     if not overview.rows:
         raise LookupError(f"page {page}")
     shown = [row.patient.id for row in overview.rows]
-    groups = flags.open_flag_groups(shown)
-    latest = latest_assessments(shown)
+    groups = ordering.grouped_open_flags(shown)
     doses = dose_counts_last_24h(shown)
+    details = compact.row_details(overview.rows)
     for row in overview.rows:
-        row.open_flags = groups.get(row.patient.id, [])
+        row.flag_groups = groups.get(row.patient.id, [])
         row.scores = key_scores(latest.get(row.patient.id, {}))
         row.doses_24h = doses.get(row.patient.id, {})
+        row.details = details.get(row.patient.id, compact.RowDetails())
     audit.record_for_patients(
         AuditAction.VIEW,
         [row.patient for row in overview.rows],

@@ -15,10 +15,9 @@ from pallapp.models import (
     AuditAction,
     Patient,
     User,
-    utcnow,
 )
 from pallapp.review.common import find_for_review
-from pallapp.timeutil import STOCKHOLM
+from pallapp.timeutil import STOCKHOLM, today_local
 
 #: Before any dose the app can hold ("all" on the trend charts); datetime.min overflows in UTC.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -43,9 +42,33 @@ def trend_assessments(
     """The patient's current (not corrected) assessments in the range, oldest first, of the
     given instruments only (None: all; one chart's image needs one or two); audited, unless
     the user's view of `grouped_under` (the trends page) was logged within CHART_GROUPING."""
+    patient = trend_patient(user, patient_public_id, range_code, audit_as, grouped_under)
+    return patient, assessments_in_range(patient, range_code, instruments)
+
+
+def trend_patient(
+    user: User,
+    patient_public_id: str,
+    range_code: str,
+    audit_as: str = "trends",
+    grouped_under: str | None = None,
+) -> Patient:
+    """The patient, for a trends page or one of its chart images; audited as in
+    `trend_assessments` (a chart answered "not modified" is a view all the same)."""
     if range_code not in TREND_RANGES:
         raise LookupError(range_code)
     patient = find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
+    if grouped_under is None or not audit.viewed_recently(
+        user, patient, grouped_under, CHART_GROUPING
+    ):
+        audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=audit_as)
+    return patient
+
+
+def assessments_in_range(
+    patient: Patient, range_code: str, instruments: tuple[str, ...] | None = None
+) -> list[Assessment]:
+    """Current assessments of an already visible (and audited) patient in the range."""
     query = (
         select(Assessment)
         .where(Assessment.patient_id == patient.id, flags.current_versions())
@@ -53,16 +76,19 @@ def trend_assessments(
     )
     if instruments is not None:
         query = query.where(Assessment.instrument.in_(instruments))
-    days = TREND_RANGES[range_code]
-    if days is not None:
-        query = query.where(Assessment.observed_at >= utcnow() - timedelta(days=days))
-    assessments = list(db.session.scalars(query))
-    if grouped_under is None or not audit.viewed_recently(
-        user, patient, grouped_under, CHART_GROUPING
-    ):
-        audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=audit_as)
-    return patient, assessments
+    since = range_start(range_code)
+    if since is not None:
+        query = query.where(Assessment.observed_at >= since)
+    return list(db.session.scalars(query))
 
+
+def range_start(range_code: str) -> datetime | None:
+    """Where a trend range begins: local midnight (Stockholm) `days` before today, so a range
+    holds whole days and changes once a day (the chart validators depend on it); None: all."""
+    days = TREND_RANGES[range_code]
+    if days is None:
+        return None
+    return datetime.combine(today_local() - timedelta(days=days), time(0), tzinfo=STOCKHOLM)
 
 
 def dose_markers(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:

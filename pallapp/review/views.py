@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, gettext
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_decimal, get_locale, gettext, ngettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -17,12 +18,23 @@ from pallapp.csvout import download
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
 from pallapp.models import Phase, utcnow
 from pallapp.paging import requested_page
-from pallapp.review import bp, charts, exports, flag_pages, quality, quality_service
+from pallapp.review import (
+    bp,
+    chartcache,
+    charts,
+    exports,
+    flag_pages,
+    heatmap,
+    printout,
+    quality,
+    quality_service,
+    timeline,
+)
 from pallapp.review import common as review_common
 from pallapp.review import overview as overview_service
 from pallapp.review import summary as summary_service
 from pallapp.review import trends as trend_service
-from pallapp.timeutil import today_local
+from pallapp.timeutil import STOCKHOLM, today_local
 
 # The SVG charts are images: nothing in them may run, whatever a browser does with them.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'"
@@ -30,20 +42,64 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'"
 
 def _flag_rows(entries):  # type: ignore[no-untyped-def]
     """(flag, its presentation) pairs for templates."""
-    return [(flag, present.flag_view(flag, instrument)) for flag, instrument in entries]
+    rows = []
+    for flag, instrument in entries:
+        view = present.flag_view(flag, instrument)
+        if flag.source in ("dose", "reminder"):
+            # Their items are indications ("death_rattle"): named in words.
+            view = dataclasses.replace(view, items=[charts.indication_name(c) for c in flag.items])
+        rows.append((flag, view))
+    return rows
 
 
-def _grouped_flags(groups):  # type: ignore[no-untyped-def]
-    """The overview's open flags by kind: (title, severity, severity label, how many)."""
-    return [
-        (
-            gettext(scoring.FLAG_CODES[group.code].title),
-            group.severity,
-            gettext(scoring.SEVERITY_LABELS[group.severity]),
-            group.count,
-        )
-        for group in groups
+def _flag_group_words(group) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A group of open flags of one rule in words: "Severe symptom: pain, shortness of breath ·
+    for 3 days · 3 times"."""
+    items: list[str] = []
+    for flag, instrument in group.entries:
+        labels = present.flag_view(flag, instrument).items
+        if flag.source in ("dose", "reminder"):
+            labels = [charts.indication_name(code) for code in flag.items]
+        for label in labels:
+            if label not in items:
+                items.append(label)
+    days = (today_local() - group.since.astimezone(STOCKHOLM).date()).days
+    parts = [
+        ngettext("for %(num)d day", "for %(num)d days", days) if days else gettext("since today"),
     ]
+    if group.count > 1:
+        parts.append(ngettext("%(num)d time", "%(num)d times", group.count))
+    return {
+        "title": gettext(scoring.FLAG_CODES[group.code].title),
+        "severity": group.severity,
+        "severity_label": gettext(scoring.SEVERITY_LABELS[group.severity]),
+        "items": items,
+        "when": " · ".join(parts),
+        # The table's short form: "2×, 3 d".
+        "short": ", ".join(
+            ([gettext("%(num)d×", num=group.count)] if group.count > 1 else [])
+            + [gettext("%(num)d d", num=days)]
+        ),
+    }
+
+
+def _worst_items_words(row) -> list[str]:  # type: ignore[no-untyped-def]
+    """'Pain 8' for each item at the patient's worst current band (at most four, each label
+    once)."""
+    words: list[str] = []
+    seen: set[str] = set()
+    for item in row.worst_items:
+        definition = scoring.INSTRUMENTS[item.instrument]
+        if item.code is None:
+            label = gettext(definition.total_label or "Total score")
+            label = f"{gettext(definition.title)}: {label}"
+        else:
+            label = gettext(definition.item(item.code).score_label)
+        if label in seen:
+            continue
+        seen.add(label)
+        words.append(f"{label} {item.value}" if item.value is not None else label)
+    return words[:4]
 
 
 def _dose_counts_in_words(counts: dict[str, int]) -> list[str]:
@@ -82,9 +138,11 @@ def overview():  # type: ignore[no-untyped-def]
     rows = [
         {
             "row": row,
-            "flags": _grouped_flags(row.open_flags),
+            "flags": [_flag_group_words(group) for group in row.flag_groups],
             "units": [episode.unit.name for episode in row.patient.active_episodes(today_local())],
             "doses": _dose_counts_in_words(row.doses_24h),
+            "worst": _worst_items_words(row),
+            "worst_band": heatmap.BAND_WORDS.get(row.worst_band or ""),
         }
         for row in result.rows
     ]
@@ -144,33 +202,29 @@ def _range_arg() -> str:
     return range_code
 
 
-def _since(range_code: str):  # type: ignore[no-untyped-def]
-    days = trend_service.TREND_RANGES[range_code]
-    return None if days is None else utcnow() - timedelta(days=days)
-
-
 @bp.route("/patients/<public_id>/trends")
 @login_required
 def trends(public_id: str):  # type: ignore[no-untyped-def]
     range_code = _range_arg()
     patient, assessments = trend_service.trend_assessments(current_user, public_id, range_code)
-    since = _since(range_code)
-    markers = trend_service.dose_markers(patient, since)
-    lines = trend_service.milestone_lines(patient, since)
-    built = charts.build_charts(assessments, markers=markers, lines=lines)
-    dose_groups = charts.Chart("", "", "", 0, 0, [], markers=markers).marker_groups
+    lines = trend_service.milestone_lines(patient, trend_service.range_start(range_code))
+    axis = timeline.trend_axis(patient, range_code)
+    doses = timeline.dose_marks(patient, range_code)
     return render_template(
         "review/trends.html",
         milestones=lines,
-        dose_groups=[(charts.indication_name(code), moments) for code, moments in dose_groups.items()],
+        doses=doses,
+        dose_lane=charts.dose_chart(doses, lines=lines, axis=axis),
+        heatmaps=heatmap.heatmaps(assessments),
         patient=patient,
-        charts=built,
+        charts=charts.build_charts(assessments, lines=lines, axis=axis),
         range_code=range_code,
         ranges=[("2w", gettext("2 weeks")), ("3m", gettext("3 months")), ("all", gettext("All"))],
         open_flags=_flag_rows(trend_service.open_flags_of(patient)),
         may_acknowledge=review_common.may_acknowledge(current_user, patient),
         moment_label=charts.moment_label,
         week_label=charts.week_label,
+        indication_name=charts.indication_name,
     )
 
 
@@ -180,27 +234,37 @@ def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
     if key not in charts.CHART_KEYS:
         abort(404)
     range_code = _range_arg()
-    # Only this chart: the page shows six images, and each used to load every rating and build
-    # every chart to draw one.
-    patient, assessments = trend_service.trend_assessments(
+    patient = trend_service.trend_patient(
         current_user,
         public_id,
         range_code,
         audit_as="trend_chart",
-        instruments=charts.chart_instruments(key),
         grouped_under="trends",  # loaded by the trends page: one event for the page
     )
-    since = _since(range_code)
-    chart = charts.build_chart(
-        key,
-        assessments,
-        markers=trend_service.dose_markers(patient, since),
-        lines=trend_service.milestone_lines(patient, since),
-    )
-    if chart is None:
-        abort(404)
-    response = Response(charts.render_svg(chart), mimetype="image/svg+xml")
-    response.headers["Content-Security-Policy"] = SVG_CSP
+    etag = chartcache.chart_etag(patient, key, range_code, str(get_locale()))
+    # Weak comparison, as RFC 9110 asks for If-None-Match (a compressing proxy weakens tags).
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        lines = trend_service.milestone_lines(patient, trend_service.range_start(range_code))
+        axis = timeline.trend_axis(patient, range_code)
+        if key == charts.DOSES_KEY:
+            chart = charts.dose_chart(timeline.dose_marks(patient, range_code), lines=lines, axis=axis)
+        else:
+            # Only this chart's instruments: the page shows several images, and each used to
+            # load every rating and build every chart to draw one.
+            assessments = trend_service.assessments_in_range(
+                patient, range_code, charts.chart_instruments(key)
+            )
+            chart = charts.build_chart(key, assessments, lines=lines, axis=axis)
+        if chart is None:
+            abort(404)
+        response = Response(charts.render_svg(chart), mimetype="image/svg+xml")
+        response.headers["Content-Security-Policy"] = SVG_CSP
+    response.set_etag(etag)
+    # Kept by this browser only, and asked about again on every view: a new rating must show
+    # (the factory's headers write it; every other logged-in response is no-store).
+    g.revalidated_image = True
     return response
 
 
@@ -217,6 +281,22 @@ def summary(public_id: str):  # type: ignore[no-untyped-def]
         }
         for assessment in sorted(result.latest.values(), key=lambda a: a.observed_at, reverse=True)
     ]
+    recent = printout.recent_ratings(result.patient)
+    recent_rows = [
+        {
+            "title": present.instrument_title(code),
+            "ratings": [
+                {
+                    "assessment": assessment,
+                    "scores": present.score_rows(assessment),
+                    "band": present.overall_band(assessment),
+                }
+                for assessment in recent[code]
+            ],
+        }
+        for code in scoring.INSTRUMENTS
+        if code in recent
+    ]
     return render_template(
         "review/summary.html",
         summary=result,
@@ -228,6 +308,9 @@ def summary(public_id: str):  # type: ignore[no-untyped-def]
         printed_at=utcnow(),
         order_label=careplan_present.order_label,
         interval_words=careplan_present.interval_words,
+        recent=recent_rows,
+        milestones=printout.milestones(result.patient),
+        limits=printout.plan_limits(result.patient),
     )
 
 

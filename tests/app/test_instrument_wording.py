@@ -308,13 +308,16 @@ def test_the_answer_table_keeps_the_question_and_names_the_problem_beside_the_le
 
 def test_trends_name_the_problem_end(client, people, reversed_rating):
     page = client.get(f"/patients/{people['patient']}/trends?range=3m").get_data(as_text=True)
-    match = re.search(
-        r'<section class="trend" aria-labelledby="chart-ipos_items-heading">(.*?)</section>', page, re.S
-    )
+    match = re.search(r'<table class="heatmap" id="ipos_heatmap">(.*?)</table>', page, re.S)
     assert match is not None
-    headers = re.findall(r'<th scope="col">(.*?)</th>', match.group(1))
-    # Only items that were 2 or higher: at_peace 4 and information 3.
-    assert headers == ["Date", "Not at peace", "Lacks information"]
+    rows = dict(
+        re.findall(r'<tr data-item="(\w+)"><th scope="row">(.*?)</th>', match.group(1))
+    )
+    # Q6-Q9 are named by their problem end beside a score: at_peace 4, information 3.
+    assert rows["at_peace"] == "Not at peace"
+    assert rows["information"] == "Lacks information"
+    assert rows["sharing_feelings"] == "Cannot share feelings"
+    assert "Feeling at peace" not in match.group(1)
 
 
 def test_the_fhir_export_names_the_problem_end(app, client, people, reversed_rating):

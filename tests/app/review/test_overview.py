@@ -16,7 +16,7 @@ from pallapp.careplan import orders as order_service
 from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Phase, Role, utcnow
-from tests.app.review.test_views import ESAS_CALM, submit
+from tests.app.review.test_views import ESAS_CALM, ESAS_ITEMS, submit
 from tests.factories import make_patient, make_unit, make_user
 
 MORPHINE = OrderDetails(
@@ -41,6 +41,9 @@ ROAG_ITEMS = (
     "voice", "lips", "mucous_membranes", "tongue", "gums", "teeth", "dentures", "saliva",
     "swallowing",
 )
+
+
+ESAS_ITEMS_ALL = ESAS_ITEMS
 
 
 def rate_fully(nurse, patient):
@@ -105,27 +108,63 @@ def team(app):
         )
 
 
-def test_order_high_then_medium_then_overdue(app, team, client, auth):
+def test_order_by_clinical_need_in_a_hand_built_unit(app, team, client, auth):
+    """Eight patients whose correct order is written here, one rule of the order at a time:
+    most severe open flag, worst current item band, newest rise, overdue, longest since."""
     with app.app_context():
         nurse, unit = team["nurse"], team["unit"]
-        fine = make_patient([unit], family_name="Fine")
-        submit(nurse, fine, "esas_r", ESAS_CALM, days_ago=1)  # no flag, rated 1 day ago
-        old = make_patient([unit], family_name="Old")
-        submit(nurse, old, "esas_r", ESAS_CALM, days_ago=10)  # 10 > 7 days: overdue
-        make_patient([unit], family_name="Never")  # never rated: overdue, oldest of all
-        medium = make_patient([unit], family_name="Medium")
-        submit(nurse, medium, "esas_r", dict(ESAS_CALM, nausea=5), days_ago=1)  # 0 high, 1 medium
-        high = make_patient([unit], family_name="High")
-        submit(nurse, high, "esas_r", dict(ESAS_CALM, pain=8), days_ago=1)  # 1 high, 0 medium
-        both = make_patient([unit], family_name="Both")
-        submit(nurse, both, "esas_r", dict(ESAS_CALM, pain=8, nausea=5), days_ago=1)  # 1 and 1
+        # Ceder: a mild Abbey (2 + 1 = 3, band mild, pain_behaviour medium) and ROAG saliva 2
+        # (oral_health medium) at three visits: many medium flags, worst band mild.
+        ceder = make_patient([unit], family_name="Ceder")
+        for days_ago in (5, 3, 1):
+            abbey = dict.fromkeys(ABBEY_ITEMS, 0) | {"vocalisation": 2, "facial_expression": 1}
+            submit(nurse, ceder, "abbey", abbey, days_ago=days_ago)
+            submit(nurse, ceder, "roag", dict.fromkeys(ROAG_ITEMS, 1) | {"saliva": 2}, days_ago=days_ago)
+        # Björk: eight ESAS-r items at 7 or more (one severe_item, high), first rating: no rise.
+        bjork = make_patient([unit], family_name="Björk")
+        submit(nurse, bjork, "esas_r", dict.fromkeys(ESAS_ITEMS_ALL, 8) | {"wellbeing": 1}, days_ago=1)
+        # Alm: pain 3 -> 8 (severe_item high; item_rise +5 and total_rise +5, medium): also high
+        # and severe, but a newest rise puts her before Björk.
+        alm = make_patient([unit], family_name="Alm")
+        submit(nurse, alm, "esas_r", dict(ESAS_CALM, pain=3), days_ago=2)
+        submit(nurse, alm, "esas_r", dict(ESAS_CALM, pain=8), days_ago=1)
+        # Dahl: nausea 5 (moderate_item, medium), band moderate: before Ceder's mild.
+        dahl = make_patient([unit], family_name="Dahl")
+        submit(nurse, dahl, "esas_r", dict(ESAS_CALM, nausea=5), days_ago=1)
+        # Ek and Fura: no flag, every item 1 (band mild); Ek rated 10 days ago is overdue (7).
+        ek = make_patient([unit], family_name="Ek")
+        submit(nurse, ek, "esas_r", ESAS_CALM, days_ago=10)
+        fura = make_patient([unit], family_name="Fura")
+        submit(nurse, fura, "esas_r", ESAS_CALM, days_ago=1)
+        # Gran: never rated (no known symptom, like band none) and overdue; Hassel: every item 0
+        # (band none) a day ago, not overdue.
+        make_patient([unit], family_name="Gran")
+        hassel = make_patient([unit], family_name="Hassel")
+        submit(nurse, hassel, "esas_r", dict.fromkeys(ESAS_ITEMS_ALL, 0), days_ago=1)
         db.session.commit()
     auth.login(team.emails["physician"])
     page = client.get("/overview").get_data(as_text=True)
-    assert [name.split(",")[0] for name in names_in_order(page)] == [
-        "Both", "High", "Medium", "Never", "Old", "Fine",
-    ]
-    assert page.count("Rating overdue") == 2  # Never and Old
+    correct = ["Alm", "Björk", "Dahl", "Ceder", "Ek", "Fura", "Gran", "Hassel"]
+    assert [name.split(",")[0] for name in names_in_order(page)] == correct
+    # The table shows the same order.
+    table = re.findall(r'<tr class="overview-line"[^>]*>\s*<th scope="row"><a [^>]*>([^<]+)</a>', page)
+    assert [name.split(",")[0] for name in table] == correct
+    assert "Order: most severe open flag, then worst current symptom" in page
+    assert page.count("Rating overdue") == 2  # Ek and Gran
+    ceder_row = re.search(r'<tr class="overview-line"[^>]*>\s*<th scope="row"><a [^>]*>Ceder.*?</tr>', page, re.S)
+    # Repeats of one rule are one group, with since when (the first visit, 5 days ago) and how
+    # many times; the worst current band in words beside the items at it.
+    row = ceder_row.group(0)
+    # In the table: "Oral health problem: Saliva (3×, 5 d)", "Signs of pain (3×, 5 d)".
+    assert "Oral health problem: Saliva" in row
+    assert "Signs of pain" in row
+    assert row.count("(3×, 5 d)") == 2
+    # The same in words: a tooltip and a screen-reader text for each of the two groups.
+    assert row.count("for 5 days · 3 times") == 4
+    assert ">mild</span> Abbey Pain Scale: Total score 3" in row
+    # The phone cards name every item of every group.
+    card = re.search(r'<li class="card overview-row"[^>]*>\s*<h2><a [^>]*>Ceder.*?(?=<li class="card|</ol>)', page, re.S)
+    assert "Signs of pain (Medium priority): Vocalisation, Facial expression · for 5 days · 3 times" in card.group(0)
 
 
 def test_overdue_follows_the_units_interval_and_the_end_of_life_phase(app, team, client, auth):

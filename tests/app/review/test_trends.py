@@ -54,6 +54,29 @@ def column(table_html: str, index: int) -> list[str]:
     return [re.findall(r"<td>(.*?)</td>", row)[index] for row in rows]
 
 
+def heat_cells(page: str, key: str) -> dict[str, list[str]]:
+    """Item code -> the cells of its heat map row as text: "8 severe", "–" (not answered)."""
+    table = re.search(rf'<table class="heatmap" id="{key}">(.*?)</table>', page, re.S)
+    assert table, key
+    rows = re.findall(r'<tr data-item="(\w+)"><th scope="row">.*?</th>(.*?)</tr>', table.group(1), re.S)
+    return {
+        code: [
+            " ".join(re.sub(r"<[^>]+>", " ", re.sub(r'<span class="visually-hidden">.*?</span>', "", cell)).split())
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
+        ]
+        for code, cells in rows
+    }
+
+
+def heat_columns(page: str, key: str) -> list[str]:
+    table = re.search(rf'<table class="heatmap" id="{key}">(.*?)</table>', page, re.S)
+    assert table, key
+    return [
+        " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+        for cell in re.findall(r'<th scope="col" class="heat-when"[^>]*>(.*?)</th>', table.group(1))
+    ]
+
+
 def test_trends_show_each_instrument_with_a_table(rated, client, auth):
     auth.login(rated["nurse"])
     page = client.get(f"/patients/{rated['patient']}/trends?range=3m").get_data(as_text=True)
@@ -63,15 +86,28 @@ def test_trends_show_each_instrument_with_a_table(rated, client, auth):
     assert column(total, 0) == ["10", "20"]
     assert column(total, 1) == ["7", "17"]  # physical 20 days ago: 2 + 5 * 1 = 7
     assert column(total, 2) == ["2", "2"]
-    items = section(page, "esas_items")
-    assert "Moderate problem from 4; Severe problem from 7" in items
-    ipos_items = section(page, "ipos_items")
-    headers = re.findall(r'<th scope="col">(.*?)</th>', ipos_items)
-    assert headers == ["Date", "Pain", "Nausea"]
-    assert column(ipos_items, 0) == ["3"]
-    chart_src = f"/patients/{rated['patient']}/trends/esas_items.svg?range=3m"
+    # Items are a heat map, one column per rating, each cell its number and band in words:
+    # ESAS-r bands 0 none, 1-3 mild, 4-6 moderate, 7-10 severe.
+    esas = heat_cells(page, "esas_heatmap")
+    assert esas["pain"] == ["2 mild", "8 severe"]
+    assert esas["nausea"] == ["1 mild", "5 moderate"]
+    assert esas["tiredness"] == ["1 mild", "1 mild"]
+    assert "other" not in esas  # the optional item nobody answered has no row
+    # IPOS bands 0 none, 1 mild, 2 moderate, 3-4 severe; every column names its version.
+    ipos = heat_cells(page, "ipos_heatmap")
+    assert ipos["pain"] == ["3 severe"]
+    assert ipos["nausea"] == ["2 moderate"]
+    assert ipos["depression"] == ["1 mild"]
+    assert len(ipos) == 17
+    assert heat_columns(page, "ipos_heatmap")[0].endswith("Staff version")
+    assert "ipos_staff" in re.findall(r'aria-labelledby="chart-(\w+)-heading"', page)
+    staff = section(page, "ipos_staff")
+    assert '<td class="version">Staff version</td>' in staff
+    chart_src = f"/patients/{rated['patient']}/trends/esas_total.svg?range=3m"
     assert f'src="{chart_src}"' in page
-    assert "abbey" not in re.findall(r'aria-labelledby="chart-(\w+)-heading"', page)
+    charts_shown = re.findall(r'aria-labelledby="chart-(\w+)-heading"', page)
+    assert "abbey" not in charts_shown
+    assert "ipos_patient" not in charts_shown  # no self-report: no chart for it
     # Open flags, each with an acknowledge link: ESAS-r severe_item (pain 8), moderate_item
     # (nausea 5), item_rise (pain 2 -> 8, nausea 1 -> 5), total_rise (10 -> 20); IPOS
     # severe_item (pain 3).
@@ -89,7 +125,7 @@ def test_the_range_limits_the_ratings(rated, client, auth):
 
 def test_charts_are_svg_without_scripts(app, rated, client, auth):
     auth.login(rated["nurse"])
-    for key in ("esas_items", "esas_total", "ipos_subscales", "ipos_items"):
+    for key in ("esas_total", "ipos_staff"):
         response = client.get(f"/patients/{rated['patient']}/trends/{key}.svg?range=3m")
         assert response.status_code == 200, key
         assert response.mimetype == "image/svg+xml"
@@ -100,6 +136,7 @@ def test_charts_are_svg_without_scripts(app, rated, client, auth):
     svg = client.get(f"/patients/{rated['patient']}/trends/esas_total.svg").get_data(as_text=True)
     assert "ESAS-r: symptom distress score" in svg
     assert client.get(f"/patients/{rated['patient']}/trends/abbey.svg").status_code == 404
+    assert client.get(f"/patients/{rated['patient']}/trends/doses.svg").status_code == 404  # none
     assert client.get(f"/patients/{rated['patient']}/trends/nope.svg").status_code == 404
     with app.app_context():
         kinds = db.session.scalars(select(AuditEvent.object_type).where(AuditEvent.action == "view"))
@@ -111,9 +148,13 @@ def test_summary_shows_latest_ratings_and_open_flags(app, rated, client, auth):
     page = client.get(f"/patients/{rated['patient']}/summary").get_data(as_text=True)
     assert "Patient summary: Greta Trend" in page
     assert "review.css" in page  # print styles
-    # Only the latest ESAS-r (20), not the earlier one (10).
-    assert "Symptom distress score: 20/90" in page
-    assert "Symptom distress score: 10/90" not in page
+    # Latest ratings: only the latest ESAS-r (20), not the earlier one (10); the last three of
+    # each instrument, newest first, below it.
+    latest = page[page.index('id="latest-heading"'):page.index('id="recent-heading"')]
+    assert "Symptom distress score: 20/90" in latest
+    assert "Symptom distress score: 10/90" not in latest
+    recent = page[page.index('id="recent-heading"'):page.index('id="orders-heading"')]
+    assert recent.index("Symptom distress score: 20/90") < recent.index("Symptom distress score: 10/90")
     assert "Total score: 20/68" in page  # IPOS: 15 * 1 + 3 + 2 = 20
     assert page.count('class="flag flag-high"') == 2  # severe_item: ESAS pain 8, IPOS pain 3
     # ESAS-r moderate_item (nausea 5), item_rise (pain +6, nausea +4), total_rise (+10).
@@ -210,12 +251,9 @@ def test_a_long_history_shows_the_highest_rating_of_each_week(long_history, clie
     assert column(total, 0)[:3] == ["11", "17", "9"]
     # Ratings per week: 7 days in week 2; 7 days and the Monday night rating in week 3.
     assert column(total, 3)[:3] == ["7", "8", "7"]
-    items = section(page, "esas_items")
-    # Pain, highest of week 2: max(2, 5, 3, 1, 1, 1, 1) = 5; week 3: max(9, 1, ...) = 9.
-    assert column(items, 0)[:3] == ["5", "9", "1"]
-    # Nausea in week 2: blank once, 1 six times: 1 (the blank is skipped, not counted as 0).
-    headers = re.findall(r'<th scope="col">(.*?)</th>', items)
-    assert column(items, headers.index("Nausea") - 1)[:2] == ["1", "1"]
+    # The heat map shows the newest 40 ratings, each on its own, and says where the rest are.
+    assert "The newest 40 ratings are shown; 101 earlier ones of this period" in page
+    assert len(heat_cells(page, "esas_heatmap")["pain"]) == 40
 
 
 def test_a_chart_with_many_ratings_has_one_point_per_week(app, long_history):
@@ -261,31 +299,43 @@ def test_the_trends_page_below_the_limit_is_unchanged(rated, client, auth):
 
 
 def test_a_chart_of_three_years_stays_small(app):
-    """Three years of daily IPOS with every item at 2 or more (all 17 items drawn) and a dose
-    every 7 hours: one point per week keeps the SVG bounded (drawn rating by rating, it grew with
-    every rating)."""
+    """Three years of daily IPOS and a dose every 7 hours: one point per week keeps the score
+    chart bounded (drawn rating by rating, it grew with every rating); the dose lane has one
+    point per day and indication."""
     start = datetime(2023, 1, 2, 10, tzinfo=STOCKHOLM)
     ratings = [
         Assessment(
             instrument="ipos_staff",
             observed_at=start + timedelta(days=day),
             answers=dict.fromkeys(IPOS_ITEMS, 2 + day % 3),
-            scores={"subscales": {}},
+            scores={"subscales": {"physical": 20, "emotional": 8, "communication_practical": 6}},
             total=40,
         )
         for day in range(3 * 365)
     ]
-    doses = [(start + timedelta(hours=7 * i), "pain") for i in range(3 * 365 * 24 // 7)]
+    doses = [
+        charts.DoseMark(start + timedelta(hours=7 * i), "pain", "Morfin", "2,5 mg", "s.c.", None)
+        for i in range(3 * 365 * 24 // 7)
+    ]
+    axis = charts.axis_for(start.date(), (start + timedelta(days=3 * 365)).date())
     with app.test_request_context():
-        chart = charts.build_chart("ipos_items", ratings, markers=doses)
+        chart = charts.build_chart("ipos_staff", ratings, axis=axis)
         svg = charts.render_svg(chart)
+        lane = charts.dose_chart(doses, axis=axis)
+        lane_svg = charts.render_svg(lane)
     assert chart.weekly
-    assert chart.doses_by_week
-    assert len(chart.series) == 17
+    assert len(chart.series) == 4  # total and three subscales
     # 2 January 2023 (Monday, week 1) to 31 December 2025 (week 1 of 2026): 3 * 52 + 1 weeks.
     assert len(chart.series[0].points) == 157
-    assert len(svg) < 400_000
+    assert len(svg) < 200_000
     assert b"<desc" not in svg  # tooltip data for a script that never runs
+    # One point a day, each dose counted once; a whole day of a dose every 7 hours holds 3 or 4
+    # (24 / 7 = 3.4; the first day starts at 10:00, the last ends early).
+    counts = [count for _day, count in lane.series[0].points]
+    assert sum(counts) == len(doses)
+    assert len(counts) == (doses[-1].given_at.date() - start.date()).days + 1
+    assert set(counts[1:-1]) == {3, 4}
+    assert len(lane_svg) < 400_000
 
 
 def test_a_chart_image_loads_only_its_own_instruments(app, rated, client, auth):
@@ -299,14 +349,14 @@ def test_a_chart_image_loads_only_its_own_instruments(app, rated, client, auth):
         engine = db.engine
     event.listen(engine, "before_cursor_execute", remember)
     try:
-        response = client.get(f"/patients/{rated['patient']}/trends/ipos_items.svg?range=3m")
+        response = client.get(f"/patients/{rated['patient']}/trends/ipos_staff.svg?range=3m")
     finally:
         event.remove(engine, "before_cursor_execute", remember)
     assert response.status_code == 200
     assessment_queries = [
         (statement, parameters)
         for statement, parameters in statements
-        if statement.lstrip().startswith("SELECT") and "FROM assessment" in statement
+        if statement.lstrip().startswith("SELECT") and "assessment.answers" in statement
     ]
     assert len(assessment_queries) == 1
     statement, parameters = assessment_queries[0]

@@ -1,0 +1,168 @@
+"""Symptom heat maps: one row per item, one column per assessment, each cell the stored answer
+and its item band.
+
+A heat map replaces the item line charts: nine ESAS-r lines or seventeen IPOS lines cannot be
+told apart, while a grid of numbers coloured by band is read at a glance and is a real table
+(keyboard and screen reader read it cell by cell). The band is always also in words in the cell,
+so colour is never the only carrier (WCAG 1.4.1).
+
+Bands are those of `pallapp.scoring` (INSTRUMENTS.md): ESAS-r 0 none, 1-3 mild, 4-6 moderate,
+7-10 severe (Selby et al. 2010); IPOS 0 none, 1 mild, 2 moderate, 3-4 severe (pos-pal.org,
+"how to interpret"). IPOS patient and staff versions are different ratings of the same items:
+each column names its version, and the versions are never merged into one cell.
+
+Nothing here touches Flask or the database: the builders take assessments already loaded (and
+audited) by the trends service, and return msgids the template translates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pallapp import scoring
+from pallapp.models import Assessment
+
+IPOS_CODES = ("ipos_patient", "ipos_staff")
+#: The version of an IPOS rating in a column heading and a table row (msgids).
+VERSION_LABELS = {
+    "ipos_patient": scoring.N_("Patient version"),
+    "ipos_staff": scoring.N_("Staff version"),
+}
+#: The band in a word, in every cell beside its number (the glossary's band terms, short).
+BAND_WORDS = {
+    "none": scoring.N_("none"),
+    "mild": scoring.N_("mild"),
+    "moderate": scoring.N_("moderate"),
+    "severe": scoring.N_("severe"),
+}
+#: Columns shown at most: the newest ones. 40 columns are six weeks of daily ratings; older ones
+#: are in the assessment history, and the heat map says how many it leaves out.
+HEATMAP_MAX_COLUMNS = 40
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One stored answer: its number (None: not answered), a special answer such as
+    `cannot_assess` (shown in words, never as a number), and its item band."""
+
+    value: int | None
+    special: str | None = None  # msgid of the special answer in words
+    band: str | None = None
+    band_word: str | None = None  # msgid, short (BAND_WORDS)
+
+
+@dataclass(frozen=True)
+class HeatColumn:
+    observed_at: datetime
+    instrument: str
+    version_label: str | None  # msgid, IPOS only
+    public_id: str
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    code: str
+    label: str  # msgid of the item's score label (the problem end for IPOS Q6-Q9)
+    cells: tuple[HeatCell, ...]
+
+
+@dataclass
+class HeatMap:
+    key: str
+    title: str  # msgid
+    scale: str  # msgid, e.g. "0-10"
+    columns: list[HeatColumn]
+    rows: list[HeatRow]
+    bands: tuple[scoring.Band, ...]
+    #: Earlier assessments of the range that are not shown (they are in the history).
+    left_out: int = 0
+    versions: list[str] = field(default_factory=list)  # msgids of the versions present
+
+
+def band_of(bands: Sequence[scoring.Band], value: int) -> scoring.Band | None:
+    """The item band containing `value` (None outside every band)."""
+    return next((band for band in bands if band.contains(value)), None)
+
+
+def _cell(item: scoring.ItemDefinition, answer: object, bands: Sequence[scoring.Band]) -> HeatCell:
+    if isinstance(answer, bool) or answer is None:
+        return HeatCell(None)
+    if isinstance(answer, int):
+        band = band_of(bands, answer)
+        name = band.name if band else None
+        return HeatCell(answer, band=name, band_word=BAND_WORDS.get(name or ""))
+    try:
+        special = scoring.special_value_label(item, str(answer))
+    except KeyError:
+        special = str(answer)
+    return HeatCell(None, special=special)
+
+
+def _build(
+    key: str,
+    title: str,
+    scale: str,
+    definition: scoring.InstrumentDefinition,
+    chosen: list[Assessment],
+) -> HeatMap | None:
+    if not chosen:
+        return None
+    left_out = max(0, len(chosen) - HEATMAP_MAX_COLUMNS)
+    shown = chosen[left_out:]
+    columns = [
+        HeatColumn(a.observed_at, a.instrument, VERSION_LABELS.get(a.instrument), a.public_id)
+        for a in shown
+    ]
+    rows = []
+    for item in definition.items:
+        answers = [a.answers.get(item.code) for a in shown]
+        if item.optional and all(answer is None for answer in answers):
+            continue  # ESAS-r "other" that nobody used
+        rows.append(
+            HeatRow(
+                item.code,
+                item.score_label,
+                tuple(_cell(item, answer, definition.item_bands) for answer in answers),
+            )
+        )
+    versions = [
+        VERSION_LABELS[code] for code in IPOS_CODES if any(a.instrument == code for a in shown)
+    ]
+    return HeatMap(key, title, scale, columns, rows, definition.item_bands, left_out, versions)
+
+
+def _of(assessments: Iterable[Assessment], codes: tuple[str, ...]) -> list[Assessment]:
+    return sorted(
+        (a for a in assessments if a.instrument in codes), key=lambda a: (a.observed_at, a.id)
+    )
+
+
+def esas_heatmap(assessments: Iterable[Assessment]) -> HeatMap | None:
+    """ESAS-r items by assessment (None: no ESAS-r in the range)."""
+    return _build(
+        "esas_heatmap",
+        scoring.N_("ESAS-r: each symptom"),
+        "0–10",
+        scoring.INSTRUMENTS["esas_r"],
+        _of(assessments, ("esas_r",)),
+    )
+
+
+def ipos_heatmap(assessments: Iterable[Assessment]) -> HeatMap | None:
+    """IPOS items by assessment, patient and staff versions in their own columns, each named."""
+    return _build(
+        "ipos_heatmap",
+        scoring.N_("IPOS: each item"),
+        "0–4",
+        # Both versions ask about the same 17 items in the same order.
+        scoring.INSTRUMENTS["ipos_patient"],
+        _of(assessments, IPOS_CODES),
+    )
+
+
+def heatmaps(assessments: list[Assessment]) -> list[HeatMap]:
+    """The heat maps that have data: ESAS-r, then IPOS."""
+    built = (esas_heatmap(assessments), ipos_heatmap(assessments))
+    return [heatmap for heatmap in built if heatmap is not None]

@@ -1,0 +1,196 @@
+"""The order of the unit overview: clinical need, not the number of open flags.
+
+Order (DESIGN.md, "Review"), each step breaking the ties of the one before:
+
+1. the most severe open flag (high, medium, info, none): INSTRUMENTS.md severities, set by the
+   flag rules from their sources (pos-pal, Selby 2010, Abbey 2004, Senior alert ROAG-J);
+2. the worst current item band: the worst band of any item of the latest ESAS-r and the latest
+   IPOS of each version, and the band of the latest Abbey total (severe, moderate, mild, then
+   none and never rated alike: neither is a known symptom, and step 4 puts the overdue one of
+   them first). ROAG is left out here: its bands grade the mouth, not a symptom, and a grade 2 or
+   3 already raises `oral_health` in step 1;
+3. the newest rise: the most recently raised open `item_rise` or `total_rise` flag first (a
+   worsening is news; pos-pal "how to interpret": act when scores change), none last;
+4. an overdue rating before one in time (the unit's interval, `assessment_overdue`); then the
+   longest since the last rating, then the name.
+
+Counting flags was wrong: a mild Abbey and a ROAG grade 2 repeated over three visits made six
+open medium flags and put the patient above one with eight ESAS-r items at 7 or more (one high
+flag). Repeats of one rule are one group here, shown with since when and how many times.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from pallapp.extensions import db
+from pallapp.models import Assessment, Flag
+from pallapp.timeutil import STOCKHOLM
+
+SEVERITY_RANK = {"high": 0, "medium": 1, "info": 2}
+NO_FLAG_RANK = 3
+BAND_RANK = {"severe": 0, "moderate": 1, "mild": 2, "none": 3}
+NOT_RATED_RANK = BAND_RANK["none"]
+RISE_CODES = ("item_rise", "total_rise")
+#: The instruments whose item bands (or, for Abbey, whose overall band) make step 2.
+BANDED_INSTRUMENTS = ("esas_r", "ipos_patient", "ipos_staff", "abbey")
+_OLDEST = datetime.min.replace(tzinfo=STOCKHOLM)
+
+
+@dataclass(frozen=True)
+class FlagFacts:
+    """What the order needs of a patient's open flags, from one grouped query."""
+
+    high: int = 0
+    medium: int = 0
+    info: int = 0
+    newest_rise: datetime | None = None
+
+    @property
+    def worst(self) -> str | None:
+        return next((name for name in ("high", "medium", "info") if getattr(self, name)), None)
+
+
+def flag_facts(patient_ids: list[int]) -> dict[int, FlagFacts]:
+    """Open flags per patient counted by severity, and when the newest rise was raised."""
+    if not patient_ids:
+        return {}
+    query = (
+        select(Flag.patient_id, Flag.severity, Flag.code, func.count(Flag.id), func.max(Flag.created_at))
+        .where(Flag.patient_id.in_(patient_ids), Flag.closed_at.is_(None))
+        .group_by(Flag.patient_id, Flag.severity, Flag.code)
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rises: dict[int, datetime] = {}
+    for patient_id, severity, code, count, newest in db.session.execute(query):
+        counts[patient_id][severity] += count
+        if code in RISE_CODES and (patient_id not in rises or newest > rises[patient_id]):
+            rises[patient_id] = newest
+    return {
+        patient_id: FlagFacts(
+            high=by_severity.get("high", 0),
+            medium=by_severity.get("medium", 0),
+            info=by_severity.get("info", 0),
+            newest_rise=rises.get(patient_id),
+        )
+        for patient_id, by_severity in counts.items()
+    }
+
+
+@dataclass(frozen=True)
+class WorstItem:
+    """An item at the patient's worst current band: ("esas_r", "pain", 8, "severe")."""
+
+    instrument: str
+    code: str | None  # None: Abbey's total
+    value: int | None
+    band: str
+
+
+def worst_items(latest: dict[str, Assessment]) -> tuple[str | None, list[WorstItem]]:
+    """The worst current band and the items at it (highest value first), from the latest
+    assessment of each instrument (`latest`: instrument -> assessment)."""
+    found: list[WorstItem] = []
+    for instrument in BANDED_INSTRUMENTS:
+        assessment = latest.get(instrument)
+        if assessment is None:
+            continue
+        if instrument == "abbey":
+            if assessment.band in BAND_RANK:
+                found.append(WorstItem(instrument, None, assessment.total, assessment.band))
+            continue
+        bands: dict[str, str] = assessment.scores.get("item_bands", {})
+        for code, band in bands.items():
+            value = assessment.answers.get(code)
+            found.append(WorstItem(instrument, code, value if isinstance(value, int) else None, band))
+    if not found:
+        return None, []
+    worst = min(found, key=lambda item: BAND_RANK.get(item.band, NOT_RATED_RANK)).band
+    at_worst = sorted(
+        (item for item in found if item.band == worst), key=lambda item: -(item.value or 0)
+    )
+    return worst, at_worst
+
+
+@dataclass(frozen=True)
+class ClinicalNeed:
+    """The facts one overview row is ordered by."""
+
+    worst_flag: str | None
+    worst_band: str | None
+    newest_rise: datetime | None
+    overdue: bool
+    last_rating_at: datetime | None
+    family_name: str
+    given_name: str
+
+
+def need_key(need: ClinicalNeed) -> tuple[Any, ...]:
+    """Sort key: most in need first (see the module's docstring for the order)."""
+    return (
+        SEVERITY_RANK.get(need.worst_flag or "", NO_FLAG_RANK),
+        BAND_RANK.get(need.worst_band or "", NOT_RATED_RANK),
+        need.newest_rise is None,
+        -(need.newest_rise.timestamp()) if need.newest_rise else 0,
+        not need.overdue,
+        need.last_rating_at or _OLDEST,
+        need.family_name,
+        need.given_name,
+    )
+
+
+@dataclass
+class GroupedFlags:
+    """Open flags of one rule for one patient: how many, since when, about which items."""
+
+    code: str
+    severity: str
+    count: int
+    since: datetime
+    entries: list[tuple[Flag, str | None]] = field(default_factory=list)  # flag, instrument
+
+
+def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlags]]:
+    """Open flags per patient grouped by rule (code), most severe rule first, then the most
+    recently raised; a group's severity is the highest of its flags. One query."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    query = (
+        select(Flag, Assessment.instrument, Assessment.observed_at)
+        .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
+        .where(Flag.patient_id.in_(ids), Flag.closed_at.is_(None))
+        .order_by(Flag.created_at, Flag.id)
+    )
+    groups: dict[int, dict[str, GroupedFlags]] = defaultdict(dict)
+    newest: dict[tuple[int, str], datetime] = {}
+    for flag, instrument, observed_at in db.session.execute(query):
+        # Since when: the time the rating describes (a rating entered late is still old news),
+        # else when the flag was raised (dose and reminder flags).
+        since = observed_at or flag.created_at
+        group = groups[flag.patient_id].get(flag.code)
+        if group is None:
+            group = GroupedFlags(flag.code, flag.severity, 0, since)
+            groups[flag.patient_id][flag.code] = group
+        group.since = min(group.since, since)
+        group.count += 1
+        group.entries.append((flag, instrument))
+        if SEVERITY_RANK.get(flag.severity, 3) < SEVERITY_RANK.get(group.severity, 3):
+            group.severity = flag.severity
+        newest[(flag.patient_id, flag.code)] = flag.created_at
+    return {
+        patient_id: sorted(
+            by_code.values(),
+            key=lambda g: (
+                SEVERITY_RANK.get(g.severity, 3),
+                -newest[(patient_id, g.code)].timestamp(),
+            ),
+        )
+        for patient_id, by_code in groups.items()
+    }
