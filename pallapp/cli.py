@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(reminders)
+    app.cli.add_command(notify)
     app.cli.add_command(backup)
     app.cli.add_command(translate)
 
@@ -44,15 +45,48 @@ def demo_data(if_empty: bool) -> None:
 
 @click.command("reminders")
 @with_appcontext
-def reminders() -> None:
+@click.option("--no-email", is_flag=True, help="Only the reminder flags; queue no e-mail.")
+def reminders(no_email: bool) -> None:
     """Open due reminder flags (missing as-needed orders, overdue assessments) and close those
-    no longer due. Safe to run as often as wanted, e.g. from cron: it never duplicates a flag."""
+    no longer due; queue a reminder e-mail to each patient and relative with a report due (at
+    most one per person and day). Safe to run as often as wanted, on several hosts at once:
+    it never duplicates a flag or a message. `flask notify` sends what is queued."""
     from pallapp.careplan.services import evaluate_all_reminders
     from pallapp.extensions import db
+    from pallapp.models import utcnow
+    from pallapp.reporting.services import enqueue_reminders
 
     changes = evaluate_all_reminders()
     db.session.commit()
     click.echo(f"Reminder flags: {changes.opened} opened, {changes.closed} closed.")
+    if not no_email:
+        queued = enqueue_reminders(utcnow())
+        db.session.commit()
+        click.echo(f"Reminder e-mails queued: {queued}.")
+
+
+@click.command("notify")
+@with_appcontext
+@click.option("--quiet", is_flag=True, help="Only the summary line.")
+def notify(quiet: bool) -> None:
+    """Escalate alerts not acknowledged in time, then send every queued message (alerts,
+    escalations, reminders). Run it every few minutes from cron; several hosts may run it at
+    once: each message is claimed by one sender and sent once."""
+    from pallapp.alerts.delivery import sender_for
+    from pallapp.alerts.outbox import deliver_due
+    from pallapp.alerts.services import escalate_due
+    from pallapp.extensions import db
+    from pallapp.models import utcnow
+
+    escalated = escalate_due(utcnow())
+    db.session.commit()
+    config = current_app.config
+    report = deliver_due(
+        utcnow(),
+        lambda channel: sender_for(channel, config),
+        progress=None if quiet else click.echo,
+    )
+    click.echo(f"Alerts escalated: {escalated}. Messages: {report}.")
 
 
 @click.command("backup")

@@ -74,6 +74,15 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": None,
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     "TRUSTED_PROXIES": 0,
+    # Outgoing e-mail (reminders, alerts, escalations), sent by `flask notify` from the outbox.
+    # SMTP_SECURITY: starttls (port 587), tls (port 465) or none (a relay on this host only).
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 587,
+    "SMTP_SECURITY": "starttls",
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_TIMEOUT": 10,
+    "MAIL_FROM": "pallapp@localhost",
 }
 
 

@@ -47,6 +47,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
 
     from pallapp.admin import bp as admin_bp
+    from pallapp.alerts import bp as alerts_bp
+    from pallapp.alerts import register_views as register_alert_views
     from pallapp.assessments import bp as assessments_bp
     from pallapp.auth import bp as auth_bp
     from pallapp.auth.session import install_session_rules
@@ -64,6 +66,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(careplan_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(health_bp)
+    register_alert_views()
+    app.register_blueprint(alerts_bp)
     install_session_rules(app)
 
     _install_request_boundary(app)

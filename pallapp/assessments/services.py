@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from pallapp import audit, scoring
 from pallapp.access import Need, find_patient, relative_link
+from pallapp.alerts.services import raise_alerts
 from pallapp.extensions import db
 from pallapp.models import (
     Assessment,
@@ -417,6 +418,9 @@ def submit_assessment(
     )
     if submitted.created:
         audit.record(AuditAction.CREATE, user=user, patient=patient, obj=submitted.assessment)
+        if respondent is not Respondent.STAFF:
+            # Staff rating at the bedside are there already; a self-report needs to reach someone.
+            raise_alerts(user, patient, submitted.assessment.flags, now)
     return submitted
 
 

@@ -10,7 +10,9 @@ from pallapp.careplan.present import home_visit
 from pallapp.careplan.services import current_care_plan
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
+from pallapp.assessments.present import instrument_title
 from pallapp.patients import bp, services
+from pallapp.reporting.services import due_for_reporter, set_reminders_opt_out
 from pallapp.review.services import open_flag_counts
 from pallapp.timeutil import today_local
 
@@ -40,8 +42,30 @@ def start():  # type: ignore[no-untyped-def]
     # they land (the start page view is already audited by `own_patients`).
     plans = {patient.id: current_care_plan(patient) for patient in patients}
     return render_template(
-        "patients/start.html", patients=patients, plans=plans, today=today_local()
+        "patients/start.html",
+        patients=patients,
+        plans=plans,
+        today=today_local(),
+        due=due_for_reporter(current_user, patients, utcnow()),
+        instrument_title=instrument_title,
     )
+
+
+@bp.route("/start/reminders", methods=["POST"])
+@login_required
+def reminder_choice():  # type: ignore[no-untyped-def]
+    """A patient or relative turns their own e-mail reminders off or on."""
+    if current_user.role not in (Role.PATIENT, Role.RELATIVE):
+        abort(403)
+    opt_out = request.form.get("reminders") == "off"
+    set_reminders_opt_out(current_user, opt_out)
+    flash(
+        gettext("You will get no e-mail reminders.")
+        if opt_out
+        else gettext("You will get an e-mail when it is time to rate your symptoms."),
+        "success",
+    )
+    return redirect(url_for("patients.start"))
 
 
 @bp.route("/today", methods=["GET", "POST"])
