@@ -418,8 +418,8 @@ def submit_assessment(
     )
     if submitted.created:
         audit.record(AuditAction.CREATE, user=user, patient=patient, obj=submitted.assessment)
-        if respondent is not Respondent.STAFF:
-            # Staff rating at the bedside are there already; a self-report needs to reach someone.
+        if not user.is_staff:
+            # Staff entering a rating are with the patient; a report from home must reach someone.
             raise_alerts(user, patient, submitted.assessment.flags, now)
     return submitted
 

@@ -24,7 +24,7 @@ from pallapp.assessments.services import submit_assessment
 from pallapp.auth.services import issue_invitation
 from pallapp.careplan import services as careplan
 from pallapp.extensions import db
-from pallapp.models import CareUnit, Flag, Patient, Role, User, utcnow
+from pallapp.models import Alert, CareUnit, Flag, Patient, Role, User, utcnow
 from tests.app.world import World, build_world
 from tests.factories import link_relative, make_user
 
@@ -92,6 +92,12 @@ RULES: dict[str, frozenset[str]] = {
     "careplan.record_dose": CARE,
     "careplan.correct_dose": CARE,
     "careplan.evaluate_dose": CARE,
+    # Alerts: every staff member sees the open alerts of their own units (none elsewhere);
+    # acknowledging one needs the right to change the patient's record.
+    "alerts.index": ALL_STAFF,
+    "alerts.acknowledge": CARE,
+    # Patients and relatives turn their own e-mail reminders off or on.
+    "patients.reminder_choice": SELF_SIDE | OUTSIDERS,
     "review.flags": UNIT_STAFF,
     "review.acknowledge": CARE,
     "review.trends": UNIT_STAFF,
@@ -146,6 +152,16 @@ def build_objects(app: Flask) -> Objects:
             nurse, world.patient, instrument="esas_r", answers=esas, client_token="a" * 32
         ).assessment
         flag = db.session.scalar(select(Flag).where(Flag.assessment_id == assessment.id))
+        # A self-report with a severe rating raises an alert for unit A.
+        own = db.session.scalar(select(User).where(User.email == world.emails["self"]))
+        reported = submit_assessment(
+            own, world.patient, instrument="esas_r", answers=esas, client_token="s" * 32
+        ).assessment
+        alert = db.session.scalar(
+            select(Alert).join(Flag, Alert.flag_id == Flag.id).where(
+                Flag.assessment_id == reported.id
+            )
+        )
         order = careplan.create_order(
             physician,
             world.patient,
@@ -175,6 +191,7 @@ def build_objects(app: Flask) -> Objects:
             "patient": patient.public_id,
             "assessment_id": assessment.public_id,
             "flag_id": flag.public_id,
+            "alert": alert.public_id,
             "order_id": order.public_id,
             "dose_id": dose.public_id,
             "unit_id": unit.public_id,
@@ -203,6 +220,8 @@ def url_for_rule(rule, objects: Objects) -> str:  # type: ignore[no-untyped-def]
         values["public_id"] = values["staff"]
     elif rule.endpoint == "admin.revoke":
         values["public_id"] = values["invitation"]
+    elif rule.endpoint == "alerts.acknowledge":
+        values["public_id"] = values["alert"]
     else:
         values["public_id"] = values["patient"]
     path = rule.rule
