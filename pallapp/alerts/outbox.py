@@ -73,11 +73,15 @@ def enqueue(
     }
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(OutboxMessage).values(**values).on_conflict_do_nothing(
-        index_elements=["key"]
+    statement = (
+        module.insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)
     )
-    result = db.session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # A row comes back only when one was inserted (rowcount is not reliable for this on
+    # every driver).
+    return db.session.execute(statement).scalar() is not None
 
 
 def _claimable(now: datetime):  # type: ignore[no-untyped-def]
