@@ -277,5 +277,9 @@ def set_reminders_opt_out(user: User, opt_out: bool) -> None:
     """A patient or relative turns e-mail reminders off or on for themself."""
     user.reminders_opt_out = opt_out
     audit.record(
-        AuditAction.UPDATE, user=user, obj=user, detail="reminders off" if opt_out else "reminders on"
+        AuditAction.UPDATE,
+        user=user,
+        object_type="user_account",
+        object_id=user.public_id,
+        detail="reminders off" if opt_out else "reminders on",
     )
