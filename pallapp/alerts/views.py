@@ -6,9 +6,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from pallapp import scoring
 from pallapp.alerts import bp, services
 from pallapp.models import utcnow
-from pallapp import scoring
 
 
 def _staff_only() -> None:

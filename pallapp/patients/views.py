@@ -6,11 +6,11 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from pallapp.access import Need
+from pallapp.assessments.present import instrument_title
 from pallapp.careplan.present import home_visit
 from pallapp.careplan.services import current_care_plan
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
-from pallapp.assessments.present import instrument_title
 from pallapp.patients import bp, services
 from pallapp.reporting.services import due_for_reporter, set_reminders_opt_out
 from pallapp.review.services import open_flag_counts

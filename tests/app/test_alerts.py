@@ -89,7 +89,9 @@ def test_alert_in_coverage_hours_mails_the_unit_and_promises_an_answer(app, ctx,
     [mail] = inbox.to("team-norr@test.example")
     body = mail.get_content()
     # No name, no personnummer, no rating: only that there is an alert, and the link.
-    assert "Signe" not in body and ctx["patient"].personnummer not in body and "9" not in body
+    assert "Signe" not in body
+    assert ctx["patient"].personnummer not in body
+    assert "9" not in body
     assert "http://localhost/alerts" in body
     sends = db.session.scalar(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "send")
@@ -101,7 +103,8 @@ def test_alert_outside_coverage_hours_sends_nothing_and_never_escalates(app, ctx
     inbox, _port = smtp
     report_pain(ctx, 9, "b", OUT_OF_HOURS)
     alert = db.session.scalar(select(Alert))
-    assert not alert.in_coverage and alert.respond_by is None
+    assert not alert.in_coverage
+    assert alert.respond_by is None
     assert alerts.escalate_due(OUT_OF_HOURS + timedelta(days=3)) == 0
     deliver(app, OUT_OF_HOURS + timedelta(days=3))
     assert inbox.messages == []
@@ -141,7 +144,8 @@ def test_a_repeat_of_an_open_alert_is_grouped_not_stacked(app, ctx, smtp):
     report_pain(ctx, 8, "f", IN_HOURS + timedelta(hours=1))  # same rule, same item: pain
     alert = db.session.scalar(select(Alert))
     assert db.session.scalar(select(func.count()).select_from(Alert)) == 1
-    assert alert.repeats == 1 and alert.last_repeat_at == IN_HOURS + timedelta(hours=1)
+    assert alert.repeats == 1
+    assert alert.last_repeat_at == IN_HOURS + timedelta(hours=1)
     deliver(app, IN_HOURS + timedelta(hours=1))
     assert len(inbox.to("team-norr@test.example")) == 1
     # Once acknowledged, the next severe rating is a new alert again.
@@ -209,7 +213,8 @@ def test_a_failed_send_is_retried_then_shown_to_staff(app, ctx):
             assert (report.retrying, message.status) == (1, "pending")
             assert deliver(app, message.next_attempt_at - timedelta(seconds=1)).retrying == 0
             now = message.next_attempt_at
-    assert message.status == "failed" and message.last_error
+    assert message.status == "failed"
+    assert message.last_error
     listing = alerts.alerts_for(ctx["nurse"], now)
     assert [m.id for m in listing.failed_messages] == [message.id]
     failures = db.session.scalar(

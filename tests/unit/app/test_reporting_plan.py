@@ -44,7 +44,8 @@ def test_any_symptom_rating_answers_a_symptom_line_but_not_roag():
     status = line_status(line, {"ipos_staff": last_ipos, "roag": now}, now, since=SINCE)
     assert status.due_at == last_ipos + timedelta(days=7)
     roag = line_status(PlanLine("roag", "staff", 7), {"esas_r": now}, now, since=SINCE)
-    assert roag.is_due and roag.due_at == SINCE  # never answered: due from the plan's start
+    assert roag.is_due
+    assert roag.due_at == SINCE
 
 
 def test_an_observation_after_now_does_not_count():
