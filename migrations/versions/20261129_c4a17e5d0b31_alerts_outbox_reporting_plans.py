@@ -1,6 +1,7 @@
 """alerts, the outbox, reporting plans, coverage hours and reminder opt-out
 
-High flags from self-reports become alerts routed by each unit's coverage hours; messages go
+High flags from self-reports become alerts (unless staff marked the level as expected for a
+while) routed by each unit's coverage hours; messages go
 through an outbox with a unique key (sent once, however many jobs run); patients may get their
 own reporting plan; patients and relatives may turn e-mail reminders off. Existing units get no
 coverage hours (no promise of an answer until a unit configures one) and a 60-minute response
@@ -113,8 +114,32 @@ def upgrade():
     with op.batch_alter_table('reporting_plan_entry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reporting_plan_entry_patient_id'), ['patient_id'], unique=False)
 
+    op.create_table(
+        'expected_level',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('public_id', sa.String(length=32), nullable=False),
+        sa.Column('patient_id', sa.Integer(), nullable=False),
+        sa.Column('instrument', sa.String(length=20), nullable=False),
+        sa.Column('item', sa.String(length=40), nullable=False),
+        sa.Column('level', sa.Integer(), nullable=False),
+        sa.Column('reason', sa.Text(), nullable=False),
+        sa.Column('set_by_id', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('ended_by_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['ended_by_id'], ['user_account.id'], name=op.f('fk_expected_level_ended_by_id_user_account')),
+        sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_expected_level_patient_id_patient')),
+        sa.ForeignKeyConstraint(['set_by_id'], ['user_account.id'], name=op.f('fk_expected_level_set_by_id_user_account')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_expected_level')),
+        sa.UniqueConstraint('public_id', name=op.f('uq_expected_level_public_id')),
+    )
+    with op.batch_alter_table('expected_level', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_expected_level_patient_id'), ['patient_id'], unique=False)
+
 
 def downgrade():
+    op.drop_table('expected_level')
     op.drop_table('reporting_plan_entry')
     op.drop_table('outbox_message')
     op.drop_table('alert')

@@ -25,6 +25,7 @@ from pallapp import audit
 from pallapp.access import Need, find_patient, visible_patients
 from pallapp.alerts import outbox
 from pallapp.alerts.coverage import in_coverage
+from pallapp.alerts.expected import items_beyond_expected
 from pallapp.extensions import db
 from pallapp.models import Alert, AuditAction, CareUnit, Flag, OutboxMessage, Patient, User
 from pallapp.timeutil import STOCKHOLM
@@ -104,6 +105,13 @@ def raise_alerts(user: User, patient: Patient, flags: Iterable[Flag], now: datet
     today = now.astimezone(STOCKHOLM).date()
     for flag in flags:
         if flag.severity != HIGH or not flag.is_open:
+            continue
+        if not items_beyond_expected(patient, flag, now):
+            # Every item at or below a level staff marked as expected: the flag stands, no alert.
+            audit.record(
+                AuditAction.VIEW, user=user, patient=patient, obj=flag,
+                detail="no alert: expected level",
+            )
             continue
         for episode in patient.active_episodes(today):
             unit = episode.unit

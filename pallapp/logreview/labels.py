@@ -62,6 +62,8 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "care_unit": _l("care unit"),
     "alert": _l("alert"),
     "alert_list": _l("alert list"),
+    "expected_level": _l("expected level"),
+    "expected_level_form": _l("form for an expected level"),
     "outbox_message": _l("message (e-mail or SMS)"),
     "reporting_plan": _l("reporting plan"),
     "reporting_plan_entry": _l("reporting plan line"),

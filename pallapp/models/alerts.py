@@ -97,3 +97,33 @@ class ReportingPlanEntry(db.Model):
     set_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ExpectedLevel(db.Model):
+    """Staff mark a level of one item as expected for a patient for a while ("pain 3 is
+    expected: alert only above 3, for 7 days"), with a reason. High flags at or below the
+    level still stand on the record; they raise no alert. Ends by itself at `expires_at`, or
+    earlier when staff end it (`ended_at`); never deleted."""
+
+    __tablename__ = "expected_level"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    # The scale is the instrument's: ESAS-r pain 3 (of 10) is not IPOS pain 3 (of 4).
+    instrument: Mapped[str] = mapped_column(String(20))
+    item: Mapped[str] = mapped_column(String(40))
+    level: Mapped[int] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    set_by: Mapped[User] = relationship(foreign_keys=[set_by_id])
+
+    def is_active_at(self, moment: datetime) -> bool:
+        return self.created_at <= moment < self.expires_at and (
+            self.ended_at is None or moment < self.ended_at
+        )

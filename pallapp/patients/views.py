@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from pallapp.access import Need
+from pallapp.alerts.expected import expected_levels_panel
 from pallapp.assessments.present import instrument_title
 from pallapp.careplan.present import home_visit
 from pallapp.careplan.services import current_care_plan
@@ -150,6 +151,11 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
         may_report=may_report,
         may_view_history=may_view_history,
         visit=visit,
+        **(
+            expected_levels_panel(current_user, patient, utcnow(), Need.CHANGE in needs)
+            if current_user.is_staff
+            else {}
+        ),
     )
 
 

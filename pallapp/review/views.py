@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from pallapp import scoring
 from pallapp.access import Need, can
+from pallapp.alerts.expected import expected_levels_panel
 from pallapp.assessments import present
 from pallapp.careplan import present as careplan_present
 from pallapp.csvout import download
@@ -107,6 +108,8 @@ def flags(public_id: str):  # type: ignore[no-untyped-def]
             (entry, present.flag_view(entry.flag, entry.instrument)) for entry in entries.items
         ],
         may_acknowledge=services.is_reviewer(current_user) and can(current_user, patient, Need.CHANGE),
+        # Expected levels held back the alerts (not the flags) of ratings at or below them.
+        **expected_levels_panel(current_user, patient, utcnow(), may_change=False),
     )
 
 

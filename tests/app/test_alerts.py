@@ -19,7 +19,7 @@ from pallapp.alerts import services as alerts
 from pallapp.alerts.delivery import sender_for
 from pallapp.assessments import services as assessments
 from pallapp.extensions import db
-from pallapp.models import Alert, AuditEvent, OutboxMessage, Role
+from pallapp.models import Alert, AuditEvent, Flag, OutboxMessage, Role
 from pallapp.reporting.services import enqueue_reminders
 from tests.app.smtp import free_port, smtp_server
 from tests.factories import link_relative, make_patient, make_unit, make_user
@@ -256,3 +256,46 @@ def test_two_senders_at_once_send_each_message_once(app, ctx, smtp):
         f"p{number}@test.example" for number in range(12)
     )
     assert sum(report.sent for report in reports) == 12
+
+
+def test_an_expected_level_holds_back_alerts_then_expires(app, ctx):
+    from pallapp.alerts import expected
+
+    marked_at = IN_HOURS - timedelta(hours=1)
+    expected.mark_expected(
+        ctx["nurse"], ctx["patient"].public_id, instrument="esas_r", item="pain", level=8,
+        days=7, reason="Känd skelettsmärta, behandling justerad i dag", now=marked_at,
+    )
+    db.session.commit()
+    report_pain(ctx, 8, "k", IN_HOURS)  # at the expected level: the flag stands, no alert
+    flags = db.session.scalars(select(Flag).where(Flag.severity == "high")).all()
+    assert [flag.code for flag in flags] == ["severe_item"]
+    assert db.session.scalar(select(func.count()).select_from(Alert)) == 0
+    report_pain(ctx, 9, "l", IN_HOURS + timedelta(hours=1))  # above it: an alert
+    assert db.session.scalar(select(func.count()).select_from(Alert)) == 1
+    alert = db.session.scalar(select(Alert))
+    alerts.acknowledge(ctx["nurse"], alert.public_id, IN_HOURS + timedelta(hours=2))
+    db.session.commit()
+    # Seven days after marking, the marking has expired by itself: 8 alerts again.
+    expires = marked_at + timedelta(days=7)
+    report_pain(ctx, 8, "m", expires - timedelta(seconds=1))
+    assert db.session.scalar(select(func.count()).select_from(Alert)) == 1
+    report_pain(ctx, 8, "o", expires)
+    assert db.session.scalar(select(func.count()).select_from(Alert)) == 2
+
+
+def test_an_expected_level_needs_a_reason_a_scale_value_and_at_most_two_weeks(app, ctx):
+    from pallapp.alerts import expected
+
+    def mark(**changes):
+        values = {"instrument": "esas_r", "item": "pain", "level": 3, "days": 7, "reason": "r"}
+        values.update(changes)
+        with pytest.raises(expected.MarkingRefused) as refused:
+            expected.mark_expected(ctx["nurse"], ctx["patient"].public_id, now=IN_HOURS, **values)
+        return refused.value.reason
+
+    assert mark(reason="  ") == "reason_required"
+    assert mark(level=10) == "level_out_of_range"  # the top of ESAS-r's 0-10: alerts off
+    assert mark(level=-1) == "level_out_of_range"
+    assert mark(days=15) == "days_out_of_range"
+    assert mark(item="teeth") == "unknown_item"

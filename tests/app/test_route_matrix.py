@@ -20,6 +20,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from pallapp.alerts.expected import mark_expected
 from pallapp.assessments.services import submit_assessment
 from pallapp.auth.services import issue_invitation
 from pallapp.careplan import services as careplan
@@ -96,6 +97,8 @@ RULES: dict[str, frozenset[str]] = {
     # acknowledging one needs the right to change the patient's record.
     "alerts.index": ALL_STAFF,
     "alerts.acknowledge": CARE,
+    "alerts.new_expected_level": CARE,
+    "alerts.end_expected_level": CARE,
     # Patients and relatives turn their own e-mail reminders off or on.
     "patients.reminder_choice": SELF_SIDE | OUTSIDERS,
     "review.flags": UNIT_STAFF,
@@ -152,6 +155,10 @@ def build_objects(app: Flask) -> Objects:
             nurse, world.patient, instrument="esas_r", answers=esas, client_token="a" * 32
         ).assessment
         flag = db.session.scalar(select(Flag).where(Flag.assessment_id == assessment.id))
+        marking = mark_expected(
+            nurse, world.patient, instrument="esas_r", item="pain", level=3, days=7,
+            reason="expected", now=utcnow(),
+        )
         # A self-report with a severe rating raises an alert for unit A.
         own = db.session.scalar(select(User).where(User.email == world.emails["self"]))
         reported = submit_assessment(
@@ -192,6 +199,7 @@ def build_objects(app: Flask) -> Objects:
             "assessment_id": assessment.public_id,
             "flag_id": flag.public_id,
             "alert": alert.public_id,
+            "marking_id": marking.public_id,
             "order_id": order.public_id,
             "dose_id": dose.public_id,
             "unit_id": unit.public_id,
