@@ -110,3 +110,28 @@ def test_cli_jobs_print_progress_and_a_summary(app, ctx):
     assert "Alerts escalated: 0. Messages: 0 sent, 1 to retry, 0 failed." in result.output
     with app.app_context():
         assert db.session.scalar(select(Assessment)) is None
+
+
+def test_nurse_marks_an_expected_level_and_it_shows_on_the_patient_page_and_flags(app, client, auth, ctx):
+    auth.login(ctx["nurse"])
+    url = f"/patients/{ctx['patient']}/expected-levels/new"
+    assert client.get(url).status_code == 200
+    refused = client.post(url, data={"item": "esas_r:pain", "level": "3", "days": "7", "reason": ""})
+    assert "Give the reason." in refused.get_data(as_text=True)
+    response = client.post(
+        url, data={"item": "esas_r:pain", "level": "3", "days": "7", "reason": "Känd smärta"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "The level is marked as expected." in page
+    assert "alert only above 3" in page and "Känd smärta" in page
+    flags_page = client.get(f"/patients/{ctx['patient']}/flags").get_data(as_text=True)
+    assert "alert only above 3" in flags_page
+    with app.app_context():
+        from pallapp.models import ExpectedLevel
+
+        marking = db.session.scalar(select(ExpectedLevel))
+        public_id = marking.public_id
+    client.post(f"/patients/{ctx['patient']}/expected-levels/{public_id}/end")
+    page = client.get(f"/patients/{ctx['patient']}").get_data(as_text=True)
+    assert "ended" in page and "End now" not in page
