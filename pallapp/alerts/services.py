@@ -249,12 +249,12 @@ class WeekLoad:
     week: str  # ISO year and week, "2026-W48"
     alerts: int
     repeats: int
-    in_coverage: int
+    in_coverage: int  # raised in coverage hours and acknowledged, or past their response time
     acknowledged_in_time: int
 
     @property
     def share_in_time(self) -> float | None:
-        """Share of the alerts raised in coverage hours acknowledged by `respond_by`."""
+        """Share of those (`in_coverage`) acknowledged by `respond_by`."""
         return self.acknowledged_in_time / self.in_coverage if self.in_coverage else None
 
 
@@ -273,9 +273,11 @@ def unit_load(user: User, now: datetime, weeks: int = 8) -> list[WeekLoad]:
         entry = counts.setdefault(f"{year}-W{week:02d}", [0, 0, 0, 0])
         entry[0] += 1
         entry[1] += repeats
-        if covered:
+        # Only alerts whose time has come count: one still within its response time is
+        # neither in time nor late yet.
+        if covered and respond_by is not None and (acknowledged is not None or respond_by <= now):
             entry[2] += 1
-            if acknowledged is not None and respond_by is not None and acknowledged <= respond_by:
+            if acknowledged is not None and acknowledged <= respond_by:
                 entry[3] += 1
     return [WeekLoad(week, *values) for week, values in sorted(counts.items(), reverse=True)]
 

@@ -299,3 +299,16 @@ def test_an_expected_level_needs_a_reason_a_scale_value_and_at_most_two_weeks(ap
     assert mark(level=-1) == "level_out_of_range"
     assert mark(days=15) == "days_out_of_range"
     assert mark(item="teeth") == "unknown_item"
+
+
+def test_the_weekly_share_counts_only_alerts_whose_response_time_has_come(app, ctx):
+    report_pain(ctx, 9, "p", IN_HOURS)
+    first = db.session.scalar(select(Alert))
+    alerts.acknowledge(ctx["nurse"], first.public_id, IN_HOURS + timedelta(minutes=61))  # late
+    report_pain(ctx, 9, "q", IN_HOURS + timedelta(hours=2))  # a new alert, still open
+    db.session.commit()
+    [week] = alerts.unit_load(ctx["nurse"], IN_HOURS + timedelta(hours=2, minutes=30))
+    # Two alerts; the open one has 30 of its 60 minutes left, so only the late one counts.
+    assert (week.alerts, week.in_coverage, week.acknowledged_in_time) == (2, 1, 0)
+    [week] = alerts.unit_load(ctx["nurse"], IN_HOURS + timedelta(hours=3))
+    assert (week.in_coverage, week.acknowledged_in_time) == (2, 0)

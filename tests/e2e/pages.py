@@ -381,3 +381,24 @@ class EvaluatePage:
         self.page.get_by_role("radio", name=effect, exact=True).check()
         self.page.get_by_role("button", name="Spara effekten").click()
         return HomeVisitPage(self.page, self.base_url).expect_loaded(patient_name)
+
+
+@dataclass
+class AlertsPage:
+    """Staff's alert list (Larm)."""
+
+    page: Page
+    base_url: str
+
+    def open(self) -> AlertsPage:
+        self.page.get_by_role("link", name="Larm", exact=True).click()
+        _arrive(self.page, "Larm")
+        return self
+
+    def row(self, patient_name: str) -> Locator:
+        return self.page.locator("tbody tr", has_text=patient_name).first
+
+    def acknowledge(self, patient_name: str) -> AlertsPage:
+        self.row(patient_name).get_by_role("button", name="Kvittera larm").click()
+        _arrive(self.page, "Larm")
+        return self
