@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from pallapp import audit, scoring
 from pallapp.access import Need, find_patient
+from pallapp.alerts.services import raise_alerts
 from pallapp.assessments.services import thresholds_for, unit_for
 from pallapp.extensions import db
 from pallapp.models import (
@@ -828,6 +829,9 @@ def _store_dose(
         ]
         if not open_for_indication:
             raised.append(_add_dose_flag(patient, frequent, administration))
+    if not user.is_staff:
+        # A relative giving doses at home: a dose outside the order must reach someone.
+        raise_alerts(user, patient, raised, now)
     return RecordedDose(administration, created=True, flags=raised)
 
 

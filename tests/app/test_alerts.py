@@ -312,3 +312,37 @@ def test_the_weekly_share_counts_only_alerts_whose_response_time_has_come(app, c
     assert (week.alerts, week.in_coverage, week.acknowledged_in_time) == (2, 1, 0)
     [week] = alerts.unit_load(ctx["nurse"], IN_HOURS + timedelta(hours=3))
     assert (week.in_coverage, week.acknowledged_in_time) == (2, 0)
+
+
+def test_a_relatives_dose_outside_the_order_raises_an_alert(app, ctx):
+    from pallapp.careplan import services as careplan
+
+    physician = make_user(Role.PHYSICIAN, units=[ctx["unit"]])
+    relative = make_user(Role.RELATIVE)
+    link_relative(relative, ctx["patient"])
+    ctx["unit"].relatives_may_record_doses = True
+    order = careplan.create_order(
+        physician, ctx["patient"].public_id,
+        careplan.OrderDetails(
+            indication="pain", drug="Morfin", strength="10 mg/ml", dose="2,5", dose_unit="mg",
+            route="sc", min_interval_minutes=60, max_doses_per_24h=6,
+        ),
+        start_at=IN_HOURS - timedelta(days=1),
+    )
+
+    def give(minutes: int, token: str, **confirm):  # type: ignore[no-untyped-def]
+        return careplan.record_dose(
+            relative, ctx["patient"].public_id, order.public_id,
+            given_at=IN_HOURS + timedelta(minutes=minutes), dose="2,5", dose_unit="mg",
+            route="sc", client_token=token * 32, now=IN_HOURS + timedelta(minutes=minutes), **confirm,
+        )
+
+    give(0, "u")
+    assert db.session.scalar(select(func.count()).select_from(Alert)) == 0  # within the order
+    # 30 minutes later: closer than the order's 60-minute interval, a high flag.
+    recorded = give(30, "v", over_limit_confirmed=True, over_limit_reason="Svår smärta")
+    assert "prn_over_limit" in [flag.code for flag in recorded.flags]
+    alert = db.session.scalar(select(Alert))
+    assert alert.flag.code == "prn_over_limit"
+    assert alert.in_coverage  # Monday 11:00 Swedish time
+    assert alert.respond_by == IN_HOURS + timedelta(minutes=30 + 60)
