@@ -56,6 +56,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     from pallapp.health import bp as health_bp
     from pallapp.logreview import bp as logreview_bp
     from pallapp.patients import bp as patients_bp
+    from pallapp.reporting import bp as reporting_bp
+    from pallapp.reporting import register_views as register_reporting_views
     from pallapp.review import bp as review_bp
 
     app.register_blueprint(auth_bp)
@@ -68,6 +70,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_bp)
     register_alert_views()
     app.register_blueprint(alerts_bp)
+    register_reporting_views()
+    app.register_blueprint(reporting_bp)
     install_session_rules(app)
 
     _install_request_boundary(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from pallapp import scoring
@@ -14,7 +14,7 @@ from pallapp import scoring
 MARKABLE_INSTRUMENTS = ("esas_r", "ipos_patient")
 
 
-def item_choices() -> list[tuple[str, str]]:
+def item_choices() -> list[SelectChoice]:
     """"instrument:item" with the item's question and the instrument's scale, in form order."""
     choices = []
     for code in MARKABLE_INSTRUMENTS:
@@ -29,7 +29,7 @@ def item_choices() -> list[tuple[str, str]]:
                 low=item.min,
                 high=item.max,
             )
-            choices.append((f"{code}:{item.code}", label))
+            choices.append(SelectChoice(f"{code}:{item.code}", label))
     return choices
 
 

@@ -153,6 +153,7 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
         visit=visit,
         **(
             expected_levels_panel(current_user, patient, utcnow(), Need.CHANGE in needs)
+            | {"show_plan_link": True}
             if current_user.is_staff
             else {}
         ),

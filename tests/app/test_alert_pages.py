@@ -137,3 +137,25 @@ def test_nurse_marks_an_expected_level_and_it_shows_on_the_patient_page_and_flag
     page = client.get(f"/patients/{ctx['patient']}").get_data(as_text=True)
     assert "ended" in page
     assert "End now" not in page
+
+
+def test_staff_see_the_plan_and_give_the_patient_their_own(app, client, auth, ctx):
+    auth.login(ctx["nurse"])
+    url = f"/patients/{ctx['patient']}/reporting-plan"
+    page = client.get(url).get_data(as_text=True)
+    assert "The care units&#39; default for this phase" in page or "The care units' default" in page
+    assert "overdue" in page  # enrolled 30 days ago, never rated
+    refused = client.post(url, data={
+        "line_1-instrument": "esas_r", "line_1-respondent": "staff", "line_1-interval_days": "3",
+        "reason": "Snabba förändringar",
+    })
+    assert "Staff rate with the staff instruments" in refused.get_data(as_text=True)
+    saved = client.post(url, data={
+        "line_1-instrument": "esas_r", "line_1-respondent": "patient", "line_1-interval_days": "3",
+        "line_2-instrument": "", "line_3-instrument": "", "reason": "Snabba förändringar",
+    }, follow_redirects=True).get_data(as_text=True)
+    assert "The reporting plan is saved." in saved
+    assert "Reason: Snabba förändringar" in saved
+    auth.logout()
+    auth.login(ctx["self"])
+    assert client.get(url).status_code == 403

@@ -99,6 +99,8 @@ RULES: dict[str, frozenset[str]] = {
     "alerts.acknowledge": CARE,
     "alerts.new_expected_level": CARE,
     "alerts.end_expected_level": CARE,
+    # The reporting plan: staff who read the record see it; saving needs the right to change.
+    "reporting.plan": UNIT_STAFF,
     # Patients and relatives turn their own e-mail reminders off or on.
     "patients.reminder_choice": SELF_SIDE | OUTSIDERS,
     "review.flags": UNIT_STAFF,
