@@ -43,7 +43,7 @@ class PlanLineForm(Form):
         if not instrument:
             return
         if field.data not in {code for code, _label in RESPONDENTS}:
-            raise ValidationError(_l("Choose who answers."))
+            raise ValidationError(_l("Choose who is answering."))
         if instrument in SELF_REPORT and field.data == "staff":
             raise ValidationError(_l("Staff rate with the staff instruments (IPOS staff, Abbey, ROAG)."))
         if instrument in STAFF_RATED and field.data != "staff":
