@@ -68,10 +68,27 @@ def reminders(no_email: bool) -> None:
 @click.command("notify")
 @with_appcontext
 @click.option("--quiet", is_flag=True, help="Only the summary line.")
-def notify(quiet: bool) -> None:
+@click.option(
+    "--every",
+    type=click.IntRange(min=10),
+    default=None,
+    help="Run as a long-running worker: repeat every this many seconds until stopped.",
+)
+def notify(quiet: bool, every: int | None) -> None:
     """Escalate alerts not acknowledged in time, then send every queued message (alerts,
-    escalations, reminders). Run it every few minutes from cron; several hosts may run it at
-    once: each message is claimed by one sender and sent once."""
+    escalations, reminders). Run it every few minutes from cron, or once with --every as a
+    worker; several hosts may run it at once: each message is claimed by one sender and sent
+    once."""
+    import time
+
+    while True:
+        _notify_once(quiet)
+        if every is None:
+            return
+        time.sleep(every)
+
+
+def _notify_once(quiet: bool) -> None:
     from pallapp.alerts.delivery import sender_for
     from pallapp.alerts.outbox import deliver_due
     from pallapp.alerts.services import escalate_due
@@ -86,6 +103,7 @@ def notify(quiet: bool) -> None:
         lambda channel: sender_for(channel, config),
         progress=None if quiet else click.echo,
     )
+    db.session.remove()  # a worker must not keep a session (and its snapshot) between runs
     click.echo(f"Alerts escalated: {escalated}. Messages: {report}.")
 
 

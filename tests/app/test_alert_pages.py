@@ -159,3 +159,17 @@ def test_staff_see_the_plan_and_give_the_patient_their_own(app, client, auth, ct
     auth.logout()
     auth.login(ctx["self"])
     assert client.get(url).status_code == 403
+
+
+def test_unencrypted_smtp_to_another_host_stops_production_start_up():
+    from pallapp import create_app
+    from pallapp.config import ConfigurationError
+
+    production = {"ENV_NAME": "production", "SECRET_KEY": "k" * 32,
+                  "BASE_URL": "https://pallapp.example.org", "DATABASE_URL": "sqlite://"}
+    with pytest.raises(ConfigurationError, match="SMTP_SECURITY=none"):
+        create_app(production | {"SMTP_SECURITY": "none", "SMTP_HOST": "mail.example.org"})
+    with pytest.raises(ConfigurationError, match="must be one of"):
+        create_app(production | {"SMTP_SECURITY": "ssl"})
+    app = create_app(production | {"SMTP_SECURITY": "none", "SMTP_HOST": "localhost"})
+    assert app.config["SMTP_HOST"] == "localhost"
