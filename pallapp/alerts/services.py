@@ -283,8 +283,8 @@ def unit_load(user: User, now: datetime, weeks: int = 8) -> list[WeekLoad]:
 
 
 def alerts_for_assessment(assessment_flags: Iterable[Flag]) -> list[Alert]:
-    """The alerts the flags of one assessment raised (or were counted on, as repeats), for the
-    result page: it promises an answer only for an alert raised in coverage hours."""
+    """The alerts the flags of one assessment raised, for the result page: it promises an
+    answer only for an alert raised in coverage hours by this very report."""
     flag_ids = [flag.id for flag in assessment_flags]
     if not flag_ids:
         return []
@@ -296,3 +296,20 @@ def alerts_for_assessment(assessment_flags: Iterable[Flag]) -> list[Alert]:
             .order_by(Alert.id)
         )
     )
+
+
+def open_alerts_repeated_by(patient: Patient, assessment_flags: Iterable[Flag]) -> list[Alert]:
+    """Open alerts that high flags of this assessment were counted on as repeats (the flag
+    raised no alert of its own), for the result page: that unit was alerted earlier."""
+    found: list[Alert] = []
+    for flag in assessment_flags:
+        if flag.severity != HIGH or not flag.is_open:
+            continue
+        if db.session.scalar(select(Alert.id).where(Alert.flag_id == flag.id)) is not None:
+            continue
+        today = flag.created_at.astimezone(STOCKHOLM).date()
+        for episode in patient.active_episodes(today):
+            earlier = _open_alert_like(patient, episode.unit, flag)
+            if earlier is not None and earlier not in found:
+                found.append(earlier)
+    return found

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from pallapp import scoring
 from pallapp.access import Need, find_patient, find_patient_and_needs
-from pallapp.alerts.services import alerts_for_assessment
+from pallapp.alerts.services import alerts_for_assessment, open_alerts_repeated_by
 from pallapp.assessments import bp, present, services
 from pallapp.careplan.services import current_care_plan
 from pallapp.forms.assessments import CorrectionReasonForm
@@ -168,6 +168,7 @@ def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
         self_report=self_report,
         units=[episode.unit for episode in patient.active_episodes(now_local().date())],
         alerts=alerts_for_assessment(assessment.flags) if self_report else [],
+        repeated=open_alerts_repeated_by(patient, assessment.flags) if self_report else [],
         care_plan=current_care_plan(patient) if self_report else None,
         may_correct=current_user.is_staff
         and assessment.superseded_by is None

@@ -112,11 +112,7 @@ def latest_observations(patient_ids: Sequence[int]) -> dict[int, dict[str, datet
         .group_by(Assessment.patient_id, Assessment.instrument)
     ).all()
     latest: dict[int, dict[str, datetime]] = {}
-    for patient_id, instrument, moment in rows:
-        if moment.tzinfo is None:  # SQLite's max() bypasses the column type
-            from datetime import UTC
-
-            moment = datetime.fromisoformat(str(moment)).replace(tzinfo=UTC)
+    for patient_id, instrument, moment in rows:  # max() keeps the column's aware type
         latest.setdefault(patient_id, {})[instrument] = moment
     return latest
 

@@ -173,3 +173,13 @@ def test_unencrypted_smtp_to_another_host_stops_production_start_up():
         create_app(production | {"SMTP_SECURITY": "ssl"})
     app = create_app(production | {"SMTP_SECURITY": "none", "SMTP_HOST": "localhost"})
     assert app.config["SMTP_HOST"] == "localhost"
+
+
+def test_a_repeat_says_the_unit_was_alerted_earlier_and_promises_nothing_new(app, client, auth, ctx):
+    cover(app, ctx, always=True)
+    auth.login(ctx["self"])
+    report_pain_9(client, ctx)
+    page = report_pain_9(client, ctx).get_data(as_text=True)
+    assert "Team Syd was alerted about this earlier, and nobody has confirmed it yet." in page
+    assert "will contact you within" not in page
+    assert "Night: 010-999 99 99 (jour)" in page
