@@ -195,8 +195,13 @@ def set_patient_plan(
 
 def _reminder_text(user: User) -> tuple[str, str]:
     with force_locale(user.language or "sv"):
-        subject = gettext("pallapp: time to rate your symptoms")
-        body = gettext("It is time to rate your symptoms in pallapp. Log in here:")
+        if user.role == Role.RELATIVE:
+            # No name: the relative knows whom they help, and a mail may be read by others.
+            subject = gettext("pallapp: time for a symptom rating")
+            body = gettext("It is time for a symptom rating in pallapp. Log in here:")
+        else:
+            subject = gettext("pallapp: time to rate your symptoms")
+            body = gettext("It is time to rate your symptoms in pallapp. Log in here:")
     return subject, f"{body}\n{link('patients.start')}\n"
 
 

@@ -198,7 +198,9 @@ def test_no_reminder_when_not_due_or_opted_out(app, ctx, smtp):
     db.session.commit()
     assert enqueue_reminders(IN_HOURS + timedelta(days=2)) == 1  # the proxy relative still
     deliver(app, IN_HOURS + timedelta(days=2))
-    assert [m["To"] for m in inbox.messages] == ["son@test.example"]
+    [mail] = inbox.messages
+    assert mail["To"] == "son@test.example"
+    assert mail["Subject"] == "pallapp: dags för en symtomskattning"  # not "your symptoms"
 
 
 def test_a_failed_send_is_retried_then_shown_to_staff(app, ctx):
