@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from pallapp.assessments.present import instrument_title
+from pallapp import scoring
 from pallapp.forms.reporting import RESPONDENTS, ReportingPlanForm
 from pallapp.models import utcnow
 from pallapp.reporting import bp, services
@@ -49,6 +49,6 @@ def plan(public_id: str):  # type: ignore[no-untyped-def]
         plan=current,
         statuses=statuses,
         form=form,
-        instrument_title=instrument_title,
+        instrument_title=lambda code: gettext(scoring.INSTRUMENTS[code].title),
         respondents=dict(RESPONDENTS),
     )
