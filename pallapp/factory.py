@@ -46,6 +46,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     install_i18n(app)
     _init_login(app)
 
+    from pallapp.about import bp as about_bp
     from pallapp.admin import bp as admin_bp
     from pallapp.alerts import bp as alerts_bp
     from pallapp.alerts import register_views as register_alert_views
@@ -72,6 +73,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(alerts_bp)
     register_reporting_views()
     app.register_blueprint(reporting_bp)
+    app.register_blueprint(about_bp)
     install_session_rules(app)
 
     _install_request_boundary(app)
