@@ -51,8 +51,8 @@ def reminders(no_email: bool) -> None:
     no longer due; queue a reminder e-mail to each patient and relative with a report due (at
     most one per person and day). Safe to run as often as wanted, on several hosts at once:
     it never duplicates a flag or a message. `flask notify` sends what is queued."""
-    from pallapp.careplan.services import evaluate_all_reminders
     from pallapp.extensions import db
+    from pallapp.flags import evaluate_all_reminders
     from pallapp.models import utcnow
     from pallapp.reporting.services import enqueue_reminders
 

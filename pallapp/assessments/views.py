@@ -10,10 +10,9 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp import scoring
-from pallapp.access import Need, find_patient, find_patient_and_needs
 from pallapp.alerts.services import alerts_for_assessment, open_alerts_repeated_by
 from pallapp.assessments import bp, present, services
-from pallapp.careplan.services import current_care_plan
+from pallapp.carerecord import current_care_plan
 from pallapp.forms.assessments import CorrectionReasonForm
 from pallapp.forms.instruments import assessment_form_class
 from pallapp.models import Respondent
@@ -49,7 +48,7 @@ def _period_words(period: str | None) -> str | None:
 
 def _recall_label(code: str, patient) -> str | None:  # type: ignore[no-untyped-def]
     return _period_words(
-        services.recall_period_for(services.unit_for(current_user, patient), code)
+        services.recall_period(current_user, patient, code)
     )
 
 
@@ -78,7 +77,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         patient = services.open_for_reporting(current_user, public_id, code)
     else:
-        patient = find_patient(current_user, public_id, Need.REPORT)  # the service audits the post
+        patient = services.patient_for_submission(current_user, public_id)
     proxy = services.may_answer_as_proxy(current_user, patient)
     form_class = assessment_form_class(
         code,
@@ -147,7 +146,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
 @login_required
 def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
     # The same query opens the record and says whether the user may correct it.
-    patient, needs = find_patient_and_needs(current_user, public_id, Need.VIEW)
+    patient, needs = services.patient_for_reading(current_user, public_id)
     assessment = services.get_assessment(current_user, patient, assessment_id, needs=needs)
     band, band_label = present.overall_band(assessment)
     self_report = current_user.role in ("patient", "relative")
@@ -172,7 +171,7 @@ def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
         care_plan=current_care_plan(patient) if self_report else None,
         may_correct=current_user.is_staff
         and assessment.superseded_by is None
-        and Need.CHANGE in needs,
+        and services.Need.CHANGE in needs,
     )
 
 
@@ -200,7 +199,7 @@ def history(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/assessments/<assessment_id>/correct", methods=["GET", "POST"])
 @login_required
 def correct(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
-    patient = find_patient(current_user, public_id, Need.CHANGE)
+    patient = services.patient_for_correction(current_user, public_id)
     original = services.get_assessment(current_user, patient, assessment_id)
     form_class = assessment_form_class(
         original.instrument, staff_entry=True, ask_observed_at=False, proxy_choice=False

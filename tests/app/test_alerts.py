@@ -317,15 +317,15 @@ def test_the_weekly_share_counts_only_alerts_whose_response_time_has_come(app, c
 
 
 def test_a_relatives_dose_outside_the_order_raises_an_alert(app, ctx):
-    from pallapp.careplan import services as careplan
+    from pallapp.careplan import doses, orders
 
     physician = make_user(Role.PHYSICIAN, units=[ctx["unit"]])
     relative = make_user(Role.RELATIVE)
     link_relative(relative, ctx["patient"])
     ctx["unit"].relatives_may_record_doses = True
-    order = careplan.create_order(
+    order = orders.create_order(
         physician, ctx["patient"].public_id,
-        careplan.OrderDetails(
+        orders.OrderDetails(
             indication="pain", drug="Morfin", strength="10 mg/ml", dose="2,5", dose_unit="mg",
             route="sc", min_interval_minutes=60, max_doses_per_24h=6,
         ),
@@ -333,7 +333,7 @@ def test_a_relatives_dose_outside_the_order_raises_an_alert(app, ctx):
     )
 
     def give(minutes: int, token: str, **confirm):  # type: ignore[no-untyped-def]
-        return careplan.record_dose(
+        return doses.record_dose(
             relative, ctx["patient"].public_id, order.public_id,
             given_at=IN_HOURS + timedelta(minutes=minutes), dose="2,5", dose_unit="mg",
             route="sc", client_token=token * 32, now=IN_HOURS + timedelta(minutes=minutes), **confirm,

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from pallapp.alerts.expected import mark_expected
 from pallapp.assessments.services import submit_assessment
 from pallapp.auth.services import issue_invitation
-from pallapp.careplan import services as careplan
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import orders as order_service
 from pallapp.extensions import db
 from pallapp.models import Alert, CareUnit, Flag, Patient, Role, User, utcnow
 from tests.app.world import World, build_world
@@ -172,15 +173,15 @@ def build_objects(app: Flask) -> Objects:
                 Flag.assessment_id == reported.id
             )
         )
-        order = careplan.create_order(
+        order = order_service.create_order(
             physician,
             world.patient,
-            careplan.OrderDetails(
+            order_service.OrderDetails(
                 indication="pain", drug="Morfin", dose="2.5", dose_unit="mg", route="sc",
                 min_interval_minutes=60, max_doses_per_24h=6,
             ),
         )
-        dose = careplan.record_dose(
+        dose = dose_service.record_dose(
             nurse, world.patient, order.public_id, given_at=utcnow(),
             dose="2.5", dose_unit="mg", route="sc", client_token="d" * 32,
         ).administration

@@ -22,8 +22,8 @@ from pallapp.assessments import services as assessment_services
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Role
 from pallapp.timeutil import STOCKHOLM, today_local
-from tests.app.test_review import ESAS_CALM, submit
-from tests.app.test_review_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
+from tests.app.review.test_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
+from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
 
 RESOURCE_TYPES = {
