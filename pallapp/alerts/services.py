@@ -25,8 +25,8 @@ from pallapp import audit
 from pallapp.access import Need, find_patient, visible_patients
 from pallapp.alerts import outbox
 from pallapp.alerts.coverage import in_coverage
-from pallapp.alerts.expected import items_beyond_expected
 from pallapp.extensions import db
+from pallapp.flags.expected import items_beyond_expected
 from pallapp.models import Alert, AuditAction, CareUnit, Flag, OutboxMessage, Patient, User
 from pallapp.timeutil import STOCKHOLM
 

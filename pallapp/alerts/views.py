@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from pallapp import scoring
-from pallapp.alerts import bp, expected, services
+from pallapp.alerts import bp, services
+from pallapp.flags import expected
 from pallapp.forms.alerts import ExpectedLevelForm
 from pallapp.models import utcnow
 

@@ -5,9 +5,9 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from pallapp.alerts.expected import expected_levels_panel
 from pallapp.assessments.present import instrument_title
 from pallapp.careplan.present import home_visit
+from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services

@@ -21,6 +21,15 @@ from pallapp.access import Need, find_patient, relative_link
 from pallapp.alerts import outbox
 from pallapp.alerts.services import link
 from pallapp.extensions import db
+from pallapp.flags import interval_thresholds
+from pallapp.flags.plan import (
+    PATIENT,
+    RELATIVE,
+    LineStatus,
+    PlanLine,
+    default_plan,
+    plan_status,
+)
 from pallapp.models import (
     Assessment,
     AuditAction,
@@ -31,14 +40,6 @@ from pallapp.models import (
     ReportingPlanEntry,
     Role,
     User,
-)
-from pallapp.reporting.plan import (
-    PATIENT,
-    RELATIVE,
-    LineStatus,
-    PlanLine,
-    default_plan,
-    plan_status,
 )
 from pallapp.timeutil import STOCKHOLM
 
@@ -64,10 +65,13 @@ def unit_default_plan(patient: Patient, day: datetime) -> tuple[PlanLine, ...]:
     units = [episode.unit for episode in patient.active_episodes(day.astimezone(STOCKHOLM).date())]
     if not units:
         return ()
+    # The same intervals as the reminder flags and the overview (the shortest of the units).
+    thresholds = interval_thresholds(units)
     return default_plan(
         patient.phase,
-        interval_days=min(unit.assessment_interval_days for unit in units),
-        end_of_life_interval_days=min(unit.end_of_life_interval_days for unit in units),
+        interval_days=thresholds.assessment_interval_days,
+        end_of_life_interval_days=thresholds.assessment_interval_end_of_life_days,
+        roag_interval_days=thresholds.roag_interval_days,
     )
 
 

@@ -7,10 +7,10 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp import scoring
+from pallapp.flags.plan import PlanLine
 from pallapp.forms.reporting import RESPONDENTS, ReportingPlanForm
 from pallapp.models import utcnow
 from pallapp.reporting import bp, services
-from pallapp.reporting.plan import PlanLine
 
 
 @bp.route("/patients/<public_id>/reporting-plan", methods=["GET", "POST"])

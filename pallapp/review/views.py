@@ -11,10 +11,10 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from pallapp import scoring
-from pallapp.alerts.expected import expected_levels_panel
 from pallapp.assessments import present
 from pallapp.careplan import present as careplan_present
 from pallapp.csvout import download
+from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
 from pallapp.models import Phase, utcnow
 from pallapp.paging import requested_page

@@ -261,7 +261,7 @@ def test_two_senders_at_once_send_each_message_once(app, ctx, smtp):
 
 
 def test_an_expected_level_holds_back_alerts_then_expires(app, ctx):
-    from pallapp.alerts import expected
+    from pallapp.flags import expected
 
     marked_at = IN_HOURS - timedelta(hours=1)
     expected.mark_expected(
@@ -287,7 +287,7 @@ def test_an_expected_level_holds_back_alerts_then_expires(app, ctx):
 
 
 def test_an_expected_level_needs_a_reason_a_scale_value_and_at_most_two_weeks(app, ctx):
-    from pallapp.alerts import expected
+    from pallapp.flags import expected
 
     def mark(**changes):
         values = {"instrument": "esas_r", "item": "pain", "level": 3, "days": 7, "reason": "r"}

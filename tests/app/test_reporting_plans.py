@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from pallapp.access import NotVisible
 from pallapp.extensions import db
+from pallapp.flags.plan import PlanLine
 from pallapp.models import Phase, ReportingPlanEntry, Role
 from pallapp.reporting import services
-from pallapp.reporting.plan import PlanLine
 from tests.factories import make_patient, make_unit, make_user
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)

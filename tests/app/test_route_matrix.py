@@ -20,12 +20,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from pallapp.alerts.expected import mark_expected
 from pallapp.assessments.services import submit_assessment
 from pallapp.auth.services import issue_invitation
 from pallapp.careplan import doses as dose_service
 from pallapp.careplan import orders as order_service
 from pallapp.extensions import db
+from pallapp.flags.expected import mark_expected
 from pallapp.models import Alert, CareUnit, Flag, Patient, Role, User, utcnow
 from tests.app.world import World, build_world
 from tests.factories import link_relative, make_user

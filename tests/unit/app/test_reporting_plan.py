@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from pallapp.alerts.coverage import in_coverage
 from pallapp.alerts.outbox import pause_after
-from pallapp.reporting.plan import OVERDUE_AFTER, PlanLine, default_plan, line_status
+from pallapp.flags.plan import OVERDUE_AFTER, PlanLine, default_plan, line_status
 
 EPSILON = timedelta(microseconds=1)
 SINCE = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)

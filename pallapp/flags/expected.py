@@ -1,6 +1,7 @@
-"""Expected levels: staff mark a level of one item as expected for a patient for a while, so
-that ratings at or below it raise no alert (against alert fatigue). The flag still stands on
-the record and in the flag history; only the alert is held back, and the audit log says so.
+"""Expected levels, part of the flag lifecycle: staff mark a level of one item as expected for
+a patient for a while, so that ratings at or below it raise no alert (against alert fatigue).
+The flag still stands on the record and in the flag history; only the alert is held back
+(`pallapp.alerts` asks `items_beyond_expected`), and the audit log says so.
 """
 
 from __future__ import annotations
