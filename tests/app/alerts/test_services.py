@@ -21,7 +21,7 @@ from pallapp.assessments import services as assessments
 from pallapp.extensions import db
 from pallapp.models import Alert, AuditEvent, Flag, OutboxMessage, Role
 from pallapp.reporting.services import enqueue_reminders
-from tests.app.smtp import free_port, smtp_server
+from tests.app.alerts.smtp import free_port, smtp_server
 from tests.factories import link_relative, make_patient, make_unit, make_user
 
 IN_HOURS = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
