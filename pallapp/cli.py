@@ -20,7 +20,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(reminders)
     app.cli.add_command(notify)
     app.cli.add_command(backup)
-    app.cli.add_command(translate)
+    # `translate` is registered as a plugin command (pyproject.toml), so it runs without an app.
 
 
 @click.command("demo-data")

@@ -8,7 +8,7 @@ coverage hours (no promise of an answer until a unit configures one) and a 60-mi
 time.
 
 Revision ID: c4a17e5d0b31
-Revises: b7e3c1a94d20
+Revises: c4f1a7d2e9b3
 Create Date: 2026-11-29 19:00:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4a17e5d0b31'
-down_revision = 'b7e3c1a94d20'
+down_revision = 'c4f1a7d2e9b3'
 branch_labels = None
 depends_on = None
 

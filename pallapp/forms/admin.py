@@ -101,6 +101,11 @@ class UnitForm(FlaskForm):
             "Patients are told the team will contact them within this time (empty: 60)."
         ),
     )
+    # Off by default: where a second factor is required, a unit without the region's login
+    # may accept the risk of passwords alone, as an explicit and audited decision.
+    password_alone_allowed = BooleanField(
+        _l("Staff may reach patient data with a password alone (no second factor)")
+    )
     submit = SubmitField(_l("Save unit"))
 
     def validate_coverage_days(self, field: SelectMultipleField) -> None:

@@ -79,6 +79,10 @@ class CareUnit(db.Model):
     escalation_email: Mapped[str | None] = mapped_column(String(254))
     # Minutes within which an alert in coverage hours must be acknowledged (project default 60).
     alert_response_minutes: Mapped[int] = mapped_column(default=60)
+    # Whether this unit's staff may reach patient data after a password alone where a second
+    # factor is otherwise required (a unit without the region's identity provider that has
+    # accepted the risk); off unless an administrator turns it on, audited when changed.
+    password_alone_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[UnitMembership]] = relationship(back_populates="unit")

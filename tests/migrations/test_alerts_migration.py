@@ -10,7 +10,7 @@ from sqlalchemy import text
 from pallapp.extensions import db
 from tests.migrations.test_migrations import empty_database, migrated_app  # noqa: F401
 
-BEFORE = "b7e3c1a94d20"
+BEFORE = "c4f1a7d2e9b3"  # the revision this one follows (was b7e3c1a94d20 before main's strong-authentication revision)
 REVISION = "c4a17e5d0b31"
 
 
