@@ -19,6 +19,7 @@ from pallapp.config import load_config
 from pallapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 from pallapp.i18n import install_i18n, select_locale
 from pallapp.models import AuditAction, User
+from pallapp.static_files import install_static_files, is_cookieless, static_cache_control
 
 
 def build_app(config: dict[str, Any] | None = None) -> Flask:
@@ -34,6 +35,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
+    install_static_files(app)
     limiter.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         # The client's address (for throttling and the audit log) and scheme come from the
@@ -59,6 +61,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     from pallapp.careplan import bp as careplan_bp
     from pallapp.health import bp as health_bp
     from pallapp.logreview import bp as logreview_bp
+    from pallapp.offline import bp as offline_bp
     from pallapp.patients import bp as patients_bp
     from pallapp.reporting import bp as reporting_bp
     from pallapp.reporting import register_views as register_reporting_views
@@ -76,6 +79,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(alerts_bp)
     register_reporting_views()
     app.register_blueprint(reporting_bp)
+    app.register_blueprint(offline_bp)
     app.register_blueprint(about_bp)
     install_session_rules(app)
 
@@ -279,6 +283,11 @@ def _install_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if send_hsts:
             response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+        if is_cookieless():
+            # The same for everyone: cacheable, and asking who is logged in would touch the
+            # session (a cookie, `Vary: Cookie`).
+            static_cache_control(app, response)
+            return response
         if g.get("without_database") or current_user.is_authenticated:
             # Patient data must not stay in shared caches or the back-button cache of a tablet.
             # (Error pages do not ask who is logged in: the database may be what failed.)

@@ -19,6 +19,7 @@ from pallapp import audit, flags, scoring
 from pallapp.access import Need as Need  # the views name needs through the services
 from pallapp.access import find_patient, find_patient_and_needs, relative_link
 from pallapp.alerts.services import raise_alerts
+from pallapp.assessments.duplicates import IdenticalRecently, identical_recently
 from pallapp.extensions import db
 from pallapp.models import (
     Assessment,
@@ -351,12 +352,15 @@ def submit_assessment(
     client_token: str,
     respondent: Respondent | None = None,
     observed_at: datetime | None = None,
+    ask_if_identical: bool = False,
 ) -> Submitted:
     """Score, flag and store one assessment in the current transaction.
 
     Raises `scoring.InvalidAnswers` for answers that do not fit the instrument and
     `AssessmentRefused` for a submission the user may not make. The same `client_token` sent
-    again returns the stored assessment without storing anything.
+    again returns the stored assessment without storing anything. With `ask_if_identical` (a
+    person at a form), the same answers from the same user in another form within ten minutes
+    raise `IdenticalRecently` instead of being stored.
     """
     patient = find_patient(user, patient_public_id, Need.REPORT)
     existing = _existing_for_token(user, patient, client_token)
@@ -375,6 +379,14 @@ def submit_assessment(
         observed_at = now  # only staff enter paper forms afterwards
     check_observed_at(patient, observed_at, now)
     result = scoring.score(instrument, _completed_with(user, instrument, respondent, answers))
+    if ask_if_identical:
+        twin = identical_recently(
+            user, patient, instrument, respondent, result.plain_answers(), now
+        )
+        if twin is not None:
+            # Its time and a link are shown to the user: a read of the stored record.
+            audit.record(AuditAction.VIEW, user=user, patient=patient, obj=twin, detail="identical")
+            raise IdenticalRecently(twin)
     unit = flags.unit_for(user, patient)
     # The account that gave the answers: the patient themself, or a relative answering as proxy.
     # A relative who only helps, and staff entering a patient's spoken answers, are `entered_by`.

@@ -17,6 +17,7 @@ from pallapp.forms.assessments import CorrectionReasonForm
 from pallapp.forms.instruments import assessment_form_class
 from pallapp.models import Respondent
 from pallapp.paging import requested_page
+from pallapp.sending import answer_stored
 from pallapp.timeutil import STOCKHOLM, now_local
 
 
@@ -57,6 +58,27 @@ def _local(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=STOCKHOLM)
 
 
+#: A nurse's home visit: the staff-rated forms in the order they are usually filled in, then a
+#: dose if one is given. The result page of each offers the next in one tap.
+HOME_VISIT = ("ipos_staff", "abbey", "roag")
+
+
+def _next_in_visit(public_id: str, instrument: str) -> dict[str, str] | None:
+    if not current_user.is_staff or instrument not in HOME_VISIT:
+        return None
+    position = HOME_VISIT.index(instrument)
+    if position + 1 < len(HOME_VISIT):
+        following = HOME_VISIT[position + 1]
+        return {
+            "label": gettext("Next: %(form)s", form=present.instrument_title(following)),
+            "url": url_for("assessments.fill", public_id=public_id, code=following),
+        }
+    return {
+        "label": gettext("Next: an as-needed dose"),
+        "url": url_for("patients.show", public_id=public_id, _anchor="orders"),
+    }
+
+
 @bp.route("/patients/<public_id>/assessments/new")
 @login_required
 def choose(public_id: str):  # type: ignore[no-untyped-def]
@@ -65,7 +87,10 @@ def choose(public_id: str):  # type: ignore[no-untyped-def]
     return render_template(
         "assessments/choose.html",
         patient=patient,
-        instruments=[(code, present.instrument_title(code)) for code in codes],
+        instruments=[
+            (code, present.instrument_title(code), present.instrument_purpose(code))
+            for code in codes
+        ],
     )
 
 
@@ -92,6 +117,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
             form.observed_at.data = now_local().replace(second=0, microsecond=0, tzinfo=None)
     skipped_labels = None
     problem = None
+    identical = None
     if form.validate_on_submit():
         skipped = form.skipped()
         confirmed = request.form.get("confirm_incomplete") == "1"
@@ -114,20 +140,34 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
                     client_token=form.client_token.data,
                     respondent=respondent,
                     observed_at=observed_at,
+                    ask_if_identical=request.form.get("confirm_identical") != "1",
                 )
             except scoring.InvalidAnswers:
                 problem = gettext("Some answers could not be read. Check the marked questions.")
             except services.AssessmentRefused as refused:
                 problem = refusal_message(refused.reason)
+            except services.IdenticalRecently as twin:
+                identical = {
+                    "at": twin.existing.created_at.astimezone(STOCKHOLM),
+                    "url": url_for(
+                        "assessments.show",
+                        public_id=public_id,
+                        assessment_id=twin.existing.public_id,
+                    ),
+                    "incomplete_confirmed": confirmed,
+                }
             else:
                 if not submitted.created:
-                    flash(gettext("This form had already been sent; here is what was saved."), "info")
-                return redirect(
+                    flash(
+                        gettext("This form had already been sent; here is what was saved."), "info"
+                    )
+                return answer_stored(
                     url_for(
                         "assessments.show",
                         public_id=public_id,
                         assessment_id=submitted.assessment.public_id,
-                    )
+                    ),
+                    created=submitted.created,
                 )
     elif request.method == "POST":
         problem = gettext("Please correct the marked answers. Nothing has been saved yet.")
@@ -139,6 +179,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
         recall_label=_recall_label(code, patient),
         skipped_labels=skipped_labels,
         problem=problem,
+        identical=identical,
     )
 
 
@@ -172,6 +213,7 @@ def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
         may_correct=current_user.is_staff
         and assessment.superseded_by is None
         and services.Need.CHANGE in needs,
+        next_in_visit=_next_in_visit(public_id, assessment.instrument),
     )
 
 

@@ -22,6 +22,7 @@ from flask_login import current_user, login_user, logout_user
 
 from pallapp import audit
 from pallapp.models import AuditAction, User
+from pallapp.static_files import is_cookieless
 
 LAST_SEEN = "last_seen"
 AGENT = "agent"
@@ -67,19 +68,38 @@ def _idle_too_long(last_seen: object, now: float, limit: int) -> bool:
     return not (now - limit <= float(last_seen) <= now + 60)  # a minute's leeway for clocks
 
 
+#: Forms whose answers the page script keeps on the device (static/offline.js): a post that
+#: arrives after the session ended is not stored, and the user is sent back to the form.
+DEVICE_FORMS = frozenset({"assessments.fill", "careplan.record_dose"})
+
+
 def _end(outcome: str, message: str):  # type: ignore[no-untyped-def]
     audit.record(AuditAction.LOGOUT, obj=current_user._get_current_object(), outcome=outcome)
     logout_user()
     session.clear()
     flash(message, "info")
-    next_path = request.full_path if request.method == "GET" else None
+    if request.method == "GET":
+        next_path: str | None = request.full_path
+    elif request.endpoint in DEVICE_FORMS:
+        # The post is not stored; its answers are kept on this device (a draft) and come back
+        # in the form after login, where it is sent again by its owner.
+        flash(
+            gettext(
+                "Nothing has been sent yet. Your answers are kept on this device: after you log "
+                "in, the form opens again with them, and you can send it."
+            ),
+            "warning",
+        )
+        next_path = request.path
+    else:
+        next_path = None
     return redirect(url_for("auth.login", next=next_path))
 
 
 def install_session_rules(app: Flask) -> None:
     @app.before_request
     def end_stale_sessions():  # type: ignore[no-untyped-def]
-        if request.endpoint == "static" or not current_user.is_authenticated:
+        if is_cookieless() or not current_user.is_authenticated:
             return None
         now = time.time()
         limit = idle_limit_seconds(app, current_user.is_staff)

@@ -37,6 +37,7 @@ from pallapp.models import (
     PrnOrder,
     utcnow,
 )
+from pallapp.sending import answer_stored
 from pallapp.timeutil import STOCKHOLM, now_local, today_local
 
 
@@ -355,7 +356,7 @@ def _dose_warning(  # type: ignore[no-untyped-def]
     return present.dose_warning(needs.over_limit, needs.mismatch, needs.colliding, order)
 
 
-def _dose_page(order, form, warning, problem, original=None):  # type: ignore[no-untyped-def]
+def _dose_page(order, form, warning, problem, original=None, device=False):  # type: ignore[no-untyped-def]
     """The dose form (recording a dose, or correcting one: `original`), with the ordered dose
     beside the amount, so that a slip of the decimal sign is seen before it is saved."""
     form.dose.description = gettext("Ordered: %(dose)s", dose=present.ordered_dose(order))
@@ -369,6 +370,7 @@ def _dose_page(order, form, warning, problem, original=None):  # type: ignore[no
         warning=warning,
         problem=problem,
         original=original,
+        device=device,
     )
 
 
@@ -411,8 +413,10 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
                 flash(gettext("This dose had already been saved."), "info")
             else:
                 flash(gettext("The dose is saved. Remember to assess its effect later."), "success")
-            return _show_patient(public_id)
-    return _dose_page(order, form, warning, problem)
+            return answer_stored(
+                url_for("patients.show", public_id=public_id), created=recorded.created
+            )
+    return _dose_page(order, form, warning, problem, device=True)
 
 
 @bp.route("/patients/<public_id>/doses/<dose_id>/correct", methods=["GET", "POST"])

@@ -566,8 +566,11 @@ def test_the_macro_renders_every_option_as_a_labelled_radio(app, code):
         assert page.styles == []
         assert page.handlers == []
         assert page.script_text.strip() == ""
-        assert [script.get("src") for script in page.scripts] == ["/static/assessment.js"]
-        assert 'href="/static/assessment.css"' in page.html
+        # Fingerprinted URLs (?v=<content hash>): tests/app/test_static_files.py.
+        assert [script.get("src").split("?")[0] for script in page.scripts] == [
+            "/static/assessment.js"
+        ]
+        assert 'href="/static/assessment.css?v=' in page.html
         # The period is on every step (a phone shows one step at a time).
         assert page.html.count('<p class="recall">Over the past 7 days</p>') == count
         assert f'value="{TOKEN}"' in page.html

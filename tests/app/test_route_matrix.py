@@ -67,6 +67,10 @@ RULES: dict[str, frozenset[str]] = {
     "auth.language": EVERYONE,
     "static": EVERYONE,
     "health.healthz": EVERYONE,  # the proxy's and monitors' health check: no data in it
+    # The installable app: the same for everyone, no data, no cookie (pallapp/offline).
+    "offline.service_worker": EVERYONE,
+    "offline.manifest": EVERYONE,
+    "offline.page": EVERYONE,
     "about.about": EVERYONE,  # what pallapp is and the instruments' acknowledgements
     # Logging in at a provider (404 where none is configured): anyone may start, and the way
     # back without this session's state is answered 400 for anyone alike.

@@ -167,8 +167,22 @@ class AssessmentFormPage:
         assert remaining == {}, f"not found on any step: {sorted(remaining)}"
         return self
 
+    def to_last_step(self) -> AssessmentFormPage:
+        """Tap Nästa through the steps (answers already in place, e.g. a restored draft)."""
+        while True:
+            next_button = self.page.locator("section.step.is-current").get_by_role(
+                "button", name="Nästa"
+            )
+            if not next_button.count():
+                return self
+            next_button.click()
+
     def submit(self, label: str) -> ResultPage:
-        self.page.get_by_role("button", name=label, exact=True).click()
+        """Send and wait for the next page: offline.js sends with fetch and then navigates, so
+        the navigation starts after the click has returned."""
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name=label, exact=True).click()
+        self.page.wait_for_load_state("load")
         return ResultPage(self.page, self.base_url)
 
 
@@ -456,3 +470,35 @@ class AlertsPage:
         self.row(patient_name).get_by_role("button", name="Kvittera larm").click()
         _arrive(self.page, "Larm")
         return self
+
+
+@dataclass
+class DeviceStatus:
+    """What the page says about forms kept on this device (static/offline.js)."""
+
+    page: Page
+
+    OUTBOX = "Sparad på enheten – skickas när du har anslutning"
+    SENT = "Skickad."
+    RESTORED = "finns i formuläret igen. Ingenting har skickats än."
+    ALREADY_SENT = "Det här formuläret är redan skickat."
+
+    def box(self) -> Locator:
+        return self.page.locator("#device-status")
+
+    def notice(self) -> Locator:
+        return self.page.locator(".device-notice")
+
+    def wait_for_service_worker(self) -> DeviceStatus:
+        """The service worker controls the page (it then serves the offline page)."""
+        # Polled with evaluate: wait_for_function compiles its text, which the CSP forbids.
+        for _ in range(100):
+            if self.page.evaluate("!!(navigator.serviceWorker && navigator.serviceWorker.controller)"):
+                return self
+            self.page.wait_for_timeout(100)
+        raise AssertionError("no service worker controls the page")
+
+    def stored_entries(self) -> list[dict[str, object]]:
+        return self.page.evaluate(
+            "Object.values(JSON.parse(localStorage.getItem('pallapp.device.v1') || '{}'))"
+        )

@@ -264,10 +264,16 @@ def logged(path: Path, since: int, needle: str, count: int, timeout: float = 5.0
         time.sleep(0.05)
 
 
-def esas_fields(form: FormParser, score: int = 2) -> list[tuple[str, str]]:
-    """The form's own fields (CSRF token, form token, observation time) and every ESAS-r item."""
+def esas_fields(form: FormParser, score: int = 2, variant: int = 0) -> list[tuple[str, str]]:
+    """The form's own fields (CSRF token, form token, observation time) and every ESAS-r item
+    at `score`, except that `variant` (0-120) sets pain and nausea: forms with another variant
+    have other answers, so that the same nurse's forms for one patient are not the same
+    answers twice (which the app asks about before storing: pallapp/assessments/duplicates.py)."""
     assert {f"item_{code}" for code in ESAS_ITEMS} <= form.radios, form.radios
-    return form.fields + [(f"item_{code}", str(score)) for code in ESAS_ITEMS]
+    answers = dict.fromkeys(ESAS_ITEMS, score)
+    if variant:
+        answers |= {"pain": variant % 11, "nausea": variant // 11}
+    return form.fields + [(f"item_{code}", str(value)) for code, value in answers.items()]
 
 
 # --- 1. login and a form through TLS ------------------------------------------------------------
@@ -342,9 +348,14 @@ def test_a_session_made_on_one_instance_works_on_the_other(topology, world):
 def test_static_files_come_from_the_proxy_with_a_lifetime_and_compressed(topology):
     browser = Browser(topology)
     before = [len(log_lines(i.access_log)) for i in topology.instances]
-    css = browser.request("/static/app.css", headers={"Accept-Encoding": "gzip"})
+    # A URL without the fingerprint is kept an hour; with one (as every page links it), a year.
+    plain = browser.request("/static/app.css", headers={"Accept-Encoding": "gzip"})
+    assert plain.headers["Cache-Control"] == "public, max-age=3600"
+    css = browser.request("/static/app.css?v=0123abcd", headers={"Accept-Encoding": "gzip"})
     assert css.status == 200
-    assert css.headers["Cache-Control"] == "public, max-age=3600"
+    assert css.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Set-Cookie" not in css.headers
+    assert "cookie" not in css.headers.get("Vary", "").lower()
     assert css.headers["Content-Encoding"] == "gzip"
     original = (Path(__file__).resolve().parents[2] / "pallapp/static/app.css").read_bytes()
     assert gzip.decompress(css.body) == original
@@ -532,7 +543,8 @@ def test_a_post_cut_off_by_a_dying_instance_is_not_replayed_and_its_resend_is_st
     path = world.fill_path(world.patient_for_the_kill)
     app1 = topology.instances[0]
     app1_address = f"127.0.0.1:{app1.port}"
-    forms = [esas_fields(FormParser.parse(browser.request(path).text), score=4) for _ in range(2)]
+    forms = [esas_fields(FormParser.parse(browser.request(path).text), score=4, variant=100 + i)
+             for i in range(2)]
     answers: list[Page] = []
     os.killpg(app1.process.pid, signal.SIGSTOP)  # accepts connections, answers nothing
     try:
@@ -581,12 +593,13 @@ def test_one_instance_killed_mid_run_loses_and_doubles_no_submission(
     failures: list[BaseException] = []
     filled = threading.Barrier(nurses + 1)
 
-    def nurse_round() -> None:
+    def nurse_round(number: int) -> None:
         try:
             browser = Browser(topology)
             assert browser.login(world.nurse).status == 302
-            forms = [esas_fields(FormParser.parse(browser.request(path).text), score=1)
-                     for _ in range(forms_per_nurse)]
+            forms = [esas_fields(FormParser.parse(browser.request(path).text), score=1,
+                                 variant=1 + number * forms_per_nurse + i)
+                     for i in range(forms_per_nurse)]
             filled.wait(timeout=60)
             for fields in forms:
                 page, times_sent = send_until_answered(browser, path, fields)
@@ -601,7 +614,7 @@ def test_one_instance_killed_mid_run_loses_and_doubles_no_submission(
 
     app1 = topology.instances[0]
     start_mark = len(log_lines(topology.nginx_access_log))
-    threads = [threading.Thread(target=nurse_round) for _ in range(nurses)]
+    threads = [threading.Thread(target=nurse_round, args=(n,)) for n in range(nurses)]
     for thread in threads:
         thread.start()
     filled.wait(timeout=60)
