@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(reminders)
+    app.cli.add_command(notify)
     app.cli.add_command(backup)
     # `translate` is registered as a plugin command (pyproject.toml), so it runs without an app.
 
@@ -44,15 +45,66 @@ def demo_data(if_empty: bool) -> None:
 
 @click.command("reminders")
 @with_appcontext
-def reminders() -> None:
+@click.option("--no-email", is_flag=True, help="Only the reminder flags; queue no e-mail.")
+def reminders(no_email: bool) -> None:
     """Open due reminder flags (missing as-needed orders, overdue assessments) and close those
-    no longer due. Safe to run as often as wanted, e.g. from cron: it never duplicates a flag."""
+    no longer due; queue a reminder e-mail to each patient and relative with a report due (at
+    most one per person and day). Safe to run as often as wanted, on several hosts at once:
+    it never duplicates a flag or a message. `flask notify` sends what is queued."""
     from pallapp.extensions import db
     from pallapp.flags import evaluate_all_reminders
+    from pallapp.models import utcnow
+    from pallapp.reporting.services import enqueue_reminders
 
     changes = evaluate_all_reminders()
     db.session.commit()
     click.echo(f"Reminder flags: {changes.opened} opened, {changes.closed} closed.")
+    if not no_email:
+        queued = enqueue_reminders(utcnow())
+        db.session.commit()
+        click.echo(f"Reminder e-mails queued: {queued}.")
+
+
+@click.command("notify")
+@with_appcontext
+@click.option("--quiet", is_flag=True, help="Only the summary line.")
+@click.option(
+    "--every",
+    type=click.IntRange(min=10),
+    default=None,
+    help="Run as a long-running worker: repeat every this many seconds until stopped.",
+)
+def notify(quiet: bool, every: int | None) -> None:
+    """Escalate alerts not acknowledged in time, then send every queued message (alerts,
+    escalations, reminders). Run it every few minutes from cron, or once with --every as a
+    worker; several hosts may run it at once: each message is claimed by one sender and sent
+    once."""
+    import time
+
+    while True:
+        _notify_once(quiet)
+        if every is None:
+            return
+        time.sleep(every)
+
+
+def _notify_once(quiet: bool) -> None:
+    from pallapp.alerts.delivery import sender_for
+    from pallapp.alerts.outbox import deliver_due
+    from pallapp.alerts.services import escalate_due
+    from pallapp.extensions import db
+    from pallapp.models import utcnow
+
+    escalated = escalate_due(utcnow())
+    db.session.commit()
+    config = current_app.config
+    report = deliver_due(
+        utcnow(),
+        lambda channel: sender_for(channel, config),
+        progress=None if quiet else click.echo,
+    )
+    db.session.remove()  # a worker must not keep a session (and its snapshot) between runs
+    click.echo(f"Alerts escalated: {escalated}. Messages: {report}.")
 
 
 @click.command("backup")

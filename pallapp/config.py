@@ -77,6 +77,15 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": None,
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     "TRUSTED_PROXIES": 0,
+    # Outgoing e-mail (reminders, alerts, escalations), sent by `flask notify` from the outbox.
+    # SMTP_SECURITY: starttls (port 587), tls (port 465) or none (a relay on this host only).
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 587,
+    "SMTP_SECURITY": "starttls",
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_TIMEOUT": 10,
+    "MAIL_FROM": "pallapp@localhost",
     # --- strong authentication (pallapp/auth/oidc.py, pallapp/auth/second_factor.py) ---------
     # Roles whose password logins need a second factor (TOTP) before they reach any page,
     # unless every unit of the staff member allows password alone (CareUnit.
@@ -171,6 +180,30 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
 
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SELF_IDLE_MINUTES"])
     check_login_limit_storage(app.config)
+    check_smtp(app.config)
+
+
+SMTP_SECURITY_CHOICES = ("starttls", "tls", "none")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def check_smtp(config: Mapping[str, Any]) -> None:
+    """Mail settings that could leak credentials or messages are refused at start-up."""
+    security = config.get("SMTP_SECURITY")
+    if security not in SMTP_SECURITY_CHOICES:
+        raise ConfigurationError(
+            f"PALLAPP_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_CHOICES)}, "
+            f"not {security!r}."
+        )
+    if (
+        config["ENV_NAME"] == "production"
+        and security == "none"
+        and str(config.get("SMTP_HOST")) not in _LOCAL_HOSTS
+    ):
+        raise ConfigurationError(
+            "PALLAPP_SMTP_SECURITY=none sends mail (and any SMTP password) unencrypted: in "
+            "production only to a relay on this host (localhost). Use starttls or tls."
+        )
 
 
 def engine_options(url: str, options: Mapping[str, Any], timeout: object) -> dict[str, Any]:

@@ -53,6 +53,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
 
     from pallapp.about import bp as about_bp
     from pallapp.admin import bp as admin_bp
+    from pallapp.alerts import bp as alerts_bp
+    from pallapp.alerts import register_views as register_alert_views
     from pallapp.assessments import bp as assessments_bp
     from pallapp.auth import bp as auth_bp
     from pallapp.auth.session import install_session_rules
@@ -61,6 +63,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     from pallapp.logreview import bp as logreview_bp
     from pallapp.offline import bp as offline_bp
     from pallapp.patients import bp as patients_bp
+    from pallapp.reporting import bp as reporting_bp
+    from pallapp.reporting import register_views as register_reporting_views
     from pallapp.review import bp as review_bp
 
     app.register_blueprint(auth_bp)
@@ -71,6 +75,10 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(careplan_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(health_bp)
+    register_alert_views()
+    app.register_blueprint(alerts_bp)
+    register_reporting_views()
+    app.register_blueprint(reporting_bp)
     app.register_blueprint(offline_bp)
     app.register_blueprint(about_bp)
     install_session_rules(app)

@@ -41,6 +41,8 @@ def unit(public_id: str | None = None):  # type: ignore[no-untyped-def]
         if existing is None:
             abort(404)
     form = UnitForm(obj=existing)
+    if existing is not None and request.method == "GET":
+        form.coverage_days.data = list(existing.coverage_weekdays)
     if form.validate_on_submit():
         if services.unit_name_taken(form.name.data, existing):
             form.name.errors.append(gettext("A unit with this name already exists."))
@@ -55,6 +57,12 @@ def unit(public_id: str | None = None):  # type: ignore[no-untyped-def]
                 end_of_life_interval_days=form.end_of_life_interval_days.data,
                 ipos_recall_period=form.ipos_recall_period.data,
                 relatives_may_record_doses=form.relatives_may_record_doses.data,
+                coverage_weekdays="".join(sorted(form.coverage_days.data or [])),
+                coverage_start=form.coverage_start.data if form.coverage_days.data else None,
+                coverage_end=form.coverage_end.data if form.coverage_days.data else None,
+                alert_email=form.alert_email.data or None,
+                escalation_email=form.escalation_email.data or None,
+                alert_response_minutes=form.alert_response_minutes.data or 60,
                 password_alone_allowed=form.password_alone_allowed.data,
             )
             flash(gettext("The unit is saved."), "success")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from pallapp import audit, flags, scoring
 from pallapp.access import Need as Need  # the views name needs through the services
 from pallapp.access import find_patient, find_patient_and_needs, relative_link
+from pallapp.alerts.services import raise_alerts
 from pallapp.assessments.duplicates import IdenticalRecently, identical_recently
 from pallapp.extensions import db
 from pallapp.models import (
@@ -405,6 +406,9 @@ def submit_assessment(
     )
     if submitted.created:
         audit.record(AuditAction.CREATE, user=user, patient=patient, obj=submitted.assessment)
+        if not user.is_staff:
+            # Staff entering a rating are with the patient; a report from home must reach someone.
+            raise_alerts(user, patient, submitted.assessment.flags, now)
     return submitted
 
 

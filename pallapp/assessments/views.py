@@ -10,7 +10,9 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp import scoring
+from pallapp.alerts.services import alerts_for_assessment, open_alerts_repeated_by
 from pallapp.assessments import bp, present, services
+from pallapp.carerecord import current_care_plan
 from pallapp.forms.assessments import CorrectionReasonForm
 from pallapp.forms.instruments import assessment_form_class
 from pallapp.models import Respondent
@@ -205,6 +207,9 @@ def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
         severe=services.has_severe_rating(assessment),
         self_report=self_report,
         units=[episode.unit for episode in patient.active_episodes(now_local().date())],
+        alerts=alerts_for_assessment(assessment.flags) if self_report else [],
+        repeated=open_alerts_repeated_by(patient, assessment.flags) if self_report else [],
+        care_plan=current_care_plan(patient) if self_report else None,
         may_correct=current_user.is_staff
         and assessment.superseded_by is None
         and services.Need.CHANGE in needs,

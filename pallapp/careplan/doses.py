@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from pallapp import audit, carerecord, flags, scoring
 from pallapp.access import Need, find_patient
+from pallapp.alerts.services import raise_alerts
 from pallapp.careplan.common import FUTURE_TOLERANCE, Refused, now_or_utc
 from pallapp.careplan.orders import order_of
 from pallapp.extensions import db
@@ -353,6 +354,9 @@ def _store_dose(
         ]
         if not open_for_indication:
             raised.append(_add_dose_flag(patient, frequent, administration))
+    if not user.is_staff:
+        # A relative giving doses at home: a dose outside the order must reach someone.
+        raise_alerts(user, patient, raised, now)
     return RecordedDose(administration, created=True, flags=raised)
 
 

@@ -4,7 +4,6 @@ intervals."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from pallapp import audit, scoring
 from pallapp.extensions import db
 from pallapp.flags.orders import open_orders, order_rule
+from pallapp.flags.plan import PlanLine, line_status
 from pallapp.flags.settings import interval_thresholds, rating_interval_days
 from pallapp.flags.store import close, new_flag, open_flags
 from pallapp.models import (
@@ -51,20 +51,13 @@ def end_of_life_since(patient: Patient) -> datetime | None:
 
 
 def is_overdue(patient: Patient, latest: dict[str, datetime], now: datetime) -> bool:
-    """INSTRUMENTS.md `assessment_overdue`, with the interval of the patient's units (the
-    overview's light version: `latest` maps instrument -> when its latest rating applies)."""
+    """The overview's "overdue" mark: the symptom-rating line of the phase's default reporting
+    plan is due (`pallapp.flags.plan.line_status`, the one due rule, which holds exactly when
+    INSTRUMENTS.md `assessment_overdue` does), with the interval of the patient's units.
+    `latest` maps instrument -> when its latest rating applies; never rated: due at once."""
     days = rating_interval_days(patient, now.astimezone(STOCKHOLM).date())
-    thresholds = dataclasses.replace(
-        scoring.DEFAULT_THRESHOLDS,
-        assessment_interval_days=days,
-        assessment_interval_end_of_life_days=days,
-    )
-    seen = [scoring.AssessmentSeen(code, moment) for code, moment in latest.items()]
-    end_of_life_since = now if patient.phase == Phase.END_OF_LIFE else None
-    flag = scoring.assessment_overdue(
-        seen, now, end_of_life_since=end_of_life_since, thresholds=thresholds
-    )
-    return flag is not None
+    line = PlanLine("esas_r", "patient", days)  # any symptom rating answers it
+    return line_status(line, latest, now, since=now).is_due
 
 
 def reminders_due(

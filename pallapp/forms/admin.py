@@ -10,13 +10,25 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TimeField,
+    ValidationError,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pallapp.forms import WholeNumberField
 from pallapp.models import Role, UnitKind
 from pallapp.scoring import INSTRUMENTS, RECALL_PERIOD_LABELS
+
+WEEKDAYS = (
+    (1, _l("Monday")),
+    (2, _l("Tuesday")),
+    (3, _l("Wednesday")),
+    (4, _l("Thursday")),
+    (5, _l("Friday")),
+    (6, _l("Saturday")),
+    (7, _l("Sunday")),
+)
 
 STAFF_ROLE_CHOICES = [
     SelectChoice(role.value, role.label)
@@ -56,12 +68,55 @@ class UnitForm(FlaskForm):
     )
     # Only where the unit's routine lets relatives give as-needed drugs (off by default).
     relatives_may_record_doses = BooleanField(_l("Relatives may record as-needed doses they give"))
+    # Coverage hours: when someone reads the unit's alerts. None chosen: patients are always
+    # told to call, and no answer is ever promised.
+    coverage_days = SelectMultipleField(
+        _l("Days when alerts are read"),
+        choices=[SelectChoice(str(day), label) for day, label in WEEKDAYS],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validate_choice=True,
+        description=_l(
+            "Leave all days empty if nobody reads alerts: patients are then always told whom "
+            "to call."
+        ),
+    )
+    coverage_start = TimeField(_l("Alerts read from (time)"), validators=[Optional()])
+    coverage_end = TimeField(_l("Alerts read until (time)"), validators=[Optional()])
+    alert_email = EmailField(
+        _l("Alert address (e-mail)"),
+        validators=[Optional(), Email(), Length(max=254)],
+        description=_l("Gets a message without patient details when an alert comes in."),
+    )
+    escalation_email = EmailField(
+        _l("Escalation address (e-mail)"),
+        validators=[Optional(), Email(), Length(max=254)],
+        description=_l("E.g. the physician on call: gets a message when an alert is not acknowledged in time."),
+    )
+    alert_response_minutes = WholeNumberField(
+        _l("Response time for alerts (minutes)"),
+        default=60,
+        validators=[Optional(), NumberRange(min=5, max=24 * 60)],
+        description=_l(
+            "Patients are told the team will contact them within this time (empty: 60)."
+        ),
+    )
     # Off by default: where a second factor is required, a unit without the region's login
     # may accept the risk of passwords alone, as an explicit and audited decision.
     password_alone_allowed = BooleanField(
         _l("Staff may reach patient data with a password alone (no second factor)")
     )
     submit = SubmitField(_l("Save unit"))
+
+    def validate_coverage_days(self, field: SelectMultipleField) -> None:
+        # Checked here, not on the times: an empty time field stops its own validation.
+        if not field.data:
+            return
+        start, end = self.coverage_start.data, self.coverage_end.data
+        if start is None or end is None:
+            raise ValidationError(_l("Give both times for the days chosen."))
+        if start >= end:
+            raise ValidationError(_l("The end must be after the start (the same day)."))
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -25,6 +25,8 @@ ACTION_LABELS: dict[str, LazyString] = {
     AuditAction.DENIED: _l("was refused access"),
     AuditAction.INVITE: _l("invited"),
     AuditAction.REVOKE: _l("withdrew"),
+    AuditAction.SEND: _l("sent a message"),
+    AuditAction.ESCALATE: _l("escalated"),
 }
 
 #: Which part of the record, or which page.
@@ -58,12 +60,21 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "user_account": _l("account"),
     "invitation": _l("invitation"),
     "care_unit": _l("care unit"),
+    "alert": _l("alert"),
+    "alert_list": _l("alert list"),
+    "expected_level": _l("expected level"),
+    "expected_level_form": _l("form for an expected level"),
+    "outbox_message": _l("message (e-mail or SMS)"),
+    "reporting_plan": _l("reporting plan"),
+    "reporting_plan_entry": _l("reporting plan line"),
     "unit_membership": _l("unit membership"),
 }
 
 #: How it went.
 OUTCOME_LABELS: dict[str, LazyString] = {
     "ok": _l("done"),
+    "failed": _l("failed"),
+    "no_address": _l("no address configured"),
     "denied": _l("refused"),
     "throttled": _l("paused after too many attempts"),
     "idle_timeout": _l("ended after a period without activity"),

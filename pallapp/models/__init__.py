@@ -1,5 +1,6 @@
 """The database models; import them from here."""
 
+from pallapp.models.alerts import Alert, ExpectedLevel, OutboxMessage, ReportingPlanEntry
 from pallapp.models.assessments import Assessment, Flag, Respondent
 from pallapp.models.audit import AppendOnlyError, AuditAction, AuditEvent
 from pallapp.models.careplan import (
@@ -29,6 +30,10 @@ from pallapp.models.types import utcnow
 from pallapp.models.units import CareUnit, UnitKind, UnitMembership
 
 __all__ = [
+    "Alert",
+    "ExpectedLevel",
+    "OutboxMessage",
+    "ReportingPlanEntry",
     "CARE_PLAN_FIELDS",
     "CARE_PLAN_FIELD_LABELS",
     "CarePlan",

@@ -24,6 +24,8 @@ class AuditAction(enum.StrEnum):
     DENIED = "denied"
     INVITE = "invite"
     REVOKE = "revoke"
+    SEND = "send"
+    ESCALATE = "escalate"
 
 
 class AuditEvent(db.Model):

@@ -92,6 +92,8 @@ class User(UserMixin, db.Model):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Patients and relatives: no e-mail reminders when a report is due (their own choice).
+    reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     # The OpenID Connect identity bound to the account through an invitation, once: the
     # provider's name in the configuration ("staff", "citizen") and the value of its chosen
     # stable claim (HSA-id, personnummer). Never matched on e-mail.

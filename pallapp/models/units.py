@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pallapp.extensions import db
@@ -59,6 +68,17 @@ class CareUnit(db.Model):
     # Whether relatives of this unit's patients may record as-needed doses they give (a
     # unit's decision, per its routine for delegating to relatives); off unless turned on.
     relatives_may_record_doses: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Coverage hours: when someone reads this unit's alerts (Swedish local time, ISO weekdays
+    # as digits, "12345" = Monday to Friday). Empty: never; patients are then always told whom
+    # to call instead of being promised an answer.
+    coverage_weekdays: Mapped[str] = mapped_column(String(7), default="")
+    coverage_start: Mapped[time | None] = mapped_column(Time)
+    coverage_end: Mapped[time | None] = mapped_column(Time)
+    # Where alerts go in coverage hours, and where they escalate when not acknowledged in time.
+    alert_email: Mapped[str | None] = mapped_column(String(254))
+    escalation_email: Mapped[str | None] = mapped_column(String(254))
+    # Minutes within which an alert in coverage hours must be acknowledged (project default 60).
+    alert_response_minutes: Mapped[int] = mapped_column(default=60)
     # Whether this unit's staff may reach patient data after a password alone where a second
     # factor is otherwise required (a unit without the region's identity provider that has
     # accepted the risk); off unless an administrator turns it on, audited when changed.

@@ -5,11 +5,14 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from pallapp.assessments.present import instrument_title
 from pallapp.careplan.present import home_visit
+from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
 from pallapp.review.common import KEY_INSTRUMENTS, key_scores, latest_assessments
+from pallapp.reporting.services import due_for_reporter, set_reminders_opt_out
 from pallapp.timeutil import today_local
 
 
@@ -40,8 +43,30 @@ def start():  # type: ignore[no-untyped-def]
     # they land (the start page view is already audited by `own_patients`).
     plans = services.current_care_plans(patients)
     return render_template(
-        "patients/start.html", patients=patients, plans=plans, today=today_local()
+        "patients/start.html",
+        patients=patients,
+        plans=plans,
+        today=today_local(),
+        due=due_for_reporter(current_user, patients, utcnow()),
+        instrument_title=instrument_title,
     )
+
+
+@bp.route("/start/reminders", methods=["POST"])
+@login_required
+def reminder_choice():  # type: ignore[no-untyped-def]
+    """A patient or relative turns their own e-mail reminders off or on."""
+    if current_user.role not in (Role.PATIENT, Role.RELATIVE):
+        abort(403)
+    opt_out = request.form.get("reminders") == "off"
+    set_reminders_opt_out(current_user, opt_out)
+    flash(
+        gettext("You will get no e-mail reminders.")
+        if opt_out
+        else gettext("You will get an e-mail when it is time to rate your symptoms."),
+        "success",
+    )
+    return redirect(url_for("patients.start"))
 
 
 @bp.route("/today", methods=["GET", "POST"])
@@ -136,6 +161,12 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
         may_view_history=may_view_history,
         visit=visit,
         scores=scores,
+        **(
+            expected_levels_panel(current_user, patient, utcnow(), services.Need.CHANGE in needs)
+            | {"show_plan_link": True}
+            if current_user.is_staff
+            else {}
+        ),
     )
 
 

@@ -15,6 +15,7 @@ from pallapp import scoring
 from pallapp.assessments import present
 from pallapp.careplan import present as careplan_present
 from pallapp.csvout import download
+from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
 from pallapp.models import Phase, utcnow
 from pallapp.paging import requested_page
@@ -168,6 +169,8 @@ def flags(public_id: str):  # type: ignore[no-untyped-def]
             (entry, present.flag_view(entry.flag, entry.instrument)) for entry in entries.items
         ],
         may_acknowledge=review_common.may_acknowledge(current_user, patient),
+        # Expected levels held back the alerts (not the flags) of ratings at or below them.
+        **expected_levels_panel(current_user, patient, utcnow(), may_change=False),
     )
 
 

@@ -134,3 +134,57 @@ def test_admin_cannot_deactivate_themselves(app, client, auth, admin_email):
     client.post(f"/admin/staff/{own_id}/active", data={"active": "0"})
     with app.app_context():
         assert db.session.scalar(select(User.active).where(User.email == admin_email)) is True
+
+
+COVERAGE = {
+    "coverage_days": ["1", "2", "3", "4", "5"],
+    "coverage_start": "08:00",
+    "coverage_end": "16:30",
+    "alert_response_minutes": "45",
+    "alert_email": "team@example.org",
+    "escalation_email": "jour@example.org",
+}
+
+
+def test_admin_sets_coverage_hours_and_alert_addresses(app, client, auth, admin_email):
+    from datetime import time
+
+    auth.login(admin_email)
+    assert client.post("/admin/units/new", data=dict(UNIT, **COVERAGE)).status_code == 302
+    with app.app_context():
+        unit = db.session.scalar(select(CareUnit))
+        assert (unit.coverage_weekdays, unit.coverage_start, unit.coverage_end) == (
+            "12345", time(8, 0), time(16, 30),
+        )
+        assert (unit.alert_response_minutes, unit.alert_email, unit.escalation_email) == (
+            45, "team@example.org", "jour@example.org",
+        )
+        public_id = unit.public_id
+    page = client.get(f"/admin/units/{public_id}").get_data(as_text=True)
+    friday = page.split('value="5"')[0].rsplit("<input", 1)[1] + page.split('value="5"')[1].split(">")[0]
+    assert "checked" in friday
+    # No days: no coverage at all, whatever times were left in the form.
+    client.post(
+        f"/admin/units/{public_id}",
+        data=dict(UNIT, coverage_start="08:00", coverage_end="16:00", alert_response_minutes=""),
+    )
+    with app.app_context():
+        unit = db.session.scalar(select(CareUnit))
+        assert (unit.coverage_weekdays, unit.coverage_start, unit.alert_response_minutes) == ("", None, 60)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"coverage_end": ""},  # days without both times
+        {"coverage_start": "17:00", "coverage_end": "08:00"},  # over midnight: not supported
+        {"alert_response_minutes": "1"},
+        {"alert_email": "not an address"},
+    ],
+)
+def test_invalid_coverage_is_not_saved(app, client, auth, admin_email, changes):
+    auth.login(admin_email)
+    page = client.post("/admin/units/new", data={**UNIT, **COVERAGE, **changes})
+    assert page.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(CareUnit)) is None

@@ -106,6 +106,8 @@ def test_swedish_catalogue_has_no_untranslated_or_fuzzy_entry():
 # became "Utskriven" (docs/glossary.md has the terms).
 SHARED_SWEDISH = {
     frozenset({"Answer", "Answers"}): "Swedish 'svar' is both singular and plural",
+    frozenset({"Alerts", "alert"}): "Swedish 'larm' is both singular and plural",
+    frozenset({"Symptom", "Symptoms"}): "Swedish 'symtom' is both singular and plural",
     frozenset({"As-needed medication orders", "As-needed orders"}): (
         "one thing, named at more or less length in English: the patient's as-needed orders"
     ),

@@ -25,7 +25,8 @@ from pallapp.auth.services import issue_invitation
 from pallapp.careplan import doses as dose_service
 from pallapp.careplan import orders as order_service
 from pallapp.extensions import db
-from pallapp.models import CareUnit, Flag, Patient, Role, User, utcnow
+from pallapp.flags.expected import mark_expected
+from pallapp.models import Alert, CareUnit, Flag, Patient, Role, User, utcnow
 from tests.app.world import World, build_world
 from tests.factories import link_relative, make_user
 from tests.identity import CITIZEN_USERS, STAFF_USERS, login_at_provider, provider_available
@@ -119,6 +120,16 @@ RULES: dict[str, frozenset[str]] = {
     "careplan.record_dose": CARE,
     "careplan.correct_dose": CARE,
     "careplan.evaluate_dose": CARE,
+    # Alerts: every staff member sees the open alerts of their own units (none elsewhere);
+    # acknowledging one needs the right to change the patient's record.
+    "alerts.index": ALL_STAFF,
+    "alerts.acknowledge": CARE,
+    "alerts.new_expected_level": CARE,
+    "alerts.end_expected_level": CARE,
+    # The reporting plan: staff who read the record see it; saving needs the right to change.
+    "reporting.plan": UNIT_STAFF,
+    # Patients and relatives turn their own e-mail reminders off or on.
+    "patients.reminder_choice": SELF_SIDE | OUTSIDERS,
     "review.flags": UNIT_STAFF,
     "review.acknowledge": CARE,
     "review.trends": UNIT_STAFF,
@@ -176,6 +187,20 @@ def build_objects(app: Flask) -> Objects:
             nurse, world.patient, instrument="esas_r", answers=esas, client_token="a" * 32
         ).assessment
         flag = db.session.scalar(select(Flag).where(Flag.assessment_id == assessment.id))
+        marking = mark_expected(
+            nurse, world.patient, instrument="esas_r", item="pain", level=3, days=7,
+            reason="expected", now=utcnow(),
+        )
+        # A self-report with a severe rating raises an alert for unit A.
+        own = db.session.scalar(select(User).where(User.email == world.emails["self"]))
+        reported = submit_assessment(
+            own, world.patient, instrument="esas_r", answers=esas, client_token="s" * 32
+        ).assessment
+        alert = db.session.scalar(
+            select(Alert).join(Flag, Alert.flag_id == Flag.id).where(
+                Flag.assessment_id == reported.id
+            )
+        )
         order = order_service.create_order(
             physician,
             world.patient,
@@ -215,6 +240,8 @@ def build_objects(app: Flask) -> Objects:
             "patient": patient.public_id,
             "assessment_id": assessment.public_id,
             "flag_id": flag.public_id,
+            "alert": alert.public_id,
+            "marking_id": marking.public_id,
             "order_id": order.public_id,
             "dose_id": dose.public_id,
             "unit_id": unit.public_id,
@@ -244,6 +271,8 @@ def url_for_rule(rule, objects: Objects) -> str:  # type: ignore[no-untyped-def]
         values["public_id"] = values["staff"]
     elif rule.endpoint == "admin.revoke":
         values["public_id"] = values["invitation"]
+    elif rule.endpoint == "alerts.acknowledge":
+        values["public_id"] = values["alert"]
     else:
         values["public_id"] = values["patient"]
     path = rule.rule

@@ -452,6 +452,27 @@ class EvaluatePage:
 
 
 @dataclass
+class AlertsPage:
+    """Staff's alert list (Larm)."""
+
+    page: Page
+    base_url: str
+
+    def open(self) -> AlertsPage:
+        self.page.get_by_role("link", name="Larm", exact=True).click()
+        _arrive(self.page, "Larm")
+        return self
+
+    def row(self, patient_name: str) -> Locator:
+        return self.page.locator("tbody tr", has_text=patient_name).first
+
+    def acknowledge(self, patient_name: str) -> AlertsPage:
+        self.row(patient_name).get_by_role("button", name="Kvittera larm").click()
+        _arrive(self.page, "Larm")
+        return self
+
+
+@dataclass
 class DeviceStatus:
     """What the page says about forms kept on this device (static/offline.js)."""
 

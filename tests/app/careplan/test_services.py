@@ -353,9 +353,10 @@ def test_the_reminder_command_is_idempotent(app, ctx):
     first = runner.invoke(args=["reminders"])
     # End of life, no orders, no assessment at all: prn_missing, assessment_overdue and
     # roag_overdue: three flags.
-    assert first.output == "Reminder flags: 3 opened, 0 closed.\n"
+    # The end-of-life plan is rated by staff only: no reminder e-mail to the patient.
+    assert first.output == "Reminder flags: 3 opened, 0 closed.\nReminder e-mails queued: 0.\n"
     second = runner.invoke(args=["reminders"])
-    assert second.output == "Reminder flags: 0 opened, 0 closed.\n"
+    assert second.output == "Reminder flags: 0 opened, 0 closed.\nReminder e-mails queued: 0.\n"
     db.session.expire_all()
     assert open_reminders(ctx["patient"]) == {
         ("prn_missing", ("pain", "nausea", "anxiety", "death_rattle")),

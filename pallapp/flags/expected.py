@@ -1,0 +1,158 @@
+"""Expected levels, part of the flag lifecycle: staff mark a level of one item as expected for
+a patient for a while, so that ratings at or below it raise no alert (against alert fatigue).
+The flag still stands on the record and in the flag history; only the alert is held back
+(`pallapp.alerts` asks `items_beyond_expected`), and the audit log says so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from pallapp import audit, scoring
+from pallapp.access import Need, NotVisible, find_patient
+from pallapp.extensions import db
+from pallapp.models import Assessment, AuditAction, ExpectedLevel, Flag, Patient, User
+
+#: The longest a marking may last: two weeks, then it must be set again with a fresh look
+#: (project choice: a level expected for longer belongs in the care plan and the thresholds).
+MAX_DAYS = 14
+
+
+class MarkingRefused(Exception):
+    """The marking cannot be saved as given; `reason` is a code the view turns into words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def patient_to_mark(user: User, patient_public_id: str) -> Patient:
+    """The patient, for the marking form (staff who may change the record); audited."""
+    patient = find_patient(user, patient_public_id, Need.CHANGE)
+    audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="expected_level_form")
+    return patient
+
+
+def mark_expected(
+    user: User,
+    patient_public_id: str,
+    *,
+    instrument: str,
+    item: str,
+    level: int,
+    days: int,
+    reason: str,
+    now: datetime,
+) -> ExpectedLevel:
+    """Mark `level` of `item` on `instrument` as expected for `days` days (staff who may
+    change the record; a reason is required)."""
+    patient = find_patient(user, patient_public_id, Need.CHANGE)
+    definition = scoring.INSTRUMENTS.get(instrument)
+    if definition is None or item not in {i.code for i in definition.items}:
+        raise MarkingRefused("unknown_item")
+    item_definition = definition.item(item)
+    if not item_definition.min <= level < item_definition.max:
+        # At the top of the scale nothing could still alert: that is switching alerts off.
+        raise MarkingRefused("level_out_of_range")
+    if not 1 <= days <= MAX_DAYS:
+        raise MarkingRefused("days_out_of_range")
+    if not reason.strip():
+        raise MarkingRefused("reason_required")
+    marking = ExpectedLevel(
+        patient_id=patient.id,
+        instrument=instrument,
+        item=item,
+        level=level,
+        reason=reason.strip(),
+        set_by_id=user.id,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    db.session.add(marking)
+    db.session.flush()
+    audit.record(AuditAction.CREATE, user=user, patient=patient, obj=marking)
+    return marking
+
+
+def end_marking(user: User, patient_public_id: str, marking_public_id: str, now: datetime) -> ExpectedLevel:
+    """End a marking before it expires (staff who may change the record)."""
+    patient = find_patient(user, patient_public_id, Need.CHANGE)
+    marking = db.session.scalar(
+        select(ExpectedLevel).where(
+            ExpectedLevel.public_id == marking_public_id, ExpectedLevel.patient_id == patient.id
+        )
+    )
+    if marking is None:
+        raise NotVisible(patient_public_id, Need.CHANGE, patient)
+    if marking.is_active_at(now):
+        marking.ended_at = now
+        marking.ended_by_id = user.id
+        audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=marking, detail="ended")
+    return marking
+
+
+def markings_for(patient: Patient, now: datetime, *, days_back: int = 30) -> list[ExpectedLevel]:
+    """Markings in force now or ended within `days_back` days, newest first (for the patient
+    page and the flag history; the caller has checked access and audits its page)."""
+    since = now - timedelta(days=days_back)
+    return list(
+        db.session.scalars(
+            select(ExpectedLevel)
+            .where(ExpectedLevel.patient_id == patient.id, ExpectedLevel.expires_at > since)
+            .order_by(ExpectedLevel.created_at.desc())
+        )
+    )
+
+
+def items_beyond_expected(patient: Patient, flag: Flag, now: datetime) -> list[str]:
+    """The items of `flag` that are above every expected level in force at `now` (all of them
+    when the flag has no assessment or no marking applies)."""
+    assessment: Assessment | None = flag.assessment
+    if assessment is None:
+        return list(flag.items)
+    markings = [
+        marking
+        for marking in db.session.scalars(
+            select(ExpectedLevel).where(
+                ExpectedLevel.patient_id == patient.id,
+                ExpectedLevel.instrument == assessment.instrument,
+                ExpectedLevel.item.in_(flag.items),
+            )
+        )
+        if marking.is_active_at(now)
+    ]
+    beyond = []
+    for item in flag.items:
+        value = assessment.answers.get(item)
+        expected = [m.level for m in markings if m.item == item]
+        if isinstance(value, int) and expected and value <= max(expected):
+            continue
+        beyond.append(item)
+    return beyond
+
+
+def marking_labels(markings: list[ExpectedLevel]) -> dict[int, tuple[str, str]]:
+    """For each marking: the instrument's title and the item's name, in the user's language."""
+    from flask_babel import gettext
+
+    labels = {}
+    for marking in markings:
+        definition = scoring.INSTRUMENTS[marking.instrument]
+        labels[marking.id] = (
+            gettext(definition.title), gettext(definition.item(marking.item).score_label)
+        )
+    return labels
+
+
+def expected_levels_panel(user: User, patient: Patient, now: datetime, may_change: bool) -> dict[str, object]:
+    """What `alerts/_expected_levels.html` needs, for a patient page the caller has opened
+    (and audited) already."""
+    markings = markings_for(patient, now)
+    return {
+        "markings": markings,
+        "marking_titles": marking_labels(markings),
+        "now": now,
+        "may_change": may_change,
+    }

@@ -1,0 +1,71 @@
+"""The form of a patient's own reporting plan."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Form, FormField, SelectChoice, SelectField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from pallapp.forms import WholeNumberField
+from pallapp.scoring import INSTRUMENTS
+
+#: Who may answer which instrument (INSTRUMENTS.md: self-report versions for patients and
+#: relatives, observation instruments for staff).
+SELF_REPORT = ("esas_r", "ipos_patient")
+STAFF_RATED = ("ipos_staff", "abbey", "roag")
+RESPONDENTS = (
+    ("patient", _l("the patient (a relative may answer)")),
+    ("relative", _l("a relative")),
+    ("staff", _l("staff")),
+)
+LINES = 3
+
+
+class PlanLineForm(Form):
+    instrument = SelectField(
+        _l("Instrument"),
+        choices=[SelectChoice("", _l("(none)"))]
+        + [SelectChoice(code, _l(INSTRUMENTS[code].title)) for code in SELF_REPORT + STAFF_RATED],
+        validators=[Optional()],
+    )
+    respondent = SelectField(
+        _l("Who answers"),
+        choices=[SelectChoice(code, label) for code, label in RESPONDENTS],
+        validate_choice=False,  # checked below, and only on a line in use
+    )
+    interval_days = WholeNumberField(
+        _l("Every (days)"), validators=[Optional(), NumberRange(min=1, max=90)]
+    )
+
+    def validate_respondent(self, field: SelectField) -> None:
+        instrument = self.instrument.data
+        if not instrument:
+            return
+        if field.data not in {code for code, _label in RESPONDENTS}:
+            raise ValidationError(_l("Choose who is answering."))
+        if instrument in SELF_REPORT and field.data == "staff":
+            raise ValidationError(_l("Staff rate with the staff instruments (IPOS staff, Abbey, ROAG)."))
+        if instrument in STAFF_RATED and field.data != "staff":
+            raise ValidationError(_l("This instrument is answered by staff."))
+
+    def validate_interval_days(self, field: WholeNumberField) -> None:
+        if self.instrument.data and not field.data:
+            raise ValidationError(_l("Give how often, in days."))
+
+
+class ReportingPlanForm(FlaskForm):
+    line_1 = FormField(PlanLineForm, label=_l("First line"))
+    line_2 = FormField(PlanLineForm, label=_l("Second line"))
+    line_3 = FormField(PlanLineForm, label=_l("Third line"))
+    reason = TextAreaField(
+        _l("Why does this patient need a plan of their own?"),
+        validators=[DataRequired(message=_l("Give the reason.")), Length(max=1000)],
+    )
+
+    def lines(self) -> list[PlanLineForm]:
+        return [self.line_1.form, self.line_2.form, self.line_3.form]
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if not any(line.instrument.data for line in self.lines()):
+            raise ValidationError(_l("Give at least one line."))
