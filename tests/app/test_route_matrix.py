@@ -101,6 +101,12 @@ RULES: dict[str, frozenset[str]] = {
     "review.export_fhir": UNIT_STAFF,
     "review.quality_patients": UNIT_STAFF,
     "review.export_quality_csv": UNIT_STAFF,
+    # Svenska palliativregistret pre-fill: the unit's staff. The world's patient is alive, so
+    # their pre-fill page is not found for anyone (tests/app/test_spr.py covers a deceased one).
+    "interop.spr_index": ALL_STAFF,
+    "interop.spr_unit": UNIT_STAFF,
+    "interop.spr_patient": frozenset(),
+    "interop.spr_csv": UNIT_STAFF,
     # access-log review
     "logreview.search": frozenset({"manager"}),
     "logreview.export": frozenset({"manager"}),
@@ -227,7 +233,10 @@ def test_every_route_has_a_declared_rule(app):
 #: Routes that hand out patient data as a file. POST only: every POST needs the CSRF token, so
 #: a link or an image on another site cannot start an export in a staff member's name.
 EXPORTS = frozenset(
-    {"review.export_csv", "review.export_fhir", "review.export_quality_csv", "logreview.export"}
+    {
+        "review.export_csv", "review.export_fhir", "review.export_quality_csv",
+        "logreview.export", "interop.spr_csv",
+    }
 )
 
 

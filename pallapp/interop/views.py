@@ -1,0 +1,69 @@
+"""Pages of the register pre-fill: the unit's deaths and one patient's suggested answers."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, url_for
+from flask_babel import format_decimal, gettext
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from pallapp.csvout import download
+from pallapp.interop import bp, spr, spr_service
+from pallapp.timeutil import today_local
+
+
+def _staff_only() -> None:
+    if not current_user.is_staff:
+        abort(404)
+
+
+@bp.route("/spr")
+@login_required
+def spr_index() -> str | Response:
+    _staff_only()
+    units = spr_service.spr_units(current_user)
+    if len(units) == 1:
+        return redirect(url_for("interop.spr_unit", unit_id=units[0].public_id))
+    return render_template("interop/spr_index.html", units=units)
+
+
+@bp.route("/spr/<unit_id>")
+@login_required
+def spr_unit(unit_id: str) -> str:
+    _staff_only()
+    try:
+        deaths = spr_service.unit_deaths(current_user, unit_id)
+    except spr_service.NotForSpr:
+        abort(404)
+    registered, total, percent = deaths.figure
+    return render_template(
+        "interop/spr_unit.html", deaths=deaths, registered=registered, total=total,
+        percent=percent, target=spr.REGISTRATION_TARGET,
+        percent_text=format_decimal(percent, format="#,##0.#") if percent is not None else "",
+    )
+
+
+@bp.route("/spr/<unit_id>/patients/<public_id>")
+@login_required
+def spr_patient(unit_id: str, public_id: str) -> str:
+    _staff_only()
+    try:
+        prefill = spr_service.patient_prefill(current_user, unit_id, public_id)
+    except spr_service.NotForSpr:
+        abort(404)
+    return render_template(
+        "interop/spr_patient.html", prefill=prefill, unanswerable=spr.UNANSWERABLE,
+        value_labels=spr.VALUE_LABELS,
+    )
+
+
+# POSTed with the CSRF token, as every export: a link elsewhere cannot start one.
+@bp.route("/spr/<unit_id>/prefill.csv", methods=["POST"])
+@login_required
+def spr_csv(unit_id: str) -> Response:
+    _staff_only()
+    try:
+        text = spr_service.prefill_csv(current_user, unit_id, gettext)
+    except spr_service.NotForSpr:
+        abort(404)
+    return download(text, f"spr-prefill-{today_local().isoformat()}.csv")
