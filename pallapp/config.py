@@ -72,6 +72,9 @@ DEFAULTS: dict[str, Any] = {
     # invitation links are built from it, never from the request's Host header, which the
     # client chooses. Required in production; development and tests use the request's host.
     "BASE_URL": None,
+    # Where canonical FHIR URLs point (e.g. https://pallapp.region.se/fhir, where the read-only
+    # FHIR API serves the Questionnaires and CodeSystems). None: <BASE_URL>/fhir.
+    "FHIR_BASE_URL": None,
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     "TRUSTED_PROXIES": 0,
 }

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
+from flask import Response as FlaskResponse
 from flask import abort, redirect, render_template, url_for
 from flask_babel import format_decimal, gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from pallapp.csvout import download
-from pallapp.interop import bp, spr, spr_service
+from pallapp.interop import bp, fhir_service, spr, spr_service
 from pallapp.timeutil import today_local
 
 
@@ -67,3 +70,19 @@ def spr_csv(unit_id: str) -> Response:
     except spr_service.NotForSpr:
         abort(404)
     return download(text, f"spr-prefill-{today_local().isoformat()}.csv")
+
+
+@bp.route("/exports/<unit_id>/fhir.json", methods=["POST"])
+@login_required
+def export_fhir(unit_id: str) -> Response:
+    _staff_only()
+    try:
+        bundle = fhir_service.unit_bundle(current_user, unit_id)
+    except LookupError:
+        abort(404)
+    name = f"assessments-{today_local().isoformat()}.fhir.json"
+    return FlaskResponse(
+        json.dumps(bundle, ensure_ascii=False, indent=1),
+        mimetype="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

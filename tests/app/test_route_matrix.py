@@ -98,7 +98,7 @@ RULES: dict[str, frozenset[str]] = {
     "review.trend_chart": UNIT_STAFF,
     "review.summary": UNIT_STAFF,
     "review.export_csv": UNIT_STAFF,
-    "review.export_fhir": UNIT_STAFF,
+    "interop.export_fhir": UNIT_STAFF,
     "review.quality_patients": UNIT_STAFF,
     "review.export_quality_csv": UNIT_STAFF,
     # Svenska palliativregistret pre-fill: the unit's staff. The world's patient is alive, so
@@ -234,7 +234,7 @@ def test_every_route_has_a_declared_rule(app):
 #: a link or an image on another site cannot start an export in a staff member's name.
 EXPORTS = frozenset(
     {
-        "review.export_csv", "review.export_fhir", "review.export_quality_csv",
+        "review.export_csv", "interop.export_fhir", "review.export_quality_csv",
         "logreview.export", "interop.spr_csv",
     }
 )
