@@ -75,6 +75,9 @@ DEFAULTS: dict[str, Any] = {
     # Where canonical FHIR URLs point (e.g. https://pallapp.region.se/fhir, where the read-only
     # FHIR API serves the Questionnaires and CodeSystems). None: <BASE_URL>/fhir.
     "FHIR_BASE_URL": None,
+    # Requests per API credential (the FHIR API): an EHR polls, it does not browse; a project
+    # choice that bounds what a leaked credential can read per minute.
+    "FHIR_API_RATE_LIMIT": "120 per minute",
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     "TRUSTED_PROXIES": 0,
 }

@@ -53,6 +53,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     from pallapp.careplan import bp as careplan_bp
     from pallapp.health import bp as health_bp
     from pallapp.interop import bp as interop_bp
+    from pallapp.interop.api import bp as fhir_api_bp
     from pallapp.logreview import bp as logreview_bp
     from pallapp.patients import bp as patients_bp
     from pallapp.review import bp as review_bp
@@ -66,6 +67,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(interop_bp)
+    app.register_blueprint(fhir_api_bp)
     install_session_rules(app)
 
     _install_request_boundary(app)

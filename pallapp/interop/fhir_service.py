@@ -89,6 +89,17 @@ def _person(user: User | None, patient: Patient, links: dict[tuple[int, int], st
     return fhir.Person("Practitioner", user.public_id, user.name)
 
 
+def _keeper(people: dict[str, fhir.Person]):  # type: ignore[no-untyped-def]
+    """A function that remembers each person other than the patient, once, and returns it."""
+
+    def keep(person: fhir.Person | None) -> fhir.Person | None:
+        if person is not None and person.kind != "Patient":
+            people.setdefault(person.ref, person)
+        return person
+
+    return keep
+
+
 def patient_records(
     patients: Iterable[Patient],
     *,
@@ -150,11 +161,7 @@ def patient_records(
     records = []
     for patient in patients:
         people: dict[str, fhir.Person] = {}
-
-        def keep(person: fhir.Person | None) -> fhir.Person | None:
-            if person is not None and person.kind != "Patient":
-                people.setdefault(person.ref, person)
-            return person
+        keep = _keeper(people)
 
         own = fhir.Person("Patient", patient.public_id, patient.name)
         assessment_records = []

@@ -111,15 +111,22 @@ def unit_deaths(user: User, unit_public_id: str) -> UnitDeaths:
     )
     registrations = []
     for patient in patients:
-        assert patient.died_on is not None  # the query asks for it
+        died_on = _died_on(patient)
         found = registered.get(patient.id)
         registrations.append(
             spr.Registration(
-                patient.public_id, patient.name, patient.died_on,
+                patient.public_id, patient.name, died_on,
                 found[0] if found else None, found[1] if found else None,
             )
         )
     return UnitDeaths(unit, registrations)
+
+
+def _died_on(patient: Patient) -> date:
+    """The date of death of a patient the queries here found as deceased."""
+    if patient.died_on is None:  # the queries ask for it: never
+        raise NotForSpr(patient.public_id)
+    return patient.died_on
 
 
 def _current_versions():  # type: ignore[no-untyped-def]
@@ -171,12 +178,11 @@ def death_records(unit: CareUnit, patients: list[Patient]) -> dict[int, spr.Deat
         episodes.setdefault(episode.patient_id, episode)
     records = {}
     for patient in patients:
-        assert patient.died_on is not None
         plan = plans.get(patient.id)
         episode = episodes.get(patient.id)
         records[patient.id] = spr.DeathRecord(
             patient_public_id=patient.public_id,
-            died_on=patient.died_on,
+            died_on=_died_on(patient),
             place_of_death=patient.place_of_death,
             unit_kind=unit.kind,
             episode_public_id=patient.public_id if episode else None,
@@ -205,13 +211,29 @@ class Prefill:
 
 
 def patient_prefill(user: User, unit_public_id: str, patient_public_id: str) -> Prefill:
-    """The pre-fill of one deceased patient of the unit (audited as a `view`)."""
+    """The pre-fill of one deceased patient of the unit (audited as a `view`). A living patient
+    of the unit gets an empty pre-fill (the page says the register asks about deaths); any
+    other patient is not found."""
     unit = _unit(user, unit_public_id)
     patient = db.session.scalar(
         _deceased_in_unit(user, unit).where(Patient.public_id == patient_public_id)
     )
     if patient is None:
-        raise NotForSpr(patient_public_id)
+        living = db.session.scalar(
+            visible_patients(user, Need.VIEW_CARE_PLAN).where(
+                Patient.public_id == patient_public_id,
+                Patient.died_on.is_(None),
+                exists(
+                    select(PatientUnit.id).where(
+                        PatientUnit.patient_id == Patient.id, PatientUnit.unit_id == unit.id
+                    )
+                ),
+            )
+        )
+        if living is None:
+            raise NotForSpr(patient_public_id)
+        audit.record(AuditAction.VIEW, user=user, patient=living, object_type="spr_prefill")
+        return Prefill(unit, living, [], None)
     record = death_records(unit, [patient])[patient.id]
     registered = [m.occurred_on for m in record.milestones if m.kind == "spr_registered"]
     audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="spr_prefill")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 
 from flask import Response as FlaskResponse
-from flask import abort, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import format_decimal, gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from pallapp.csvout import download
-from pallapp.interop import bp, fhir_service, spr, spr_service
+from pallapp.forms.interop import ApiClientForm, RevokeApiClientForm
+from pallapp.interop import api_clients, bp, fhir_service, spr, spr_service
+from pallapp.models import utcnow
 from pallapp.timeutil import today_local
 
 
@@ -86,3 +88,40 @@ def export_fhir(unit_id: str) -> Response:
         mimetype="application/fhir+json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+# --- API credentials (managers) ----------------------------------------------------------------
+
+
+@bp.route("/units/<unit_id>/api-clients", methods=["GET", "POST"])
+@login_required
+def api_clients_page(unit_id: str) -> str:
+    form = ApiClientForm()
+    issued = None
+    try:
+        if form.validate_on_submit():
+            issued = api_clients.issue(
+                current_user, unit_id, form.name.data or "", int(form.valid_days.data or 0)
+            )
+            form = ApiClientForm(formdata=None)
+        unit, clients = api_clients.unit_clients(current_user, unit_id)
+    except api_clients.NotForApiClients:
+        abort(404)
+    return render_template(
+        "interop/api_clients.html", unit=unit, clients=clients, form=form, issued=issued,
+        revoke_form=RevokeApiClientForm(), now=utcnow(), fhir_base=fhir_service.fhir_base(),
+    )
+
+
+@bp.route("/units/<unit_id>/api-clients/<client_id>/revoke", methods=["POST"])
+@login_required
+def revoke_api_client(unit_id: str, client_id: str) -> Response:
+    form = RevokeApiClientForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        api_clients.revoke(current_user, unit_id, client_id)
+    except api_clients.NotForApiClients:
+        abort(404)
+    flash(gettext("The credential was revoked."))
+    return redirect(url_for("interop.api_clients_page", unit_id=unit_id))

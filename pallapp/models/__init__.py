@@ -1,5 +1,6 @@
 """The database models; import them from here."""
 
+from pallapp.models.api import ApiClient
 from pallapp.models.assessments import Assessment, Flag, Respondent
 from pallapp.models.audit import AppendOnlyError, AuditAction, AuditEvent
 from pallapp.models.careplan import (
@@ -28,6 +29,7 @@ from pallapp.models.types import utcnow
 from pallapp.models.units import CareUnit, UnitKind, UnitMembership
 
 __all__ = [
+    "ApiClient",
     "CARE_PLAN_FIELDS",
     "CARE_PLAN_FIELD_LABELS",
     "CarePlan",

@@ -168,7 +168,8 @@ def test_who_answered_each_response_is_read_back(app, family, client, auth):
     # The scores of the proxy answer name the relative as performer, and how.
     scores = [r for r in by_url.values() if r["resourceType"] == "Observation"
               and by_url[r["derivedFrom"][0]["reference"]] is proxy]
-    assert scores and {s["performer"][0]["reference"] for s in scores} == {proxy["source"]["reference"]}
+    assert scores
+    assert {s["performer"][0]["reference"] for s in scores} == {proxy["source"]["reference"]}
     assert {s["method"]["text"] for s in scores} == {"Proxy report by a relative"}
 
 

@@ -43,6 +43,7 @@ POST_ONLY_FIELDS = {
     "review.export_csv": ["csrf_token", "pseudonymised"],
     "interop.export_fhir": ["csrf_token"],
     "interop.spr_csv": ["csrf_token"],
+    "interop.revoke_api_client": ["csrf_token", "submit"],
     "review.export_quality_csv": ["csrf_token", "start", "end"],
     "admin.revoke": ["csrf_token", "submit"],
     "admin.staff_active": ["csrf_token", "submit", "active"],

@@ -18,11 +18,11 @@ from pallapp.assessments import services as assessment_services
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Role
 from pallapp.timeutil import STOCKHOLM, today_local
+from tests.app.test_fhir_interop import RESOURCE_TYPES
 from tests.app.test_review import ESAS_CALM, submit
 from tests.app.test_review_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
 from tests.factories import make_patient, make_unit, make_user
 
-from tests.app.test_fhir_interop import RESOURCE_TYPES
 SECRET = "Oro för dottern Karin"
 
 
@@ -163,7 +163,8 @@ def test_fhir_export_validates_and_links_scores_to_responses(app, unit_data, cli
     defined = {concept["code"] for concept in scores["concept"]}
     for observation in by_type["Observation"]:
         coding = observation["code"]["coding"][0]
-        assert coding["system"] == scores["url"] and coding["code"] in defined
+        assert coding["system"] == scores["url"]
+        assert coding["code"] in defined
     assert values["abbey.total"]["interpretation"][0]["coding"][0]["code"] == "mild"
     ipos_answer = next(r for r in by_type["QuestionnaireResponse"] if "ipos-staff" in r["questionnaire"])
     pain = next(item for item in ipos_answer["item"] if item["linkId"] == "pain")
