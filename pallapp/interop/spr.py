@@ -169,7 +169,7 @@ def prefill_questions() -> tuple[Question, ...]:
 
 
 #: Questions pallapp holds no record for: listed on the page as such, never guessed.
-UNANSWERABLE: tuple[tuple[Question, str], ...] = (
+_UNANSWERABLE: tuple[tuple[Question, str], ...] = (
     (
         Question("autopsy", "8", N_("Will the person undergo an autopsy?"), FORM_2012),
         N_("pallapp records no autopsy decision."),
@@ -212,6 +212,9 @@ UNANSWERABLE: tuple[tuple[Question, str], ...] = (
         ),
         N_("pallapp records only whether a bereavement conversation was offered."),
     ),
+)
+UNANSWERABLE = tuple(
+    sorted(_UNANSWERABLE, key=lambda entry: int(entry[0].number or 999))
 )
 
 
