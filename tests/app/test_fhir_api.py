@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from pallapp.extensions import db
 from pallapp.interop import api_clients, fhir
-from pallapp.models import ApiClient, AuditEvent, Role, User, utcnow
+from pallapp.models import ApiClient, AuditEvent, Patient, Role, User, utcnow
 from tests.app.test_fhir_interop import RESOURCE_TYPES
 from tests.app.test_review import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
@@ -190,3 +190,18 @@ def test_the_client_is_rate_limited(app, units, client, auth):
 def test_tokens_are_random_and_long():
     assert api_clients.token_digest("a") != api_clients.token_digest("b")
     assert len(api_clients.token_digest("a")) == 64
+
+
+def test_the_patient_sees_the_integrations_reads(app, units, client, auth):
+    token = issue_through_page(client, auth, units)
+    get(client, f"/fhir/Patient/{units['alma']}", token)
+    with app.app_context():
+        alma = db.session.get(Patient, units["alma_db"])
+        account = make_user(Role.PATIENT, patient=alma, language="en")
+        db.session.commit()
+        email = account.email
+    auth.login(email)
+    page = client.get("/start/access-log").get_data(as_text=True)
+    assert "Journal X" in page
+    assert "through the unit" in page
+    assert "EHR integration" in page

@@ -41,4 +41,3 @@ def test_manager_reads_the_suggested_answers_in_swedish(live_server, tablet):
     expect(death.unanswerable()).to_have_count(6)
     expect(death.unanswerable().first).to_contain_text("Grundtillstånd")
     assert serious_violations(tablet) == []
-    tablet.screenshot(path="/tmp/i20-spr-patient.png", full_page=True)
