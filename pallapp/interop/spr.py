@@ -403,6 +403,8 @@ def _preferred_place(record: DeathRecord, death_sources: tuple[Source, ...]) -> 
             PREFERRED_PLACE, None, sources, detail=plan.preferred_place_of_death,
             reason=N_("The preference is written as text only: compare it with the place of death."),
         )
+    # The same four places on both sides (pallapp.models.PlaceOfDeath): "home" matches "home"
+    # whichever home care the person had.
     return Answer(
         PREFERRED_PLACE, _yes_no(plan.preferred_place_of_death_code == record.place_of_death),
         sources, detail=plan.preferred_place_of_death,

@@ -190,7 +190,7 @@ def death_records(unit: CareUnit, patients: list[Patient]) -> dict[int, spr.Deat
             plan=(
                 spr.PlanFact(
                     plan.public_id, plan.version, plan.created_at.astimezone(STOCKHOLM).date(),
-                    plan.preferred_place_of_death,
+                    plan.preferred_place_of_death, plan.preferred_place_of_death_code or None,
                 )
                 if plan
                 else None

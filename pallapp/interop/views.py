@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Response as FlaskResponse
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import format_decimal, gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -95,20 +95,27 @@ def export_fhir(unit_id: str) -> Response:
 
 @bp.route("/units/<unit_id>/api-clients", methods=["GET", "POST"])
 @login_required
-def api_clients_page(unit_id: str) -> str:
+def api_clients_page(unit_id: str) -> str | Response:
     form = ApiClientForm()
-    issued = None
     try:
         if form.validate_on_submit():
             issued = api_clients.issue(
                 current_user, unit_id, form.name.data or "", int(form.valid_days.data or 0)
             )
-            form = ApiClientForm(formdata=None)
+            # Post/redirect/get: the token rides once in the (signed, HttpOnly) session cookie
+            # of the manager who issued it, and the page shows it once and forgets it.
+            session["issued_api_token"] = [issued.client.public_id, issued.token]
+            return redirect(url_for("interop.api_clients_page", unit_id=unit_id))
         unit, clients = api_clients.unit_clients(current_user, unit_id)
     except api_clients.NotForApiClients:
         abort(404)
+    shown = session.pop("issued_api_token", None)
+    issued_now = None
+    if shown is not None:
+        client = next((c for c in clients if c.public_id == shown[0]), None)
+        issued_now = api_clients.Issued(client, shown[1]) if client is not None else None
     return render_template(
-        "interop/api_clients.html", unit=unit, clients=clients, form=form, issued=issued,
+        "interop/api_clients.html", unit=unit, clients=clients, form=form, issued=issued_now,
         revoke_form=RevokeApiClientForm(), now=utcnow(), fhir_base=fhir_service.fhir_base(),
     )
 

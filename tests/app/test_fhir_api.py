@@ -52,9 +52,12 @@ def units(app):
 def issue_through_page(client, auth, units, name="Journal X", days="30"):
     auth.login(units["manager"])
     page = client.post(
-        f"/units/{units['a']}/api-clients", data={"name": name, "valid_days": days}
+        f"/units/{units['a']}/api-clients", data={"name": name, "valid_days": days},
+        follow_redirects=True,
     ).get_data(as_text=True)
     token = re.search(r'<code class="token">([^<]+)</code>', page).group(1)
+    # Shown once: the next visit of the page no longer has it.
+    assert token not in client.get(f"/units/{units['a']}/api-clients").get_data(as_text=True)
     auth.logout()
     return token
 

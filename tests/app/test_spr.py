@@ -260,3 +260,40 @@ def test_place_of_death_at_home_depends_on_the_home_care():
     assert spr.place_value("home", "primary_care") is V.HOME_OTHER
     assert spr.place_value("home", "ward") is None
     assert spr.place_value(None, "ward") is None
+
+
+def test_the_preference_chosen_in_the_care_plan_answers_the_question(app, team):
+    # The nurse chooses "At home" as the preferred place in Dahl's care plan; Dahl died at
+    # home: Yes. Then "Hospital": No.
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.email == team["emails"]["nurse"]))
+        patient = team["dahl"]
+        current = careplan_services.read_care_plan(nurse, patient)[1]
+        values = {name: getattr(current, name) for name in careplan_services.CARE_PLAN_FIELDS}
+        careplan_services.save_care_plan(
+            nurse, patient, values | {"preferred_place_of_death_code": "home"},
+            based_on=current.version,
+        )
+        db.session.commit()
+    assert answers_of(app, team, team["emails"]["nurse"], "dahl")["preferred_place"].value is V.YES
+    with app.app_context():
+        nurse = db.session.scalar(select(User).where(User.email == team["emails"]["nurse"]))
+        current = careplan_services.read_care_plan(nurse, patient)[1]
+        values = {name: getattr(current, name) for name in careplan_services.CARE_PLAN_FIELDS}
+        careplan_services.save_care_plan(
+            nurse, patient, values | {"preferred_place_of_death_code": "hospital"},
+            based_on=current.version,
+        )
+        db.session.commit()
+    assert answers_of(app, team, team["emails"]["nurse"], "dahl")["preferred_place"].value is V.NO
+
+
+def test_an_unknown_place_is_refused(app, team):
+    with app.test_request_context():
+        nurse = db.session.scalar(select(User).where(User.email == team["emails"]["nurse"]))
+        current = careplan_services.read_care_plan(nurse, team["dahl"])[1]
+        with pytest.raises(careplan_services.Refused, match="unknown_place"):
+            careplan_services.save_care_plan(
+                nurse, team["dahl"], {"preferred_place_of_death_code": "moon"},
+                based_on=current.version,
+            )
