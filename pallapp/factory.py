@@ -46,6 +46,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     install_i18n(app)
     _init_login(app)
 
+    from pallapp.about import bp as about_bp
     from pallapp.admin import bp as admin_bp
     from pallapp.assessments import bp as assessments_bp
     from pallapp.auth import bp as auth_bp
@@ -68,6 +69,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(interop_bp)
     app.register_blueprint(fhir_api_bp)
+    app.register_blueprint(about_bp)
     install_session_rules(app)
 
     _install_request_boundary(app)

@@ -54,6 +54,7 @@ RULES: dict[str, frozenset[str]] = {
     "auth.language": EVERYONE,
     "static": EVERYONE,
     "health.healthz": EVERYONE,  # the proxy's and monitors' health check: no data in it
+    "about.about": EVERYONE,  # what pallapp is and the instruments' acknowledgements
     # any account
     "auth.logout": LOGGED_IN,
     "auth.password": LOGGED_IN,
