@@ -82,6 +82,9 @@ class Source:
     on: date
     #: What it is, in words (a msgid or a name that is not translated: an instrument, a drug).
     label: str
+    #: The codes the regions measure this kind of record by in the journal (docs/fhir.md):
+    #: ICD-10-SE Z51.5 on a palliative care episode, KVÅ XV018 on a brytpunktssamtal.
+    codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,10 @@ class Question:
     #: Where the question comes from (a short citation, not translated).
     source: str
 
+
+#: As in the FHIR export (pallapp.interop.fhir), written for a spreadsheet.
+EPISODE_CODE = "ICD-10-SE Z51.5"
+BRYTPUNKTSSAMTAL_CODE = "KVÅ XV018"
 
 FORM_2012 = "SPR dödsfallsenkät fr.o.m. 2012-04-01"
 INDICATORS = "SPR quality indicators (Socialstyrelsen 2017; Martinsson et al. 2012, 2018)"
@@ -351,7 +358,7 @@ def prefill(record: DeathRecord) -> list[Answer]:
             Answer(
                 ENROLLED, None,
                 (Source(SourceKind.EPISODE, record.episode_public_id, record.enrolled_on,
-                        N_("Care episode")),),
+                        N_("Care episode"), (EPISODE_CODE,)),),
                 detail=record.enrolled_on.isoformat(), reason=N_("A date, not a choice: copy it."),
             )
         )
@@ -419,7 +426,11 @@ def _brytpunktssamtal(record: DeathRecord) -> list[Answer]:
         m for m in record.milestones
         if m.kind == "brytpunktssamtal" and m.occurred_on <= record.died_on
     ]
-    sources = tuple(_milestone_source(m, N_("Conversation on transition to end-of-life care")) for m in held)
+    sources = tuple(
+        Source(SourceKind.MILESTONE, m.public_id, m.occurred_on,
+               N_("Conversation on transition to end-of-life care"), (BRYTPUNKTSSAMTAL_CODE,))
+        for m in held
+    )
     if not held:
         return [Answer(BRYTPUNKT_PATIENT, Value.NO), Answer(BRYTPUNKT_RELATIVES, Value.NO)]
     detail = "; ".join(

@@ -242,7 +242,7 @@ def patient_prefill(user: User, unit_public_id: str, patient_public_id: str) -> 
 
 CSV_HEADER = (
     "patient", "personnummer", "died_on", "question", "spr_number", "answer", "detail",
-    "sources", "reason",
+    "sources", "codes", "reason",
 )
 
 
@@ -267,10 +267,13 @@ def prefill_csv(user: User, unit_public_id: str, translate) -> str:  # type: ign
                 *who, answer.question.code, answer.question.number or "",
                 answer.value.value if answer.value else "", answer.detail,
                 " ".join(f"{s.kind.value}:{s.public_id}" for s in answer.sources),
+                "; ".join(dict.fromkeys(code for s in answer.sources for code in s.codes)),
                 translate(answer.reason) if answer.reason else "",
             ])
         for question, reason in spr.UNANSWERABLE:
-            rows.append([*who, question.code, question.number or "", "", "", "", translate(reason)])
+            rows.append(
+                [*who, question.code, question.number or "", "", "", "", "", translate(reason)]
+            )
     audit.record_for_patients(AuditAction.EXPORT, exported, user=user, object_type="spr_prefill")
     audit.record(AuditAction.EXPORT, user=user, obj=unit, detail=f"spr prefill: {len(exported)} patients")
     return csv_text(CSV_HEADER, rows)

@@ -238,6 +238,10 @@ def test_the_csv_holds_the_deaths_not_yet_registered(app, team, client, auth):
     by_code = {row["question"]: row for row in rows}
     assert by_code["place_of_death"]["answer"] == "eget_hem_avancerad"
     assert by_code["place_of_death"]["spr_number"] == "6"
+    # The journal codes of the records behind an answer (docs/fhir.md).
+    assert by_code["brytpunktssamtal_patient"]["codes"] == "KVÅ XV018"
+    assert by_code["enrolled_on"]["codes"] == "ICD-10-SE Z51.5"
+    assert by_code["pain_rated"]["codes"] == ""
     assert by_code["autopsy"]["answer"] == ""
     assert by_code["autopsy"]["reason"]
     with app.app_context():
