@@ -190,6 +190,10 @@ def _install_error_pages(app: Flask) -> None:
                 detail="password change",
             )
             db.session.commit()
+        if request.blueprint == "fhir_api":
+            from pallapp.interop.api import too_many_requests as api_too_many
+
+            return api_too_many()
         return render_template("errors/429.html", endpoint=request.endpoint), 429
 
     @app.errorhandler(500)

@@ -57,6 +57,11 @@ def _refused(error: _Refused) -> Response:
     return error.response
 
 
+def too_many_requests() -> Response:
+    """The app's 429 handler answers the API's requests with this (an EHR reads JSON)."""
+    return _outcome(429, "throttled", "too many requests for this credential; wait a minute")
+
+
 def _rate_key() -> str:
     """Per credential (its digest, never the token), else per address."""
     header = request.headers.get("Authorization", "")

@@ -184,10 +184,11 @@ def test_definitions_resolve_without_a_credential(app, units, client):
 def test_the_client_is_rate_limited(app, units, client, auth):
     token = issue_through_page(client, auth, units)
     path = f"/fhir/Patient/{units['alma']}"
-    statuses = [get(client, path, token).status_code for _ in range(31)]
-    # 30 per minute (this module's setting): the 31st is refused.
-    assert statuses[:30] == [200] * 30
-    assert statuses[30] == 429
+    responses = [get(client, path, token) for _ in range(31)]
+    # 30 per minute (this module's setting): the 31st is refused, in FHIR's words.
+    assert [r.status_code for r in responses[:30]] == [200] * 30
+    assert responses[30].status_code == 429
+    assert responses[30].json["resourceType"] == "OperationOutcome"
 
 
 def test_tokens_are_random_and_long():
