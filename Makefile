@@ -39,6 +39,7 @@ nginx:
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check pallapp tests benchmarks deploy wsgi.py
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict

@@ -16,7 +16,7 @@ what the services would have stored:
 - doses respect their order's minimum interval and maximum per 24 h (so no `prn_over_limit`)
   and are the ordered amount, unit and route (so no `prn_dose_mismatch`); `prn_frequent` is
   raised by `scoring.prn_frequent` when no flag for that indication is open, as in
-  `careplan.services._store_dose`;
+  `careplan.doses._store_dose`;
 - care plans are numbered versions with `changed_fields`; an order change is a new version that
   supersedes and stops the old one; patients in the end-of-life phase have a brytpunktssamtal;
 - every assessment, dose, care-plan version, order and milestone has its `create` audit event.
@@ -47,10 +47,11 @@ import click
 from sqlalchemy import func, insert, select, text
 
 from pallapp import scoring
-from pallapp.assessments.services import recall_period_for, scores_as_json
+from pallapp.assessments.services import scores_as_json
 from pallapp.demo import DEMO_PASSWORD, DIAGNOSES, FAMILY_NAMES, GIVEN_NAMES, make_personnummer
 from pallapp.demo_careplan import STANDARD_ORDERS
 from pallapp.extensions import db
+from pallapp.flags import recall_period_for
 from pallapp.models import (
     Assessment,
     AuditEvent,
@@ -426,7 +427,7 @@ class PatientHistory:
         return rows
 
     def order_row(self, details: dict[str, Any], start: datetime, series_id: str) -> dict[str, Any]:
-        ordered = scoring.parse_dose(details["dose"])  # as `careplan.services` stores it
+        ordered = scoring.parse_dose(details["dose"])  # as `careplan.doses` stores it
         return {
             "id": self.gen.ids.take("prn_order"), "public_id": self.gen.public_id(),
             "series_id": series_id, "patient_id": self.patient_id,

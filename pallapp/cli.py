@@ -47,8 +47,8 @@ def demo_data(if_empty: bool) -> None:
 def reminders() -> None:
     """Open due reminder flags (missing as-needed orders, overdue assessments) and close those
     no longer due. Safe to run as often as wanted, e.g. from cron: it never duplicates a flag."""
-    from pallapp.careplan.services import evaluate_all_reminders
     from pallapp.extensions import db
+    from pallapp.flags import evaluate_all_reminders
 
     changes = evaluate_all_reminders()
     db.session.commit()

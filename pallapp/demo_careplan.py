@@ -23,8 +23,11 @@ import random
 from datetime import timedelta
 from uuid import UUID
 
-from pallapp.careplan import services
-from pallapp.careplan.services import OrderDetails
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan import plan as plan_service
+from pallapp.careplan.orders import OrderDetails
 from pallapp.demo_history import DIED_DAYS_AGO
 from pallapp.models import Patient, Phase, User, utcnow
 from pallapp.timeutil import today_local
@@ -81,19 +84,19 @@ def load_demo_careplans(
     today = today_local()
     team_patients = [p for index, p in enumerate(patients) if index < 12 or index >= 22]
     for patient in team_patients[:14]:
-        services.save_care_plan(nurse, patient.public_id, _plan(patient, team_phone), based_on=None)
-        services.record_milestone(
+        plan_service.save_care_plan(nurse, patient.public_id, _plan(patient, team_phone), based_on=None)
+        milestone_service.record_milestone(
             physician, patient.public_id, kind="svas_held",
             occurred_on=max(patient.enrolled_on, today - timedelta(days=60)),
             participants="Patient, närstående, läkare, sjuksköterska",
         )
-        services.record_milestone(
+        milestone_service.record_milestone(
             nurse, patient.public_id, kind="care_plan_agreed",
             occurred_on=max(patient.enrolled_on, today - timedelta(days=55)),
             participants="Patient, sjuksköterska",
         )
     for patient in patients[22:26]:
-        services.record_milestone(
+        milestone_service.record_milestone(
             nurse, patient.public_id, kind="sip",
             occurred_on=today - timedelta(days=30),
             participants="Palliativa teamet, hemsjukvården, patient",
@@ -103,7 +106,7 @@ def load_demo_careplans(
         if patient.phase != Phase.END_OF_LIFE:
             continue
         recorder = physician if patient in team_patients else nurse
-        services.record_milestone(
+        milestone_service.record_milestone(
             recorder, patient.public_id, kind="brytpunktssamtal",
             occurred_on=today - timedelta(days=8), participants="Patient, närstående, läkare",
         )
@@ -113,14 +116,14 @@ def load_demo_careplans(
         if index == 10:
             ordered = (STANDARD_ORDERS[0], ORAL_NAUSEA, *STANDARD_ORDERS[2:])
         orders = [
-            services.create_order(physician, patient.public_id, details, start_at=now - timedelta(days=8))
+            order_service.create_order(physician, patient.public_id, details, start_at=now - timedelta(days=8))
             for details in ordered
         ]
         pain = orders[0]
         # Patient 3: four pain doses within the last day (three or more raise prn_frequent).
         hours_ago = (20, 14, 8, 3) if index == 3 else (30,)
         for hours in hours_ago:
-            given = services.record_dose(
+            given = dose_service.record_dose(
                 nurse, patient.public_id, pain.public_id,
                 given_at=now - timedelta(hours=hours, minutes=rng.randint(0, 30)),
                 dose="2,5", dose_unit="mg", route="sc", symptom_before=rng.randint(5, 8),
@@ -128,7 +131,7 @@ def load_demo_careplans(
             ).administration
             doses += 1
             if hours > 4:  # the latest dose still waits for its evaluation
-                services.evaluate_dose(
+                dose_service.evaluate_dose(
                     nurse, patient.public_id, given.public_id, effect="better",
                     symptom_after=rng.randint(1, 3), evaluated_at=given.given_at + timedelta(hours=1),
                 )
@@ -142,7 +145,7 @@ def _early_orders(physician: User, patients: list[Patient]) -> None:
     now = utcnow()
     for index, indications in ((0, 1), (1, 1), (2, 1), (6, 3), (7, 3)):
         for details in STANDARD_ORDERS[:indications:2]:  # pain; pain and anxiety
-            services.create_order(
+            order_service.create_order(
                 physician, patients[index].public_id, details, start_at=now - timedelta(days=30)
             )
 
@@ -155,23 +158,23 @@ def _deaths(nurse: User, physician: User, patients: list[Patient]) -> None:
     for index, days in DIED_DAYS_AGO.items():
         patient = patients[index]
         died = today - timedelta(days=days)
-        services.record_milestone(
+        milestone_service.record_milestone(
             physician, patient.public_id, kind="brytpunktssamtal",
             occurred_on=died - timedelta(days=10), participants="Patient, närstående, läkare",
         )
         orders = STANDARD_ORDERS if index == 5 else (*STANDARD_ORDERS[:1], *STANDARD_ORDERS[2:])
         for details in orders:
-            services.create_order(
+            order_service.create_order(
                 physician, patient.public_id, details, start_at=now - timedelta(days=days + 10)
             )
-        services.record_milestone(
+        milestone_service.record_milestone(
             physician, patient.public_id, kind="death", occurred_on=died,
             place="home" if index == 5 else "hospice",
             # Both expected; the second patient had a pressure ulcer at death.
             death_expected=True, free_of_pressure_ulcers=index == 5,
         )
         if index == 5:
-            services.record_milestone(
+            milestone_service.record_milestone(
                 nurse, patient.public_id, kind="efterlevandesamtal_offered",
                 occurred_on=died + timedelta(days=14), participants="Närstående, sjuksköterska",
             )

@@ -140,7 +140,7 @@ def _install_request_boundary(app: Flask) -> None:
 
     @app.after_request
     def commit_or_roll_back(response):  # type: ignore[no-untyped-def]
-        if response.status_code < 400 and not g.get("rolled_back"):
+        if response.status_code < 400:
             db.session.commit()
         else:
             _roll_back_quietly()

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
-from pallapp import audit, scoring
-from pallapp.access import Need, find_patient, relative_link
+from pallapp import audit, flags, scoring
+from pallapp.access import Need as Need  # the views name needs through the services
+from pallapp.access import find_patient, find_patient_and_needs, relative_link
 from pallapp.extensions import db
 from pallapp.models import (
     Assessment,
@@ -30,7 +31,7 @@ from pallapp.models import (
     utcnow,
 )
 from pallapp.paging import Page, fetch_page
-from pallapp.timeutil import STOCKHOLM, today_local
+from pallapp.timeutil import STOCKHOLM
 
 SELF_REPORT_INSTRUMENTS = ("ipos_patient", "esas_r")
 #: The per-assessment flags that compare an assessment with its `previous` (INSTRUMENTS.md).
@@ -77,6 +78,22 @@ def open_for_reporting(user: User, patient_public_id: str, instrument: str | Non
     return patient
 
 
+def patient_for_submission(user: User, patient_public_id: str) -> Patient:
+    """The patient a form is sent for (may report); `submit_assessment` audits the post."""
+    return find_patient(user, patient_public_id, Need.REPORT)
+
+
+def patient_for_reading(user: User, patient_public_id: str) -> tuple[Patient, frozenset[Need]]:
+    """The patient and what the user may do with the record, in one query; `get_assessment`
+    audits the read of the assessment shown."""
+    return find_patient_and_needs(user, patient_public_id, Need.VIEW)
+
+
+def patient_for_correction(user: User, patient_public_id: str) -> Patient:
+    """The patient whose assessment is corrected; `get_assessment` audits the read."""
+    return find_patient(user, patient_public_id, Need.CHANGE)
+
+
 def may_answer_as_proxy(user: User, patient: Patient) -> bool:
     if user.role != Role.RELATIVE:
         return False
@@ -84,36 +101,9 @@ def may_answer_as_proxy(user: User, patient: Patient) -> bool:
     return link is not None and link.may_answer_as_proxy
 
 
-def unit_for(user: User, patient: Patient) -> CareUnit | None:
-    """The unit whose settings apply: the user's own unit among the patient's, else the
-    patient's longest-standing active unit."""
-    episodes = sorted(patient.active_episodes(today_local()), key=lambda e: (e.start, e.unit.name))
-    if user.is_staff:
-        mine = {unit.id for unit in user.active_units(today_local())}
-        for episode in episodes:
-            if episode.unit_id in mine:
-                return episode.unit
-    return episodes[0].unit if episodes else None
-
-
-def thresholds_for(unit: CareUnit | None) -> scoring.Thresholds:
-    """The unit's flag thresholds: INSTRUMENTS.md defaults with the unit's overrides."""
-    if unit is None or not unit.flag_thresholds:
-        return scoring.DEFAULT_THRESHOLDS
-    return scoring.Thresholds.from_mapping(unit.flag_thresholds)
-
-
-def recall_period_for(unit: CareUnit | None, instrument: str) -> str | None:
-    periods = scoring.INSTRUMENTS[instrument].recall_periods
-    if unit is not None and unit.ipos_recall_period in periods:
-        return unit.ipos_recall_period
-    return periods[-1] if periods else None
-
-
-def _current_versions():  # type: ignore[no-untyped-def]
-    """Condition: the assessment has not been superseded by a correction."""
-    newer = aliased(Assessment)
-    return ~exists(select(newer.id).where(newer.supersedes_id == Assessment.id))
+def recall_period(user: User, patient: Patient, instrument: str) -> str | None:
+    """The recall period the form asks about: the one of the unit whose settings apply."""
+    return flags.recall_period_for(flags.unit_for(user, patient), instrument)
 
 
 def previous_assessment(
@@ -133,7 +123,7 @@ def previous_assessment(
             Assessment.instrument == instrument,
             Assessment.observed_at < observed_at,
             Assessment.observed_at >= observed_at - timedelta(days=window_days),
-            _current_versions(),
+            flags.current_versions(),
         )
         .order_by(Assessment.observed_at.desc(), Assessment.id.desc())
         .limit(1)
@@ -200,7 +190,7 @@ def _store(
     supersedes: Assessment | None = None,
     correction_reason: str | None = None,
 ) -> Submitted:
-    thresholds = thresholds_for(unit)
+    thresholds = flags.thresholds_for(unit)
     previous = previous_assessment(
         patient.id,
         instrument,
@@ -240,15 +230,7 @@ def _store(
         return Submitted(existing, created=False)
     for flag in raised:
         db.session.add(
-            Flag(
-                patient_id=patient.id,
-                assessment_id=assessment.id,
-                source="assessment",
-                code=flag.code,
-                severity=flag.severity,
-                items=list(flag.items),
-                params=dict(flag.params),
-            )
+            flags.new_flag(patient, flag, source="assessment", assessment_id=assessment.id)
         )
     db.session.flush()
     _reevaluate_later(user, patient, assessment)
@@ -278,7 +260,7 @@ def _next_later(stored: Assessment) -> list[Assessment]:
         Assessment.patient_id == stored.patient_id,
         Assessment.instrument == stored.instrument,
         Assessment.observed_at > stored.observed_at,
-        _current_versions(),
+        flags.current_versions(),
     )
     first = db.session.scalar(select(func.min(Assessment.observed_at)).where(*later))
     if first is None:
@@ -297,7 +279,7 @@ def _reevaluate_later(user: User, patient: Patient, stored: Assessment) -> None:
     Only `item_rise` and `total_rise` depend on `previous`; every change is audit-logged.
     """
     for later in _next_later(stored):
-        thresholds = thresholds_for(later.unit)
+        thresholds = flags.thresholds_for(later.unit)
         previous = previous_assessment(
             later.patient_id,
             later.instrument,
@@ -328,38 +310,32 @@ def _settle_rise(
         return wanted is not None and list(flag.items) == list(wanted.items)
 
     now = utcnow()
-    flags = [flag for flag in later.flags if flag.code == code]
+    of_code = [flag for flag in later.flags if flag.code == code]
     kept = False
-    for flag in flags:
+    for flag in of_code:
         if not flag.is_open:
             continue
         if says_wanted(flag):
             kept = True
             continue
-        flag.closed_at = now
-        flag.closed_by_id = None  # the system, on behalf of the change `user` made
-        flag.close_reason = REEVALUATED
-        flag.note = (
+        # Closed by the system (no user), on behalf of the change `user` made.
+        flags.close(
+            flag,
+            now,
+            REEVALUATED,
+            None,
             f"Closed by the system: compared again with assessment {previous.public_id} "
             f"(observed {previous.observed_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M} Swedish "
-            "time), which was recorded late or corrected; this flag no longer holds as raised."
+            "time), which was recorded late or corrected; this flag no longer holds as raised.",
         )
         audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=flag, detail=REEVALUATED)
     # Staff who acknowledged this very rise have dealt with it: it is not raised again.
     acknowledged = any(
-        flag.close_reason == "acknowledged" and says_wanted(flag) for flag in flags
+        flag.close_reason == "acknowledged" and says_wanted(flag) for flag in of_code
     )
     if wanted is None or kept or acknowledged:
         return
-    raised = Flag(
-        patient_id=patient.id,
-        source="assessment",
-        code=wanted.code,
-        severity=wanted.severity,
-        items=list(wanted.items),
-        params=dict(wanted.params),
-        created_at=now,
-    )
+    raised = flags.new_flag(patient, wanted, source="assessment", created_at=now)
     later.flags.append(raised)
     db.session.flush()
     audit.record(AuditAction.CREATE, user=user, patient=patient, obj=raised, detail=REEVALUATED)
@@ -398,7 +374,7 @@ def submit_assessment(
         observed_at = now  # only staff enter paper forms afterwards
     check_observed_at(patient, observed_at, now)
     result = scoring.score(instrument, _completed_with(user, instrument, respondent, answers))
-    unit = unit_for(user, patient)
+    unit = flags.unit_for(user, patient)
     # The account that gave the answers: the patient themself, or a relative answering as proxy.
     # A relative who only helps, and staff entering a patient's spoken answers, are `entered_by`.
     self_answered = user.role == Role.PATIENT or respondent is Respondent.RELATIVE
@@ -412,7 +388,7 @@ def submit_assessment(
         answered_by=answered_by,
         observed_at=observed_at,
         client_token=client_token,
-        recall_period=recall_period_for(unit, instrument),
+        recall_period=flags.recall_period_for(unit, instrument),
         unit=unit,
     )
     if submitted.created:

@@ -10,7 +10,6 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp import scoring
-from pallapp.access import Need, find_patient, find_patient_and_needs
 from pallapp.assessments import bp, present, services
 from pallapp.forms.assessments import CorrectionReasonForm
 from pallapp.forms.instruments import assessment_form_class
@@ -47,7 +46,7 @@ def _period_words(period: str | None) -> str | None:
 
 def _recall_label(code: str, patient) -> str | None:  # type: ignore[no-untyped-def]
     return _period_words(
-        services.recall_period_for(services.unit_for(current_user, patient), code)
+        services.recall_period(current_user, patient, code)
     )
 
 
@@ -76,7 +75,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         patient = services.open_for_reporting(current_user, public_id, code)
     else:
-        patient = find_patient(current_user, public_id, Need.REPORT)  # the service audits the post
+        patient = services.patient_for_submission(current_user, public_id)
     proxy = services.may_answer_as_proxy(current_user, patient)
     form_class = assessment_form_class(
         code,
@@ -145,7 +144,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
 @login_required
 def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
     # The same query opens the record and says whether the user may correct it.
-    patient, needs = find_patient_and_needs(current_user, public_id, Need.VIEW)
+    patient, needs = services.patient_for_reading(current_user, public_id)
     assessment = services.get_assessment(current_user, patient, assessment_id, needs=needs)
     band, band_label = present.overall_band(assessment)
     self_report = current_user.role in ("patient", "relative")
@@ -167,7 +166,7 @@ def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
         units=[episode.unit for episode in patient.active_episodes(now_local().date())],
         may_correct=current_user.is_staff
         and assessment.superseded_by is None
-        and Need.CHANGE in needs,
+        and services.Need.CHANGE in needs,
     )
 
 
@@ -195,7 +194,7 @@ def history(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/assessments/<assessment_id>/correct", methods=["GET", "POST"])
 @login_required
 def correct(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
-    patient = find_patient(current_user, public_id, Need.CHANGE)
+    patient = services.patient_for_correction(current_user, public_id)
     original = services.get_assessment(current_user, patient, assessment_id)
     form_class = assessment_form_class(
         original.instrument, staff_entry=True, ask_observed_at=False, proxy_choice=False

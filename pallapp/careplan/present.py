@@ -14,10 +14,10 @@ from flask_babel import format_datetime, format_decimal, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from pallapp import scoring
+from pallapp import carerecord, flags, scoring
 from pallapp.access import Need, needs_for
 from pallapp.assessments.present import FlagView, flag_view
-from pallapp.careplan import services
+from pallapp.careplan import doses as dose_service
 from pallapp.extensions import db
 from pallapp.models import (
     CarePlan,
@@ -202,7 +202,7 @@ def dose_warning(
     colliding: list[PrnAdministration],
     order: PrnOrder,
 ) -> DoseWarning:
-    """The words of the warning page for a dose that `services.DoseNeedsConfirmation` held
+    """The words of the warning page for a dose that `dose_service.DoseNeedsConfirmation` held
     back: the broken limits, the doses it collides with, what differs from the order."""
     return DoseWarning(
         over_limit=over_limit_words(over_limit.params) if over_limit is not None else [],
@@ -286,10 +286,10 @@ def order_rows(
     """The orders in force with the doses given under each in the last 24 hours. `orders`: the
     patient's orders (at least those open at `now`) if the caller has loaded them already."""
     in_force = (
-        services.active_orders(patient, now) if orders is None else services.in_force(orders, now)
+        carerecord.active_orders(patient, now) if orders is None else flags.in_force(orders, now)
     )
     rows = {order.series_id: OrderRow(order, order_label(order)) for order in in_force}
-    for dose in services.doses_since(patient, now - DOSE_WINDOW):
+    for dose in carerecord.doses_since(patient, now - DOSE_WINDOW):
         row = rows.get(dose.order.series_id)
         if row is not None:
             row.doses.append(dose)
@@ -311,30 +311,30 @@ def home_visit(
     may_see_orders = Need.VIEW_ORDERS in needs
     may_record = Need.RECORD_DOSE in needs
     # Loaded once for the reminders and the order rows.
-    open_orders = services.open_orders(patient, now) if may_see_plan or may_see_orders else []
+    open_orders = flags.open_orders(patient, now) if may_see_plan or may_see_orders else []
     if may_see_plan:
-        services.evaluate_reminders(patient, now=now, user=user, orders=open_orders)
-    flags: list[Flag] = []
+        flags.evaluate_reminders(patient, now=now, user=user, orders=open_orders)
+    open_now: list[Flag] = []
     milestones: list[Milestone] = []
     if may_see_plan:
-        flags = list(
+        open_now = list(
             db.session.scalars(
                 select(Flag)
                 .where(Flag.patient_id == patient.id, Flag.closed_at.is_(None))
                 .options(joinedload(Flag.assessment))
             )
         )
-        milestones = services.milestones_of(patient)
+        milestones = carerecord.milestones_of(patient)
     return HomeVisit(
-        plan=services.current_care_plan(patient),
+        plan=carerecord.current_care_plan(patient),
         may_see_plan=may_see_plan,
         may_see_orders=may_see_orders,
         may_prescribe=Need.PRESCRIBE in needs,
         may_record_dose=may_record,
         may_change=Need.CHANGE in needs,
-        flags=flag_rows(flags),
+        flags=flag_rows(open_now),
         orders=order_rows(patient, now, open_orders) if may_see_orders else [],
-        to_evaluate=services.doses_to_evaluate(patient) if may_record else [],
+        to_evaluate=dose_service.doses_to_evaluate(patient) if may_record else [],
         milestones=milestones,
         route_notes=route_notes(patient, open_orders, now) if may_see_orders else [],
     )

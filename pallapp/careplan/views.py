@@ -9,8 +9,13 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp import scoring
-from pallapp.access import Need, can, needs_for
-from pallapp.careplan import bp, present, services
+from pallapp.careplan import bp, present
+from pallapp.careplan import common as careplan_common
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan import plan as plan_service
+from pallapp.careplan.common import Need
 from pallapp.forms import parse_row_number
 from pallapp.forms.careplan import (
     AMOUNT_PROBLEMS,
@@ -99,8 +104,8 @@ def refusal_message(reason: str) -> str:
 
 def _order_or_404(public_id: str, order_id: str, need: Need) -> PrnOrder:
     try:
-        return services.get_order(current_user, public_id, order_id, need)
-    except services.Refused:
+        return order_service.get_order(current_user, public_id, order_id, need)
+    except careplan_common.Refused:
         abort(404)
 
 
@@ -114,8 +119,8 @@ def _show_patient(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/care-plan")
 @login_required
 def plan(public_id: str):  # type: ignore[no-untyped-def]
-    patient, current = services.read_care_plan(current_user, public_id)
-    needs = needs_for(current_user, patient, (Need.VIEW_CARE_PLAN, Need.CHANGE))
+    patient, current = plan_service.read_care_plan(current_user, public_id)
+    needs = careplan_common.needs(current_user, patient, (Need.VIEW_CARE_PLAN, Need.CHANGE))
     return render_template(
         "careplan/plan.html",
         patient=patient,
@@ -129,7 +134,7 @@ def plan(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/care-plan/edit", methods=["GET", "POST"])
 @login_required
 def edit_plan(public_id: str):  # type: ignore[no-untyped-def]
-    patient, current = services.care_plan_for_editing(current_user, public_id)
+    patient, current = plan_service.care_plan_for_editing(current_user, public_id)
     form = CarePlanForm(obj=current if request.method == "GET" else None)
     if request.method == "GET":
         form.based_on.data = str(current.version) if current else ""
@@ -138,8 +143,8 @@ def edit_plan(public_id: str):  # type: ignore[no-untyped-def]
         based_on = parse_row_number(form.based_on.data)
         values = {name: getattr(form, name).data for name in CARE_PLAN_FIELDS}
         try:
-            services.save_care_plan(current_user, public_id, values, based_on=based_on)
-        except services.Refused as refused:
+            plan_service.save_care_plan(current_user, public_id, values, based_on=based_on)
+        except careplan_common.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
             flash(gettext("The care plan is saved. Earlier versions are kept in the history."), "success")
@@ -152,7 +157,7 @@ def edit_plan(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/care-plan/history")
 @login_required
 def plan_history(public_id: str):  # type: ignore[no-untyped-def]
-    patient, versions = services.care_plan_history(current_user, public_id)
+    patient, versions = plan_service.care_plan_history(current_user, public_id)
     return render_template(
         "careplan/plan_history.html",
         patient=patient,
@@ -171,19 +176,19 @@ def plan_history(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/milestones")
 @login_required
 def milestones(public_id: str):  # type: ignore[no-untyped-def]
-    patient, rows = services.list_milestones(current_user, public_id)
+    patient, rows = milestone_service.list_milestones(current_user, public_id)
     return render_template(
         "careplan/milestones.html",
         patient=patient,
         milestones=rows,
-        may_change=can(current_user, patient, Need.CHANGE),
+        may_change=careplan_common.may(current_user, patient, Need.CHANGE),
     )
 
 
 @bp.route("/patients/<public_id>/milestones/new", methods=["GET", "POST"])
 @login_required
 def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
-    patient = services.patient_for_new_record(current_user, public_id, Need.CHANGE, "milestone")
+    patient = careplan_common.patient_for_new_record(current_user, public_id, Need.CHANGE, "milestone")
     form = MilestoneForm()
     if request.method == "GET":
         form.occurred_on.data = today_local()
@@ -192,7 +197,7 @@ def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
     problem = None
     if form.validate_on_submit():
         try:
-            services.record_milestone(
+            milestone_service.record_milestone(
                 current_user,
                 public_id,
                 kind=form.kind.data,
@@ -203,7 +208,7 @@ def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
                 death_expected=form.answer(form.death_expected),
                 free_of_pressure_ulcers=form.answer(form.free_of_pressure_ulcers),
             )
-        except services.Refused as refused:
+        except careplan_common.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
             flash(gettext("The milestone is saved."), "success")
@@ -217,9 +222,9 @@ def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/orders")
 @login_required
 def orders(public_id: str):  # type: ignore[no-untyped-def]
-    patient, all_versions = services.list_orders(current_user, public_id)
+    patient, all_versions = order_service.list_orders(current_user, public_id)
     now = utcnow()
-    needs = needs_for(current_user, patient, (Need.PRESCRIBE, Need.RECORD_DOSE))
+    needs = careplan_common.needs(current_user, patient, (Need.PRESCRIBE, Need.RECORD_DOSE))
     return render_template(
         "careplan/orders.html",
         patient=patient,
@@ -233,8 +238,8 @@ def orders(public_id: str):  # type: ignore[no-untyped-def]
     )
 
 
-def _order_details(form: OrderForm) -> services.OrderDetails:
-    return services.OrderDetails(
+def _order_details(form: OrderForm) -> order_service.OrderDetails:
+    return order_service.OrderDetails(
         indication=form.indication.data,
         indication_text=form.indication_text.data or "",
         drug=form.drug.data,
@@ -251,7 +256,7 @@ def _order_details(form: OrderForm) -> services.OrderDetails:
 @bp.route("/patients/<public_id>/orders/new", methods=["GET", "POST"])
 @login_required
 def new_order(public_id: str):  # type: ignore[no-untyped-def]
-    patient = services.patient_for_new_record(current_user, public_id, Need.PRESCRIBE, "prn_order")
+    patient = careplan_common.patient_for_new_record(current_user, public_id, Need.PRESCRIBE, "prn_order")
     form = OrderForm()
     if request.method == "GET" and request.args.get("indication") in scoring.PRN_INDICATIONS:
         # Quick-add fills in the indication only: the app never proposes a drug or a dose.
@@ -259,10 +264,10 @@ def new_order(public_id: str):  # type: ignore[no-untyped-def]
     problem = None
     if form.validate_on_submit():
         try:
-            services.create_order(
+            order_service.create_order(
                 current_user, public_id, _order_details(form), start_at=form.start_at.data
             )
-        except services.Refused as refused:
+        except careplan_common.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
             flash(gettext("The order is saved."), "success")
@@ -283,10 +288,10 @@ def change_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
     problem = None
     if form.validate_on_submit():
         try:
-            services.change_order(
+            order_service.change_order(
                 current_user, public_id, order_id, _order_details(form), reason=form.reason.data
             )
-        except services.Refused as refused:
+        except careplan_common.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
             flash(gettext("The order is changed. The earlier version is kept."), "success")
@@ -304,8 +309,8 @@ def stop_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
     problem = None
     if form.validate_on_submit():
         try:
-            services.stop_order(current_user, public_id, order_id, reason=form.reason.data)
-        except services.Refused as refused:
+            order_service.stop_order(current_user, public_id, order_id, reason=form.reason.data)
+        except careplan_common.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
             flash(gettext("The order is stopped."), "success")
@@ -324,7 +329,7 @@ def stop_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
 
 
 def _dose_warning(  # type: ignore[no-untyped-def]
-    form, needs: services.DoseNeedsConfirmation, order: PrnOrder
+    form, needs: dose_service.DoseNeedsConfirmation, order: PrnOrder
 ) -> present.DoseWarning:
     """The warning in words; the fields that differ from the order, and a ticked confirmation
     without a reason, are marked as field errors."""
@@ -383,7 +388,7 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
     problem = None
     if form.validate_on_submit():
         try:
-            recorded = services.record_dose(
+            recorded = dose_service.record_dose(
                 current_user,
                 public_id,
                 order_id,
@@ -398,9 +403,9 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
                 dose_mismatch_confirmed=form.confirm_dose_mismatch.data,
                 dose_mismatch_reason=form.dose_mismatch_reason.data or "",
             )
-        except services.DoseNeedsConfirmation as needs:
+        except dose_service.DoseNeedsConfirmation as needs:
             warning = _dose_warning(form, needs, order)
-        except services.Refused as refused:
+        except careplan_common.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
             if not recorded.created:
@@ -415,8 +420,8 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
 @login_required
 def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
     try:
-        original = services.get_dose(current_user, public_id, dose_id)
-    except services.Refused:
+        original = dose_service.get_dose(current_user, public_id, dose_id)
+    except careplan_common.Refused:
         abort(404)
     form = CorrectDoseForm()
     if request.method == "GET":
@@ -429,7 +434,7 @@ def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
     warning: present.DoseWarning | None = None
     problem = None
     if form.validate_on_submit():
-        entry = services.DoseEntry(
+        entry = dose_service.DoseEntry(
             given_at=form.given_at.data,
             dose=form.dose.data,
             dose_unit=form.dose_unit.data,
@@ -437,7 +442,7 @@ def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
             symptom_before=form.symptom_before.data,
         )
         try:
-            services.correct_dose(
+            dose_service.correct_dose(
                 current_user,
                 public_id,
                 dose_id,
@@ -449,9 +454,9 @@ def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
                 dose_mismatch_confirmed=form.confirm_dose_mismatch.data,
                 dose_mismatch_reason=form.dose_mismatch_reason.data or "",
             )
-        except services.DoseNeedsConfirmation as needs:
+        except dose_service.DoseNeedsConfirmation as needs:
             warning = _dose_warning(form, needs, original.order)
-        except services.Refused as refused:
+        except careplan_common.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
             flash(gettext("The correction is saved. The earlier version is kept."), "success")
@@ -463,8 +468,8 @@ def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
 @login_required
 def evaluate_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
     try:
-        dose = services.get_dose(current_user, public_id, dose_id)
-    except services.Refused:
+        dose = dose_service.get_dose(current_user, public_id, dose_id)
+    except careplan_common.Refused:
         abort(404)
     form = EvaluateForm()
     if request.method == "GET":
@@ -472,7 +477,7 @@ def evaluate_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
     problem = None
     if form.validate_on_submit():
         try:
-            services.evaluate_dose(
+            dose_service.evaluate_dose(
                 current_user,
                 public_id,
                 dose_id,
@@ -480,7 +485,7 @@ def evaluate_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
                 symptom_after=form.symptom_after.data,
                 evaluated_at=form.evaluated_at.data,
             )
-        except services.Refused as refused:
+        except careplan_common.Refused as refused:
             problem = refusal_message(refused.reason)
         else:
             flash(gettext("The effect is saved."), "success")

@@ -9,12 +9,14 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from pallapp import audit
-from pallapp.access import Need, can, find_patient, find_patient_and_needs, visible_patients
+from pallapp import audit, carerecord, flags
+from pallapp.access import Need as Need  # the views name needs through the services
+from pallapp.access import can, find_patient, find_patient_and_needs, visible_patients
 from pallapp.auth.services import IssuedInvitation, email_taken, issue_invitation
 from pallapp.extensions import db
 from pallapp.models import (
     AuditAction,
+    CarePlan,
     CareUnit,
     Invitation,
     Patient,
@@ -28,6 +30,16 @@ from pallapp.pnr import IdentityNumber
 from pallapp.timeutil import today_local
 
 LIST_LIMIT = 200
+
+
+def current_care_plans(patients: list[Patient]) -> dict[int, CarePlan | None]:
+    """The current care plan of each listed patient (already shown, so already audited)."""
+    return {patient.id: carerecord.current_care_plan(patient) for patient in patients}
+
+
+def flag_counts(patients: list[Patient]) -> dict[int, flags.FlagCounts]:
+    """Open high and medium flags of each listed patient (already shown, so already audited)."""
+    return flags.open_flag_counts([patient.id for patient in patients])
 
 
 def patients_for_today(user: User, search: str = "") -> tuple[list[Patient], bool]:

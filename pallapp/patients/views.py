@@ -5,13 +5,10 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from pallapp.access import Need
 from pallapp.careplan.present import home_visit
-from pallapp.careplan.services import current_care_plan
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
-from pallapp.review.services import open_flag_counts
 from pallapp.timeutil import today_local
 
 
@@ -38,7 +35,7 @@ def start():  # type: ignore[no-untyped-def]
     patients = services.own_patients(current_user)
     # Whom to call day and night, from the care plan: patients and relatives see it here, where
     # they land (the start page view is already audited by `own_patients`).
-    plans = {patient.id: current_care_plan(patient) for patient in patients}
+    plans = services.current_care_plans(patients)
     return render_template(
         "patients/start.html", patients=patients, plans=plans, today=today_local()
     )
@@ -55,7 +52,7 @@ def today():  # type: ignore[no-untyped-def]
     return render_template(
         "patients/today.html",
         patients=patients,
-        flag_counts=open_flag_counts([patient.id for patient in patients]),
+        flag_counts=services.flag_counts(patients),
         more=more,
         search=search,
         limit=services.LIST_LIMIT,
@@ -113,9 +110,9 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
     # One query opens the record and answers every "may I" the page asks.
     patient, needs = services.open_patient_and_needs(current_user, public_id)
     visit = home_visit(current_user, patient, utcnow(), needs)
-    may_invite = current_user.is_staff and Need.INVITE in needs
-    may_report = Need.REPORT in needs
-    may_view_history = Need.VIEW_HISTORY in needs
+    may_invite = current_user.is_staff and services.Need.INVITE in needs
+    may_report = services.Need.REPORT in needs
+    may_view_history = services.Need.VIEW_HISTORY in needs
     return render_template(
         "patients/show.html",
         patient=patient,
@@ -133,7 +130,7 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
 @login_required
 def invite(public_id: str):  # type: ignore[no-untyped-def]
     # Only staff caring for the patient may invite; to everyone else the page does not exist.
-    patient = services.open_patient(current_user, public_id, Need.INVITE)
+    patient = services.open_patient(current_user, public_id, services.Need.INVITE)
     form = InviteForm()
     if form.validate_on_submit():
         try:

@@ -19,14 +19,14 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import select
 
-from pallapp import audit, scoring
+from pallapp import audit, flags, scoring
 from pallapp.access import Need, visible_patients
 from pallapp.csvout import csv_text
 from pallapp.extensions import db
 from pallapp.models import Assessment, AuditAction, CareUnit, Patient, User
 from pallapp.review import quality
+from pallapp.review.common import in_units, reviewer_units
 from pallapp.review.quality_service import QualityReport, quality_indicators
-from pallapp.review.services import _current_versions, _in_units, reviewer_units
 from pallapp.timeutil import STOCKHOLM, today_local
 
 
@@ -49,7 +49,7 @@ def unit_assessments(user: User, unit_public_id: str, kind: str) -> UnitExport:
     unit = next((u for u in export_units(user) if u.public_id == unit_public_id), None)
     if unit is None:
         raise LookupError(unit_public_id)
-    in_unit = _in_units([unit.id], today_local())
+    in_unit = in_units([unit.id], today_local())
     patient_ids = visible_patients(user, Need.VIEW).where(in_unit).with_only_columns(Patient.id)
     patients = {
         patient.id: patient
@@ -58,7 +58,7 @@ def unit_assessments(user: User, unit_public_id: str, kind: str) -> UnitExport:
     assessments = list(
         db.session.scalars(
             select(Assessment)
-            .where(Assessment.patient_id.in_(patient_ids), _current_versions())
+            .where(Assessment.patient_id.in_(patient_ids), flags.current_versions())
             .order_by(Assessment.patient_id, Assessment.observed_at, Assessment.id)
         )
     )

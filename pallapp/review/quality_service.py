@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
 
-from pallapp import audit, scoring
+from pallapp import audit, flags, scoring
 from pallapp.access import Need, visible_patients
 from pallapp.extensions import db
 from pallapp.models import (
@@ -33,7 +33,7 @@ from pallapp.models import (
     User,
 )
 from pallapp.review import quality
-from pallapp.review.services import _current_versions, reviewer_units
+from pallapp.review.common import reviewer_units
 from pallapp.timeutil import STOCKHOLM, today_local
 
 #: Roles that read a unit's quality indicators (DESIGN.md: managers; physicians and nurses too).
@@ -130,7 +130,7 @@ def _last_weeks(died: dict[int, date], period: quality.Period) -> dict[int, _Las
             Assessment.instrument.in_((*scoring.SYMPTOM_INSTRUMENTS, "roag")),
             Assessment.observed_at >= _day_start(first_possible),
             Assessment.observed_at < _day_after(period.end),
-            _current_versions(),
+            flags.current_versions(),
         )
     )
     for patient_id, instrument, observed_at, answers, total in rows:
@@ -162,7 +162,7 @@ def patient_facts(
             Assessment.instrument.in_((*symptom, "roag")),
             Assessment.observed_at >= begin,
             Assessment.observed_at < after,
-            _current_versions(),
+            flags.current_versions(),
         )
         .group_by(Assessment.patient_id, Assessment.instrument)
     ):

@@ -10,14 +10,17 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from pallapp import scoring
-from pallapp.access import Need, can
 from pallapp.assessments import present
 from pallapp.careplan import present as careplan_present
 from pallapp.csvout import download
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
 from pallapp.models import Phase, utcnow
 from pallapp.paging import requested_page
-from pallapp.review import bp, charts, exports, quality, quality_service, services
+from pallapp.review import bp, charts, exports, flag_pages, quality, quality_service
+from pallapp.review import common as review_common
+from pallapp.review import overview as overview_service
+from pallapp.review import summary as summary_service
+from pallapp.review import trends as trend_service
 from pallapp.timeutil import today_local
 
 # The SVG charts are images: nothing in them may run, whatever a browser does with them.
@@ -65,13 +68,13 @@ def refusal_message(reason: str) -> str:
 @login_required
 def overview():  # type: ignore[no-untyped-def]
     try:
-        result = services.unit_overview(
+        result = overview_service.unit_overview(
             current_user,
             unit_public_id=request.args.get("unit") or None,
             phase=request.args.get("phase") or None,
             page=requested_page(),
         )
-    except services.NotAReviewer:
+    except review_common.NotAReviewer:
         abort(403)
     except LookupError:
         abort(404)
@@ -95,7 +98,7 @@ def overview():  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/flags")
 @login_required
 def flags(public_id: str):  # type: ignore[no-untyped-def]
-    patient, entries = services.patient_flags(current_user, public_id, requested_page())
+    patient, entries = flag_pages.patient_flags(current_user, public_id, requested_page())
     if not entries.items and entries.number > 1:
         abort(404)  # past the last page
     return render_template(
@@ -105,20 +108,20 @@ def flags(public_id: str):  # type: ignore[no-untyped-def]
         entries=[
             (entry, present.flag_view(entry.flag, entry.instrument)) for entry in entries.items
         ],
-        may_acknowledge=services.is_reviewer(current_user) and can(current_user, patient, Need.CHANGE),
+        may_acknowledge=review_common.may_acknowledge(current_user, patient),
     )
 
 
 @bp.route("/patients/<public_id>/flags/<flag_id>/acknowledge", methods=["GET", "POST"])
 @login_required
 def acknowledge(public_id: str, flag_id: str):  # type: ignore[no-untyped-def]
-    patient, flag, instrument = services.flag_to_acknowledge(current_user, public_id, flag_id)
+    patient, flag, instrument = flag_pages.flag_to_acknowledge(current_user, public_id, flag_id)
     form = AcknowledgeFlagForm()
     problem = None
     if form.validate_on_submit():
         try:
-            services.acknowledge_flag(current_user, public_id, flag_id, form.note.data or "")
-        except services.FlagRefused as refused:
+            flag_pages.acknowledge_flag(current_user, public_id, flag_id, form.note.data or "")
+        except flag_pages.FlagRefused as refused:
             problem = refusal_message(refused.reason)
         else:
             flash(gettext("The flag is acknowledged. It stays in the patient's flag history."), "success")
@@ -134,14 +137,14 @@ def acknowledge(public_id: str, flag_id: str):  # type: ignore[no-untyped-def]
 
 
 def _range_arg() -> str:
-    range_code = request.args.get("range", services.DEFAULT_TREND_RANGE)
-    if range_code not in services.TREND_RANGES:
+    range_code = request.args.get("range", trend_service.DEFAULT_TREND_RANGE)
+    if range_code not in trend_service.TREND_RANGES:
         abort(404)
     return range_code
 
 
 def _since(range_code: str):  # type: ignore[no-untyped-def]
-    days = services.TREND_RANGES[range_code]
+    days = trend_service.TREND_RANGES[range_code]
     return None if days is None else utcnow() - timedelta(days=days)
 
 
@@ -149,10 +152,10 @@ def _since(range_code: str):  # type: ignore[no-untyped-def]
 @login_required
 def trends(public_id: str):  # type: ignore[no-untyped-def]
     range_code = _range_arg()
-    patient, assessments = services.trend_assessments(current_user, public_id, range_code)
+    patient, assessments = trend_service.trend_assessments(current_user, public_id, range_code)
     since = _since(range_code)
-    markers = services.dose_markers(patient, since)
-    lines = services.milestone_lines(patient, since)
+    markers = trend_service.dose_markers(patient, since)
+    lines = trend_service.milestone_lines(patient, since)
     built = charts.build_charts(assessments, markers=markers, lines=lines)
     dose_groups = charts.Chart("", "", "", 0, 0, [], markers=markers).marker_groups
     return render_template(
@@ -163,8 +166,8 @@ def trends(public_id: str):  # type: ignore[no-untyped-def]
         charts=built,
         range_code=range_code,
         ranges=[("2w", gettext("2 weeks")), ("3m", gettext("3 months")), ("all", gettext("All"))],
-        open_flags=_flag_rows(services.open_flags_of(patient)),
-        may_acknowledge=services.is_reviewer(current_user) and can(current_user, patient, Need.CHANGE),
+        open_flags=_flag_rows(trend_service.open_flags_of(patient)),
+        may_acknowledge=review_common.may_acknowledge(current_user, patient),
         moment_label=charts.moment_label,
         week_label=charts.week_label,
     )
@@ -178,7 +181,7 @@ def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
     range_code = _range_arg()
     # Only this chart: the page shows six images, and each used to load every rating and build
     # every chart to draw one.
-    patient, assessments = services.trend_assessments(
+    patient, assessments = trend_service.trend_assessments(
         current_user,
         public_id,
         range_code,
@@ -190,8 +193,8 @@ def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
     chart = charts.build_chart(
         key,
         assessments,
-        markers=services.dose_markers(patient, since),
-        lines=services.milestone_lines(patient, since),
+        markers=trend_service.dose_markers(patient, since),
+        lines=trend_service.milestone_lines(patient, since),
     )
     if chart is None:
         abort(404)
@@ -203,7 +206,7 @@ def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/summary")
 @login_required
 def summary(public_id: str):  # type: ignore[no-untyped-def]
-    result = services.patient_summary(current_user, public_id)
+    result = summary_service.patient_summary(current_user, public_id)
     latest = [
         {
             "assessment": assessment,

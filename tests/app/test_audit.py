@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from pallapp.extensions import db
 from pallapp.models import AppendOnlyError, AuditEvent, CareUnit, Patient, Role
-from tests.app.test_review_overview import count_queries
+from tests.app.review.test_overview import count_queries
 from tests.app.test_route_matrix import build_objects, url_for_rule
 from tests.factories import make_patient, make_unit, make_user
 

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from benchmarks.generate import Region, generate
 from pallapp import scoring
 from pallapp.assessments.services import previous_assessment, rescore, scores_as_json
-from pallapp.careplan.services import order_rule
 from pallapp.extensions import db
+from pallapp.flags import order_rule
 from pallapp.models import (
     Assessment,
     AuditEvent,
@@ -106,7 +106,7 @@ def test_flags_are_what_the_service_computes(app, region):
 def test_doses_keep_to_their_orders_and_frequent_doses_flag(app, region):
     """No dose breaks its order's limits (the service would warn), and a `prn_frequent` flag
     is raised at exactly the doses where the rule fires while no flag for that indication is
-    open (`careplan.services._store_dose`)."""
+    open (`careplan.doses._store_dose`)."""
     with app.app_context():
         doses = db.session.scalars(
             select(PrnAdministration).order_by(PrnAdministration.given_at, PrnAdministration.id)

@@ -14,7 +14,7 @@ from pallapp.csvout import UnsafeIdCell, csv_text
 from pallapp.extensions import db
 from pallapp.models import Assessment, Role
 from pallapp.timeutil import today_local
-from tests.app.test_review import ESAS_CALM, submit
+from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
 
 #: What OWASP lists as the first characters of a formula (and ASVS 1.2.10's NUL).

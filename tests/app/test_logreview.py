@@ -14,8 +14,8 @@ from sqlalchemy import select
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, CareUnit, Patient, User, utcnow
 from pallapp.timeutil import today_local
-from tests.app.test_review import ESAS_CALM, submit
-from tests.app.test_review_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
+from tests.app.review.test_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
+from tests.app.review.test_views import ESAS_CALM, submit
 from tests.app.world import build_world
 
 

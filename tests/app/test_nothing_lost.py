@@ -24,10 +24,13 @@ from flask import Flask
 from sqlalchemy import event, func, make_url, select
 
 import pallapp
-from pallapp import audit
+from pallapp import audit, carerecord
 from pallapp.assessments import services as assessment_services
-from pallapp.careplan import services as careplan_services
-from pallapp.careplan.services import OrderDetails
+from pallapp.careplan import common as careplan_common
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan import plan as plan_service
+from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.models import (
     Assessment,
@@ -80,10 +83,10 @@ def world(app: Flask) -> dict[str, object]:
         nurse = make_user(Role.NURSE, units=[unit], language="en")
         physician = make_user(Role.PHYSICIAN, units=[unit], language="en")
         patient = make_patient([unit], given_name="Karin")
-        limited = careplan_services.create_order(
+        limited = order_service.create_order(
             physician, patient.public_id, MORPHINE, start_at=utcnow() - timedelta(days=1)
         )
-        careplan_services.save_care_plan(nurse, patient.public_id, PLAN, based_on=None)
+        plan_service.save_care_plan(nurse, patient.public_id, PLAN, based_on=None)
         db.session.commit()
         return {
             "unit": unit.id,
@@ -366,11 +369,11 @@ def test_the_same_dose_form_twice_at_once_stores_one(postgres_app, world, monkey
     app = postgres_app
     with app.app_context():
         physician = db.session.get(User, world["physician_id"])
-        order = careplan_services.create_order(
+        order = order_service.create_order(
             physician, world["patient"], OXYCODONE, start_at=utcnow() - timedelta(days=1)
         ).public_id
         db.session.commit()
-    checkpoint = Checkpoint(monkeypatch, careplan_services, "_dose_for_token")
+    checkpoint = Checkpoint(monkeypatch, dose_service, "_dose_for_token")
     reached_the_constraint = 0
     first = utcnow() - timedelta(minutes=1)
     for number in range(TRIES):
@@ -379,7 +382,7 @@ def test_the_same_dose_form_twice_at_once_stores_one(postgres_app, world, monkey
         given_at = first - timedelta(minutes=2 * number)
 
         def give(user: User, token: str = token, given_at=given_at) -> tuple[str, bool]:
-            recorded = careplan_services.record_dose(
+            recorded = dose_service.record_dose(
                 user, world["patient"], order, given_at=given_at,
                 dose="2", dose_unit="mg", route="sc", client_token=token,
             )
@@ -413,7 +416,7 @@ def test_two_care_plan_saves_on_the_same_version_at_once_store_one(
     postgres_app, world, monkeypatch, forced
 ):
     app = postgres_app
-    checkpoint = Checkpoint(monkeypatch, careplan_services, "current_care_plan")
+    checkpoint = Checkpoint(monkeypatch, carerecord, "current_care_plan")
     for attempt in range(TRIES):
         checkpoint.reset(forced=forced)
         version = attempt + 1  # the fixture saved version 1
@@ -421,10 +424,10 @@ def test_two_care_plan_saves_on_the_same_version_at_once_store_one(
         def save(user: User, version: int = version) -> int | str:
             values = dict(PLAN, contacts=f"Ring {user.name}, försök {version}")
             try:
-                return careplan_services.save_care_plan(
+                return plan_service.save_care_plan(
                     user, world["patient"], values, based_on=version
                 ).version
-            except careplan_services.Refused as refused:
+            except careplan_common.Refused as refused:
                 return refused.reason
 
         outcomes = race(app, world["nurse_id"], save)

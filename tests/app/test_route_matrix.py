@@ -22,7 +22,8 @@ from sqlalchemy import select
 
 from pallapp.assessments.services import submit_assessment
 from pallapp.auth.services import issue_invitation
-from pallapp.careplan import services as careplan
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import orders as order_service
 from pallapp.extensions import db
 from pallapp.interop import api_clients
 from pallapp.models import CareUnit, Flag, Patient, Role, User, utcnow
@@ -167,15 +168,15 @@ def build_objects(app: Flask) -> Objects:
             nurse, world.patient, instrument="esas_r", answers=esas, client_token="a" * 32
         ).assessment
         flag = db.session.scalar(select(Flag).where(Flag.assessment_id == assessment.id))
-        order = careplan.create_order(
+        order = order_service.create_order(
             physician,
             world.patient,
-            careplan.OrderDetails(
+            order_service.OrderDetails(
                 indication="pain", drug="Morfin", dose="2.5", dose_unit="mg", route="sc",
                 min_interval_minutes=60, max_doses_per_24h=6,
             ),
         )
-        dose = careplan.record_dose(
+        dose = dose_service.record_dose(
             nurse, world.patient, order.public_id, given_at=utcnow(),
             dose="2.5", dose_unit="mg", route="sc", client_token="d" * 32,
         ).administration

@@ -20,7 +20,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from pallapp.careplan import services
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan import plan as plan_service
 from pallapp.extensions import db
 from pallapp.models import Flag, Patient, PrnAdministration, PrnOrder, User, utcnow
 from pallapp.timeutil import STOCKHOLM
@@ -93,10 +95,10 @@ def pain_order_exists(live_app: Flask, fresh_patient, days_ago: int = 0) -> str:
     (or `days_ago`); its public id."""
     start_at = utcnow() - timedelta(days=days_ago) if days_ago else None
     with live_app.app_context():
-        order = services.create_order(
+        order = order_service.create_order(
             _physician(),
             fresh_patient.public_id,
-            services.OrderDetails(
+            order_service.OrderDetails(
                 indication="pain",
                 drug="Morfin",
                 strength="10 mg/ml",
@@ -124,7 +126,7 @@ def care_plan_exists(live_app: Flask, fresh_patient) -> None:  # type: ignore[no
         "for_patient_and_relatives": CARE_PLAN["Till patienten och närstående"],
     }
     with live_app.app_context():
-        services.save_care_plan(_physician(), fresh_patient.public_id, fields, based_on=None)
+        plan_service.save_care_plan(_physician(), fresh_patient.public_id, fields, based_on=None)
         db.session.commit()
 
 
@@ -342,7 +344,7 @@ def later_dose_exists(live_app: Flask, fresh_patient, order_id: str):  # type: i
     """A dose of 2,5 mg given by Dr Helena Ek an hour ago (to the minute); its time."""
     given_at = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
     with live_app.app_context():
-        services.record_dose(
+        dose_service.record_dose(
             _physician(), fresh_patient.public_id, order_id, given_at=given_at, dose="2,5",
             dose_unit="mg", route="sc", client_token="later".ljust(32, "0"),
         )

@@ -12,7 +12,9 @@ import pytest
 from playwright.sync_api import expect
 
 from pallapp.assessments.services import submit_assessment
-from pallapp.careplan import services as careplan
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan import plan as plan_service
 from pallapp.extensions import db
 from pallapp.models import User, utcnow
 from tests.e2e.pages import LoginPage
@@ -32,7 +34,7 @@ def test_payloads_in_free_text_render_as_text(live_app, live_server, tablet, fre
     with live_app.app_context():
         nurse, physician = staff("nurse@example.org"), staff("physician@example.org")
         pid = fresh_patient.public_id
-        careplan.save_care_plan(
+        plan_service.save_care_plan(
             physician, pid, {"goals_and_wishes": SCRIPT, "contacts": IMAGE,
                              "for_patient_and_relatives": SVG}, based_on=None,
         )
@@ -40,16 +42,16 @@ def test_payloads_in_free_text_render_as_text(live_app, live_server, tablet, fre
         assessment = submit_assessment(
             nurse, pid, instrument="ipos_staff", answers=answers, client_token="e" * 32
         ).assessment
-        order = careplan.create_order(
+        order = order_service.create_order(
             physician, pid,
-            careplan.OrderDetails(indication="other", indication_text=SVG, drug=IMAGE, dose="1",
+            order_service.OrderDetails(indication="other", indication_text=SVG, drug=IMAGE, dose="1",
                                   dose_unit="mg", route="po", instructions=SCRIPT,
                                   min_interval_minutes=600, max_doses_per_24h=2),
         )
         given = utcnow()
-        careplan.record_dose(nurse, pid, order.public_id, given_at=given, dose="1",
+        dose_service.record_dose(nurse, pid, order.public_id, given_at=given, dose="1",
                              dose_unit="mg", route="po", client_token="f" * 32)
-        careplan.record_dose(nurse, pid, order.public_id, given_at=given, dose="1",
+        dose_service.record_dose(nurse, pid, order.public_id, given_at=given, dose="1",
                              dose_unit="mg", route="po", client_token="g" * 32,
                              over_limit_confirmed=True, over_limit_reason=SCRIPT)
         assessment_id = assessment.public_id

@@ -25,14 +25,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from pallapp.careplan import services as careplan_services
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import plan as plan_service
+from pallapp.careplan.common import Refused
 from pallapp.extensions import db
 from pallapp.interop import spr, spr_service
-from pallapp.models import AuditEvent, Role, User
+from pallapp.models import CARE_PLAN_FIELDS, AuditEvent, Role, User
 from pallapp.timeutil import today_local
-from tests.app.test_quality import death, milestone, order, submit
-from tests.app.test_review import ESAS_CALM
-from tests.app.test_review_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
+from tests.app.review.test_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
+from tests.app.review.test_quality import death, milestone, order, submit
+from tests.app.review.test_views import ESAS_CALM
 from tests.factories import make_patient, make_unit, make_user
 
 V = spr.Value
@@ -50,7 +52,7 @@ def team(app):
         admin = make_user(Role.ADMIN, language="en")
 
         dahl = make_patient([unit], family_name="Dahl")
-        careplan_services.save_care_plan(
+        plan_service.save_care_plan(
             nurse, dahl.public_id,
             {"contacts": "Team, 010-123 45 67", "preferred_place_of_death": "Hemma, i sitt eget hus"},
             based_on=None,
@@ -67,7 +69,7 @@ def team(app):
         submit(nurse, ek, "ipos_staff",
                dict.fromkeys(IPOS_ITEMS, 1) | {"pain": "cannot_assess"}, days_ago=2)
         order(physician, ek, ("pain", "anxiety"), routes={"pain": "po"})
-        careplan_services.record_milestone(
+        milestone_service.record_milestone(
             physician, ek.public_id, kind="death", occurred_on=today_local() - timedelta(days=1),
             place="hospital", death_expected=False, free_of_pressure_ulcers=False,
         )
@@ -272,9 +274,9 @@ def test_the_preference_chosen_in_the_care_plan_answers_the_question(app, team):
     with app.app_context():
         nurse = db.session.scalar(select(User).where(User.email == team["emails"]["nurse"]))
         patient = team["dahl"]
-        current = careplan_services.read_care_plan(nurse, patient)[1]
-        values = {name: getattr(current, name) for name in careplan_services.CARE_PLAN_FIELDS}
-        careplan_services.save_care_plan(
+        current = plan_service.read_care_plan(nurse, patient)[1]
+        values = {name: getattr(current, name) for name in CARE_PLAN_FIELDS}
+        plan_service.save_care_plan(
             nurse, patient, values | {"preferred_place_of_death_code": "home"},
             based_on=current.version,
         )
@@ -282,9 +284,9 @@ def test_the_preference_chosen_in_the_care_plan_answers_the_question(app, team):
     assert answers_of(app, team, team["emails"]["nurse"], "dahl")["preferred_place"].value is V.YES
     with app.app_context():
         nurse = db.session.scalar(select(User).where(User.email == team["emails"]["nurse"]))
-        current = careplan_services.read_care_plan(nurse, patient)[1]
-        values = {name: getattr(current, name) for name in careplan_services.CARE_PLAN_FIELDS}
-        careplan_services.save_care_plan(
+        current = plan_service.read_care_plan(nurse, patient)[1]
+        values = {name: getattr(current, name) for name in CARE_PLAN_FIELDS}
+        plan_service.save_care_plan(
             nurse, patient, values | {"preferred_place_of_death_code": "hospital"},
             based_on=current.version,
         )
@@ -295,9 +297,9 @@ def test_the_preference_chosen_in_the_care_plan_answers_the_question(app, team):
 def test_an_unknown_place_is_refused(app, team):
     with app.test_request_context():
         nurse = db.session.scalar(select(User).where(User.email == team["emails"]["nurse"]))
-        current = careplan_services.read_care_plan(nurse, team["dahl"])[1]
-        with pytest.raises(careplan_services.Refused, match="unknown_place"):
-            careplan_services.save_care_plan(
+        current = plan_service.read_care_plan(nurse, team["dahl"])[1]
+        with pytest.raises(Refused, match="unknown_place"):
+            plan_service.save_care_plan(
                 nurse, team["dahl"], {"preferred_place_of_death_code": "moon"},
                 based_on=current.version,
             )

@@ -14,8 +14,8 @@ from pallapp.extensions import db
 from pallapp.models import Assessment, AuditEvent, Patient, Role
 from pallapp.review import charts
 from pallapp.timeutil import STOCKHOLM
-from tests.app.test_review import ESAS_CALM, submit
-from tests.app.test_review_overview import IPOS_ITEMS
+from tests.app.review.test_overview import IPOS_ITEMS
+from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
 
 

@@ -10,8 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from pallapp.careplan import services
-from pallapp.careplan.services import OrderDetails
+from pallapp.careplan import common as careplan_common
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan import plan as plan_service
+from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.models import CarePlan, Flag, PrnAdministration, PrnOrder, Role, utcnow
 from pallapp.timeutil import STOCKHOLM
@@ -33,9 +37,9 @@ def ctx(app):
         physician = make_user(Role.PHYSICIAN, units=[unit], language="en")
         relative = make_user(Role.RELATIVE, language="en")
         link_relative(relative, patient)
-        order = services.create_order(physician, patient.public_id, MORPHINE,
+        order = order_service.create_order(physician, patient.public_id, MORPHINE,
                                       start_at=utcnow() - timedelta(days=1))
-        services.save_care_plan(
+        plan_service.save_care_plan(
             nurse, patient.public_id,
             {"contacts": "Ring 010-111 dygnet runt", "treatment_limitations": "Vård i hemmet",
              "for_patient_and_relatives": "Vi kommer varje dag."},
@@ -186,8 +190,8 @@ def test_a_relative_sees_contacts_and_their_part_not_the_orders(ctx, client, aut
 
 def test_the_patient_page_is_the_home_visit_hub(app, ctx, client, auth):
     with app.app_context():
-        nurse = db.session.scalar(select(services.User).where(services.User.email == ctx["nurse"]))
-        services.record_dose(nurse, ctx["pid"], ctx["order"], given_at=utcnow() - timedelta(hours=2),
+        nurse = db.session.scalar(select(careplan_common.User).where(careplan_common.User.email == ctx["nurse"]))
+        dose_service.record_dose(nurse, ctx["pid"], ctx["order"], given_at=utcnow() - timedelta(hours=2),
                              dose="2,5", dose_unit="mg", route="sc", client_token="f" * 32)
         db.session.commit()
     auth.login(ctx["nurse"])
@@ -238,11 +242,11 @@ def test_recording_a_death_over_http_stops_the_orders(app, ctx, client, auth):
 
 def test_every_page_renders_for_the_care_team(app, ctx, client, auth):
     with app.app_context():
-        nurse = db.session.scalar(select(services.User).where(services.User.email == ctx["nurse"]))
-        given = services.record_dose(nurse, ctx["pid"], ctx["order"], given_at=utcnow() - timedelta(hours=1), dose="2,5",
+        nurse = db.session.scalar(select(careplan_common.User).where(careplan_common.User.email == ctx["nurse"]))
+        given = dose_service.record_dose(nurse, ctx["pid"], ctx["order"], given_at=utcnow() - timedelta(hours=1), dose="2,5",
                                      dose_unit="mg", route="sc", client_token="9" * 32)
         dose_id = given.administration.public_id
-        services.record_milestone(nurse, ctx["pid"], kind="svas_held",
+        milestone_service.record_milestone(nurse, ctx["pid"], kind="svas_held",
                                   occurred_on=utcnow().astimezone(STOCKHOLM).date())
         db.session.commit()
     base = f"/patients/{ctx['pid']}"
@@ -307,23 +311,23 @@ def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, c
     from pallapp.models import CareUnit
 
     with app.app_context():
-        physician = db.session.scalar(select(services.User).where(services.User.email == ctx["physician"]))
-        nurse = db.session.scalar(select(services.User).where(services.User.email == ctx["nurse"]))
+        physician = db.session.scalar(select(careplan_common.User).where(careplan_common.User.email == ctx["physician"]))
+        nurse = db.session.scalar(select(careplan_common.User).where(careplan_common.User.email == ctx["nurse"]))
         mora = db.session.scalar(select(CareUnit).where(CareUnit.name == "Team Mora"))
         # Two units follow the busy patient (the nurse works in one), three relatives, four
         # orders with three doses each, rated twice with flags, three milestones.
         busy = make_patient([mora, make_unit("Kommunal hemsjukvård")])
         for _relative in range(3):
             link_relative(make_user(Role.RELATIVE), busy)
-        services.save_care_plan(nurse, busy.public_id, {"contacts": "010-111"}, based_on=None)
+        plan_service.save_care_plan(nurse, busy.public_id, {"contacts": "010-111"}, based_on=None)
         for number, indication in enumerate(("pain", "nausea", "anxiety", "death_rattle")):
-            busy_order = services.create_order(
+            busy_order = order_service.create_order(
                 physician, busy.public_id,
                 OrderDetails(**{**MORPHINE.__dict__, "indication": indication, "min_interval_minutes": 1}),
                 start_at=utcnow() - timedelta(days=1),
             )
             for hours in (1, 2, 3):
-                services.record_dose(nurse, busy.public_id, busy_order.public_id,
+                dose_service.record_dose(nurse, busy.public_id, busy_order.public_id,
                                      given_at=utcnow() - timedelta(hours=hours), dose="2,5", dose_unit="mg",
                                      route="sc", client_token=f"{number}{hours}".ljust(32, "0"))
         calm = dict.fromkeys(("pain", "tiredness", "drowsiness", "nausea", "lack_of_appetite",
@@ -335,9 +339,9 @@ def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, c
                 observed_at=utcnow() - timedelta(hours=number + 1),
             )
         for kind in ("svas_held", "sip", "care_plan_agreed"):
-            services.record_milestone(nurse, busy.public_id, kind=kind,
+            milestone_service.record_milestone(nurse, busy.public_id, kind=kind,
                                       occurred_on=utcnow().date() - timedelta(days=1))
-        services.record_dose(nurse, ctx["pid"], ctx["order"], given_at=utcnow() - timedelta(hours=1),
+        dose_service.record_dose(nurse, ctx["pid"], ctx["order"], given_at=utcnow() - timedelta(hours=1),
                              dose="2,5", dose_unit="mg", route="sc", client_token="q" * 32)
         busy_id = busy.public_id
         db.session.commit()

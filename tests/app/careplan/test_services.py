@@ -10,9 +10,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from pallapp import carerecord, flags
 from pallapp.access import NotVisible
-from pallapp.careplan import services
-from pallapp.careplan.services import DoseNeedsConfirmation, OrderDetails, Refused
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan import plan as plan_service
+from pallapp.careplan.common import Refused
+from pallapp.careplan.doses import DoseNeedsConfirmation
+from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.models import (
     CarePlan,
@@ -55,11 +61,11 @@ def ctx(app):
 
 def order(ctx, details=MORPHINE, start_at=None):
     start_at = start_at or utcnow() - timedelta(days=3)
-    return services.create_order(ctx["physician"], ctx["pid"], details, start_at=start_at)
+    return order_service.create_order(ctx["physician"], ctx["pid"], details, start_at=start_at)
 
 
 def dose(ctx, the_order, given_at, token, **kwargs):
-    return services.record_dose(
+    return dose_service.record_dose(
         kwargs.pop("user", ctx["nurse"]), ctx["pid"], the_order.public_id, given_at=given_at,
         dose="2,5", dose_unit="mg", route="sc", client_token=token, **kwargs,
     )
@@ -71,12 +77,12 @@ def dose(ctx, the_order, given_at, token, **kwargs):
 @pytest.mark.parametrize("who", ["nurse", "manager", "self", "relative"])
 def test_only_a_physician_creates_changes_and_stops_orders(ctx, who):
     with pytest.raises(NotVisible):
-        services.create_order(ctx[who], ctx["pid"], MORPHINE)
+        order_service.create_order(ctx[who], ctx["pid"], MORPHINE)
     existing = order(ctx)
     with pytest.raises(NotVisible):
-        services.change_order(ctx[who], ctx["pid"], existing.public_id, MORPHINE, reason="x")
+        order_service.change_order(ctx[who], ctx["pid"], existing.public_id, MORPHINE, reason="x")
     with pytest.raises(NotVisible):
-        services.stop_order(ctx[who], ctx["pid"], existing.public_id, reason="x")
+        order_service.stop_order(ctx[who], ctx["pid"], existing.public_id, reason="x")
     assert db.session.scalar(select(func.count(PrnOrder.id))) == 1
 
 
@@ -84,7 +90,7 @@ def test_only_a_physician_creates_changes_and_stops_orders(ctx, who):
 def test_patients_and_relatives_do_not_see_orders(ctx, who):
     order(ctx)
     with pytest.raises(NotVisible):
-        services.list_orders(ctx[who], ctx["pid"])
+        order_service.list_orders(ctx[who], ctx["pid"])
 
 
 def test_relatives_record_doses_only_where_the_unit_allows_it(ctx):
@@ -96,20 +102,20 @@ def test_relatives_record_doses_only_where_the_unit_allows_it(ctx):
     recorded = dose(ctx, pain, utcnow(), "r2", user=ctx["relative"])
     assert recorded.administration.given_by_id == ctx["relative"].id
     # ...and then they may see the orders they give doses under; the patient still may not.
-    assert services.list_orders(ctx["relative"], ctx["pid"])[1] == [pain]
+    assert order_service.list_orders(ctx["relative"], ctx["pid"])[1] == [pain]
     with pytest.raises(NotVisible):
-        services.list_orders(ctx["self"], ctx["pid"])
+        order_service.list_orders(ctx["self"], ctx["pid"])
 
 
 # --- care plan versions ------------------------------------------------------------------
 
 
 def test_every_save_is_a_new_version_and_nothing_is_overwritten(ctx):
-    first = services.save_care_plan(
+    first = plan_service.save_care_plan(
         ctx["nurse"], ctx["pid"], {"goals_and_wishes": "Vara hemma", "contacts": "010-1"},
         based_on=None,
     )
-    second = services.save_care_plan(
+    second = plan_service.save_care_plan(
         ctx["physician"], ctx["pid"],
         {"goals_and_wishes": "Vara hemma", "contacts": "010-2", "responsible_nurse": "Sara"},
         based_on=1,
@@ -119,7 +125,7 @@ def test_every_save_is_a_new_version_and_nothing_is_overwritten(ctx):
     assert second.changed_fields == ["contacts", "responsible_nurse"]
     db.session.expire_all()
     assert db.session.get(CarePlan, first.id).contacts == "010-1"
-    _, history = services.care_plan_history(ctx["nurse"], ctx["pid"])
+    _, history = plan_service.care_plan_history(ctx["nurse"], ctx["pid"])
     assert [(p.version, p.contacts, p.created_by_id) for p in history] == [
         (2, "010-2", ctx["physician"].id),
         (1, "010-1", ctx["nurse"].id),
@@ -127,18 +133,18 @@ def test_every_save_is_a_new_version_and_nothing_is_overwritten(ctx):
 
 
 def test_a_save_based_on_an_old_version_or_without_change_is_refused(ctx):
-    services.save_care_plan(ctx["nurse"], ctx["pid"], {"contacts": "010-1"}, based_on=None)
+    plan_service.save_care_plan(ctx["nurse"], ctx["pid"], {"contacts": "010-1"}, based_on=None)
     with pytest.raises(Refused, match="stale"):
-        services.save_care_plan(ctx["nurse"], ctx["pid"], {"contacts": "010-9"}, based_on=None)
+        plan_service.save_care_plan(ctx["nurse"], ctx["pid"], {"contacts": "010-9"}, based_on=None)
     with pytest.raises(Refused, match="no_change"):
-        services.save_care_plan(ctx["nurse"], ctx["pid"], {"contacts": "010-1"}, based_on=1)
+        plan_service.save_care_plan(ctx["nurse"], ctx["pid"], {"contacts": "010-1"}, based_on=1)
     assert db.session.scalar(select(func.count(CarePlan.id))) == 1
 
 
 @pytest.mark.parametrize("who", ["manager", "self", "relative"])
 def test_only_nurses_and_physicians_write_the_care_plan(ctx, who):
     with pytest.raises(NotVisible):
-        services.save_care_plan(ctx[who], ctx["pid"], {"contacts": "x"}, based_on=None)
+        plan_service.save_care_plan(ctx[who], ctx["pid"], {"contacts": "x"}, based_on=None)
 
 
 # --- order versions ----------------------------------------------------------------------
@@ -147,7 +153,7 @@ def test_only_nurses_and_physicians_write_the_care_plan(ctx, who):
 def test_a_changed_order_is_a_new_version_and_the_old_one_is_kept(ctx):
     old = order(ctx)
     now = utcnow()
-    new = services.change_order(
+    new = order_service.change_order(
         ctx["physician"], ctx["pid"], old.public_id,
         OrderDetails(**{**MORPHINE.__dict__, "dose": "5"}), reason="Mer smärta", now=now,
     )
@@ -156,21 +162,21 @@ def test_a_changed_order_is_a_new_version_and_the_old_one_is_kept(ctx):
     minute = now.replace(second=0, microsecond=0)  # times are to the minute, as in the forms
     assert (old.dose, old.stop_at, old.stop_cause) == ("2,5", minute, "changed")
     assert (new.dose, new.start_at, new.supersedes_id, new.series_id) == ("5", minute, old.id, old.series_id)
-    assert services.active_orders(ctx["patient"], now) == [new]
+    assert carerecord.active_orders(ctx["patient"], now) == [new]
     with pytest.raises(Refused, match="order_not_active"):
-        services.change_order(ctx["physician"], ctx["pid"], old.public_id, MORPHINE, reason="x")
+        order_service.change_order(ctx["physician"], ctx["pid"], old.public_id, MORPHINE, reason="x")
 
 
 def test_a_stopped_order_cannot_be_used(ctx):
     pain = order(ctx)
-    services.stop_order(ctx["physician"], ctx["pid"], pain.public_id, reason="Ingen smärta")
+    order_service.stop_order(ctx["physician"], ctx["pid"], pain.public_id, reason="Ingen smärta")
     with pytest.raises(Refused, match="order_not_active"):
         dose(ctx, pain, utcnow() + timedelta(minutes=1), "s1")
 
 
 def test_the_app_never_fills_in_a_drug_or_a_dose(ctx):
     with pytest.raises(Refused, match="drug_and_dose_required"):
-        services.create_order(
+        order_service.create_order(
             ctx["physician"], ctx["pid"],
             OrderDetails(indication="pain", drug="", dose="", dose_unit="", route="sc",
                          min_interval_minutes=60, max_doses_per_24h=6),
@@ -229,7 +235,7 @@ def test_doses_under_an_earlier_version_count_against_the_new_one(ctx):
     pain = order(ctx)
     given = utcnow() - timedelta(minutes=10)
     dose(ctx, pain, given, "d1")
-    changed = services.change_order(ctx["physician"], ctx["pid"], pain.public_id, MORPHINE, reason="ny styrka")
+    changed = order_service.change_order(ctx["physician"], ctx["pid"], pain.public_id, MORPHINE, reason="ny styrka")
     # 10 minutes after a dose under the same order series: 10 < 60.
     with pytest.raises(DoseNeedsConfirmation):
         dose(ctx, changed, utcnow(), "d2")
@@ -267,13 +273,13 @@ def test_effect_is_evaluated_once_and_not_before_the_dose(ctx):
     given = utcnow() - timedelta(hours=1)
     recorded = dose(ctx, pain, given, "e1", symptom_before=7).administration
     with pytest.raises(Refused, match="evaluated_before_dose"):
-        services.evaluate_dose(ctx["nurse"], ctx["pid"], recorded.public_id, effect="better",
+        dose_service.evaluate_dose(ctx["nurse"], ctx["pid"], recorded.public_id, effect="better",
                                evaluated_at=given - timedelta(minutes=1))
-    services.evaluate_dose(ctx["nurse"], ctx["pid"], recorded.public_id, effect="better",
+    dose_service.evaluate_dose(ctx["nurse"], ctx["pid"], recorded.public_id, effect="better",
                            symptom_after=3)
     assert (recorded.effect, recorded.symptom_before, recorded.symptom_after) == ("better", 7, 3)
     with pytest.raises(Refused, match="already_evaluated"):
-        services.evaluate_dose(ctx["nurse"], ctx["pid"], recorded.public_id, effect="worse")
+        dose_service.evaluate_dose(ctx["nurse"], ctx["pid"], recorded.public_id, effect="worse")
 
 
 # --- milestones --------------------------------------------------------------------------
@@ -290,7 +296,7 @@ def open_reminders(patient):
 
 
 def test_brytpunktssamtal_starts_the_end_of_life_phase_and_prn_missing_follows_the_orders(ctx):
-    services.record_milestone(ctx["physician"], ctx["pid"], kind="brytpunktssamtal",
+    milestone_service.record_milestone(ctx["physician"], ctx["pid"], kind="brytpunktssamtal",
                               occurred_on=today_local(), participants="Patient, dotter")
     assert ctx["patient"].phase == Phase.END_OF_LIFE
     # No orders: all four indications are missing.
@@ -309,27 +315,27 @@ def test_brytpunktssamtal_starts_the_end_of_life_phase_and_prn_missing_follows_t
 
 
 def test_death_stops_open_orders_and_closes_reminders(ctx):
-    services.record_milestone(ctx["physician"], ctx["pid"], kind="brytpunktssamtal",
+    milestone_service.record_milestone(ctx["physician"], ctx["pid"], kind="brytpunktssamtal",
                               occurred_on=today_local())
     pain = order(ctx)
     assert open_reminders(ctx["patient"])
-    services.record_milestone(ctx["nurse"], ctx["pid"], kind="death", occurred_on=today_local(),
+    milestone_service.record_milestone(ctx["nurse"], ctx["pid"], kind="death", occurred_on=today_local(),
                               place="home", death_expected=True, free_of_pressure_ulcers=True)
     patient = ctx["patient"]
     assert (patient.phase, patient.died_on, patient.place_of_death) == ("deceased", today_local(), "home")
     assert pain.stop_cause == "deceased"
     assert pain.stop_at is not None
-    assert services.active_orders(patient, utcnow()) == []
+    assert carerecord.active_orders(patient, utcnow()) == []
     assert open_reminders(patient) == set()
     with pytest.raises(Refused, match="patient_deceased"):
-        services.record_milestone(ctx["nurse"], ctx["pid"], kind="sip", occurred_on=today_local())
-    services.record_milestone(ctx["nurse"], ctx["pid"], kind="efterlevandesamtal_offered",
+        milestone_service.record_milestone(ctx["nurse"], ctx["pid"], kind="sip", occurred_on=today_local())
+    milestone_service.record_milestone(ctx["nurse"], ctx["pid"], kind="efterlevandesamtal_offered",
                               occurred_on=today_local())
 
 
 def test_death_needs_a_place(ctx):
     with pytest.raises(Refused, match="place_required"):
-        services.record_milestone(ctx["nurse"], ctx["pid"], kind="death", occurred_on=today_local())
+        milestone_service.record_milestone(ctx["nurse"], ctx["pid"], kind="death", occurred_on=today_local())
     assert ctx["patient"].phase == Phase.EARLY
 
 
@@ -337,7 +343,7 @@ def test_death_needs_a_place(ctx):
 
 
 def test_the_reminder_command_is_idempotent(app, ctx):
-    services.record_milestone(ctx["physician"], ctx["pid"], kind="brytpunktssamtal",
+    milestone_service.record_milestone(ctx["physician"], ctx["pid"], kind="brytpunktssamtal",
                               occurred_on=today_local())
     # Close what the milestone opened, so the command has something to open.
     for flag in db.session.scalars(select(Flag)):
@@ -368,10 +374,10 @@ def test_reminders_use_the_units_interval(ctx):
     submit_assessment(ctx["nurse"], ctx["pid"], instrument="esas_r", answers=esas,
                       client_token="z" * 32, observed_at=now - timedelta(days=3))
     # Observed exactly 3 days (the unit's interval) before now: outside (now - 3 d, now], due.
-    services.evaluate_reminders(ctx["patient"], now=now)
+    flags.evaluate_reminders(ctx["patient"], now=now)
     assert open_reminders(ctx["patient"]) == {("assessment_overdue", ())}
     # One minute earlier the same assessment was within the interval: the flag closes.
-    services.evaluate_reminders(ctx["patient"], now=now - timedelta(minutes=1))
+    flags.evaluate_reminders(ctx["patient"], now=now - timedelta(minutes=1))
     assert open_reminders(ctx["patient"]) == set()
 
 
@@ -380,7 +386,7 @@ def test_reads_and_writes_are_audited_without_clinical_values(ctx):
 
     pain = order(ctx)
     recorded = dose(ctx, pain, utcnow(), "audit1").administration
-    services.list_orders(ctx["physician"], ctx["pid"])
+    order_service.list_orders(ctx["physician"], ctx["pid"])
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert ("create", "prn_order", pain.public_id, ctx["physician"].id) in {
         (e.action, e.object_type, e.object_id, e.user_id) for e in events
@@ -405,9 +411,9 @@ def test_a_corrected_dose_is_a_new_row_and_only_the_correction_counts(ctx):
     # 30 minutes after the dose as recorded: 30 < 60, over the limit.
     with pytest.raises(DoseNeedsConfirmation):
         dose(ctx, pain, t + timedelta(minutes=30), "g2")
-    corrected = services.correct_dose(
+    corrected = dose_service.correct_dose(
         ctx["physician"], ctx["pid"], wrong.public_id,
-        services.DoseEntry(t - timedelta(hours=2), "2,5", "mg", "sc"),
+        dose_service.DoseEntry(t - timedelta(hours=2), "2,5", "mg", "sc"),
         reason="Fel tid angiven", client_token="g3",
     ).administration
     assert (corrected.supersedes_id, corrected.given_by_id, corrected.entered_by_id) == (
@@ -417,9 +423,9 @@ def test_a_corrected_dose_is_a_new_row_and_only_the_correction_counts(ctx):
     # Now the last dose counted is at t - 2 h: 2 h 30 min >= 60 min before t + 30 min, allowed.
     assert dose(ctx, pain, t + timedelta(minutes=30), "g4").created
     with pytest.raises(Refused, match="already_corrected"):
-        services.correct_dose(ctx["nurse"], ctx["pid"], wrong.public_id,
-                              services.DoseEntry(t, "2,5", "mg", "sc"), reason="x", client_token="g5")
-    assert [d.public_id for d in services.doses_since(ctx["patient"], t - timedelta(hours=3))] == [
+        dose_service.correct_dose(ctx["nurse"], ctx["pid"], wrong.public_id,
+                              dose_service.DoseEntry(t, "2,5", "mg", "sc"), reason="x", client_token="g5")
+    assert [d.public_id for d in carerecord.doses_since(ctx["patient"], t - timedelta(hours=3))] == [
         db.session.scalar(select(PrnAdministration.public_id).where(PrnAdministration.client_token == "g4")),
         corrected.public_id,
     ]
@@ -429,16 +435,16 @@ def test_a_correction_keeps_an_evaluation_made_after_the_corrected_time(ctx):
     pain = order(ctx)
     t = utcnow() - timedelta(hours=3)
     first = dose(ctx, pain, t, "h1").administration
-    services.evaluate_dose(ctx["nurse"], ctx["pid"], first.public_id, effect="better",
+    dose_service.evaluate_dose(ctx["nurse"], ctx["pid"], first.public_id, effect="better",
                            evaluated_at=t + timedelta(hours=1))
     # Corrected to 30 minutes later: the evaluation (t + 1 h) is still after it.
-    later = services.correct_dose(ctx["nurse"], ctx["pid"], first.public_id,
-                                  services.DoseEntry(t + timedelta(minutes=30), "2,5", "mg", "sc"),
+    later = dose_service.correct_dose(ctx["nurse"], ctx["pid"], first.public_id,
+                                  dose_service.DoseEntry(t + timedelta(minutes=30), "2,5", "mg", "sc"),
                                   reason="Fel tid", client_token="h2").administration
     assert (later.effect, later.evaluated_at) == ("better", t + timedelta(hours=1))
     # Corrected again to after the evaluation: the effect must be assessed again.
-    latest = services.correct_dose(ctx["nurse"], ctx["pid"], later.public_id,
-                                   services.DoseEntry(t + timedelta(hours=2), "2,5", "mg", "sc"),
+    latest = dose_service.correct_dose(ctx["nurse"], ctx["pid"], later.public_id,
+                                   dose_service.DoseEntry(t + timedelta(hours=2), "2,5", "mg", "sc"),
                                    reason="Fel tid igen", client_token="h3").administration
     assert (latest.effect, latest.evaluated_at) == (None, None)
-    assert services.doses_to_evaluate(ctx["patient"]) == [latest]
+    assert dose_service.doses_to_evaluate(ctx["patient"]) == [latest]

@@ -10,8 +10,10 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from pallapp.careplan import services
-from pallapp.careplan.services import OrderDetails
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.models import Flag, PrnAdministration, PrnOrder, Role, User, utcnow
 from pallapp.timeutil import STOCKHOLM, today_local
@@ -42,7 +44,7 @@ def ctx(app):
         nurse = make_user(Role.NURSE, units=[unit], language="sv")
         colleague = make_user(Role.NURSE, units=[unit], language="sv")
         physician = make_user(Role.PHYSICIAN, units=[unit], language="sv")
-        order = services.create_order(physician, patient.public_id, MORPHINE,
+        order = order_service.create_order(physician, patient.public_id, MORPHINE,
                                       start_at=utcnow() - timedelta(days=5))
         db.session.commit()
         world = {
@@ -75,7 +77,7 @@ def words(response):
 def test_the_warning_names_the_later_doses_a_back_dated_dose_collides_with(app, ctx, client, auth):
     with app.app_context():
         for hour in (10, 14, 18):
-            services.record_dose(user(ctx["colleague"]), ctx["pid"], ctx["order"],
+            dose_service.record_dose(user(ctx["colleague"]), ctx["pid"], ctx["order"],
                                  given_at=local(hour), dose="2,5", dose_unit="mg", route="sc",
                                  client_token=f"{hour}".ljust(32, "a"))
         db.session.commit()
@@ -239,10 +241,10 @@ def test_an_order_without_limits_is_shown_as_such_to_physician_and_nurse(app, ct
 def test_an_oral_order_at_the_end_of_life_is_explained(app, ctx, client, auth):
     with app.app_context():
         physician = user(ctx["physician"])
-        services.record_milestone(physician, ctx["pid"], kind="brytpunktssamtal",
+        milestone_service.record_milestone(physician, ctx["pid"], kind="brytpunktssamtal",
                                   occurred_on=today_local())
         morphine = db.session.scalar(select(PrnOrder).where(PrnOrder.public_id == ctx["order"]))
-        services.change_order(physician, ctx["pid"], morphine.public_id,
+        order_service.change_order(physician, ctx["pid"], morphine.public_id,
                               OrderDetails(**{**MORPHINE.__dict__, "drug": "Oxikodon",
                                               "dose": "5", "route": "po"}),
                               reason="Tar tabletter")

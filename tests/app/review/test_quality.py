@@ -34,13 +34,16 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from pallapp.careplan import services as careplan_services
-from pallapp.careplan.services import OrderDetails
+from pallapp.careplan import common as careplan_common
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan import plan as plan_service
+from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Milestone, Phase, Role, UnitKind
 from pallapp.timeutil import STOCKHOLM, today_local
-from tests.app.test_review import ESAS_CALM, submit
-from tests.app.test_review_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS, count_queries
+from tests.app.review.test_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS, count_queries
+from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import link_relative, make_patient, make_unit, make_user
 
 DRUGS = {"pain": "Morfin", "nausea": "Haloperidol", "anxiety": "Midazolam",
@@ -61,20 +64,20 @@ def days_ago(days: int):
 
 def order(physician, patient, indications=ALL_FOUR, routes=None):
     for indication in indications:
-        careplan_services.create_order(
+        order_service.create_order(
             physician, patient.public_id, details(indication, (routes or {}).get(indication, "sc")),
-            start_at=careplan_services.utcnow() - timedelta(days=20),
+            start_at=careplan_common.utcnow() - timedelta(days=20),
         )
 
 
 def plan(nurse, patient):
-    careplan_services.save_care_plan(
+    plan_service.save_care_plan(
         nurse, patient.public_id, {"contacts": "Team, 010-123 45 67"}, based_on=None
     )
 
 
 def milestone(physician, patient, kind, days, **kwargs):
-    careplan_services.record_milestone(
+    milestone_service.record_milestone(
         physician, patient.public_id, kind=kind, occurred_on=days_ago(days), **kwargs
     )
 

@@ -33,11 +33,13 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.relatedperson import RelatedPerson
 
 from pallapp.assessments import services as assessment_services
-from pallapp.careplan import services as careplan_services
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import orders as order_service
 from pallapp.extensions import db
 from pallapp.models import Respondent, Role, utcnow
-from tests.app.test_review import ESAS_CALM
-from tests.app.test_review_overview import IPOS_ITEMS
+from tests.app.review.test_overview import IPOS_ITEMS
+from tests.app.review.test_views import ESAS_CALM
 from tests.factories import link_relative, make_patient, make_unit, make_user
 
 RESOURCE_TYPES = {
@@ -86,19 +88,19 @@ def family(app):
             nurse, dagny.public_id, instrument="esas_r", answers=ESAS_CALM,
             client_token="entered-" + "0" * 24, observed_at=utcnow() - timedelta(hours=2),
         ).assessment
-        careplan_services.record_milestone(
+        milestone_service.record_milestone(
             physician, dagny.public_id, kind="brytpunktssamtal",
             occurred_on=utcnow().date() - timedelta(days=1),
         )
-        order = careplan_services.create_order(
+        order = order_service.create_order(
             physician, dagny.public_id,
-            careplan_services.OrderDetails(
+            order_service.OrderDetails(
                 indication="pain", drug="Morfin", dose="2.5", dose_unit="mg", route="sc",
                 min_interval_minutes=60, max_doses_per_24h=6,
             ),
             start_at=utcnow() - timedelta(days=2),
         )
-        careplan_services.record_dose(
+        dose_service.record_dose(
             nurse, dagny.public_id, order.public_id, given_at=utcnow() - timedelta(minutes=30),
             dose="2.5", dose_unit="mg", route="sc", client_token="d" * 32,
         )

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from pallapp.assessments import services
 from pallapp.extensions import db
 from pallapp.models import Assessment, AuditEvent, Flag, Role
-from pallapp.review import services as review_services
+from pallapp.review import flag_pages
 from pallapp.timeutil import STOCKHOLM, today_local
 from tests.factories import make_patient, make_unit, make_user
 
@@ -190,7 +190,7 @@ def test_an_acknowledged_rise_that_still_holds_is_not_raised_again(ctx):
     submit(ctx, "esas_r", ESAS_ONES, at(10))
     c = submit(ctx, "esas_r", dict(ESAS_ONES, pain=4), at(14))  # pain +3 -> item_rise (pain)
     [rise] = flags_of(c, "item_rise")
-    review_services.acknowledge_flag(
+    flag_pages.acknowledge_flag(
         ctx["nurse"], ctx["patient"].public_id, rise.public_id, "Breakthrough dose given"
     )
     submit(ctx, "esas_r", dict(ESAS_ONES, pain=2), at(12))  # late

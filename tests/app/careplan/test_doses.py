@@ -13,8 +13,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from pallapp.careplan import services
-from pallapp.careplan.services import DoseEntry, DoseNeedsConfirmation, OrderDetails, Refused
+from pallapp import flags
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan.common import Refused
+from pallapp.careplan.doses import DoseEntry, DoseNeedsConfirmation
+from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.models import Flag, PrnAdministration, PrnOrder, Role, utcnow
 from pallapp.timeutil import STOCKHOLM, today_local
@@ -52,12 +57,12 @@ def local(hour: int, minute: int = 0) -> datetime:
 
 
 def order(ctx, details=MORPHINE):
-    return services.create_order(ctx["physician"], ctx["pid"], details,
+    return order_service.create_order(ctx["physician"], ctx["pid"], details,
                                  start_at=utcnow() - timedelta(days=5))
 
 
 def dose(ctx, the_order, given_at, token, amount="2,5", unit="mg", route="sc", **kwargs):
-    return services.record_dose(
+    return dose_service.record_dose(
         kwargs.pop("user", ctx["nurse"]), ctx["pid"], the_order.public_id, given_at=given_at,
         dose=amount, dose_unit=unit, route=route, client_token=token, **kwargs,
     )
@@ -141,14 +146,14 @@ def test_a_correction_leaves_out_the_version_it_replaces_and_looks_both_ways(ctx
     first = dose(ctx, pain, local(10), "c10").administration
     dose(ctx, pain, local(16), "c16")
     # Moved 30 minutes: only the version it replaces is closer than 4 h, so it is allowed.
-    moved = services.correct_dose(
+    moved = dose_service.correct_dose(
         ctx["nurse"], ctx["pid"], first.public_id, DoseEntry(local(10, 30), "2,5", "mg", "sc"),
         reason="Fel tid", client_token="c1030",
     ).administration
     assert moved.supersedes_id == first.id
     # Moved again to 13:00: 3 h before the 16:00 dose, which is named.
     with pytest.raises(DoseNeedsConfirmation) as warned:
-        services.correct_dose(
+        dose_service.correct_dose(
             ctx["nurse"], ctx["pid"], moved.public_id, DoseEntry(local(13), "2,5", "mg", "sc"),
             reason="Fel tid igen", client_token="c13",
         )
@@ -245,7 +250,7 @@ def test_an_order_needs_both_limits_and_a_dose_in_numbers(ctx, changes, reason):
         order(ctx, OrderDetails(**{**MORPHINE.__dict__, **changes}))
     existing = order(ctx)
     with pytest.raises(Refused, match=reason):
-        services.change_order(ctx["physician"], ctx["pid"], existing.public_id,
+        order_service.change_order(ctx["physician"], ctx["pid"], existing.public_id,
                               OrderDetails(**{**MORPHINE.__dict__, **changes}), reason="Ny dos")
     assert db.session.scalar(select(func.count(PrnOrder.id))) == 1
 
@@ -271,13 +276,13 @@ def reminder_codes(ctx):
 
 def test_an_order_without_limits_is_flagged_until_it_is_changed(ctx):
     old = legacy_order(ctx)
-    services.evaluate_reminders(ctx["patient"])
+    flags.evaluate_reminders(ctx["patient"])
     assert ("prn_limits_missing", ("pain",)) in reminder_codes(ctx)
     # Its doses cannot be checked: two at the same minute are stored without a warning, and
     # its dose, written as text, is not compared (the unit still is).
     assert dose(ctx, old, local(8), "l1", amount="5", unit="ml").created
     assert dose(ctx, old, local(8), "l2", amount="5", unit="ml").created
-    changed = services.change_order(ctx["physician"], ctx["pid"], old.public_id, MORPHINE,
+    changed = order_service.change_order(ctx["physician"], ctx["pid"], old.public_id, MORPHINE,
                                     reason="Gränser saknades")
     assert changed.has_limits
     assert not any(code == "prn_limits_missing" for code, _ in reminder_codes(ctx))
@@ -287,9 +292,9 @@ def test_an_order_without_limits_is_flagged_until_it_is_changed(ctx):
 
 def test_an_order_without_limits_is_flagged_until_it_is_stopped(ctx):
     old = legacy_order(ctx, min_interval_minutes=60)  # the maximum is missing
-    services.evaluate_reminders(ctx["patient"])
+    flags.evaluate_reminders(ctx["patient"])
     assert ("prn_limits_missing", ("pain",)) in reminder_codes(ctx)
-    services.stop_order(ctx["physician"], ctx["pid"], old.public_id, reason="Behövs inte")
+    order_service.stop_order(ctx["physician"], ctx["pid"], old.public_id, reason="Behövs inte")
     assert not any(code == "prn_limits_missing" for code, _ in reminder_codes(ctx))
 
 
@@ -297,7 +302,7 @@ def test_an_order_without_limits_is_flagged_until_it_is_stopped(ctx):
 
 
 def test_an_oral_order_does_not_cover_the_end_of_life(ctx):
-    services.record_milestone(ctx["physician"], ctx["pid"], kind="brytpunktssamtal",
+    milestone_service.record_milestone(ctx["physician"], ctx["pid"], kind="brytpunktssamtal",
                               occurred_on=today_local())
     for indication, drug in (("nausea", "Haloperidol"), ("anxiety", "Midazolam"),
                              ("death_rattle", "Glykopyrron")):
@@ -306,7 +311,7 @@ def test_an_oral_order_does_not_cover_the_end_of_life(ctx):
                                        "route": "po"}))
     # Pain has an order in force, but by mouth: it does not count.
     assert ("prn_missing", ("pain",)) in reminder_codes(ctx)
-    services.change_order(ctx["physician"], ctx["pid"], oral.public_id,
+    order_service.change_order(ctx["physician"], ctx["pid"], oral.public_id,
                           OrderDetails(**{**MORPHINE.__dict__, "drug": "Oxikodon"}),
                           reason="Kan inte svälja")
     assert not any(code == "prn_missing" for code, _ in reminder_codes(ctx))

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from pallapp.extensions import db
 from pallapp.interop import api_clients, fhir
 from pallapp.models import ApiClient, AuditEvent, Patient, Role, User, utcnow
-from tests.app.test_fhir_interop import RESOURCE_TYPES
-from tests.app.test_review import ESAS_CALM, submit
+from tests.app.interop.test_fhir import RESOURCE_TYPES
+from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from pallapp.careplan import services
-from pallapp.careplan.services import Refused
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan.common import Refused
 from pallapp.extensions import db
 from pallapp.models import Milestone, Patient, Phase, Role, User
 from pallapp.timeutil import today_local
@@ -45,7 +45,7 @@ def _milestones():
 def test_the_service_refuses_a_death_without_both_answers(app, ward, answers, reason):
     with app.app_context():
         with pytest.raises(Refused, match=reason):
-            services.record_milestone(
+            milestone_service.record_milestone(
                 _nurse(ward["nurse"]), ward["pid"], kind="death", occurred_on=today_local(),
                 place="home", **answers,
             )
@@ -57,11 +57,11 @@ def test_the_service_refuses_a_death_without_both_answers(app, ward, answers, re
 def test_the_answers_are_stored_for_a_death_and_dropped_for_other_milestones(app, ward):
     with app.app_context():
         nurse = _nurse(ward["nurse"])
-        services.record_milestone(
+        milestone_service.record_milestone(
             nurse, ward["pid"], kind="sip", occurred_on=today_local(),
             death_expected=True, free_of_pressure_ulcers=False,
         )
-        death = services.record_milestone(
+        death = milestone_service.record_milestone(
             nurse, ward["pid"], kind="death", occurred_on=today_local(), place="home",
             death_expected=False, free_of_pressure_ulcers=False,
         )
@@ -109,7 +109,7 @@ def test_other_milestones_need_no_answers(app, ward, client, auth):
 
 def test_a_death_recorded_before_the_question_shows_not_recorded_in_swedish(app, ward, client, auth):
     with app.app_context():
-        death = services.record_milestone(
+        death = milestone_service.record_milestone(
             _nurse(ward["nurse"]), ward["pid"], kind="death", occurred_on=today_local(),
             place="home", death_expected=True, free_of_pressure_ulcers=True,
         )

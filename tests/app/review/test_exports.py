@@ -18,9 +18,9 @@ from pallapp.assessments import services as assessment_services
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Role
 from pallapp.timeutil import STOCKHOLM, today_local
-from tests.app.test_fhir_interop import RESOURCE_TYPES
-from tests.app.test_review import ESAS_CALM, submit
-from tests.app.test_review_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
+from tests.app.interop.test_fhir import RESOURCE_TYPES
+from tests.app.review.test_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
+from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
 
 SECRET = "Oro för dottern Karin"

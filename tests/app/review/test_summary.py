@@ -7,12 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from pallapp.careplan import services as careplan_services
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import milestones as milestone_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan import plan as plan_service
 from pallapp.extensions import db
 from pallapp.models import Role, utcnow
 from pallapp.timeutil import today_local
-from tests.app.test_review import ESAS_CALM, submit
-from tests.app.test_review_overview import MIDAZOLAM, MORPHINE
+from tests.app.review.test_overview import MIDAZOLAM, MORPHINE
+from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
 
 
@@ -27,23 +30,23 @@ def cared(app):
         pid = patient.public_id
         submit(nurse, patient, "esas_r", ESAS_CALM, days_ago=5)
         submit(nurse, patient, "esas_r", ESAS_CALM, days_ago=1)
-        careplan_services.save_care_plan(
+        plan_service.save_care_plan(
             nurse, pid,
             {"contacts": "Team Falun, 010-123 45 67, day and night",
              "responsible_nurse": "Sara Sjuksköterska", "goals_and_wishes": "Be at home"},
             based_on=None,
         )
         now = utcnow()
-        pain = careplan_services.create_order(physician, pid, MORPHINE, start_at=now - timedelta(days=4))
-        anxiety = careplan_services.create_order(
+        pain = order_service.create_order(physician, pid, MORPHINE, start_at=now - timedelta(days=4))
+        anxiety = order_service.create_order(
             physician, pid, MIDAZOLAM, start_at=now - timedelta(days=4)
         )
         for order, hours_ago, token in ((pain, 3, "a"), (pain, 50, "b"), (anxiety, 2, "c")):
-            careplan_services.record_dose(
+            dose_service.record_dose(
                 nurse, pid, order.public_id, given_at=now - timedelta(hours=hours_ago),
                 dose="2,5", dose_unit="mg", route="sc", client_token=f"review-careplan-{token}",
             )
-        careplan_services.record_milestone(
+        milestone_service.record_milestone(
             physician, pid, kind="svas_held", occurred_on=today_local() - timedelta(days=3)
         )
         db.session.commit()

@@ -11,11 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from pallapp.careplan import services as careplan_services
-from pallapp.careplan.services import OrderDetails
+from pallapp.careplan import doses as dose_service
+from pallapp.careplan import orders as order_service
+from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Phase, Role, utcnow
-from tests.app.test_review import ESAS_CALM, submit
+from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
 
 MORPHINE = OrderDetails(
@@ -61,11 +62,11 @@ def give_pain_and_anxiety_doses(team, patient):
     ago: in the last 24 hours, pain 2 and anxiety 1."""
     now = utcnow()
     for details, hours in ((MORPHINE, (2, 5, 30)), (MIDAZOLAM, (1,))):
-        order = careplan_services.create_order(
+        order = order_service.create_order(
             team["physician"], patient.public_id, details, start_at=now - timedelta(days=3)
         )
         for hours_ago in hours:
-            careplan_services.record_dose(
+            dose_service.record_dose(
                 team["nurse"], patient.public_id, order.public_id,
                 given_at=now - timedelta(hours=hours_ago), dose=details.dose,
                 dose_unit=details.dose_unit, route=details.route,
@@ -244,7 +245,7 @@ def test_long_lists_come_a_page_at_a_time_in_one_order(app, team, client, auth):
     """30 patients: page 1 shows the 25 most in need, page 2 the last 5; the order runs across
     pages (the sort covers everyone), each patient is on one page, and only the patients
     shown are audit-logged."""
-    from pallapp.review.services import OVERVIEW_PAGE_SIZE
+    from pallapp.review.overview import OVERVIEW_PAGE_SIZE
 
     assert OVERVIEW_PAGE_SIZE == 25
     with app.app_context():

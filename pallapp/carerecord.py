@@ -1,0 +1,86 @@
+"""Reads of a patient's care record that several features show: the current care plan,
+milestones, the orders in force and the doses given. The caller has found the patient through
+`pallapp.access` and audit-logs the page; these only query.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy.orm import aliased, joinedload
+
+from pallapp import flags
+from pallapp.extensions import db
+from pallapp.models import CarePlan, Milestone, Patient, PrnAdministration, PrnOrder
+
+
+def current_care_plan(patient: Patient) -> CarePlan | None:
+    """The newest version of the patient's care plan (None before the first)."""
+    return db.session.scalar(
+        select(CarePlan)
+        .where(CarePlan.patient_id == patient.id)
+        .order_by(CarePlan.version.desc())
+        .limit(1)
+    )
+
+
+def milestones_of(patient: Patient) -> list[Milestone]:
+    """The patient's milestones, newest first, with who recorded them."""
+    return list(
+        db.session.scalars(
+            select(Milestone)
+            .where(Milestone.patient_id == patient.id)
+            .options(joinedload(Milestone.recorded_by, innerjoin=True))
+            .order_by(Milestone.occurred_on.desc(), Milestone.id.desc())
+        )
+    )
+
+
+def active_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
+    """The orders in force at `now`, in the order of the indications."""
+    return flags.in_force(flags.open_orders(patient, now), now)
+
+
+def current_doses() -> ColumnElement[bool]:
+    """Condition: the dose has not been replaced by a correction."""
+    newer = aliased(PrnAdministration)
+    return ~exists(select(newer.id).where(newer.supersedes_id == PrnAdministration.id))
+
+
+def doses_since(patient: Patient, since: datetime) -> list[PrnAdministration]:
+    """Doses (current versions) given after `since`, newest first, with their orders."""
+    return list(
+        db.session.scalars(
+            select(PrnAdministration)
+            .where(
+                PrnAdministration.patient_id == patient.id,
+                PrnAdministration.given_at > since,
+                current_doses(),
+            )
+            .options(joinedload(PrnAdministration.order, innerjoin=True))
+            .order_by(PrnAdministration.given_at.desc())
+        )
+    )
+
+
+def dose_counts_by_indication(
+    patient_ids: Select[Any], since: datetime
+) -> dict[int, dict[str, int]]:
+    """Doses (current versions) given after `since`, per patient and indication, in one grouped
+    query for every patient in `patient_ids` (a select of ids): pages listing many patients."""
+    query = (
+        select(PrnAdministration.patient_id, PrnOrder.indication, func.count(PrnAdministration.id))
+        .join(PrnOrder, PrnOrder.id == PrnAdministration.order_id)
+        .where(
+            PrnAdministration.patient_id.in_(patient_ids),
+            PrnAdministration.given_at > since,
+            current_doses(),
+        )
+        .group_by(PrnAdministration.patient_id, PrnOrder.indication)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for patient_id, indication, count in db.session.execute(query):
+        counts.setdefault(patient_id, {})[indication] = count
+    return counts

@@ -1,0 +1,171 @@
+"""The one due/overdue rule: reminder flags (as-needed orders missing, ratings overdue) opened
+when due and closed when no longer due, and the overview's "overdue" mark read from the same
+intervals."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from pallapp import audit, scoring
+from pallapp.extensions import db
+from pallapp.flags.orders import open_orders, order_rule
+from pallapp.flags.settings import interval_thresholds, rating_interval_days
+from pallapp.flags.store import close, new_flag, open_flags
+from pallapp.models import (
+    Assessment,
+    AuditAction,
+    Flag,
+    Milestone,
+    MilestoneKind,
+    Patient,
+    PatientUnit,
+    Phase,
+    PrnOrder,
+    User,
+    utcnow,
+)
+from pallapp.timeutil import STOCKHOLM
+
+
+def end_of_life_since(patient: Patient) -> datetime | None:
+    """When the end-of-life phase began: the start (Swedish time) of the day of the latest
+    brytpunktssamtal; for a patient put in that phase without one recorded, the enrolment."""
+    if patient.phase != Phase.END_OF_LIFE:
+        return None
+    day = db.session.scalar(
+        select(Milestone.occurred_on)
+        .where(
+            Milestone.patient_id == patient.id,
+            Milestone.kind == MilestoneKind.BRYTPUNKTSSAMTAL.value,
+        )
+        .order_by(Milestone.occurred_on.desc())
+        .limit(1)
+    )
+    day = day or patient.enrolled_on
+    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
+
+
+def is_overdue(patient: Patient, latest: dict[str, datetime], now: datetime) -> bool:
+    """INSTRUMENTS.md `assessment_overdue`, with the interval of the patient's units (the
+    overview's light version: `latest` maps instrument -> when its latest rating applies)."""
+    days = rating_interval_days(patient, now.astimezone(STOCKHOLM).date())
+    thresholds = dataclasses.replace(
+        scoring.DEFAULT_THRESHOLDS,
+        assessment_interval_days=days,
+        assessment_interval_end_of_life_days=days,
+    )
+    seen = [scoring.AssessmentSeen(code, moment) for code, moment in latest.items()]
+    end_of_life_since = now if patient.phase == Phase.END_OF_LIFE else None
+    flag = scoring.assessment_overdue(
+        seen, now, end_of_life_since=end_of_life_since, thresholds=thresholds
+    )
+    return flag is not None
+
+
+def reminders_due(
+    patient: Patient, now: datetime, orders: list[PrnOrder] | None = None
+) -> list[scoring.Flag]:
+    """The reminder flags the rules raise for the patient at `now`."""
+    units = [episode.unit for episode in patient.active_episodes(now.astimezone(STOCKHOLM).date())]
+    if patient.phase in (Phase.DECEASED, Phase.DISCHARGED) or not units:
+        return []
+    thresholds = interval_thresholds(units)
+    since = end_of_life_since(patient)
+    # The rules only look at the latest assessment of each instrument up to `now`.
+    latest = (
+        select(Assessment.instrument, func.max(Assessment.observed_at))
+        .where(Assessment.patient_id == patient.id, Assessment.observed_at <= now)
+        .group_by(Assessment.instrument)
+    )
+    seen = [
+        scoring.AssessmentSeen(instrument, observed_at)
+        for instrument, observed_at in db.session.execute(latest)
+    ]
+    if orders is None:
+        orders = open_orders(patient, now)
+    rules = [order_rule(order) for order in orders]
+    due = [
+        scoring.prn_missing(rules, now, end_of_life_since=since),
+        scoring.prn_limits_missing(rules, now),
+        scoring.assessment_overdue(seen, now, end_of_life_since=since, thresholds=thresholds),
+        scoring.roag_overdue(seen, now, end_of_life_since=since, thresholds=thresholds),
+    ]
+    return [flag for flag in due if flag is not None]
+
+
+@dataclass(frozen=True)
+class ReminderChanges:
+    opened: int
+    closed: int
+
+
+def evaluate_reminders(
+    patient: Patient,
+    *,
+    now: datetime | None = None,
+    user: User | None = None,
+    orders: list[PrnOrder] | None = None,
+) -> ReminderChanges:
+    """Open the reminder flags that are due and close those no longer due.
+
+    Idempotent: an open flag with the same code and items is left as it is. A due flag whose
+    items changed (e.g. one more order added, one still missing) replaces the open one. Called
+    by the services after relevant changes, by the patient page and by `flask reminders`;
+    the caller has already checked that the patient may be seen. `orders`: the patient's
+    `open_orders` at `now` if the caller has them already (the patient page shows them too).
+    """
+    now = now or utcnow()
+    due = {flag.code: flag for flag in reminders_due(patient, now, orders)}
+    opened = closed = 0
+    for flag in open_flags(patient):
+        if flag.source != "reminder":
+            continue
+        wanted = due.get(flag.code)
+        if wanted is not None and list(wanted.items) == flag.items:
+            del due[flag.code]  # still due, already open
+        else:
+            close(flag, now, "resolved" if wanted is None else "superseded", None)
+            closed += 1
+    for rule_flag in due.values():
+        flag = new_flag(patient, rule_flag, source="reminder", created_at=now)
+        db.session.add(flag)
+        db.session.flush()
+        audit.record(AuditAction.CREATE, user=user, patient=patient, obj=flag, detail="reminder")
+        opened += 1
+    db.session.flush()
+    return ReminderChanges(opened, closed)
+
+
+def evaluate_all_reminders(now: datetime | None = None) -> ReminderChanges:
+    """`evaluate_reminders` for every patient followed by a unit today, or with an open
+    reminder flag (for the CLI; a system task, not a user's read)."""
+    now = now or utcnow()
+    day = now.astimezone(STOCKHOLM).date()
+    followed = select(PatientUnit.patient_id).where(
+        PatientUnit.start <= day, or_(PatientUnit.end.is_(None), PatientUnit.end > day)
+    )
+    flagged = select(Flag.patient_id).where(Flag.source == "reminder", Flag.closed_at.is_(None))
+    patients = db.session.scalars(
+        select(Patient)
+        .where(or_(Patient.id.in_(followed), Patient.id.in_(flagged)))
+        .options(selectinload(Patient.episodes).selectinload(PatientUnit.unit))
+        .order_by(Patient.id)
+    )
+    opened = closed = 0
+    for patient in patients:
+        changes = evaluate_reminders(patient, now=now)
+        opened += changes.opened
+        closed += changes.closed
+    return ReminderChanges(opened, closed)
+
+
+def close_reminders(patient: Patient, now: datetime, reason: str, user: User | None) -> None:
+    """Close every open reminder flag of the patient (e.g. at death), by `user`."""
+    for flag in open_flags(patient):
+        if flag.source == "reminder":
+            close(flag, now, reason, user)

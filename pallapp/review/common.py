@@ -1,0 +1,211 @@
+"""What the review pages share: who reviews, finding a patient for review, the unit list,
+the latest ratings of many patients in one query each, and the 24-hour dose window."""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, exists, or_, select, union_all
+from sqlalchemy.orm import aliased
+
+from pallapp import scoring
+from pallapp.access import Need, NotVisible, can, find_patient
+from pallapp.extensions import db
+from pallapp.models import (
+    Assessment,
+    CareUnit,
+    Patient,
+    PatientUnit,
+    Phase,
+    Role,
+    User,
+)
+from pallapp.timeutil import today_local
+
+#: Instruments whose latest result the overview and the summary show.
+KEY_INSTRUMENTS = ("esas_r", "ipos_patient", "ipos_staff", "abbey", "roag")
+#: Roles that review patients and act on flags (managers read for quality work only).
+REVIEWER_ROLES = (Role.NURSE, Role.PHYSICIAN)
+#: Phases shown in the overview unless another phase is chosen.
+ACTIVE_PHASES = (Phase.EARLY.value, Phase.END_OF_LIFE.value)
+
+
+class NotAReviewer(Exception):
+    """The user's role does not review patients (the view answers 403)."""
+
+
+def is_reviewer(user: User) -> bool:
+    return user.is_authenticated and user.role in REVIEWER_ROLES
+
+
+def may_acknowledge(user: User, patient: Patient) -> bool:
+    """Whether the user may acknowledge the flags of a patient the page has opened."""
+    return is_reviewer(user) and can(user, patient, Need.CHANGE)
+
+
+
+def find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
+    """Review pages are for care staff; to everyone else the patient does not exist."""
+    if not user.is_staff:
+        raise NotVisible(patient_public_id, need, None)
+    if need is Need.CHANGE and user.role not in REVIEWER_ROLES:
+        raise NotVisible(patient_public_id, need, None)
+    return find_patient(user, patient_public_id, need)
+
+
+
+def reviewer_units(user: User) -> list[CareUnit]:
+    return sorted(user.active_units(today_local()), key=lambda unit: unit.name)
+
+
+def in_units(unit_ids: list[int], day: date):  # type: ignore[no-untyped-def]
+    return exists(
+        select(PatientUnit.id).where(
+            PatientUnit.patient_id == Patient.id,
+            PatientUnit.unit_id.in_(unit_ids),
+            PatientUnit.start <= day,
+            or_(PatientUnit.end.is_(None), PatientUnit.end > day),
+        )
+    )
+
+
+
+
+#: The window of "doses in the last 24 hours" (the same as an order's "max doses per 24 h").
+DOSE_WINDOW = timedelta(hours=24)
+
+
+
+
+@functools.cache
+def _newest_ids(instruments: tuple[str, ...]) -> Any:
+    """A subquery of the ids of the latest current version of each of `instruments` for each
+    patient in the expanding bind parameter `patient_ids`.
+
+    One correlated `LIMIT 1` lookup per patient and instrument walks the index on (patient,
+    instrument, observed_at) from its newest end, so the cost follows the number of patients,
+    not the length of their history (benchmarks/RESULTS.md: a window function over every
+    assessment made the overview grow with history). Built once per set of instruments:
+    building the statement took longer than running it."""
+    newest = []
+    patient_ids = bindparam("patient_ids", expanding=True)
+    for instrument in instruments:
+        candidate = aliased(Assessment)
+        newer = aliased(Assessment)
+        newest_id = (
+            select(candidate.id)
+            .where(
+                candidate.patient_id == Patient.id,
+                candidate.instrument == instrument,
+                ~exists(select(newer.id).where(newer.supersedes_id == candidate.id)),
+            )
+            .order_by(candidate.observed_at.desc(), candidate.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        newest.append(select(newest_id.label("id")).where(Patient.id.in_(patient_ids)))
+    return union_all(*newest).scalar_subquery()
+
+
+@functools.cache
+def _latest_rows_query(instruments: tuple[str, ...]) -> Any:
+    return select(Assessment).where(Assessment.id.in_(_newest_ids(instruments)))
+
+
+@functools.cache
+def _latest_moments_query(instruments: tuple[str, ...]) -> Any:
+    return select(Assessment.patient_id, Assessment.instrument, Assessment.observed_at).where(
+        Assessment.id.in_(_newest_ids(instruments))
+    )
+
+
+def latest_assessments(
+    patient_ids: list[int], instruments: Iterable[str] = KEY_INSTRUMENTS
+) -> dict[int, dict[str, Assessment]]:
+    """The latest current version of each instrument per patient, in one query."""
+    instruments = tuple(instruments)
+    latest: dict[int, dict[str, Assessment]] = defaultdict(dict)
+    if not instruments or not patient_ids:
+        return latest
+    query = _latest_rows_query(instruments)
+    for assessment in db.session.scalars(query, {"patient_ids": list(patient_ids)}):
+        latest[assessment.patient_id][assessment.instrument] = assessment
+    return latest
+
+
+def latest_moments(
+    patient_ids: list[int], instruments: Iterable[str] = tuple(sorted(scoring.SYMPTOM_INSTRUMENTS))
+) -> dict[int, dict[str, datetime]]:
+    """When the latest current version of each instrument applies, per patient: what the
+    overdue rule needs, without loading answers and scores."""
+    moments: dict[int, dict[str, datetime]] = defaultdict(dict)
+    if not patient_ids:
+        return moments
+    query = _latest_moments_query(tuple(instruments))
+    for patient_id, instrument, observed_at in db.session.execute(
+        query, {"patient_ids": list(patient_ids)}
+    ):
+        moments[patient_id][instrument] = observed_at
+    return moments
+
+
+@dataclass(frozen=True)
+class KeyScore:
+    """One headline result: ESAS-r total, IPOS total, Abbey total and band, ROAG max grade."""
+
+    instrument: str
+    title: str  # msgid of the instrument title
+    label: str  # msgid: what the value is
+    value: int | None
+    maximum: int | None
+    band: str | None
+    band_label: str | None  # msgid
+    observed_at: datetime
+    assessment: Assessment
+
+
+def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None:
+    return next((band.label for band in bands if band.name == name), None)
+
+
+def key_scores(latest: dict[str, Assessment]) -> list[KeyScore]:
+    """The headline results of a patient's latest ratings, in a fixed order."""
+    scores = []
+    ipos = [latest[code] for code in ("ipos_patient", "ipos_staff") if code in latest]
+    newest_ipos = max(ipos, key=lambda a: (a.observed_at, a.id)) if ipos else None
+    for assessment in (latest.get("esas_r"), newest_ipos, latest.get("abbey"), latest.get("roag")):
+        if assessment is None:
+            continue
+        definition = scoring.INSTRUMENTS[assessment.instrument]
+        if definition.family == "roag":
+            value = assessment.scores.get("max_grade")
+            label, maximum = scoring.N_("Highest grade"), 3
+        else:
+            value = assessment.total
+            label, maximum = definition.total_label or scoring.N_("Total score"), definition.total_max
+        scores.append(
+            KeyScore(
+                instrument=assessment.instrument,
+                title=definition.title,
+                label=label,
+                value=value,
+                maximum=maximum,
+                band=assessment.band,
+                band_label=_band_label(definition.bands, assessment.band),
+                observed_at=assessment.observed_at,
+                assessment=assessment,
+            )
+        )
+    return scores
+
+
+def last_symptom_rating(latest: dict[str, datetime]) -> datetime | None:
+    """When the latest IPOS, ESAS-r or Abbey applies (the instruments the interval counts);
+    `latest` maps instrument -> when its latest rating applies."""
+    moments = [moment for code, moment in latest.items() if code in scoring.SYMPTOM_INSTRUMENTS]
+    return max(moments) if moments else None

@@ -1,0 +1,83 @@
+"""Trends: a patient's ratings over time, with doses and milestones to draw beside them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from pallapp import audit, carerecord, flags
+from pallapp.access import Need
+from pallapp.extensions import db
+from pallapp.flags import open_flags_of as open_flags_of
+from pallapp.models import (
+    Assessment,
+    AuditAction,
+    Patient,
+    User,
+    utcnow,
+)
+from pallapp.review.common import find_for_review
+from pallapp.timeutil import STOCKHOLM
+
+#: Before any dose the app can hold ("all" on the trend charts); datetime.min overflows in UTC.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+#: Trend ranges: code -> days back from now (None: everything).
+TREND_RANGES: dict[str, int | None] = {"2w": 14, "3m": 92, "all": None}
+DEFAULT_TREND_RANGE = "3m"
+#: A chart image loaded within this time of its trends page is read under the page's audit
+#: event: one view of the trends, not seven rows in the access log. The images load at once
+#: with the page; ten minutes also covers a slow connection and a reload of one image.
+CHART_GROUPING = timedelta(minutes=10)
+
+
+def trend_assessments(
+    user: User,
+    patient_public_id: str,
+    range_code: str,
+    *,
+    audit_as: str = "trends",
+    instruments: tuple[str, ...] | None = None,
+    grouped_under: str | None = None,
+) -> tuple[Patient, list[Assessment]]:
+    """The patient's current (not corrected) assessments in the range, oldest first, of the
+    given instruments only (None: all; one chart's image needs one or two); audited, unless
+    the user's view of `grouped_under` (the trends page) was logged within CHART_GROUPING."""
+    if range_code not in TREND_RANGES:
+        raise LookupError(range_code)
+    patient = find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
+    query = (
+        select(Assessment)
+        .where(Assessment.patient_id == patient.id, flags.current_versions())
+        .order_by(Assessment.observed_at, Assessment.id)
+    )
+    if instruments is not None:
+        query = query.where(Assessment.instrument.in_(instruments))
+    days = TREND_RANGES[range_code]
+    if days is not None:
+        query = query.where(Assessment.observed_at >= utcnow() - timedelta(days=days))
+    assessments = list(db.session.scalars(query))
+    if grouped_under is None or not audit.viewed_recently(
+        user, patient, grouped_under, CHART_GROUPING
+    ):
+        audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=audit_as)
+    return patient, assessments
+
+
+
+def dose_markers(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:
+    """(when, indication code) of each as-needed dose since `since` (None: all), oldest first,
+    to overlay on trend charts; the chart groups them by indication."""
+    doses = carerecord.doses_since(patient, since or EARLIEST)
+    return sorted((dose.given_at, dose.order.indication) for dose in doses)
+
+
+def milestone_lines(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:
+    """(when, label) of each milestone (brytpunktssamtal, SVAS, ...) since `since`, drawn as
+    vertical lines on trend charts; a milestone has a date, so the line is at its midday."""
+    lines = []
+    for milestone in carerecord.milestones_of(patient):
+        moment = datetime.combine(milestone.occurred_on, time(12), tzinfo=STOCKHOLM)
+        if since is None or moment >= since:
+            lines.append((moment, milestone.kind_enum.label))
+    return sorted(lines)
