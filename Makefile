@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PALLAPP_ENV_NAME ?= development
 
-.PHONY: run test install install-test translations chromium nginx lint typecheck audit audit-probe bench bench-full clean
+.PHONY: run test install install-test translations chromium nginx oidc-provider oidc-demo lint typecheck audit audit-probe bench bench-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,23 @@ run: install translations
 chromium:
 	@scripts/ensure-chromium
 
+# The test OpenID Connect providers (tests/identity.py): oidc-provider from the npm registry,
+# pinned by tests/oidc/package-lock.json. Needs node (18 or newer) and npm; without them the
+# provider tests skip with a notice.
+oidc-provider: tests/oidc/node_modules/.installed
+
+tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd tests/oidc && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else \
+	  echo "oidc-provider: npm not found; the OpenID Connect tests will skip"; \
+	fi
+
+# The demo with provider logins: both test providers and the demo on http://127.0.0.1:5000,
+# three demo accounts bound to identities there (scripts/oidc_demo.py says which).
+oidc-demo: install-test translations oidc-provider
+	$(BIN)/python scripts/oidc_demo.py
+
 # nginx for the production topology (tests/topology, bench-full): Debian's package when root.
 nginx:
 	@scripts/ensure-nginx
@@ -44,7 +61,7 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict
 
-test: install-test translations chromium nginx lint typecheck
+test: install-test translations chromium nginx oidc-provider lint typecheck
 	PALLAPP_ENV_NAME=testing $(BIN)/pytest -n auto --dist loadgroup --cov --cov-report=
 	$(BIN)/coverage report --include='pallapp/scoring/*' --show-missing --fail-under=100
 

@@ -214,6 +214,8 @@ class Generator:
                 "phone": f"010-{number:03d} 00 00", "assessment_interval_days": 7,
                 "end_of_life_interval_days": 2, "ipos_recall_period": "7d",
                 "flag_thresholds": {}, "relatives_may_record_doses": False,
+                # Load runs log staff in with passwords under production settings.
+                "password_alone_allowed": True,
                 "created_at": self.now,
             })
             people: dict[str, list[int]] = {}

@@ -62,7 +62,7 @@ PAGE_HEADER = "X-Bench-Page"
 #: The header's value while warming up: those requests are left out of the server times.
 WARMUP_PAGE = "warmup"
 
-# Share of each instrument among the assessments nurses send (as in bench_scoring.py).
+# Share of each instrument among the assessments nurses send (as in scoring.py).
 INSTRUMENT_MIX = {"ipos_patient": 35, "esas_r": 30, "ipos_staff": 15, "abbey": 10, "roag": 10}
 # How often a nurse's round goes on from the patient page to a form.
 ASSESSMENT_SHARE = 0.35
@@ -233,7 +233,7 @@ def _problem_text(html: str) -> str:
 
 
 def _low_skewed(low: int, high: int) -> int:
-    """Most ratings are low, a few high, as in clinical data (bench_scoring.py)."""
+    """Most ratings are low, a few high, as in clinical data (scoring.py)."""
     return low + int((high - low + 1) * random.random() ** 1.8)
 
 

@@ -19,7 +19,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(reminders)
     app.cli.add_command(backup)
-    app.cli.add_command(translate)
+    # `translate` is registered as a plugin command (pyproject.toml), so it runs without an app.
 
 
 @click.command("demo-data")

@@ -80,7 +80,51 @@ DEFAULTS: dict[str, Any] = {
     "FHIR_API_RATE_LIMIT": "120 per minute",
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     "TRUSTED_PROXIES": 0,
+    # --- strong authentication (pallapp/auth/oidc.py, pallapp/auth/second_factor.py) ---------
+    # Roles whose password logins need a second factor (TOTP) before they reach any page,
+    # unless every unit of the staff member allows password alone (CareUnit.
+    # password_alone_allowed, set by an administrator). None: staff and administrators in
+    # production (HSLF-FS 2016:40 asks for strong authentication for access over open
+    # networks), nobody in development and tests, so that the demo logs in with passwords.
+    "SECOND_FACTOR_ROLES": None,
+    # Wrong second-factor codes, per account (a six-digit code is guessable without a limit).
+    "SECOND_FACTOR_LIMIT": "5 per 15 minutes",
+    # OpenID Connect providers: "STAFF" (the region's identity provider, e.g. SITHS eID) and
+    # "CITIZEN" (an e-identification broker for BankID/Freja eID). A provider is offered when
+    # its issuer and client id are set. CLAIM is the stable claim bound to the account once,
+    # through an invitation (HSA-id for staff, personnummer for citizens). ACR: the levels of
+    # assurance accepted (comma separated; empty accepts any the provider sends).
+    "OIDC_STAFF_ISSUER": None,
+    "OIDC_STAFF_CLIENT_ID": None,
+    "OIDC_STAFF_CLIENT_SECRET": None,
+    "OIDC_STAFF_CLAIM": "hsa_id",
+    "OIDC_STAFF_ACR": "",
+    "OIDC_STAFF_SCOPE": "openid profile",
+    "OIDC_CITIZEN_ISSUER": None,
+    "OIDC_CITIZEN_CLIENT_ID": None,
+    "OIDC_CITIZEN_CLIENT_SECRET": None,
+    "OIDC_CITIZEN_CLAIM": "personnummer",
+    "OIDC_CITIZEN_ACR": "",
+    "OIDC_CITIZEN_SCOPE": "openid profile",
 }
+
+ALL_STAFF_AND_ADMIN_ROLES = ("nurse", "physician", "manager", "admin")
+
+
+def second_factor_roles(value: object, env_name: str) -> frozenset[str]:
+    """The roles whose password logins need a second factor, from a comma-separated string or
+    a list; None takes the environment's default."""
+    if value is None:
+        return frozenset(ALL_STAFF_AND_ADMIN_ROLES if env_name == "production" else ())
+    items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    roles = frozenset(str(item).strip() for item in items if str(item).strip())
+    known = {"patient", "relative", *ALL_STAFF_AND_ADMIN_ROLES}
+    if not roles <= known:
+        raise ConfigurationError(
+            f"PALLAPP_SECOND_FACTOR_ROLES names unknown roles: {', '.join(sorted(roles - known))} "
+            f"(known: {', '.join(sorted(known))})."
+        )
+    return roles
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -113,6 +157,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = _development_secret(app)
 
     app.config["BASE_URL"] = checked_base_url(app.config.get("BASE_URL"), env_name)
+    app.config["SECOND_FACTOR_ROLES"] = second_factor_roles(
+        app.config.get("SECOND_FACTOR_ROLES"), env_name
+    )
+    check_identity_providers(app.config, env_name)
 
     if not app.config.get("DATABASE_URL"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -168,6 +216,23 @@ def checked_base_url(value: object, env_name: str) -> str | None:
             f"(https in production), not {value!r}."
         )
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def check_identity_providers(config: Mapping[str, Any], env_name: str) -> None:
+    """A provider half configured, or reached over plain HTTP in production, stops start-up:
+    its tokens and keys would travel unprotected, or its login button would lead nowhere."""
+    for name in ("STAFF", "CITIZEN"):
+        issuer = config.get(f"OIDC_{name}_ISSUER")
+        client_id = config.get(f"OIDC_{name}_CLIENT_ID")
+        if bool(issuer) != bool(client_id):
+            raise ConfigurationError(
+                f"PALLAPP_OIDC_{name}_ISSUER and PALLAPP_OIDC_{name}_CLIENT_ID must be set "
+                "together (or neither)."
+            )
+        if issuer and env_name == "production" and urlsplit(str(issuer)).scheme != "https":
+            raise ConfigurationError(
+                f"PALLAPP_OIDC_{name}_ISSUER must be an https URL in production, not {issuer!r}."
+            )
 
 
 def serving_processes(config: Mapping[str, Any]) -> int | None:

@@ -141,11 +141,15 @@ def load_demo_data(skip_if_present: bool = False) -> str:
         name="Specialiserad palliativ vård Dalarna",
         kind=UnitKind.SPECIALISED_PALLIATIVE.value,
         phone="023-49 00 00",
+        # The demo logs staff in with passwords, also behind production settings
+        # (deploy/topology.py); a real unit decides this itself.
+        password_alone_allowed=True,
     )
     home = CareUnit(
         name="Hemsjukvården Borlänge",
         kind=UnitKind.MUNICIPAL_HOME_CARE.value,
         phone="0243-74 00 00",
+        password_alone_allowed=True,
     )
     db.session.add_all([team, home])
     db.session.flush()

@@ -45,6 +45,9 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     install_i18n(app)
     _init_login(app)
+    from pallapp.auth.oidc import init_oidc
+
+    init_oidc(app)
 
     from pallapp.about import bp as about_bp
     from pallapp.admin import bp as admin_bp
@@ -243,12 +246,34 @@ CONTENT_SECURITY_POLICY = "; ".join(
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 
+def content_security_policy(app: Flask) -> str:
+    """The policy, with the configured identity providers added to `form-action`: logging out
+    is a form whose answer redirects to the provider's end-session page (RP-initiated logout),
+    and browsers apply `form-action` to that redirect too."""
+    from urllib.parse import urlsplit
+
+    from pallapp.auth.oidc import PROVIDERS, provider_settings
+
+    origins = []
+    for name in PROVIDERS:
+        settings = provider_settings(app.config, name)
+        if settings is not None:
+            parts = urlsplit(settings.issuer)
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    if not origins:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", "form-action 'self' " + " ".join(sorted(set(origins)))
+    )
+
+
 def _install_headers(app: Flask) -> None:
     send_hsts = app.config["ENV_NAME"] != "development"
+    policy = content_security_policy(app)
 
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from babel import Locale
 from flask import Flask, current_app, g, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
@@ -29,6 +30,16 @@ def select_locale() -> str:
         return str(chosen)
     best = request.accept_languages.best_match(languages)
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Every configured language (`LANGUAGES`), each named in itself from Babel's locale data:
+    the language switch and the form that receives it are built from this list, so adding a
+    language is a catalogue (`flask translate init`) and a configuration entry."""
+    return [
+        (code, Locale.parse(code).get_display_name(code).capitalize())
+        for code in current_app.config["LANGUAGES"]
+    ]
 
 
 def install_i18n(app: Flask) -> None:
@@ -66,4 +77,4 @@ def install_i18n(app: Flask) -> None:
 
     @app.context_processor
     def language_context() -> dict[str, object]:
-        return {"current_language": str(get_locale() or "sv")}
+        return {"current_language": str(get_locale() or "sv"), "languages": language_choices()}

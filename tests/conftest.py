@@ -147,3 +147,11 @@ class Auth:
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
+
+
+@pytest.fixture(scope="session")
+def identity_providers(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The two test OpenID Connect providers (tests/identity.py); skips when not installed."""
+    from tests.identity import running_providers
+
+    yield from running_providers(tmp_path_factory.mktemp("oidc"))

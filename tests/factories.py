@@ -28,9 +28,17 @@ _counter = itertools.count(1)
 
 
 def make_unit(
-    name: str | None = None, kind: UnitKind = UnitKind.SPECIALISED_PALLIATIVE
+    name: str | None = None,
+    kind: UnitKind = UnitKind.SPECIALISED_PALLIATIVE,
+    *,
+    password_alone_allowed: bool = False,
 ) -> CareUnit:
-    unit = CareUnit(name=name or f"Unit {next(_counter)}", kind=kind.value, phone="010-123 45 67")
+    unit = CareUnit(
+        name=name or f"Unit {next(_counter)}",
+        kind=kind.value,
+        phone="010-123 45 67",
+        password_alone_allowed=password_alone_allowed,
+    )
     db.session.add(unit)
     db.session.flush()
     return unit

@@ -5,7 +5,7 @@ manager of the unit issues (only its SHA-256 digest is stored). Every read is au
 that credential: audit events get the column `api_client_id`.
 
 Revision ID: c4f1d2e8a9b0
-Revises: b7e3c1a94d20
+Revises: c4f1a7d2e9b3
 Create Date: 2026-11-29 19:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4f1d2e8a9b0'
-down_revision = 'b7e3c1a94d20'
+down_revision = 'c4f1a7d2e9b3'
 branch_labels = None
 depends_on = None
 

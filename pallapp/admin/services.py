@@ -44,10 +44,20 @@ def save_unit(admin: User, unit: CareUnit | None, **fields: object) -> CareUnit:
     if unit is None:
         unit = CareUnit()
         db.session.add(unit)
+    was_allowed = bool(unit.password_alone_allowed)
     for name, value in fields.items():
         setattr(unit, name, value.strip() if isinstance(value, str) else value)
     db.session.flush()
     audit.record(AuditAction.CREATE if creating else AuditAction.UPDATE, user=admin, obj=unit)
+    if bool(unit.password_alone_allowed) != was_allowed or (creating and unit.password_alone_allowed):
+        # Letting staff reach patient data with a password alone is a decision the log must
+        # show on its own line, not inside a general "unit changed".
+        audit.record(
+            AuditAction.UPDATE,
+            user=admin,
+            obj=unit,
+            detail="password alone allowed" if unit.password_alone_allowed else "password alone not allowed",
+        )
     return unit
 
 
@@ -81,6 +91,16 @@ def create_staff_account(
         role=role,
         valid_for=timedelta(hours=current_app.config["INVITATION_VALID_HOURS"]),
     )
+
+
+def remove_staff_second_factor(admin: User, user: User) -> None:
+    """After a lost phone: the second factor goes (audited) and every session ends."""
+    from pallapp.auth.accounts import end_all_sessions
+    from pallapp.auth.second_factor import remove_second_factor
+
+    remove_second_factor(admin, user)
+    end_all_sessions(user)
+    db.session.flush()
 
 
 def user_by_public_id(public_id: str) -> User | None:

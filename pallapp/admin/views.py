@@ -55,6 +55,7 @@ def unit(public_id: str | None = None):  # type: ignore[no-untyped-def]
                 end_of_life_interval_days=form.end_of_life_interval_days.data,
                 ipos_recall_period=form.ipos_recall_period.data,
                 relatives_may_record_doses=form.relatives_may_record_doses.data,
+                password_alone_allowed=form.password_alone_allowed.data,
             )
             flash(gettext("The unit is saved."), "success")
             return redirect(url_for("admin.units"))
@@ -115,6 +116,26 @@ def staff_active(public_id: str):  # type: ignore[no-untyped-def]
     else:
         services.set_active(current_user, user, request.form.get("active") == "1")
         flash(gettext("The account is saved."), "success")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.route("/staff/<public_id>/second-factor", methods=["POST"])
+@admin_required
+def staff_second_factor(public_id: str):  # type: ignore[no-untyped-def]
+    """A lost phone with no recovery code left: the administrator removes the second factor
+    (audited); the account's sessions end, and it sets a new one up at its next login."""
+    user = services.user_by_public_id(public_id)
+    form = ConfirmForm()
+    if user is None or user.role not in [
+        r.value for r in (Role.NURSE, Role.PHYSICIAN, Role.MANAGER, Role.ADMIN)
+    ]:
+        abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    if user.id == current_user.id:
+        abort(403)
+    services.remove_staff_second_factor(current_user, user)
+    flash(gettext("The second factor is removed. The account sets up a new one at its next login."), "success")
     return redirect(url_for("admin.staff"))
 
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from pallapp.auth import views  # noqa: E402,F401  (routes register on import)
+from pallapp.auth import oidc_views, second_factor_views, views  # noqa: E402,F401  (routes register on import)

@@ -29,8 +29,9 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, else None; audit either way."""
+def authenticate(email: str, password: str, *, record_login: bool = True) -> User | None:
+    """The active user with this e-mail and password, else None; audit either way (the
+    login itself only with `record_login`: a second factor still to come records it then)."""
     email = normalise_email(email)
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     ok = check_password(user.password_hash if user else None, password)
@@ -44,9 +45,14 @@ def authenticate(email: str, password: str) -> User | None:
             detail=email if user is None else None,
         )
         return None
-    user.last_login_at = utcnow()
-    audit.record(AuditAction.LOGIN, user=user, obj=user)
+    if record_login:
+        login_completed(user, "password")
     return user
+
+
+def login_completed(user: User, method: str) -> None:
+    user.last_login_at = utcnow()
+    audit.record(AuditAction.LOGIN, user=user, obj=user, detail=method)
 
 
 def change_password(user: User, current: str, new: str) -> bool:
@@ -169,9 +175,8 @@ def email_taken(email: str) -> bool:
     )
 
 
-def accept_invitation(token: str, password: str) -> User:
-    """Use the invitation: create (or complete) the account, link it, set the password."""
-    invitation = open_invitation(token)
+def _account_for_invitation(invitation: Invitation) -> User:
+    """The account the invitation completes: new, or one created without a way to log in."""
     role = Role(invitation.role)
     user = db.session.scalar(
         select(User).where(func.lower(User.email) == normalise_email(invitation.email))
@@ -179,15 +184,60 @@ def accept_invitation(token: str, password: str) -> User:
     if user is None:
         user = User(email=invitation.email, name=invitation.name, role=role.value)
         db.session.add(user)
-    elif user.role != role.value or user.password_hash is not None:
-        # One e-mail, one account with one role. An invitation never replaces the password of
-        # an account already in use: that would let whoever holds the link take it over.
+    elif (
+        user.role != role.value
+        or user.password_hash is not None
+        or user.identity_provider is not None
+    ):
+        # One e-mail, one account with one role. An invitation never replaces the password
+        # (or the bound identity) of an account already in use: that would let whoever holds
+        # the link take it over.
         raise InvitationProblem("conflict")
     elif not user.active:
         # Deactivating withdraws open invitations; this refuses any link left over, so that
         # only an administrator or the care team can bring an account back.
         raise InvitationProblem("inactive")
+    return user
+
+
+def accept_invitation(token: str, password: str) -> User:
+    """Use the invitation: create (or complete) the account, link it, set the password."""
+    invitation = open_invitation(token)
+    user = _account_for_invitation(invitation)
     user.password_hash = hash_password(password)
+    return _complete_invitation(invitation, user)
+
+
+def accept_invitation_with_identity(token: str, provider: str, claim: str) -> User:
+    """Use the invitation by logging in at a provider: the account is bound to the provider's
+    stable claim (no password is set). A patient's personnummer from the provider must be the
+    one on the patient's record, so that a forwarded link cannot be used by someone else."""
+    from pallapp.auth.oidc import PROVIDER_ROLES, IdentityProblem, bind_identity
+
+    invitation = open_invitation(token)
+    role = Role(invitation.role)
+    if role not in PROVIDER_ROLES[provider]:
+        raise InvitationProblem("provider")
+    user = _account_for_invitation(invitation)
+    if (
+        role is Role.PATIENT
+        and current_app.config[f"OIDC_{provider.upper()}_CLAIM"] == "personnummer"
+        and invitation.patient is not None
+        and invitation.patient.personnummer != claim
+    ):
+        raise InvitationProblem("wrong_person")  # audited by the view
+    try:
+        bind_identity(user, provider, claim)
+    except IdentityProblem:
+        raise InvitationProblem("identity_taken") from None
+    user = _complete_invitation(invitation, user)
+    user.last_login_at = utcnow()
+    audit.record(AuditAction.LOGIN, user=user, obj=user, detail=f"oidc:{provider}")
+    return user
+
+
+def _complete_invitation(invitation: Invitation, user: User) -> User:
+    role = Role(invitation.role)
     if role is Role.PATIENT:
         user.patient_id = invitation.patient_id
     db.session.flush()

@@ -25,6 +25,16 @@ from pallapp.models import AuditAction, User
 
 LAST_SEEN = "last_seen"
 AGENT = "agent"
+#: How this session was authenticated: "password", "password+totp", "oidc:<provider>".
+AUTH_METHOD = "auth_method"
+#: For provider logins: the provider and its ID token (the hint for RP-initiated logout).
+OIDC_PROVIDER = "oidc_provider"
+OIDC_ID_TOKEN = "oidc_id_token"  # noqa: S105 (a session key, not a secret)
+#: Pages a password-only session may reach while a second factor is owed: setting it up,
+#: leaving, the language. Everything else waits until it is set up.
+SECOND_FACTOR_OPEN = frozenset(
+    {"auth.second_factor_setup", "auth.logout", "auth.language", "static", "health.healthz"}
+)
 
 
 def idle_limit_seconds(app: Flask, is_staff: bool) -> int:
@@ -38,9 +48,10 @@ def browser_digest() -> str:
     return hashlib.sha256(agent.encode("utf-8", "replace")).hexdigest()[:32]
 
 
-def begin_session(user: User) -> None:
+def begin_session(user: User, method: str = "password") -> None:
     """Log `user` in with a fresh session (nothing set before the login carries over)."""
     session.clear()
+    session[AUTH_METHOD] = method
     login_user(user)
     if user.language:
         # Kept for pages drawn without the database (an error page during an outage).
@@ -84,4 +95,24 @@ def install_session_rules(app: Flask) -> None:
             )
         session[LAST_SEEN] = now
         session.permanent = True
+        return _second_factor_owed()
+
+
+def _second_factor_owed():  # type: ignore[no-untyped-def]
+    """A session begun with a password alone, for an account that needs more, reaches only
+    the second-factor setup (checked on every request: a unit may withdraw its allowance
+    while someone is logged in)."""
+    from pallapp.auth.second_factor import has_second_factor, password_alone_allowed
+
+    if session.get(AUTH_METHOD, "password") != "password":
         return None
+    if request.endpoint in SECOND_FACTOR_OPEN:
+        return None
+    user = current_user._get_current_object()
+    if password_alone_allowed(user):
+        return None
+    if has_second_factor(user):
+        # Set up since this session began: log in again, with it.
+        return _end("second_factor", gettext("Please log in again with your second factor."))
+    flash(gettext("Set up a second factor before you continue."), "info")
+    return redirect(url_for("auth.second_factor_setup"))

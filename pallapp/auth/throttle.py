@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, g, request, url_for
+from flask import Response, current_app, g, request, session, url_for
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -168,6 +168,27 @@ def password_change_limit(view: Callable[..., Any]) -> Callable[..., Any]:
     return limiter.limit(
         _config("PASSWORD_CHANGE_LIMIT"),
         key_func=_password_change_key,
+        methods=["POST"],
+        deduct_when=_were_rejected,
+    )(view)
+
+
+def _second_factor_key() -> str:
+    """Per account: the one waiting for its second factor, or the one setting it up."""
+    from pallapp.auth.second_factor_views import PENDING
+
+    pending = session.get(PENDING)
+    if isinstance(pending, dict) and isinstance(pending.get("user"), str):
+        return "second-factor:" + pending["user"]
+    return "second-factor:" + (current_user.public_id if current_user.is_authenticated else "")
+
+
+def second_factor_limit(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrong second-factor codes, per account: a million six-digit codes are guessable
+    without a limit (RFC 6238 section 5.2 asks for throttling)."""
+    return limiter.limit(
+        _config("SECOND_FACTOR_LIMIT"),
+        key_func=_second_factor_key,
         methods=["POST"],
         deduct_when=_were_rejected,
     )(view)

@@ -2,21 +2,26 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, logout_user
 
 from pallapp import audit
 from pallapp.auth import bp
 from pallapp.auth.accounts import end_all_sessions
+from pallapp.auth.oidc import PROVIDER_ROLES, after_logout_url, configured_providers
+from pallapp.auth.oidc_views import provider_logout_url
+from pallapp.auth.second_factor import has_second_factor
+from pallapp.auth.second_factor_views import await_second_factor
 from pallapp.auth.services import (
     InvitationProblem,
     accept_invitation,
     authenticate,
     change_password,
+    login_completed,
     open_invitation,
 )
-from pallapp.auth.session import begin_session
+from pallapp.auth.session import OIDC_ID_TOKEN, OIDC_PROVIDER, begin_session
 from pallapp.auth.throttle import (
     credentials_rejected,
     login_limits,
@@ -24,7 +29,8 @@ from pallapp.auth.throttle import (
     remember_device,
 )
 from pallapp.forms.auth import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
-from pallapp.models import AuditAction
+from pallapp.i18n import language_choices
+from pallapp.models import AuditAction, Role
 
 
 def safe_next(target: str | None) -> str | None:
@@ -53,16 +59,25 @@ def login():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        user = authenticate(form.email.data or "", form.password.data or "", record_login=False)
+        if user is not None and has_second_factor(user):
+            # The password was right; the session begins once the second factor is too.
+            await_second_factor(user, safe_next(form.next.data))
+            response = redirect(url_for("auth.second_factor_login"))
+            remember_device(response, user.email)
+            return response
         if user is not None:
             next_path = safe_next(form.next.data)
-            begin_session(user)  # a fresh session for the new login (no fixation)
+            login_completed(user, "password")
+            # A fresh session for the new login (no fixation). Where a second factor is
+            # required and not yet set up, the session reaches only its setup page.
+            begin_session(user, "password")
             response = redirect(next_path or start_page_for_current_user())
             remember_device(response, user.email)
             return response
         credentials_rejected()
         flash(gettext("Wrong e-mail or password."), "error")
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, providers=configured_providers())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -95,12 +110,17 @@ def logout():  # type: ignore[no-untyped-def]
     # token belongs to the account, so every device of the account is logged out.
     end_all_sessions(user)
     logout_user()
+    # Where the login was at a provider, its session ends too (RP-initiated logout); ours
+    # has ended above in every case, whatever the provider answers.
+    provider_url = provider_logout_url(
+        session.get(OIDC_PROVIDER), session.get(OIDC_ID_TOKEN), after_logout_url()
+    )
     language = session.get("language")
     session.clear()
     if language:
         session["language"] = language
     flash(gettext("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(provider_url or url_for("auth.login"))
 
 
 def invitation_message(reason: str) -> str:
@@ -121,6 +141,15 @@ def invitation_message(reason: str) -> str:
         ),
         "conflict": gettext(
             "An account with this e-mail address already exists. Log in with it, or ask the care team for help."
+        ),
+        "provider": gettext(
+            "This invitation is not accepted with this kind of login. Use the other login button on the invitation page."
+        ),
+        "wrong_person": gettext(
+            "The e-identification is not that of the person this invitation is for. Ask the care team for help."
+        ),
+        "identity_taken": gettext(
+            "This e-identification already belongs to another account in pallapp. Log in with it, or ask the care team for help."
         ),
     }
     return messages[reason]
@@ -151,17 +180,25 @@ def invitation(token: str):  # type: ignore[no-untyped-def]
         response = redirect(start_page_for_current_user())
         remember_device(response, user.email)  # the device the account was set up on
         return response
-    return render_template("auth/invitation.html", form=form, invitation=invite)
+    return render_template(
+        "auth/invitation.html",
+        form=form,
+        invitation=invite,
+        providers=[
+            name
+            for name in configured_providers()
+            if Role(invite.role) in PROVIDER_ROLES[name]
+        ],
+    )
 
 
 @bp.route("/language", methods=["POST"])
 def language():  # type: ignore[no-untyped-def]
     form = LanguageForm()
+    form.language.choices = language_choices()
     if not form.validate_on_submit():
-        abort(400)
+        abort(400)  # not a configured language, or no CSRF token
     chosen = form.language.data
-    if chosen not in current_app.config["LANGUAGES"]:
-        abort(400)
     session["language"] = chosen
     if current_user.is_authenticated:
         current_user.language = chosen

@@ -56,6 +56,11 @@ class UnitForm(FlaskForm):
     )
     # Only where the unit's routine lets relatives give as-needed drugs (off by default).
     relatives_may_record_doses = BooleanField(_l("Relatives may record as-needed doses they give"))
+    # Off by default: where a second factor is required, a unit without the region's login
+    # may accept the risk of passwords alone, as an explicit and audited decision.
+    password_alone_allowed = BooleanField(
+        _l("Staff may reach patient data with a password alone (no second factor)")
+    )
     submit = SubmitField(_l("Save unit"))
 
 

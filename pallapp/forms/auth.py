@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, SubmitField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from pallapp.passwords import MIN_LENGTH
@@ -45,10 +52,30 @@ class ChangePasswordForm(SetPasswordForm):
     submit = SubmitField(_l("Change password"))
 
 
-LANGUAGE_CHOICES = [SelectChoice("sv", "Svenska"), SelectChoice("en", "English")]
-
-
 class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    # Choices are the configured languages (pallapp.i18n.language_choices), set by the view.
+    language = SelectField(_l("Language"), choices=[])
     next = HiddenField()
     submit = SubmitField(_l("Change language"))
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("The six digits in your authenticator app, or one of your recovery codes."),
+    )
+    submit = SubmitField(_l("Continue"))
+
+
+class EnrolSecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("Enter the six digits the app shows now, to confirm that it is set up."),
+    )
+    submit = SubmitField(_l("Turn on the second factor"))
+
+
+class RemoveSecondFactorForm(FlaskForm):
+    submit = SubmitField(_l("Turn off the second factor"))

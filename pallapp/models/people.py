@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pallapp.extensions import db
@@ -72,6 +72,10 @@ def new_session_token() -> str:
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
+    __table_args__ = (
+        # One identity at a provider belongs to one account at most.
+        UniqueConstraint("identity_provider", "identity_claim"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
@@ -88,6 +92,17 @@ class User(UserMixin, db.Model):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The OpenID Connect identity bound to the account through an invitation, once: the
+    # provider's name in the configuration ("staff", "citizen") and the value of its chosen
+    # stable claim (HSA-id, personnummer). Never matched on e-mail.
+    identity_provider: Mapped[str | None] = mapped_column(String(20))
+    identity_claim: Mapped[str | None] = mapped_column(String(200))
+    identity_bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The TOTP second factor (RFC 6238): the shared secret (base32) once enrolment is
+    # confirmed, and the last time step accepted, so that a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     memberships: Mapped[list[UnitMembership]] = relationship(
         back_populates="user", order_by="UnitMembership.start"
@@ -263,3 +278,19 @@ class Invitation(db.Model):
         if now >= self.expires_at:
             return "expired"
         return "open"
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the second factor when the phone is lost.
+
+    Only a SHA-256 digest is kept: the codes are 50 random bits each (not chosen by people),
+    so a slow password hash would add nothing but time to every check.
+    """
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -59,6 +59,10 @@ class CareUnit(db.Model):
     # Whether relatives of this unit's patients may record as-needed doses they give (a
     # unit's decision, per its routine for delegating to relatives); off unless turned on.
     relatives_may_record_doses: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether this unit's staff may reach patient data after a password alone where a second
+    # factor is otherwise required (a unit without the region's identity provider that has
+    # accepted the risk); off unless an administrator turns it on, audited when changed.
+    password_alone_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[UnitMembership]] = relationship(back_populates="unit")

@@ -31,7 +31,7 @@ class FrozenMap(Mapping[K, V]):
     @classmethod
     def _adopt(cls, data: dict[K, V]) -> FrozenMap[K, V]:
         """Wrap a dict the caller has just built and will never touch again (no copy)."""
-        new = cls.__new__(cls)
+        new = object.__new__(cls)
         object.__setattr__(new, "_data", data)
         return new
 

@@ -345,24 +345,6 @@ _ESAS_TOTAL_ITEMS = INSTRUMENTS["esas_r"].total_items
 _ROAG_CODES = INSTRUMENTS["roag"].item_codes
 
 
-def _params(**values: int | str) -> FrozenMap[str, int | str]:
-    return FrozenMap._adopt(values)
-
-
-@lru_cache(maxsize=64)
-def _threshold(value: int) -> FrozenMap[str, int | str]:
-    """`{"threshold": value}`, shared between flags (few distinct values exist)."""
-    return FrozenMap._adopt({"threshold": value})
-
-
-@lru_cache(maxsize=64)
-def _rise_params(rule: str, rise: int, floor: int | None = None) -> FrozenMap[str, int | str]:
-    """The params of an `item_rise` flag: which family's rule applied, with its numbers."""
-    if floor is None:
-        return FrozenMap._adopt({"rule": rule, "threshold": rise})
-    return FrozenMap._adopt({"rule": rule, "threshold": rise, "floor": floor})
-
-
 def _ints(answers: Mapping[str, object]) -> dict[str, int]:
     """The integer answers, in item order (skips None, special values and context fields,
     none of which is an int)."""
@@ -380,10 +362,8 @@ def _same_other_problem(current: Score, previous: Score) -> bool:
     )
 
 
-def _any_rated_at_least(other_symptoms: object, threshold: int) -> bool:
+def _any_rated_at_least(other_symptoms: tuple[object, ...], threshold: int) -> bool:
     """True if any IPOS `other_symptoms` entry is rated `threshold` or more."""
-    if not isinstance(other_symptoms, tuple):
-        return False
     for entry in other_symptoms:
         rating = entry.get("rating") if isinstance(entry, Mapping) else None
         if type(rating) is int and rating >= threshold:
@@ -391,99 +371,126 @@ def _any_rated_at_least(other_symptoms: object, threshold: int) -> bool:
     return False
 
 
+#: How many distinct flags `_raised` keeps. Flags repeat a lot (the same items at the same
+#: threshold): in the benchmark mix (benchmarks/scoring.py) the 4,096 commonest make about three
+#: in four of all raised, and a kept flag is only looked up, not built. About 4 MB at most.
+_KEPT_FLAGS = 4096
+
+Params = tuple[tuple[str, int | str], ...]
+
+
+@lru_cache(maxsize=_KEPT_FLAGS)
+def _raised(code: str, severity: Severity, items: tuple[str, ...], params: Params) -> Flag:
+    """A flag raised by the rules below, shared between assessments that raise the same one
+    (flags are immutable). The rules' codes, severities and params are fixed in this module
+    and right by construction, so the checks `Flag.__post_init__` makes for flags built
+    elsewhere are skipped."""
+    flag = object.__new__(Flag)
+    object.__setattr__(flag, "code", code)
+    object.__setattr__(flag, "severity", severity)
+    object.__setattr__(flag, "items", items)
+    object.__setattr__(flag, "params", FrozenMap._adopt(dict(params)))
+    return flag
+
+
 def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) -> list[Flag]:
     flags: list[Flag] = []
-    now = _ints(current.answers)
+    now = current._numbers or _ints(current.answers)
     severe_at = thresholds.ipos_severe_item
-    other_severe = _any_rated_at_least(current.answers.get("other_symptoms"), severe_at)
-    severe = tuple(
-        code
-        for code in _IPOS_SEVERE_ORDER
-        if (code == "other_symptoms" and other_severe) or now.get(code, -1) >= severe_at
-    )
+    other_symptoms = current.answers.get("other_symptoms")
+    if isinstance(other_symptoms, tuple) and _any_rated_at_least(other_symptoms, severe_at):
+        severe = tuple(
+            code
+            for code in _IPOS_SEVERE_ORDER
+            if code == "other_symptoms" or now.get(code, -1) >= severe_at
+        )
+    else:
+        # `now` holds the int answers in item order, which is _IPOS_SEVERE_ORDER's without
+        # other_symptoms.
+        severe = tuple([code for code, value in now.items() if value >= severe_at])
     if severe:
-        flags.append(Flag("severe_item", "high", severe, _threshold(severe_at)))
+        flags.append(_raised("severe_item", "high", severe, (("threshold", severe_at),)))
     if previous is not None:
-        flags.extend(_ipos_item_rise(now, _ints(previous.answers), thresholds))
+        # item_rise: IPOS items answered with an int in both assessments that are higher now
+        # (by at least `ipos_item_rise`) and now at least `ipos_item_rise_floor`: 1 -> 2
+        # flags, 0 -> 1 does not.
+        then = previous._numbers or _ints(previous.answers)
+        rise = thresholds.ipos_item_rise
+        floor = thresholds.ipos_item_rise_floor
+        risen = tuple(
+            [
+                code
+                for code, value in now.items()
+                if value >= floor and code in then and value - then[code] >= rise
+            ]
+        )
+        if risen:
+            flags.append(
+                _raised(
+                    "item_rise",
+                    "medium",
+                    risen,
+                    (("rule", "ipos"), ("threshold", rise), ("floor", floor)),
+                )
+            )
     return flags
-
-
-def _ipos_item_rise(
-    now: dict[str, int], then: dict[str, int], thresholds: Thresholds
-) -> list[Flag]:
-    """IPOS items answered with an int in both assessments that are higher now (by at least
-    `ipos_item_rise`) and now at least `ipos_item_rise_floor`: 1 -> 2 flags, 0 -> 1 does not."""
-    rise = thresholds.ipos_item_rise
-    floor = thresholds.ipos_item_rise_floor
-    risen = tuple(
-        code
-        for code, value in now.items()
-        if value >= floor and code in then and value - then[code] >= rise
-    )
-    if not risen:
-        return []
-    return [Flag("item_rise", "medium", risen, _rise_params("ipos", rise, floor))]
-
-
-def _esas_item_rise(
-    now: dict[str, int], then: dict[str, int], thresholds: Thresholds, *, skip: str
-) -> list[Flag]:
-    """ESAS-r items answered with an int in both assessments that rose by `esas_item_rise`
-    points or more (`skip`: an item not to compare, e.g. `other` naming another problem)."""
-    rise = thresholds.esas_item_rise
-    risen = tuple(
-        code
-        for code, value in now.items()
-        if code in then and value - then[code] >= rise and code != skip
-    )
-    if not risen:
-        return []
-    return [Flag("item_rise", "medium", risen, _rise_params("esas_r", rise))]
 
 
 def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) -> list[Flag]:
     flags: list[Flag] = []
-    now = _ints(current.answers)
+    now = current._numbers or _ints(current.answers)
     severe_at = thresholds.esas_severe_item
     moderate_at = thresholds.esas_moderate_item
-    severe = tuple(code for code, value in now.items() if value >= severe_at)
-    moderate = tuple(code for code, value in now.items() if moderate_at <= value < severe_at)
+    severe = tuple([code for code, value in now.items() if value >= severe_at])
+    moderate = tuple([code for code, value in now.items() if moderate_at <= value < severe_at])
     if severe:
-        flags.append(Flag("severe_item", "high", severe, _threshold(severe_at)))
+        flags.append(_raised("severe_item", "high", severe, (("threshold", severe_at),)))
     if moderate:
         flags.append(
-            Flag(
+            _raised(
                 "moderate_item",
                 "medium",
                 moderate,
-                _params(threshold=moderate_at, severe_threshold=severe_at),
+                (("threshold", moderate_at), ("severe_threshold", severe_at)),
             )
         )
     if previous is None:
         return flags
+    # item_rise: ESAS-r items answered with an int in both assessments that rose by
+    # `esas_item_rise` points or more.
+    then = previous._numbers or _ints(previous.answers)
+    rise = thresholds.esas_item_rise
+    risen = [code for code, value in now.items() if code in then and value - then[code] >= rise]
     # `other` may be a different problem each time; compare it only when it is named the same.
-    skip = "" if _same_other_problem(current, previous) else "other"
-    then = _ints(previous.answers)
-    flags.extend(_esas_item_rise(now, then, thresholds, skip=skip))
+    if "other" in risen and not _same_other_problem(current, previous):
+        risen.remove("other")
+    if risen:
+        flags.append(
+            _raised("item_rise", "medium", tuple(risen), (("rule", "esas_r"), ("threshold", rise)))
+        )
     if current.total is not None and previous.total is not None:
         rise = thresholds.esas_total_rise
         if current.total - previous.total >= rise:
-            risen = tuple(code for code in _ESAS_TOTAL_ITEMS if now[code] > then[code])
-            flags.append(Flag("total_rise", "medium", risen, _threshold(rise)))
+            total_risen = tuple([code for code in _ESAS_TOTAL_ITEMS if now[code] > then[code]])
+            flags.append(_raised("total_rise", "medium", total_risen, (("threshold", rise),)))
     return flags
 
 
 def _abbey_flags(current: Score, thresholds: Thresholds) -> list[Flag]:
-    now = _ints(current.answers)
+    now = current._numbers or _ints(current.answers)
     # Flags work on what was answered: the sum of the answered items is a lower bound of the
     # total, so a flag raised on it can only be confirmed (or raised in severity) later.
     observed = sum(now.values())
-    items = tuple(code for code, value in now.items() if value > 0)
     if observed >= thresholds.abbey_high:
-        return [Flag("pain_behaviour", "high", items, _threshold(thresholds.abbey_high))]
-    if observed >= thresholds.abbey_medium:
-        return [Flag("pain_behaviour", "medium", items, _threshold(thresholds.abbey_medium))]
-    return []
+        at = thresholds.abbey_high
+        severity: Severity = "high"
+    elif observed >= thresholds.abbey_medium:
+        at = thresholds.abbey_medium
+        severity = "medium"
+    else:
+        return []
+    items = tuple([code for code, value in now.items() if value > 0])
+    return [_raised("pain_behaviour", severity, items, (("threshold", at),))]
 
 
 def _roag_flags(current: Score) -> list[Flag]:
@@ -491,11 +498,10 @@ def _roag_flags(current: Score) -> list[Flag]:
     at_3 = current.areas_at.get(3, ())
     if not at_2 and not at_3:
         return []
-    order = _ROAG_CODES
-    items = tuple(code for code in order if code in at_2 or code in at_3)
+    items = tuple([code for code in _ROAG_CODES if code in at_2 or code in at_3])
     if at_3:
-        return [Flag("oral_health", "high", items, _threshold(3))]
-    return [Flag("oral_health", "medium", items, _threshold(2))]
+        return [_raised("oral_health", "high", items, (("threshold", 3),))]
+    return [_raised("oral_health", "medium", items, (("threshold", 2),))]
 
 
 def flags_for(

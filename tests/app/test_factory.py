@@ -141,3 +141,29 @@ def test_a_nul_byte_is_refused_with_400(tmp_path, where):
         response = client.post("/login", data={"e\x00mail": "x"})
     assert response.status_code == 400
     assert "Inget sparades" in response.get_data(as_text=True)
+
+
+def test_production_refuses_a_provider_over_plain_http(monkeypatch, tmp_path):
+    monkeypatch.delenv("PALLAPP_ENV_NAME", raising=False)
+    monkeypatch.setenv("PALLAPP_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("PALLAPP_BASE_URL", "https://pallapp.example.se")
+    monkeypatch.setenv("PALLAPP_OIDC_STAFF_ISSUER", "http://idp.region.example")
+    monkeypatch.setenv("PALLAPP_OIDC_STAFF_CLIENT_ID", "pallapp")
+    with pytest.raises(ConfigurationError, match="https"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_a_provider_needs_issuer_and_client_id_together(tmp_path):
+    with pytest.raises(ConfigurationError, match="together"):
+        create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+                    "OIDC_CITIZEN_ISSUER": "http://127.0.0.1:1"})
+
+
+def test_production_asks_staff_and_administrators_for_a_second_factor(monkeypatch, tmp_path):
+    monkeypatch.delenv("PALLAPP_ENV_NAME", raising=False)
+    monkeypatch.setenv("PALLAPP_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("PALLAPP_BASE_URL", "https://pallapp.example.se")
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert app.config["SECOND_FACTOR_ROLES"] == {"nurse", "physician", "manager", "admin"}
+    development = create_app({"ENV_NAME": "development", "DATABASE_URL": f"sqlite:///{tmp_path}/y.db"})
+    assert development.config["SECOND_FACTOR_ROLES"] == frozenset()  # the demo: passwords

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from html.parser import HTMLParser
 
+import pyotp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,6 +26,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from pallapp.extensions import db
+from pallapp.models import User, utcnow
 from tests.app.test_route_matrix import RULES, build_objects, url_for_rule
 
 FUZZ_EXAMPLES = int(os.environ.get("PALLAPP_FUZZ_EXAMPLES", "12"))
@@ -48,9 +50,14 @@ POST_ONLY_FIELDS = {
     "admin.revoke": ["csrf_token", "submit"],
     "admin.staff_active": ["csrf_token", "submit", "active"],
     "admin.staff_units": ["csrf_token", "submit", "end", "add"],
+    "admin.staff_second_factor": ["csrf_token", "submit"],
     "patients.account_active": ["csrf_token", "submit", "active"],
     "patients.withdraw_invitation": ["csrf_token", "submit", "back"],
 }
+
+#: Routes reached only half-way through a login (password right, second factor awaited): the
+#: nurse is given a second factor and logs in with her password before each post.
+AWAITING_SECOND_FACTOR = {"auth.second_factor_login"}
 
 HOSTILE = st.sampled_from(
     [
@@ -173,6 +180,13 @@ def test_fuzz_post_route(app, client, auth, fuzz_setup, route):
     else:
         actor = next(a for a in PREFERRED_ACTORS if a in RULES[endpoint])
     objects = fuzz_setup
+    if endpoint in AWAITING_SECOND_FACTOR:
+        actor = "nurse"
+        with app.app_context():
+            nurse = db.session.scalar(select(User).where(User.email == objects.world.emails[actor]))
+            nurse.totp_secret = pyotp.random_base32()
+            nurse.totp_enabled_at = utcnow()
+            db.session.commit()
     if actor != "anonymous":
         assert auth.login(objects.world.emails[actor]).status_code == 302
     url = url_for_rule(rule, objects)

@@ -66,6 +66,29 @@ def test_unknown_language_is_refused(client):
     assert client.post("/language", data={"language": "de"}).status_code == 400
 
 
+def test_the_language_switch_offers_every_other_configured_language(client):
+    page = client.get("/login", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert 'value="en" lang="en">English</button>' in page
+    assert 'value="sv"' not in page  # the page is already in Swedish
+
+
+class TestAThirdLanguageIsConfigurationOnly:
+    """Adding a language is a catalogue and a configuration entry (README): the switch and the
+    form that receives it follow `LANGUAGES`; German has no catalogue, so its pages fall back
+    to the English text."""
+
+    @pytest.fixture
+    def app_config(self):  # type: ignore[no-untyped-def]
+        return {"LANGUAGES": ("sv", "en", "de")}
+
+    def test_the_switch_names_it_in_its_own_language_and_the_form_takes_it(self, client):
+        page = client.get("/login", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+        assert 'value="de" lang="de">Deutsch</button>' in page
+        assert client.post("/language", data={"language": "de", "next": "/login"}).status_code == 302
+        assert '<html lang="de">' in client.get("/login").get_data(as_text=True)
+        assert client.post("/language", data={"language": "fi"}).status_code == 400
+
+
 def test_language_switch_ignores_external_next(client):
     response = client.post("/language", data={"language": "en", "next": "https://evil.example/"})
     assert response.location == "/login"

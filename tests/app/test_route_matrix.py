@@ -29,20 +29,32 @@ from pallapp.interop import api_clients
 from pallapp.models import CareUnit, Flag, Patient, Role, User, utcnow
 from tests.app.world import World, build_world
 from tests.factories import link_relative, make_user
+from tests.identity import CITIZEN_USERS, STAFF_USERS, login_at_provider, provider_available
 
 # --- who -----------------------------------------------------------------------------------
 
 ANONYMOUS = frozenset({"anonymous", "deactivated_nurse"})  # the second cannot log in
 STAFF_ELSEWHERE = frozenset({"nurse_other_unit", "physician_other_unit", "former_nurse"})
-CARE = frozenset({"nurse", "physician"})  # chart for the patient (unit A)
+# Actors who logged in through a provider (tests/identity.py): the same rights as the actor
+# they stand beside, a nurse of unit A and a relative with proxy and history rights.
+OIDC_ACTORS = {"nurse_oidc": ("staff", "nurse-nina"), "relative_oidc": ("citizen", "relative-rut")}
+CARE = frozenset({"nurse", "physician", "nurse_oidc"})  # chart for the patient (unit A)
 UNIT_STAFF = CARE | {"manager"}  # read the patient's record
 ALL_STAFF = UNIT_STAFF | STAFF_ELSEWHERE
-HISTORY_SIDE = frozenset({"self", "relative_proxy"})  # the proxy link allows history
+HISTORY_SIDE = frozenset({"self", "relative_proxy", "relative_oidc"})  # proxy link, history
 SELF_SIDE = HISTORY_SIDE | {"relative_plain"}
 OUTSIDERS = frozenset({"relative_revoked", "relative_unlinked", "other_patient"})
 LOGGED_IN = ALL_STAFF | SELF_SIDE | OUTSIDERS | {"admin"}
 EVERYONE = LOGGED_IN | ANONYMOUS
 ACTORS = sorted(EVERYONE)
+
+
+@pytest.fixture
+def app_config(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Both test providers where they are installed (their routes answer 404 otherwise)."""
+    if not provider_available():
+        return {}
+    return request.getfixturevalue("identity_providers").config()  # type: ignore[no-any-return]
 
 # --- what ----------------------------------------------------------------------------------
 
@@ -56,9 +68,18 @@ RULES: dict[str, frozenset[str]] = {
     "static": EVERYONE,
     "health.healthz": EVERYONE,  # the proxy's and monitors' health check: no data in it
     "about.about": EVERYONE,  # what pallapp is and the instruments' acknowledgements
+    # Logging in at a provider (404 where none is configured): anyone may start, and the way
+    # back without this session's state is answered 400 for anyone alike.
+    "auth.oidc_login": EVERYONE,
+    "auth.oidc_invitation": EVERYONE,
+    "auth.oidc_callback": EVERYONE,
+    # The code after a password: anyone reaches the page, which sends them to the login page
+    # unless a password was just accepted.
+    "auth.second_factor_login": EVERYONE,
     # any account
     "auth.logout": LOGGED_IN,
     "auth.password": LOGGED_IN,
+    "auth.second_factor_setup": LOGGED_IN,
     # patients and relatives have a start page; staff and admins are sent to theirs
     "patients.start": LOGGED_IN,
     # staff lists
@@ -134,13 +155,16 @@ RULES: dict[str, frozenset[str]] = {
     "admin.new_staff": frozenset({"admin"}),
     "admin.staff_active": frozenset({"admin"}),
     "admin.staff_units": frozenset({"admin"}),
+    "admin.staff_second_factor": frozenset({"admin"}),
     "admin.invitations": frozenset({"admin"}),
     "admin.revoke": frozenset({"admin"}),
 }
 
 #: Endpoints that end the session (logging out; an invitation link logs out whoever opens it,
 #: since it is meant for someone else): requested last, each after a fresh login.
-LAST = ("auth.invitation", "auth.logout")
+LAST = ("auth.invitation", "auth.logout", "auth.oidc_login", "auth.oidc_invitation")
+#: Routes that exist only where a provider is configured (a 404 otherwise).
+PROVIDER_ROUTES = frozenset({"auth.oidc_login", "auth.oidc_invitation", "auth.oidc_callback"})
 
 
 @dataclass(frozen=True)
@@ -191,6 +215,16 @@ def build_objects(app: Flask) -> Objects:
         spare_link = link_relative(spare_relative, patient)
         manager = db.session.scalar(select(User).where(User.email == world.emails["manager"]))
         api_client = api_clients.issue(manager, unit.public_id, "EHR", 30).client
+        # The actors who log in through a provider, bound as an invitation would bind them.
+        provider_nurse = make_user(Role.NURSE, units=[unit])
+        provider_relative = make_user(Role.RELATIVE)
+        link_relative(provider_relative, patient, proxy=True, history=True)
+        for user, provider, claim in (
+            (provider_nurse, "staff", STAFF_USERS["nurse-nina"]["hsa_id"]),
+            (provider_relative, "citizen", CITIZEN_USERS["relative-rut"]["personnummer"]),
+        ):
+            user.password_hash = None
+            user.identity_provider, user.identity_claim = provider, claim
         relative_invitation = issue_invitation(
             created_by=nurse, email="cousin@example.org", name="Cousin", role=Role.RELATIVE,
             valid_for=timedelta(hours=1), patient_id=patient.id, relation="cousin",
@@ -217,6 +251,7 @@ def build_objects(app: Flask) -> Objects:
             "questionnaire": "esas-r",
             "code_system": "pallapp-scores",
             "resource_id": "0" * 32,
+            "provider": "staff",
         }
         db.session.commit()
     return Objects(world, values)
@@ -227,7 +262,7 @@ def url_for_rule(rule, objects: Objects) -> str:  # type: ignore[no-untyped-def]
     values = dict(objects.values)
     if rule.endpoint.startswith("admin.unit"):
         values["public_id"] = values["unit"]
-    elif rule.endpoint in ("admin.staff_active", "admin.staff_units"):
+    elif rule.endpoint in ("admin.staff_active", "admin.staff_units", "admin.staff_second_factor"):
         values["public_id"] = values["staff"]
     elif rule.endpoint == "admin.revoke":
         values["public_id"] = values["invitation"]
@@ -286,22 +321,37 @@ def classify(response) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_route_matrix(app, client, auth, actor):
+    if actor in OIDC_ACTORS and not provider_available():
+        from tests.identity import SKIP_REASON
+
+        pytest.skip(SKIP_REASON)
     objects = build_objects(app)
+
+    def log_in():  # type: ignore[no-untyped-def]
+        if actor in OIDC_ACTORS:
+            provider, login = OIDC_ACTORS[actor]
+            return login_at_provider(client, f"/login/with/{provider}", login)
+        return auth.login(objects.world.emails[actor])
+
     if actor not in ANONYMOUS:
-        assert auth.login(objects.world.emails[actor]).status_code == 302
+        assert log_in().status_code == 302
     elif actor == "deactivated_nurse":
         assert auth.login(objects.world.emails[actor]).status_code == 200  # refused
 
+    providers = provider_available()
     mismatches = []
     for rule in app_rules(app):
         if rule.endpoint in LAST and actor not in ANONYMOUS:
-            auth.login(objects.world.emails[actor])
+            log_in()
         method = "GET" if "GET" in rule.methods else "POST"
         url = url_for_rule(rule, objects)
         response = client.open(url, method=method, data={})
         got = classify(response)
         response.close()
-        expected = "allowed" if actor in RULES[rule.endpoint] else "refused"
+        allowed = actor in RULES[rule.endpoint]
+        if rule.endpoint in PROVIDER_ROUTES and not providers:
+            allowed = False
+        expected = "allowed" if allowed else "refused"
         if got != expected:
             mismatches.append(f"{method} {rule.rule} ({rule.endpoint}): expected {expected}, got {got}")
     assert mismatches == [], "\n".join(mismatches)

@@ -27,6 +27,60 @@ class LoginPage:
 
 
 @dataclass
+class ProviderLoginPage:
+    """The test identity provider's own login page (tests/oidc/server.mjs)."""
+
+    page: Page
+
+    def confirm_logout(self) -> None:
+        """The provider's own end-session page (RP-initiated logout), then back at ours."""
+        self.page.get_by_role("button", name="Yes, sign me out").click()
+        expect(self.page.get_by_role("heading", level=1)).to_have_text("Logga in i pallapp")
+
+    def sign_in_as(self, login: str) -> None:
+        expect(self.page.get_by_role("heading", level=1)).to_contain_text("Test identity provider")
+        self.page.locator("input[name=login]").fill(login)
+        self.page.get_by_role("button", name="Sign in").click()
+
+
+@dataclass
+class SecondFactorSetupPage:
+    page: Page
+
+    def expect_loaded(self) -> SecondFactorSetupPage:
+        expect(self.page.get_by_role("heading", level=1)).to_have_text("Andra faktor")
+        expect(self.page.locator(".qr svg")).to_be_visible()
+        return self
+
+    def secret(self) -> str:
+        return str(self.page.locator("code.secret").get_attribute("data-secret"))
+
+    def confirm(self, code: str) -> list[str]:
+        """Enter the app's code; returns the recovery codes shown once."""
+        self.page.get_by_label("Kod från appen").fill(code)
+        self.page.get_by_role("button", name="Slå på den andra faktorn").click()
+        expect(self.page.get_by_role("heading", level=1)).to_have_text("Reservkoder")
+        return [text.strip() for text in self.page.locator(".recovery-codes code").all_inner_texts()]
+
+
+@dataclass
+class SecondFactorPage:
+    page: Page
+
+    def enter(self, code: str) -> None:
+        expect(self.page.get_by_role("heading", level=1)).to_have_text("Andra faktor")
+        self.page.get_by_label("Kod", exact=True).fill(code)
+        self.page.get_by_role("button", name="Fortsätt").click()
+
+    def error(self) -> str:
+        return self.page.locator(".error").inner_text()
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("button", name="Logga ut").click()
+
+
+@dataclass
 class TodayPage:
     page: Page
     base_url: str

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from pallapp.extensions import db
 from tests.migrations.test_migrations import empty_database, migrated_app  # noqa: F401
 
-BEFORE = "b7e3c1a94d20"  # the revision this one follows
+BEFORE = "c4f1a7d2e9b3"  # the revision this one follows
 REVISION = "c4f1d2e8a9b0"
 
 
