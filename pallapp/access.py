@@ -19,6 +19,9 @@ As-needed medication (issue 5): only physicians prescribe (`PRESCRIBE`); nurses 
 physicians record doses (`RECORD_DOSE`), relatives too where one of the patient's units allows
 it, and then they also see the orders (`VIEW_ORDERS`); patients do not see the orders.
 
+EHR integrations (the FHIR API) read as an API client of one unit: its patients only
+(`unit_client_patients`), as the unit's staff see them.
+
 A patient the user may not see is reported as not found (`NotVisible` becomes a 404) so that
 nobody learns whether a record exists; the refusal is audit-logged as `denied`.
 """
@@ -262,6 +265,19 @@ def needs_for(
 def can(user: User, patient: Patient, need: Need) -> bool:
     """Whether `user` may `need` `patient` (for showing or hiding links and buttons)."""
     return need in needs_for(user, patient, (need,))
+
+
+def unit_client_patients(unit_id: int, day: date | None = None) -> Select[tuple[Patient]]:
+    """The patients an API client of unit `unit_id` may read: those with an episode in the unit
+    that is active on `day` (today), the same rule that lets the unit's staff see them. A
+    client belongs to one unit and acts for no person, so no other test applies."""
+    today = day or today_local()
+    in_unit = select(PatientUnit.id).where(
+        PatientUnit.patient_id == Patient.id,
+        PatientUnit.unit_id == unit_id,
+        _active_on(PatientUnit, today),
+    )
+    return select(Patient).where(exists(in_unit))
 
 
 def relative_link(user: User, patient: Patient) -> RelativeLink | None:

@@ -75,6 +75,12 @@ DEFAULTS: dict[str, Any] = {
     # invitation links are built from it, never from the request's Host header, which the
     # client chooses. Required in production; development and tests use the request's host.
     "BASE_URL": None,
+    # Where canonical FHIR URLs point (e.g. https://pallapp.region.se/fhir, where the read-only
+    # FHIR API serves the Questionnaires and CodeSystems). None: <BASE_URL>/fhir.
+    "FHIR_BASE_URL": None,
+    # Requests per API credential (the FHIR API): an EHR polls, it does not browse; a project
+    # choice that bounds what a leaked credential can read per minute.
+    "FHIR_API_RATE_LIMIT": "120 per minute",
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     "TRUSTED_PROXIES": 0,
     # Outgoing e-mail (reminders, alerts, escalations), sent by `flask notify` from the outbox.

@@ -60,6 +60,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     from pallapp.auth.session import install_session_rules
     from pallapp.careplan import bp as careplan_bp
     from pallapp.health import bp as health_bp
+    from pallapp.interop import bp as interop_bp
+    from pallapp.interop.api import bp as fhir_api_bp
     from pallapp.logreview import bp as logreview_bp
     from pallapp.offline import bp as offline_bp
     from pallapp.patients import bp as patients_bp
@@ -80,6 +82,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     register_reporting_views()
     app.register_blueprint(reporting_bp)
     app.register_blueprint(offline_bp)
+    app.register_blueprint(interop_bp)
+    app.register_blueprint(fhir_api_bp)
     app.register_blueprint(about_bp)
     install_session_rules(app)
 
@@ -201,6 +205,10 @@ def _install_error_pages(app: Flask) -> None:
                 detail="password change",
             )
             db.session.commit()
+        if request.blueprint == "fhir_api":
+            from pallapp.interop.api import too_many_requests as api_too_many
+
+            return api_too_many()
         return render_template("errors/429.html", endpoint=request.endpoint), 429
 
     @app.errorhandler(500)

@@ -20,6 +20,7 @@ from pallapp.models import (
     AuditAction,
     CarePlan,
     Patient,
+    PlaceOfDeath,
     User,
 )
 
@@ -76,6 +77,8 @@ def save_care_plan(
     if (current.version if current else None) != based_on:
         raise Refused("stale")
     clean = {name: (values.get(name) or "").strip() for name in CARE_PLAN_FIELDS}
+    if clean["preferred_place_of_death_code"] not in {"", *PlaceOfDeath}:
+        raise Refused("unknown_place")
     if current is None:
         changed = [name for name in CARE_PLAN_FIELDS if clean[name]]
     else:

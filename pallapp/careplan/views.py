@@ -62,6 +62,7 @@ def refusal_message(reason: str) -> str:
     if reason.startswith("amount_") and reason[7:] in AMOUNT_PROBLEMS:
         return str(AMOUNT_PROBLEMS[reason[7:]])
     messages = {
+        "unknown_place": gettext("Choose one of the places in the list."),
         "stale": gettext(
             "Someone saved the care plan while you were editing it. Read the newest version "
             "and make your change again."

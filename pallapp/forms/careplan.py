@@ -69,6 +69,14 @@ class CarePlanForm(FlaskForm):
     goals_and_wishes = _text("goals_and_wishes")
     preferred_place_of_care = _text("preferred_place_of_care", long=False)
     preferred_place_of_death = _text("preferred_place_of_death", long=False)
+    preferred_place_of_death_code = SelectField(
+        CARE_PLAN_FIELD_LABELS["preferred_place_of_death_code"],
+        choices=[SelectChoice("", _l("Not chosen"))]
+        + [SelectChoice(place.value, label) for place, label in PLACE_OF_DEATH_LABELS.items()],
+        description=_l("Svenska palliativregistret asks whether the person died where they wished."),
+        # Left out of a form means not chosen; anything else is refused by the service.
+        validate_choice=False,
+    )
     contacts = _text(
         "contacts",
         description=_l("Names and telephone numbers, daytime and at night. Patients and relatives see this."),

@@ -68,6 +68,10 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "reporting_plan": _l("reporting plan"),
     "reporting_plan_entry": _l("reporting plan line"),
     "unit_membership": _l("unit membership"),
+    "spr_prefill": _l("palliative register: suggested answers"),
+    "spr_registrations": _l("palliative register: deaths of the unit"),
+    "fhir_api": _l("record, through an EHR integration"),
+    "api_client": _l("EHR integration credential"),
 }
 
 #: How it went.
@@ -78,6 +82,8 @@ OUTCOME_LABELS: dict[str, LazyString] = {
     "denied": _l("refused"),
     "throttled": _l("paused after too many attempts"),
     "idle_timeout": _l("ended after a period without activity"),
+    "expired": _l("refused: the credential has expired"),
+    "revoked": _l("refused: the credential was revoked"),
 }
 
 

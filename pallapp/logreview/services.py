@@ -22,7 +22,16 @@ from pallapp.csvout import csv_text
 from pallapp.extensions import db
 from pallapp.logreview.labels import event_text, outcome_text
 from pallapp.logreview.localdate import local_date
-from pallapp.models import AuditAction, AuditEvent, Patient, Role, UnitMembership, User
+from pallapp.models import (
+    ApiClient,
+    AuditAction,
+    AuditEvent,
+    CareUnit,
+    Patient,
+    Role,
+    UnitMembership,
+    User,
+)
 from pallapp.timeutil import STOCKHOLM
 
 #: At most this many rows on a page; the CSV export has no such limit.
@@ -300,5 +309,15 @@ def who_opened_my_record(user: User) -> list[AccessRow]:
         rows.append(
             AccessRow(event.at, staff.name, staff.role, units, event.action, event.object_type)
         )
+    # EHR integrations (the FHIR API) read as their unit's credential, not as a person.
+    integration_reads = (
+        select(AuditEvent, ApiClient, CareUnit)
+        .join(ApiClient, AuditEvent.api_client_id == ApiClient.id)
+        .join(CareUnit, ApiClient.unit_id == CareUnit.id)
+        .where(AuditEvent.patient_id == patient.id, AuditEvent.outcome == "ok")
+    )
+    for event, client, unit in db.session.execute(integration_reads):
+        rows.append(AccessRow(event.at, client.name, "api_client", [unit.name], event.action, "fhir_api"))
+    rows.sort(key=lambda row: row.at, reverse=True)
     audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="access_log")
     return rows

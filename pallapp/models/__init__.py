@@ -1,6 +1,7 @@
 """The database models; import them from here."""
 
 from pallapp.models.alerts import Alert, ExpectedLevel, OutboxMessage, ReportingPlanEntry
+from pallapp.models.api import ApiClient
 from pallapp.models.assessments import Assessment, Flag, Respondent
 from pallapp.models.audit import AppendOnlyError, AuditAction, AuditEvent
 from pallapp.models.careplan import (
@@ -34,6 +35,7 @@ __all__ = [
     "ExpectedLevel",
     "OutboxMessage",
     "ReportingPlanEntry",
+    "ApiClient",
     "CARE_PLAN_FIELDS",
     "CARE_PLAN_FIELD_LABELS",
     "CarePlan",

@@ -42,6 +42,8 @@ class AuditEvent(db.Model):
     object_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(20), default="ok")
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # Set when an EHR integration acted (the FHIR API): which credential; `user_id` is empty.
+    api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id"), index=True)
     # Free detail without clinical content, e.g. the e-mail tried at a failed login.
     detail: Mapped[str | None] = mapped_column(String(254))
 

@@ -45,6 +45,9 @@ class CarePlan(db.Model):
     goals_and_wishes: Mapped[str] = mapped_column(Text, default="")
     preferred_place_of_care: Mapped[str] = mapped_column(String(200), default="")
     preferred_place_of_death: Mapped[str] = mapped_column(String(200), default="")
+    # The same wish as one of the places a death is recorded at (PlaceOfDeath; "" not chosen),
+    # so that "died where they wished", a question of Svenska palliativregistret, can be read.
+    preferred_place_of_death_code: Mapped[str] = mapped_column(String(20), default="")
     # Whom to call, day and night (24/7), in the words the patient and relatives will read.
     contacts: Mapped[str] = mapped_column(Text, default="")
     # Fast vårdkontakt: the named nurse and physician responsible.
@@ -63,12 +66,20 @@ class CarePlan(db.Model):
     patient: Mapped[Patient] = relationship()
     created_by: Mapped[User] = relationship()
 
+    def shown(self, name: str) -> str:
+        """A field as the page shows it: a chosen place in words, text as written."""
+        value: str = getattr(self, name)
+        if name == "preferred_place_of_death_code" and value:
+            return PlaceOfDeath(value).label
+        return value
+
 
 #: The fields of a care plan version that people write, in the order the page shows them.
 CARE_PLAN_FIELDS: tuple[str, ...] = (
     "goals_and_wishes",
     "preferred_place_of_care",
     "preferred_place_of_death",
+    "preferred_place_of_death_code",
     "contacts",
     "responsible_nurse",
     "responsible_physician",
@@ -81,6 +92,7 @@ CARE_PLAN_FIELD_LABELS = {
     "goals_and_wishes": _l("Goals and wishes"),
     "preferred_place_of_care": _l("Preferred place of care"),
     "preferred_place_of_death": _l("Preferred place of death"),
+    "preferred_place_of_death_code": _l("Preferred place of death, as a place of death"),
     "contacts": _l("Whom to call, day and night"),
     "responsible_nurse": _l("Responsible nurse"),
     "responsible_physician": _l("Responsible physician"),

@@ -11,8 +11,8 @@ from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
-from pallapp.review.common import KEY_INSTRUMENTS, key_scores, latest_assessments
 from pallapp.reporting.services import due_for_reporter, set_reminders_opt_out
+from pallapp.review.common import KEY_INSTRUMENTS, key_scores, latest_assessments
 from pallapp.timeutil import today_local
 
 

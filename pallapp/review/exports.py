@@ -1,13 +1,10 @@
-"""Exports of a unit's assessments: CSV (named or pseudonymised) and FHIR R4 (R4B) JSON.
+"""Exports of a unit's assessments: CSV (named or pseudonymised). The FHIR export lives in
+`pallapp.interop` (the FHIR resources are shared with the API).
 
 Only care staff export, and only the patients of one of their own units that access lets them
 see (managers included: they export for quality work). Every patient in an export gets an
 `export` audit event. Free-text answers (main problems, other symptoms) are never exported:
 they may name people.
-
-FHIR: a `Questionnaire` per instrument generated from `pallapp.scoring.INSTRUMENTS`, a
-`QuestionnaireResponse` per assessment, and each score as an `Observation` `derivedFrom` the
-response, in a `collection` Bundle.
 """
 
 from __future__ import annotations
@@ -15,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,20 +23,11 @@ from pallapp import audit, flags, scoring
 from pallapp.access import Need, visible_patients
 from pallapp.csvout import csv_text
 from pallapp.extensions import db
-from pallapp.models import Assessment, AuditAction, CareUnit, Patient, User, utcnow
+from pallapp.models import Assessment, AuditAction, CareUnit, Patient, User
 from pallapp.review import quality
 from pallapp.review.common import in_units, reviewer_units
 from pallapp.review.quality_service import QualityReport, quality_indicators
 from pallapp.timeutil import STOCKHOLM, today_local
-
-FHIR_BASE = "urn:pallapp"
-# Swedish national identifier systems (Inera/eHälsomyndigheten OIDs).
-PERSONNUMMER_SYSTEM = "http://electronichealth.se/identifier/personnummer"
-SAMORDNINGSNUMMER_SYSTEM = "http://electronichealth.se/identifier/samordningsnummer"
-SCORE_SYSTEM = f"{FHIR_BASE}:score"
-SPECIAL_VALUE_SYSTEM = f"{FHIR_BASE}:special-value"
-# A stable namespace, so the same record gets the same resource id in every export.
-_NAMESPACE = uuid.UUID("1d0b7f0e-4a39-5b6f-9c57-6a1f1f3f6b12")
 
 
 @dataclass
@@ -185,271 +171,6 @@ def _days_since_enrolment(assessment: Assessment, patient: Patient) -> int:
 
 def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-# --- FHIR -------------------------------------------------------------------------------------
-
-
-def _urn(kind: str, key: str) -> str:
-    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{kind}/{key}')}"
-
-
-def questionnaire_url(code: str) -> str:
-    return f"{FHIR_BASE}:questionnaire:{code}"
-
-
-def _int_extension(url: str, value: int) -> dict[str, Any]:
-    return {"url": f"http://hl7.org/fhir/StructureDefinition/{url}", "valueInteger": value}
-
-
-def _questionnaire_item(item: scoring.ItemDefinition) -> dict[str, Any]:
-    # The answers are stored so that higher is worse: an item that asks about something good is
-    # named by its problem end (IPOS Q6-Q9), so "Not at peace: 4" reads the right way round.
-    entry: dict[str, Any] = {"linkId": item.code, "text": item.score_label, "required": False}
-    if len(item.options) == len(item.values) or item.special_values:
-        # Every value has a label (IPOS, Abbey, ROAG): a choice of integers.
-        options: list[dict[str, Any]] = [{"valueInteger": value} for value in item.values]
-        options += [
-            {
-                "valueCoding": {
-                    "system": SPECIAL_VALUE_SYSTEM,
-                    "code": special,
-                    "display": scoring.special_value_label(item, special),
-                }
-            }
-            for special in item.special_values
-        ]
-        entry.update(type="choice", answerOption=options)
-    else:
-        # ESAS-r: 0-10 with labelled anchors only.
-        entry.update(
-            type="integer",
-            extension=[_int_extension("minValue", item.min), _int_extension("maxValue", item.max)],
-        )
-    return entry
-
-
-def _context_item(definition: scoring.InstrumentDefinition, field: scoring.ContextField) -> dict[str, Any]:
-    entry: dict[str, Any] = {"linkId": field.code, "text": field.label}
-    if field.kind == "choice":
-        system = f"{FHIR_BASE}:{definition.code}:{field.code}"
-        entry.update(
-            type="choice",
-            answerOption=[
-                {"valueCoding": {"system": system, "code": code, "display": label}}
-                for code, label in field.choices
-            ],
-        )
-    elif field.kind == "text":
-        entry.update(type="string", maxLength=field.max_length)
-    elif field.kind == "text_list":
-        entry.update(type="string", repeats=True, maxLength=field.max_length)
-    else:  # rated_list
-        entry.update(
-            type="group",
-            repeats=True,
-            item=[
-                {"linkId": f"{field.code}.label", "text": "label", "type": "string"},
-                {
-                    "linkId": f"{field.code}.rating",
-                    "text": "rating",
-                    "type": "integer",
-                    "extension": [
-                        _int_extension("minValue", field.rating_min),
-                        _int_extension("maxValue", field.rating_max),
-                    ],
-                },
-            ],
-        )
-    return entry
-
-
-def questionnaire(code: str) -> dict[str, Any]:
-    """The FHIR Questionnaire of one instrument, generated from its definition."""
-    definition = scoring.INSTRUMENTS[code]
-    return {
-        "resourceType": "Questionnaire",
-        "id": uuid.uuid5(_NAMESPACE, f"Questionnaire/{code}/{definition.version}").hex,
-        "url": questionnaire_url(code),
-        "version": definition.version,
-        "name": code.upper().replace("-", "_"),
-        "title": definition.title,
-        "status": "active",
-        "subjectType": ["Patient"],
-        "item": [_questionnaire_item(item) for item in definition.items]
-        + [_context_item(definition, field) for field in definition.context_fields],
-    }
-
-
-def _answer_for(item: scoring.ItemDefinition, value: object) -> dict[str, Any]:
-    if isinstance(value, str):
-        return {
-            "valueCoding": {
-                "system": SPECIAL_VALUE_SYSTEM,
-                "code": value,
-                "display": (
-                    scoring.special_value_label(item, value)
-                    if value in item.special_values
-                    else value
-                ),
-            }
-        }
-    return {"valueInteger": value}
-
-
-def _context_answers(
-    definition: scoring.InstrumentDefinition, field: scoring.ContextField, value: Any
-) -> list[dict[str, Any]]:
-    """QuestionnaireResponse items of one context field (free text is left out)."""
-    if value in (None, "", []):
-        return []
-    if field.kind == "choice":
-        system = f"{FHIR_BASE}:{definition.code}:{field.code}"
-        display = dict(field.choices).get(value, value)
-        coding = {"system": system, "code": value, "display": display}
-        return [{"linkId": field.code, "text": field.label, "answer": [{"valueCoding": coding}]}]
-    if field.kind == "rated_list":
-        # The ratings without their free-text labels.
-        return [
-            {
-                "linkId": field.code,
-                "text": field.label,
-                "item": [
-                    {
-                        "linkId": f"{field.code}.rating",
-                        "answer": [{"valueInteger": entry["rating"]}],
-                    }
-                ],
-            }
-            for entry in value
-        ]
-    return []  # free text may name people: never exported
-
-
-def questionnaire_response(assessment: Assessment, patient_ref: str) -> dict[str, Any]:
-    definition = scoring.INSTRUMENTS[assessment.instrument]
-    items = []
-    for item in definition.items:
-        value = assessment.answers.get(item.code)
-        if value is None:
-            continue
-        items.append(
-            {"linkId": item.code, "text": item.score_label, "answer": [_answer_for(item, value)]}
-        )
-    for context_field in definition.context_fields:
-        items.extend(
-            _context_answers(definition, context_field, assessment.answers.get(context_field.code))
-        )
-    return {
-        "resourceType": "QuestionnaireResponse",
-        "id": uuid.uuid5(_NAMESPACE, f"QuestionnaireResponse/{assessment.public_id}").hex,
-        "identifier": {"system": f"{FHIR_BASE}:assessment", "value": assessment.public_id},
-        "questionnaire": f"{questionnaire_url(assessment.instrument)}|{definition.version}",
-        "status": "completed",
-        "subject": {"reference": patient_ref},
-        "authored": _utc_iso(assessment.observed_at),
-        "item": items,
-    }
-
-
-def _scores_of(assessment: Assessment) -> Iterator[tuple[str, str, int, str | None]]:
-    """(code, display, value, band) of each score the assessment has."""
-    definition = scoring.INSTRUMENTS[assessment.instrument]
-    if assessment.total is not None:
-        yield "total", definition.total_label or "Total score", assessment.total, assessment.band
-    for code, subscale in definition.subscales.items():
-        value = assessment.scores.get("subscales", {}).get(code)
-        if value is not None:
-            yield code, subscale.label, value, None
-    max_grade = assessment.scores.get("max_grade")
-    if max_grade is not None:
-        yield "max_grade", "Highest grade", max_grade, assessment.band
-
-
-def observations(assessment: Assessment, patient_ref: str, response_ref: str) -> list[dict[str, Any]]:
-    """Each score of the assessment as an Observation derived from its response."""
-    definition = scoring.INSTRUMENTS[assessment.instrument]
-    resources = []
-    for code, display, value, band in _scores_of(assessment):
-        observation: dict[str, Any] = {
-            "resourceType": "Observation",
-            "id": uuid.uuid5(_NAMESPACE, f"Observation/{assessment.public_id}/{code}").hex,
-            "status": "final",
-            "category": [
-                {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                            "code": "survey",
-                        }
-                    ]
-                }
-            ],
-            "code": {
-                "coding": [
-                    {
-                        "system": SCORE_SYSTEM,
-                        "code": f"{assessment.instrument}.{code}",
-                        "display": f"{definition.title}: {display}",
-                    }
-                ]
-            },
-            "subject": {"reference": patient_ref},
-            "effectiveDateTime": _utc_iso(assessment.observed_at),
-            "valueInteger": value,
-            "derivedFrom": [{"reference": response_ref}],
-        }
-        if band is not None:
-            label = next((b.label for b in definition.bands if b.name == band), band)
-            observation["interpretation"] = [
-                {
-                    "coding": [
-                        {"system": f"{FHIR_BASE}:band:{definition.family}", "code": band, "display": label}
-                    ]
-                }
-            ]
-        resources.append(observation)
-    return resources
-
-
-def patient_resource(patient: Patient) -> dict[str, Any]:
-    system = SAMORDNINGSNUMMER_SYSTEM if patient.is_coordination_number else PERSONNUMMER_SYSTEM
-    return {
-        "resourceType": "Patient",
-        "id": uuid.uuid5(_NAMESPACE, f"Patient/{patient.public_id}").hex,
-        "identifier": [{"system": system, "value": patient.personnummer}],
-        "name": [{"family": patient.family_name, "given": [patient.given_name]}],
-        "birthDate": patient.birth_date.isoformat(),
-    }
-
-
-def fhir_bundle(export: UnitExport) -> dict[str, Any]:
-    """A `collection` Bundle: Questionnaires, Patients, QuestionnaireResponses, Observations."""
-    entries: list[dict[str, Any]] = []
-    for code in scoring.INSTRUMENTS:
-        resource = questionnaire(code)
-        entries.append({"fullUrl": _urn("Questionnaire", f"{code}/{resource['version']}"), "resource": resource})
-    patient_refs = {}
-    for patient in export.patients.values():
-        ref = _urn("Patient", patient.public_id)
-        patient_refs[patient.id] = ref
-        entries.append({"fullUrl": ref, "resource": patient_resource(patient)})
-    for assessment in export.assessments:
-        patient_ref = patient_refs[assessment.patient_id]
-        response_ref = _urn("QuestionnaireResponse", assessment.public_id)
-        entries.append(
-            {"fullUrl": response_ref, "resource": questionnaire_response(assessment, patient_ref)}
-        )
-        for observation in observations(assessment, patient_ref, response_ref):
-            ref = _urn("Observation", f"{assessment.public_id}/{observation['code']['coding'][0]['code']}")
-            entries.append({"fullUrl": ref, "resource": observation})
-    return {
-        "resourceType": "Bundle",
-        "id": uuid.uuid4().hex,
-        "type": "collection",
-        "timestamp": _utc_iso(utcnow()),
-        "entry": entries,
-    }
 
 
 # --- Quality indicators -------------------------------------------------------------------

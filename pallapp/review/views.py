@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import timedelta
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
@@ -346,19 +345,6 @@ def export_csv(unit_id: str):  # type: ignore[no-untyped-def]
     text = exports.assessments_csv(export, pseudonymised=pseudonymised)
     stamp = today_local().isoformat()
     return download(text, f"assessments-{stamp}{'-pseudonymised' if pseudonymised else ''}.csv")
-
-
-@bp.route("/exports/<unit_id>/fhir.json", methods=["POST"])
-@login_required
-def export_fhir(unit_id: str):  # type: ignore[no-untyped-def]
-    export = _unit_export(unit_id, "fhir")
-    bundle = exports.fhir_bundle(export)
-    name = f"assessments-{today_local().isoformat()}.fhir.json"
-    return Response(
-        json.dumps(bundle, ensure_ascii=False, indent=1),
-        mimetype="application/fhir+json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
 
 
 # --- Quality indicators -----------------------------------------------------------------------

@@ -327,7 +327,7 @@ def test_the_fhir_export_names_the_problem_end(app, client, people, reversed_rat
     bundle = json.loads(client.post(f"/exports/{unit_public_id}/fhir.json").get_data(as_text=True))
     resources = [entry["resource"] for entry in bundle["entry"]]
     questionnaire = next(
-        r for r in resources if r["resourceType"] == "Questionnaire" and r["url"].endswith(":ipos_staff")
+        r for r in resources if r["resourceType"] == "Questionnaire" and r["url"].endswith("/ipos-staff")
     )
     texts = {item["linkId"]: item["text"] for item in questionnaire["item"]}
     assert texts["at_peace"] == "Not at peace"
@@ -338,7 +338,10 @@ def test_the_fhir_export_names_the_problem_end(app, client, people, reversed_rat
     response = next(r for r in resources if r["resourceType"] == "QuestionnaireResponse")
     at_peace = next(item for item in response["item"] if item["linkId"] == "at_peace")
     assert at_peace["text"] == "Not at peace"
-    assert at_peace["answer"] == [{"valueInteger": 4}]
+    # Answer 4 is the code "at_peace.4" of the instrument's answer list, shown by its label.
+    [answer] = at_peace["answer"]
+    assert answer["valueCoding"]["code"] == "at_peace.4"
+    assert answer["valueCoding"]["extension"][0]["valueDecimal"] == 4
 
 
 def test_swedish_flags_use_the_swedish_problem_labels(client, auth, people, reversed_rating):

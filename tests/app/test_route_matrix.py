@@ -26,6 +26,7 @@ from pallapp.careplan import doses as dose_service
 from pallapp.careplan import orders as order_service
 from pallapp.extensions import db
 from pallapp.flags.expected import mark_expected
+from pallapp.interop import api_clients
 from pallapp.models import Alert, CareUnit, Flag, Patient, Role, User, utcnow
 from tests.app.world import World, build_world
 from tests.factories import link_relative, make_user
@@ -136,9 +137,28 @@ RULES: dict[str, frozenset[str]] = {
     "review.trend_chart": UNIT_STAFF,
     "review.summary": UNIT_STAFF,
     "review.export_csv": UNIT_STAFF,
-    "review.export_fhir": UNIT_STAFF,
+    "interop.export_fhir": UNIT_STAFF,
     "review.quality_patients": UNIT_STAFF,
     "review.export_quality_csv": UNIT_STAFF,
+    # Svenska palliativregistret pre-fill: the unit's staff (the world's patient is alive: the
+    # page says so; tests/app/test_spr.py covers deceased ones).
+    "interop.spr_index": ALL_STAFF,
+    "interop.spr_unit": UNIT_STAFF,
+    "interop.spr_patient": UNIT_STAFF,
+    "interop.spr_csv": UNIT_STAFF,
+    # EHR integrations: the unit's manager issues and revokes its API credentials.
+    "interop.api_clients_page": frozenset({"manager"}),
+    "interop.revoke_api_client": frozenset({"manager"}),
+    # The FHIR API: definitions (no patient data) for anyone, so canonical URLs resolve ...
+    "fhir_api.metadata": EVERYONE,
+    "fhir_api.read_questionnaire": EVERYONE,
+    "fhir_api.read_code_system": EVERYONE,
+    # ... patient data only with an API credential: no session of any person opens it (401).
+    "fhir_api.search_patients": frozenset(),
+    "fhir_api.read_patient": frozenset(),
+    "fhir_api.everything": frozenset(),
+    "fhir_api.search_responses": frozenset(),
+    "fhir_api.search_observations": frozenset(),
     # access-log review
     "logreview.search": frozenset({"manager"}),
     "logreview.export": frozenset({"manager"}),
@@ -222,6 +242,8 @@ def build_objects(app: Flask) -> Objects:
         # ... and for the posts about the patient's relatives: a relative of their own.
         spare_relative = make_user(Role.RELATIVE)
         spare_link = link_relative(spare_relative, patient)
+        manager = db.session.scalar(select(User).where(User.email == world.emails["manager"]))
+        api_client = api_clients.issue(manager, unit.public_id, "EHR", 30).client
         # The actors who log in through a provider, bound as an invitation would bind them.
         provider_nurse = make_user(Role.NURSE, units=[unit])
         provider_relative = make_user(Role.RELATIVE)
@@ -256,6 +278,10 @@ def build_objects(app: Flask) -> Objects:
             "indicator": "care_plan",
             "key": "esas_total",
             "filename": "app.css",
+            "client_id": api_client.public_id,
+            "questionnaire": "esas-r",
+            "code_system": "pallapp-scores",
+            "resource_id": "0" * 32,
             "provider": "staff",
         }
         db.session.commit()
@@ -297,7 +323,10 @@ def test_every_route_has_a_declared_rule(app):
 #: Routes that hand out patient data as a file. POST only: every POST needs the CSRF token, so
 #: a link or an image on another site cannot start an export in a staff member's name.
 EXPORTS = frozenset(
-    {"review.export_csv", "review.export_fhir", "review.export_quality_csv", "logreview.export"}
+    {
+        "review.export_csv", "interop.export_fhir", "review.export_quality_csv",
+        "logreview.export", "interop.spr_csv",
+    }
 )
 
 
@@ -312,7 +341,8 @@ def test_exports_answer_post_only(app):
 
 def classify(response) -> str:  # type: ignore[no-untyped-def]
     assert response.status_code < 500, response.status_code
-    if response.status_code in (403, 404):
+    # 401: the FHIR API asks for its bearer credential, which no person's session carries.
+    if response.status_code in (401, 403, 404):
         return "refused"
     # Flask-Login's refusal sends to the login page with ?next=; a view that sends there on
     # purpose (logging out, "/" for a visitor) does so without it.

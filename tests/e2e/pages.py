@@ -502,3 +502,45 @@ class DeviceStatus:
         return self.page.evaluate(
             "Object.values(JSON.parse(localStorage.getItem('pallapp.device.v1') || '{}'))"
         )
+
+
+@dataclass
+class SprUnitPage:
+    """The unit's deaths and the share registered in Svenska palliativregistret."""
+
+    page: Page
+    base_url: str
+
+    def expect_loaded(self) -> SprUnitPage:
+        expect(self.page.get_by_role("heading", level=1)).to_contain_text("Svenska palliativregistret")
+        return self
+
+    def share(self) -> str:
+        return self.page.locator("p.registration-share").inner_text()
+
+    def deaths(self) -> Locator:
+        return self.page.locator(".spr-not-registered a, .spr-registered a")
+
+    def open_first_death(self) -> SprPatientPage:
+        self.deaths().first.click()
+        return SprPatientPage(self.page, self.base_url).expect_loaded()
+
+
+@dataclass
+class SprPatientPage:
+    """One death's suggested answers and the questions pallapp cannot answer."""
+
+    page: Page
+    base_url: str
+
+    def expect_loaded(self) -> SprPatientPage:
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(
+            "Dödsfallsenkät: förslag till svar"
+        )
+        return self
+
+    def answer(self, question_code: str) -> Locator:
+        return self.page.locator(f'tr[data-question="{question_code}"]')
+
+    def unanswerable(self) -> Locator:
+        return self.page.locator(".spr-unanswerable li")

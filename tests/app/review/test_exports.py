@@ -12,26 +12,17 @@ from html.parser import HTMLParser
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.patient import Patient as FhirPatient
-from fhir.resources.R4B.questionnaire import Questionnaire
-from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import select
 
 from pallapp.assessments import services as assessment_services
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Role
 from pallapp.timeutil import STOCKHOLM, today_local
+from tests.app.interop.test_fhir import RESOURCE_TYPES
 from tests.app.review.test_overview import ABBEY_ITEMS, IPOS_ITEMS, ROAG_ITEMS
 from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
 
-RESOURCE_TYPES = {
-    "Questionnaire": Questionnaire,
-    "QuestionnaireResponse": QuestionnaireResponse,
-    "Observation": Observation,
-    "Patient": FhirPatient,
-}
 SECRET = "Oro för dottern Karin"
 
 
@@ -143,11 +134,15 @@ def test_fhir_export_validates_and_links_scores_to_responses(app, unit_data, cli
         RESOURCE_TYPES[resource["resourceType"]].model_validate(resource)
         by_type.setdefault(resource["resourceType"], []).append(resource)
         full_urls[entry["fullUrl"]] = resource
-    # 5 instruments; Alma and Bertil; 4 assessments; observations: ESAS-r total, physical,
-    # emotional (3) + ROAG max grade (1) + Abbey total (1) + IPOS emotional and communication
-    # (2; total and physical are incomplete) = 7.
+    # 5 instruments; CodeSystems: scores, special answers and the answer options of the four
+    # instruments whose every value has a label (not ESAS-r) = 6; Alma and Bertil, each with an
+    # episode in Team A (one Organization); 4 assessments, all by the one nurse (one
+    # Practitioner); observations: ESAS-r total, physical, emotional (3) + ROAG max grade (1) +
+    # Abbey total (1) + IPOS emotional and communication (2; total and physical are
+    # incomplete) = 7.
     assert {k: len(v) for k, v in by_type.items()} == {
-        "Questionnaire": 5, "Patient": 2, "QuestionnaireResponse": 4, "Observation": 7,
+        "Questionnaire": 5, "CodeSystem": 6, "Patient": 2, "Practitioner": 1,
+        "Organization": 1, "EpisodeOfCare": 2, "QuestionnaireResponse": 4, "Observation": 7,
     }
     canonicals = {f"{q['url']}|{q['version']}" for q in by_type["Questionnaire"]}
     for answer in by_type["QuestionnaireResponse"]:
@@ -158,15 +153,23 @@ def test_fhir_export_validates_and_links_scores_to_responses(app, unit_data, cli
         assert source["resourceType"] == "QuestionnaireResponse"
         assert observation["subject"] == source["subject"]
     values = {o["code"]["coding"][0]["code"]: o for o in by_type["Observation"]}
-    assert values["esas_r.total"]["valueInteger"] == 20
-    assert values["esas_r.physical"]["valueInteger"] == 17
-    assert values["ipos_staff.emotional"]["valueInteger"] == 4
-    assert values["roag.max_grade"]["valueInteger"] == 2
+    assert values["esas_r.total"]["valueQuantity"]["value"] == 20
+    assert values["esas_r.physical"]["valueQuantity"]["value"] == 17
+    assert values["ipos_staff.emotional"]["valueQuantity"]["value"] == 4
+    assert values["roag.max_grade"]["valueQuantity"]["value"] == 2
+    assert {o["valueQuantity"]["code"] for o in by_type["Observation"]} == {"{score}"}
+    # Every score code is defined in the project CodeSystem the coding names.
+    scores = next(c for c in by_type["CodeSystem"] if c["id"] == "pallapp-scores")
+    defined = {concept["code"] for concept in scores["concept"]}
+    for observation in by_type["Observation"]:
+        coding = observation["code"]["coding"][0]
+        assert coding["system"] == scores["url"]
+        assert coding["code"] in defined
     assert values["abbey.total"]["interpretation"][0]["coding"][0]["code"] == "mild"
-    ipos_answer = next(r for r in by_type["QuestionnaireResponse"] if "ipos_staff" in r["questionnaire"])
+    ipos_answer = next(r for r in by_type["QuestionnaireResponse"] if "ipos-staff" in r["questionnaire"])
     pain = next(item for item in ipos_answer["item"] if item["linkId"] == "pain")
     assert pain["answer"][0]["valueCoding"]["code"] == "cannot_assess"
-    esas_q = next(q for q in by_type["Questionnaire"] if q["url"].endswith(":esas_r"))
+    esas_q = next(q for q in by_type["Questionnaire"] if q["url"].endswith("/Questionnaire/esas-r"))
     esas_pain = next(item for item in esas_q["item"] if item["linkId"] == "pain")
     assert esas_pain["type"] == "integer"
     text = response.get_data(as_text=True)
