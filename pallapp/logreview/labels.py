@@ -60,6 +60,8 @@ OBJECT_LABELS: dict[str, LazyString] = {
     "user_account": _l("account"),
     "invitation": _l("invitation"),
     "care_unit": _l("care unit"),
+    "identity": _l("identity from an identity provider"),
+    "recovery_code": _l("second-factor recovery code"),
     "alert": _l("alert"),
     "alert_list": _l("alert list"),
     "expected_level": _l("expected level"),

@@ -53,6 +53,9 @@ POST_ONLY_FIELDS = {
     "admin.staff_second_factor": ["csrf_token", "submit"],
     "patients.account_active": ["csrf_token", "submit", "active"],
     "patients.withdraw_invitation": ["csrf_token", "submit", "back"],
+    "alerts.acknowledge": ["csrf_token"],
+    "alerts.end_expected_level": ["csrf_token"],
+    "patients.reminder_choice": ["csrf_token", "reminders"],
 }
 
 #: Routes reached only half-way through a login (password right, second factor awaited): the

@@ -299,10 +299,10 @@ def test_the_admin_lets_a_units_relatives_record_doses(app, ctx, client, auth):
 # the episodes with their units, the reminders (latest ratings, open orders with prescribers,
 # open reminder flags), the open flags with their assessments, the milestones with who recorded
 # them, the care plan, the doses of the last 24 h and those to evaluate (each with its order),
-# the relatives with their accounts, and the latest rating of each key instrument (the scores at
-# the top). An N+1 makes it grow with the rows; a new query on the page shows up here, to be
+# the relatives with their accounts, the latest rating of each key instrument (the scores at
+# the top), and the levels marked as expected (the alerts panel). An N+1 makes it grow with the rows; a new query on the page shows up here, to be
 # counted on purpose.
-PATIENT_PAGE_STATEMENTS = 14
+PATIENT_PAGE_STATEMENTS = 15
 
 
 def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, ctx, client, auth):
