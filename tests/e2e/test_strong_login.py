@@ -5,7 +5,6 @@ built-in second factor: enrolment, login with a code, a wrong code, a recovery c
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,12 +13,12 @@ import pyotp
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from pallapp import create_app
 from pallapp.auth.services import issue_invitation
 from pallapp.extensions import db
 from pallapp.models import Role
+from tests.e2e.conftest import serving
 from tests.e2e.pages import (
     LoginPage,
     ProviderLoginPage,
@@ -57,14 +56,8 @@ def strong_app(identity_providers, tmp_path_factory) -> Iterator[Flask]:  # type
 
 @pytest.fixture(scope="module")
 def strong_server(strong_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, strong_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(strong_app) as base_url:
+        yield base_url
 
 
 def invitation_link(app: Flask, base: str, role: Role, *, patient_number: str | None = None) -> tuple[str, str]:
