@@ -24,6 +24,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import http.cookiejar
+import json
 import os
 import re
 import runpy
@@ -77,6 +78,19 @@ def _redis_url() -> str | None:
 
 
 REDIS_URL = _redis_url()
+#: benchmarks/resilience.py sets this to a JSON file: the tests below then write what they
+#: measured there (answer times, sends per form), for benchmarks/RESULTS.md.
+REPORT = os.environ.get("PALLAPP_TOPOLOGY_REPORT")
+
+
+def report(name: str, figures: dict[str, object]) -> None:
+    """Keep a test's measured figures under `name` in the report file, if one was asked for."""
+    if not REPORT:
+        return
+    path = Path(REPORT)
+    found = json.loads(path.read_text()) if path.exists() else {}
+    found[name] = figures
+    path.write_text(json.dumps(found, indent=2))
 
 
 # --- a small browser: cookies, no redirects followed, TLS verified against our certificate ---
@@ -410,10 +424,14 @@ def worker_threads_per_instance() -> int:
 class SlowClient(threading.Thread):
     """One TLS connection that sends a request a line (or a body byte) per second, forever."""
 
-    def __init__(self, topology: Topology, number: int, body: bool, stop: threading.Event) -> None:
+    def __init__(
+        self, topology: Topology, number: int, body: bool, stop: threading.Event,
+        direct_port: int | None = None,
+    ) -> None:
         super().__init__(daemon=True)
-        self.port = topology.settings.https_port
-        self.context = topology.ssl_context()
+        # Through nginx with TLS, or (direct_port) in plain HTTP straight at one instance.
+        self.port = direct_port or topology.settings.https_port
+        self.context = None if direct_port else topology.ssl_context()
         self.number, self.body, self.stop_event = number, body, stop
         self.cut_off_after: float | None = None  # seconds until nginx closed it, if it did
         self.error: BaseException | None = None
@@ -426,7 +444,9 @@ class SlowClient(threading.Thread):
 
     def _trickle(self) -> None:
         raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-        with self.context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        connection = (self.context.wrap_socket(raw, server_hostname="127.0.0.1")
+                      if self.context else raw)
+        with connection as tls:
             host = f"Host: 127.0.0.1:{self.port}\r\n"
             if self.body:
                 # The whole header at once, then a body that never finishes: 1 byte a second.
@@ -490,6 +510,55 @@ def test_slow_clients_wait_in_the_proxy_not_in_a_worker(topology):
         assert 9 <= client.cut_off_after <= 13.5
     # A body that keeps coming, however slowly, is still being read by nginx: no worker waits.
     assert all(client.cut_off_after is None for client in body_clients)
+
+    # The control: the same slow bodies sent straight at instance 2, without the proxy, hold
+    # every worker it has, and a normal request to it gets no answer within 3 s. (Without
+    # this, the figures above would not show that the slow clients could do any harm.)
+    instance = topology.instances[1]
+    direct_url = f"http://127.0.0.1:{instance.port}/login"
+    stop_direct = threading.Event()
+    direct = [SlowClient(topology, n, body=True, stop=stop_direct, direct_port=instance.port)
+              for n in range(worker_threads_per_instance() + 2)]
+    for client in direct:
+        client.start()
+    time.sleep(2)
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(direct_url, timeout=3):  # noqa: S310 - our instance
+            direct_answer: float | None = time.monotonic() - started
+    except (TimeoutError, urllib.error.URLError):
+        direct_answer = None
+    finally:
+        stop_direct.set()
+        for client in direct:
+            client.join(timeout=5)
+    assert direct_answer is None, f"instance 2 answered in {direct_answer:.2f} s despite them"
+    recovered = wait_for_answer(direct_url, timeout=60)  # its workers are free again
+    report("slow_clients", {
+        "slow_clients": len(clients), "header_trickles": len(header_clients),
+        "body_trickles": len(body_clients), "worker_threads_in_both_instances": capacity,
+        "normal_requests": len(times),
+        "normal_answer_median_s": round(sorted(times)[len(times) // 2], 3),
+        "normal_answer_max_s": round(max(times), 3),
+        "header_cut_off_after_s": [round(c.cut_off_after or 0, 1) for c in header_clients],
+        "direct_slow_clients": len(direct),
+        "direct_answer_within_3_s": direct_answer is not None,
+        "direct_recovered_after_s": round(recovered, 1),
+    })
+
+
+def wait_for_answer(url: str, timeout: float) -> float:
+    """Seconds until `url` answers at all (any status), failing the test after `timeout`."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our instance
+                return time.monotonic() - started
+        except urllib.error.HTTPError:
+            return time.monotonic() - started
+        except (TimeoutError, urllib.error.URLError, ConnectionError):
+            time.sleep(0.5)
+    raise AssertionError(f"{url} gave no answer for {timeout:.0f} s")
 
 
 # --- 4. an instance lost in the middle of a run ----------------------------------------------
@@ -588,6 +657,7 @@ def test_one_instance_killed_mid_run_loses_and_doubles_no_submission(
     path = world.fill_path(world.patient_for_the_kill)
     tokens: list[str] = []
     sends: list[int] = []
+    waits: list[float] = []  # seconds from the first send of a form to its stored answer
     lock = threading.Lock()
     stored_so_far = threading.Semaphore(0)
     failures: list[BaseException] = []
@@ -602,11 +672,13 @@ def test_one_instance_killed_mid_run_loses_and_doubles_no_submission(
                      for i in range(forms_per_nurse)]
             filled.wait(timeout=60)
             for fields in forms:
+                started = time.monotonic()
                 page, times_sent = send_until_answered(browser, path, fields)
                 assert page.status == 302, page.text[:300]
                 with lock:
                     tokens.append(dict(fields)["client_token"])
                     sends.append(times_sent)
+                    waits.append(time.monotonic() - started)
                 stored_so_far.release()
         except BaseException as error:  # noqa: BLE001 - reported below
             failures.append(error)
@@ -646,6 +718,16 @@ def test_one_instance_killed_mid_run_loses_and_doubles_no_submission(
     ]
     assert answered_by.count(f"127.0.0.1:{app1.port}") <= nurses
     assert set(answered_by[-5:]) == {f"127.0.0.1:{topology.instances[1].port}"}
+    stored = stored_per_token(world.database_url, tokens)
+    report("failover", {
+        "forms": expected, "nurses": nurses, "killed_after_stored": kill_after,
+        "stored_once": sum(1 for count in stored.values() if count == 1),
+        "stored_twice_or_more": sum(1 for count in stored.values() if count > 1),
+        "lost": expected - len(stored), "posts_on_instance_1_before_kill": posts_on_app1_before,
+        "forms_sent_more_than_once": sum(1 for n in sends if n > 1), "sends_in_all": sum(sends),
+        "longest_wait_s": round(max(waits), 2),
+        "median_wait_s": round(sorted(waits)[len(waits) // 2], 3),
+    })
 
 
 def test_a_form_sent_twice_is_stored_once_whichever_instance_gets_it(topology, world):
