@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from pallapp import scoring
@@ -12,6 +11,7 @@ from pallapp.alerts import bp, services
 from pallapp.flags import expected
 from pallapp.forms.alerts import ExpectedLevelForm
 from pallapp.models import utcnow
+from pallapp.refusals import Refusal
 
 
 def _staff_only() -> None:
@@ -52,17 +52,6 @@ def acknowledge(public_id: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("alerts.index"))
 
 
-REFUSALS = {
-    "unknown_item": _l("Choose a symptom from the list."),
-    "level_out_of_range": _l(
-        "The level must be on the item's scale and below its top: at the top nothing could "
-        "alert any more."
-    ),
-    "days_out_of_range": _l("A marking lasts 1 to 14 days."),
-    "reason_required": _l("Give the reason."),
-}
-
-
 @bp.route("/patients/<public_id>/expected-levels/new", methods=["GET", "POST"])
 @login_required
 def new_expected_level(public_id: str):  # type: ignore[no-untyped-def]
@@ -78,8 +67,8 @@ def new_expected_level(public_id: str):  # type: ignore[no-untyped-def]
                 level=form.level.data, days=form.days.data, reason=form.reason.data,
                 now=utcnow(),
             )
-        except expected.MarkingRefused as refused:
-            problem = str(REFUSALS[refused.reason])
+        except Refusal as refused:
+            problem = refused.message
         else:
             flash(gettext("The level is marked as expected."), "success")
             return redirect(url_for("patients.show", public_id=public_id))

@@ -33,6 +33,7 @@ from pallapp.models import (
     utcnow,
 )
 from pallapp.paging import Page, fetch_page
+from pallapp.refusals import Reason, Refusal
 from pallapp.timeutil import STOCKHOLM
 
 SELF_REPORT_INSTRUMENTS = ("ipos_patient", "esas_r")
@@ -46,12 +47,8 @@ STAFF_INSTRUMENTS = ("ipos_staff", "abbey", "roag", "ipos_patient", "esas_r")
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-class AssessmentRefused(Exception):
-    """The submission cannot be stored; `reason` is a code the view turns into words."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class AssessmentRefused(Refusal):
+    """The submission cannot be stored; `reason` says why in words."""
 
 
 def instruments_for(user: User) -> tuple[str, ...]:
@@ -157,9 +154,9 @@ def check_observed_at(patient: Patient, observed_at: datetime, now: datetime) ->
     if observed_at.tzinfo is None:
         raise ValueError("observed_at must be aware")
     if observed_at > now + FUTURE_TOLERANCE:
-        raise AssessmentRefused("observed_in_future")
+        raise AssessmentRefused(Reason.OBSERVED_IN_FUTURE)
     if observed_at.astimezone(STOCKHOLM).date() < patient.enrolled_on:
-        raise AssessmentRefused("observed_before_enrolment")
+        raise AssessmentRefused(Reason.OBSERVED_BEFORE_ENROLMENT)
 
 
 @dataclass(frozen=True)
@@ -173,7 +170,7 @@ def _existing_for_token(user: User, patient: Patient, token: str) -> Assessment 
     if existing is None:
         return None
     if existing.patient_id != patient.id or existing.entered_by_id != user.id:
-        raise AssessmentRefused("token_reused")
+        raise AssessmentRefused(Reason.TOKEN_REUSED)
     return existing
 
 
@@ -228,7 +225,7 @@ def _store(
         # Two identical submissions raced; the other one won. Show its result.
         existing = _existing_for_token(user, patient, client_token)
         if existing is None:
-            raise AssessmentRefused("already_corrected") from None
+            raise AssessmentRefused(Reason.ASSESSMENT_ALREADY_CORRECTED) from None
         return Submitted(existing, created=False)
     for flag in raised:
         db.session.add(
@@ -368,12 +365,12 @@ def submit_assessment(
         audit.record(AuditAction.VIEW, user=user, patient=patient, obj=existing, detail="resubmitted")
         return Submitted(existing, created=False)
     if instrument not in instruments_for(user):
-        raise AssessmentRefused("instrument_not_allowed")
+        raise AssessmentRefused(Reason.INSTRUMENT_NOT_ALLOWED)
     respondent = respondent or default_respondent(user, instrument)
     if respondent is Respondent.RELATIVE and not may_answer_as_proxy(user, patient):
-        raise AssessmentRefused("proxy_not_allowed")
+        raise AssessmentRefused(Reason.PROXY_NOT_ALLOWED)
     if respondent is Respondent.STAFF and not user.is_staff:
-        raise AssessmentRefused("instrument_not_allowed")
+        raise AssessmentRefused(Reason.INSTRUMENT_NOT_ALLOWED)
     now = utcnow()
     if observed_at is None or not user.is_staff:
         observed_at = now  # only staff enter paper forms afterwards
@@ -429,9 +426,9 @@ def correct_assessment(
         return Submitted(existing, created=False)
     original = get_assessment(user, patient, assessment_public_id, audit_view=False)
     if original.superseded_by is not None:
-        raise AssessmentRefused("already_corrected")
+        raise AssessmentRefused(Reason.ASSESSMENT_ALREADY_CORRECTED)
     if not reason.strip():
-        raise AssessmentRefused("reason_required")
+        raise AssessmentRefused(Reason.CORRECTION_REASON_REQUIRED)
     result = scoring.score(original.instrument, answers)
     submitted = _store(
         user,

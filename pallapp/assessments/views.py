@@ -17,27 +17,9 @@ from pallapp.forms.assessments import CorrectionReasonForm
 from pallapp.forms.instruments import assessment_form_class
 from pallapp.models import Respondent
 from pallapp.paging import requested_page
+from pallapp.refusals import Refusal
 from pallapp.sending import answer_stored
 from pallapp.timeutil import STOCKHOLM, now_local
-
-
-def refusal_message(reason: str) -> str:
-    messages = {
-        "observed_in_future": gettext("The time of the assessment cannot be in the future."),
-        "observed_before_enrolment": gettext(
-            "The time of the assessment cannot be before the patient was enrolled."
-        ),
-        "proxy_not_allowed": gettext(
-            "The patient has not allowed you to answer for them. You can help them answer instead."
-        ),
-        "instrument_not_allowed": gettext("You cannot fill in this form for the patient."),
-        "token_reused": gettext("This form was already sent by someone else. Open a new form."),
-        "already_corrected": gettext(
-            "This version has already been corrected. Open the newest version to correct it."
-        ),
-        "reason_required": gettext("Write why the assessment is corrected."),
-    }
-    return messages[reason]
 
 
 def _period_words(period: str | None) -> str | None:
@@ -144,8 +126,8 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
                 )
             except scoring.InvalidAnswers:
                 problem = gettext("Some answers could not be read. Check the marked questions.")
-            except services.AssessmentRefused as refused:
-                problem = refusal_message(refused.reason)
+            except Refusal as refused:
+                problem = refused.message
             except services.IdenticalRecently as twin:
                 identical = {
                     "at": twin.existing.created_at.astimezone(STOCKHOLM),
@@ -267,8 +249,8 @@ def correct(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
                 )
             except scoring.InvalidAnswers:
                 problem = gettext("Some answers could not be read. Check the marked questions.")
-            except services.AssessmentRefused as refused:
-                problem = refusal_message(refused.reason)
+            except Refusal as refused:
+                problem = refused.message
             else:
                 flash(gettext("The correction is saved. The earlier version is kept in the history."), "success")
                 return redirect(

@@ -14,18 +14,16 @@ from pallapp.models import (
     User,
     utcnow,
 )
+from pallapp.refusals import Refusal
 
 # Clock skew allowed between a tablet and the server before a time counts as "in the future"
 # (the same tolerance as for assessments).
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-class Refused(Exception):
-    """The change cannot be made; `reason` is a code the view turns into words."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class Refused(Refusal):
+    """The change to the care plan, a milestone, an order or a dose cannot be made; `reason`
+    says why in words."""
 
 
 def may(user: User, patient: Patient, need: Need) -> bool:

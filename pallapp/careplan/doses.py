@@ -27,6 +27,7 @@ from pallapp.models import (
     Route,
     User,
 )
+from pallapp.refusals import AMOUNT_PROBLEMS, Reason
 
 
 class DoseNeedsConfirmation(Exception):
@@ -108,7 +109,7 @@ def _dose_for_token(user: User, patient: Patient, token: str) -> PrnAdministrati
     if existing is not None and (
         existing.patient_id != patient.id or existing.entered_by_id != user.id
     ):
-        raise Refused("token_reused")
+        raise Refused(Reason.TOKEN_REUSED)
     return existing
 
 
@@ -222,9 +223,9 @@ def correct_dose(
         return RecordedDose(existing, created=False, flags=[])
     old = _dose(patient, dose_public_id)
     if not reason.strip():
-        raise Refused("reason_required")
+        raise Refused(Reason.REASON_REQUIRED)
     if old.superseded_by is not None:
-        raise Refused("already_corrected")
+        raise Refused(Reason.DOSE_ALREADY_CORRECTED)
     return _store_dose(
         user,
         patient,
@@ -242,11 +243,11 @@ def correct_dose(
 
 def _amount(entry: DoseEntry) -> Decimal:
     if not (entry.dose.strip() and entry.dose_unit.strip()):
-        raise Refused("drug_and_dose_required")
+        raise Refused(Reason.DRUG_AND_DOSE_REQUIRED)
     try:
         return scoring.parse_amount(entry.dose)
     except scoring.InvalidDose as invalid:
-        raise Refused(f"amount_{invalid.reason}") from None
+        raise Refused(AMOUNT_PROBLEMS[invalid.reason]) from None
 
 
 def _colliding_rows(check: scoring.LimitCheck) -> list[PrnAdministration]:
@@ -276,13 +277,13 @@ def _store_dose(
     correction_reason: str | None = None,
 ) -> RecordedDose:
     if entry.given_at > now + FUTURE_TOLERANCE:
-        raise Refused("given_in_future")
+        raise Refused(Reason.GIVEN_IN_FUTURE)
     if not order.is_active(entry.given_at):
-        raise Refused("order_not_active")
+        raise Refused(Reason.ORDER_NOT_ACTIVE)
     if entry.route not in set(Route):
-        raise Refused("unknown_route")
+        raise Refused(Reason.UNKNOWN_ROUTE)
     if entry.symptom_before is not None and not 0 <= entry.symptom_before <= 10:
-        raise Refused("rating_out_of_range")
+        raise Refused(Reason.RATING_OUT_OF_RANGE)
     amount = _amount(entry)
     rule = flags.order_rule(order)
     thresholds = flags.thresholds_for(flags.unit_for(user, patient))
@@ -333,7 +334,7 @@ def _store_dose(
         # The same form was sent twice at once, or the dose was corrected meanwhile.
         stored = _dose_for_token(user, patient, client_token)
         if stored is None:
-            raise Refused("already_corrected") from None
+            raise Refused(Reason.DOSE_ALREADY_CORRECTED) from None
         return RecordedDose(stored, created=False, flags=[])
     action = AuditAction.CORRECT if corrects else AuditAction.CREATE
     audit.record(action, user=user, patient=patient, obj=administration)
@@ -379,7 +380,7 @@ def _dose(patient: Patient, dose_public_id: str) -> PrnAdministration:
         )
     )
     if dose is None:
-        raise Refused("no_such_dose")
+        raise Refused(Reason.NO_SUCH_DOSE)
     return dose
 
 
@@ -405,15 +406,15 @@ def evaluate_dose(
     now = now_or_utc(now)
     evaluated_at = evaluated_at or now
     if dose.evaluated_at is not None:
-        raise Refused("already_evaluated")
+        raise Refused(Reason.ALREADY_EVALUATED)
     if dose.superseded_by is not None:
-        raise Refused("already_corrected")
+        raise Refused(Reason.DOSE_ALREADY_CORRECTED)
     if evaluated_at < dose.given_at:
-        raise Refused("evaluated_before_dose")
+        raise Refused(Reason.EVALUATED_BEFORE_DOSE)
     if evaluated_at > now + FUTURE_TOLERANCE:
-        raise Refused("evaluated_in_future")
+        raise Refused(Reason.EVALUATED_IN_FUTURE)
     if symptom_after is not None and not 0 <= symptom_after <= 10:
-        raise Refused("rating_out_of_range")
+        raise Refused(Reason.RATING_OUT_OF_RANGE)
     dose.effect = Effect(effect).value
     dose.symptom_after = symptom_after
     dose.evaluated_at = evaluated_at

@@ -18,6 +18,7 @@ from pallapp.models import (
     StopCause,
     User,
 )
+from pallapp.refusals import Reason
 from pallapp.timeutil import today_local
 
 # Milestones that still make sense after the patient has died.
@@ -52,18 +53,18 @@ def record_milestone(
     patient = find_patient(user, public_id, Need.CHANGE)
     milestone_kind = MilestoneKind(kind)
     if occurred_on > today_local():
-        raise Refused("in_future")
+        raise Refused(Reason.IN_FUTURE)
     deceased = patient.phase == Phase.DECEASED
     if deceased and milestone_kind not in AFTER_DEATH:
-        raise Refused("patient_deceased")
+        raise Refused(Reason.PATIENT_DECEASED)
     if milestone_kind is MilestoneKind.DEATH:
         if place is None:
-            raise Refused("place_required")
+            raise Refused(Reason.PLACE_REQUIRED)
         place = PlaceOfDeath(place).value
         if death_expected is None:
-            raise Refused("expected_required")
+            raise Refused(Reason.EXPECTED_REQUIRED)
         if free_of_pressure_ulcers is None:
-            raise Refused("pressure_ulcers_required")
+            raise Refused(Reason.PRESSURE_ULCERS_REQUIRED)
     else:
         place = death_expected = free_of_pressure_ulcers = None
     milestone = Milestone(

@@ -25,6 +25,7 @@ from pallapp.models import (
     StopCause,
     User,
 )
+from pallapp.refusals import DOSE_PROBLEMS, Reason
 
 
 @dataclass(frozen=True)
@@ -50,32 +51,32 @@ class OrderDetails:
         }
         details = dataclasses.replace(self, **texts)
         if details.indication not in scoring.PRN_INDICATIONS:
-            raise Refused("unknown_indication")
+            raise Refused(Reason.UNKNOWN_INDICATION)
         if details.indication == "other" and not details.indication_text:
-            raise Refused("indication_text_required")
+            raise Refused(Reason.INDICATION_TEXT_REQUIRED)
         if details.indication != "other":
             details = dataclasses.replace(details, indication_text="")
         if details.route not in set(Route):
-            raise Refused("unknown_route")
+            raise Refused(Reason.UNKNOWN_ROUTE)
         if not (details.drug and details.dose and details.dose_unit):
-            raise Refused("drug_and_dose_required")
+            raise Refused(Reason.DRUG_AND_DOSE_REQUIRED)
         details.dose_range()
         # Both limits, or the doses given under the order cannot be checked (INSTRUMENTS.md).
         if details.min_interval_minutes is None:
-            raise Refused("min_interval_required")
+            raise Refused(Reason.MIN_INTERVAL_REQUIRED)
         if details.max_doses_per_24h is None:
-            raise Refused("max_doses_required")
+            raise Refused(Reason.MAX_DOSES_REQUIRED)
         for limit in (details.min_interval_minutes, details.max_doses_per_24h):
             if limit < 1:
-                raise Refused("limit_out_of_range")
+                raise Refused(Reason.LIMIT_OUT_OF_RANGE)
         return details
 
     def dose_range(self) -> scoring.DoseRange:
-        """The dose as numbers; `Refused("dose_<reason>")` if it is not a number or range."""
+        """The dose as numbers; `Refused` (`DOSE_PROBLEMS`) if it is not a number or range."""
         try:
             return scoring.parse_dose(self.dose)
         except scoring.InvalidDose as invalid:
-            raise Refused(f"dose_{invalid.reason}") from None
+            raise Refused(DOSE_PROBLEMS[invalid.reason]) from None
 
 
 def _order_row(details: OrderDetails) -> dict[str, object]:
@@ -116,7 +117,7 @@ def order_of(patient: Patient, order_public_id: str) -> PrnOrder:
         )
     )
     if order is None:
-        raise Refused("no_such_order")
+        raise Refused(Reason.NO_SUCH_ORDER)
     return order
 
 
@@ -131,7 +132,7 @@ def create_order(
     """A new as-needed order (physicians only); closes a `prn_missing` flag it completes."""
     patient = find_patient(user, public_id, Need.PRESCRIBE)
     if patient.phase == Phase.DECEASED:
-        raise Refused("patient_deceased")
+        raise Refused(Reason.PATIENT_DECEASED)
     now = now_or_utc(now)
     order = PrnOrder(
         patient_id=patient.id,
@@ -168,9 +169,9 @@ def change_order(
     changed_at = now.replace(second=0, microsecond=0)
     old = order_of(patient, order_public_id)
     if not reason.strip():
-        raise Refused("reason_required")
+        raise Refused(Reason.REASON_REQUIRED)
     if not old.is_active(now) or old.superseded_by is not None:
-        raise Refused("order_not_active")
+        raise Refused(Reason.ORDER_NOT_ACTIVE)
     new = PrnOrder(
         patient_id=patient.id,
         series_id=old.series_id,
@@ -185,7 +186,7 @@ def change_order(
             db.session.add(new)
             db.session.flush()
     except IntegrityError:
-        raise Refused("order_not_active") from None  # someone changed it at the same moment
+        raise Refused(Reason.ORDER_NOT_ACTIVE) from None  # someone changed it at the same moment
     old.stop_at = changed_at
     old.stop_cause = StopCause.CHANGED.value
     old.stopped_by_id = user.id
@@ -203,9 +204,9 @@ def stop_order(
     now = now_or_utc(now)
     order = order_of(patient, order_public_id)
     if not reason.strip():
-        raise Refused("reason_required")
+        raise Refused(Reason.REASON_REQUIRED)
     if order.stop_at is not None and order.stop_at <= now:
-        raise Refused("order_not_active")
+        raise Refused(Reason.ORDER_NOT_ACTIVE)
     order.stop_at = max(now, order.start_at)
     order.stop_cause = StopCause.STOPPED.value
     order.stop_reason = reason.strip()

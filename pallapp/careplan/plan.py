@@ -23,6 +23,7 @@ from pallapp.models import (
     PlaceOfDeath,
     User,
 )
+from pallapp.refusals import Reason
 
 
 def read_care_plan(user: User, public_id: str) -> tuple[Patient, CarePlan | None]:
@@ -69,22 +70,22 @@ def save_care_plan(
     """Store a new version of the care plan; the earlier versions stay as they were.
 
     `based_on` is the version the user edited (None for the first plan): if someone saved in
-    between, `Refused("stale")` asks the user to look at the newer version first. Saving
-    without any change is `Refused("no_change")`.
+    between, `Refused(Reason.STALE)` asks the user to look at the newer version first. Saving
+    without any change is `Refused(Reason.NO_CHANGE)`.
     """
     patient = find_patient(user, public_id, Need.CHANGE)
     current = carerecord.current_care_plan(patient)
     if (current.version if current else None) != based_on:
-        raise Refused("stale")
+        raise Refused(Reason.STALE)
     clean = {name: (values.get(name) or "").strip() for name in CARE_PLAN_FIELDS}
     if clean["preferred_place_of_death_code"] not in {"", *PlaceOfDeath}:
-        raise Refused("unknown_place")
+        raise Refused(Reason.UNKNOWN_PLACE)
     if current is None:
         changed = [name for name in CARE_PLAN_FIELDS if clean[name]]
     else:
         changed = [name for name in CARE_PLAN_FIELDS if getattr(current, name) != clean[name]]
     if not changed:
-        raise Refused("no_change")
+        raise Refused(Reason.NO_CHANGE)
     plan = CarePlan(
         patient_id=patient.id,
         version=current.version + 1 if current else 1,
@@ -97,7 +98,7 @@ def save_care_plan(
             db.session.add(plan)
             db.session.flush()
     except IntegrityError:
-        raise Refused("stale") from None
+        raise Refused(Reason.STALE) from None
     action = AuditAction.UPDATE if current else AuditAction.CREATE
     audit.record(action, user=user, patient=patient, obj=plan)
     return plan

@@ -18,8 +18,6 @@ from pallapp.careplan import plan as plan_service
 from pallapp.careplan.common import Need
 from pallapp.forms import parse_row_number
 from pallapp.forms.careplan import (
-    AMOUNT_PROBLEMS,
-    DOSE_PROBLEMS,
     CarePlanForm,
     ChangeOrderForm,
     CorrectDoseForm,
@@ -37,6 +35,7 @@ from pallapp.models import (
     PrnOrder,
     utcnow,
 )
+from pallapp.refusals import Refusal
 from pallapp.sending import answer_stored
 from pallapp.timeutil import STOCKHOLM, now_local, today_local
 
@@ -53,54 +52,6 @@ def effect_label(code: str) -> str:
 
 bp.add_app_template_global(present.ordered_dose, "ordered_dose")
 bp.add_app_template_global(present.given_dose, "given_dose")
-
-
-def refusal_message(reason: str) -> str:
-    # A dose or amount the services could not read as a number: the form's own words.
-    if reason.startswith("dose_") and reason[5:] in DOSE_PROBLEMS:
-        return str(DOSE_PROBLEMS[reason[5:]])
-    if reason.startswith("amount_") and reason[7:] in AMOUNT_PROBLEMS:
-        return str(AMOUNT_PROBLEMS[reason[7:]])
-    messages = {
-        "unknown_place": gettext("Choose one of the places in the list."),
-        "stale": gettext(
-            "Someone saved the care plan while you were editing it. Read the newest version "
-            "and make your change again."
-        ),
-        "no_change": gettext("Nothing was changed, so no new version was saved."),
-        "in_future": gettext("The date cannot be in the future."),
-        "patient_deceased": gettext("The patient has died; this can no longer be recorded."),
-        "place_required": gettext("Choose the place of death."),
-        "expected_required": gettext("Answer whether the death was expected."),
-        "pressure_ulcers_required": gettext(
-            "Answer whether the patient was free of pressure ulcers at death."
-        ),
-        "unknown_indication": gettext("Choose an indication."),
-        "indication_text_required": gettext("Write what the order is for."),
-        "unknown_route": gettext("Choose a route."),
-        "drug_and_dose_required": gettext("Write the drug, the dose and the unit."),
-        "limit_out_of_range": gettext("The limits must be at least 1."),
-        "min_interval_required": gettext(
-            "Write the minimum interval between doses. Without it, the doses given cannot be "
-            "checked."
-        ),
-        "max_doses_required": gettext(
-            "Write the maximum number of doses in 24 hours. Without it, the doses given cannot "
-            "be checked."
-        ),
-        "reason_required": gettext("Write the reason."),
-        "order_not_active": gettext("This order is not in force at that time."),
-        "given_in_future": gettext("The time of the dose cannot be in the future."),
-        "rating_out_of_range": gettext("A rating is a whole number from 0 to 10."),
-        "token_reused": gettext("This form was already sent by someone else. Open a new form."),
-        "already_evaluated": gettext("The effect of this dose has already been recorded."),
-        "evaluated_before_dose": gettext("The effect cannot be assessed before the dose was given."),
-        "evaluated_in_future": gettext("The time of the assessment cannot be in the future."),
-        "already_corrected": gettext(
-            "This dose has already been corrected. Open the newest version to correct it."
-        ),
-    }
-    return messages[reason]
 
 
 def _order_or_404(public_id: str, order_id: str, need: Need) -> PrnOrder:
@@ -145,8 +96,8 @@ def edit_plan(public_id: str):  # type: ignore[no-untyped-def]
         values = {name: getattr(form, name).data for name in CARE_PLAN_FIELDS}
         try:
             plan_service.save_care_plan(current_user, public_id, values, based_on=based_on)
-        except careplan_common.Refused as refused:
-            problem = refusal_message(refused.reason)
+        except Refusal as refused:
+            problem = refused.message
         else:
             flash(gettext("The care plan is saved. Earlier versions are kept in the history."), "success")
             return redirect(url_for("careplan.plan", public_id=public_id))
@@ -209,8 +160,8 @@ def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
                 death_expected=form.answer(form.death_expected),
                 free_of_pressure_ulcers=form.answer(form.free_of_pressure_ulcers),
             )
-        except careplan_common.Refused as refused:
-            problem = refusal_message(refused.reason)
+        except Refusal as refused:
+            problem = refused.message
         else:
             flash(gettext("The milestone is saved."), "success")
             return redirect(url_for("careplan.milestones", public_id=public_id))
@@ -268,8 +219,8 @@ def new_order(public_id: str):  # type: ignore[no-untyped-def]
             order_service.create_order(
                 current_user, public_id, _order_details(form), start_at=form.start_at.data
             )
-        except careplan_common.Refused as refused:
-            problem = refusal_message(refused.reason)
+        except Refusal as refused:
+            problem = refused.message
         else:
             flash(gettext("The order is saved."), "success")
             return redirect(url_for("careplan.orders", public_id=public_id))
@@ -292,8 +243,8 @@ def change_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
             order_service.change_order(
                 current_user, public_id, order_id, _order_details(form), reason=form.reason.data
             )
-        except careplan_common.Refused as refused:
-            problem = refusal_message(refused.reason)
+        except Refusal as refused:
+            problem = refused.message
         else:
             flash(gettext("The order is changed. The earlier version is kept."), "success")
             return redirect(url_for("careplan.orders", public_id=public_id))
@@ -311,8 +262,8 @@ def stop_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             order_service.stop_order(current_user, public_id, order_id, reason=form.reason.data)
-        except careplan_common.Refused as refused:
-            problem = refusal_message(refused.reason)
+        except Refusal as refused:
+            problem = refused.message
         else:
             flash(gettext("The order is stopped."), "success")
             return redirect(url_for("careplan.orders", public_id=public_id))
@@ -407,8 +358,8 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
             )
         except dose_service.DoseNeedsConfirmation as needs:
             warning = _dose_warning(form, needs, order)
-        except careplan_common.Refused as refused:
-            problem = refusal_message(refused.reason)
+        except Refusal as refused:
+            problem = refused.message
         else:
             if not recorded.created:
                 flash(gettext("This dose had already been saved."), "info")
@@ -460,8 +411,8 @@ def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
             )
         except dose_service.DoseNeedsConfirmation as needs:
             warning = _dose_warning(form, needs, original.order)
-        except careplan_common.Refused as refused:
-            problem = refusal_message(refused.reason)
+        except Refusal as refused:
+            problem = refused.message
         else:
             flash(gettext("The correction is saved. The earlier version is kept."), "success")
             return _show_patient(public_id)
@@ -489,8 +440,8 @@ def evaluate_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
                 symptom_after=form.symptom_after.data,
                 evaluated_at=form.evaluated_at.data,
             )
-        except careplan_common.Refused as refused:
-            problem = refusal_message(refused.reason)
+        except Refusal as refused:
+            problem = refused.message
         else:
             flash(gettext("The effect is saved."), "success")
             return _show_patient(public_id)

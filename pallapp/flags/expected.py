@@ -14,18 +14,15 @@ from pallapp import audit, scoring
 from pallapp.access import Need, NotVisible, find_patient
 from pallapp.extensions import db
 from pallapp.models import Assessment, AuditAction, ExpectedLevel, Flag, Patient, User
+from pallapp.refusals import Reason, Refusal
 
 #: The longest a marking may last: two weeks, then it must be set again with a fresh look
 #: (project choice: a level expected for longer belongs in the care plan and the thresholds).
 MAX_DAYS = 14
 
 
-class MarkingRefused(Exception):
-    """The marking cannot be saved as given; `reason` is a code the view turns into words."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class MarkingRefused(Refusal):
+    """The marking cannot be saved as given; `reason` says why in words."""
 
 
 def patient_to_mark(user: User, patient_public_id: str) -> Patient:
@@ -51,15 +48,15 @@ def mark_expected(
     patient = find_patient(user, patient_public_id, Need.CHANGE)
     definition = scoring.INSTRUMENTS.get(instrument)
     if definition is None or item not in {i.code for i in definition.items}:
-        raise MarkingRefused("unknown_item")
+        raise MarkingRefused(Reason.UNKNOWN_ITEM)
     item_definition = definition.item(item)
     if not item_definition.min <= level < item_definition.max:
         # At the top of the scale nothing could still alert: that is switching alerts off.
-        raise MarkingRefused("level_out_of_range")
+        raise MarkingRefused(Reason.LEVEL_OUT_OF_RANGE)
     if not 1 <= days <= MAX_DAYS:
-        raise MarkingRefused("days_out_of_range")
+        raise MarkingRefused(Reason.DAYS_OUT_OF_RANGE)
     if not reason.strip():
-        raise MarkingRefused("reason_required")
+        raise MarkingRefused(Reason.MARKING_REASON_REQUIRED)
     marking = ExpectedLevel(
         patient_id=patient.id,
         instrument=instrument,

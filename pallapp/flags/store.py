@@ -13,16 +13,13 @@ from pallapp import audit, scoring
 from pallapp.access import Need, NotVisible
 from pallapp.extensions import db
 from pallapp.models import Assessment, AuditAction, Flag, Patient, User, utcnow
+from pallapp.refusals import Reason, Refusal
 
 NOTE_MAX_LENGTH = 1000
 
 
-class FlagRefused(Exception):
-    """The flag cannot be acknowledged; `reason` is a code the view turns into words."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class FlagRefused(Refusal):
+    """The flag cannot be acknowledged; `reason` says why in words."""
 
 
 def current_versions() -> ColumnElement[bool]:
@@ -96,11 +93,11 @@ def acknowledge(user: User, patient: Patient, flag: Flag, note: str) -> Flag:
     """
     note = (note or "").strip()
     if not note:
-        raise FlagRefused("note_required")
+        raise FlagRefused(Reason.NOTE_REQUIRED)
     if len(note) > NOTE_MAX_LENGTH:
-        raise FlagRefused("note_too_long")
+        raise FlagRefused(Reason.NOTE_TOO_LONG)
     if not flag.is_open:
-        raise FlagRefused("already_closed")
+        raise FlagRefused(Reason.ALREADY_CLOSED)
     close(flag, utcnow(), "acknowledged", user, note)
     db.session.flush()
     audit.record(AuditAction.UPDATE, user=user, patient=patient, obj=flag, detail="acknowledged")

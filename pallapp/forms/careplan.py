@@ -47,6 +47,7 @@ from pallapp.models.careplan import (
     ROUTE_LABELS,
     MilestoneKind,
 )
+from pallapp.refusals import AMOUNT_PROBLEMS, DOSE_PROBLEMS
 from pallapp.scoring import PRN_INDICATIONS, InvalidDose, parse_amount, parse_dose
 from pallapp.timeutil import STOCKHOLM
 
@@ -180,26 +181,6 @@ class HoursField(StringField):
         self.minutes = int(minutes)
 
 
-#: What is wrong with a dose, by `InvalidDose.reason` ("empty" is the required field's own).
-DOSE_PROBLEMS = {
-    "empty": _l("Write the dose."),
-    "not_a_number": _l(
-        "Write the dose as a number or a range, for example 2,5 or 2,5-5. The unit goes in "
-        "its own field."
-    ),
-    "not_positive": _l("The dose must be more than 0."),
-    "too_precise": _l("Write the dose with at most 4 decimals."),
-    "too_large": _l("The dose is too large. Check it."),
-    "range_reversed": _l("Write the range from the smaller to the larger dose, for example 2,5-5."),
-}
-AMOUNT_PROBLEMS = {
-    **DOSE_PROBLEMS,
-    "not_a_number": _l(
-        "Write the amount given as one number, for example 2,5. The unit goes in its own field."
-    ),
-}
-
-
 def _indication_choices() -> list[SelectChoice]:
     # The labels are msgids marked in pallapp.scoring; translated lazily when rendered.
     return [SelectChoice(code, _l(label)) for code, label in PRN_INDICATIONS.items()]
@@ -275,7 +256,7 @@ class OrderForm(FlaskForm):
         try:
             parse_dose(field.data or "")
         except InvalidDose as invalid:
-            raise ValidationError(DOSE_PROBLEMS[invalid.reason]) from None
+            raise ValidationError(DOSE_PROBLEMS[invalid.reason].message) from None
 
 
 class ChangeOrderForm(OrderForm):
@@ -341,7 +322,7 @@ class DoseForm(FlaskForm):
         try:
             parse_amount(field.data or "")
         except InvalidDose as invalid:
-            raise ValidationError(AMOUNT_PROBLEMS[invalid.reason]) from None
+            raise ValidationError(AMOUNT_PROBLEMS[invalid.reason].message) from None
 
 
 class CorrectDoseForm(DoseForm):

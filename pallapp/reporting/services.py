@@ -41,17 +41,14 @@ from pallapp.models import (
     Role,
     User,
 )
+from pallapp.refusals import Reason, Refusal
 from pallapp.timeutil import STOCKHOLM
 
 REPORTING_PHASES = (Phase.EARLY.value, Phase.END_OF_LIFE.value)
 
 
-class PlanRefused(Exception):
-    """The plan cannot be saved as given; `reason` is a code the view turns into words."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class PlanRefused(Refusal):
+    """The plan cannot be saved as given; `reason` says why in words."""
 
 
 @dataclass(frozen=True)
@@ -173,11 +170,11 @@ def set_patient_plan(
     lines stay, closed). Staff who may change the record; a reason is required."""
     patient = find_patient(user, patient_public_id, Need.CHANGE)
     if not reason.strip():
-        raise PlanRefused("reason_required")
+        raise PlanRefused(Reason.PLAN_REASON_REQUIRED)
     if patient.phase not in REPORTING_PHASES:
-        raise PlanRefused("no_reporting_in_phase")
+        raise PlanRefused(Reason.NO_REPORTING_IN_PHASE)
     if not lines:
-        raise PlanRefused("no_lines")
+        raise PlanRefused(Reason.NO_PLAN_LINES)
     for entry in _own_entries(patient):
         entry.replaced_at = now
     for line in lines:

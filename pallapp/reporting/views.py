@@ -10,6 +10,7 @@ from pallapp import scoring
 from pallapp.flags.plan import PlanLine
 from pallapp.forms.reporting import RESPONDENTS, ReportingPlanForm
 from pallapp.models import utcnow
+from pallapp.refusals import Refusal
 from pallapp.reporting import bp, services
 
 
@@ -29,12 +30,8 @@ def plan(public_id: str):  # type: ignore[no-untyped-def]
         ]
         try:
             services.set_patient_plan(current_user, public_id, lines, form.reason.data, now)
-        except services.PlanRefused as refused:
-            form.reason.errors.append(
-                gettext("The plan cannot be saved in this phase.")
-                if refused.reason == "no_reporting_in_phase"
-                else gettext("Give the reason and at least one line.")
-            )
+        except Refusal as refused:
+            form.reason.errors.append(refused.message)
         else:
             flash(gettext("The reporting plan is saved."), "success")
             return redirect(url_for("reporting.plan", public_id=public_id))

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from pallapp import audit, flags
 from pallapp.access import Need
 from pallapp.extensions import db
-from pallapp.flags import FlagRefused as FlagRefused  # the views catch it from here
 from pallapp.models import (
     Assessment,
     AuditAction,

@@ -18,6 +18,7 @@ from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
 from pallapp.models import Phase, utcnow
 from pallapp.paging import requested_page
+from pallapp.refusals import Refusal
 from pallapp.review import (
     bp,
     chartcache,
@@ -112,15 +113,6 @@ def _dose_counts_in_words(counts: dict[str, int]) -> list[str]:
     ]
 
 
-def refusal_message(reason: str) -> str:
-    messages = {
-        "note_required": gettext("Write what was done about the flag."),
-        "note_too_long": gettext("The note is too long (at most 1000 characters)."),
-        "already_closed": gettext("This flag has already been closed."),
-    }
-    return messages[reason]
-
-
 @bp.route("/overview")
 @login_required
 def overview():  # type: ignore[no-untyped-def]
@@ -182,8 +174,8 @@ def acknowledge(public_id: str, flag_id: str):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             flag_pages.acknowledge_flag(current_user, public_id, flag_id, form.note.data or "")
-        except flag_pages.FlagRefused as refused:
-            problem = refusal_message(refused.reason)
+        except Refusal as refused:
+            problem = refused.message
         else:
             flash(gettext("The flag is acknowledged. It stays in the patient's flag history."), "success")
             return redirect(url_for("review.flags", public_id=public_id))

@@ -43,6 +43,7 @@ from pallapp.models import (
     User,
     utcnow,
 )
+from pallapp.refusals import Reason
 from pallapp.timeutil import STOCKHOLM
 from tests.factories import PASSWORD, make_patient, make_unit, make_user
 
@@ -421,7 +422,7 @@ def test_two_care_plan_saves_on_the_same_version_at_once_store_one(
         checkpoint.reset(forced=forced)
         version = attempt + 1  # the fixture saved version 1
 
-        def save(user: User, version: int = version) -> int | str:
+        def save(user: User, version: int = version) -> int | Reason:
             values = dict(PLAN, contacts=f"Ring {user.name}, försök {version}")
             try:
                 return plan_service.save_care_plan(
@@ -431,7 +432,7 @@ def test_two_care_plan_saves_on_the_same_version_at_once_store_one(
                 return refused.reason
 
         outcomes = race(app, world["nurse_id"], save)
-        assert sorted(outcomes, key=str) == sorted([version + 1, "stale"], key=str)
+        assert sorted(outcomes, key=str) == sorted([version + 1, Reason.STALE], key=str)
     with app.app_context():
         versions = db.session.scalars(
             select(CarePlan.version).where(CarePlan.patient_id == world["patient_id"])

@@ -20,6 +20,7 @@ from pallapp.alerts.delivery import sender_for
 from pallapp.assessments import services as assessments
 from pallapp.extensions import db
 from pallapp.models import Alert, AuditEvent, Flag, OutboxMessage, Role
+from pallapp.refusals import Reason
 from pallapp.reporting.services import enqueue_reminders
 from tests.app.alerts.smtp import free_port, smtp_server
 from tests.factories import link_relative, make_patient, make_unit, make_user
@@ -296,11 +297,11 @@ def test_an_expected_level_needs_a_reason_a_scale_value_and_at_most_two_weeks(ap
             expected.mark_expected(ctx["nurse"], ctx["patient"].public_id, now=IN_HOURS, **values)
         return refused.value.reason
 
-    assert mark(reason="  ") == "reason_required"
-    assert mark(level=10) == "level_out_of_range"  # the top of ESAS-r's 0-10: alerts off
-    assert mark(level=-1) == "level_out_of_range"
-    assert mark(days=15) == "days_out_of_range"
-    assert mark(item="teeth") == "unknown_item"
+    assert mark(reason="  ") is Reason.MARKING_REASON_REQUIRED
+    assert mark(level=10) is Reason.LEVEL_OUT_OF_RANGE  # the top of ESAS-r's 0-10: alerts off
+    assert mark(level=-1) is Reason.LEVEL_OUT_OF_RANGE
+    assert mark(days=15) is Reason.DAYS_OUT_OF_RANGE
+    assert mark(item="teeth") is Reason.UNKNOWN_ITEM
 
 
 def test_the_weekly_share_counts_only_alerts_whose_response_time_has_come(app, ctx):

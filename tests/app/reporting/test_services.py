@@ -12,6 +12,7 @@ from pallapp.access import NotVisible
 from pallapp.extensions import db
 from pallapp.flags.plan import PlanLine
 from pallapp.models import Phase, ReportingPlanEntry, Role
+from pallapp.refusals import Reason
 from pallapp.reporting import services
 from tests.factories import make_patient, make_unit, make_user
 
@@ -49,7 +50,7 @@ def test_staff_set_an_own_plan_with_a_reason_and_the_old_one_is_kept(ctx):
     patient = ctx["patient"]
     with pytest.raises(services.PlanRefused) as refused:
         services.set_patient_plan(ctx["nurse"], patient.public_id, [PlanLine("esas_r", "patient", 3)], " ", NOW)
-    assert refused.value.reason == "reason_required"
+    assert refused.value.reason is Reason.PLAN_REASON_REQUIRED
     with pytest.raises(NotVisible):  # a manager reads, but does not change, the record
         services.set_patient_plan(ctx["manager"], patient.public_id, [PlanLine("esas_r", "patient", 3)], "x", NOW)
     services.set_patient_plan(ctx["nurse"], patient.public_id, [PlanLine("esas_r", "patient", 3)], "Smärtan ändras snabbt", NOW)
