@@ -194,9 +194,11 @@ def key_scores(latest: dict[str, Assessment]) -> list[KeyScore]:
             newest_of_family[family] = candidate
     for assessment in newest_of_family.values():
         definition = scoring.INSTRUMENTS[assessment.instrument]
-        if definition.family == "roag":
+        if not definition.total_items:
+            # No summed score (ROAG): the highest grade, on the scale of its bands.
             value = assessment.scores.get("max_grade")
-            label, maximum = scoring.N_("Highest grade"), 3
+            label = scoring.N_("Highest grade")
+            maximum = max((band.high for band in definition.bands), default=None)
         else:
             value = assessment.total
             label, maximum = definition.total_label or scoring.N_("Total score"), definition.total_max
