@@ -79,8 +79,9 @@ def answer_rows(assessment: Assessment) -> list[AnswerRow]:
             option = item.label_for(value)
             shown = f"{value} – {gettext(option)}" if option else str(value)
         band = item_bands.get(item.code)
-        if not definition.item_bands and definition.family == "roag" and isinstance(value, int):
-            # A ROAG area's grade maps onto the ROAG bands by itself (1 healthy, 2, 3).
+        if not definition.item_bands and not definition.total_items and isinstance(value, int):
+            # Without a total the overall band is by the highest grade, so an area's grade maps
+            # onto the bands by itself (ROAG: 1 healthy, 2, 3).
             band = next((b.name for b in definition.bands if b.contains(value)), None)
             band_label = _band_label(definition.bands, band)
         else:
