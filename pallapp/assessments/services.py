@@ -63,7 +63,7 @@ def instruments_for(user: User) -> tuple[str, ...]:
             + [d.code for d in definitions if d.self_report]
         )
     if user.role in (Role.PATIENT, Role.RELATIVE):
-        return tuple(d.code for d in definitions if user.role.value in d.respondents)
+        return tuple(d.code for d in definitions if str(user.role) in d.respondents)
     return ()
 
 

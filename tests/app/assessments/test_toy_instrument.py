@@ -21,6 +21,7 @@ from sqlalchemy import select
 from pallapp.extensions import db
 from pallapp.forms.instruments import assessment_form_class
 from pallapp.models import Assessment, Flag, Role
+from tests.app.review.test_trends import column, section
 from tests.factories import make_patient, make_unit, make_user
 from tests.toy_instrument import TOY_CODE, register_toy
 
@@ -78,7 +79,7 @@ def test_the_patient_finds_fills_and_sends_the_toy(app, client, auth, world):
     with app.app_context():
         stored = db.session.scalars(select(Assessment)).one()
         assert (stored.instrument, stored.total, stored.band) == (TOY_CODE, 3, "moderate")
-        assert stored.respondent.value == "patient"  # a self-report form, from its respondents
+        assert stored.respondent == "patient"  # a self-report form, from its respondents
         # The generic family has no flag rules.
         assert db.session.scalars(select(Flag)).all() == []
     history = client.get(f"/patients/{world['patient']}/assessments").get_data(as_text=True)
@@ -95,13 +96,14 @@ def test_staff_see_the_toy_in_trends_overview_patient_page_and_exports(app, clie
     # family with one row per item.
     assert f'aria-labelledby="chart-{TOY_CODE}-heading"' in trends
     assert f"/trends/{TOY_CODE}.svg" in trends
-    assert "Score (0–6)" in trends
+    assert column(section(trends, TOY_CODE), 0) == ["3"]  # its table: the total, 3
     assert 'id="generic_heatmap"' in trends
     for code in ANSWERS:
         assert f'data-item="{code}"' in trends
     svg = client.get(f"/patients/{world['patient']}/trends/{TOY_CODE}.svg?range=2w")
     assert (svg.status_code, svg.mimetype) == (200, "image/svg+xml")
-    assert "Toy total" in svg.get_data(as_text=True)
+    drawn = svg.get_data(as_text=True)
+    assert "Toy total" in drawn and "Score (0–6)" in drawn
     # Its headline result, total 3 of at most 2 + 2 + 2 = 6, with its band, on the patient
     # page and the overview.
     for path in (f"/patients/{world['patient']}", "/overview"):
