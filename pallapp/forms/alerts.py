@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from pallapp import scoring
 
+
 def item_choices() -> list[SelectChoice]:
     """"instrument:item" with the item's question and the instrument's scale, in form order,
     for each self-report instrument in display order: alerts come from patients' and

@@ -28,7 +28,6 @@ from pallapp.models import (
 from pallapp.timeutil import today_local
 
 
-
 def key_instruments() -> tuple[str, ...]:
     """Instruments whose latest result the overview and the summary show: every registered
     one, in display order (`scoring.in_display_order`)."""

@@ -65,7 +65,8 @@ def test_the_patient_finds_fills_and_sends_the_toy(app, client, auth, world):
     auth.login(world["patient_user"])
     chooser = client.get(f"/patients/{world['patient']}/assessments/new").get_data(as_text=True)
     assert f"/assessments/new/{TOY_CODE}" in chooser
-    assert "Toy wellbeing check" in chooser and "A toy form for tests." in chooser
+    assert "Toy wellbeing check" in chooser
+    assert "A toy form for tests." in chooser
     form = client.get(f"/patients/{world['patient']}/assessments/new/{TOY_CODE}")
     assert form.status_code == 200
     page = form.get_data(as_text=True)
@@ -75,7 +76,8 @@ def test_the_patient_finds_fills_and_sends_the_toy(app, client, auth, world):
     response = _send(client, world)
     assert response.status_code == 302
     result = client.get(response.location).get_data(as_text=True)
-    assert "Toy total" in result and "Toy troubled" in result
+    assert "Toy total" in result
+    assert "Toy troubled" in result
     with app.app_context():
         stored = db.session.scalars(select(Assessment)).one()
         assert (stored.instrument, stored.total, stored.band) == (TOY_CODE, 3, "moderate")
@@ -103,7 +105,8 @@ def test_staff_see_the_toy_in_trends_overview_patient_page_and_exports(app, clie
     svg = client.get(f"/patients/{world['patient']}/trends/{TOY_CODE}.svg?range=2w")
     assert (svg.status_code, svg.mimetype) == (200, "image/svg+xml")
     drawn = svg.get_data(as_text=True)
-    assert "Toy total" in drawn and "Score (0–6)" in drawn
+    assert "Toy total" in drawn
+    assert "Score (0–6)" in drawn
     # Its headline result, total 3 of at most 2 + 2 + 2 = 6, with its band, on the patient
     # page and the overview.
     for path in (f"/patients/{world['patient']}", "/overview"):
