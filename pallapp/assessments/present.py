@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
 from pallapp import scoring
 from pallapp.models import Assessment, Flag, Respondent, Role
@@ -51,21 +50,12 @@ def instrument_title(code: str) -> str:
     return gettext(scoring.INSTRUMENTS[code].title)
 
 
-#: One line per form on the chooser: what it is for and about how long it takes. The minutes
-#: are a project estimate from the number of items (about 15-20 s per tap-answered item, as
-#: timed in the browser tests' flows), not a published figure.
-INSTRUMENT_PURPOSES = {
-    "ipos_patient": _l("Your symptoms and worries over the last few days. About 5 minutes."),
-    "esas_r": _l("How nine common symptoms feel right now. About 2 minutes."),
-    "ipos_staff": _l("The patient's symptoms and concerns, as you judge them. About 5 minutes."),
-    "abbey": _l("Pain in a person who cannot tell you, from what you see. About 2 minutes."),
-    "roag": _l("The mouth, area by area. About 3 minutes."),
-}
-
-
 def instrument_purpose(code: str) -> str:
-    purpose = INSTRUMENT_PURPOSES.get(code)
-    return str(purpose) if purpose is not None else ""
+    """The chooser's line on what the form is for and about how long it takes (`Display.purpose`;
+    the minutes are a project estimate from the number of items, about 15-20 s per
+    tap-answered item as timed in the browser tests' flows, not a published figure)."""
+    purpose = scoring.INSTRUMENTS[code].display.purpose
+    return gettext(purpose) if purpose is not None else ""
 
 
 def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None:
@@ -89,8 +79,9 @@ def answer_rows(assessment: Assessment) -> list[AnswerRow]:
             option = item.label_for(value)
             shown = f"{value} – {gettext(option)}" if option else str(value)
         band = item_bands.get(item.code)
-        if not definition.item_bands and definition.family == "roag" and isinstance(value, int):
-            # A ROAG area's grade maps onto the ROAG bands by itself (1 healthy, 2, 3).
+        if not definition.item_bands and not definition.total_items and isinstance(value, int):
+            # Without a total the overall band is by the highest grade, so an area's grade maps
+            # onto the bands by itself (ROAG: 1 healthy, 2, 3).
             band = next((b.name for b in definition.bands if b.contains(value)), None)
             band_label = _band_label(definition.bands, band)
         else:

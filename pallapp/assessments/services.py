@@ -36,13 +36,11 @@ from pallapp.paging import Page, fetch_page
 from pallapp.refusals import Reason, Refusal
 from pallapp.timeutil import STOCKHOLM
 
-SELF_REPORT_INSTRUMENTS = ("ipos_patient", "esas_r")
 #: The per-assessment flags that compare an assessment with its `previous` (INSTRUMENTS.md).
 RISE_FLAGS = ("item_rise", "total_rise")
 #: `Flag.close_reason` of a rise flag closed because it no longer holds against a `previous`
 #: stored later (late or corrected); the pages say so in words.
 REEVALUATED = "reevaluated"
-STAFF_INSTRUMENTS = ("ipos_staff", "abbey", "roag", "ipos_patient", "esas_r")
 # Clock skew allowed between a tablet and the server before a time counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -52,17 +50,23 @@ class AssessmentRefused(Refusal):
 
 
 def instruments_for(user: User) -> tuple[str, ...]:
-    """Which instruments `user` may fill in (staff: all; patients and relatives: self-report)."""
+    """Which instruments `user` may fill in, from each definition's respondents: staff all of
+    them (those only staff rate first, then the self-report forms they enter for a patient),
+    patients and relatives the ones their role answers; in registry order within each."""
+    definitions = scoring.INSTRUMENTS.values()
     if user.role in (Role.NURSE, Role.PHYSICIAN):
-        return STAFF_INSTRUMENTS
+        return tuple(
+            [d.code for d in definitions if not d.self_report]
+            + [d.code for d in definitions if d.self_report]
+        )
     if user.role in (Role.PATIENT, Role.RELATIVE):
-        return SELF_REPORT_INSTRUMENTS
+        return tuple(d.code for d in definitions if str(user.role) in d.respondents)
     return ()
 
 
 def default_respondent(user: User, instrument: str) -> Respondent:
-    """Staff instruments are answered by staff; self-report ones by the patient."""
-    if instrument not in SELF_REPORT_INSTRUMENTS:
+    """Staff-rated instruments are answered by staff; self-report ones by the patient."""
+    if not scoring.INSTRUMENTS[instrument].self_report:
         return Respondent.STAFF
     return Respondent.PATIENT
 

@@ -40,17 +40,20 @@ def _local(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=STOCKHOLM)
 
 
-#: A nurse's home visit: the staff-rated forms in the order they are usually filled in, then a
-#: dose if one is given. The result page of each offers the next in one tap.
-HOME_VISIT = ("ipos_staff", "abbey", "roag")
+def home_visit() -> tuple[str, ...]:
+    """A nurse's home visit: the forms only staff rate, in registry order (the order they are
+    usually filled in), then a dose if one is given. The result page of each offers the next in
+    one tap."""
+    return tuple(code for code, d in scoring.INSTRUMENTS.items() if not d.self_report)
 
 
 def _next_in_visit(public_id: str, instrument: str) -> dict[str, str] | None:
-    if not current_user.is_staff or instrument not in HOME_VISIT:
+    visit = home_visit()
+    if not current_user.is_staff or instrument not in visit:
         return None
-    position = HOME_VISIT.index(instrument)
-    if position + 1 < len(HOME_VISIT):
-        following = HOME_VISIT[position + 1]
+    position = visit.index(instrument)
+    if position + 1 < len(visit):
+        following = visit[position + 1]
         return {
             "label": gettext("Next: %(form)s", form=present.instrument_title(following)),
             "url": url_for("assessments.fill", public_id=public_id, code=following),

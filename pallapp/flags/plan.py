@@ -17,16 +17,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pallapp import scoring
+
 #: A line is overdue when it has been due this long (project choice, see the module docstring).
 OVERDUE_AFTER = timedelta(days=1)
 
-#: Instruments that count as a symptom rating: any of them answers a symptom-rating line.
-#: The same set as `scoring.records.SYMPTOM_INSTRUMENTS` (INSTRUMENTS.md `assessment_overdue`).
-SYMPTOM_RATING = frozenset({"ipos_patient", "ipos_staff", "esas_r", "abbey"})
-
-#: Minutes a form usually takes, shown on the start page ("takes about 2 minutes"). Project
-#: estimates from trying the forms, not published figures: check them against real use.
-MINUTES_TO_ANSWER = {"esas_r": 2, "ipos_patient": 10, "ipos_staff": 10, "abbey": 2, "roag": 5}
+#: Instruments that count as a symptom rating: any of them answers a symptom-rating line
+#: (INSTRUMENTS.md `assessment_overdue`).
+SYMPTOM_RATING = scoring.SYMPTOM_INSTRUMENTS
 
 PATIENT = "patient"
 RELATIVE = "relative"
@@ -85,7 +83,9 @@ class LineStatus:
 
     @property
     def minutes(self) -> int | None:
-        return MINUTES_TO_ANSWER.get(self.line.instrument)
+        """Minutes the form usually takes, shown on the start page (`Display.minutes`)."""
+        definition = scoring.INSTRUMENTS.get(self.line.instrument)
+        return definition.display.minutes if definition else None
 
 
 def line_status(

@@ -10,15 +10,16 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from pallapp import scoring
 
-#: The self-report instruments: alerts come from patients' and relatives' own reports.
-MARKABLE_INSTRUMENTS = ("esas_r", "ipos_patient")
-
 
 def item_choices() -> list[SelectChoice]:
-    """"instrument:item" with the item's question and the instrument's scale, in form order."""
+    """"instrument:item" with the item's question and the instrument's scale, in form order,
+    for each self-report instrument in display order: alerts come from patients' and
+    relatives' own reports."""
     choices = []
-    for code in MARKABLE_INSTRUMENTS:
-        definition = scoring.INSTRUMENTS[code]
+    for definition in scoring.in_display_order():
+        if not definition.self_report:
+            continue
+        code = definition.code
         for item in definition.items:
             if item.optional:
                 continue

@@ -8,12 +8,8 @@ from wtforms import Form, FormField, SelectChoice, SelectField, TextAreaField, V
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from pallapp.forms import WholeNumberField
-from pallapp.scoring import INSTRUMENTS
+from pallapp.scoring import INSTRUMENTS, in_display_order
 
-#: Who may answer which instrument (INSTRUMENTS.md: self-report versions for patients and
-#: relatives, observation instruments for staff).
-SELF_REPORT = ("esas_r", "ipos_patient")
-STAFF_RATED = ("ipos_staff", "abbey", "roag")
 RESPONDENTS = (
     ("patient", _l("the patient (a relative may answer)")),
     ("relative", _l("a relative")),
@@ -26,7 +22,7 @@ class PlanLineForm(Form):
     instrument = SelectField(
         _l("Instrument"),
         choices=[SelectChoice("", _l("(none)"))]
-        + [SelectChoice(code, _l(INSTRUMENTS[code].title)) for code in SELF_REPORT + STAFF_RATED],
+        + [SelectChoice(d.code, _l(d.title)) for d in in_display_order()],
         validators=[Optional()],
     )
     respondent = SelectField(
@@ -44,9 +40,14 @@ class PlanLineForm(Form):
             return
         if field.data not in {code for code, _label in RESPONDENTS}:
             raise ValidationError(_l("Choose who is answering."))
-        if instrument in SELF_REPORT and field.data == "staff":
+        # Who may answer which instrument, from its definition (INSTRUMENTS.md: self-report
+        # versions for patients and relatives, observation instruments for staff).
+        definition = INSTRUMENTS.get(instrument)
+        if definition is None:
+            return  # not a choice: the instrument field says so
+        if definition.self_report and field.data == "staff":
             raise ValidationError(_l("Staff rate with the staff instruments (IPOS staff, Abbey, ROAG)."))
-        if instrument in STAFF_RATED and field.data != "staff":
+        if not definition.self_report and field.data != "staff":
             raise ValidationError(_l("This instrument is answered by staff."))
 
     def validate_interval_days(self, field: WholeNumberField) -> None:

@@ -12,7 +12,7 @@ from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
 from pallapp.reporting.services import due_for_reporter, set_reminders_opt_out
-from pallapp.review.common import KEY_INSTRUMENTS, key_scores, latest_assessments
+from pallapp.review.common import key_instruments, key_scores, latest_assessments
 from pallapp.timeutil import today_local
 
 
@@ -149,7 +149,9 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
         if current_user.is_staff and may_view_history
         else {}
     )
-    scores = [score for code in KEY_INSTRUMENTS if code in latest for score in key_scores({code: latest[code]})]
+    scores = [
+        score for code in key_instruments() if code in latest for score in key_scores({code: latest[code]})
+    ]
     return render_template(
         "patients/show.html",
         patient=patient,

@@ -31,8 +31,6 @@ from pallapp import scoring
 from pallapp.models import Assessment
 from pallapp.timeutil import STOCKHOLM
 
-IPOS_CODES = ("ipos_patient", "ipos_staff")
-
 # High-contrast series colours (Okabe-Ito palette and darker companions), distinguishable with
 # common colour-vision deficiencies; every series also has a legend entry and a table column.
 COLOURS = (
@@ -220,21 +218,18 @@ def _of(assessments: list[Assessment], codes: tuple[str, ...]) -> list[Assessmen
     return [a for a in assessments if a.instrument in codes]
 
 
-def _total_and_subscales_chart(
-    assessments: list[Assessment],
-    code: str,
-    *,
-    key: str,
-    title: str,
-    y_title: str,
-    y_step: int,
-    version_label: str | None = None,
-) -> Chart | None:
-    """The total and every subscale of the instrument `code`."""
-    chosen = _of(assessments, (code,))
-    if not chosen:
-        return None
-    definition = scoring.INSTRUMENTS[code]
+def _y_title(low: int, high: int, *, grades: bool = False) -> str:
+    if grades:
+        return gettext("Grade (%(low)d–%(high)d)", low=low, high=high)
+    return gettext("Score (%(low)d–%(high)d)", low=low, high=high)
+
+
+def _chart_title(definition: scoring.InstrumentDefinition) -> str:
+    return gettext(definition.display.chart_title or definition.title)
+
+
+def _total_chart(definition: scoring.InstrumentDefinition, chosen: list[Assessment]) -> Chart:
+    """The total and every subscale, with a line where each overall band starts (Abbey)."""
     series = [Series(_total_label(definition), [(a.observed_at, a.total) for a in chosen])]
     for subscale_code, subscale in definition.subscales.items():
         series.append(
@@ -243,105 +238,75 @@ def _total_and_subscales_chart(
                 [(a.observed_at, a.scores.get("subscales", {}).get(subscale_code)) for a in chosen],
             )
         )
+    low, high = definition.total_min or 0, definition.total_max or 0
+    version = definition.display.version_label
     return Chart(
-        key=key,
-        title=title,
-        y_title=y_title,
-        y_min=0,
-        y_max=definition.total_max or 0,
+        key=definition.chart_key,
+        title=_chart_title(definition),
+        y_title=_y_title(low, high),
+        y_min=low,
+        y_max=high,
         series=series,
-        version_label=version_label,
-        y_step=y_step,
-    )
-
-
-def _esas_total_chart(assessments: list[Assessment]) -> Chart | None:
-    return _total_and_subscales_chart(
-        assessments,
-        "esas_r",
-        key="esas_total",
-        title=gettext("ESAS-r: symptom distress score"),
-        y_title=gettext("Score (0–90)"),
-        y_step=10,
-    )
-
-
-def _ipos_patient_chart(assessments: list[Assessment]) -> Chart | None:
-    return _total_and_subscales_chart(
-        assessments,
-        "ipos_patient",
-        key="ipos_patient",
-        title=gettext("IPOS patient version: total and subscales"),
-        y_title=gettext("Score (0–68)"),
-        y_step=4,
-        version_label=gettext("Patient version"),
-    )
-
-
-def _ipos_staff_chart(assessments: list[Assessment]) -> Chart | None:
-    return _total_and_subscales_chart(
-        assessments,
-        "ipos_staff",
-        key="ipos_staff",
-        title=gettext("IPOS staff version: total and subscales"),
-        y_title=gettext("Score (0–68)"),
-        y_step=4,
-        version_label=gettext("Staff version"),
-    )
-
-
-def _abbey_chart(assessments: list[Assessment]) -> Chart | None:
-    abbey = _of(assessments, ("abbey",))
-    if not abbey:
-        return None
-    definition = scoring.INSTRUMENTS["abbey"]
-    return Chart(
-        key="abbey",
-        title=gettext("Abbey Pain Scale: total score"),
-        y_title=gettext("Score (0–18)"),
-        y_min=0,
-        y_max=definition.total_max or 18,
-        series=[Series(_total_label(definition), [(a.observed_at, a.total) for a in abbey])],
         thresholds=_band_thresholds(definition.bands),
-        y_step=2,
+        version_label=gettext(version) if version else None,
+        y_step=definition.display.chart_step,
     )
 
 
-def _roag_chart(assessments: list[Assessment]) -> Chart | None:
-    roag = _of(assessments, ("roag",))
-    if not roag:
-        return None
-    definition = scoring.INSTRUMENTS["roag"]
+def _grade_chart(definition: scoring.InstrumentDefinition, chosen: list[Assessment]) -> Chart:
+    """The highest grade of an instrument without a summed score (ROAG), with its bands."""
+    low = min(band.low for band in definition.bands)
+    high = max(band.high for band in definition.bands)
     return Chart(
-        key="roag",
-        title=gettext("ROAG: highest grade"),
-        y_title=gettext("Grade (1–3)"),
-        y_min=1,
-        y_max=3,
+        key=definition.chart_key,
+        title=_chart_title(definition),
+        y_title=_y_title(low, high, grades=True),
+        y_min=low,
+        y_max=high,
         series=[
-            Series(gettext("Highest grade"), [(a.observed_at, a.scores.get("max_grade")) for a in roag])
+            Series(
+                gettext("Highest grade"),
+                [(a.observed_at, a.scores.get("max_grade")) for a in chosen],
+            )
         ],
         thresholds=_band_thresholds(definition.bands),
+        y_step=definition.display.chart_step,
     )
 
 
-#: Each chart, in the order shown: its builder and the instruments it reads (so one chart's
-#: image loads only the ratings it draws).
-BUILDERS: dict[str, tuple[Callable[[list[Assessment]], Chart | None], tuple[str, ...]]] = {
-    "esas_total": (_esas_total_chart, ("esas_r",)),
-    "ipos_patient": (_ipos_patient_chart, ("ipos_patient",)),
-    "ipos_staff": (_ipos_staff_chart, ("ipos_staff",)),
-    "abbey": (_abbey_chart, ("abbey",)),
-    "roag": (_roag_chart, ("roag",)),
-}
+def _charted() -> dict[str, scoring.InstrumentDefinition]:
+    """Each chart by key, in display order: one per instrument with a total or with bands (an
+    IPOS patient and staff rating are separate charts: they are not one line)."""
+    return {
+        definition.chart_key: definition
+        for definition in scoring.in_display_order()
+        if definition.total_items or definition.bands
+    }
+
+
+def _build(definition: scoring.InstrumentDefinition, assessments: list[Assessment]) -> Chart | None:
+    chosen = _of(assessments, (definition.code,))
+    if not chosen:
+        return None
+    if definition.total_items:
+        return _total_chart(definition, chosen)
+    return _grade_chart(definition, chosen)
+
+
 #: The as-needed dose lane, drawn from doses rather than ratings.
 DOSES_KEY = "doses"
-CHART_KEYS = (*BUILDERS, DOSES_KEY)
+
+
+def chart_keys() -> tuple[str, ...]:
+    """Every chart's key, in the order shown, and the dose lane's."""
+    return (*_charted(), DOSES_KEY)
 
 
 def chart_instruments(key: str) -> tuple[str, ...]:
-    """The instrument codes the chart `key` is drawn from (none for the dose lane)."""
-    return BUILDERS[key][1] if key in BUILDERS else ()
+    """The instrument codes the chart `key` is drawn from (none for the dose lane), so one
+    chart's image loads only the ratings it draws."""
+    definition = _charted().get(key)
+    return (definition.code,) if definition else ()
 
 
 def build_chart(
@@ -353,8 +318,7 @@ def build_chart(
 ) -> Chart | None:
     """The chart `key` (None: no data for it), with milestone lines, on `axis`; with more than
     `MAX_CHART_POINTS` moments, one point per week (`highest_of_each_week`)."""
-    builder, _instruments = BUILDERS[key]
-    chart = builder(assessments)
+    chart = _build(_charted()[key], assessments)
     if chart is None:
         return None
     chart.lines = list(lines or [])
@@ -371,7 +335,7 @@ def build_charts(
     axis: Axis | None = None,
 ) -> list[Chart]:
     """The charts that have data, in a fixed order, with milestone lines, on one axis."""
-    built = (build_chart(key, assessments, lines=lines, axis=axis) for key in BUILDERS)
+    built = (build_chart(key, assessments, lines=lines, axis=axis) for key in _charted())
     return [chart for chart in built if chart is not None]
 
 

@@ -27,8 +27,12 @@ from pallapp.models import (
 )
 from pallapp.timeutil import today_local
 
-#: Instruments whose latest result the overview and the summary show.
-KEY_INSTRUMENTS = ("esas_r", "ipos_patient", "ipos_staff", "abbey", "roag")
+
+def key_instruments() -> tuple[str, ...]:
+    """Instruments whose latest result the overview and the summary show: every registered
+    one, in display order (`scoring.in_display_order`)."""
+    return tuple(definition.code for definition in scoring.in_display_order())
+
 #: Roles that review patients and act on flags (managers read for quality work only).
 REVIEWER_ROLES = (Role.NURSE, Role.PHYSICIAN)
 #: Phases shown in the overview unless another phase is chosen.
@@ -125,10 +129,11 @@ def _latest_moments_query(instruments: tuple[str, ...]) -> Any:
 
 
 def latest_assessments(
-    patient_ids: list[int], instruments: Iterable[str] = KEY_INSTRUMENTS
+    patient_ids: list[int], instruments: Iterable[str] | None = None
 ) -> dict[int, dict[str, Assessment]]:
-    """The latest current version of each instrument per patient, in one query."""
-    instruments = tuple(instruments)
+    """The latest current version of each instrument per patient (default: the key
+    instruments), in one query."""
+    instruments = key_instruments() if instruments is None else tuple(instruments)
     latest: dict[int, dict[str, Assessment]] = defaultdict(dict)
     if not instruments or not patient_ids:
         return latest
@@ -174,17 +179,25 @@ def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None
 
 
 def key_scores(latest: dict[str, Assessment]) -> list[KeyScore]:
-    """The headline results of a patient's latest ratings, in a fixed order."""
+    """The headline results of a patient's latest ratings in display order, one per instrument
+    family (IPOS: the newer of the patient and the staff version)."""
     scores = []
-    ipos = [latest[code] for code in ("ipos_patient", "ipos_staff") if code in latest]
-    newest_ipos = max(ipos, key=lambda a: (a.observed_at, a.id)) if ipos else None
-    for assessment in (latest.get("esas_r"), newest_ipos, latest.get("abbey"), latest.get("roag")):
-        if assessment is None:
+    newest_of_family: dict[str, Assessment] = {}
+    for code in key_instruments():
+        candidate = latest.get(code)
+        if candidate is None:
             continue
+        family = scoring.INSTRUMENTS[code].family
+        known = newest_of_family.get(family)
+        if known is None or (candidate.observed_at, candidate.id) > (known.observed_at, known.id):
+            newest_of_family[family] = candidate
+    for assessment in newest_of_family.values():
         definition = scoring.INSTRUMENTS[assessment.instrument]
-        if definition.family == "roag":
+        if not definition.total_items:
+            # No summed score (ROAG): the highest grade, on the scale of its bands.
             value = assessment.scores.get("max_grade")
-            label, maximum = scoring.N_("Highest grade"), 3
+            label = scoring.N_("Highest grade")
+            maximum = max((band.high for band in definition.bands), default=None)
         else:
             value = assessment.total
             label, maximum = definition.total_label or scoring.N_("Total score"), definition.total_max

@@ -24,12 +24,6 @@ from datetime import datetime
 from pallapp import scoring
 from pallapp.models import Assessment
 
-IPOS_CODES = ("ipos_patient", "ipos_staff")
-#: The version of an IPOS rating in a column heading and a table row (msgids).
-VERSION_LABELS = {
-    "ipos_patient": scoring.N_("Patient version"),
-    "ipos_staff": scoring.N_("Staff version"),
-}
 #: The band in a word, in every cell beside its number (the glossary's band terms, short).
 BAND_WORDS = {
     "none": scoring.N_("none"),
@@ -100,11 +94,17 @@ def _cell(item: scoring.ItemDefinition, answer: object, bands: Sequence[scoring.
     return HeatCell(None, special=special)
 
 
+def _version_label(code: str) -> str | None:
+    definition = scoring.INSTRUMENTS.get(code)
+    return definition.display.version_label if definition else None
+
+
 def _build(
     key: str,
     title: str,
     scale: str,
     definition: scoring.InstrumentDefinition,
+    codes: tuple[str, ...],
     chosen: list[Assessment],
 ) -> HeatMap | None:
     if not chosen:
@@ -112,7 +112,7 @@ def _build(
     left_out = max(0, len(chosen) - HEATMAP_MAX_COLUMNS)
     shown = chosen[left_out:]
     columns = [
-        HeatColumn(a.observed_at, a.instrument, VERSION_LABELS.get(a.instrument), a.public_id)
+        HeatColumn(a.observed_at, a.instrument, _version_label(a.instrument), a.public_id)
         for a in shown
     ]
     rows = []
@@ -128,7 +128,9 @@ def _build(
             )
         )
     versions = [
-        VERSION_LABELS[code] for code in IPOS_CODES if any(a.instrument == code for a in shown)
+        label
+        for code in codes
+        if (label := _version_label(code)) and any(a.instrument == code for a in shown)
     ]
     return HeatMap(key, title, scale, columns, rows, definition.item_bands, left_out, versions)
 
@@ -139,30 +141,34 @@ def _of(assessments: Iterable[Assessment], codes: tuple[str, ...]) -> list[Asses
     )
 
 
-def esas_heatmap(assessments: Iterable[Assessment]) -> HeatMap | None:
-    """ESAS-r items by assessment (None: no ESAS-r in the range)."""
-    return _build(
-        "esas_heatmap",
-        scoring.N_("ESAS-r: each symptom"),
-        "0–10",
-        scoring.INSTRUMENTS["esas_r"],
-        _of(assessments, ("esas_r",)),
-    )
+def _families() -> dict[str, list[scoring.InstrumentDefinition]]:
+    """The instruments with item bands by heat map key, in display order: one heat map per
+    family (IPOS patient and staff versions ask about the same items in the same order)."""
+    families: dict[str, list[scoring.InstrumentDefinition]] = {}
+    for definition in scoring.in_display_order():
+        if definition.item_bands:
+            families.setdefault(definition.heatmap_key, []).append(definition)
+    return families
 
 
-def ipos_heatmap(assessments: Iterable[Assessment]) -> HeatMap | None:
-    """IPOS items by assessment, patient and staff versions in their own columns, each named."""
+def heatmap(key: str, assessments: Iterable[Assessment]) -> HeatMap | None:
+    """The heat map `key` (None: no rating of its instruments in the range); every version
+    of the family in a column of its own, each named."""
+    members = _families()[key]
+    first = members[0]
+    codes = tuple(definition.code for definition in members)
+    scale = f"{min(item.min for item in first.items)}–{max(item.max for item in first.items)}"
     return _build(
-        "ipos_heatmap",
-        scoring.N_("IPOS: each item"),
-        "0–4",
-        # Both versions ask about the same 17 items in the same order.
-        scoring.INSTRUMENTS["ipos_patient"],
-        _of(assessments, IPOS_CODES),
+        key,
+        first.display.heatmap_title or first.title,
+        scale,
+        first,
+        codes,
+        _of(assessments, codes),
     )
 
 
 def heatmaps(assessments: list[Assessment]) -> list[HeatMap]:
-    """The heat maps that have data: ESAS-r, then IPOS."""
-    built = (esas_heatmap(assessments), ipos_heatmap(assessments))
-    return [heatmap for heatmap in built if heatmap is not None]
+    """The heat maps that have data, in display order (ESAS-r, then IPOS)."""
+    built = (heatmap(key, assessments) for key in _families())
+    return [found for found in built if found is not None]

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from pallapp import scoring
 from pallapp.extensions import db
 from pallapp.models import Assessment, Flag
 from pallapp.timeutil import STOCKHOLM
@@ -38,8 +39,6 @@ NO_FLAG_RANK = 3
 BAND_RANK = {"severe": 0, "moderate": 1, "mild": 2, "none": 3}
 NOT_RATED_RANK = BAND_RANK["none"]
 RISE_CODES = ("item_rise", "total_rise")
-#: The instruments whose item bands (or, for Abbey, whose overall band) make step 2.
-BANDED_INSTRUMENTS = ("esas_r", "ipos_patient", "ipos_staff", "abbey")
 _OLDEST = datetime.min.replace(tzinfo=STOCKHOLM)
 
 
@@ -93,15 +92,25 @@ class WorstItem:
     band: str
 
 
+def banded_instruments() -> list[tuple[str, scoring.InstrumentDefinition]]:
+    """The instruments whose item bands (or, without them, whose overall band by total: Abbey)
+    make step 2, in display order; ROAG's grades are not on this scale and stay out."""
+    return [
+        (definition.code, definition)
+        for definition in scoring.in_display_order()
+        if definition.item_bands or (definition.bands and definition.total_items)
+    ]
+
+
 def worst_items(latest: dict[str, Assessment]) -> tuple[str | None, list[WorstItem]]:
     """The worst current band and the items at it (highest value first), from the latest
     assessment of each instrument (`latest`: instrument -> assessment)."""
     found: list[WorstItem] = []
-    for instrument in BANDED_INSTRUMENTS:
+    for instrument, definition in banded_instruments():
         assessment = latest.get(instrument)
         if assessment is None:
             continue
-        if instrument == "abbey":
+        if not definition.item_bands:
             if assessment.band in BAND_RANK:
                 found.append(WorstItem(instrument, None, assessment.total, assessment.band))
             continue

@@ -225,7 +225,7 @@ def trends(public_id: str):  # type: ignore[no-untyped-def]
 @bp.route("/patients/<public_id>/trends/<key>.svg")
 @login_required
 def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
-    if key not in charts.CHART_KEYS:
+    if key not in charts.chart_keys():
         abort(404)
     range_code = _range_arg()
     patient = trend_service.trend_patient(

@@ -16,8 +16,10 @@ from ._frozen import FrozenMap
 from .definitions import (
     CANNOT_ASSESS,
     NOT_APPLICABLE,
+    SELF_REPORTING_ROLES,
     Band,
     ContextField,
+    Display,
     InstrumentDefinition,
     ItemDefinition,
     JointAnswer,
@@ -41,6 +43,7 @@ from .instruments import (
     RESPONDENT_LABELS,
     SCORING_VERSION,
     SPECIAL_VALUE_LABELS,
+    in_display_order,
     special_value_label,
 )
 from .records import (
@@ -89,6 +92,7 @@ __all__ = [
     "REQUIRED_PRN_INDICATIONS",
     "RESPONDENT_LABELS",
     "SCORING_VERSION",
+    "SELF_REPORTING_ROLES",
     "SEVERITY_LABELS",
     "SPECIAL_VALUE_LABELS",
     "SYMPTOM_INSTRUMENTS",
@@ -96,6 +100,7 @@ __all__ = [
     "AssessmentSeen",
     "Band",
     "ContextField",
+    "Display",
     "DoseGiven",
     "DoseRange",
     "Flag",
@@ -117,6 +122,7 @@ __all__ = [
     "check_limits",
     "decimal_text",
     "flags_for",
+    "in_display_order",
     "normalise_unit",
     "parse_amount",
     "parse_dose",

@@ -14,9 +14,11 @@ from ._frozen import FrozenMap
 __all__ = [
     "CANNOT_ASSESS",
     "NOT_APPLICABLE",
+    "SELF_REPORTING_ROLES",
     "Band",
     "ContextField",
     "ContextKind",
+    "Display",
     "Family",
     "InstrumentDefinition",
     "ItemDefinition",
@@ -30,8 +32,13 @@ CANNOT_ASSESS = "cannot_assess"
 #: together (no own teeth); scored as grade 1.
 NOT_APPLICABLE = "not_applicable"
 
-#: How the scorer and the flag rules treat an instrument.
-Family = Literal["ipos", "esas_r", "abbey", "roag"]
+#: How the scorer and the flag rules treat an instrument. `generic`: a plain sum (total and
+#: subscales, item bands, an overall band by total if it has bands) with no per-assessment flag
+#: rules; a new instrument starts there until its clinical flag rules are written.
+Family = Literal["ipos", "esas_r", "abbey", "roag", "generic"]
+
+#: Roles that answer about themselves or the person they care for (self-report forms).
+SELF_REPORTING_ROLES = ("patient", "relative")
 
 #: Context field kinds: one choice, one free text, a list of free texts, a list of
 #: {"label": str, "rating": int} entries.
@@ -162,6 +169,36 @@ class Subscale:
 
 
 @dataclass(frozen=True, slots=True)
+class Display:
+    """Where and how the app's pages show an instrument; every field has a default, so a new
+    instrument appears on every page without one.
+
+    - `purpose`: the chooser's line on what the form is for and about how long it takes (msgid).
+    - `minutes`: minutes the form usually takes, shown on the start page beside a report that is
+      due (a project estimate from trying the forms, not a published figure).
+    - `order`: its place in the overview, on the patient page, on the trends page and in the
+      reporting plan (lower first; equal ones in the order of `INSTRUMENTS`).
+    - `chart_key`: the trends chart's key in its URL (default: the instrument code).
+    - `chart_title`: the trends chart's heading (msgid; default: the instrument's title).
+    - `chart_step`: distance between the labelled ticks of the chart's score axis.
+    - `heatmap_key`: the heat map's key (default: `<family>_heatmap`); one heat map per family.
+    - `heatmap_title`: the heat map's heading (msgid; default: the instrument's title).
+    - `version_label`: which respondent version this is, where a family has several (IPOS
+      patient and staff), named in charts and heat maps (msgid).
+    """
+
+    purpose: str | None = None
+    minutes: int | None = None
+    order: int = 100
+    chart_key: str | None = None
+    chart_title: str | None = None
+    chart_step: int = 1
+    heatmap_key: str | None = None
+    heatmap_title: str | None = None
+    version_label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InstrumentDefinition:
     """Everything a form generator, the scorer and an export need to know about an instrument.
 
@@ -177,6 +214,7 @@ class InstrumentDefinition:
     - `instruction`: what the respondent is asked to rate (ESAS-r: how you feel now), shown on
       every step of the form.
     - `joint_answers`: special answers some items take only together (ROAG: no own teeth).
+    - `display`: where and how the pages show it (`Display`).
     """
 
     code: str
@@ -196,6 +234,7 @@ class InstrumentDefinition:
     guidance: str | None = None
     instruction: str | None = None
     joint_answers: tuple[JointAnswer, ...] = ()
+    display: Display = Display()
 
     def __post_init__(self) -> None:
         for joint in self.joint_answers:
@@ -223,6 +262,22 @@ class InstrumentDefinition:
             if context_field.code == code:
                 return context_field
         raise KeyError(code)
+
+    @property
+    def self_report(self) -> bool:
+        """True if patients or relatives answer it (a self-report form; staff may enter it on
+        their behalf too); False for an instrument only staff rate."""
+        return any(role in self.respondents for role in SELF_REPORTING_ROLES)
+
+    @property
+    def chart_key(self) -> str:
+        """The key of its trends chart (`Display.chart_key`, else the code)."""
+        return self.display.chart_key or self.code
+
+    @property
+    def heatmap_key(self) -> str:
+        """The key of its family's heat map (`Display.heatmap_key`, else `<family>_heatmap`)."""
+        return self.display.heatmap_key or f"{self.family}_heatmap"
 
     @property
     def groups(self) -> tuple[str, ...]:

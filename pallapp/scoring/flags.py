@@ -523,7 +523,7 @@ def flags_for(
             f"previous assessment is {previous.instrument!r}, "
             f"not {current.instrument!r}: compare only the same instrument"
         )
-    family = _FAMILY[current.instrument]
+    family = _FAMILY.get(current.instrument) or INSTRUMENTS[current.instrument].family
     if family == "ipos":
         return _ipos_flags(current, previous, thresholds)
     if family == "esas_r":
@@ -532,4 +532,6 @@ def flags_for(
         return _abbey_flags(current, thresholds)
     if family == "roag":
         return _roag_flags(current)
+    if family == "generic":
+        return []
     raise ValueError(f"no flag rules for instrument family {family!r} ({current.instrument!r})")

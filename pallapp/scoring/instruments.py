@@ -14,6 +14,7 @@ from .definitions import (
     NOT_APPLICABLE,
     Band,
     ContextField,
+    Display,
     InstrumentDefinition,
     ItemDefinition,
     JointAnswer,
@@ -33,6 +34,7 @@ __all__ = [
     "ROAG",
     "SCORING_VERSION",
     "SPECIAL_VALUE_LABELS",
+    "in_display_order",
     "special_value_label",
 ]
 
@@ -306,6 +308,16 @@ IPOS_PATIENT = InstrumentDefinition(
     recall_periods=("3d", "7d"),
     respondents=("patient", "relative"),
     sources=_IPOS_SOURCES,
+    display=Display(
+        purpose=N_("Your symptoms and worries over the last few days. About 5 minutes."),
+        minutes=10,
+        order=2,
+        chart_title=N_("IPOS patient version: total and subscales"),
+        chart_step=4,
+        heatmap_key="ipos_heatmap",
+        heatmap_title=N_("IPOS: each item"),
+        version_label=N_("Patient version"),
+    ),
 )
 
 # Q10 (who helped to complete the form) exists only in the patient version.
@@ -324,6 +336,16 @@ IPOS_STAFF = InstrumentDefinition(
     recall_periods=("3d", "7d"),
     respondents=("staff",),
     sources=_IPOS_SOURCES,
+    display=Display(
+        purpose=N_("The patient's symptoms and concerns, as you judge them. About 5 minutes."),
+        minutes=10,
+        order=3,
+        chart_title=N_("IPOS staff version: total and subscales"),
+        chart_step=4,
+        heatmap_key="ipos_heatmap",
+        heatmap_title=N_("IPOS: each item"),
+        version_label=N_("Staff version"),
+    ),
 )
 
 # --- ESAS-r -------------------------------------------------------------------------------
@@ -483,6 +505,16 @@ ESAS_R = InstrumentDefinition(
         "Hui D et al. 2015/2016 (minimal clinically important difference)",
         "Palliativt utvecklingscentrum: ESAS-r, Swedish version (2017)",
     ),
+    display=Display(
+        purpose=N_("How nine common symptoms feel right now. About 2 minutes."),
+        minutes=2,
+        order=1,
+        chart_key="esas_total",
+        chart_title=N_("ESAS-r: symptom distress score"),
+        chart_step=10,
+        heatmap_key="esas_heatmap",
+        heatmap_title=N_("ESAS-r: each symptom"),
+    ),
 )
 
 # --- Abbey Pain Scale ---------------------------------------------------------------------
@@ -616,6 +648,13 @@ ABBEY = InstrumentDefinition(
     guidance=N_(
         "Observe the person while they are moved or cared for. "
         "Assess again one hour after an intervention."
+    ),
+    display=Display(
+        purpose=N_("Pain in a person who cannot tell you, from what you see. About 2 minutes."),
+        minutes=2,
+        order=4,
+        chart_title=N_("Abbey Pain Scale: total score"),
+        chart_step=2,
     ),
 )
 
@@ -778,9 +817,22 @@ ROAG = InstrumentDefinition(
             ),
         ),
     ),
+    display=Display(
+        purpose=N_("The mouth, area by area. About 3 minutes."),
+        minutes=5,
+        order=5,
+        chart_title=N_("ROAG: highest grade"),
+    ),
 )
 
-#: Every instrument by code (read-only).
+#: Every instrument by code (read-only). The order here is the order of the form chooser.
 INSTRUMENTS: FrozenMap[str, InstrumentDefinition] = FrozenMap(
     {definition.code: definition for definition in (IPOS_PATIENT, IPOS_STAFF, ESAS_R, ABBEY, ROAG)}
 )
+
+
+def in_display_order() -> tuple[InstrumentDefinition, ...]:
+    """Every registered instrument by `Display.order` (equal ones in registry order): the order
+    of the overview, the patient page, the trends page and the reporting plan. Read at call
+    time, so an instrument registered later (a test's) is in it too."""
+    return tuple(sorted(INSTRUMENTS.values(), key=lambda definition: definition.display.order))

@@ -169,6 +169,15 @@ def _build_table(definition: InstrumentDefinition) -> _Table:
 _TABLES: dict[str, _Table] = {code: _build_table(d) for code, d in INSTRUMENTS.items()}
 
 
+def _late_table(code: object) -> _Table:
+    """The table of an instrument registered after import (a test's), built on each call and
+    never kept, so it goes when the instrument goes; InvalidAnswers for an unknown code."""
+    definition = INSTRUMENTS.get(code) if type(code) is str else None
+    if definition is None:
+        raise InvalidAnswers(code, None, code, "unknown instrument")
+    return _build_table(definition)
+
+
 def _is_blank_or_long(text: str, max_length: int) -> str | None:
     """A reason why `text` is not acceptable free text, or None if it is."""
     if not text.strip():
@@ -295,7 +304,7 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     """
     table = _TABLES.get(code) if type(code) is str else None
     if table is None:
-        raise InvalidAnswers(code, None, code, "unknown instrument")
+        table = _late_table(code)
     if type(answers) is not dict and not isinstance(answers, Mapping):
         raise InvalidAnswers(code, None, answers, "answers must be a mapping")
 
@@ -364,7 +373,8 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
                         for sub, items, getter in table.subscales
                     }
                 )
-        if family == "abbey" and total is not None:
+        if table.band_of and total is not None:
+            # An overall band by total (Abbey; IPOS and ESAS-r have none).
             band_name = table.band_of[total]
 
     # Context fields go into the stored answers only, after scoring. No key can be unknown

@@ -425,6 +425,12 @@ def test_every_label_is_an_extracted_msgid() -> None:
             labels.update(label for _value, label in item.options)
             labels.update(label for _value, label in item.special_labels)
         labels.update(joint.mismatch for joint in definition.joint_answers)
+        shown = definition.display
+        labels.update(
+            text
+            for text in (shown.purpose, shown.chart_title, shown.heatmap_title, shown.version_label)
+            if text
+        )
         for context in definition.context_fields:
             labels.add(context.label)
             labels.update(label for _value, label in context.choices)
