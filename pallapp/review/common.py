@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select, union_all
+from sqlalchemy import Exists, bindparam, exists, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from pallapp import scoring
@@ -63,7 +63,7 @@ def reviewer_units(user: User) -> list[CareUnit]:
     return sorted(user.active_units(today_local()), key=lambda unit: unit.name)
 
 
-def in_units(unit_ids: list[int], day: date):  # type: ignore[no-untyped-def]
+def in_units(unit_ids: list[int], day: date) -> Exists:
     return exists(
         select(PatientUnit.id).where(
             PatientUnit.patient_id == Patient.id,
