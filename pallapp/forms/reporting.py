@@ -19,7 +19,6 @@ RESPONDENTS = (
     ("relative", _l("a relative")),
     ("staff", _l("staff")),
 )
-LINES = 3
 
 
 class PlanLineForm(Form):

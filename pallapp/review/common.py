@@ -117,13 +117,6 @@ def _latest_rows_query(instruments: tuple[str, ...]) -> Any:
     return select(Assessment).where(Assessment.id.in_(_newest_ids(instruments)))
 
 
-@functools.cache
-def _latest_moments_query(instruments: tuple[str, ...]) -> Any:
-    return select(Assessment.patient_id, Assessment.instrument, Assessment.observed_at).where(
-        Assessment.id.in_(_newest_ids(instruments))
-    )
-
-
 def latest_assessments(
     patient_ids: list[int], instruments: Iterable[str] = KEY_INSTRUMENTS
 ) -> dict[int, dict[str, Assessment]]:
@@ -136,22 +129,6 @@ def latest_assessments(
     for assessment in db.session.scalars(query, {"patient_ids": list(patient_ids)}):
         latest[assessment.patient_id][assessment.instrument] = assessment
     return latest
-
-
-def latest_moments(
-    patient_ids: list[int], instruments: Iterable[str] = tuple(sorted(scoring.SYMPTOM_INSTRUMENTS))
-) -> dict[int, dict[str, datetime]]:
-    """When the latest current version of each instrument applies, per patient: what the
-    overdue rule needs, without loading answers and scores."""
-    moments: dict[int, dict[str, datetime]] = defaultdict(dict)
-    if not patient_ids:
-        return moments
-    query = _latest_moments_query(tuple(instruments))
-    for patient_id, instrument, observed_at in db.session.execute(
-        query, {"patient_ids": list(patient_ids)}
-    ):
-        moments[patient_id][instrument] = observed_at
-    return moments
 
 
 @dataclass(frozen=True)
