@@ -219,7 +219,7 @@ def _needs_from_row(
     return frozenset(need for need, test in tests.items() if test in passed)
 
 
-def visible_patients(user: User, need: Need = Need.VIEW) -> Select[tuple[Patient]]:
+def visible_patients(user: User, need: Need = Need.VIEW) -> Select[Patient]:
     """A query for every patient `user` may `need` (add ordering and filters to it)."""
     return select(Patient).where(patient_condition(user, need))
 
@@ -276,7 +276,7 @@ def can(user: User, patient: Patient, need: Need) -> bool:
     return need in needs_for(user, patient, (need,))
 
 
-def unit_client_patients(unit_id: int, day: date | None = None) -> Select[tuple[Patient]]:
+def unit_client_patients(unit_id: int, day: date | None = None) -> Select[Patient]:
     """The patients an API client of unit `unit_id` may read: those with an episode in the unit
     that is active on `day` (today), the same rule that lets the unit's staff see them. A
     client belongs to one unit and acts for no person, so no other test applies."""

@@ -56,7 +56,7 @@ def _unit(user: User, unit_public_id: str) -> CareUnit:
     return unit
 
 
-def _deceased_in_unit(user: User, unit: CareUnit) -> Select[tuple[Patient]]:
+def _deceased_in_unit(user: User, unit: CareUnit) -> Select[Patient]:
     """The deceased patients `user` may see whose episode in `unit` was active on the day of
     death (the unit where the death occurred registers it)."""
     episode = exists(
