@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import sqlite3
+from typing import Any, cast
 
 from flask import Flask, Response, abort, g, make_response, render_template, request
 from flask.typing import ResponseReturnValue
@@ -112,7 +113,8 @@ def _sqlite_savepoints_inside_a_transaction(engine: Engine) -> None:
 
     @event.listens_for(engine, "savepoint")
     def begin_first(connection: Connection, name: str) -> None:
-        driver_connection = connection.connection.driver_connection
+        # Installed on SQLite engines only: the driver's connection is sqlite3's.
+        driver_connection = cast(sqlite3.Connection, connection.connection.driver_connection)
         if not driver_connection.in_transaction:
             driver_connection.execute("BEGIN")
 

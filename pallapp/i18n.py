@@ -37,7 +37,7 @@ def language_choices() -> list[tuple[str, str]]:
     the language switch and the form that receives it are built from this list, so adding a
     language is a catalogue (`flask translate init`) and a configuration entry."""
     return [
-        (code, Locale.parse(code).get_display_name(code).capitalize())
+        (code, (Locale.parse(code).get_display_name(code) or code).capitalize())
         for code in current_app.config["LANGUAGES"]
     ]
 

@@ -151,10 +151,10 @@ def death_records(unit: CareUnit, patients: list[Patient]) -> dict[int, spr.Deat
             )
         )
     plans: dict[int, CarePlan] = {}
-    for plan in db.session.scalars(
+    for version in db.session.scalars(
         select(CarePlan).where(CarePlan.patient_id.in_(ids)).order_by(CarePlan.version)
     ):
-        plans[plan.patient_id] = plan  # the highest version wins
+        plans[version.patient_id] = version  # the highest version wins
     assessments: dict[int, list[spr.AssessmentFact]] = defaultdict(list)
     for a in db.session.scalars(
         select(Assessment)
@@ -173,10 +173,10 @@ def death_records(unit: CareUnit, patients: list[Patient]) -> dict[int, spr.Deat
             spr.OrderFact(o.public_id, o.indication, o.route, o.drug, o.start_at, o.stop_at)
         )
     episodes: dict[int, PatientUnit] = {}
-    for episode in db.session.scalars(
+    for in_unit in db.session.scalars(
         select(PatientUnit).where(PatientUnit.patient_id.in_(ids), PatientUnit.unit_id == unit.id)
     ):
-        episodes.setdefault(episode.patient_id, episode)
+        episodes.setdefault(in_unit.patient_id, in_unit)
     records = {}
     for patient in patients:
         plan = plans.get(patient.id)

@@ -109,7 +109,7 @@ def enrol() -> ResponseReturnValue:
             try:
                 patient = services.enrol_patient(
                     current_user,
-                    identity=form.personnummer.identity,
+                    identity=form.personnummer.identity,  # type: ignore[arg-type]  # set: the form validated
                     given_name=form.given_name.data,
                     family_name=form.family_name.data,
                     main_diagnosis=form.main_diagnosis.data or "",

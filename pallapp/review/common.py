@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Exists, bindparam, exists, or_, select, union_all
+from sqlalchemy import BindParameter, Exists, bindparam, exists, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from pallapp import scoring
@@ -93,7 +93,7 @@ def _newest_ids(instruments: tuple[str, ...]) -> Any:
     assessment made the overview grow with history). Built once per set of instruments:
     building the statement took longer than running it."""
     newest = []
-    patient_ids = bindparam("patient_ids", expanding=True)
+    patient_ids: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
     for instrument in instruments:
         candidate = aliased(Assessment)
         newer = aliased(Assessment)
@@ -159,6 +159,7 @@ def key_scores(latest: dict[str, Assessment]) -> list[KeyScore]:
         if assessment is None:
             continue
         definition = scoring.INSTRUMENTS[assessment.instrument]
+        maximum: int | None
         if definition.family == "roag":
             value = assessment.scores.get("max_grade")
             label, maximum = scoring.N_("Highest grade"), 3
