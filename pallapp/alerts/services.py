@@ -170,7 +170,7 @@ def escalate_due(now: datetime) -> int:
             .values(escalated_at=now)
             .execution_options(synchronize_session=False)
         )
-        if not claimed.rowcount:  # type: ignore[attr-defined]
+        if not claimed.rowcount:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
             continue
         address = alert.unit.escalation_email
         audit.record(

@@ -24,8 +24,7 @@ def plan(public_id: str) -> ResponseReturnValue:
     form = ReportingPlanForm()
     if form.validate_on_submit():
         lines = [
-            # A line in use has its interval (PlanLineForm.validate); the field's type allows None.
-            PlanLine(line.instrument.data, line.respondent.data, line.interval_days.data)  # type: ignore[arg-type]
+            PlanLine(line.instrument.data, line.respondent.data, line.interval_days.data)  # type: ignore[arg-type]  # set: PlanLineForm.validate
             for line in form.lines()
             if line.instrument.data
         ]
