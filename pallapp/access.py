@@ -4,7 +4,7 @@ Every query for patient data starts from `visible_patients` or `find_patient` (o
 `find_patient_and_needs`, which also says what else the user may do). Nothing else in
 the app filters patients by role.
 
-Rules (DESIGN.md, issue 2):
+Rules:
 - nurse, physician, manager: patients with an active episode in a unit where the user has an
   active membership today;
 - patient: only their own record;
@@ -15,7 +15,7 @@ Relatives' access: the patient and the nurses and physicians of their units see 
 for the patient and can end a relative's access (`MANAGE_RELATIVES`); deactivating the
 patient's or a relative's account is for those staff only (`INVITE`, as creating one is).
 
-As-needed medication (issue 5): only physicians prescribe (`PRESCRIBE`); nurses and
+As-needed medication: only physicians prescribe (`PRESCRIBE`); nurses and
 physicians record doses (`RECORD_DOSE`), relatives too where one of the patient's units allows
 it, and then they also see the orders (`VIEW_ORDERS`); patients do not see the orders.
 
@@ -29,10 +29,11 @@ nobody learns whether a record exists; the refusal is audit-logged as `denied`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Exists, Label, Select, and_, exists, false, or_, select
 
 from pallapp.extensions import db
 from pallapp.models import CareUnit, Patient, PatientUnit, RelativeLink, Role, UnitMembership, User
@@ -72,15 +73,17 @@ class NotVisible(Exception):
         self.patient = patient
 
 
-def _active_on(model: type[UnitMembership] | type[PatientUnit], day: date):  # type: ignore[no-untyped-def]
+def _active_on(
+    model: type[UnitMembership] | type[PatientUnit], day: date | ColumnElement[date]
+) -> ColumnElement[bool]:
     return and_(model.start <= day, or_(model.end.is_(None), model.end > day))
 
 
-def _staff_condition(user: User, day: date):  # type: ignore[no-untyped-def]
+def _staff_condition(user: User, day: date) -> Exists:
     return had_care_relationship(user.id, Patient.id, day)
 
 
-def had_care_relationship(user_id, patient_id, day):  # type: ignore[no-untyped-def]
+def had_care_relationship(user_id: Any, patient_id: Any, day: date | ColumnElement[date]) -> Exists:
     """A SQL condition: the user (a column or value) was a member of a unit that followed the
     patient on `day` (a SQL date expression), the same rule that lets staff see a patient.
     For reviewing the audit log: which accesses came from outside the care relationship."""
@@ -97,7 +100,7 @@ def had_care_relationship(user_id, patient_id, day):  # type: ignore[no-untyped-
     return exists(shared_unit)
 
 
-def _unit_lets_relatives_record_doses(day: date):  # type: ignore[no-untyped-def]
+def _unit_lets_relatives_record_doses(day: date) -> Exists:
     allowing = (
         select(PatientUnit.id)
         .join(CareUnit, CareUnit.id == PatientUnit.unit_id)
@@ -172,7 +175,7 @@ def _test_for(user: User, need: Need) -> _Test | None:
     return None  # admin and anything unknown: no clinical data
 
 
-def _condition(test: _Test, user: User, day: date):  # type: ignore[no-untyped-def]
+def _condition(test: _Test, user: User, day: date) -> ColumnElement[bool]:
     if test is _Test.STAFF:
         return _staff_condition(user, day)
     if test is _Test.OWN_RECORD:
@@ -189,7 +192,9 @@ def _condition(test: _Test, user: User, day: date):  # type: ignore[no-untyped-d
     return exists(link)
 
 
-def patient_condition(user: User, need: Need = Need.VIEW, day: date | None = None):  # type: ignore[no-untyped-def]
+def patient_condition(
+    user: User, need: Need = Need.VIEW, day: date | None = None
+) -> ColumnElement[bool]:
     """A SQL condition on `Patient` that is true for the patients `user` may `need`."""
     test = _test_for(user, need)
     if test is None:
@@ -197,7 +202,9 @@ def patient_condition(user: User, need: Need = Need.VIEW, day: date | None = Non
     return _condition(test, user, day or today_local())
 
 
-def _needs_columns(user: User, needs: Iterable[Need], day: date):  # type: ignore[no-untyped-def]
+def _needs_columns(
+    user: User, needs: Iterable[Need], day: date
+) -> tuple[dict[Need, _Test | None], list[_Test], list[Label[bool]]]:
     """For each need, its test; and one labelled boolean column per distinct test."""
     tests = {need: _test_for(user, need) for need in needs}
     distinct = [test for test in _Test if test in tests.values()]
@@ -205,12 +212,14 @@ def _needs_columns(user: User, needs: Iterable[Need], day: date):  # type: ignor
     return tests, distinct, columns
 
 
-def _needs_from_row(tests, distinct, values) -> frozenset[Need]:  # type: ignore[no-untyped-def]
+def _needs_from_row(
+    tests: dict[Need, _Test | None], distinct: list[_Test], values: Sequence[object]
+) -> frozenset[Need]:
     passed = {test for test, value in zip(distinct, values, strict=True) if value}
     return frozenset(need for need, test in tests.items() if test in passed)
 
 
-def visible_patients(user: User, need: Need = Need.VIEW) -> Select[tuple[Patient]]:
+def visible_patients(user: User, need: Need = Need.VIEW) -> Select[Patient]:
     """A query for every patient `user` may `need` (add ordering and filters to it)."""
     return select(Patient).where(patient_condition(user, need))
 
@@ -267,7 +276,7 @@ def can(user: User, patient: Patient, need: Need) -> bool:
     return need in needs_for(user, patient, (need,))
 
 
-def unit_client_patients(unit_id: int, day: date | None = None) -> Select[tuple[Patient]]:
+def unit_client_patients(unit_id: int, day: date | None = None) -> Select[Patient]:
     """The patients an API client of unit `unit_id` may read: those with an episode in the unit
     that is active on `day` (today), the same rule that lets the unit's staff see them. A
     client belongs to one unit and acts for no person, so no other test applies."""

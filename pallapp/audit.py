@@ -13,7 +13,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import insert, select
 
-from pallapp.extensions import db
+from pallapp.extensions import Base, db
 from pallapp.models import AuditAction, AuditEvent, Patient, User, utcnow
 
 
@@ -21,7 +21,7 @@ def record(
     action: AuditAction,
     *,
     patient: Patient | None = None,
-    obj: object | None = None,
+    obj: Base | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
     outcome: str = "ok",
@@ -32,8 +32,8 @@ def record(
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()  # the model, not the proxy
     if obj is not None:
-        object_type = object_type or type(obj).__tablename__  # type: ignore[attr-defined]
-        object_id = object_id or str(getattr(obj, "public_id", None) or obj.id)  # type: ignore[attr-defined]
+        object_type = object_type or type(obj).__tablename__
+        object_id = object_id or str(getattr(obj, "public_id", None) or obj.id)  # type: ignore[attr-defined]  # every model has an id; Base declares none
     event = AuditEvent(
         action=action.value,
         user_id=user.id if user is not None else None,

@@ -65,11 +65,29 @@ def doses_since(patient: Patient, since: datetime) -> list[PrnAdministration]:
     )
 
 
+def doses_to_evaluate(patient: Patient, limit: int = 20) -> list[PrnAdministration]:
+    """Doses whose effect has not been recorded yet, newest first."""
+    return list(
+        db.session.scalars(
+            select(PrnAdministration)
+            .where(
+                PrnAdministration.patient_id == patient.id,
+                PrnAdministration.evaluated_at.is_(None),
+                current_doses(),
+            )
+            .options(joinedload(PrnAdministration.order, innerjoin=True))
+            .order_by(PrnAdministration.given_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def dose_counts_by_indication(
-    patient_ids: Select[Any], since: datetime
+    patient_ids: Select[Any] | list[int], since: datetime
 ) -> dict[int, dict[str, int]]:
     """Doses (current versions) given after `since`, per patient and indication, in one grouped
-    query for every patient in `patient_ids` (a select of ids): pages listing many patients."""
+    query for every patient in `patient_ids` (a select of ids, or the ids): pages listing many
+    patients."""
     query = (
         select(PrnAdministration.patient_id, PrnOrder.indication, func.count(PrnAdministration.id))
         .join(PrnOrder, PrnOrder.id == PrnAdministration.order_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_NAME": "pallapp_session",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SECURE": True,
-    # Shared tablets: staff are logged out after this many idle minutes (DESIGN, issue 2).
+    # Shared tablets (DESIGN.md: nurses chart on a tablet on home visits): staff are logged out
+    # after this many idle minutes, so the next user of the tablet does not act as them.
     "STAFF_IDLE_MINUTES": 30,
     # Where physicians land after login: "today" (their units' patients, as nurses) or
     # "overview" (the unit overview, ordered by clinical need). PALLAPP_PHYSICIAN_START_PAGE.
@@ -123,12 +124,12 @@ DEFAULTS: dict[str, Any] = {
 ALL_STAFF_AND_ADMIN_ROLES = ("nurse", "physician", "manager", "admin")
 
 
-def second_factor_roles(value: object, env_name: str) -> frozenset[str]:
+def second_factor_roles(value: str | Iterable[object] | None, env_name: str) -> frozenset[str]:
     """The roles whose password logins need a second factor, from a comma-separated string or
     a list; None takes the environment's default."""
     if value is None:
         return frozenset(ALL_STAFF_AND_ADMIN_ROLES if env_name == "production" else ())
-    items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    items = value.split(",") if isinstance(value, str) else list(value)
     roles = frozenset(str(item).strip() for item in items if str(item).strip())
     known = {"patient", "relative", *ALL_STAFF_AND_ADMIN_ROLES}
     if not roles <= known:
@@ -212,9 +213,9 @@ def check_smtp(config: Mapping[str, Any]) -> None:
         )
 
 
-def engine_options(url: str, options: Mapping[str, Any], timeout: object) -> dict[str, Any]:
+def engine_options(url: str, options: Mapping[str, Any], timeout: str | float) -> dict[str, Any]:
     """SQLAlchemy engine options with the driver's own timeout for `url`'s database."""
-    seconds = float(timeout)  # type: ignore[arg-type]
+    seconds = float(timeout)
     if url.startswith("sqlite"):
         # One file, no server to ping; sqlite3's `timeout` is the wait for a lock.
         return {"connect_args": {"timeout": seconds}}

@@ -74,7 +74,9 @@ def load_demo_history(nurse: User, patients: list[Patient], self_user: User) -> 
             )
             stored += 1
             if days_ago % 14 < 7:
-                ipos = {code: _clamp(level / 2.5 + rng.gauss(0, 0.7), 0, 4) for code in IPOS_ITEMS}
+                ipos: dict[str, int | str] = {
+                    code: _clamp(level / 2.5 + rng.gauss(0, 0.7), 0, 4) for code in IPOS_ITEMS
+                }
                 submit_assessment(
                     nurse, patient.public_id, instrument="ipos_patient", answers=ipos,
                     client_token=_token(rng), respondent=Respondent.PATIENT, observed_at=when,
@@ -89,15 +91,19 @@ def load_demo_history(nurse: User, patients: list[Patient], self_user: User) -> 
                 staff_level = 1.5 + (6 - (days_ago - died)) / 3
                 ipos = {code: _clamp(staff_level + rng.gauss(0, 0.6), 0, 4) for code in IPOS_ITEMS}
                 ipos["sharing_feelings"] = scoring.CANNOT_ASSESS
-                abbey = {code: _clamp(staff_level / 1.5 + rng.gauss(0, 0.5), 0, 3) for code in ABBEY_ITEMS}
-                roag = {code: _clamp(1 + staff_level / 2.5 + rng.gauss(0, 0.4), 1, 3) for code in ROAG_AREAS}
+                abbey: dict[str, int | str] = {
+                    code: _clamp(staff_level / 1.5 + rng.gauss(0, 0.5), 0, 3) for code in ABBEY_ITEMS
+                }
+                roag: dict[str, int | str] = {
+                    code: _clamp(1 + staff_level / 2.5 + rng.gauss(0, 0.4), 1, 3) for code in ROAG_AREAS
+                }
                 roag["dentures"] = scoring.NOT_APPLICABLE
                 staff_ratings = [("ipos_staff", ipos), ("abbey", abbey)]
                 if with_roag:
                     staff_ratings.append(("roag", roag))
-                for code, answers in staff_ratings:
+                for code, staff_answers in staff_ratings:
                     submit_assessment(
-                        nurse, patient.public_id, instrument=code, answers=answers,
+                        nurse, patient.public_id, instrument=code, answers=staff_answers,
                         client_token=_token(rng), observed_at=when,
                     )
                     stored += 1

@@ -1,7 +1,7 @@
 """Flask extensions, created unbound; `factory.build_app` binds them to an application."""
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flask_babel
 from flask import g
@@ -60,6 +60,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # `db.Model` is made from Base when the app starts (Flask-SQLAlchemy adds table names and
+    # binds to it); mypy cannot use an attribute as a base class, so the models' base is Base
+    # to it, whose columns and relationships it types.
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import sqlite3
+from typing import Any, cast
 
-from flask import Flask, abort, g, make_response, render_template, request
+from flask import Flask, Response, abort, g, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -43,7 +45,7 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
     babel.init_app(app, locale_selector=select_locale)
     install_i18n(app)
     _init_login(app)
@@ -110,8 +112,9 @@ def _sqlite_savepoints_inside_a_transaction(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "savepoint")
-    def begin_first(connection, name):  # type: ignore[no-untyped-def]
-        driver_connection = connection.connection.driver_connection
+    def begin_first(connection: Connection, name: str) -> None:
+        # Installed on SQLite engines only: the driver's connection is sqlite3's.
+        driver_connection = cast(sqlite3.Connection, connection.connection.driver_connection)
         if not driver_connection.in_transaction:
             driver_connection.execute("BEGIN")
 
@@ -145,7 +148,7 @@ def _install_request_boundary(app: Flask) -> None:
     """One commit per request: after a successful response; anything else rolls back."""
 
     @app.before_request
-    def refuse_nul_bytes():  # type: ignore[no-untyped-def]
+    def refuse_nul_bytes() -> None:
         # No keyboard types a NUL byte, and PostgreSQL refuses it in text: such a request is
         # answered 400 before it reaches a form (found by fuzzing: it was a server error).
         for key, values in request.values.lists():
@@ -154,7 +157,7 @@ def _install_request_boundary(app: Flask) -> None:
         return None
 
     @app.after_request
-    def commit_or_roll_back(response):  # type: ignore[no-untyped-def]
+    def commit_or_roll_back(response: Response) -> Response:
         if response.status_code < 400:
             db.session.commit()
         else:
@@ -164,7 +167,7 @@ def _install_request_boundary(app: Flask) -> None:
 
 def _install_error_pages(app: Flask) -> None:
     @app.errorhandler(NotVisible)
-    def patient_not_visible(error: NotVisible):  # type: ignore[no-untyped-def]
+    def patient_not_visible(error: NotVisible) -> ResponseReturnValue:
         # The refusal itself must be logged although the request fails.
         db.session.rollback()
         audit.record(
@@ -179,18 +182,18 @@ def _install_error_pages(app: Flask) -> None:
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
         return render_template("errors/csrf.html"), 400
 
     for code in (400, 403, 404, 405):
 
-        def handler(error, code=code):  # type: ignore[no-untyped-def]
+        def handler(error: Exception, code: int = code) -> ResponseReturnValue:
             return render_template(f"errors/{code}.html"), code
 
         app.register_error_handler(code, handler)
 
     @app.errorhandler(429)
-    def too_many_requests(error):  # type: ignore[no-untyped-def]
+    def too_many_requests(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
         if request.endpoint == "auth.login":
             audit.record(
@@ -212,7 +215,7 @@ def _install_error_pages(app: Flask) -> None:
         return render_template("errors/429.html", endpoint=request.endpoint), 429
 
     @app.errorhandler(500)
-    def server_error(error):  # type: ignore[no-untyped-def]
+    def server_error(error: Exception) -> ResponseReturnValue:
         # Drawn without the database, which may be what failed: no user is loaded (the page
         # has no menu), and the language comes from the session (pallapp/i18n.py).
         g.without_database = True
@@ -284,7 +287,7 @@ def _install_headers(app: Flask) -> None:
     policy = content_security_policy(app)
 
     @app.after_request
-    def security_headers(response):  # type: ignore[no-untyped-def]
+    def security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

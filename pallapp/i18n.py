@@ -37,7 +37,7 @@ def language_choices() -> list[tuple[str, str]]:
     the language switch and the form that receives it are built from this list, so adding a
     language is a catalogue (`flask translate init`) and a configuration entry."""
     return [
-        (code, Locale.parse(code).get_display_name(code).capitalize())
+        (code, (Locale.parse(code).get_display_name(code) or code).capitalize())
         for code in current_app.config["LANGUAGES"]
     ]
 
@@ -49,7 +49,7 @@ def install_i18n(app: Flask) -> None:
         return babel.domain_instance.get_translations()
 
     # The same callables Flask-Babel installs, without its per-call lookup of the domain.
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # from Jinja's i18n extension
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         pgettext=lambda c, s: translations().upgettext(c, s),

@@ -41,7 +41,7 @@ def requested_page() -> int:
     return min(max(int(raw), 1), MAX_PAGE)
 
 
-def fetch_page(query: Select[Any], number: int, *, scalars: bool = True,
+def fetch_page(query: Select[*tuple[Any, ...]], number: int, *, scalars: bool = True,
                size: int = PAGE_SIZE) -> Page[Any]:
     """Run `query` (already ordered) for page `number`; one row more tells whether more follow."""
     limited = query.limit(size + 1).offset((number - 1) * size)

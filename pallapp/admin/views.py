@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import ParamSpec
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -13,11 +16,15 @@ from pallapp.forms.admin import ConfirmForm, StaffForm, UnitForm
 from pallapp.models import Role, utcnow
 from pallapp.timeutil import today_local
 
+P = ParamSpec("P")
 
-def admin_required(view):  # type: ignore[no-untyped-def]
+
+def admin_required(
+    view: Callable[P, ResponseReturnValue],
+) -> Callable[P, ResponseReturnValue]:
     @wraps(view)
     @login_required
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if current_user.role != Role.ADMIN:
             abort(403)
         return view(*args, **kwargs)
@@ -27,14 +34,14 @@ def admin_required(view):  # type: ignore[no-untyped-def]
 
 @bp.route("/units")
 @admin_required
-def units():  # type: ignore[no-untyped-def]
+def units() -> ResponseReturnValue:
     return render_template("admin/units.html", units=services.all_units())
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
 @bp.route("/units/<public_id>", methods=["GET", "POST"])
 @admin_required
-def unit(public_id: str | None = None):  # type: ignore[no-untyped-def]
+def unit(public_id: str | None = None) -> ResponseReturnValue:
     existing = None
     if public_id is not None:
         existing = services.unit_by_public_id(public_id)
@@ -72,7 +79,7 @@ def unit(public_id: str | None = None):  # type: ignore[no-untyped-def]
 
 @bp.route("/staff")
 @admin_required
-def staff():  # type: ignore[no-untyped-def]
+def staff() -> ResponseReturnValue:
     return render_template(
         "admin/staff.html",
         accounts=services.staff_accounts(),
@@ -84,7 +91,7 @@ def staff():  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/new", methods=["GET", "POST"])
 @admin_required
-def new_staff():  # type: ignore[no-untyped-def]
+def new_staff() -> ResponseReturnValue:
     all_units = services.all_units()
     form = StaffForm()
     form.units.choices = [SelectChoice(unit.public_id, unit.name) for unit in all_units]
@@ -110,7 +117,7 @@ def new_staff():  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/<public_id>/active", methods=["POST"])
 @admin_required
-def staff_active(public_id: str):  # type: ignore[no-untyped-def]
+def staff_active(public_id: str) -> ResponseReturnValue:
     user = services.user_by_public_id(public_id)
     form = ConfirmForm()
     if user is None or user.role not in [
@@ -129,7 +136,7 @@ def staff_active(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/<public_id>/second-factor", methods=["POST"])
 @admin_required
-def staff_second_factor(public_id: str):  # type: ignore[no-untyped-def]
+def staff_second_factor(public_id: str) -> ResponseReturnValue:
     """A lost phone with no recovery code left: the administrator removes the second factor
     (audited); the account's sessions end, and it sets a new one up at its next login."""
     user = services.user_by_public_id(public_id)
@@ -149,7 +156,7 @@ def staff_second_factor(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/<public_id>/units", methods=["POST"])
 @admin_required
-def staff_units(public_id: str):  # type: ignore[no-untyped-def]
+def staff_units(public_id: str) -> ResponseReturnValue:
     user = services.user_by_public_id(public_id)
     form = ConfirmForm()
     if user is None or not form.validate_on_submit():
@@ -171,7 +178,7 @@ def staff_units(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/invitations")
 @admin_required
-def invitations():  # type: ignore[no-untyped-def]
+def invitations() -> ResponseReturnValue:
     return render_template(
         "admin/invitations.html",
         invitations=services.invitations(),
@@ -182,7 +189,7 @@ def invitations():  # type: ignore[no-untyped-def]
 
 @bp.route("/invitations/<public_id>/revoke", methods=["POST"])
 @admin_required
-def revoke(public_id: str):  # type: ignore[no-untyped-def]
+def revoke(public_id: str) -> ResponseReturnValue:
     invitation = services.invitation_by_public_id(public_id)
     if invitation is None:
         abort(404)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import force_locale, gettext
@@ -41,7 +42,7 @@ def unit_in_coverage(unit: CareUnit, at: datetime) -> bool:
     return in_coverage(unit.coverage_weekdays, unit.coverage_start, unit.coverage_end, at)
 
 
-def link(endpoint: str, **values: object) -> str:
+def link(endpoint: str, **values: Any) -> str:
     """An absolute link for a message: the configured site (PALLAPP_BASE_URL), never a Host
     header; development and tests without one use http://localhost."""
     base = current_app.config.get("BASE_URL") or "http://localhost"
@@ -169,7 +170,7 @@ def escalate_due(now: datetime) -> int:
             .values(escalated_at=now)
             .execution_options(synchronize_session=False)
         )
-        if not claimed.rowcount:  # type: ignore[attr-defined]
+        if not claimed.rowcount:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
             continue
         address = alert.unit.escalation_email
         audit.record(

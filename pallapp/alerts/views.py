@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -21,7 +22,7 @@ def _staff_only() -> None:
 
 @bp.route("/alerts")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     _staff_only()
     now = utcnow()
     listing = services.alerts_for(current_user, now)
@@ -41,7 +42,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/alerts/<public_id>/acknowledge", methods=["POST"])
 @login_required
-def acknowledge(public_id: str):  # type: ignore[no-untyped-def]
+def acknowledge(public_id: str) -> ResponseReturnValue:
     _staff_only()
     try:
         services.acknowledge(current_user, public_id, utcnow())
@@ -54,7 +55,7 @@ def acknowledge(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/expected-levels/new", methods=["GET", "POST"])
 @login_required
-def new_expected_level(public_id: str):  # type: ignore[no-untyped-def]
+def new_expected_level(public_id: str) -> ResponseReturnValue:
     _staff_only()
     patient = expected.patient_to_mark(current_user, public_id)
     form = ExpectedLevelForm()
@@ -80,7 +81,7 @@ def new_expected_level(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/expected-levels/<marking_id>/end", methods=["POST"])
 @login_required
-def end_expected_level(public_id: str, marking_id: str):  # type: ignore[no-untyped-def]
+def end_expected_level(public_id: str, marking_id: str) -> ResponseReturnValue:
     _staff_only()
     expected.end_marking(current_user, public_id, marking_id, utcnow())
     flash(gettext("The marking has ended: every severe rating alerts again."), "success")

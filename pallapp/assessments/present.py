@@ -12,7 +12,15 @@ from typing import Any
 from flask_babel import gettext
 
 from pallapp import scoring
-from pallapp.models import Assessment, Flag, Respondent, Role
+from pallapp.models import Assessment, Respondent, Role
+from pallapp.present import FlagView, flag_view
+from pallapp.present import band_label as _band_label
+
+# Shown on other features' pages too, so kept in the shared module; the result and detail
+# pages of this feature use them from here.
+from pallapp.present import instrument_title as instrument_title
+from pallapp.present import overall_band as overall_band
+from pallapp.present import score_rows as score_rows
 
 
 @dataclass(frozen=True)
@@ -27,42 +35,12 @@ class AnswerRow:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
-class ScoreRow:
-    label: str
-    value: int | None
-    maximum: int | None
-
-
-@dataclass(frozen=True)
-class FlagView:
-    code: str
-    severity: str
-    severity_label: str
-    title: str
-    explanation: str
-    items: list[str]
-    is_open: bool
-    close_reason: str | None
-
-
-def instrument_title(code: str) -> str:
-    return gettext(scoring.INSTRUMENTS[code].title)
-
-
 def instrument_purpose(code: str) -> str:
     """The chooser's line on what the form is for and about how long it takes (`Display.purpose`;
     the minutes are a project estimate from the number of items, about 15-20 s per
     tap-answered item as timed in the browser tests' flows, not a published figure)."""
     purpose = scoring.INSTRUMENTS[code].display.purpose
     return gettext(purpose) if purpose is not None else ""
-
-
-def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None:
-    for band in bands:
-        if band.name == name:
-            return gettext(band.label)
-    return None
 
 
 def answer_rows(assessment: Assessment) -> list[AnswerRow]:
@@ -140,50 +118,9 @@ def context_rows(assessment: Assessment) -> list[tuple[str, str]]:
     return rows
 
 
-def score_rows(assessment: Assessment) -> list[ScoreRow]:
-    definition = scoring.INSTRUMENTS[assessment.instrument]
-    rows = []
-    if definition.total_label is not None:
-        rows.append(ScoreRow(gettext(definition.total_label), assessment.total, definition.total_max))
-    subscales: dict[str, int | None] = assessment.scores.get("subscales", {})
-    for code, subscale in definition.subscales.items():
-        rows.append(ScoreRow(gettext(subscale.label), subscales.get(code), subscale.max))
-    return rows
-
-
-def overall_band(assessment: Assessment) -> tuple[str | None, str | None]:
-    definition = scoring.INSTRUMENTS[assessment.instrument]
-    return assessment.band, _band_label(definition.bands, assessment.band)
-
-
 def missing_labels(assessment: Assessment) -> list[str]:
     definition = scoring.INSTRUMENTS[assessment.instrument]
     return [gettext(definition.item(code).label) for code in assessment.scores.get("missing", [])]
-
-
-def flag_view(flag: Flag, instrument: str | None) -> FlagView:
-    info = scoring.FLAG_CODES[flag.code]
-    item_labels = []
-    for code in flag.items:
-        label = None
-        if instrument is not None:
-            definition = scoring.INSTRUMENTS[instrument]
-            if code in definition.item_codes:
-                # A flag names the score, not the question: Q6-Q9 of IPOS by their problem end.
-                label = gettext(definition.item(code).score_label)
-            elif any(field.code == code for field in definition.context_fields):
-                label = gettext(definition.context_field(code).label)
-        item_labels.append(label or code)
-    return FlagView(
-        code=flag.code,
-        severity=flag.severity,
-        severity_label=gettext(scoring.SEVERITY_LABELS[flag.severity]),
-        title=gettext(info.title),
-        explanation=gettext(info.explanation),
-        items=item_labels,
-        is_open=flag.is_open,
-        close_reason=flag.close_reason,
-    )
 
 
 def flag_views(assessment: Assessment) -> list[FlagView]:

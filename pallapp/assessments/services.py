@@ -511,7 +511,7 @@ def get_assessment(
             else can(user, patient, Need.VIEW_HISTORY)
         )
     )
-    if not allowed:
+    if assessment is None or not allowed:
         raise NotVisible(patient.public_id, Need.VIEW_HISTORY, patient)
     if audit_view:
         audit.record(AuditAction.VIEW, user=user, patient=patient, obj=assessment)

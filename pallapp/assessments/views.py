@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import uuid4
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -15,7 +16,7 @@ from pallapp.assessments import bp, present, services
 from pallapp.carerecord import current_care_plan
 from pallapp.forms.assessments import CorrectionReasonForm
 from pallapp.forms.instruments import assessment_form_class
-from pallapp.models import Respondent
+from pallapp.models import Patient, Respondent
 from pallapp.paging import requested_page
 from pallapp.refusals import Refusal
 from pallapp.sending import answer_stored
@@ -29,7 +30,7 @@ def _period_words(period: str | None) -> str | None:
     return gettext(words) if words else None
 
 
-def _recall_label(code: str, patient) -> str | None:  # type: ignore[no-untyped-def]
+def _recall_label(code: str, patient: Patient) -> str | None:
     return _period_words(
         services.recall_period(current_user, patient, code)
     )
@@ -66,7 +67,7 @@ def _next_in_visit(public_id: str, instrument: str) -> dict[str, str] | None:
 
 @bp.route("/patients/<public_id>/assessments/new")
 @login_required
-def choose(public_id: str):  # type: ignore[no-untyped-def]
+def choose(public_id: str) -> ResponseReturnValue:
     patient = services.open_for_reporting(current_user, public_id)
     codes = services.instruments_for(current_user)
     return render_template(
@@ -81,7 +82,7 @@ def choose(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/assessments/new/<code>", methods=["GET", "POST"])
 @login_required
-def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
+def fill(public_id: str, code: str) -> ResponseReturnValue:
     if code not in services.instruments_for(current_user):
         abort(404)
     if request.method == "GET":
@@ -170,7 +171,7 @@ def fill(public_id: str, code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/assessments/<assessment_id>")
 @login_required
-def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
+def show(public_id: str, assessment_id: str) -> ResponseReturnValue:
     # The same query opens the record and says whether the user may correct it.
     patient, needs = services.patient_for_reading(current_user, public_id)
     assessment = services.get_assessment(current_user, patient, assessment_id, needs=needs)
@@ -204,7 +205,7 @@ def show(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/assessments")
 @login_required
-def history(public_id: str):  # type: ignore[no-untyped-def]
+def history(public_id: str) -> ResponseReturnValue:
     patient, assessments = services.history(current_user, public_id, requested_page())
     if not assessments.items and assessments.number > 1:
         abort(404)  # past the last page
@@ -225,7 +226,7 @@ def history(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/assessments/<assessment_id>/correct", methods=["GET", "POST"])
 @login_required
-def correct(public_id: str, assessment_id: str):  # type: ignore[no-untyped-def]
+def correct(public_id: str, assessment_id: str) -> ResponseReturnValue:
     patient = services.patient_for_correction(current_user, public_id)
     original = services.get_assessment(current_user, patient, assessment_id)
     form_class = assessment_form_class(

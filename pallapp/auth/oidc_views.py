@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from authlib.common.errors import AuthlibBaseError
 from flask import abort, current_app, redirect, render_template, session
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, logout_user
 from joserfc.errors import JoseError
@@ -58,14 +59,14 @@ def _kept(response_status: int) -> int:
     return response_status
 
 
-def _refuse(reason: str, status: int = 403):  # type: ignore[no-untyped-def]
+def _refuse(reason: str, status: int = 403) -> tuple[str, int]:
     _kept(status)
     return render_template(
         "auth/login_refused.html", message=identity_message(reason)
     ), status
 
 
-def _start(provider: str):  # type: ignore[no-untyped-def]
+def _start(provider: str) -> ResponseReturnValue:
     oidc = client(provider)
     if oidc is None:
         abort(404)
@@ -76,7 +77,7 @@ def _start(provider: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login/with/<provider>")
-def oidc_login(provider: str):  # type: ignore[no-untyped-def]
+def oidc_login(provider: str) -> ResponseReturnValue:
     if current_user.is_authenticated:
         logout_user()
     language = session.get("language")
@@ -87,7 +88,7 @@ def oidc_login(provider: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/invitation/<token>/with/<provider>")
-def oidc_invitation(token: str, provider: str):  # type: ignore[no-untyped-def]
+def oidc_invitation(token: str, provider: str) -> ResponseReturnValue:
     from pallapp.auth.views import invitation_message
 
     if current_user.is_authenticated:
@@ -106,7 +107,7 @@ def oidc_invitation(token: str, provider: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login/with/<provider>/callback")
-def oidc_callback(provider: str):  # type: ignore[no-untyped-def]
+def oidc_callback(provider: str) -> ResponseReturnValue:
     from pallapp import audit
     from pallapp.auth.views import invitation_message, start_page_for_current_user
 

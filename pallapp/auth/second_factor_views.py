@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import abort, flash, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -62,7 +63,7 @@ def _pending_user() -> tuple[User, str | None] | None:
 
 @bp.route("/login/second-factor", methods=["GET", "POST"])
 @second_factor_limit
-def second_factor_login():  # type: ignore[no-untyped-def]
+def second_factor_login() -> ResponseReturnValue:
     found = _pending_user()
     if found is None:
         flash(gettext("Please log in with your e-mail and password first."), "info")
@@ -94,7 +95,7 @@ def second_factor_login():  # type: ignore[no-untyped-def]
 @bp.route("/account/second-factor", methods=["GET", "POST"])
 @login_required
 @second_factor_limit
-def second_factor_setup():  # type: ignore[no-untyped-def]
+def second_factor_setup() -> ResponseReturnValue:
     user = current_user._get_current_object()
     enrolled = has_second_factor(user)
     form = EnrolSecondFactorForm()

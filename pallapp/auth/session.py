@@ -19,6 +19,7 @@ import time
 from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
+from werkzeug import Response
 
 from pallapp import audit
 from pallapp.models import AuditAction, User
@@ -73,7 +74,7 @@ def _idle_too_long(last_seen: object, now: float, limit: int) -> bool:
 DEVICE_FORMS = frozenset({"assessments.fill", "careplan.record_dose"})
 
 
-def _end(outcome: str, message: str):  # type: ignore[no-untyped-def]
+def _end(outcome: str, message: str) -> Response:
     audit.record(AuditAction.LOGOUT, obj=current_user._get_current_object(), outcome=outcome)
     logout_user()
     session.clear()
@@ -98,7 +99,7 @@ def _end(outcome: str, message: str):  # type: ignore[no-untyped-def]
 
 def install_session_rules(app: Flask) -> None:
     @app.before_request
-    def end_stale_sessions():  # type: ignore[no-untyped-def]
+    def end_stale_sessions() -> Response | None:
         if is_cookieless() or not current_user.is_authenticated:
             return None
         now = time.time()
@@ -118,7 +119,7 @@ def install_session_rules(app: Flask) -> None:
         return _second_factor_owed()
 
 
-def _second_factor_owed():  # type: ignore[no-untyped-def]
+def _second_factor_owed() -> Response | None:
     """A session begun with a password alone, for an account that needs more, reaches only
     the second-factor setup (checked on every request: a unit may withdraw its allowance
     while someone is logged in)."""

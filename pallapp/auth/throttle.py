@@ -25,9 +25,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, g, request, session, url_for
+from flask import current_app, g, request, session, url_for
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug import Response
 
 from pallapp.auth.services import normalise_email
 from pallapp.extensions import limiter
@@ -94,7 +95,7 @@ def _known_device() -> str | None:
         if data is not None and account_tag(_submitted_email()) in data["a"]:
             known = data["d"]
         g.known_device = known
-    return g.known_device  # type: ignore[no-any-return]
+    return g.known_device
 
 
 def remember_device(response: Response, email: str) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required, logout_user
 
@@ -52,7 +53,7 @@ def start_page_for_current_user() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @login_limits
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(start_page_for_current_user())
     form = LoginForm()
@@ -83,7 +84,7 @@ def login():  # type: ignore[no-untyped-def]
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 @password_change_limit
-def password():  # type: ignore[no-untyped-def]
+def password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
@@ -102,7 +103,7 @@ def password():  # type: ignore[no-untyped-def]
 
 @bp.route("/logout", methods=["POST"])
 @login_required
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     user = current_user._get_current_object()
     audit.record(AuditAction.LOGOUT, obj=user)
     # Ended on the server, not only in this browser: a copy of the cookie (another tab, a
@@ -159,7 +160,7 @@ def invitation_message(reason: str) -> str:
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
-def invitation(token: str):  # type: ignore[no-untyped-def]
+def invitation(token: str) -> ResponseReturnValue:
     if current_user.is_authenticated:
         logout_user()
         session.clear()
@@ -196,7 +197,7 @@ def invitation(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/language", methods=["POST"])
-def language():  # type: ignore[no-untyped-def]
+def language() -> ResponseReturnValue:
     form = LanguageForm()
     form.language.choices = language_choices()
     if not form.validate_on_submit():

@@ -424,18 +424,5 @@ def evaluate_dose(
     return dose
 
 
-def doses_to_evaluate(patient: Patient, limit: int = 20) -> list[PrnAdministration]:
-    """Doses whose effect has not been recorded yet, newest first."""
-    return list(
-        db.session.scalars(
-            select(PrnAdministration)
-            .where(
-                PrnAdministration.patient_id == patient.id,
-                PrnAdministration.evaluated_at.is_(None),
-                carerecord.current_doses(),
-            )
-            .options(joinedload(PrnAdministration.order, innerjoin=True))
-            .order_by(PrnAdministration.given_at.desc())
-            .limit(limit)
-        )
-    )
+# The patient page lists them too (`pallapp.homevisit`): the query is in the shared care record.
+doses_to_evaluate = carerecord.doses_to_evaluate

@@ -5,8 +5,10 @@ from __future__ import annotations
 from uuid import uuid4
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
+from werkzeug import Response
 
 from pallapp import scoring
 from pallapp.careplan import bp, present
@@ -32,6 +34,7 @@ from pallapp.models import (
     CARE_PLAN_FIELDS,
     Effect,
     MilestoneKind,
+    PrnAdministration,
     PrnOrder,
     utcnow,
 )
@@ -61,7 +64,7 @@ def _order_or_404(public_id: str, order_id: str, need: Need) -> PrnOrder:
         abort(404)
 
 
-def _show_patient(public_id: str):  # type: ignore[no-untyped-def]
+def _show_patient(public_id: str) -> Response:
     return redirect(url_for("patients.show", public_id=public_id))
 
 
@@ -70,7 +73,7 @@ def _show_patient(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/care-plan")
 @login_required
-def plan(public_id: str):  # type: ignore[no-untyped-def]
+def plan(public_id: str) -> ResponseReturnValue:
     patient, current = plan_service.read_care_plan(current_user, public_id)
     needs = careplan_common.needs(current_user, patient, (Need.VIEW_CARE_PLAN, Need.CHANGE))
     return render_template(
@@ -85,7 +88,7 @@ def plan(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/care-plan/edit", methods=["GET", "POST"])
 @login_required
-def edit_plan(public_id: str):  # type: ignore[no-untyped-def]
+def edit_plan(public_id: str) -> ResponseReturnValue:
     patient, current = plan_service.care_plan_for_editing(current_user, public_id)
     form = CarePlanForm(obj=current if request.method == "GET" else None)
     if request.method == "GET":
@@ -108,7 +111,7 @@ def edit_plan(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/care-plan/history")
 @login_required
-def plan_history(public_id: str):  # type: ignore[no-untyped-def]
+def plan_history(public_id: str) -> ResponseReturnValue:
     patient, versions = plan_service.care_plan_history(current_user, public_id)
     return render_template(
         "careplan/plan_history.html",
@@ -127,7 +130,7 @@ def plan_history(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/milestones")
 @login_required
-def milestones(public_id: str):  # type: ignore[no-untyped-def]
+def milestones(public_id: str) -> ResponseReturnValue:
     patient, rows = milestone_service.list_milestones(current_user, public_id)
     return render_template(
         "careplan/milestones.html",
@@ -139,7 +142,7 @@ def milestones(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/milestones/new", methods=["GET", "POST"])
 @login_required
-def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
+def new_milestone(public_id: str) -> ResponseReturnValue:
     patient = careplan_common.patient_for_new_record(current_user, public_id, Need.CHANGE, "milestone")
     form = MilestoneForm()
     if request.method == "GET":
@@ -173,7 +176,7 @@ def new_milestone(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/orders")
 @login_required
-def orders(public_id: str):  # type: ignore[no-untyped-def]
+def orders(public_id: str) -> ResponseReturnValue:
     patient, all_versions = order_service.list_orders(current_user, public_id)
     now = utcnow()
     needs = careplan_common.needs(current_user, patient, (Need.PRESCRIBE, Need.RECORD_DOSE))
@@ -207,7 +210,7 @@ def _order_details(form: OrderForm) -> order_service.OrderDetails:
 
 @bp.route("/patients/<public_id>/orders/new", methods=["GET", "POST"])
 @login_required
-def new_order(public_id: str):  # type: ignore[no-untyped-def]
+def new_order(public_id: str) -> ResponseReturnValue:
     patient = careplan_common.patient_for_new_record(current_user, public_id, Need.PRESCRIBE, "prn_order")
     form = OrderForm()
     if request.method == "GET" and request.args.get("indication") in scoring.PRN_INDICATIONS:
@@ -231,7 +234,7 @@ def new_order(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/orders/<order_id>/change", methods=["GET", "POST"])
 @login_required
-def change_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
+def change_order(public_id: str, order_id: str) -> ResponseReturnValue:
     order = _order_or_404(public_id, order_id, Need.PRESCRIBE)
     form = ChangeOrderForm(obj=order if request.method == "GET" else None)
     if request.method == "GET" and order.min_interval_minutes:
@@ -255,7 +258,7 @@ def change_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/orders/<order_id>/stop", methods=["GET", "POST"])
 @login_required
-def stop_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
+def stop_order(public_id: str, order_id: str) -> ResponseReturnValue:
     order = _order_or_404(public_id, order_id, Need.PRESCRIBE)
     form = StopOrderForm()
     problem = None
@@ -280,8 +283,8 @@ def stop_order(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
 # --- doses -------------------------------------------------------------------------------
 
 
-def _dose_warning(  # type: ignore[no-untyped-def]
-    form, needs: dose_service.DoseNeedsConfirmation, order: PrnOrder
+def _dose_warning(
+    form: DoseForm, needs: dose_service.DoseNeedsConfirmation, order: PrnOrder
 ) -> present.DoseWarning:
     """The warning in words; the fields that differ from the order, and a ticked confirmation
     without a reason, are marked as field errors."""
@@ -308,7 +311,14 @@ def _dose_warning(  # type: ignore[no-untyped-def]
     return present.dose_warning(needs.over_limit, needs.mismatch, needs.colliding, order)
 
 
-def _dose_page(order, form, warning, problem, original=None, device=False):  # type: ignore[no-untyped-def]
+def _dose_page(
+    order: PrnOrder,
+    form: DoseForm,
+    warning: present.DoseWarning | None,
+    problem: str | None,
+    original: PrnAdministration | None = None,
+    device: bool = False,
+) -> str:
     """The dose form (recording a dose, or correcting one: `original`), with the ordered dose
     beside the amount, so that a slip of the decimal sign is seen before it is saved."""
     form.dose.description = gettext("Ordered: %(dose)s", dose=present.ordered_dose(order))
@@ -328,7 +338,7 @@ def _dose_page(order, form, warning, problem, original=None, device=False):  # t
 
 @bp.route("/patients/<public_id>/orders/<order_id>/dose", methods=["GET", "POST"])
 @login_required
-def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
+def record_dose(public_id: str, order_id: str) -> ResponseReturnValue:
     order = _order_or_404(public_id, order_id, Need.RECORD_DOSE)
     form = DoseForm()
     if request.method == "GET":
@@ -373,7 +383,7 @@ def record_dose(public_id: str, order_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/doses/<dose_id>/correct", methods=["GET", "POST"])
 @login_required
-def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
+def correct_dose(public_id: str, dose_id: str) -> ResponseReturnValue:
     try:
         original = dose_service.get_dose(current_user, public_id, dose_id)
     except careplan_common.Refused:
@@ -421,7 +431,7 @@ def correct_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/doses/<dose_id>/evaluate", methods=["GET", "POST"])
 @login_required
-def evaluate_dose(public_id: str, dose_id: str):  # type: ignore[no-untyped-def]
+def evaluate_dose(public_id: str, dose_id: str) -> ResponseReturnValue:
     try:
         dose = dose_service.get_dose(current_user, public_id, dose_id)
     except careplan_common.Refused:

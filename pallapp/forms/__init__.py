@@ -15,6 +15,8 @@ class WholeNumberField(IntegerField):
     huge int: a 400-digit number made a server error (found by fuzzing the forms).
     """
 
+    data: int | None
+
     def process_formdata(self, valuelist: list[str]) -> None:
         if valuelist and len(str(valuelist[0]).strip()) > _MAX_DIGITS:
             self.data = None

@@ -52,5 +52,5 @@ class ExpectedLevelForm(FlaskForm):
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.item.choices = item_choices()

@@ -206,7 +206,7 @@ class Section(NamedTuple):
     """A step as the template shows it: its number, the step count, title msgid and blocks."""
 
     number: int
-    count: int
+    count: int  # type: ignore[assignment]  # the step count; shadows tuple.count, unused
     title: str
     blocks: list[Block]
 
@@ -341,13 +341,14 @@ class AssessmentForm(FlaskForm):
             if context.kind == "text_list":
                 value = [text for f in fields if (text := (f.data or "").strip())]
             elif context.kind == "rated_list":
-                value = []
+                rated: list[dict[str, object]] = []
                 block = Block("rated_list", context.code, context.label, fields)
                 for label_field, rating_field in block.rows:
                     label = (label_field.data or "").strip()
                     rating = rating_field.answer()
                     if label and isinstance(rating, int):
-                        value.append({"label": label, "rating": rating})
+                        rated.append({"label": label, "rating": rating})
+                value = rated
             else:
                 value = (fields[0].data or "").strip() or None
             if value:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, FormField, SelectChoice, SelectField, TextAreaField, ValidationError
@@ -15,7 +18,6 @@ RESPONDENTS = (
     ("relative", _l("a relative")),
     ("staff", _l("staff")),
 )
-LINES = 3
 
 
 class PlanLineForm(Form):
@@ -53,6 +55,16 @@ class PlanLineForm(Form):
     def validate_interval_days(self, field: WholeNumberField) -> None:
         if self.instrument.data and not field.data:
             raise ValidationError(_l("Give how often, in days."))
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        valid: bool = super().validate(extra_validators)
+        # Optional() ends the interval's checks when it is left empty, before
+        # validate_interval_days: a line in use asks for it here (else an empty interval reached
+        # the database, which refused it, and the page failed).
+        if self.instrument.data and self.interval_days.data is None and not self.interval_days.errors:
+            self.interval_days.errors.append(_l("Give how often, in days."))
+            return False
+        return valid
 
 
 class ReportingPlanForm(FlaskForm):

@@ -152,7 +152,9 @@ def _search_bundle(resources: list[tuple[str, dict[str, Any]]]) -> dict[str, Any
     }
 
 
-def _entries(patient: Patient, kind: str, since=None, until=None) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
+def _entries(
+    patient: Patient, kind: str, since: datetime | None = None, until: datetime | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     [record] = fhir_service.patient_records([patient], since=since, until=until)
     return [(url, r) for url, r in fhir.patient_entries(fhir_service.terms(), record) if r["resourceType"] == kind]
 

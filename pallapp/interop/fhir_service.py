@@ -8,11 +8,12 @@ queries and turns them into `pallapp.interop.fhir` records.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from flask import current_app, has_request_context, request
 from flask_babel import force_locale, gettext
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from pallapp import audit
@@ -65,12 +66,12 @@ def terms() -> fhir.Terms:
     return fhir.Terms(fhir_base(), _english, _swedish)
 
 
-def _current_assessments():  # type: ignore[no-untyped-def]
+def _current_assessments() -> ColumnElement[bool]:
     newer = aliased(Assessment)
     return ~exists(select(newer.id).where(newer.supersedes_id == Assessment.id))
 
 
-def _current_doses():  # type: ignore[no-untyped-def]
+def _current_doses() -> ColumnElement[bool]:
     newer = aliased(PrnAdministration)
     return ~exists(select(newer.id).where(newer.supersedes_id == PrnAdministration.id))
 
@@ -89,7 +90,7 @@ def _person(user: User | None, patient: Patient, links: dict[tuple[int, int], st
     return fhir.Person("Practitioner", user.public_id, user.name)
 
 
-def _keeper(people: dict[str, fhir.Person]):  # type: ignore[no-untyped-def]
+def _keeper(people: dict[str, fhir.Person]) -> Callable[[fhir.Person | None], fhir.Person | None]:
     """A function that remembers each person other than the patient, once, and returns it."""
 
     def keep(person: fhir.Person | None) -> fhir.Person | None:
@@ -104,8 +105,8 @@ def patient_records(
     patients: Iterable[Patient],
     *,
     assessments: Iterable[Assessment] | None = None,
-    since=None,  # type: ignore[no-untyped-def]
-    until=None,  # type: ignore[no-untyped-def]
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[fhir.PatientRecord]:
     """Everything the FHIR export holds about `patients` (already checked and audited).
     `assessments`: those to include (default: the current versions of all of them);

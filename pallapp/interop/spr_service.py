@@ -10,10 +10,11 @@ What the answers are, and why: `pallapp.interop.spr` and docs/spr.md.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from pallapp import audit, scoring
@@ -55,7 +56,7 @@ def _unit(user: User, unit_public_id: str) -> CareUnit:
     return unit
 
 
-def _deceased_in_unit(user: User, unit: CareUnit):  # type: ignore[no-untyped-def]
+def _deceased_in_unit(user: User, unit: CareUnit) -> Select[Patient]:
     """The deceased patients `user` may see whose episode in `unit` was active on the day of
     death (the unit where the death occurred registers it)."""
     episode = exists(
@@ -129,7 +130,7 @@ def _died_on(patient: Patient) -> date:
     return patient.died_on
 
 
-def _current_versions():  # type: ignore[no-untyped-def]
+def _current_versions() -> ColumnElement[bool]:
     newer = aliased(Assessment)
     return ~exists(select(newer.id).where(newer.supersedes_id == Assessment.id))
 
@@ -150,10 +151,10 @@ def death_records(unit: CareUnit, patients: list[Patient]) -> dict[int, spr.Deat
             )
         )
     plans: dict[int, CarePlan] = {}
-    for plan in db.session.scalars(
+    for version in db.session.scalars(
         select(CarePlan).where(CarePlan.patient_id.in_(ids)).order_by(CarePlan.version)
     ):
-        plans[plan.patient_id] = plan  # the highest version wins
+        plans[version.patient_id] = version  # the highest version wins
     assessments: dict[int, list[spr.AssessmentFact]] = defaultdict(list)
     for a in db.session.scalars(
         select(Assessment)
@@ -172,10 +173,10 @@ def death_records(unit: CareUnit, patients: list[Patient]) -> dict[int, spr.Deat
             spr.OrderFact(o.public_id, o.indication, o.route, o.drug, o.start_at, o.stop_at)
         )
     episodes: dict[int, PatientUnit] = {}
-    for episode in db.session.scalars(
+    for in_unit in db.session.scalars(
         select(PatientUnit).where(PatientUnit.patient_id.in_(ids), PatientUnit.unit_id == unit.id)
     ):
-        episodes.setdefault(episode.patient_id, episode)
+        episodes.setdefault(in_unit.patient_id, in_unit)
     records = {}
     for patient in patients:
         plan = plans.get(patient.id)
@@ -246,7 +247,7 @@ CSV_HEADER = (
 )
 
 
-def prefill_csv(user: User, unit_public_id: str, translate) -> str:  # type: ignore[no-untyped-def]
+def prefill_csv(user: User, unit_public_id: str, translate: Callable[[str], str]) -> str:
     """The pre-fill of every death of the unit not yet marked registered, one row per question
     (the unanswerable ones too, with the reason), for the staff member who registers. Every
     patient in it is audit-logged as `export`. `translate` turns msgids into the reader's

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from pallapp import audit
@@ -114,7 +114,7 @@ def _require_manager(user: User) -> None:
 _STAFF_ROLES = [role.value for role in Role if role.is_staff]
 
 
-def _scoped_query(manager: User, wanted: LogFilter) -> Select[tuple[AuditEvent, User, Patient]]:
+def _scoped_query(manager: User, wanted: LogFilter) -> Select[AuditEvent, User, Patient]:
     acting = aliased(User)
     first, after = wanted.utc_bounds()
     # Only events about patients the manager may see: their units' patients (access layer).
@@ -175,7 +175,9 @@ def new_seed() -> int:
     return 100_000 + secrets.randbelow(900_000)
 
 
-def _sampled(query: Select[tuple[AuditEvent, User, Patient]], size: int, seed: int):  # type: ignore[no-untyped-def]
+def _sampled(
+    query: Select[AuditEvent, User, Patient], size: int, seed: int
+) -> tuple[Sequence[Row[AuditEvent, User, Patient]], int]:
     """`size` events drawn at random from those `query` matches, and how many it matched.
 
     The draw is reproducible: the matching ids in ascending order, shuffled by a generator

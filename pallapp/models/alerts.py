@@ -7,14 +7,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pallapp.extensions import db
+from pallapp.extensions import Model
 from pallapp.models.assessments import Flag
 from pallapp.models.people import Patient, User
 from pallapp.models.types import UTCDateTime, new_public_id, utcnow
 from pallapp.models.units import CareUnit
 
 
-class Alert(db.Model):
+class Alert(Model):
     """A high flag routed to the people who must act on it: one per flag and unit.
 
     `respond_by` is set only when the flag came in the unit's coverage hours: outside them the
@@ -50,7 +50,7 @@ class Alert(db.Model):
         return self.acknowledged_at is None
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One message to send. `key` is unique: whoever enqueues the same send twice (a job run
     twice, on two hosts) gets one row, and a row is claimed by one sender at a time.
 
@@ -81,7 +81,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ReportingPlanEntry(db.Model):
+class ReportingPlanEntry(Model):
     """A patient's own reporting plan line, set by staff with a reason; it replaces the unit's
     default for that phase. Never edited: a change closes the line (`replaced_at`) and adds one."""
 
@@ -99,7 +99,7 @@ class ReportingPlanEntry(db.Model):
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ExpectedLevel(db.Model):
+class ExpectedLevel(Model):
     """Staff mark a level of one item as expected for a patient for a while ("pain 3 is
     expected: alert only above 3, for 7 days"), with a reason. High flags at or below the
     level still stand on the record; they raise no alert. Ends by itself at `expires_at`, or

@@ -7,13 +7,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pallapp.extensions import db
+from pallapp.extensions import Model
 from pallapp.models.people import User
 from pallapp.models.types import UTCDateTime, new_public_id, utcnow
 from pallapp.models.units import CareUnit
 
 
-class ApiClient(db.Model):
+class ApiClient(Model):
     """One integration's bearer token for one unit, issued by a manager of the unit.
 
     Only a SHA-256 digest of the token is stored (as for invitations): a copy of the database

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pallapp.extensions import db
+from pallapp.extensions import Model
 from pallapp.models.people import Patient, User
 from pallapp.models.types import UTCDateTime, new_public_id, utcnow
 from pallapp.models.units import CareUnit
@@ -35,7 +35,7 @@ RESPONDENT_LABELS = {
 }
 
 
-class Assessment(db.Model):
+class Assessment(Model):
     """One completed instrument. A correction is a new row that `supersedes` this one."""
 
     __tablename__ = "assessment"
@@ -87,7 +87,7 @@ class Assessment(db.Model):
         return Respondent(self.respondent)
 
 
-class Flag(db.Model):
+class Flag(Model):
     """A raised flag. Open until closed: acknowledged by staff, superseded by a correction, or
     closed by the system with a note (e.g. a rise that no longer holds, `reevaluated`)."""
 

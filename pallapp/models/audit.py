@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from pallapp.extensions import db
+from pallapp.extensions import Model
 from pallapp.models.types import UTCDateTime, utcnow
 
 
@@ -28,7 +28,7 @@ class AuditAction(enum.StrEnum):
     ESCALATE = "escalate"
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what to which record, when and from where; never a clinical value."""
 
     __tablename__ = "audit_event"

@@ -26,12 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pallapp.extensions import db
+from pallapp.extensions import Model
 from pallapp.models.people import Patient, User
 from pallapp.models.types import UTCDateTime, new_public_id, utcnow
 
 
-class CarePlan(db.Model):
+class CarePlan(Model):
     """One version of a patient's care plan. The current plan is the highest `version`."""
 
     __tablename__ = "care_plan"
@@ -148,7 +148,7 @@ PLACE_OF_DEATH_LABELS = {
 }
 
 
-class Milestone(db.Model):
+class Milestone(Model):
     """A conversation, plan or event in the patient's care, recorded once."""
 
     __tablename__ = "milestone"
@@ -243,7 +243,7 @@ class StopCause(enum.StrEnum):
     DECEASED = "deceased"  # the patient died
 
 
-class PrnOrder(db.Model):
+class PrnOrder(Model):
     """One version of an as-needed order. A change is a new row with `supersedes_id`; the
     old version stops at the new one's start. All versions of one order share `series_id`."""
 
@@ -317,7 +317,7 @@ class PrnOrder(db.Model):
         return self.min_interval_minutes is not None and self.max_doses_per_24h is not None
 
 
-class PrnAdministration(db.Model):
+class PrnAdministration(Model):
     """One as-needed dose given, and later its effect. Never deleted."""
 
     __tablename__ = "prn_administration"

@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pallapp.extensions import db
+from pallapp.extensions import Model
 from pallapp.models.types import UTCDateTime, new_public_id, utcnow
 from pallapp.models.units import CareUnit, UnitMembership
 from pallapp.pnr import mask_personnummer
@@ -70,7 +70,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"
     __table_args__ = (
         # One identity at a provider belongs to one account at most.
@@ -116,7 +116,7 @@ class User(UserMixin, db.Model):
         return self.session_token
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     @property
@@ -138,7 +138,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-class Patient(db.Model):
+class Patient(Model):
     __tablename__ = "patient"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -190,7 +190,7 @@ class Patient(db.Model):
         return f"<Patient {self.public_id}>"
 
 
-class PatientUnit(db.Model):
+class PatientUnit(Model):
     """A care unit follows a patient from `start` until `end` (exclusive; None: still)."""
 
     __tablename__ = "patient_unit"
@@ -211,7 +211,7 @@ class PatientUnit(db.Model):
         return self.start <= day and (self.end is None or day < self.end)
 
 
-class RelativeLink(db.Model):
+class RelativeLink(Model):
     """A relative's account linked to one patient, with what the patient allowed."""
 
     __tablename__ = "relative_link"
@@ -240,7 +240,7 @@ class RelativeLink(db.Model):
         return self.revoked_at is None
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A one-time, expiring link with which a new user sets a password.
 
     Only a SHA-256 digest of the token is stored: a copy of the database does not give
@@ -282,7 +282,7 @@ class Invitation(db.Model):
         return "open"
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A one-time code that stands in for the second factor when the phone is lost.
 
     Only a SHA-256 digest is kept: the codes are 50 random bits each (not chosen by people),

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pallapp.extensions import db
+from pallapp.extensions import Model
 from pallapp.models.types import UTCDateTime, new_public_id, utcnow
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ UNIT_KIND_LABELS = {
 }
 
 
-class CareUnit(db.Model):
+class CareUnit(Model):
     __tablename__ = "care_unit"
     __table_args__ = (
         # Project defaults from INSTRUMENTS.md: 7 days, 2 days in the end-of-life phase.
@@ -95,7 +95,7 @@ class CareUnit(db.Model):
         return f"<CareUnit {self.name!r}>"
 
 
-class UnitMembership(db.Model):
+class UnitMembership(Model):
     """A staff member works in a unit from `start` until `end` (exclusive; None: still)."""
 
     __tablename__ = "unit_membership"

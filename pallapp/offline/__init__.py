@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, jsonify, render_template, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
@@ -69,7 +69,7 @@ def manifest() -> Response:
         "theme_color": "#1d5c63",
         "icons": icons,
     }
-    response = current_app.json.response(body)
+    response = jsonify(body)  # the app's JSON provider, typed as a Flask response
     response.mimetype = "application/manifest+json"
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -13,7 +14,7 @@ from pallapp.patients import bp, relatives
 
 @bp.route("/patients/<public_id>/relatives")
 @login_required
-def relatives_page(public_id: str):  # type: ignore[no-untyped-def]
+def relatives_page(public_id: str) -> ResponseReturnValue:
     overview = relatives.relatives_overview(current_user, public_id)
     return render_template(
         "patients/relatives.html", overview=overview, confirm=AccountForm(), now=utcnow()
@@ -22,7 +23,7 @@ def relatives_page(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/relatives/<link_id>/end", methods=["GET", "POST"])
 @login_required
-def end_relative_access(public_id: str, link_id: str):  # type: ignore[no-untyped-def]
+def end_relative_access(public_id: str, link_id: str) -> ResponseReturnValue:
     form = EndAccessForm()
     back = url_for("patients.relatives_page", public_id=public_id)
     try:
@@ -49,7 +50,7 @@ def end_relative_access(public_id: str, link_id: str):  # type: ignore[no-untype
 
 @bp.route("/patients/<public_id>/accounts/<account_id>/active", methods=["POST"])
 @login_required
-def account_active(public_id: str, account_id: str):  # type: ignore[no-untyped-def]
+def account_active(public_id: str, account_id: str) -> ResponseReturnValue:
     # The button sends active=0 or 1; the access check comes first (a stranger gets a 404).
     active = {"0": False, "1": True}.get(request.form.get("active", ""))
     try:
@@ -73,7 +74,7 @@ def account_active(public_id: str, account_id: str):  # type: ignore[no-untyped-
 
 @bp.route("/patients/<public_id>/invitations/<invitation_id>/withdraw", methods=["POST"])
 @login_required
-def withdraw_invitation(public_id: str, invitation_id: str):  # type: ignore[no-untyped-def]
+def withdraw_invitation(public_id: str, invitation_id: str) -> ResponseReturnValue:
     try:
         relatives.withdraw_invitation(current_user, public_id, invitation_id)
     except relatives.NotFound:

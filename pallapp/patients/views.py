@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from pallapp.assessments.present import instrument_title
-from pallapp.careplan.present import home_visit
 from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
+from pallapp.homevisit import home_visit
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
+from pallapp.present import instrument_title
 from pallapp.reporting.services import due_for_reporter, set_reminders_opt_out
 from pallapp.review.common import key_instruments, key_scores, latest_assessments
 from pallapp.timeutil import today_local
@@ -22,7 +23,7 @@ def staff_only() -> None:
 
 
 @bp.route("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     return redirect(url_for("patients.start"))
@@ -30,7 +31,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/start")
 @login_required
-def start():  # type: ignore[no-untyped-def]
+def start() -> ResponseReturnValue:
     role = current_user.role_enum
     if role is Role.PHYSICIAN and current_app.config["PHYSICIAN_START_PAGE"] == "overview":
         return redirect(url_for("review.overview"))
@@ -54,7 +55,7 @@ def start():  # type: ignore[no-untyped-def]
 
 @bp.route("/start/reminders", methods=["POST"])
 @login_required
-def reminder_choice():  # type: ignore[no-untyped-def]
+def reminder_choice() -> ResponseReturnValue:
     """A patient or relative turns their own e-mail reminders off or on."""
     if current_user.role not in (Role.PATIENT, Role.RELATIVE):
         abort(403)
@@ -71,7 +72,7 @@ def reminder_choice():  # type: ignore[no-untyped-def]
 
 @bp.route("/today", methods=["GET", "POST"])
 @login_required
-def today():  # type: ignore[no-untyped-def]
+def today() -> ResponseReturnValue:
     staff_only()
     # The search is posted, never put in the URL: a name or personnummer in a query string ends
     # up in proxy logs and the browser history of a shared tablet.
@@ -91,7 +92,7 @@ def today():  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/new", methods=["GET", "POST"])
 @login_required
-def enrol():  # type: ignore[no-untyped-def]
+def enrol() -> ResponseReturnValue:
     if current_user.role not in (Role.NURSE, Role.PHYSICIAN):
         abort(403)
     units = services.units_to_enrol_in(current_user)
@@ -108,7 +109,7 @@ def enrol():  # type: ignore[no-untyped-def]
             try:
                 patient = services.enrol_patient(
                     current_user,
-                    identity=form.personnummer.identity,
+                    identity=form.personnummer.identity,  # type: ignore[arg-type]  # set: the form validated
                     given_name=form.given_name.data,
                     family_name=form.family_name.data,
                     main_diagnosis=form.main_diagnosis.data or "",
@@ -134,7 +135,7 @@ def enrol():  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>")
 @login_required
-def show(public_id: str):  # type: ignore[no-untyped-def]
+def show(public_id: str) -> ResponseReturnValue:
     # One query opens the record and answers every "may I" the page asks.
     patient, needs = services.open_patient_and_needs(current_user, public_id)
     visit = home_visit(current_user, patient, utcnow(), needs)
@@ -174,7 +175,7 @@ def show(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/invite", methods=["GET", "POST"])
 @login_required
-def invite(public_id: str):  # type: ignore[no-untyped-def]
+def invite(public_id: str) -> ResponseReturnValue:
     # Only staff caring for the patient may invite; to everyone else the page does not exist.
     patient = services.open_patient(current_user, public_id, services.Need.INVITE)
     form = InviteForm()

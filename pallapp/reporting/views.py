@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -16,7 +17,7 @@ from pallapp.reporting import bp, services
 
 @bp.route("/patients/<public_id>/reporting-plan", methods=["GET", "POST"])
 @login_required
-def plan(public_id: str):  # type: ignore[no-untyped-def]
+def plan(public_id: str) -> ResponseReturnValue:
     if not current_user.is_staff:
         abort(403)
     now = utcnow()
@@ -24,7 +25,7 @@ def plan(public_id: str):  # type: ignore[no-untyped-def]
     form = ReportingPlanForm()
     if form.validate_on_submit():
         lines = [
-            PlanLine(line.instrument.data, line.respondent.data, line.interval_days.data)
+            PlanLine(line.instrument.data, line.respondent.data, line.interval_days.data)  # type: ignore[arg-type]  # set: PlanLineForm.validate
             for line in form.lines()
             if line.instrument.data
         ]

@@ -15,8 +15,10 @@ whenever the drawing code changes what a chart looks like.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from pallapp.extensions import db
 from pallapp.models import Assessment, Milestone, Patient, PrnAdministration
@@ -29,7 +31,10 @@ CHART_FORMAT = "2"
 def patient_data_version(patient: Patient) -> str:
     """The version of everything a chart of the patient is drawn from, in one query."""
 
-    def stats(model, *columns):  # type: ignore[no-untyped-def]
+    def stats(
+        model: type[Assessment] | type[PrnAdministration] | type[Milestone],
+        *columns: InstrumentedAttribute[Any],
+    ) -> list[ScalarSelect[Any]]:
         return [
             select(function).where(model.patient_id == patient.id).scalar_subquery()
             for function in (func.count(model.id), *(func.max(column) for column in columns))

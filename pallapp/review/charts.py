@@ -458,7 +458,7 @@ def _local_labels(lines: list[tuple[datetime, str]]) -> Callable[[datetime], str
     return label
 
 
-class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):  # type: ignore[misc]
+class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):
     """pygal's date line without the per-dot tooltip data, which only its script reads (and
     there is none): writing it was a quarter of the time of a long chart. Should pygal rename
     the hook, `_without_scripts_and_tooltips` still removes the data; it is only slower."""
@@ -470,6 +470,8 @@ class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):  # type: ignore[misc]
 def render_svg(chart: Chart) -> bytes:
     """The chart as a standalone SVG document without scripts."""
     moments = chart.moments
+    first: datetime | None
+    last: datetime | None
     if chart.axis is not None:
         first, last = chart.axis.start, chart.axis.end
     elif moments:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select, union_all
+from sqlalchemy import BindParameter, Exists, bindparam, exists, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from pallapp import scoring
@@ -67,7 +67,7 @@ def reviewer_units(user: User) -> list[CareUnit]:
     return sorted(user.active_units(today_local()), key=lambda unit: unit.name)
 
 
-def in_units(unit_ids: list[int], day: date):  # type: ignore[no-untyped-def]
+def in_units(unit_ids: list[int], day: date) -> Exists:
     return exists(
         select(PatientUnit.id).where(
             PatientUnit.patient_id == Patient.id,
@@ -97,7 +97,7 @@ def _newest_ids(instruments: tuple[str, ...]) -> Any:
     assessment made the overview grow with history). Built once per set of instruments:
     building the statement took longer than running it."""
     newest = []
-    patient_ids = bindparam("patient_ids", expanding=True)
+    patient_ids: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
     for instrument in instruments:
         candidate = aliased(Assessment)
         newer = aliased(Assessment)
@@ -121,13 +121,6 @@ def _latest_rows_query(instruments: tuple[str, ...]) -> Any:
     return select(Assessment).where(Assessment.id.in_(_newest_ids(instruments)))
 
 
-@functools.cache
-def _latest_moments_query(instruments: tuple[str, ...]) -> Any:
-    return select(Assessment.patient_id, Assessment.instrument, Assessment.observed_at).where(
-        Assessment.id.in_(_newest_ids(instruments))
-    )
-
-
 def latest_assessments(
     patient_ids: list[int], instruments: Iterable[str] | None = None
 ) -> dict[int, dict[str, Assessment]]:
@@ -141,22 +134,6 @@ def latest_assessments(
     for assessment in db.session.scalars(query, {"patient_ids": list(patient_ids)}):
         latest[assessment.patient_id][assessment.instrument] = assessment
     return latest
-
-
-def latest_moments(
-    patient_ids: list[int], instruments: Iterable[str] = tuple(sorted(scoring.SYMPTOM_INSTRUMENTS))
-) -> dict[int, dict[str, datetime]]:
-    """When the latest current version of each instrument applies, per patient: what the
-    overdue rule needs, without loading answers and scores."""
-    moments: dict[int, dict[str, datetime]] = defaultdict(dict)
-    if not patient_ids:
-        return moments
-    query = _latest_moments_query(tuple(instruments))
-    for patient_id, instrument, observed_at in db.session.execute(
-        query, {"patient_ids": list(patient_ids)}
-    ):
-        moments[patient_id][instrument] = observed_at
-    return moments
 
 
 @dataclass(frozen=True)
@@ -193,6 +170,7 @@ def key_scores(latest: dict[str, Assessment]) -> list[KeyScore]:
             newest_of_family[family] = candidate
     for assessment in newest_of_family.values():
         definition = scoring.INSTRUMENTS[assessment.instrument]
+        maximum: int | None
         if not definition.total_items:
             # No summed score (ROAG): the highest grade, on the scale of its bands.
             value = assessment.scores.get("max_grade")

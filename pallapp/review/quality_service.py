@@ -78,7 +78,7 @@ def _day_after(day: date) -> datetime:
     return _day_start(day + timedelta(days=1))
 
 
-def _unit_patients(user: User, unit: CareUnit, period: quality.Period) -> Select[tuple[Patient]]:
+def _unit_patients(user: User, unit: CareUnit, period: quality.Period) -> Select[Patient]:
     """Patients the user may see who were enrolled in the unit on at least one day of the period
     (an episode that starts on or before its last day and has not ended by its first; an
     episode's end is exclusive) and had not died before it began."""

@@ -91,13 +91,6 @@ def range_start(range_code: str) -> datetime | None:
     return datetime.combine(today_local() - timedelta(days=days), time(0), tzinfo=STOCKHOLM)
 
 
-def dose_markers(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:
-    """(when, indication code) of each as-needed dose since `since` (None: all), oldest first,
-    to overlay on trend charts; the chart groups them by indication."""
-    doses = carerecord.doses_since(patient, since or EARLIEST)
-    return sorted((dose.given_at, dose.order.indication) for dose in doses)
-
-
 def milestone_lines(patient: Patient, since: datetime | None) -> list[tuple[datetime, str]]:
     """(when, label) of each milestone (brytpunktssamtal, SVAS, ...) since `since`, drawn as
     vertical lines on trend charts; a milestone has a date, so the line is at its midday."""

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, get_locale, gettext, ngettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from pallapp import scoring
-from pallapp.assessments import present
-from pallapp.careplan import present as careplan_present
+from pallapp import present, scoring
 from pallapp.csvout import download
 from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
@@ -37,11 +38,17 @@ from pallapp.review import summary as summary_service
 from pallapp.review import trends as trend_service
 from pallapp.timeutil import STOCKHOLM, today_local
 
+if TYPE_CHECKING:  # for annotations only: views work with models through the services
+    from pallapp.models import CareUnit, Flag
+    from pallapp.review.ordering import GroupedFlags
+
 # The SVG charts are images: nothing in them may run, whatever a browser does with them.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'"
 
 
-def _flag_rows(entries):  # type: ignore[no-untyped-def]
+def _flag_rows(
+    entries: Iterable[tuple[Flag, str | None]],
+) -> list[tuple[Flag, present.FlagView]]:
     """(flag, its presentation) pairs for templates."""
     rows = []
     for flag, instrument in entries:
@@ -53,7 +60,7 @@ def _flag_rows(entries):  # type: ignore[no-untyped-def]
     return rows
 
 
-def _flag_group_words(group) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _flag_group_words(group: GroupedFlags) -> dict[str, object]:
     """A group of open flags of one rule in words: "Severe symptom: pain, shortness of breath ·
     for 3 days · 3 times"."""
     items: list[str] = []
@@ -84,7 +91,7 @@ def _flag_group_words(group) -> dict[str, object]:  # type: ignore[no-untyped-de
     }
 
 
-def _worst_items_words(row) -> list[str]:  # type: ignore[no-untyped-def]
+def _worst_items_words(row: overview_service.OverviewRow) -> list[str]:
     """'Pain 8' for each item at the patient's worst current band (at most four, each label
     once)."""
     words: list[str] = []
@@ -115,7 +122,7 @@ def _dose_counts_in_words(counts: dict[str, int]) -> list[str]:
 
 @bp.route("/overview")
 @login_required
-def overview():  # type: ignore[no-untyped-def]
+def overview() -> ResponseReturnValue:
     try:
         result = overview_service.unit_overview(
             current_user,
@@ -148,7 +155,7 @@ def overview():  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/flags")
 @login_required
-def flags(public_id: str):  # type: ignore[no-untyped-def]
+def flags(public_id: str) -> ResponseReturnValue:
     patient, entries = flag_pages.patient_flags(current_user, public_id, requested_page())
     if not entries.items and entries.number > 1:
         abort(404)  # past the last page
@@ -167,7 +174,7 @@ def flags(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/flags/<flag_id>/acknowledge", methods=["GET", "POST"])
 @login_required
-def acknowledge(public_id: str, flag_id: str):  # type: ignore[no-untyped-def]
+def acknowledge(public_id: str, flag_id: str) -> ResponseReturnValue:
     patient, flag, instrument = flag_pages.flag_to_acknowledge(current_user, public_id, flag_id)
     form = AcknowledgeFlagForm()
     problem = None
@@ -198,7 +205,7 @@ def _range_arg() -> str:
 
 @bp.route("/patients/<public_id>/trends")
 @login_required
-def trends(public_id: str):  # type: ignore[no-untyped-def]
+def trends(public_id: str) -> ResponseReturnValue:
     range_code = _range_arg()
     patient, assessments = trend_service.trend_assessments(current_user, public_id, range_code)
     lines = trend_service.milestone_lines(patient, trend_service.range_start(range_code))
@@ -224,7 +231,7 @@ def trends(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/trends/<key>.svg")
 @login_required
-def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
+def trend_chart(public_id: str, key: str) -> ResponseReturnValue:
     if key not in charts.chart_keys():
         abort(404)
     range_code = _range_arg()
@@ -264,7 +271,7 @@ def trend_chart(public_id: str, key: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<public_id>/summary")
 @login_required
-def summary(public_id: str):  # type: ignore[no-untyped-def]
+def summary(public_id: str) -> ResponseReturnValue:
     result = summary_service.patient_summary(current_user, public_id)
     latest = [
         {
@@ -300,8 +307,8 @@ def summary(public_id: str):  # type: ignore[no-untyped-def]
         today=today_local(),
         episodes=result.patient.active_episodes(today_local()),
         printed_at=utcnow(),
-        order_label=careplan_present.order_label,
-        interval_words=careplan_present.interval_words,
+        order_label=present.order_label,
+        interval_words=present.interval_words,
         recent=recent_rows,
         milestones=printout.milestones(result.patient),
         limits=printout.plan_limits(result.patient),
@@ -310,7 +317,7 @@ def summary(public_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/exports")
 @login_required
-def export_index():  # type: ignore[no-untyped-def]
+def export_index() -> ResponseReturnValue:
     if not current_user.is_staff:
         abort(403)
     return render_template("review/exports.html", units=exports.export_units(current_user))
@@ -331,7 +338,7 @@ def _unit_export(unit_id: str, kind: str) -> exports.UnitExport:
 
 @bp.route("/exports/<unit_id>/assessments.csv", methods=["POST"])
 @login_required
-def export_csv(unit_id: str):  # type: ignore[no-untyped-def]
+def export_csv(unit_id: str) -> ResponseReturnValue:
     pseudonymised = request.form.get("pseudonymised") == "1"
     export = _unit_export(unit_id, "csv pseudonymised" if pseudonymised else "csv")
     text = exports.assessments_csv(export, pseudonymised=pseudonymised)
@@ -346,14 +353,16 @@ QUALITY_PRESETS = (30, 90, 365)
 DEFAULT_QUALITY_DAYS = 90
 
 
-def _quality_units():  # type: ignore[no-untyped-def]
+def _quality_units() -> list[CareUnit]:
     try:
         return quality_service.quality_units(current_user)
     except quality_service.NotForQuality:
         abort(404)
 
 
-def _quality_form(units, source=None):  # type: ignore[no-untyped-def]
+def _quality_form(
+    units: list[CareUnit], source: MultiDict[str, str] | None = None
+) -> QualityForm:
     """The unit-and-period form filled from `source` (default: the query string; defaults:
     the first unit, the last 90 days)."""
     today = today_local()
@@ -409,13 +418,13 @@ def regional_parts(definition: quality.Definition, unit_kind: str) -> list[tuple
     ]
 
 
-def _period(form) -> quality.Period:  # type: ignore[no-untyped-def]
+def _period(form: QualityForm) -> quality.Period:
     return quality.Period(form.start.data, form.end.data)
 
 
 @bp.route("/quality")
 @login_required
-def quality_report():  # type: ignore[no-untyped-def]
+def quality_report() -> ResponseReturnValue:
     units = _quality_units()
     form = _quality_form(units)
     report = None
@@ -445,7 +454,7 @@ def quality_report():  # type: ignore[no-untyped-def]
     )
 
 
-def _unit_period_form(unit_id: str, source=None):  # type: ignore[no-untyped-def]
+def _unit_period_form(unit_id: str, source: MultiDict[str, str] | None = None) -> QualityForm:
     """The period form for one of the user's units, from `source` (default: the query
     string); 404 for a unit that is not the user's or a period that does not validate."""
     units = _quality_units()
@@ -460,7 +469,7 @@ def _unit_period_form(unit_id: str, source=None):  # type: ignore[no-untyped-def
 
 @bp.route("/quality/<unit_id>/<indicator>")
 @login_required
-def quality_patients(unit_id: str, indicator: str):  # type: ignore[no-untyped-def]
+def quality_patients(unit_id: str, indicator: str) -> ResponseReturnValue:
     """The patients behind a figure: those an indicator counts and misses, or (`deaths`) the
     deaths of the period by whether they were expected."""
     form = _unit_period_form(unit_id)
@@ -488,7 +497,7 @@ def quality_patients(unit_id: str, indicator: str):  # type: ignore[no-untyped-d
 
 @bp.route("/exports/<unit_id>/quality.csv", methods=["POST"])
 @login_required
-def export_quality_csv(unit_id: str):  # type: ignore[no-untyped-def]
+def export_quality_csv(unit_id: str) -> ResponseReturnValue:
     form = _unit_period_form(unit_id, request.form)
     try:
         report = exports.quality_export(current_user, unit_id, _period(form))

@@ -1,5 +1,6 @@
 """The layer contracts of pyproject.toml ([tool.importlinter]) hold for the code, and fail on a
-planted violation: a view that imports `access`, and one feature's services importing another's.
+planted violation: a view that imports `access`, one feature's services importing another's, and
+one feature importing another's presentation.
 """
 
 from __future__ import annotations
@@ -70,3 +71,13 @@ def test_scoring_importing_the_app_breaks_its_contract(tmp_path):
     result = lint(tree, "scoring-is-pure")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "pallapp.scoring.flags -> pallapp.models" in result.stdout
+
+
+def test_a_feature_importing_another_features_presentation_breaks_its_contract(tmp_path):
+    tree = planted(
+        tmp_path, "pallapp/patients/views.py", "from pallapp.careplan.present import ordered_dose"
+    )
+    result = lint(tree, "careplan-present-alone")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no other module imports the care plan pages' presentation BROKEN" in result.stdout
+    assert "pallapp.patients.views -> pallapp.careplan.present" in result.stdout
