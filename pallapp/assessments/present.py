@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 
 from pallapp import scoring
@@ -75,6 +75,12 @@ def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None
     return None
 
 
+def option_text(item: scoring.ItemDefinition, msgid: str) -> str:
+    """An answer option's words in the reader's language, in the item's gettext context if it
+    has one (Abbey: one English word, two Swedish ones)."""
+    return pgettext(item.options_context, msgid) if item.options_context else gettext(msgid)
+
+
 def answer_rows(assessment: Assessment) -> list[AnswerRow]:
     definition = scoring.INSTRUMENTS[assessment.instrument]
     item_bands: dict[str, str] = assessment.scores.get("item_bands", {})
@@ -87,7 +93,7 @@ def answer_rows(assessment: Assessment) -> list[AnswerRow]:
             shown = gettext(scoring.special_value_label(item, value))
         else:
             option = item.label_for(value)
-            shown = f"{value} – {gettext(option)}" if option else str(value)
+            shown = f"{value} – {option_text(item, option)}" if option else str(value)
         band = item_bands.get(item.code)
         if not definition.item_bands and definition.family == "roag" and isinstance(value, int):
             # A ROAG area's grade maps onto the ROAG bands by itself (1 healthy, 2, 3).

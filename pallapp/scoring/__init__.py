@@ -33,7 +33,7 @@ from .flags import (
     Thresholds,
     flags_for,
 )
-from .i18n import N_
+from .i18n import NC_, N_
 from .instruments import (
     INSTRUMENTS,
     RECALL_PERIOD_INSTRUCTIONS,
@@ -80,6 +80,7 @@ __all__ = [
     "FLAG_CODES",
     "INSTRUMENTS",
     "NOT_APPLICABLE",
+    "NC_",
     "N_",
     "PARENTERAL_ROUTES",
     "PRN_INDICATIONS",

@@ -171,9 +171,10 @@ def test_the_check_catches_printed_and_discharged_but_not_a_change_of_case():
 
 def test_every_marked_string_is_in_the_swedish_catalogue():
     with CATALOGUE.open("rb") as handle:
-        # A plural entry's id is the (singular, plural) pair: each of them is known.
+        # A plural entry's id is the (singular, plural) pair: each of them is known. A msgid with
+        # a context (pgettext) is known in that context only.
         known = {
-            part
+            (m.context, part)
             for m in read_po(handle)
             if m.id
             for part in (m.id if isinstance(m.id, tuple) else (m.id,))
@@ -185,16 +186,21 @@ def test_every_marked_string_is_in_the_swedish_catalogue():
         "ngettext": (1, 2),
         "_l": None,
         "N_": None,
+        "NC_": ((1, "c"), 2),
+        "pgettext": ((1, "c"), 2),
+        "lazy_pgettext": ((1, "c"), 2),
         "lazy_gettext": None,
     }
     found = set()
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    for filename, _lineno, message, _comments, context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=keywords
     ):
         ids = message if isinstance(message, tuple) else (message,)
-        found.update((filename, m) for m in ids if m)
+        found.update((filename, context, m) for m in ids if m)
     missing = sorted(
-        f"{filename}: {message}" for filename, message in found if message not in known
+        f"{filename}: {context + ' | ' if context else ''}{message}"
+        for filename, context, message in found
+        if (context, message) not in known
     )
     assert missing == [], "run `flask --app pallapp translate update` and translate"
 
