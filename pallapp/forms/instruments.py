@@ -88,7 +88,8 @@ class ScaleField(RadioField):
     """A rating scale: one radio per whole number from `low` to `high`, then special answers.
 
     `meanings` maps the numbers that have a label to its msgid (every number for IPOS, Abbey and
-    ROAG; only the anchors 0 and 10 for ESAS-r), translated in `meaning_context` when given. Each option's label carries its number and, where
+    ROAG; only the anchors 0 and 10 for ESAS-r), translated in `meaning_context` when given
+    (pgettext; Abbey). Each option's label carries its number and, where
     there is one, its meaning ("0 – Not at all"); a special answer is labelled by its meaning
     alone: the msgid in `special_labels`, else the general `SPECIAL_VALUE_LABELS` one. Values
     outside the choices fail `validate()` with an error on this field.
