@@ -33,7 +33,7 @@ from .flags import (
     Thresholds,
     flags_for,
 )
-from .i18n import NC_, N_
+from .i18n import N_, NC_
 from .instruments import (
     INSTRUMENTS,
     RECALL_PERIOD_INSTRUCTIONS,

@@ -19,7 +19,7 @@ from .definitions import (
     JointAnswer,
     Subscale,
 )
-from .i18n import NC_, N_
+from .i18n import N_, NC_
 
 __all__ = [
     "ABBEY",

@@ -10,8 +10,8 @@ import pytest
 
 from pallapp.scoring import (
     INSTRUMENTS,
-    NC_,
     N_,
+    NC_,
     RECALL_PERIOD_INSTRUCTIONS,
     RECALL_PERIOD_LABELS,
     RESPONDENT_LABELS,
