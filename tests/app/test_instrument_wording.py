@@ -278,6 +278,7 @@ def test_abbey_in_english_keeps_the_english_forms_words(app, client, auth, peopl
     assert result.count("<td>1 – Mild</td>") == 2  # vocalisation and body language
     assert "<td>0 – Absent</td>" in result
     # The same answers in Swedish: 1 is "Sällan" (how often) and "Lite" (how much).
+    auth.logout()
     auth.login(people["nurse_sv"])
     result = client.get(response.location).get_data(as_text=True)
     assert "<td>1 – Sällan</td>" in result
