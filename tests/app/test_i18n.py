@@ -119,6 +119,14 @@ SHARED_SWEDISH = {
     frozenset({"No assessments yet.", "No ratings yet."}): (
         "one thing: an assessment is a rating (skattning) in Swedish"
     ),
+    # Abbey's answers: the English form's words (absent, mild, moderate, severe), in Swedish the
+    # Swedish version's, which are the words IPOS and ESAS-r answers use too (msgctxt "Abbey
+    # answer: how often" / "how much"; docs/instruments.md).
+    frozenset({"Absent", "Not at all"}): "one answer: the Abbey form's 'absent' is 'inte alls'",
+    frozenset({"Mild", "Slightly"}): "one answer: Abbey 'mild' asked how much is 'lite'",
+    frozenset({"Moderate", "Moderately"}): "one answer: Abbey 'moderate' asked how much",
+    frozenset({"Moderate", "Sometimes"}): "one answer: Abbey 'moderate' asked how often",
+    frozenset({"Severe", "Severely"}): "one answer: Abbey 'severe' asked how much is 'mycket'",
 }
 
 
