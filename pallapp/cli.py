@@ -174,6 +174,8 @@ def update() -> None:
         "_l",
         "-k",
         "N_",
+        "-k",
+        "NC_:1c,2",
         "--no-location",
         "--sort-output",
         "-o",

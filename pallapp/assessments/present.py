@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 
 from pallapp import scoring
 from pallapp.models import Assessment, Respondent, Role
@@ -43,6 +43,12 @@ def instrument_purpose(code: str) -> str:
     return gettext(purpose) if purpose is not None else ""
 
 
+def option_text(item: scoring.ItemDefinition, msgid: str) -> str:
+    """An answer option's words in the reader's language, in the item's gettext context if it
+    has one (Abbey: one English word, two Swedish ones)."""
+    return pgettext(item.options_context, msgid) if item.options_context else gettext(msgid)
+
+
 def answer_rows(assessment: Assessment) -> list[AnswerRow]:
     definition = scoring.INSTRUMENTS[assessment.instrument]
     item_bands: dict[str, str] = assessment.scores.get("item_bands", {})
@@ -55,7 +61,7 @@ def answer_rows(assessment: Assessment) -> list[AnswerRow]:
             shown = gettext(scoring.special_value_label(item, value))
         else:
             option = item.label_for(value)
-            shown = f"{value} – {gettext(option)}" if option else str(value)
+            shown = f"{value} – {option_text(item, option)}" if option else str(value)
         band = item_bands.get(item.code)
         if not definition.item_bands and not definition.total_items and isinstance(value, int):
             # Without a total the overall band is by the highest grade, so an area's grade maps

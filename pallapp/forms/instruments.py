@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any, ClassVar, Literal, NamedTuple, cast
 from uuid import uuid4
 
-from flask_babel import LazyString, gettext
+from flask_babel import LazyString, gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -74,16 +74,22 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-def _numbered_meaning(number: int, msgid: str) -> str:
+def _meaning(msgid: str, context: str | None) -> str:
+    """An option's meaning in the reader's language, in its gettext context if it has one."""
+    return pgettext(context, msgid) if context else gettext(msgid)
+
+
+def _numbered_meaning(number: int, msgid: str, context: str | None = None) -> str:
     """ "2 – Moderately": the number and the translated meaning, for an option's label."""
-    return f"{number} – {gettext(msgid)}"
+    return f"{number} – {_meaning(msgid, context)}"
 
 
 class ScaleField(RadioField):
     """A rating scale: one radio per whole number from `low` to `high`, then special answers.
 
     `meanings` maps the numbers that have a label to its msgid (every number for IPOS, Abbey and
-    ROAG; only the anchors 0 and 10 for ESAS-r). Each option's label carries its number and, where
+    ROAG; only the anchors 0 and 10 for ESAS-r), translated in `meaning_context` when given
+    (pgettext; Abbey). Each option's label carries its number and, where
     there is one, its meaning ("0 – Not at all"); a special answer is labelled by its meaning
     alone: the msgid in `special_labels`, else the general `SPECIAL_VALUE_LABELS` one. Values
     outside the choices fail `validate()` with an error on this field.
@@ -99,6 +105,7 @@ class ScaleField(RadioField):
         meanings: Mapping[int, str] | None = None,
         specials: Sequence[str] = (),
         special_labels: Mapping[str, str] | None = None,
+        meaning_context: str | None = None,
         **kwargs: Any,
     ) -> None:
         meanings = dict(meanings or {})
@@ -109,7 +116,7 @@ class ScaleField(RadioField):
         choices = [
             SelectChoice(
                 str(number),
-                LazyString(_numbered_meaning, number, meanings[number])
+                LazyString(_numbered_meaning, number, meanings[number], meaning_context)
                 if number in meanings
                 else str(number),
             )
@@ -121,6 +128,7 @@ class ScaleField(RadioField):
         self.low = low
         self.high = high
         self.meanings = meanings
+        self.meaning_context = meaning_context
         self.specials = tuple(specials)
         self.special_msgids = special_msgids
 
@@ -132,7 +140,12 @@ class ScaleField(RadioField):
     @property
     def anchors(self) -> list[tuple[int, LazyString]]:
         """The numbers that have a meaning, with the translated meaning (for a hint line)."""
-        return [(number, _l(msgid)) for number, msgid in sorted(self.meanings.items())]
+        return [
+            (number, self._lazy_meaning(msgid)) for number, msgid in sorted(self.meanings.items())
+        ]
+
+    def _lazy_meaning(self, msgid: str) -> LazyString:
+        return LazyString(_meaning, msgid, self.meaning_context)
 
     def option_parts(self, value: str) -> tuple[str | None, LazyString | None]:
         """(number, translated meaning) of an option; number is None for a special answer."""
@@ -140,7 +153,7 @@ class ScaleField(RadioField):
             return None, _l(self.special_msgids[value])
         number = int(value)
         msgid = self.meanings.get(number)
-        return value, (_l(msgid) if msgid is not None else None)
+        return value, (self._lazy_meaning(msgid) if msgid is not None else None)
 
     def answer(self) -> int | str | None:
         """The chosen value as the scorer wants it: an int, a special string or None.
@@ -418,6 +431,7 @@ def _item_field(item: ItemDefinition) -> ScaleField:
         low=item.min,
         high=item.max,
         meanings=dict(item.options),
+        meaning_context=item.options_context,
         specials=item.special_values,
         description=_l(item.description) if item.description else "",
         special_labels={v: special_value_label(item, v) for v in item.special_values},

@@ -92,13 +92,32 @@ class Terms:
     base: str
     english: Callable[[str], str]
     swedish: Callable[[str], str]
+    #: (context, msgid) -> text, for msgids marked with a gettext context (Abbey's answers).
+    english_in: Callable[[str, str], str]
+    swedish_in: Callable[[str, str], str]
 
     def canonical(self, kind: str, key: str) -> str:
         return f"{self.base}/{kind}/{key}"
 
+    def option(self, item: scoring.ItemDefinition, value: int) -> tuple[str, str]:
+        """(English, Swedish) words of the answer `value` of `item` (the number if it has none),
+        in the item's gettext context when it has one."""
+        msgid = item.label_for(value)
+        if msgid is None:
+            return str(value), str(value)
+        if item.options_context:
+            return (
+                self.english_in(item.options_context, msgid),
+                self.swedish_in(item.options_context, msgid),
+            )
+        return self.english(msgid), self.swedish(msgid)
+
 
 def _with_translation(target: dict[str, Any], name: str, terms: Terms, msgid: str) -> None:
-    english, swedish = terms.english(msgid), terms.swedish(msgid)
+    _with_texts(target, name, terms.english(msgid), terms.swedish(msgid))
+
+
+def _with_texts(target: dict[str, Any], name: str, english: str, swedish: str) -> None:
     target[name] = english
     if swedish != english:
         target[f"_{name}"] = {
@@ -129,7 +148,7 @@ def _answer_coding(
         "system": answers_system(terms, instrument),
         "code": f"{item.code}.{value}",
     }
-    _with_translation(coding, "display", terms, item.label_for(value) or str(value))
+    _with_texts(coding, "display", *terms.option(item, value))
     return coding
 
 
@@ -289,12 +308,13 @@ def code_systems(terms: Terms) -> list[dict[str, Any]]:
         concepts = [
             {
                 "code": f"{item.code}.{value}",
-                "display": terms.english(item.label_for(value) or str(value)),
-                "designation": [{"language": "sv", "value": terms.swedish(item.label_for(value) or str(value))}],
+                "display": english,
+                "designation": [{"language": "sv", "value": swedish}],
             }
             for item in definition.items
             if _labelled(item)
             for value in item.values
+            for english, swedish in (terms.option(item, value),)
         ]
         if concepts:
             key = f"pallapp-{slug(code)}-answers"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from flask import current_app, has_request_context, request
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, pgettext
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import aliased
 
@@ -62,8 +62,18 @@ def _english(msgid: str) -> str:
         return gettext(msgid)
 
 
+def _swedish_in(context: str, msgid: str) -> str:
+    with force_locale("sv"):
+        return pgettext(context, msgid)
+
+
+def _english_in(context: str, msgid: str) -> str:
+    with force_locale("en"):
+        return pgettext(context, msgid)
+
+
 def terms() -> fhir.Terms:
-    return fhir.Terms(fhir_base(), _english, _swedish)
+    return fhir.Terms(fhir_base(), _english, _swedish, _english_in, _swedish_in)
 
 
 def _current_assessments() -> ColumnElement[bool]:

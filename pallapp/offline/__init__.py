@@ -25,6 +25,7 @@ PRECACHED_STATIC = (
     "assessment.css",
     "assessment.js",
     "offline.js",
+    "menu.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
 )

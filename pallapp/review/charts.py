@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from xml.etree import ElementTree
 
 import pygal
-from flask_babel import format_date, format_datetime, gettext
+from flask_babel import format_date, format_datetime, format_time, gettext
 from pygal.style import Style
 
 from pallapp import scoring
@@ -369,6 +369,36 @@ def doses_per_day(doses: list[DoseMark]) -> dict[str, list[tuple[datetime, int]]
     }
 
 
+#: The dose lane's points listed under it, newest kept: 120, as for the chart points (four
+#: months of a point a day). Three years of a dose every 7 hours are 1,095 points; each dose
+#: is in the dose table all the same.
+MAX_DOSE_DAYS_LISTED = 120
+
+
+@dataclass(frozen=True)
+class DoseDay:
+    """The doses of one day (Stockholm) and one indication: one point of the dose lane, which
+    the page also lists under the lane so that a tap or a key shows each dose of the point."""
+
+    day: date
+    indication: str  # code
+    #: (row number in the dose table, from 1; the dose), oldest first.
+    doses: list[tuple[int, DoseMark]]
+
+
+def dose_days(doses: list[DoseMark]) -> list[DoseDay]:
+    """The points of the dose lane as the page lists them: by day (left to right on the time
+    axis), then in the order of the indications; each dose with its row in the dose table,
+    whose rows are `doses` in the order given (oldest first)."""
+    rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
+    grouped: dict[tuple[date, str], list[tuple[int, DoseMark]]] = {}
+    for row, dose in enumerate(doses, start=1):
+        key = (dose.given_at.astimezone(STOCKHOLM).date(), dose.indication)
+        grouped.setdefault(key, []).append((row, dose))
+    ordered = sorted(grouped, key=lambda key: (key[0], rank.get(key[1], 99), key[1]))
+    return [DoseDay(day, indication, grouped[(day, indication)]) for day, indication in ordered]
+
+
 def dose_chart(
     doses: list[DoseMark],
     *,
@@ -560,3 +590,8 @@ def _without_scripts_and_tooltips(tree: ElementTree.Element) -> bytes:
 
 def moment_label(moment: datetime) -> str:
     return format_datetime(moment.astimezone(STOCKHOLM), "short")
+
+
+def time_label(moment: datetime) -> str:
+    """The time of day of `moment` in Stockholm, e.g. 14:05."""
+    return format_time(moment.astimezone(STOCKHOLM), "short")

@@ -211,11 +211,14 @@ def trends(public_id: str) -> ResponseReturnValue:
     lines = trend_service.milestone_lines(patient, trend_service.range_start(range_code))
     axis = timeline.trend_axis(patient, range_code)
     doses = timeline.dose_marks(patient, range_code)
+    dose_days = charts.dose_days(doses)
     return render_template(
         "review/trends.html",
         milestones=lines,
         doses=doses,
         dose_lane=charts.dose_chart(doses, lines=lines, axis=axis),
+        dose_days=dose_days[-charts.MAX_DOSE_DAYS_LISTED:],
+        dose_days_left_out=max(0, len(dose_days) - charts.MAX_DOSE_DAYS_LISTED),
         heatmaps=heatmap.heatmaps(assessments),
         patient=patient,
         charts=charts.build_charts(assessments, lines=lines, axis=axis),
@@ -224,6 +227,7 @@ def trends(public_id: str) -> ResponseReturnValue:
         open_flags=_flag_rows(trend_service.open_flags_of(patient)),
         may_acknowledge=review_common.may_acknowledge(current_user, patient),
         moment_label=charts.moment_label,
+        time_label=charts.time_label,
         week_label=charts.week_label,
         indication_name=charts.indication_name,
     )

@@ -35,7 +35,7 @@ from .flags import (
     Thresholds,
     flags_for,
 )
-from .i18n import N_
+from .i18n import N_, NC_
 from .instruments import (
     INSTRUMENTS,
     RECALL_PERIOD_INSTRUCTIONS,
@@ -83,6 +83,7 @@ __all__ = [
     "FLAG_CODES",
     "INSTRUMENTS",
     "NOT_APPLICABLE",
+    "NC_",
     "N_",
     "PARENTERAL_ROUTES",
     "PRN_INDICATIONS",

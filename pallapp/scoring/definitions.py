@@ -75,7 +75,8 @@ class ItemDefinition:
     misread, shown beside the item on the form (ESAS-r definitions, Abbey examples).
     `problem_label` (optional) names the problem end of an item that asks about something good
     (IPOS Q6-Q9, stored so that higher is worse): it is shown wherever a score stands without its
-    question (see `score_label`).
+    question (see `score_label`). `options_context` (optional) is the gettext context of the
+    option msgids (marked `NC_`): translate them with pgettext in it (Abbey).
     """
 
     code: str
@@ -89,6 +90,7 @@ class ItemDefinition:
     description: str | None = None
     problem_label: str | None = None
     special_labels: tuple[tuple[str, str], ...] = ()
+    options_context: str | None = None
 
     @property
     def values(self) -> tuple[int, ...]:

@@ -20,10 +20,12 @@ from .definitions import (
     JointAnswer,
     Subscale,
 )
-from .i18n import N_
+from .i18n import N_, NC_
 
 __all__ = [
     "ABBEY",
+    "ABBEY_HOW_MUCH",
+    "ABBEY_HOW_OFTEN",
     "ESAS_R",
     "INSTRUMENTS",
     "IPOS_PATIENT",
@@ -524,20 +526,25 @@ ESAS_R = InstrumentDefinition(
 # beside them, response words, band names and pain types. That version asks items 1-2
 # (vocalisation, facial expression) as how often (inte alls, sällan, ibland, ofta) and items 3-6
 # as how much (inte alls, lite, måttligt, mycket), where the English form says absent, mild,
-# moderate, severe for every item; the English msgids follow the Swedish version so that each
-# response word has one translation. Scores are the same 0-3 either way.
+# moderate, severe for every item. Each language keeps its own form's words: the English msgids
+# are the English form's, with a gettext context per Swedish wording (`NC_`), so "Mild" is
+# "Sällan" in one and "Lite" in the other. Scores are the same 0-3 either way.
 
+#: The gettext contexts of the two Swedish wordings; the `NC_` calls below repeat them as
+#: literals (pybabel reads literals only).
+ABBEY_HOW_OFTEN = "Abbey answer: how often"
+ABBEY_HOW_MUCH = "Abbey answer: how much"
 _ABBEY_HOW_OFTEN_OPTIONS = (
-    (0, N_("Not at all")),
-    (1, N_("Rarely")),
-    (2, N_("Sometimes")),
-    (3, N_("Often")),
+    (0, NC_("Abbey answer: how often", "Absent")),
+    (1, NC_("Abbey answer: how often", "Mild")),
+    (2, NC_("Abbey answer: how often", "Moderate")),
+    (3, NC_("Abbey answer: how often", "Severe")),
 )
 _ABBEY_HOW_MUCH_OPTIONS = (
-    (0, N_("Not at all")),
-    (1, N_("Slightly")),
-    (2, N_("Moderately")),
-    (3, N_("Severely")),
+    (0, NC_("Abbey answer: how much", "Absent")),
+    (1, NC_("Abbey answer: how much", "Mild")),
+    (2, NC_("Abbey answer: how much", "Moderate")),
+    (3, NC_("Abbey answer: how much", "Severe")),
 )
 _ABBEY_BEHAVIOUR_GROUP = N_("Behaviour and expression")
 _ABBEY_BODY_GROUP = N_("Body changes")
@@ -548,16 +555,17 @@ def _abbey_item(
     label: str,
     description: str,
     group: str,
-    options: tuple[tuple[int, str], ...] = _ABBEY_HOW_MUCH_OPTIONS,
+    how_often: bool = False,
 ) -> ItemDefinition:
     return ItemDefinition(
         code=code,
         label=label,
         min=0,
         max=3,
-        options=options,
+        options=_ABBEY_HOW_OFTEN_OPTIONS if how_often else _ABBEY_HOW_MUCH_OPTIONS,
         group=group,
         description=description,
+        options_context=ABBEY_HOW_OFTEN if how_often else ABBEY_HOW_MUCH,
     )
 
 
@@ -572,14 +580,14 @@ ABBEY = InstrumentDefinition(
             N_("Vocalisation"),
             N_("For example whimpering, groaning or making sounds"),
             _ABBEY_BEHAVIOUR_GROUP,
-            _ABBEY_HOW_OFTEN_OPTIONS,
+            how_often=True,
         ),
         _abbey_item(
             "facial_expression",
             N_("Facial expression"),
             N_("For example looking tense, frowning, grimacing or looking frightened"),
             _ABBEY_BEHAVIOUR_GROUP,
-            _ABBEY_HOW_OFTEN_OPTIONS,
+            how_often=True,
         ),
         _abbey_item(
             "body_language",

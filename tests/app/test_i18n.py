@@ -119,6 +119,14 @@ SHARED_SWEDISH = {
     frozenset({"No assessments yet.", "No ratings yet."}): (
         "one thing: an assessment is a rating (skattning) in Swedish"
     ),
+    # Abbey's answers: the English form's words (absent, mild, moderate, severe), in Swedish the
+    # Swedish version's, which are the words IPOS and ESAS-r answers use too (msgctxt "Abbey
+    # answer: how often" / "how much"; docs/instruments.md).
+    frozenset({"Absent", "Not at all"}): "one answer: the Abbey form's 'absent' is 'inte alls'",
+    frozenset({"Mild", "Slightly"}): "one answer: Abbey 'mild' asked how much is 'lite'",
+    frozenset({"Moderate", "Moderately"}): "one answer: Abbey 'moderate' asked how much",
+    frozenset({"Moderate", "Sometimes"}): "one answer: Abbey 'moderate' asked how often",
+    frozenset({"Severe", "Severely"}): "one answer: Abbey 'severe' asked how much is 'mycket'",
 }
 
 
@@ -171,9 +179,10 @@ def test_the_check_catches_printed_and_discharged_but_not_a_change_of_case():
 
 def test_every_marked_string_is_in_the_swedish_catalogue():
     with CATALOGUE.open("rb") as handle:
-        # A plural entry's id is the (singular, plural) pair: each of them is known.
+        # A plural entry's id is the (singular, plural) pair: each of them is known. A msgid with
+        # a context (pgettext) is known in that context only.
         known = {
-            part
+            (m.context, part)
             for m in read_po(handle)
             if m.id
             for part in (m.id if isinstance(m.id, tuple) else (m.id,))
@@ -185,16 +194,21 @@ def test_every_marked_string_is_in_the_swedish_catalogue():
         "ngettext": (1, 2),
         "_l": None,
         "N_": None,
+        "NC_": ((1, "c"), 2),
+        "pgettext": ((1, "c"), 2),
+        "lazy_pgettext": ((1, "c"), 2),
         "lazy_gettext": None,
     }
     found = set()
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    for filename, _lineno, message, _comments, context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=keywords
     ):
         ids = message if isinstance(message, tuple) else (message,)
-        found.update((filename, m) for m in ids if m)
+        found.update((filename, context, m) for m in ids if m)
     missing = sorted(
-        f"{filename}: {message}" for filename, message in found if message not in known
+        f"{filename}: {context + ' | ' if context else ''}{message}"
+        for filename, context, message in found
+        if (context, message) not in known
     )
     assert missing == [], "run `flask --app pallapp translate update` and translate"
 

@@ -264,6 +264,27 @@ def test_abbey_form_and_result_use_the_swedish_versions_words(app, client, auth,
     assert '<span class="band band-none">Ingen smärta</span>' in result
 
 
+def test_abbey_in_english_keeps_the_english_forms_words(app, client, auth, people):
+    """The English form (Abbey 2004) answers every item absent, mild, moderate, severe; the
+    Swedish version's two wordings are gettext contexts of those words, not English of their
+    own ("Mild" is "Sällan" when asked how often, "Lite" when asked how much)."""
+    auth.login(people["nurse_en"])
+    page = client.get(fill_url(people, "abbey")).get_data(as_text=True)
+    for code in ABBEY_ITEMS:
+        assert option_words(item_block(page, code)) == ["Absent", "Mild", "Moderate", "Severe"]
+    answers = dict.fromkeys(ABBEY_ITEMS, 0) | {"vocalisation": 1, "body_language": 1}
+    response = post(client, fill_url(people, "abbey"), answers)
+    result = client.get(response.location).get_data(as_text=True)
+    assert result.count("<td>1 – Mild</td>") == 2  # vocalisation and body language
+    assert "<td>0 – Absent</td>" in result
+    # The same answers in Swedish: 1 is "Sällan" (how often) and "Lite" (how much).
+    auth.logout()
+    auth.login(people["nurse_sv"])
+    result = client.get(response.location).get_data(as_text=True)
+    assert "<td>1 – Sällan</td>" in result
+    assert "<td>1 – Lite</td>" in result
+
+
 # --- IPOS Q6-Q9 by their problem end ------------------------------------------------------------
 
 # at_peace 4 ("not at all" at peace) and information 3 are severe (3-4); sharing_feelings 1 and

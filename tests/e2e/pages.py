@@ -76,7 +76,36 @@ class SecondFactorPage:
         return self.page.locator(".error").inner_text()
 
 
+@dataclass
+class SiteMenu:
+    """The header menu: behind the "Meny" button on a phone (static/menu.js), open on a tablet."""
+
+    page: Page
+
+    def button(self) -> Locator:
+        return self.page.get_by_role("button", name="Meny")
+
+    def header(self) -> Locator:
+        return self.page.locator("header.site-header")
+
+    def link(self, name: str) -> Locator:
+        return self.page.get_by_role("navigation", name="Huvudmeny").get_by_role(
+            "link", name=name, exact=True
+        )
+
+    def is_folded(self) -> bool:
+        return self.button().is_visible() and self.button().get_attribute("aria-expanded") == "false"
+
+    def open(self) -> SiteMenu:
+        """Open the menu when it is folded (a phone); nothing to do when it is shown."""
+        if self.is_folded():
+            self.button().click()
+            expect(self.button()).to_have_attribute("aria-expanded", "true")
+        return self
+
+
 def log_out(page: Page) -> None:
+    SiteMenu(page).open()
     page.get_by_role("button", name="Logga ut").click()
 
 
@@ -459,7 +488,7 @@ class AlertsPage:
     base_url: str
 
     def open(self) -> AlertsPage:
-        self.page.get_by_role("link", name="Larm", exact=True).click()
+        SiteMenu(self.page).open().link("Larm").click()
         _arrive(self.page, "Larm")
         return self
 

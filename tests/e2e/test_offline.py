@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from pallapp.extensions import db
 from pallapp.models import Assessment, Patient
-from tests.e2e.pages import AssessmentFormPage, DeviceStatus, LoginPage
+from tests.e2e.pages import AssessmentFormPage, DeviceStatus, LoginPage, log_out
 from tests.e2e.test_assessments import DEMO_PASSWORD, ESAS, nurse_opens
 
 pytestmark = pytest.mark.e2e
@@ -175,7 +175,7 @@ def test_a_closed_form_comes_back_but_never_to_another_account(
     shot(page, "draft-restored")
 
     # Log out: the draft is deleted; another nurse on the same tablet sees an empty form.
-    page.get_by_role("button", name="Logga ut").click()
+    log_out(page)
     assert DeviceStatus(page).stored_entries() == []
     LoginPage(page, live_server).open().log_in("nurse2@example.org", DEMO_PASSWORD)
     page.goto(form_url)

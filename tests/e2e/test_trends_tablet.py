@@ -189,6 +189,28 @@ def test_trends_on_a_tablet_in_swedish(live_app, live_server, tablet, fresh_pati
     assert local.strftime("%H:%M") in rows[0][0]
     assert rows[0][3] == "2,5 mg"
 
+    # The lane's point of that day opens on a tap on its doses: time, drug, amount, route,
+    # effect; by keyboard it folds and opens again; its link marks the dose's table row.
+    point = tablet.locator("details.dose-day")
+    expect(point).to_have_count(1)
+    expect(point.locator(".dose-time")).to_be_hidden()
+    point.locator("summary").tap()
+    expect(point.locator(".dose-time")).to_have_text(local.strftime("%H:%M"))
+    expect(point.locator(".dose-amount")).to_have_text("2,5 mg")
+    expect(point.locator("li")).to_contain_text("Morfin")
+    expect(point.locator("li")).to_contain_text("inte utvärderad")
+    assert serious_violations(tablet) == []
+    point.locator("summary").focus()
+    tablet.keyboard.press("Enter")
+    expect(point.locator(".dose-time")).to_be_hidden()
+    tablet.keyboard.press("Enter")
+    expect(point.locator(".dose-time")).to_be_visible()
+    point.get_by_role("link").tap()
+    expect(tablet.locator("table.dose-table tbody tr").first).to_have_attribute("id", "dose-1")
+    assert tablet.evaluate("location.hash") == "#dose-1"
+    assert tablet.locator("table.dose-table tr:target").count() == 1
+    tablet.screenshot(path=str(SCREENSHOTS / "trends-dose-point.png"))
+
     # On a 768 px portrait tablet the page does not scroll sideways.
     tablet.set_viewport_size({"width": 768, "height": 1024})
     assert tablet.evaluate("document.documentElement.scrollWidth") <= 768

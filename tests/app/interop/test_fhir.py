@@ -211,3 +211,24 @@ def test_identifiers_and_journal_codes(app, family, client, auth):
     dose = next(r for r in resources if r["resourceType"] == "MedicationAdministration")
     assert dose["medicationCodeableConcept"]["text"] == "Morfin"
     assert dose["dosage"]["text"] == "2.5 mg"
+
+
+def test_abbey_answers_keep_each_languages_words(app):
+    """English display from the English form (absent, mild, ...), the Swedish translation from
+    the Swedish version, whose words differ between how often (items 1-2) and how much."""
+    from pallapp.interop import fhir, fhir_service
+
+    with app.test_request_context():
+        abbey = fhir.questionnaire(fhir_service.terms(), "abbey")
+
+    def option(link_id: str, value: int) -> tuple[str, str]:
+        item = next(item for item in abbey["item"] if item["linkId"] == link_id)
+        coding = item["answerOption"][value]["valueCoding"]
+        [translation] = coding["_display"]["extension"]
+        swedish = next(e["valueString"] for e in translation["extension"] if e["url"] == "content")
+        return coding["display"], swedish
+
+    assert option("vocalisation", 1) == ("Mild", "Sällan")
+    assert option("body_language", 1) == ("Mild", "Lite")
+    assert option("facial_expression", 3) == ("Severe", "Ofta")
+    assert option("physical", 3) == ("Severe", "Mycket")

@@ -7,7 +7,7 @@ Expected values are worked out by hand from INSTRUMENTS.md.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -75,7 +75,7 @@ def test_a_dose_has_its_time_amount_route_and_lane(app, both_versions, client, a
     page = client.get(f"/patients/{both_versions['patient']}/trends?range=2w").get_data(as_text=True)
     lane = re.search(r'<section class="trend dose-lane"[^>]*>(.*?)</section>', page, re.S).group(1)
     assert f'/patients/{both_versions["patient"]}/trends/doses.svg?range=2w' in lane
-    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th>(.*?)</tr>", lane, re.S)
+    rows = re.findall(r"<tr id=\"dose-1\"><th scope=\"row\">(.*?)</th>(.*?)</tr>", lane, re.S)
     assert len(rows) == 1
     when, cells = rows[0]
     local = both_versions["given_at"].astimezone(STOCKHOLM)
@@ -89,6 +89,51 @@ def test_a_dose_has_its_time_amount_route_and_lane(app, both_versions, client, a
     doses = client.get(f"/patients/{both_versions['patient']}/trends/doses.svg?range=2w")
     assert doses.status_code == 200
     assert b"As-needed doses per day" in doses.data
+
+
+def test_each_point_of_the_dose_lane_opens_on_its_doses(app, both_versions, client, auth):
+    auth.login(both_versions["physician"])
+    page = client.get(f"/patients/{both_versions['patient']}/trends?range=2w").get_data(as_text=True)
+    points = re.findall(r'<details class="dose-day">(.*?)</details>', page, re.S)
+    assert len(points) == 1  # one dose: one day, one indication
+    summary = re.search(r"<summary>(.*?)</summary>", points[0], re.S).group(1)
+    local = both_versions["given_at"].astimezone(STOCKHOLM)
+    assert " ".join(re.sub(r"<[^>]+>", " ", summary).split()) == (
+        f"{local.strftime('%b')} {local.day}, {local.year} Pain: 1 dose"
+    )
+    # The dose: its time (English short: 2:05 PM), drug, amount, route and effect, linked to its
+    # row of the dose table.
+    text = " ".join(re.sub(r"<[^>]+>", " ", points[0].split("</summary>")[1]).split())
+    assert text.startswith(f"{local.strftime('%-I:%M')}")
+    assert "Morfin 2.5 mg , subcutaneous (s.c.); effect: not evaluated" in text
+    assert 'href="#dose-1"' in points[0]
+    assert '<tr id="dose-1">' in page
+
+
+def _mark(hour_utc: datetime, indication: str) -> charts.DoseMark:
+    return charts.DoseMark(hour_utc, indication, "Morfin", "2,5 mg", "s.c.", None)
+
+
+def test_dose_lane_points_are_by_stockholm_day_then_indication():
+    # Table rows 1-4, oldest first. 23:30 UTC on 28 November is 00:30 on the 29th in
+    # Stockholm (UTC+1 in winter): the clinic's next day, as the lane counts it.
+    doses = [
+        _mark(datetime(2026, 11, 28, 9, 0, tzinfo=UTC), "anxiety"),
+        _mark(datetime(2026, 11, 28, 10, 0, tzinfo=UTC), "pain"),
+        _mark(datetime(2026, 11, 28, 23, 30, tzinfo=UTC), "pain"),
+        _mark(datetime(2026, 11, 29, 8, 0, tzinfo=UTC), "pain"),
+    ]
+    points = charts.dose_days(doses)
+    # Pain comes before anxiety within a day (the order of the indications), days left to right.
+    assert [(p.day, p.indication, [row for row, _dose in p.doses]) for p in points] == [
+        (date(2026, 11, 28), "pain", [2]),
+        (date(2026, 11, 28), "anxiety", [1]),
+        (date(2026, 11, 29), "pain", [3, 4]),
+    ]
+    # The lane draws the same points: pain 1 on the 28th and 2 on the 29th, anxiety 1.
+    per_day = charts.doses_per_day(doses)
+    assert [count for _day, count in per_day["pain"]] == [1, 2]
+    assert [count for _day, count in per_day["anxiety"]] == [1]
 
 
 def test_charts_share_one_axis_with_whole_number_ticks(app, both_versions):

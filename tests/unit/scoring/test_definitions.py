@@ -11,6 +11,7 @@ import pytest
 from pallapp.scoring import (
     INSTRUMENTS,
     N_,
+    NC_,
     RECALL_PERIOD_INSTRUCTIONS,
     RECALL_PERIOD_LABELS,
     RESPONDENT_LABELS,
@@ -21,6 +22,7 @@ from pallapp.scoring import (
     special_value_label,
 )
 from pallapp.scoring.definitions import Band, InstrumentDefinition, ItemDefinition
+from pallapp.scoring.instruments import ABBEY_HOW_MUCH, ABBEY_HOW_OFTEN
 
 SCORING_DIR = Path(__file__).resolve().parents[3] / "pallapp" / "scoring"
 
@@ -149,18 +151,24 @@ def test_esas_defines_the_terms_people_misread_and_asks_about_now() -> None:
 def test_every_abbey_item_has_its_examples_beside_it() -> None:
     abbey = INSTRUMENTS["abbey"]
     assert all(item.description for item in abbey.items)
-    # The Swedish version asks items 1-2 how often, items 3-6 how much; 0 is "not at all".
-    often = ("Not at all", "Rarely", "Sometimes", "Often")
-    much = ("Not at all", "Slightly", "Moderately", "Severely")
-    words = {item.code: tuple(label for _value, label in item.options) for item in abbey.items}
-    assert words == {
-        "vocalisation": often,
-        "facial_expression": often,
-        "body_language": much,
-        "behaviour": much,
-        "physiological": much,
-        "physical": much,
+    # The English form's words for every item; the Swedish version asks items 1-2 how often,
+    # items 3-6 how much: two gettext contexts of the same English words.
+    english = ("Absent", "Mild", "Moderate", "Severe")
+    assert all(tuple(label for _value, label in item.options) == english for item in abbey.items)
+    contexts = {item.code: item.options_context for item in abbey.items}
+    assert contexts == {
+        "vocalisation": ABBEY_HOW_OFTEN,
+        "facial_expression": ABBEY_HOW_OFTEN,
+        "body_language": ABBEY_HOW_MUCH,
+        "behaviour": ABBEY_HOW_MUCH,
+        "physiological": ABBEY_HOW_MUCH,
+        "physical": ABBEY_HOW_MUCH,
     }
+    assert ABBEY_HOW_OFTEN != ABBEY_HOW_MUCH
+    # Every other instrument's options are plain msgids.
+    assert {
+        code for code, d in INSTRUMENTS.items() if any(i.options_context for i in d.items)
+    } == {"abbey"}
 
 
 @pytest.mark.parametrize("code", ["ipos_patient", "ipos_staff"])
@@ -376,9 +384,10 @@ def test_versions() -> None:
 
 def test_marker_returns_its_argument() -> None:
     assert N_("Pain") == "Pain"
+    assert NC_("Abbey answer: how often", "Mild") == "Mild"
 
 
-def _n_calls() -> list[ast.Call]:
+def _n_calls(marker: str = "N_") -> list[ast.Call]:
     calls = []
     for path in sorted(SCORING_DIR.glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -387,7 +396,7 @@ def _n_calls() -> list[ast.Call]:
             for node in ast.walk(tree)
             if isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
-            and node.func.id == "N_"
+            and node.func.id == marker
         ]
     return calls
 
@@ -401,10 +410,24 @@ def test_every_marker_has_one_plain_string_literal() -> None:
         assert not call.keywords
         assert isinstance(call.args[0], ast.Constant)
         assert isinstance(call.args[0].value, str)
+    # NC_: a context and a msgid, both literals (`pybabel extract -k NC_:1c,2`).
+    with_context = _n_calls("NC_")
+    assert len(with_context) == 8  # Abbey's four answers in each of its two wordings
+    for call in with_context:
+        assert len(call.args) == 2
+        assert not call.keywords
+        assert all(isinstance(arg, ast.Constant) and isinstance(arg.value, str) for arg in call.args)
 
 
 def test_every_label_is_an_extracted_msgid() -> None:
-    msgids = {call.args[0].value for call in _n_calls()}  # type: ignore[attr-defined]
+    # (context, msgid): a msgid marked with NC_ is only known in its context, so an item's
+    # `options_context` must be the literal its NC_ calls name.
+    msgids = {(None, call.args[0].value) for call in _n_calls()}  # type: ignore[attr-defined]
+    msgids |= {
+        (call.args[0].value, call.args[1].value)  # type: ignore[attr-defined]
+        for call in _n_calls("NC_")
+    }
+    options: set[tuple[str | None, str]] = set()
     labels: set[str] = set()
     for definition in INSTRUMENTS.values():
         labels.add(definition.title)
@@ -422,7 +445,7 @@ def test_every_label_is_an_extracted_msgid() -> None:
             labels.add(item.score_label)
             if item.description:
                 labels.add(item.description)
-            labels.update(label for _value, label in item.options)
+            options.update((item.options_context, label) for _value, label in item.options)
             labels.update(label for _value, label in item.special_labels)
         labels.update(joint.mismatch for joint in definition.joint_answers)
         shown = definition.display
@@ -438,4 +461,4 @@ def test_every_label_is_an_extracted_msgid() -> None:
     labels.update(RECALL_PERIOD_INSTRUCTIONS.values())
     labels.update(RESPONDENT_LABELS.values())
     labels.update(SPECIAL_VALUE_LABELS.values())
-    assert labels <= msgids
+    assert {(None, label) for label in labels} | options <= msgids
