@@ -619,3 +619,37 @@ def test_the_macro_uses_staff_wording_and_renders_special_values(app):
         page = render(form)
         assert ">Send</button>" in page.html
         assert "0 = No pain" in page.html
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_the_macro_marks_which_answers_a_step_waits_for(app, code):
+    """assessment.js moves on from a step once its expected answers are tapped: the scored
+    items that are not optional and who is answering. Optional items, the choices and the
+    ratings of a rated list (other symptoms) are never waited for."""
+    definition = INSTRUMENTS[code]
+    with posted(app, code, {}, observed=True, proxy=True) as form:
+        html = render(form).html
+        marked = dict(re.findall(r'id="([a-z_0-9]+)-group" data-answer="([a-z]+)"', html))
+        expected = {
+            f"item_{item.code}": "optional" if item.optional else "expected"
+            for item in definition.items
+        }
+        expected["respondent"] = "expected"
+        expected |= {
+            f"ctx_{context.code}": "optional"
+            for context in definition.context_fields
+            if context.kind == "choice"
+        }
+        assert marked == expected
+        assert html.count("data-answer=") == len(expected)
+        blocks = [block for section in form.sections() for block in section.blocks]
+        assert {block.code for block in blocks if block.expected} == {
+            item.code for item in definition.items if not item.optional
+        } | {"respondent"}
+        # The way back at the top of every step but the first, and the hint saying the form
+        # moves on by itself, both shown by the script (hidden without it).
+        steps = len(definition.groups)
+        assert html.count('class="step-back-top" hidden') == steps - 1
+        for number in range(1, steps):
+            assert f">Back to step {number}</button>" in html
+        assert html.count("data-steps-hint hidden") == (1 if steps > 1 else 0)
