@@ -130,7 +130,7 @@ def test_a_changed_answer_and_the_keyboard_stay_on_the_step(
     steps = device.locator("section.step")
     first, second = steps.nth(0), steps.nth(1)
     advancing = device.locator("form[data-assessment][data-advancing]")
-    expect(device.get_by_text("När du trycker på ett svar går formuläret vidare")).to_be_visible()
+    expect(device.get_by_text("Efter varje svar du trycker på går formuläret vidare.")).to_be_visible()
     first_step_items = {
         name: value for name, value in IPOS_STAFF.items() if first.locator(f"#{name}-group").count()
     }
