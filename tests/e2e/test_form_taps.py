@@ -131,6 +131,9 @@ def test_a_changed_answer_and_the_keyboard_stay_on_the_step(
     first, second = steps.nth(0), steps.nth(1)
     advancing = device.locator("form[data-assessment][data-advancing]")
     expect(device.get_by_text("Efter varje svar du trycker på går formuläret vidare.")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width = device.viewport_size["width"]
+    device.screenshot(path=str(SHOTS / f"taps-step-1-{width}.png"))
     first_step_items = {
         name: value for name, value in IPOS_STAFF.items() if first.locator(f"#{name}-group").count()
     }
@@ -148,8 +151,6 @@ def test_a_changed_answer_and_the_keyboard_stay_on_the_step(
     expect(second.locator(".step-heading")).to_have_text(
         "Steg 2 av 3: Känslor och oro"
     )
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    width = device.viewport_size["width"]
     device.screenshot(path=str(SHOTS / f"taps-moved-on-{width}.png"))
 
     # The way back is at the top of the step; a changed answer there stays on step 1.
