@@ -190,12 +190,16 @@ class Block:
     `kind` is `item` (a `ScaleField`), `respondent` and `choice` (a radio list), `observed_at`,
     `text` (one input), `text_list` (several inputs) or `rated_list` (pairs, see `rows`).
     `label` is the translated heading; `code` is the item or context field code.
+    `expected` is True when the form cannot be complete without an answer here (a scored item
+    that is not optional, or who is answering): the form moves on to the next step by itself
+    once every expected answer of a step is tapped, never waiting for an optional one.
     """
 
     kind: BlockKind
     code: str
     label: Any
     fields: tuple[Field, ...]
+    expected: bool = False
 
     @property
     def field(self) -> Field:
@@ -276,13 +280,21 @@ class AssessmentForm(FlaskForm):
     def sections(self) -> list[Section]:
         """The steps with their blocks, bound to this form, for the template."""
         count = len(self._layout)
+        optional_items = {item.code for item in self.definition.items if item.optional}
         return [
             Section(
                 number,
                 count,
                 title,
                 [
-                    Block(spec.kind, spec.code, _l(spec.label), tuple(self[n] for n in spec.names))
+                    Block(
+                        spec.kind,
+                        spec.code,
+                        _l(spec.label),
+                        tuple(self[n] for n in spec.names),
+                        expected=spec.kind == "respondent"
+                        or (spec.kind == "item" and spec.code not in optional_items),
+                    )
                     for spec in specs
                 ],
             )

@@ -1,8 +1,5 @@
-/* Assessment forms: progressive enhancement only; the form works fully without this file.
-   - one step at a time with Back/Next (buttons rendered by the template, hidden until now);
-   - focus and scroll move to the heading of the step shown;
-   - a warning before leaving the page with unsaved answers, never when sending.
-   No user-visible text lives here: every word comes from the page (and its translation). */
+/* Assessment forms (progressive enhancement). Why and how, and why there are no comments here
+   (every phone loads them): the comment atop templates/assessments/_instrument_form.html. */
 (function () {
   "use strict";
 
@@ -10,9 +7,6 @@
   if (!form) {
     return;
   }
-
-  // --- unsaved answers -------------------------------------------------------------------
-  // A page re-shown with errors or the skipped-items box holds answers not yet saved.
   var dirty = form.hasAttribute("data-unsaved");
   var sending = false;
   function markDirty() {
@@ -30,18 +24,17 @@
     }
   });
   window.addEventListener("pageshow", function (event) {
-    // Back from the next page (bfcache): the form can be sent again.
     if (event.persisted) {
       sending = false;
     }
   });
-
-  // --- steps -----------------------------------------------------------------------------
-  var steps = Array.prototype.slice.call(form.querySelectorAll("section.step"));
-  // With the skipped-items box every step stays visible: the gaps may be in any of them.
-  if (steps.length < 2 || form.hasAttribute("data-show-all")) {
+  var steps = [].slice.call(form.querySelectorAll("section.step"));
+  if (form.hasAttribute("data-show-all")) {
     return;
   }
+  var QUESTION = "fieldset[id$='-group']";
+  var current = 0;
+  var timer = null;
 
   function stepIndexOf(element) {
     for (var i = 0; i < steps.length; i += 1) {
@@ -52,51 +45,103 @@
     return -1;
   }
 
-  function show(index, focusTarget) {
+  function wait(on) {
+    clearTimeout(timer);
+    timer = null;
+    form.toggleAttribute("data-advancing", on);
+  }
+
+  function show(index, target) {
+    wait(false);
+    current = index;
     steps.forEach(function (step, i) {
       step.classList.toggle("is-current", i === index);
     });
-    if (focusTarget) {
-      focusTarget.focus({ preventScroll: true });
-      // A radio button is drawn by its label: show its whole question.
-      (focusTarget.closest("fieldset, .field") || focusTarget).scrollIntoView({ block: "start" });
+    if (target) {
+      target.focus({ preventScroll: true });
+      (target.closest("fieldset, .field, section.step") || target).scrollIntoView();
     }
   }
 
-  form.classList.add("js-steps");
-  steps.forEach(function (step, i) {
-    var nav = step.querySelector(".step-nav");
-    if (nav) {
-      nav.hidden = false;
-    }
-    step.addEventListener("click", function (event) {
-      var button = event.target.closest("[data-step-next], [data-step-back]");
-      if (!button) {
-        return;
-      }
-      var next = button.hasAttribute("data-step-next") ? i + 1 : i - 1;
-      if (next >= 0 && next < steps.length) {
-        show(next, steps[next].querySelector(".step-heading"));
-      }
+  function showStep(index) {
+    show(index, steps[index].querySelector(".step-heading"));
+  }
+  function waiting(step) {
+    return [].filter.call(step.querySelectorAll(QUESTION), function (question) {
+      return !question.hasAttribute("data-optional") && !question.querySelector("input:checked");
     });
+  }
+  var tapped = null;
+  form.addEventListener("pointerdown", function (event) {
+    var question = event.target.closest(QUESTION);
+    tapped = question && !question.querySelector("input:checked") ? question : null;
+  }, true);
+  form.addEventListener("keydown", function () {
+    tapped = null;
+  }, true);
+
+  form.addEventListener("change", function (event) {
+    var question = event.target.closest(QUESTION);
+    var first = question && question === tapped;
+    tapped = null;
+    if (!first || question.hasAttribute("data-optional")) {
+      return;
+    }
+    var index = stepIndexOf(question);
+    var left = waiting(steps[index]);
+    var later = left.filter(function (other) {
+      return question.compareDocumentPosition(other) & Node.DOCUMENT_POSITION_FOLLOWING;
+    })[0];
+    if (left.length) {
+      if (later) {
+        later.scrollIntoView({ block: "nearest" });
+      }
+      return;
+    }
+    var next = index + 1;
+    while (next < steps.length - 1 && !waiting(steps[next]).length) {
+      next += 1;
+    }
+    if (next >= steps.length) {
+      form.querySelector(".submit-area").scrollIntoView({ block: "nearest" });
+      return;
+    }
+    wait(true);
+    timer = setTimeout(function () {
+      if (current === index && !waiting(steps[index]).length) {
+        showStep(next);
+      }
+      wait(false);
+    }, 300);
   });
 
-  // Start at the step with the first error, if the page shows errors.
+  if (steps.length < 2) {
+    return;
+  }
+  form.classList.add("js-steps");
+  [].forEach.call(form.querySelectorAll(".step-nav, [data-steps-hint]"), function (hidden) {
+    hidden.hidden = false;
+  });
+  steps.forEach(function (step) {
+    var back = step.querySelector("[data-step-back]");
+    if (back) {
+      step.insertBefore(back.cloneNode(true), step.firstChild);
+    }
+  });
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-step-next], [data-step-back]");
+    if (button) {
+      showStep(current + (button.hasAttribute("data-step-next") ? 1 : -1));
+      return;
+    }
+    var link = event.target.closest("a[href^='#']");
+    var target = link && document.getElementById(link.getAttribute("href").slice(1));
+    var index = target ? stepIndexOf(target) : -1;
+    if (index >= 0) {
+      event.preventDefault();
+      show(index, target);
+    }
+  });
   var firstError = form.querySelector("section.step .has-error");
   show(firstError ? Math.max(stepIndexOf(firstError), 0) : 0, null);
-
-  // Links in the error summary open the step that holds their field.
-  form.addEventListener("click", function (event) {
-    var link = event.target.closest("a[href^='#']");
-    if (!link) {
-      return;
-    }
-    var target = document.getElementById(link.getAttribute("href").slice(1));
-    var index = target ? stepIndexOf(target) : -1;
-    if (index < 0) {
-      return;
-    }
-    event.preventDefault();
-    show(index, target);
-  });
 })();

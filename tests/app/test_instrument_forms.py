@@ -619,3 +619,38 @@ def test_the_macro_uses_staff_wording_and_renders_special_values(app):
         page = render(form)
         assert ">Send</button>" in page.html
         assert "0 = No pain" in page.html
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_the_macro_marks_which_answers_a_step_waits_for(app, code):
+    """assessment.js moves on from a step once its expected answers are tapped: the scored
+    items that are not optional and who is answering. Optional items, the choices and the
+    ratings of a rated list (other symptoms) are never waited for."""
+    definition = INSTRUMENTS[code]
+    with posted(app, code, {}, observed=True, proxy=True) as form:
+        html = render(form).html
+        questions = dict(re.findall(r'<fieldset [^>]*id="([a-z_0-9]+)-group"( data-optional)?', html))
+        waited = {
+            f"item_{item.code}": "" if not item.optional else " data-optional"
+            for item in definition.items
+        }
+        waited["respondent"] = ""
+        waited |= {
+            f"ctx_{context.code}": " data-optional"
+            for context in definition.context_fields
+            if context.kind == "choice"
+        }
+        waited |= {
+            f"ctx_{context.code}_{n}_rating": " data-optional"
+            for context in definition.context_fields
+            if context.kind == "rated_list"
+            for n in range(1, context.max_entries + 1)
+        }
+        assert questions == waited
+        blocks = [block for section in form.sections() for block in section.blocks]
+        assert {block.code for block in blocks if block.expected} == {
+            item.code for item in definition.items if not item.optional
+        } | {"respondent"}
+        # The hint that the form moves on by itself, shown by the script (hidden without it).
+        steps = len(definition.groups)
+        assert html.count("data-steps-hint hidden") == (1 if steps > 1 else 0)

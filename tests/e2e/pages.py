@@ -159,6 +159,14 @@ class StartPage:
         return AssessmentFormPage(self.page, self.base_url).wait_until_ready()
 
 
+def press(target: Locator, *, touch: bool) -> None:
+    """One tap on `target`: a touch tap, or a click (both are one pointer press)."""
+    if touch:
+        target.tap()
+    else:
+        target.click()
+
+
 @dataclass
 class AssessmentFormPage:
     """An instrument form. Answers are keyed by field name (`item_<code>`, `ctx_<code>`), the
@@ -177,24 +185,39 @@ class AssessmentFormPage:
     def step_headings(self) -> list[str]:
         return self.page.locator("section.step .step-heading").all_inner_texts()
 
-    def answer(self, answers: dict[str, int | str]) -> AssessmentFormPage:
-        """Answer step by step as a person does: the questions of the step shown, then Nästa."""
+    def answer(self, answers: dict[str, int | str], *, touch: bool = False) -> AssessmentFormPage:
+        """Answer step by step as a person does: the questions of the step shown, each with
+        one tap (`touch`: a touch tap, else a click); the form moves on by itself once the
+        step's expected answers are given, and Nästa is tapped only where it did not."""
         steps = self.page.locator("section.step")
+        last = steps.count() - 1
+        advancing = self.page.locator("form[data-assessment][data-advancing]")
         remaining = dict(answers)
-        for index in range(steps.count()):
+        index = max(self.current_step(), 0)  # a stepped form may be past its first step
+        while True:
             step = steps.nth(index)
             expect(step).to_be_visible()
             for name, value in list(remaining.items()):
                 group = step.locator(f"#{name}-group")
                 if group.count():
-                    group.locator(f"label:has(input[value='{value}'])").click()
+                    press(group.locator(f"label:has(input[value='{value}'])"), touch=touch)
                     expect(group.locator(f"input[value='{value}']")).to_be_checked()
                     del remaining[name]
-            next_button = step.get_by_role("button", name="Nästa")
-            if next_button.count():
-                next_button.click()
+            expect(advancing).to_have_count(0)  # the move after the last tap has happened
+            if index == last:
+                break
+            if step.is_visible():
+                press(step.get_by_role("button", name="Nästa"), touch=touch)
+            index = self.current_step()
         assert remaining == {}, f"not found on any step: {sorted(remaining)}"
         return self
+
+    def current_step(self) -> int:
+        """The index of the step shown on a stepped form; -1 when every step is shown."""
+        return int(self.page.evaluate(
+            "Array.prototype.indexOf.call(document.querySelectorAll('section.step'),"
+            " document.querySelector('section.step.is-current'))"
+        ))
 
     def to_last_step(self) -> AssessmentFormPage:
         """Tap Nästa through the steps (answers already in place, e.g. a restored draft)."""
@@ -206,11 +229,12 @@ class AssessmentFormPage:
                 return self
             next_button.click()
 
-    def submit(self, label: str) -> ResultPage:
+    def submit(self, label: str, *, touch: bool = False) -> ResultPage:
         """Send and wait for the next page: offline.js sends with fetch and then navigates, so
         the navigation starts after the click has returned."""
+        button = self.page.get_by_role("button", name=label, exact=True)
         with self.page.expect_navigation():
-            self.page.get_by_role("button", name=label, exact=True).click()
+            press(button, touch=touch)
         self.page.wait_for_load_state("load")
         return ResultPage(self.page, self.base_url)
 
