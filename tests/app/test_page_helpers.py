@@ -57,7 +57,8 @@ def test_radio_options_draw_what_iterating_the_field_draws(form: _Form, name: st
     if name == "scale":
         assert 'checked id="scale-3"' in inputs
     else:
-        assert 'aria-invalid="true"' in inputs and 'class="choice"' in inputs
+        assert 'aria-invalid="true"' in inputs
+        assert 'class="choice"' in inputs
         assert " required " in inputs
         assert drawn[1][1] == "b"
 
