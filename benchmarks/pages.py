@@ -41,6 +41,13 @@ What it does, and why this way:
   also gives the load average and each page's median CPU time of this process (Python work,
   without the time spent waiting for PostgreSQL), which other processes disturb far less.
 
+Where the time goes: `--profile PAGE` (a page name as the report names it, e.g. `today`,
+`"form esas_r"`; `--profile-role` picks the role, nurse by default) runs pyinstrument over
+`--repeat` requests of that page after the warm-up, instead of the timed rounds, and writes
+`profile-<page>.txt` and `.html` to `--out` (the text report is printed too). pyinstrument
+samples the stack every millisecond: it shows which templates, macros, queries and helpers the
+request's time is spent in, at a small cost to every call.
+
 This is a plain script, not a timed test: timings depend on the machine.
 """
 
@@ -460,6 +467,34 @@ def load_accounts(path: Path) -> tuple[str, dict[str, str]]:
     return data["password"], first
 
 
+def profile_page(
+    page: Page, client: FlaskClient, repeat: int, out: Path, interval: float
+) -> Path:
+    """pyinstrument over `repeat` requests of `page`; writes the text and HTML reports and
+    returns the text report's path."""
+    from pyinstrument import Profiler  # the `bench` extra; only this option needs it
+
+    profiler = Profiler(interval=interval)
+    profiler.start()
+    for _ in range(repeat):
+        with client.get(page.path, buffered=True) as response:
+            if response.status_code != 200:
+                profiler.stop()
+                raise BenchmarkError(
+                    f"{page.name} ({page.role}): GET {page.path} answered {response.status_code}."
+                )
+    profiler.stop()
+    out.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{page.name} {page.role}".lower()).strip("-")
+    text_path = out / f"profile-{slug}.txt"
+    text_path.write_text(
+        f"# {page.name} ({page.role}) GET {page.path}, {repeat} requests\n"
+        + profiler.output_text(unicode=True, color=False, show_all=False)
+    )
+    (out / f"profile-{slug}.html").write_text(profiler.output_html())
+    return text_path
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     password, accounts = load_accounts(args.accounts)
     app = build_measured_app(args.database_url)
@@ -489,6 +524,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             warm_up(page, clients[page.role], asset_client)
     warm_up(floor, anonymous, anonymous)
     warm_up(floor_logged_in, clients["nurse"], anonymous)
+
+    if args.profile:
+        chosen = [
+            page
+            for page in everything
+            if page.name in args.profile and page.role == args.profile_role
+        ]
+        missing = set(args.profile) - {page.name for page in chosen}
+        if missing:
+            names = sorted({page.name for page in everything if page.role == args.profile_role})
+            raise BenchmarkError(
+                f"No page {sorted(missing)} for {args.profile_role}; there are: {names}"
+            )
+        for page in chosen:
+            path = profile_page(
+                page, clients[page.role], args.repeat, args.out, args.profile_interval
+            )
+            print(path.read_text())
+            print(f"Wrote {path} and {path.with_suffix('.html')}")
+        return {}
 
     log = StatementLog()
     with app.app_context():
@@ -583,6 +638,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--scan", type=int, default=50, help="Today patients considered (0: all)"
     )
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        metavar="PAGE",
+        help="profile this page (repeatable) with pyinstrument instead of timing every page",
+    )
+    parser.add_argument("--profile-role", default="nurse")
+    parser.add_argument(
+        "--profile-interval", type=float, default=0.0005, help="pyinstrument's sampling interval (s)"
+    )
     return parser.parse_args(argv)
 
 
@@ -596,6 +661,8 @@ def main(argv: list[str] | None = None) -> int:
     except BenchmarkError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if args.profile:
+        return 0  # the profiles are written; nothing was timed
     args.out.mkdir(parents=True, exist_ok=True)
     json_path = args.out / f"pages-{args.label}.json"
     md_path = args.out / f"pages-{args.label}.md"

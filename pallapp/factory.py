@@ -48,6 +48,11 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
     babel.init_app(app, locale_selector=select_locale)
     install_i18n(app)
+    from pallapp.forms import radio_options
+    from pallapp.urls import url_builder
+
+    app.add_template_global(radio_options)
+    app.add_template_global(url_builder)
     _init_login(app)
     from pallapp.auth.oidc import init_oidc
 

@@ -1,8 +1,11 @@
 """WTForms classes, one module per feature."""
 
 import re
+from collections.abc import Mapping
 
-from wtforms import IntegerField
+from markupsafe import Markup
+from wtforms import IntegerField, RadioField
+from wtforms.widgets import RadioInput, html_params
 
 #: More digits than any number a form here asks for (intervals, counts, ratings).
 _MAX_DIGITS = 9
@@ -37,3 +40,49 @@ def parse_row_number(text: str | None) -> int | None:
         return None
     number = int(text)
     return number if number <= _MAX_ROW_NUMBER else None
+
+
+class RadioOption:
+    """One radio button of a `RadioField`, as `radio_options` gives it to a template."""
+
+    __slots__ = ("_label", "input", "value")
+
+    def __init__(self, value: str, label: object, markup: Markup) -> None:
+        self.value = value
+        self._label = label
+        self.input = markup
+
+    @property
+    def label(self) -> object:
+        """The option's label as WTForms shows it: its text, else its value."""
+        return self._label or self.value
+
+
+def radio_options(field: RadioField, attributes: Mapping[str, object] | None = None) -> list[RadioOption]:
+    """The radio buttons of `field`, each `<input>` the same as `option(**attributes)` would
+    render when iterating the field, without building a WTForms field per option.
+
+    Iterating a RadioField binds and processes a sub-field for every option, and rendering
+    one runs `dir()` over the field's flags: an assessment form (a hundred options) spent
+    most of its time there (benchmarks/RESULTS.md, "Page speed"). The attributes are the
+    same, in WTForms' order (`html_params` sorts them): the field's `render_kw`, the
+    `required`/`disabled` flags its validators set, `id` `<field id>-<n>`, `name`, `type`,
+    `value` and `checked`.
+    """
+    common: dict[str, object] = dict(field.render_kw or {})
+    common.update(attributes or {})
+    for flag in RadioInput.validation_attrs:
+        value = vars(field.flags).get(flag)
+        if value is not None and flag not in common:
+            common[flag] = value() if callable(value) else value
+    common.setdefault("type", "radio")
+    options = []
+    for number, choice in enumerate(field.iter_choices()):
+        own = dict(common)
+        own.setdefault("id", f"{field.id}-{number}")
+        own["value"] = str(choice.value)
+        if choice.selected:
+            own.setdefault("checked", True)
+        markup = Markup(f"<input {html_params(name=field.name, **own)}>")  # noqa: S704 (html_params escapes every value)
+        options.append(RadioOption(choice.value, choice.label, markup))
+    return options

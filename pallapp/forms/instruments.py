@@ -147,13 +147,16 @@ class ScaleField(RadioField):
     def _lazy_meaning(self, msgid: str) -> LazyString:
         return LazyString(_meaning, msgid, self.meaning_context)
 
-    def option_parts(self, value: str) -> tuple[str | None, LazyString | None]:
-        """(number, translated meaning) of an option; number is None for a special answer."""
+    def option_parts(self, value: str) -> tuple[str | None, str | None]:
+        """(number, translated meaning) of an option; number is None for a special answer.
+
+        Translated now (a page draws each meaning once), not lazily: a lazy string would be
+        translated again each time the template tests and escapes it."""
         if value in self.specials:
-            return None, _l(self.special_msgids[value])
+            return None, gettext(self.special_msgids[value])
         number = int(value)
         msgid = self.meanings.get(number)
-        return value, (self._lazy_meaning(msgid) if msgid is not None else None)
+        return value, (_meaning(msgid, self.meaning_context) if msgid is not None else None)
 
     def answer(self) -> int | str | None:
         """The chosen value as the scorer wants it: an int, a special string or None.
