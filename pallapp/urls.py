@@ -19,14 +19,18 @@ def url_builder(endpoint: str, key: str, **values: Any) -> Callable[[str], str]:
     URL built once: a page listing 200 patients spent a fifth of its time in Flask's URL
     building (benchmarks/RESULTS.md, "Page speed"). A value that `url_for` would escape, or a
     URL in which the marker does not appear exactly once, goes through `url_for` itself."""
-    pattern = url_for(endpoint, **{key: _MARKER}, **values)
+    pattern = url_for(endpoint, **_values(key, _MARKER, values))
     if pattern.count(_MARKER) != 1:
-        return lambda value: url_for(endpoint, **{key: value}, **values)
+        return lambda value: url_for(endpoint, **_values(key, value, values))
     before, after = pattern.split(_MARKER)
 
     def build(value: str) -> str:
         if _UNESCAPED.fullmatch(value):
             return before + value + after
-        return url_for(endpoint, **{key: value}, **values)
+        return url_for(endpoint, **_values(key, value, values))
 
     return build
+
+
+def _values(key: str, value: str, others: dict[str, Any]) -> dict[str, Any]:
+    return {key: value, **others}

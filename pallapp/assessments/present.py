@@ -46,7 +46,9 @@ def instrument_purpose(code: str) -> str:
 def option_text(item: scoring.ItemDefinition, msgid: str) -> str:
     """An answer option's words in the reader's language, in the item's gettext context if it
     has one (Abbey: one English word, two Swedish ones)."""
-    return pgettext(item.options_context, msgid) if item.options_context else gettext(msgid)
+    if item.options_context:
+        return str(pgettext(item.options_context, msgid))
+    return str(gettext(msgid))
 
 
 def answer_rows(assessment: Assessment) -> list[AnswerRow]:
