@@ -833,7 +833,8 @@ ROAG = InstrumentDefinition(
     ),
 )
 
-#: Every instrument by code (read-only). The order here is the order of the form chooser.
+#: Every instrument by code (read-only). The form chooser lists them in this order (for staff,
+#: the ones only staff rate first); `Display.order` places them on the review pages.
 INSTRUMENTS: FrozenMap[str, InstrumentDefinition] = FrozenMap(
     {definition.code: definition for definition in (IPOS_PATIENT, IPOS_STAFF, ESAS_R, ABBEY, ROAG)}
 )
