@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Literal
 
-from ._frozen import FrozenMap
+from ._frozen import FrozenMap, adopt, slot_setter
 from .i18n import N_
 from .instruments import INSTRUMENTS
 from .scorer import Score
@@ -379,17 +379,25 @@ _KEPT_FLAGS = 4096
 Params = tuple[tuple[str, int | str], ...]
 
 
+# Each field of `Flag` set through its slot's descriptor (see `slot_setter`).
+_new_object = object.__new__
+_set_code = slot_setter(Flag, "code")
+_set_severity = slot_setter(Flag, "severity")
+_set_items = slot_setter(Flag, "items")
+_set_params = slot_setter(Flag, "params")
+
+
 @lru_cache(maxsize=_KEPT_FLAGS)
 def _raised(code: str, severity: Severity, items: tuple[str, ...], params: Params) -> Flag:
     """A flag raised by the rules below, shared between assessments that raise the same one
     (flags are immutable). The rules' codes, severities and params are fixed in this module
     and right by construction, so the checks `Flag.__post_init__` makes for flags built
     elsewhere are skipped."""
-    flag = object.__new__(Flag)
-    object.__setattr__(flag, "code", code)
-    object.__setattr__(flag, "severity", severity)
-    object.__setattr__(flag, "items", items)
-    object.__setattr__(flag, "params", FrozenMap._adopt(dict(params)))
+    flag: Flag = _new_object(Flag)
+    _set_code(flag, code)
+    _set_severity(flag, severity)
+    _set_items(flag, items)
+    _set_params(flag, adopt(dict(params)))
     return flag
 
 
