@@ -365,7 +365,12 @@ def _same_other_problem(current: Score, previous: Score) -> bool:
 def _any_rated_at_least(other_symptoms: tuple[object, ...], threshold: int) -> bool:
     """True if any IPOS `other_symptoms` entry is rated `threshold` or more."""
     for entry in other_symptoms:
-        rating = entry.get("rating") if isinstance(entry, Mapping) else None
+        # FrozenMap, as score() makes them, is checked first: isinstance with an ABC costs more.
+        rating = (
+            entry.get("rating")
+            if type(entry) is FrozenMap or isinstance(entry, Mapping)
+            else None
+        )
         if type(rating) is int and rating >= threshold:
             return True
     return False
@@ -408,9 +413,11 @@ def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
     other_symptoms = current.answers.get("other_symptoms")
     if isinstance(other_symptoms, tuple) and _any_rated_at_least(other_symptoms, severe_at):
         severe = tuple(
-            code
-            for code in _IPOS_SEVERE_ORDER
-            if code == "other_symptoms" or now.get(code, -1) >= severe_at
+            [
+                code
+                for code in _IPOS_SEVERE_ORDER
+                if code == "other_symptoms" or now.get(code, -1) >= severe_at
+            ]
         )
     else:
         # `now` holds the int answers in item order, which is _IPOS_SEVERE_ORDER's without
@@ -449,16 +456,22 @@ def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
     now = current._numbers or _ints(current.answers)
     severe_at = thresholds.esas_severe_item
     moderate_at = thresholds.esas_moderate_item
-    severe = tuple([code for code, value in now.items() if value >= severe_at])
-    moderate = tuple([code for code, value in now.items() if moderate_at <= value < severe_at])
+    # One pass sorts the items into severe and moderate; most are below both.
+    severe: list[str] = []
+    moderate: list[str] = []
+    for code, value in now.items():
+        if value >= severe_at:
+            severe.append(code)
+        elif value >= moderate_at:
+            moderate.append(code)
     if severe:
-        flags.append(_raised("severe_item", "high", severe, (("threshold", severe_at),)))
+        flags.append(_raised("severe_item", "high", tuple(severe), (("threshold", severe_at),)))
     if moderate:
         flags.append(
             _raised(
                 "moderate_item",
                 "medium",
-                moderate,
+                tuple(moderate),
                 (("threshold", moderate_at), ("severe_threshold", severe_at)),
             )
         )
