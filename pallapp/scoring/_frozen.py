@@ -7,10 +7,20 @@ immutable from the outside, and it hashes like a frozenset of its items.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import (
+    Callable,
+    Hashable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    ValuesView,
+)
+from types import MemberDescriptorType
 from typing import Any, TypeVar, overload
 
-__all__ = ["FrozenMap"]
+__all__ = ["FrozenMap", "adopt", "slot_setter"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -27,13 +37,6 @@ class FrozenMap(Mapping[K, V]):
 
     def __init__(self, data: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
         object.__setattr__(self, "_data", dict(data))
-
-    @classmethod
-    def _adopt(cls, data: dict[K, V]) -> FrozenMap[K, V]:
-        """Wrap a dict the caller has just built and will never touch again (no copy)."""
-        new = object.__new__(cls)
-        object.__setattr__(new, "_data", data)
-        return new
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -92,3 +95,35 @@ class FrozenMap(Mapping[K, V]):
     def to_dict(self) -> dict[K, V]:
         """A plain, mutable (shallow) copy, e.g. for JSON."""
         return dict(self._data)
+
+
+def slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    """A function `set(instance, value)` that sets the slot `name` of an instance of `cls`, a
+    class with `__slots__` (a frozen one too).
+
+    It is the slot's own descriptor, which `object.__setattr__(instance, name, value)` finds
+    by name and calls in the end. Called directly it skips that lookup and the argument
+    handling: a few hundred instead of about 1,300 machine instructions a field on CPython
+    3.11 (callgrind). Only for objects still being built: an instance that has been handed out
+    is never changed.
+    """
+    descriptor = cls.__dict__.get(name)
+    if type(descriptor) is not MemberDescriptorType:
+        raise TypeError(f"{cls.__name__}.{name} is not a slot")
+    setter: Callable[[Any, Any], None] = descriptor.__set__
+    return setter
+
+
+_new_object = object.__new__
+_set_data = slot_setter(FrozenMap, "_data")
+
+
+def adopt(data: dict[K, V]) -> FrozenMap[K, V]:
+    """A `FrozenMap` of a dict the caller has just built and will never touch again (no copy).
+
+    For the scorer's results, built by the hundred thousand a second: no copy, no `__init__`,
+    and the one field set through its slot (`slot_setter`).
+    """
+    new: FrozenMap[K, V] = _new_object(FrozenMap)
+    _set_data(new, data)
+    return new

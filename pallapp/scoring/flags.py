@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Literal
 
-from ._frozen import FrozenMap
+from ._frozen import FrozenMap, adopt, slot_setter
 from .i18n import N_
 from .instruments import INSTRUMENTS
 from .scorer import Score
@@ -365,7 +365,12 @@ def _same_other_problem(current: Score, previous: Score) -> bool:
 def _any_rated_at_least(other_symptoms: tuple[object, ...], threshold: int) -> bool:
     """True if any IPOS `other_symptoms` entry is rated `threshold` or more."""
     for entry in other_symptoms:
-        rating = entry.get("rating") if isinstance(entry, Mapping) else None
+        # FrozenMap, as score() makes them, is checked first: isinstance with an ABC costs more.
+        rating = (
+            entry.get("rating")
+            if type(entry) is FrozenMap or isinstance(entry, Mapping)
+            else None
+        )
         if type(rating) is int and rating >= threshold:
             return True
     return False
@@ -379,17 +384,25 @@ _KEPT_FLAGS = 4096
 Params = tuple[tuple[str, int | str], ...]
 
 
+# Each field of `Flag` set through its slot's descriptor (see `slot_setter`).
+_new_object = object.__new__
+_set_code = slot_setter(Flag, "code")
+_set_severity = slot_setter(Flag, "severity")
+_set_items = slot_setter(Flag, "items")
+_set_params = slot_setter(Flag, "params")
+
+
 @lru_cache(maxsize=_KEPT_FLAGS)
 def _raised(code: str, severity: Severity, items: tuple[str, ...], params: Params) -> Flag:
     """A flag raised by the rules below, shared between assessments that raise the same one
     (flags are immutable). The rules' codes, severities and params are fixed in this module
     and right by construction, so the checks `Flag.__post_init__` makes for flags built
     elsewhere are skipped."""
-    flag = object.__new__(Flag)
-    object.__setattr__(flag, "code", code)
-    object.__setattr__(flag, "severity", severity)
-    object.__setattr__(flag, "items", items)
-    object.__setattr__(flag, "params", FrozenMap._adopt(dict(params)))
+    flag: Flag = _new_object(Flag)
+    _set_code(flag, code)
+    _set_severity(flag, severity)
+    _set_items(flag, items)
+    _set_params(flag, adopt(dict(params)))
     return flag
 
 
@@ -400,9 +413,11 @@ def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
     other_symptoms = current.answers.get("other_symptoms")
     if isinstance(other_symptoms, tuple) and _any_rated_at_least(other_symptoms, severe_at):
         severe = tuple(
-            code
-            for code in _IPOS_SEVERE_ORDER
-            if code == "other_symptoms" or now.get(code, -1) >= severe_at
+            [
+                code
+                for code in _IPOS_SEVERE_ORDER
+                if code == "other_symptoms" or now.get(code, -1) >= severe_at
+            ]
         )
     else:
         # `now` holds the int answers in item order, which is _IPOS_SEVERE_ORDER's without
@@ -441,16 +456,22 @@ def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
     now = current._numbers or _ints(current.answers)
     severe_at = thresholds.esas_severe_item
     moderate_at = thresholds.esas_moderate_item
-    severe = tuple([code for code, value in now.items() if value >= severe_at])
-    moderate = tuple([code for code, value in now.items() if moderate_at <= value < severe_at])
+    # One pass sorts the items into severe and moderate; most are below both.
+    severe: list[str] = []
+    moderate: list[str] = []
+    for code, value in now.items():
+        if value >= severe_at:
+            severe.append(code)
+        elif value >= moderate_at:
+            moderate.append(code)
     if severe:
-        flags.append(_raised("severe_item", "high", severe, (("threshold", severe_at),)))
+        flags.append(_raised("severe_item", "high", tuple(severe), (("threshold", severe_at),)))
     if moderate:
         flags.append(
             _raised(
                 "moderate_item",
                 "medium",
-                moderate,
+                tuple(moderate),
                 (("threshold", moderate_at), ("severe_threshold", severe_at)),
             )
         )

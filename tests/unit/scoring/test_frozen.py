@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pallapp.scoring import FrozenMap
+from pallapp.scoring._frozen import adopt, slot_setter
 
 
 def test_reads_like_a_mapping() -> None:
@@ -61,3 +62,21 @@ def test_equality_and_hash() -> None:
     assert a != FrozenMap({"a": 1})
     assert a != [("a", 1), ("b", 2)]
     assert len({a, b}) == 1
+
+
+def test_slot_setter_sets_a_slot_and_refuses_anything_else() -> None:
+    set_data = slot_setter(FrozenMap, "_data")
+    m = FrozenMap({"a": 1})
+    set_data(m, {"b": 2})  # only ever done to a map still being built
+    assert m == {"b": 2}
+    with pytest.raises(TypeError, match="FrozenMap.get is not a slot"):
+        slot_setter(FrozenMap, "get")
+    with pytest.raises(TypeError, match="FrozenMap.missing is not a slot"):
+        slot_setter(FrozenMap, "missing")
+
+
+def test_adopt_wraps_without_copying() -> None:
+    data = {"a": 1}
+    m = adopt(data)
+    assert m == {"a": 1}
+    assert type(m) is FrozenMap
