@@ -29,9 +29,10 @@ def tab_to(page: Page, text: str = "", element_id: str = "", presses: int = 60) 
     as a keyboard user does."""
     for _ in range(presses):
         page.keyboard.press("Tab")
+        # Nothing focused reads as the body, whose text is the whole page's: not a match.
         focused = page.evaluate(
-            "document.activeElement ? [document.activeElement.innerText || '',"
-            " document.activeElement.id] : ['', '']"
+            "document.activeElement && document.activeElement !== document.body"
+            " ? [document.activeElement.innerText || '', document.activeElement.id] : ['', '']"
         )
         if (element_id and focused[1] == element_id) or (text and text in focused[0]):
             return
