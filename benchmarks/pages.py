@@ -252,6 +252,10 @@ class Page:
             "p95_ms": round(nearest_rank(self.times_ms, 0.95), 3),
             "cpu_median_ms": round(statistics.median(self.cpu_ms), 3),
             "ratio_to_floor": round(median / floor_median, 2),
+            # Every timed request, so that runs split into interleaved rounds (full.py
+            # --before) pool their samples instead of averaging medians.
+            "samples_ms": [round(value, 3) for value in self.times_ms],
+            "cpu_samples_ms": [round(value, 3) for value in self.cpu_ms],
         }
 
 
