@@ -80,9 +80,13 @@ audit: $(VENV)/.installed-audit
 
 # Benchmarks (benchmarks/README.md). `bench`: a small version on SQLite in a few minutes (200
 # patients in 2 units at 1x and 10x history, every main page, a 20-second load run).
-# `bench-full`: the region on PostgreSQL at 1x, 10x and 100x history and the 32-user load run.
+# `bench-full`: the region on PostgreSQL at 1x, 10x and 100x history and the 32-user load run;
+# BENCH_BEFORE=<commit> measures that commit beside this tree in the same run (before-after.md),
+# BENCH_FULL_OPTIONS passes more options to benchmarks/full.py (e.g. small settings).
 BENCH_OUT ?= instance/bench
 BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432
+BENCH_BEFORE ?=
+BENCH_FULL_OPTIONS ?=
 
 $(VENV)/.installed-bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[bench]'
@@ -105,7 +109,8 @@ bench: $(VENV)/.installed-bench translations
 	@echo "Results in $(BENCH_OUT)/small (compare.md, pages-*.md, load/load.md)"
 
 bench-full: $(VENV)/.installed-bench translations nginx
-	$(BIN)/python benchmarks/full.py --server $(BENCH_POSTGRES) --out $(BENCH_OUT)/full
+	$(BIN)/python benchmarks/full.py --server $(BENCH_POSTGRES) --out $(BENCH_OUT)/full \
+	  $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE)) $(BENCH_FULL_OPTIONS)
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache translations/*/LC_MESSAGES/*.mo

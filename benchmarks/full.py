@@ -140,7 +140,6 @@ def worktree(commit: str) -> Iterator[Path]:
     finally:
         git("worktree", "remove", "--force", str(path), check=False)
         shutil.rmtree(folder, ignore_errors=True)
-        git("worktree", "prune", check=False)
 
 
 class Parts:
@@ -198,17 +197,23 @@ def one_commit(args: argparse.Namespace, scales: list[str]) -> None:
 def before_and_after(args: argparse.Namespace, scales: list[str]) -> None:
     """This tree and an older commit, interleaved, with the side-by-side report."""
     commit = git("rev-parse", "--verify", args.before + "^{commit}").stdout.strip()
-    same_schema = git("diff", "--quiet", commit, "--", "migrations", check=False).returncode == 0
+    # This tree as it is on disk, new migration files not yet added to git included.
+    same_schema = (
+        git("diff", "--quiet", commit, "--", "migrations", check=False).returncode == 0
+        and not git("ls-files", "--others", "--exclude-standard", "--", "migrations").stdout
+    )
     parts = Parts()
     with worktree(commit) as old_root:
         trees = {
             "before": Tree("before", old_root, commit, args.out / "before"),
-            "after": Tree("after", ROOT, git("rev-parse", "HEAD").stdout.strip(), args.out),
+            "after": Tree("after", ROOT, git("rev-parse", "HEAD").stdout.strip()
+                          + (" (with uncommitted changes)" if git("status", "--porcelain").stdout
+                             else ""), args.out),
         }
         for tree in trees.values():
             tree.out.mkdir(parents=True, exist_ok=True)
             tree.prepare()
-            print(f"[{tree.name}] {tree.commit[:10]} imports {tree.imports}", flush=True)
+            print(f"[{tree.name}] {tree.commit} imports {tree.imports}", flush=True)
         rounds = max(1, args.rounds)
         per_round = max(1, int(args.repeat) // rounds)
         databases: dict[str, dict[str, str]] = {}  # tree -> scale -> database name
