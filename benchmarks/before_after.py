@@ -287,7 +287,9 @@ def report(data: dict[str, Any]) -> str:
             "",
             f"{_num(old)} → {_num(new)} requests/s, "
             f"{'—' if ratio is None else f'{ratio:.2f}'}x; "
-            f"target ≥ {THROUGHPUT_TARGET:g}x: {verdict}.",
+            f"target ≥ {THROUGHPUT_TARGET:g}x: {verdict}. Load average (1 min) before→after "
+            f"the run: before {_loads(parts, part='load', mode='saturate', tree='before')}, "
+            f"after {_loads(parts, part='load', mode='saturate', tree='after')}.",
         ]
 
     for label in labels:

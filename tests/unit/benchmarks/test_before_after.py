@@ -115,7 +115,8 @@ def test_report_puts_before_and_after_side_by_side():
 
 def test_report_gives_the_saturated_throughput_against_the_target():
     text = report(manifest())
-    assert "40.00 → 100.0 requests/s, 2.50x; target ≥ 2x: **met**." in text
+    assert ("40.00 → 100.0 requests/s, 2.50x; target ≥ 2x: **met**. Load average (1 min) "
+            "before→after the run: before —, after 4.0→6.2.") in text
     assert "| mix req/s | 40.00 | 100.0 | 2.50 |" in text
     assert "| load average (1 min) before→after | — | 4.0→6.2 | |" in text
     assert "| today | 100 | 100 | 5.00 | 5.00 | 900.0 | 300.0 | 4.00 | 4.00 | 899.0 | 299.0 " \
