@@ -201,6 +201,10 @@ def _growth(pages: dict[str, dict[str, Any]], labels: list[str]) -> list[str]:
     return lines
 
 
+def _rounds(mode: dict[str, Any]) -> str:
+    return ", ".join(f"{rps:.1f}" for rps in mode["mix"].get("rounds_rps", []))
+
+
 def _load_section(mode: str, runs: dict[str, dict[str, Any]], parts: list[dict[str, Any]]
                   ) -> list[str]:
     old, new = runs["before"]["modes"][mode], runs["after"]["modes"][mode]
@@ -211,10 +215,15 @@ def _load_section(mode: str, runs: dict[str, dict[str, Any]], parts: list[dict[s
         "",
         "| | before | after | × |",
         "|---|--:|--:|--:|",
-        f"| mix req/s | {_num(old_rps)} | {_num(new_rps)} | {_ratio_cell(new_rps, old_rps)} |",
+        f"| mix req/s{' (median of the runs)' if 'rounds_rps' in old['mix'] else ''} "
+        f"| {_num(old_rps)} | {_num(new_rps)} | {_ratio_cell(new_rps, old_rps)} |",
         f"| floor-only req/s | {_num(old['floor']['total_rps'])} "
         f"| {_num(new['floor']['total_rps'])} "
         f"| {_ratio_cell(new['floor']['total_rps'], old['floor']['total_rps'])} |",
+        *(
+            [f"| mix req/s of each run | {_rounds(old)} | {_rounds(new)} | |"]
+            if "rounds_rps" in old["mix"] else []
+        ),
         f"| mix failures | {old['mix']['total_failures']} | {new['mix']['total_failures']} | |",
         f"| load average (1 min) before→after | {_loads(parts, part='load', mode=mode, tree='before')} "
         f"| {_loads(parts, part='load', mode=mode, tree='after')} | |",
@@ -333,9 +342,55 @@ def read_manifest(path: Path) -> dict[str, Any]:
         for label, files in data["pages"].items()
     }
     data["load"] = {
-        mode: {tree: read(files[tree]) for tree in TREES} for mode, files in data["load"].items()
+        mode: {
+            tree: merge_load_rounds(
+                mode, [read(name) for name in _as_list(files[tree])]
+            )
+            for tree in TREES
+        }
+        for mode, files in data["load"].items()
     }
     return data
+
+
+def _as_list(names: str | list[str]) -> list[str]:
+    return [names] if isinstance(names, str) else names
+
+
+def merge_load_rounds(mode: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One load.py result for `mode` from several runs of the same tree: per phase the median
+    of the runs' requests per second, per page the median of their percentiles, the requests
+    and failures added up. One run is returned as it is."""
+    if len(runs) == 1:
+        return runs[0]
+
+    def median(values: list[Any]) -> Any:
+        present = [value for value in values if value is not None]
+        return statistics.median(present) if present else None
+
+    phases: dict[str, Any] = {}
+    for phase in ("floor", "mix"):
+        each = [run["modes"][mode][phase] for run in runs]
+        names = list(dict.fromkeys(name for one in each for name in one["pages"]))
+        pages = {}
+        for name in names:
+            found = [one["pages"][name] for one in each if name in one["pages"]]
+            pages[name] = {
+                field: (sum(p.get(field) or 0 for p in found)
+                        if field in ("requests", "failures", "server_requests")
+                        else median([p.get(field) for p in found]))
+                for field in found[0]
+            }
+        phases[phase] = {
+            "total_rps": median([one["total_rps"] for one in each]),
+            "total_failures": sum(one["total_failures"] for one in each),
+            "login_failed": sum(one["login_failed"] for one in each),
+            "floor_p50_ms": median([one.get("floor_p50_ms") for one in each]),
+            "floor_p95_ms": median([one.get("floor_p95_ms") for one in each]),
+            "pages": pages,
+            "rounds_rps": [one["total_rps"] for one in each],
+        }
+    return {"modes": {mode: phases}}
 
 
 def main(argv: list[str] | None = None) -> int:

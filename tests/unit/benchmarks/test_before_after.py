@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.before_after import merge_rounds, report
+from benchmarks.before_after import merge_load_rounds, merge_rounds, report
 
 
 def page(name: str, role: str, queries: int, median: float, p95: float, cpu: float,
@@ -132,3 +132,21 @@ def test_report_shows_how_the_all_pages_grow_with_the_data():
     text = report(manifest())
     assert "| trends all | nurse | 4.00 | 2.00 |" in text
     assert "| today | nurse | 1.20" not in text
+
+
+def test_load_rounds_are_merged_by_their_median():
+    runs = [load_run("saturate", rps, p95) for rps, p95 in ((40.0, 900.0), (60.0, 100.0),
+                                                          (50.0, 300.0))]
+    merged = merge_load_rounds("saturate", runs)["modes"]["saturate"]["mix"]
+    assert merged["total_rps"] == 50.0
+    assert merged["rounds_rps"] == [40.0, 60.0, 50.0]
+    assert merged["pages"]["today"]["requests"] == 300
+    assert merged["pages"]["today"]["p95_ms"] == 300.0
+    assert merge_load_rounds("saturate", runs[:1]) is runs[0]
+
+    data = manifest()
+    data["load"]["saturate"]["after"] = merge_load_rounds("saturate", runs)
+    data["load"]["saturate"]["before"] = merge_load_rounds("saturate", runs[:2])
+    text = report(data)
+    assert "| mix req/s of each run | 40.0, 60.0 | 40.0, 60.0, 50.0 | |" in text
+    assert "50.00 → 50.00 requests/s, 1.00x" in text
