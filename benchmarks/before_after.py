@@ -275,7 +275,7 @@ def report(data: dict[str, Any]) -> str:
             else "the migrations differ: each tree generated its own database per size with its "
             "own generate.py"
         ),
-        f"- Pages: {data['rounds']} rounds per tree of {data['repeat_per_round']} requests per "
+        f"- Pages: {data['rounds']} rounds per tree of {data['repeat_per_round']} timed request(s) per "
         "page, the trees taking turns (before, after, after, before, …); merged by "
         + data.get("merged", "?"),
         "- Ratios (×) are after ÷ before: below 1 is faster or fewer statements.",
@@ -366,6 +366,8 @@ def merge_load_rounds(mode: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
     def median(values: list[Any]) -> Any:
         present = [value for value in values if value is not None]
+        if present and not all(isinstance(v, int | float) for v in present):
+            return present[0]  # a name or a method, the same in every run
         return statistics.median(present) if present else None
 
     phases: dict[str, Any] = {}

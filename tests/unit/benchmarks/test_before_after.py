@@ -36,7 +36,7 @@ def mix(rps: float, pages: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def load_run(mode: str, rps: float, today_p95: float) -> dict[str, Any]:
-    today = {"requests": 100, "p50_ms": 5.0, "p95_ms": today_p95, "server_p50_ms": 4.0,
+    today = {"method": "GET", "name": "today", "requests": 100, "p50_ms": 5.0, "p95_ms": today_p95, "server_p50_ms": 4.0,
              "server_p95_ms": today_p95 - 1}
     login = {"requests": 4, "p50_ms": 90.0, "p95_ms": 90.0, "server_p50_ms": 80.0,
              "server_p95_ms": 80.0}
