@@ -8,11 +8,12 @@ through `pallapp.access` and audit-logs the page.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from pallapp import carerecord, flags, scoring
@@ -174,6 +175,21 @@ def order_rows(
     return list(rows.values())
 
 
+@functools.cache
+def _open_flags_query() -> Select[Flag]:
+    # Built once, the patient bound at each call (as the queries of `carerecord`).
+    return (
+        select(Flag)
+        .where(Flag.patient_id == bindparam("patient_id"), Flag.closed_at.is_(None))
+        .options(joinedload(Flag.assessment))
+    )
+
+
+def _open_flags_shown(patient: Patient) -> list[Flag]:
+    """The patient's open flags, with the assessments that raised them."""
+    return list(db.session.scalars(_open_flags_query(), {"patient_id": patient.id}))
+
+
 def home_visit(
     user: User, patient: Patient, now: datetime, needs: frozenset[Need] | None = None
 ) -> HomeVisit:
@@ -188,21 +204,27 @@ def home_visit(
     may_see_plan = Need.VIEW_CARE_PLAN in needs
     may_see_orders = Need.VIEW_ORDERS in needs
     may_record = Need.RECORD_DOSE in needs
-    # Loaded once for the reminders and the order rows.
+    # Loaded once for the reminders and the page: the open orders, the milestones and the
+    # open flags.
     open_orders = flags.open_orders(patient, now) if may_see_plan or may_see_orders else []
-    if may_see_plan:
-        flags.evaluate_reminders(patient, now=now, user=user, orders=open_orders)
     open_now: list[Flag] = []
     milestones: list[Milestone] = []
     if may_see_plan:
-        open_now = list(
-            db.session.scalars(
-                select(Flag)
-                .where(Flag.patient_id == patient.id, Flag.closed_at.is_(None))
-                .options(joinedload(Flag.assessment))
-            )
-        )
         milestones = carerecord.milestones_of(patient)
+        open_now = _open_flags_shown(patient)
+        changes = flags.evaluate_reminders(
+            patient,
+            now=now,
+            user=user,
+            orders=open_orders,
+            milestones=milestones,
+            open_now=open_now,
+        )
+        if changes.opened:
+            # Rare (a reminder fell due since the last view): read the flags again.
+            open_now = _open_flags_shown(patient)
+        else:
+            open_now = [flag for flag in open_now if flag.is_open]
     return HomeVisit(
         plan=carerecord.current_care_plan(patient),
         may_see_plan=may_see_plan,
