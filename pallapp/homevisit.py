@@ -30,7 +30,13 @@ from pallapp.models import (
     Route,
     User,
 )
-from pallapp.present import FlagView, flag_view, indication_label, order_label
+from pallapp.present import (
+    FlagView,
+    flag_item_labels,
+    flag_view,
+    indication_label,
+    order_label,
+)
 
 # An order's limit is "max doses per 24 h" (INSTRUMENTS.md); the patient page counts doses in
 # the same window.
@@ -64,25 +70,18 @@ def route_notes(patient: Patient, orders: list[PrnOrder], now: datetime) -> list
     return notes
 
 
-def flag_rows(flags: list[Flag]) -> list[FlagView]:
-    """Open flags for the patient page, most urgent first; indications named in words."""
-    rank = {"high": 0, "medium": 1, "info": 2}
-    rows = []
-    for flag in sorted(flags, key=lambda f: (rank.get(f.severity, 3), -f.id)):
-        rows.append(_flag_row(flag))
-    return rows
-
-
-def _flag_row(flag: Flag) -> FlagView:
-    instrument = flag.assessment.instrument if flag.assessment is not None else None
-    view = flag_view(flag, instrument)
+def _items(flag: Flag) -> list[str]:
+    # Dose and reminder flags list indications; the others the instrument's items.
     if flag.source in ("dose", "reminder"):
-        items = [
+        return [
             indication_label(code) if code in scoring.PRN_INDICATIONS else code
             for code in flag.items
         ]
-        view = FlagView(**{**view.__dict__, "items": items})
-    return view
+    return flag_item_labels(flag, _instrument(flag))
+
+
+def _instrument(flag: Flag) -> str | None:
+    return flag.assessment.instrument if flag.assessment is not None else None
 
 
 @dataclass
@@ -116,19 +115,19 @@ def flag_groups(flags: list[Flag]) -> list[FlagGroupView]:
     rank = {"high": 0, "medium": 1, "info": 2}
     groups: dict[str, FlagGroupView] = {}
     for flag in sorted(flags, key=lambda f: (rank.get(f.severity, 3), -f.id)):
-        view = _flag_row(flag)
+        items, moment, source = _items(flag), _moment(flag), _source(flag)
         group = groups.get(flag.code)
         if group is None:
-            groups[flag.code] = FlagGroupView(
-                view, list(view.items), 1, _moment(flag), _moment(flag), [_source(flag)]
-            )
+            # The group's first flag is the most severe: the only one shown in full.
+            view = FlagView(**{**flag_view(flag, _instrument(flag)).__dict__, "items": items})
+            groups[flag.code] = FlagGroupView(view, list(items), 1, moment, moment, [source])
             continue
         group.count += 1
-        group.items += [item for item in view.items if item not in group.items]
-        group.first = min(group.first, _moment(flag))
-        group.newest = max(group.newest, _moment(flag))
-        if _source(flag) not in group.sources:
-            group.sources.append(_source(flag))
+        group.items += [item for item in items if item not in group.items]
+        group.first = min(group.first, moment)
+        group.newest = max(group.newest, moment)
+        if source not in group.sources:
+            group.sources.append(source)
     return list(groups.values())
 
 
@@ -149,7 +148,6 @@ class HomeVisit:
     may_prescribe: bool
     may_record_dose: bool
     may_change: bool
-    flags: list[FlagView]
     orders: list[OrderRow]
     to_evaluate: list[PrnAdministration]
     milestones: list[Milestone]
@@ -232,7 +230,6 @@ def home_visit(
         may_prescribe=Need.PRESCRIBE in needs,
         may_record_dose=may_record,
         may_change=Need.CHANGE in needs,
-        flags=flag_rows(open_now),
         orders=order_rows(patient, now, open_orders) if may_see_orders else [],
         to_evaluate=carerecord.doses_to_evaluate(patient) if may_record else [],
         milestones=milestones,
