@@ -8,11 +8,12 @@ through `pallapp.access` and audit-logs the page.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from pallapp import carerecord, flags, scoring
@@ -29,7 +30,13 @@ from pallapp.models import (
     Route,
     User,
 )
-from pallapp.present import FlagView, flag_view, indication_label, order_label
+from pallapp.present import (
+    FlagView,
+    flag_item_labels,
+    flag_view,
+    indication_label,
+    order_label,
+)
 
 # An order's limit is "max doses per 24 h" (INSTRUMENTS.md); the patient page counts doses in
 # the same window.
@@ -63,25 +70,18 @@ def route_notes(patient: Patient, orders: list[PrnOrder], now: datetime) -> list
     return notes
 
 
-def flag_rows(flags: list[Flag]) -> list[FlagView]:
-    """Open flags for the patient page, most urgent first; indications named in words."""
-    rank = {"high": 0, "medium": 1, "info": 2}
-    rows = []
-    for flag in sorted(flags, key=lambda f: (rank.get(f.severity, 3), -f.id)):
-        rows.append(_flag_row(flag))
-    return rows
-
-
-def _flag_row(flag: Flag) -> FlagView:
-    instrument = flag.assessment.instrument if flag.assessment is not None else None
-    view = flag_view(flag, instrument)
+def _items(flag: Flag) -> list[str]:
+    # Dose and reminder flags list indications; the others the instrument's items.
     if flag.source in ("dose", "reminder"):
-        items = [
+        return [
             indication_label(code) if code in scoring.PRN_INDICATIONS else code
             for code in flag.items
         ]
-        view = FlagView(**{**view.__dict__, "items": items})
-    return view
+    return flag_item_labels(flag, _instrument(flag))
+
+
+def _instrument(flag: Flag) -> str | None:
+    return flag.assessment.instrument if flag.assessment is not None else None
 
 
 @dataclass
@@ -115,19 +115,19 @@ def flag_groups(flags: list[Flag]) -> list[FlagGroupView]:
     rank = {"high": 0, "medium": 1, "info": 2}
     groups: dict[str, FlagGroupView] = {}
     for flag in sorted(flags, key=lambda f: (rank.get(f.severity, 3), -f.id)):
-        view = _flag_row(flag)
+        items, moment, source = _items(flag), _moment(flag), _source(flag)
         group = groups.get(flag.code)
         if group is None:
-            groups[flag.code] = FlagGroupView(
-                view, list(view.items), 1, _moment(flag), _moment(flag), [_source(flag)]
-            )
+            # The group's first flag is the most severe: the only one shown in full.
+            view = FlagView(**{**flag_view(flag, _instrument(flag)).__dict__, "items": items})
+            groups[flag.code] = FlagGroupView(view, list(items), 1, moment, moment, [source])
             continue
         group.count += 1
-        group.items += [item for item in view.items if item not in group.items]
-        group.first = min(group.first, _moment(flag))
-        group.newest = max(group.newest, _moment(flag))
-        if _source(flag) not in group.sources:
-            group.sources.append(_source(flag))
+        group.items += [item for item in items if item not in group.items]
+        group.first = min(group.first, moment)
+        group.newest = max(group.newest, moment)
+        if source not in group.sources:
+            group.sources.append(source)
     return list(groups.values())
 
 
@@ -148,7 +148,6 @@ class HomeVisit:
     may_prescribe: bool
     may_record_dose: bool
     may_change: bool
-    flags: list[FlagView]
     orders: list[OrderRow]
     to_evaluate: list[PrnAdministration]
     milestones: list[Milestone]
@@ -174,6 +173,21 @@ def order_rows(
     return list(rows.values())
 
 
+@functools.cache
+def _open_flags_query() -> Select[Flag]:
+    # Built once, the patient bound at each call (as the queries of `carerecord`).
+    return (
+        select(Flag)
+        .where(Flag.patient_id == bindparam("patient_id"), Flag.closed_at.is_(None))
+        .options(joinedload(Flag.assessment))
+    )
+
+
+def _open_flags_shown(patient: Patient) -> list[Flag]:
+    """The patient's open flags, with the assessments that raised them."""
+    return list(db.session.scalars(_open_flags_query(), {"patient_id": patient.id}))
+
+
 def home_visit(
     user: User, patient: Patient, now: datetime, needs: frozenset[Need] | None = None
 ) -> HomeVisit:
@@ -188,21 +202,27 @@ def home_visit(
     may_see_plan = Need.VIEW_CARE_PLAN in needs
     may_see_orders = Need.VIEW_ORDERS in needs
     may_record = Need.RECORD_DOSE in needs
-    # Loaded once for the reminders and the order rows.
+    # Loaded once for the reminders and the page: the open orders, the milestones and the
+    # open flags.
     open_orders = flags.open_orders(patient, now) if may_see_plan or may_see_orders else []
-    if may_see_plan:
-        flags.evaluate_reminders(patient, now=now, user=user, orders=open_orders)
     open_now: list[Flag] = []
     milestones: list[Milestone] = []
     if may_see_plan:
-        open_now = list(
-            db.session.scalars(
-                select(Flag)
-                .where(Flag.patient_id == patient.id, Flag.closed_at.is_(None))
-                .options(joinedload(Flag.assessment))
-            )
-        )
         milestones = carerecord.milestones_of(patient)
+        open_now = _open_flags_shown(patient)
+        changes = flags.evaluate_reminders(
+            patient,
+            now=now,
+            user=user,
+            orders=open_orders,
+            milestones=milestones,
+            open_now=open_now,
+        )
+        if changes.opened:
+            # Rare (a reminder fell due since the last view): read the flags again.
+            open_now = _open_flags_shown(patient)
+        else:
+            open_now = [flag for flag in open_now if flag.is_open]
     return HomeVisit(
         plan=carerecord.current_care_plan(patient),
         may_see_plan=may_see_plan,
@@ -210,7 +230,6 @@ def home_visit(
         may_prescribe=Need.PRESCRIBE in needs,
         may_record_dose=may_record,
         may_change=Need.CHANGE in needs,
-        flags=flag_rows(open_now),
         orders=order_rows(patient, now, open_orders) if may_see_orders else [],
         to_evaluate=carerecord.doses_to_evaluate(patient) if may_record else [],
         milestones=milestones,

@@ -65,6 +65,20 @@ def overall_band(assessment: Assessment) -> tuple[str | None, str | None]:
 
 def flag_view(flag: Flag, instrument: str | None) -> FlagView:
     info = scoring.FLAG_CODES[flag.code]
+    return FlagView(
+        code=flag.code,
+        severity=flag.severity,
+        severity_label=gettext(scoring.SEVERITY_LABELS[flag.severity]),
+        title=gettext(info.title),
+        explanation=gettext(info.explanation),
+        items=flag_item_labels(flag, instrument),
+        is_open=flag.is_open,
+        close_reason=flag.close_reason,
+    )
+
+
+def flag_item_labels(flag: Flag, instrument: str | None) -> list[str]:
+    """The flag's items in words: what `flag_view` shows, for a page that needs no more."""
     item_labels = []
     for code in flag.items:
         label = None
@@ -76,16 +90,7 @@ def flag_view(flag: Flag, instrument: str | None) -> FlagView:
             elif any(field.code == code for field in definition.context_fields):
                 label = gettext(definition.context_field(code).label)
         item_labels.append(label or code)
-    return FlagView(
-        code=flag.code,
-        severity=flag.severity,
-        severity_label=gettext(scoring.SEVERITY_LABELS[flag.severity]),
-        title=gettext(info.title),
-        explanation=gettext(info.explanation),
-        items=item_labels,
-        is_open=flag.is_open,
-        close_reason=flag.close_reason,
-    )
+    return item_labels
 
 
 def indication_label(code: str, text: str = "") -> str:

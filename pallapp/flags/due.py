@@ -4,10 +4,11 @@ intervals."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from pallapp import audit, scoring
@@ -32,20 +33,24 @@ from pallapp.models import (
 from pallapp.timeutil import STOCKHOLM
 
 
-def end_of_life_since(patient: Patient) -> datetime | None:
+def end_of_life_since(
+    patient: Patient, milestones: list[Milestone] | None = None
+) -> datetime | None:
     """When the end-of-life phase began: the start (Swedish time) of the day of the latest
-    brytpunktssamtal; for a patient put in that phase without one recorded, the enrolment."""
+    brytpunktssamtal; for a patient put in that phase without one recorded, the enrolment.
+    `milestones`: all the patient's milestones if the caller has loaded them already."""
     if patient.phase != Phase.END_OF_LIFE:
         return None
-    day = db.session.scalar(
-        select(Milestone.occurred_on)
-        .where(
-            Milestone.patient_id == patient.id,
-            Milestone.kind == MilestoneKind.BRYTPUNKTSSAMTAL.value,
+    kind = MilestoneKind.BRYTPUNKTSSAMTAL.value
+    if milestones is None:
+        day = db.session.scalar(
+            select(Milestone.occurred_on)
+            .where(Milestone.patient_id == patient.id, Milestone.kind == kind)
+            .order_by(Milestone.occurred_on.desc())
+            .limit(1)
         )
-        .order_by(Milestone.occurred_on.desc())
-        .limit(1)
-    )
+    else:
+        day = max((m.occurred_on for m in milestones if m.kind == kind), default=None)
     day = day or patient.enrolled_on
     return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
 
@@ -60,24 +65,38 @@ def is_overdue(patient: Patient, latest: dict[str, datetime], now: datetime) -> 
     return line_status(line, latest, now, since=now).is_due
 
 
+@functools.cache
+def _latest_ratings_query() -> Select[str, datetime]:
+    # The rules only look at the latest assessment of each instrument up to `now`. Built once
+    # (the patient page evaluates reminders on every view), the values bound at each call.
+    return (
+        select(Assessment.instrument, func.max(Assessment.observed_at))
+        .where(
+            Assessment.patient_id == bindparam("patient_id"),
+            Assessment.observed_at <= bindparam("now"),
+        )
+        .group_by(Assessment.instrument)
+    )
+
+
 def reminders_due(
-    patient: Patient, now: datetime, orders: list[PrnOrder] | None = None
+    patient: Patient,
+    now: datetime,
+    orders: list[PrnOrder] | None = None,
+    milestones: list[Milestone] | None = None,
 ) -> list[scoring.Flag]:
-    """The reminder flags the rules raise for the patient at `now`."""
+    """The reminder flags the rules raise for the patient at `now`. `orders` and `milestones`:
+    the patient's `open_orders` at `now` and all their milestones, if the caller has them."""
     units = [episode.unit for episode in patient.active_episodes(now.astimezone(STOCKHOLM).date())]
     if patient.phase in (Phase.DECEASED, Phase.DISCHARGED) or not units:
         return []
     thresholds = interval_thresholds(units)
-    since = end_of_life_since(patient)
-    # The rules only look at the latest assessment of each instrument up to `now`.
-    latest = (
-        select(Assessment.instrument, func.max(Assessment.observed_at))
-        .where(Assessment.patient_id == patient.id, Assessment.observed_at <= now)
-        .group_by(Assessment.instrument)
-    )
+    since = end_of_life_since(patient, milestones)
     seen = [
         scoring.AssessmentSeen(instrument, observed_at)
-        for instrument, observed_at in db.session.execute(latest)
+        for instrument, observed_at in db.session.execute(
+            _latest_ratings_query(), {"patient_id": patient.id, "now": now}
+        )
     ]
     if orders is None:
         orders = open_orders(patient, now)
@@ -103,19 +122,27 @@ def evaluate_reminders(
     now: datetime | None = None,
     user: User | None = None,
     orders: list[PrnOrder] | None = None,
+    milestones: list[Milestone] | None = None,
+    open_now: list[Flag] | None = None,
 ) -> ReminderChanges:
     """Open the reminder flags that are due and close those no longer due.
 
     Idempotent: an open flag with the same code and items is left as it is. A due flag whose
     items changed (e.g. one more order added, one still missing) replaces the open one. Called
     by the services after relevant changes, by the patient page and by `flask reminders`;
-    the caller has already checked that the patient may be seen. `orders`: the patient's
-    `open_orders` at `now` if the caller has them already (the patient page shows them too).
+    the caller has already checked that the patient may be seen.
+
+    What the caller has loaded already (the patient page shows all three): `orders`, the
+    patient's `open_orders` at `now`; `milestones`, all their milestones; `open_now`, all
+    their open flags (those closed here are closed on these objects; the opened ones are not
+    added to the list).
     """
     now = now or utcnow()
-    due = {flag.code: flag for flag in reminders_due(patient, now, orders)}
+    due = {flag.code: flag for flag in reminders_due(patient, now, orders, milestones)}
     opened = closed = 0
-    for flag in open_flags(patient):
+    # Oldest first either way: of two open flags with one code, the older one is kept.
+    current = open_flags(patient) if open_now is None else sorted(open_now, key=lambda f: f.id)
+    for flag in current:
         if flag.source != "reminder":
             continue
         wanted = due.get(flag.code)

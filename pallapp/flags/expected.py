@@ -6,9 +6,10 @@ The flag still stands on the record and in the flag history; only the alert is h
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from pallapp import audit, scoring
 from pallapp.access import Need, NotVisible, find_patient
@@ -95,11 +96,21 @@ def markings_for(patient: Patient, now: datetime, *, days_back: int = 30) -> lis
     page and the flag history; the caller has checked access and audits its page)."""
     since = now - timedelta(days=days_back)
     return list(
-        db.session.scalars(
-            select(ExpectedLevel)
-            .where(ExpectedLevel.patient_id == patient.id, ExpectedLevel.expires_at > since)
-            .order_by(ExpectedLevel.created_at.desc())
+        db.session.scalars(_markings_query(), {"patient_id": patient.id, "since": since})
+    )
+
+
+@functools.cache
+def _markings_query() -> Select[ExpectedLevel]:
+    # Built once (the patient page shows the markings on every view), the values bound at
+    # each call.
+    return (
+        select(ExpectedLevel)
+        .where(
+            ExpectedLevel.patient_id == bindparam("patient_id"),
+            ExpectedLevel.expires_at > bindparam("since"),
         )
+        .order_by(ExpectedLevel.created_at.desc())
     )
 
 

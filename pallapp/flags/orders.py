@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from pallapp import scoring
@@ -32,18 +33,18 @@ def order_rule(order: PrnOrder) -> scoring.PrnOrderRule:
     )
 
 
+@functools.cache
+def _open_orders_query() -> Select[PrnOrder]:
+    # Built once (the patient page runs it on every view), the values bound at each call.
+    return select(PrnOrder).where(
+        PrnOrder.patient_id == bindparam("patient_id"),
+        or_(PrnOrder.stop_at.is_(None), PrnOrder.stop_at > bindparam("now")),
+    ).options(joinedload(PrnOrder.prescriber, innerjoin=True))
+
+
 def open_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
     """Orders in force now or due to start later, with their prescribers."""
-    return list(
-        db.session.scalars(
-            select(PrnOrder)
-            .where(
-                PrnOrder.patient_id == patient.id,
-                or_(PrnOrder.stop_at.is_(None), PrnOrder.stop_at > now),
-            )
-            .options(joinedload(PrnOrder.prescriber, innerjoin=True))
-        )
-    )
+    return list(db.session.scalars(_open_orders_query(), {"patient_id": patient.id, "now": now}))
 
 
 def in_force(orders: list[PrnOrder], now: datetime) -> list[PrnOrder]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from pallapp import audit, carerecord, flags
@@ -94,16 +95,24 @@ def open_patient_and_needs(
     return patient, needs
 
 
+@functools.cache
+def _relative_links_query() -> Select[RelativeLink]:
+    # Built once (the patient page shows the relatives on every view), the patient bound at
+    # each call.
+    return (
+        select(RelativeLink)
+        .where(
+            RelativeLink.patient_id == bindparam("patient_id"),
+            RelativeLink.revoked_at.is_(None),
+        )
+        .options(joinedload(RelativeLink.relative, innerjoin=True))
+        .order_by(RelativeLink.created_at)
+    )
+
+
 def active_relative_links(patient: Patient) -> list[RelativeLink]:
     """The patient's active links, with the relatives' accounts (the page names them)."""
-    return list(
-        db.session.scalars(
-            select(RelativeLink)
-            .where(RelativeLink.patient_id == patient.id, RelativeLink.revoked_at.is_(None))
-            .options(joinedload(RelativeLink.relative, innerjoin=True))
-            .order_by(RelativeLink.created_at)
-        )
-    )
+    return list(db.session.scalars(_relative_links_query(), {"patient_id": patient.id}))
 
 
 def units_to_enrol_in(user: User) -> list[CareUnit]:

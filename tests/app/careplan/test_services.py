@@ -5,7 +5,7 @@ Every expected value is worked out by hand in the test, from INSTRUMENTS.md and 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -29,7 +29,7 @@ from pallapp.models import (
     Role,
     utcnow,
 )
-from pallapp.timeutil import today_local
+from pallapp.timeutil import STOCKHOLM, today_local
 from tests.factories import link_relative, make_patient, make_unit, make_user
 
 MORPHINE = OrderDetails(
@@ -312,6 +312,18 @@ def test_brytpunktssamtal_starts_the_end_of_life_phase_and_prn_missing_follows_t
         Flag.code == "prn_missing", Flag.closed_at.is_not(None)).order_by(Flag.id)).all()
     assert [len(f.items) for f in closed] == [4, 3, 2, 1]
     assert [f.close_reason for f in closed] == ["superseded"] * 3 + ["resolved"]
+
+
+def test_the_end_of_life_phase_begins_on_the_latest_brytpunktssamtal_from_loaded_milestones_too(ctx):
+    for days in (10, 3):
+        milestone_service.record_milestone(ctx["physician"], ctx["pid"], kind="brytpunktssamtal",
+                                  occurred_on=today_local() - timedelta(days=days))
+    milestone_service.record_milestone(ctx["nurse"], ctx["pid"], kind="sip", occurred_on=today_local())
+    patient = ctx["patient"]
+    begun = datetime.combine(today_local() - timedelta(days=3), time(0), tzinfo=STOCKHOLM)
+    # The patient page passes the milestones it shows; the rules must see the same day.
+    assert flags.end_of_life_since(patient, carerecord.milestones_of(patient)) == begun
+    assert flags.end_of_life_since(patient) == begun
 
 
 def test_death_stops_open_orders_and_closes_reminders(ctx):
