@@ -131,7 +131,7 @@ def _migrations_directory() -> str:
 
 
 def _init_login(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
+    from pallapp.i18n import lazy_gettext as _l
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from pallapp import carerecord, flags, scoring
 from pallapp.access import Need, needs_for
 from pallapp.extensions import db
+from pallapp.i18n import gettext
 from pallapp.models import (
     CarePlan,
     Flag,
