@@ -14,6 +14,7 @@ A phone on a weak link should fetch app.css and the scripts once, not on every p
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +50,25 @@ class _Fingerprints:
 
     def __init__(self, folder: str) -> None:
         self.folder = Path(folder).resolve()
-        self.known: dict[str, tuple[float, str]] = {}
+        self.known: dict[str, tuple[str, float, str]] = {}
 
     def of(self, filename: str) -> str | None:
+        cached = self.known.get(filename)
+        if cached is not None:
+            # A name already checked to lie inside the folder: one stat, not a path walk (every
+            # page links a handful of static files).
+            resolved, mtime, digest = cached
+            try:
+                if os.stat(resolved).st_mtime == mtime:
+                    return digest
+            except OSError:
+                pass
         path = (self.folder / filename).resolve()
         if not path.is_relative_to(self.folder) or not path.is_file():
             return None
         mtime = path.stat().st_mtime
-        cached = self.known.get(filename)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        self.known[filename] = (mtime, digest)
+        self.known[filename] = (str(path), mtime, digest)
         return digest
 
 
