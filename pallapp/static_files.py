@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_compress import Compress
+from itsdangerous import URLSafeTimedSerializer
 
 #: Endpoints whose answers are the same for everyone: never a cookie, never `Vary: Cookie`.
 COOKIELESS_ENDPOINTS = frozenset(
@@ -88,6 +89,20 @@ class SessionWithoutStaticCookies(SecureCookieSessionInterface):
         if is_cookieless():
             return
         super().save_session(app, session, response)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        # Flask builds the serializer twice a request (reading the cookie, writing it), and
+        # itsdangerous serializes an empty dict each time to learn that it writes text. It holds
+        # nothing of a request: the one built for the same keys is used again.
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        cached = app.extensions.get("pallapp_session_serializer")
+        if cached is not None and cached[0] == keys:
+            return cast(URLSafeTimedSerializer, cached[1])
+        serializer = super().get_signing_serializer(app)
+        app.extensions["pallapp_session_serializer"] = (keys, serializer)
+        return serializer
 
 
 def install_static_files(app: Flask) -> None:
