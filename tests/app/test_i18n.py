@@ -275,3 +275,20 @@ def test_pallapps_translation_functions_answer_as_flask_babels(app):
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         assert str(lazy_role) == "Nurse"
         assert both("pgettext", "Abbey answer: how much", "Absent") != "Inte alls"
+
+
+def test_the_app_translates_through_pallapps_functions():
+    """Flask-Babel's own gettext family looks up the catalogue again for every text: the app
+    imports pallapp.i18n's (the same answers, tested above)."""
+    import re
+
+    slow = re.compile(
+        r"^\s*from flask_babel import .*\b(gettext|ngettext|pgettext|npgettext|lazy_\w+)\b",
+        re.MULTILINE,
+    )
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "pallapp").rglob("*.py"))
+        if path.name != "i18n.py" and slow.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], "import the gettext family from pallapp.i18n"
