@@ -42,7 +42,8 @@ What it does, and why this way:
   without the time spent waiting for PostgreSQL), which other processes disturb far less.
 
 Where the time goes: `--profile PAGE` (a page name as the report names it, e.g. `today`,
-`"form esas_r"`; `--profile-role` picks the role, nurse by default) runs pyinstrument over
+`"form esas_r"`, `"floor (logged in)"`; `--profile-role` picks the role, nurse by default,
+`anonymous` for `"floor (anonymous)"`) runs pyinstrument over
 `--repeat` requests of that page after the warm-up, instead of the timed rounds, and writes
 `profile-<page>.txt` and `.html` to `--out` (the text report is printed too). pyinstrument
 samples the stack every millisecond: it shows which templates, macros, queries and helpers the
@@ -542,9 +543,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 f"No page {sorted(missing)} for {args.profile_role}; there are: {names}"
             )
         for page in chosen:
-            path = profile_page(
-                page, clients[page.role], args.repeat, args.out, args.profile_interval
-            )
+            client = anonymous if page.anonymous else clients[page.role]
+            path = profile_page(page, client, args.repeat, args.out, args.profile_interval)
             print(path.read_text())
             print(f"Wrote {path} and {path.with_suffix('.html')}")
         return {}

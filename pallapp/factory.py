@@ -11,9 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, bindparam, event
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm import joinedload
 
 from pallapp import audit
 from pallapp.access import NotVisible
@@ -131,7 +132,7 @@ def _migrations_directory() -> str:
 
 
 def _init_login(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
+    from pallapp.i18n import lazy_gettext as _l
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -142,10 +143,22 @@ def _init_login(app: Flask) -> None:
     # are not permanent, which ours are.
     login_manager.session_protection = None
 
+    # Built once: constructing the statement cost more than SQLAlchemy's cached compile.
+    user_by_session_token = (
+        db.select(User)
+        .where(User.session_token == bindparam("session_token"), User.active.is_(True))
+        # The memberships (each with its unit) come in the same query: every request asks
+        # whether a password alone is still allowed in the user's units (auth/session.py),
+        # and most pages list or filter by those units.
+        .options(joinedload(User.memberships))
+    )
+
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        return db.session.scalar(
-            db.select(User).where(User.session_token == session_token, User.active.is_(True))
+        return (
+            db.session.execute(user_by_session_token, {"session_token": session_token})
+            .unique()
+            .scalar_one_or_none()
         )
 
 

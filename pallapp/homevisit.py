@@ -12,13 +12,13 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import gettext
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from pallapp import carerecord, flags, scoring
 from pallapp.access import Need, needs_for
 from pallapp.extensions import db
+from pallapp.i18n import gettext
 from pallapp.models import (
     CarePlan,
     Flag,

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext
-
 from pallapp import scoring
+from pallapp.i18n import gettext
 from pallapp.models import Assessment, Flag, PrnOrder
 
 

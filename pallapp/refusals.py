@@ -11,7 +11,8 @@ from __future__ import annotations
 from enum import Enum
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
+
+from pallapp.i18n import lazy_gettext as _l
 
 
 class Reason(Enum):

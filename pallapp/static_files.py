@@ -14,12 +14,14 @@ A phone on a weak link should fetch app.css and the scripts once, not on every p
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_compress import Compress
+from itsdangerous import URLSafeTimedSerializer
 
 #: Endpoints whose answers are the same for everyone: never a cookie, never `Vary: Cookie`.
 COOKIELESS_ENDPOINTS = frozenset(
@@ -49,18 +51,25 @@ class _Fingerprints:
 
     def __init__(self, folder: str) -> None:
         self.folder = Path(folder).resolve()
-        self.known: dict[str, tuple[float, str]] = {}
+        self.known: dict[str, tuple[str, float, str]] = {}
 
     def of(self, filename: str) -> str | None:
+        cached = self.known.get(filename)
+        if cached is not None:
+            # A name already checked to lie inside the folder: one stat, not a path walk (every
+            # page links a handful of static files).
+            resolved, mtime, digest = cached
+            try:
+                if os.stat(resolved).st_mtime == mtime:
+                    return digest
+            except OSError:
+                pass
         path = (self.folder / filename).resolve()
         if not path.is_relative_to(self.folder) or not path.is_file():
             return None
         mtime = path.stat().st_mtime
-        cached = self.known.get(filename)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        self.known[filename] = (mtime, digest)
+        self.known[filename] = (str(path), mtime, digest)
         return digest
 
 
@@ -80,6 +89,20 @@ class SessionWithoutStaticCookies(SecureCookieSessionInterface):
         if is_cookieless():
             return
         super().save_session(app, session, response)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        # Flask builds the serializer twice a request (reading the cookie, writing it), and
+        # itsdangerous serializes an empty dict each time to learn that it writes text. It holds
+        # nothing of a request: the one built for the same keys is used again.
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        cached = app.extensions.get("pallapp_session_serializer")
+        if cached is not None and cached[0] == keys:
+            return cast(URLSafeTimedSerializer, cached[1])
+        serializer = super().get_signing_serializer(app)
+        app.extensions["pallapp_session_serializer"] = (keys, serializer)
+        return serializer
 
 
 def install_static_files(app: Flask) -> None:

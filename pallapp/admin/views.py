@@ -6,13 +6,13 @@ from typing import ParamSpec
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from pallapp.admin import bp, services
 from pallapp.forms import parse_row_number
 from pallapp.forms.admin import ConfirmForm, StaffForm, UnitForm
+from pallapp.i18n import gettext
 from pallapp.models import Role, utcnow
 from pallapp.timeutil import today_local
 

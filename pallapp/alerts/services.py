@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
@@ -28,6 +28,7 @@ from pallapp.alerts import outbox
 from pallapp.alerts.coverage import in_coverage
 from pallapp.extensions import db
 from pallapp.flags.expected import items_beyond_expected
+from pallapp.i18n import gettext
 from pallapp.models import Alert, AuditAction, CareUnit, Flag, OutboxMessage, Patient, User
 from pallapp.timeutil import STOCKHOLM
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext, pgettext
-
 from pallapp import scoring
+from pallapp.i18n import gettext, pgettext
 from pallapp.models import Assessment, Respondent, Role
 from pallapp.present import FlagView, flag_view
 from pallapp.present import band_label as _band_label

@@ -7,7 +7,6 @@ from uuid import uuid4
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp import scoring
@@ -16,6 +15,7 @@ from pallapp.assessments import bp, present, services
 from pallapp.carerecord import current_care_plan
 from pallapp.forms.assessments import CorrectionReasonForm
 from pallapp.forms.instruments import assessment_form_class
+from pallapp.i18n import gettext
 from pallapp.models import Patient, Respondent
 from pallapp.paging import requested_page
 from pallapp.refusals import Refusal

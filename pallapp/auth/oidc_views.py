@@ -5,7 +5,6 @@ from __future__ import annotations
 from authlib.common.errors import AuthlibBaseError
 from flask import abort, current_app, redirect, render_template, session
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, logout_user
 from joserfc.errors import JoseError
 
@@ -27,6 +26,7 @@ from pallapp.auth.services import (
 from pallapp.auth.session import OIDC_ID_TOKEN, OIDC_PROVIDER, begin_session
 from pallapp.auth.throttle import remember_device
 from pallapp.extensions import db
+from pallapp.i18n import gettext
 from pallapp.models import AuditAction
 
 #: Session key: the invitation a provider login is meant to accept.

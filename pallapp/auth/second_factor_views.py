@@ -6,7 +6,6 @@ import time
 
 from flask import abort, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp.auth import bp
@@ -26,6 +25,7 @@ from pallapp.auth.session import begin_session
 from pallapp.auth.throttle import credentials_rejected, second_factor_limit
 from pallapp.extensions import db
 from pallapp.forms.auth import EnrolSecondFactorForm, RemoveSecondFactorForm, SecondFactorForm
+from pallapp.i18n import gettext
 from pallapp.models import User
 
 #: Session key: the account whose password was right and whose second factor is awaited.

@@ -17,11 +17,11 @@ import hashlib
 import time
 
 from flask import Flask, flash, redirect, request, session, url_for
-from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug import Response
 
 from pallapp import audit
+from pallapp.i18n import gettext
 from pallapp.models import AuditAction, User
 from pallapp.static_files import is_cookieless
 

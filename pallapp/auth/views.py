@@ -4,7 +4,6 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, login_required, logout_user
 
 from pallapp import audit
@@ -30,7 +29,7 @@ from pallapp.auth.throttle import (
     remember_device,
 )
 from pallapp.forms.auth import ChangePasswordForm, LanguageForm, LoginForm, SetPasswordForm
-from pallapp.i18n import language_choices
+from pallapp.i18n import gettext, language_choices
 from pallapp.models import AuditAction, Role
 
 

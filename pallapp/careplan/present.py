@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from babel.numbers import NumberPattern, parse_pattern
-from flask_babel import format_datetime, format_decimal, get_locale, gettext
+from flask_babel import format_datetime, format_decimal, get_locale
 
 from pallapp import scoring
 
 # The care plan's order page shows the orders in force as the patient page does.
 from pallapp.homevisit import order_rows as order_rows
 from pallapp.homevisit import route_notes as route_notes
+from pallapp.i18n import gettext
 from pallapp.models import PrnAdministration, PrnOrder, Route
 from pallapp.present import indication_label as indication_label
 from pallapp.present import interval_words as interval_words

@@ -6,7 +6,6 @@ from uuid import uuid4
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug import Response
 
@@ -29,6 +28,7 @@ from pallapp.forms.careplan import (
     OrderForm,
     StopOrderForm,
 )
+from pallapp.i18n import gettext
 from pallapp.models import (
     CARE_PLAN_FIELD_LABELS,
     CARE_PLAN_FIELDS,

@@ -143,7 +143,7 @@ def items_beyond_expected(patient: Patient, flag: Flag, now: datetime) -> list[s
 
 def marking_labels(markings: list[ExpectedLevel]) -> dict[int, tuple[str, str]]:
     """For each marking: the instrument's title and the item's name, in the user's language."""
-    from flask_babel import gettext
+    from pallapp.i18n import gettext
 
     labels = {}
     for marking in markings:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pallapp.forms import WholeNumberField
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.models import Role, UnitKind
 from pallapp.scoring import INSTRUMENTS, RECALL_PERIOD_LABELS
 

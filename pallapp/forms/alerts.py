@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from pallapp import scoring
+from pallapp.i18n import gettext
+from pallapp.i18n import lazy_gettext as _l
 
 
 def item_choices() -> list[SelectChoice]:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.passwords import MIN_LENGTH
 
 

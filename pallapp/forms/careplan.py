@@ -12,7 +12,6 @@ import re
 from decimal import Decimal, InvalidOperation
 from uuid import uuid4
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -36,6 +35,7 @@ from wtforms.validators import (
 )
 
 from pallapp.forms import WholeNumberField
+from pallapp.i18n import lazy_gettext as _l
 
 # The lazy label mappings, not the enums' `label` properties: choices are built at import,
 # and must be translated when the form is rendered, in the reader's language.

@@ -25,8 +25,7 @@ from functools import cache
 from typing import Any, ClassVar, Literal, NamedTuple, cast
 from uuid import uuid4
 
-from flask_babel import LazyString, gettext, pgettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
@@ -38,6 +37,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from pallapp.i18n import gettext, pgettext
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.scoring import (
     INSTRUMENTS,
     SPECIAL_VALUE_LABELS,

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from pallapp.forms import WholeNumberField
+from pallapp.i18n import lazy_gettext as _l
 
 
 class ApiClientForm(FlaskForm):

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from pallapp.forms import WholeNumberField
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.logreview.labels import ACTION_LABELS
 from pallapp.logreview.services import EARLIEST_DAY, LATEST_DAY
 

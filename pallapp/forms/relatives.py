@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
+
+from pallapp.i18n import lazy_gettext as _l
 
 REASON_MAX_LENGTH = 500
 

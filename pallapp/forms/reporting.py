@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, FormField, SelectChoice, SelectField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from pallapp.forms import WholeNumberField
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.scoring import INSTRUMENTS, in_display_order
 
 RESPONDENTS = (

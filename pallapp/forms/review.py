@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Form, SelectField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.timeutil import today_local
 
 #: The longest period of an indicator report (about three years of history).

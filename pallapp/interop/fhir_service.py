@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from flask import current_app, has_request_context, request
-from flask_babel import force_locale, gettext, pgettext
+from flask_babel import force_locale
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from pallapp import audit
 from pallapp.access import Need, visible_patients
 from pallapp.extensions import db
+from pallapp.i18n import gettext, pgettext
 from pallapp.interop import fhir
 from pallapp.models import (
     Assessment,

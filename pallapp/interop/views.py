@@ -6,12 +6,13 @@ import json
 
 from flask import Response as FlaskResponse
 from flask import abort, flash, redirect, render_template, session, url_for
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from pallapp.csvout import download
 from pallapp.forms.interop import ApiClientForm, RevokeApiClientForm
+from pallapp.i18n import gettext
 from pallapp.interop import api_clients, bp, fhir_service, spr, spr_service
 from pallapp.models import utcnow
 from pallapp.timeutil import today_local

@@ -8,8 +8,8 @@ codes without them. A code that still has none is shown as it is, never dropped.
 from __future__ import annotations
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.models import AuditAction
 
 #: What the user did (past tense: the log tells what happened).

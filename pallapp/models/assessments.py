@@ -6,11 +6,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pallapp.extensions import Model
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.models.people import Patient, User
 from pallapp.models.types import UTCDateTime, new_public_id, utcnow
 from pallapp.models.units import CareUnit

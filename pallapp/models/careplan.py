@@ -12,7 +12,6 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -27,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pallapp.extensions import Model
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.models.people import Patient, User
 from pallapp.models.types import UTCDateTime, new_public_id, utcnow
 

@@ -6,12 +6,12 @@ import enum
 import secrets
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pallapp.extensions import Model
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.models.types import UTCDateTime, new_public_id, utcnow
 from pallapp.models.units import CareUnit, UnitMembership
 from pallapp.pnr import mask_personnummer

@@ -6,7 +6,6 @@ import enum
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pallapp.extensions import Model
+from pallapp.i18n import lazy_gettext as _l
 from pallapp.models.types import UTCDateTime, new_public_id, utcnow
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, jsonify, render_template, url_for
-from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from pallapp.i18n import gettext
 from pallapp.sending import device_account
 
 bp = Blueprint("offline", __name__)

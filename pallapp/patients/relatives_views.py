@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp.forms.relatives import AccountForm, EndAccessForm
+from pallapp.i18n import gettext
 from pallapp.models import utcnow
 from pallapp.patients import bp, relatives
 

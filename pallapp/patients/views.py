@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.homevisit import home_visit
+from pallapp.i18n import gettext
 from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
 from pallapp.present import instrument_title

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -30,6 +30,7 @@ from pallapp.flags.plan import (
     default_plan,
     plan_status,
 )
+from pallapp.i18n import gettext
 from pallapp.models import (
     Assessment,
     AuditAction,

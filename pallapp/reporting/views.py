@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from pallapp import scoring
 from pallapp.flags.plan import PlanLine
 from pallapp.forms.reporting import RESPONDENTS, ReportingPlanForm
+from pallapp.i18n import gettext
 from pallapp.models import utcnow
 from pallapp.refusals import Refusal
 from pallapp.reporting import bp, services

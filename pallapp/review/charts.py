@@ -24,10 +24,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from xml.etree import ElementTree
 
 import pygal
-from flask_babel import format_date, format_datetime, format_time, gettext
+from flask_babel import format_date, format_datetime, format_time
 from pygal.style import Style
 
 from pallapp import scoring
+from pallapp.i18n import gettext
 from pallapp.models import Assessment
 from pallapp.timeutil import STOCKHOLM
 

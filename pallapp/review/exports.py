@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask_babel import gettext
 from sqlalchemy import select
 
 from pallapp import audit, flags, scoring
 from pallapp.access import Need, visible_patients
 from pallapp.csvout import csv_text
 from pallapp.extensions import db
+from pallapp.i18n import gettext
 from pallapp.models import Assessment, AuditAction, CareUnit, Patient, User
 from pallapp.review import quality
 from pallapp.review.common import in_units, reviewer_units

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_decimal, get_locale, gettext, ngettext
+from flask_babel import format_decimal, get_locale
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -17,6 +17,7 @@ from pallapp import present, scoring
 from pallapp.csvout import download
 from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
+from pallapp.i18n import gettext, ngettext
 from pallapp.models import Phase, utcnow
 from pallapp.paging import requested_page
 from pallapp.refusals import Refusal
