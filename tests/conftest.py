@@ -88,16 +88,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield url
 
 
+# Every sequence back to its start, as a fresh database has them (tests may expect id 1).
+_RESTART_SEQUENCES = text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
+    "FROM pg_sequences WHERE last_value IS NOT NULL"
+)
+
+
 def _empty_all_tables(app: Flask) -> None:
+    """Delete every row, children first, and restart PostgreSQL's sequences.
+
+    DELETE rather than TRUNCATE: the tables hold a few rows at most, and TRUNCATE gives each
+    table and index a new file at every call, about a second for the twenty tables on a busy
+    server, after every one of some thousand PostgreSQL tests; DELETE takes a few milliseconds.
+    """
     with app.app_context():
-        tables = list(reversed(db.metadata.sorted_tables))
         with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
             if connection.dialect.name == "postgresql":
-                names = ", ".join(f'"{table.name}"' for table in tables)
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(table.delete())
+                connection.execute(_RESTART_SEQUENCES)
         db.engine.dispose()
 
 
