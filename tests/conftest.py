@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, make_url, text
 
 from pallapp import create_app
@@ -111,6 +113,30 @@ def _empty_all_tables(app: Flask) -> None:
         db.engine.dispose()
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Compiled templates kept in memory for every app of this test process.
+
+    Each test gets a new app, and with it a new Jinja environment that would parse and compile
+    again every template the test renders: about a seventh of the time of a page test. Jinja
+    keys the cache by template name and checks the source's checksum before using an entry,
+    so a template is still read and rendered by every test; only its compilation is shared.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_compiled_templates = _CompiledTemplates()
+
+
 def make_app(database_url: str, **overrides: object) -> Flask:
     config: dict[str, object] = {
         "ENV_NAME": "testing",
@@ -118,7 +144,9 @@ def make_app(database_url: str, **overrides: object) -> Flask:
         "WTF_CSRF_ENABLED": False,
     }
     config.update(overrides)
-    return create_app(config)
+    application = create_app(config)
+    application.jinja_env.bytecode_cache = _compiled_templates
+    return application
 
 
 @pytest.fixture
