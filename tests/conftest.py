@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, make_url, text
 
 from pallapp import create_app
@@ -88,17 +90,51 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield url
 
 
+# Every sequence back to its start, as a fresh database has them (tests may expect id 1).
+_RESTART_SEQUENCES = text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
+    "FROM pg_sequences WHERE last_value IS NOT NULL"
+)
+
+
 def _empty_all_tables(app: Flask) -> None:
+    """Delete every row, children first, and restart PostgreSQL's sequences.
+
+    DELETE rather than TRUNCATE: the tables hold a few rows at most, and TRUNCATE gives each
+    table and index a new file at every call, about a second for the twenty tables on a busy
+    server, after every one of some thousand PostgreSQL tests; DELETE takes a few milliseconds.
+    """
     with app.app_context():
-        tables = list(reversed(db.metadata.sorted_tables))
         with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
             if connection.dialect.name == "postgresql":
-                names = ", ".join(f'"{table.name}"' for table in tables)
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(table.delete())
+                connection.execute(_RESTART_SEQUENCES)
         db.engine.dispose()
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Compiled templates kept in memory for every app of this test process.
+
+    Each test gets a new app, and with it a new Jinja environment that would parse and compile
+    again every template the test renders: about a seventh of the time of a page test. Jinja
+    keys the cache by template name and checks the source's checksum before using an entry,
+    so a template is still read and rendered by every test; only its compilation is shared.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_compiled_templates = _CompiledTemplates()
 
 
 def make_app(database_url: str, **overrides: object) -> Flask:
@@ -108,7 +144,9 @@ def make_app(database_url: str, **overrides: object) -> Flask:
         "WTF_CSRF_ENABLED": False,
     }
     config.update(overrides)
-    return create_app(config)
+    application = create_app(config)
+    application.jinja_env.bytecode_cache = _compiled_templates
+    return application
 
 
 @pytest.fixture
