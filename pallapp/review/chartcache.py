@@ -25,7 +25,7 @@ from pallapp.models import Assessment, Milestone, Patient, PrnAdministration
 from pallapp.timeutil import today_local
 
 #: Raise when the charts are drawn differently, so browsers fetch the new drawing.
-CHART_FORMAT = "2"
+CHART_FORMAT = "3"
 
 
 def patient_data_version(patient: Patient) -> str:

@@ -221,14 +221,13 @@ def trends(public_id: str) -> ResponseReturnValue:
         dose_days_left_out=max(0, len(dose_days) - charts.MAX_DOSE_DAYS_LISTED),
         heatmaps=heatmap.heatmaps(assessments),
         patient=patient,
-        charts=charts.build_charts(assessments, lines=lines, axis=axis),
+        charts=charts.build_charts(assessments, lines=lines, axis=axis, today=today_local()),
         range_code=range_code,
         ranges=[("2w", gettext("2 weeks")), ("3m", gettext("3 months")), ("all", gettext("All"))],
         open_flags=_flag_rows(trend_service.open_flags_of(patient)),
         may_acknowledge=review_common.may_acknowledge(current_user, patient),
         moment_label=charts.moment_label,
         time_label=charts.time_label,
-        week_label=charts.week_label,
         indication_name=charts.indication_name,
     )
 
@@ -261,7 +260,7 @@ def trend_chart(public_id: str, key: str) -> ResponseReturnValue:
             assessments = trend_service.assessments_in_range(
                 patient, range_code, charts.chart_instruments(key)
             )
-            chart = charts.build_chart(key, assessments, lines=lines, axis=axis)
+            chart = charts.build_chart(key, assessments, lines=lines, axis=axis, today=today_local())
         if chart is None:
             abort(404)
         response = Response(charts.render_svg(chart), mimetype="image/svg+xml")
