@@ -585,7 +585,7 @@ class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):
         characters: the plot areas of a page (charts and dose lane) then share their left edge,
         as they share the right one (same time labels), so a dose lies under the ratings of its
         day. pygal sizes text by its number of characters (`text_len`)."""
-        super()._compute_margin()  # type: ignore[misc]  # pygal is untyped
+        super()._compute_margin()
         if self.show_y_labels and self._y_labels:
             widest = max(len(str(label)) for label, _position in self._y_labels)
             size = self.style.label_font_size

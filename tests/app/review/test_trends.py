@@ -420,3 +420,35 @@ def test_a_chart_image_loads_only_its_own_instruments(app, rated, client, auth):
     values = parameters.values() if isinstance(parameters, dict) else parameters
     assert "ipos_staff" in values
     assert "esas_r" not in values  # the ESAS-r ratings of the patient are not loaded
+
+
+def plot_box(svg: bytes) -> tuple[str, str]:
+    """(left edge, width) of a pygal chart's plot area."""
+    match = re.search(
+        rb'<g transform="translate\(([\d.]+), [\d.]+\)" class="plot"><rect x="0" y="0" '
+        rb'width="([\d.]+)"',
+        svg,
+    )
+    assert match
+    return match.group(1).decode(), match.group(2).decode()
+
+
+def test_every_plot_area_of_a_page_shares_one_time_axis(app):
+    """Score charts with labels of one, two or three digits and the dose lane: the plot areas
+    start and end at the same x, so a dose is drawn under the ratings of its day."""
+    start = datetime(2025, 1, 6, 10, tzinfo=STOCKHOLM)
+    axis = charts.axis_for(start.date(), (start + timedelta(days=30)).date())
+    lines = [(start + timedelta(days=10), "Brytpunktssamtal")]
+    roag = Assessment(
+        instrument="roag", observed_at=start, answers={}, scores={"max_grade": 2}, total=None
+    )
+    doses = [charts.DoseMark(start, "pain", "Morfin", "2,5 mg", "s.c.", None)]
+    with app.test_request_context():
+        built = [
+            charts.build_chart("abbey", [abbey(3, start)], lines=lines, axis=axis),  # 0-18
+            charts.build_chart("roag", [roag], lines=lines, axis=axis),  # grades 0-4
+            charts.dose_chart(doses, lines=lines, axis=axis),  # 0-4
+        ]
+        boxes = {plot_box(charts.render_svg(chart)) for chart in built if chart}
+    assert len(built) == 3
+    assert len(boxes) == 1, boxes
