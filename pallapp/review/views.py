@@ -208,6 +208,7 @@ def _range_arg() -> str:
 def trends(public_id: str) -> ResponseReturnValue:
     range_code = _range_arg()
     patient, assessments = trend_service.trend_assessments(current_user, public_id, range_code)
+    trend_service.load_answers(heatmap.columns_shown(assessments))
     lines = trend_service.milestone_lines(patient, trend_service.range_start(range_code))
     axis = timeline.trend_axis(patient, range_code)
     doses = timeline.dose_marks(patient, range_code)
