@@ -413,10 +413,11 @@ def test_a_chart_image_loads_only_its_own_instruments(app, rated, client, auth):
     assessment_queries = [
         (statement, parameters)
         for statement, parameters in statements
-        if statement.lstrip().startswith("SELECT") and "assessment.answers" in statement
+        if statement.lstrip().startswith("SELECT") and "assessment.scores" in statement
     ]
     assert len(assessment_queries) == 1
     statement, parameters = assessment_queries[0]
+    assert "assessment.answers" not in statement  # a chart draws scores, never the answers
     values = parameters.values() if isinstance(parameters, dict) else parameters
     assert "ipos_staff" in values
     assert "esas_r" not in values  # the ESAS-r ratings of the patient are not loaded
