@@ -1,15 +1,17 @@
 """Trend charts of a patient's ratings: series built from the instrument definitions, drawn by
 pygal as SVG, and the same numbers as a data table for screen readers and print. A chart with
-more than `MAX_CHART_POINTS` moments shows the highest value of each week instead
-(`highest_of_each_week`; docs/instruments.md, "Trend charts over a long period").
+more than `MAX_CHART_POINTS` moments shows the highest value of each week instead, and of each
+calendar month for ratings more than a year old (`highest_of_each_period`; docs/instruments.md,
+"Trend charts over a long period").
 
 pygal adds a small configuration <script> even when its JavaScript is switched off; it is
 removed from the tree before serialising, and the SVG is served with a CSP that forbids
 scripts, so the charts never run code (they are shown through <img>).
 
 Line charts are for totals and subscales only; single items are in the heat maps
-(`pallapp.review.heatmap`). All charts of one range share one time axis (`Axis`), so a point of
-one chart lies above the same moment in the next; as-needed doses have a lane of their own
+(`pallapp.review.heatmap`). All charts of one range share one time axis (`Axis`) and one plot area
+(the same left and right margins whatever their labels), so a point of one chart lies above the
+same moment in the next; as-needed doses have a lane of their own
 (`dose_chart`) on that axis, counted per day and indication, instead of markers drawn on a
 score scale where they looked like maximal ratings. IPOS patient and staff ratings are separate
 charts: a staff rating and a self-report are not one line.
@@ -26,6 +28,7 @@ from xml.etree import ElementTree
 import pygal
 from flask_babel import format_date, format_datetime, format_time
 from pygal.style import Style
+from pygal.util import text_len
 
 from pallapp import scoring
 from pallapp.i18n import gettext
@@ -40,12 +43,21 @@ COLOURS = (
 )
 THRESHOLD_COLOUR = "#6b6b6b"
 
-# A chart with more time points than this is drawn, and tabled, one point per calendar week.
+# A chart with more time points than this is drawn, and tabled, one point per calendar week (and
+# per calendar month for ratings more than a year old, `MONTHLY_AFTER_MONTHS`).
 # 120 is about four months of daily ratings: on a 960 px chart the dots are still told apart
 # (8 px each) and a table of 120 rows is still read. Past it every rating made the SVG and the
 # page bigger and slower (three years, 511 ratings: 1.1 MB of SVG and 550 ms for IPOS items)
 # while adding nothing a reader could see.
 MAX_CHART_POINTS = 120
+# An aggregated chart shows ratings older than this many months one point per calendar month: a
+# stay of three years is then about 52 weeks and 24 months (76 points) instead of 157 weeks,
+# which on a 960 px chart were 5 px apart and cost 3x the drawing time. The last year, the part
+# a team acts on, keeps its weekly peaks.
+MONTHLY_AFTER_MONTHS = 12
+# Every chart's score labels are given room for this many digits (scores reach 3 digits at
+# most), so every plot area of a page starts at the same x whatever its labels ("4" or "100").
+Y_LABEL_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,16 @@ def axis_for(first_day: date, today: date) -> Axis:
     )
 
 
+@dataclass(frozen=True)
+class Period:
+    """The days one aggregated point stands for (Stockholm dates, both included)."""
+
+    first: date
+    last: date
+    count: int  # ratings in the period
+    monthly: bool = False
+
+
 @dataclass
 class Series:
     name: str
@@ -104,16 +126,18 @@ class Chart:
     version_label: str | None = None
     #: Distance between the labelled ticks of the score axis (whole numbers only).
     y_step: int = 1
-    #: Set by `highest_of_each_week`: each point is the highest value of a week, at the middle
-    #: of the week, and `week_counts` says how many ratings each point stands for.
+    #: Set by `highest_of_each_period`: each point is the highest value of a week (or of a
+    #: month, before `monthly_before`), at the middle of the period; `periods` says which days
+    #: and how many ratings each point stands for.
     weekly: bool = False
-    week_counts: dict[datetime, int] = field(default_factory=dict)
+    monthly_before: date | None = None
+    periods: dict[datetime, Period] = field(default_factory=dict)
 
     @property
     def rating_count(self) -> int:
         """How many ratings the chart shows (every series has a point for each rating)."""
         if self.weekly:
-            return sum(self.week_counts.values())
+            return sum(period.count for period in self.periods.values())
         return len(self.series[0].points) if self.series else 0
 
     @property
@@ -122,10 +146,24 @@ class Chart:
         if not self.weekly:
             return ""
         # Always plural: a chart is weekly only with more than MAX_CHART_POINTS ratings.
+        if self.monthly_before is not None:
+            return gettext(
+                "Each point is the highest rating of its month before %(date)s, then of its week "
+                "(%(count)d ratings)",
+                date=format_date(self.monthly_before, "short"),
+                count=self.rating_count,
+            )
         return gettext(
             "Each point is the highest rating of its week (%(count)d ratings)",
             count=self.rating_count,
         )
+
+    def period_label(self, moment: datetime) -> str:
+        """The week or month of an aggregated point, in words."""
+        period = self.periods[moment]
+        if period.monthly:
+            return format_date(period.first, "LLLL y")
+        return week_label(moment, first=period.first)
 
     @property
     def moments(self) -> list[datetime]:
@@ -160,17 +198,25 @@ def week_middle(monday: date) -> datetime:
     return datetime.combine(monday + timedelta(days=3), time(12), tzinfo=STOCKHOLM)
 
 
-def week_label(moment: datetime) -> str:
-    """'Week 5, 2025 (1/27/25 – 2/2/25)' for the week whose point is at `moment`."""
+def week_label(moment: datetime, first: date | None = None) -> str:
+    """'Week 5, 2025 (1/27/25 – 2/2/25)' for the week whose point is at `moment`; `first`: the
+    week's first day when it is cut by the start of the weekly part of a chart."""
     monday = week_of(moment)
     year, week, _weekday = monday.isocalendar()
     return gettext(
         "Week %(week)d, %(year)d (%(first)s – %(last)s)",
         week=week,
         year=year,
-        first=format_date(monday, "short"),
+        first=format_date(max(monday, first or monday), "short"),
         last=format_date(monday + timedelta(days=6), "short"),
     )
+
+
+def monthly_before(today: date) -> date:
+    """The first day of the weekly part of an aggregated chart: the first of the month
+    `MONTHLY_AFTER_MONTHS` months before this one (older ratings are shown by month)."""
+    months = today.year * 12 + today.month - 1 - MONTHLY_AFTER_MONTHS
+    return date(months // 12, months % 12 + 1, 1)
 
 
 def _highest(values: list[int | None]) -> int | None:
@@ -178,28 +224,54 @@ def _highest(values: list[int | None]) -> int | None:
     return max(present) if present else None
 
 
-def highest_of_each_week(chart: Chart) -> Chart:
-    """The chart with one point per calendar week (ISO weeks, Stockholm time) and series: the
-    highest value of that series in the week.
+def _month_of(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=31)).replace(day=1)
+    return first, following - timedelta(days=1)
 
-    Why the highest: a trend chart is read for peaks, and a week's mean or last value would
+
+def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> Chart:
+    """The chart with one point per calendar week (ISO weeks, Stockholm time), or per calendar
+    month for ratings before `monthly_before` (None: weeks only), and series: the highest value
+    of that series in the period.
+
+    Why the highest: a trend chart is read for peaks, and a period's mean or last value would
     hide the day the pain was 9; the highest never hides one (a conservative summary). Values
-    that are missing stay missing: a week's point is the highest of the values present, never
-    an imputed one, and a week with no value for a series has no point for it. Each series is
-    taken on its own, so in one week the highest total and the highest subscale may come from
-    different ratings. The individual ratings are in the assessment history.
+    that are missing stay missing: a period's point is the highest of the values present, never
+    an imputed one, and a period with no value for a series has no point for it. Each series is
+    taken on its own, so in one period the highest total and the highest subscale may come from
+    different ratings. The individual ratings are in the assessment history. A point is drawn
+    at the middle of its period (a week: Thursday noon; the week cut by `monthly_before`: the
+    middle of its days from then on), so no rating is further from its point than half the
+    period.
     """
-    by_week: dict[date, list[int]] = {}
+    by_period: dict[tuple[date, date, bool], list[int]] = {}
     for index, (moment, _value) in enumerate(chart.series[0].points if chart.series else []):
-        by_week.setdefault(week_of(moment), []).append(index)
-    weeks = sorted(by_week)
+        day = moment.astimezone(STOCKHOLM).date()
+        if monthly_before is not None and day < monthly_before:
+            key = (*_month_of(day), True)
+        else:
+            monday = week_of(moment)
+            first = max(monday, monthly_before) if monthly_before else monday
+            key = (first, monday + timedelta(days=6), False)
+        by_period.setdefault(key, []).append(index)
+    periods = sorted(by_period)
+    middles = [
+        datetime.combine(first + timedelta(days=(last - first).days // 2), time(12), tzinfo=STOCKHOLM)
+        for first, last, _monthly in periods
+    ]
     for series in chart.series:
         series.points = [
-            (week_middle(monday), _highest([series.points[i][1] for i in by_week[monday]]))
-            for monday in weeks
+            (middle, _highest([series.points[i][1] for i in by_period[period]]))
+            for middle, period in zip(middles, periods, strict=True)
         ]
-    chart.week_counts = {week_middle(monday): len(by_week[monday]) for monday in weeks}
+    chart.periods = {
+        middle: Period(first, last, len(by_period[(first, last, monthly)]), monthly)
+        for middle, (first, last, monthly) in zip(middles, periods, strict=True)
+    }
     chart.weekly = True
+    if any(monthly for _first, _last, monthly in periods):
+        chart.monthly_before = monthly_before
     return chart
 
 
@@ -316,16 +388,18 @@ def build_chart(
     *,
     lines: list[tuple[datetime, str]] | None = None,
     axis: Axis | None = None,
+    today: date | None = None,
 ) -> Chart | None:
     """The chart `key` (None: no data for it), with milestone lines, on `axis`; with more than
-    `MAX_CHART_POINTS` moments, one point per week (`highest_of_each_week`)."""
+    `MAX_CHART_POINTS` moments, one point per week, and per month for ratings more than
+    `MONTHLY_AFTER_MONTHS` before `today` (None: weeks only; `highest_of_each_period`)."""
     chart = _build(_charted()[key], assessments)
     if chart is None:
         return None
     chart.lines = list(lines or [])
     chart.axis = axis
     if len(chart.moments) > MAX_CHART_POINTS:
-        highest_of_each_week(chart)
+        highest_of_each_period(chart, monthly_before(today) if today else None)
     return chart
 
 
@@ -334,9 +408,12 @@ def build_charts(
     *,
     lines: list[tuple[datetime, str]] | None = None,
     axis: Axis | None = None,
+    today: date | None = None,
 ) -> list[Chart]:
     """The charts that have data, in a fixed order, with milestone lines, on one axis."""
-    built = (build_chart(key, assessments, lines=lines, axis=axis) for key in _charted())
+    built = (
+        build_chart(key, assessments, lines=lines, axis=axis, today=today) for key in _charted()
+    )
     return [chart for chart in built if chart is not None]
 
 
@@ -491,11 +568,31 @@ def _local_labels(lines: list[tuple[datetime, str]]) -> Callable[[datetime], str
 
 class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):
     """pygal's date line without the per-dot tooltip data, which only its script reads (and
-    there is none): writing it was a quarter of the time of a long chart. Should pygal rename
-    the hook, `_without_scripts_and_tooltips` still removes the data; it is only slower."""
+    there is none): writing it was a quarter of the time of a long chart; and with the plot
+    area at the same place in every chart. Should pygal rename the hooks,
+    `_without_scripts_and_tooltips` still removes the data (only slower), and the alignment
+    test fails."""
 
     def _tooltip_data(self, *args: object, **kwargs: object) -> None:
         return None
+
+    def _format(self, *args: object, **kwargs: object) -> str:
+        # The value of a dot in words, used only by tooltips and printed values (both off):
+        # formatting it (a date through Babel for every dot) was a third of a chart's time.
+        return ""
+
+    def _compute_margin(self) -> None:
+        """pygal's margins, with the score labels always given room for `Y_LABEL_DIGITS`
+        characters: the plot areas of a page (charts and dose lane) then share their left edge,
+        as they share the right one (same time labels), so a dose lies under the ratings of its
+        day. pygal sizes text by its number of characters (`text_len`)."""
+        super()._compute_margin()
+        if self.show_y_labels and self._y_labels:
+            widest = max(len(str(label)) for label, _position in self._y_labels)
+            size = self.style.label_font_size
+            # pygal's room for the labels: their width, at least one line's height (upright).
+            given = max(text_len(widest, size), size)
+            self.margin_box.left += max(text_len(max(Y_LABEL_DIGITS, widest), size), size) - given
 
 
 def render_svg(chart: Chart) -> bytes:
@@ -585,7 +682,8 @@ def _without_scripts_and_tooltips(tree: ElementTree.Element) -> bytes:
                 parent.remove(child)
     for element in tree.iter():
         for name, value in element.attrib.items():
-            element.attrib[name] = _LONG_DECIMAL.sub(r"\1", value)
+            if "." in value:  # most attributes are names and classes: no regular expression
+                element.attrib[name] = _LONG_DECIMAL.sub(r"\1", value)
     return ElementTree.tostring(tree, encoding="utf-8", xml_declaration=True)
 
 

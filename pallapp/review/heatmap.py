@@ -168,6 +168,17 @@ def heatmap(key: str, assessments: Iterable[Assessment]) -> HeatMap | None:
     )
 
 
+def columns_shown(assessments: Iterable[Assessment]) -> list[Assessment]:
+    """The assessments the heat maps show a column for (the newest `HEATMAP_MAX_COLUMNS` of
+    each family): the only ones whose answers they read."""
+    listed = list(assessments)
+    shown: list[Assessment] = []
+    for members in _families().values():
+        codes = tuple(definition.code for definition in members)
+        shown += _of(listed, codes)[-HEATMAP_MAX_COLUMNS:]
+    return shown
+
+
 def heatmaps(assessments: list[Assessment]) -> list[HeatMap]:
     """The heat maps that have data, in display order (ESAS-r, then IPOS)."""
     built = (heatmap(key, assessments) for key in _families())

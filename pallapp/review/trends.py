@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer, undefer
 
 from pallapp import audit, carerecord, flags
 from pallapp.access import Need
@@ -68,10 +69,12 @@ def trend_patient(
 def assessments_in_range(
     patient: Patient, range_code: str, instruments: tuple[str, ...] | None = None
 ) -> list[Assessment]:
-    """Current assessments of an already visible (and audited) patient in the range."""
+    """Current assessments of an already visible (and audited) patient in the range, without
+    their answers (charts draw scores; `load_answers` fetches the answers a heat map shows)."""
     query = (
         select(Assessment)
         .where(Assessment.patient_id == patient.id, flags.current_versions())
+        .options(defer(Assessment.answers))
         .order_by(Assessment.observed_at, Assessment.id)
     )
     if instruments is not None:
@@ -80,6 +83,18 @@ def assessments_in_range(
     if since is not None:
         query = query.where(Assessment.observed_at >= since)
     return list(db.session.scalars(query))
+
+
+def load_answers(assessments: list[Assessment]) -> None:
+    """The answers of these (already loaded) assessments, in one query: three years of
+    ratings are 500 sets of answers to decode, and the heat maps show the newest 40 of a
+    family."""
+    if assessments:
+        db.session.execute(
+            select(Assessment)
+            .options(undefer(Assessment.answers))
+            .where(Assessment.id.in_([assessment.id for assessment in assessments]))
+        ).all()
 
 
 def range_start(range_code: str) -> datetime | None:

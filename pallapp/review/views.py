@@ -209,6 +209,7 @@ def _range_arg() -> str:
 def trends(public_id: str) -> ResponseReturnValue:
     range_code = _range_arg()
     patient, assessments = trend_service.trend_assessments(current_user, public_id, range_code)
+    trend_service.load_answers(heatmap.columns_shown(assessments))
     lines = trend_service.milestone_lines(patient, trend_service.range_start(range_code))
     axis = timeline.trend_axis(patient, range_code)
     doses = timeline.dose_marks(patient, range_code)
@@ -222,14 +223,13 @@ def trends(public_id: str) -> ResponseReturnValue:
         dose_days_left_out=max(0, len(dose_days) - charts.MAX_DOSE_DAYS_LISTED),
         heatmaps=heatmap.heatmaps(assessments),
         patient=patient,
-        charts=charts.build_charts(assessments, lines=lines, axis=axis),
+        charts=charts.build_charts(assessments, lines=lines, axis=axis, today=today_local()),
         range_code=range_code,
         ranges=[("2w", gettext("2 weeks")), ("3m", gettext("3 months")), ("all", gettext("All"))],
         open_flags=_flag_rows(trend_service.open_flags_of(patient)),
         may_acknowledge=review_common.may_acknowledge(current_user, patient),
         moment_label=charts.moment_label,
         time_label=charts.time_label,
-        week_label=charts.week_label,
         indication_name=charts.indication_name,
     )
 
@@ -262,7 +262,7 @@ def trend_chart(public_id: str, key: str) -> ResponseReturnValue:
             assessments = trend_service.assessments_in_range(
                 patient, range_code, charts.chart_instruments(key)
             )
-            chart = charts.build_chart(key, assessments, lines=lines, axis=axis)
+            chart = charts.build_chart(key, assessments, lines=lines, axis=axis, today=today_local())
         if chart is None:
             abort(404)
         response = Response(charts.render_svg(chart), mimetype="image/svg+xml")

@@ -234,7 +234,11 @@ def long_history(app):
         return {"patient": patient.public_id, "nurse": nurse.email}
 
 
-def test_a_long_history_shows_the_highest_rating_of_each_week(long_history, client, auth):
+def test_a_long_history_shows_the_highest_rating_of_each_week(
+    long_history, client, auth, monkeypatch
+):
+    # Seen a week after the last rating: every rating is within the last year, so by week.
+    monkeypatch.setattr("pallapp.review.views.today_local", lambda: date(2025, 6, 1))
     auth.login(long_history["nurse"])
     page = client.get(f"/patients/{long_history['patient']}/trends?range=all").get_data(as_text=True)
     total = section(page, "esas_total")
@@ -254,6 +258,59 @@ def test_a_long_history_shows_the_highest_rating_of_each_week(long_history, clie
     # The heat map shows the newest 40 ratings, each on its own, and says where the rest are.
     assert "The newest 40 ratings are shown; 101 earlier ones of this period" in page
     assert len(heat_cells(page, "esas_heatmap")["pain"]) == 40
+
+
+def test_ratings_more_than_a_year_old_are_shown_by_month(long_history, client, auth):
+    """Seen today, the 2025 ratings are more than a year old (the first of the month twelve
+    months back is after them): one point and one row per calendar month, the highest of the
+    month, and the table says how many ratings each row stands for."""
+    auth.login(long_history["nurse"])
+    page = client.get(f"/patients/{long_history['patient']}/trends?range=all").get_data(as_text=True)
+    total = section(page, "esas_total")
+    assert re.search(
+        r"Each point is the highest rating of its month before [0-9/]+, then of its week "
+        r"\(141 ratings\)\.",
+        total,
+    )
+    assert ">ESAS-r: symptom distress score, highest values by month, then by week</caption>" in total
+    assert '<th scope="col">Month or week</th>' in total
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>', total)
+    assert rows == ["January 2025", "February 2025", "March 2025", "April 2025", "May 2025"]
+    # January: 2 + 8 = 10, 11, the Monday night 17, then 9; February to May: 9 every day.
+    assert column(total, 0) == ["17", "9", "9", "9", "9"]
+    # 6-31 January and the Monday night rating; 1 May to 25 May (6 January + 139 days).
+    assert column(total, 3) == ["27", "28", "31", "30", "25"]
+    # The heat map is not aggregated: the newest 40 ratings, each on its own.
+    assert len(heat_cells(page, "esas_heatmap")["pain"]) == 40
+
+
+def test_a_month_point_is_the_highest_of_its_month_then_weeks(app):
+    """Ratings before the cut-off are grouped by calendar month (point mid-month), later ones by
+    ISO week; the week cut by the cut-off starts at it, and each period counts its ratings."""
+    # 1 September 2024 to 1 February 2025, one a day at noon; cut-off 1 January 2025.
+    first = datetime(2024, 9, 1, 12, tzinfo=STOCKHOLM)
+    ratings = [abbey(day % 7 + (10 if day == 40 else 0), first + timedelta(days=day)) for day in range(154)]
+    with app.test_request_context():
+        chart = charts.build_chart("abbey", ratings, today=date(2026, 1, 20))
+        assert charts.monthly_before(date(2026, 1, 20)) == date(2025, 1, 1)
+        assert chart.monthly_before == date(2025, 1, 1)
+        points = chart.series[0].points
+        # Four months (September to December), then weeks 1 to 5 of 2025.
+        months = [moment for moment in chart.periods if chart.periods[moment].monthly]
+        assert len(months) == 4
+        assert points[0] == (datetime(2024, 9, 15, 12, tzinfo=STOCKHOLM), 6)
+        # Day 40 is 11 October: 40 % 7 + 10 = 15, the highest of October.
+        assert points[1] == (datetime(2024, 10, 16, 12, tzinfo=STOCKHOLM), 15)
+        assert [chart.periods[m].count for m in months] == [30, 31, 30, 31]
+        assert chart.period_label(months[0]) == "september 2024"  # Swedish, the default
+        # Week 1 of 2025 runs from Monday 30 December; its point covers 1-5 January only.
+        week_one = chart.periods[points[4][0]]
+        assert (week_one.first, week_one.last, week_one.count) == (
+            date(2025, 1, 1), date(2025, 1, 5), 5
+        )
+        assert points[4][0] == datetime(2025, 1, 3, 12, tzinfo=STOCKHOLM)
+        assert "2025-01-01 – 2025-01-05" in chart.period_label(points[4][0])
+        assert sum(period.count for period in chart.periods.values()) == 154
 
 
 def test_a_chart_with_many_ratings_has_one_point_per_week(app, long_history):
@@ -356,10 +413,43 @@ def test_a_chart_image_loads_only_its_own_instruments(app, rated, client, auth):
     assessment_queries = [
         (statement, parameters)
         for statement, parameters in statements
-        if statement.lstrip().startswith("SELECT") and "assessment.answers" in statement
+        if statement.lstrip().startswith("SELECT") and "assessment.scores" in statement
     ]
     assert len(assessment_queries) == 1
     statement, parameters = assessment_queries[0]
+    assert "assessment.answers" not in statement  # a chart draws scores, never the answers
     values = parameters.values() if isinstance(parameters, dict) else parameters
     assert "ipos_staff" in values
     assert "esas_r" not in values  # the ESAS-r ratings of the patient are not loaded
+
+
+def plot_box(svg: bytes) -> tuple[str, str]:
+    """(left edge, width) of a pygal chart's plot area."""
+    match = re.search(
+        rb'<g transform="translate\(([\d.]+), [\d.]+\)" class="plot"><rect x="0" y="0" '
+        rb'width="([\d.]+)"',
+        svg,
+    )
+    assert match
+    return match.group(1).decode(), match.group(2).decode()
+
+
+def test_every_plot_area_of_a_page_shares_one_time_axis(app):
+    """Score charts with labels of one, two or three digits and the dose lane: the plot areas
+    start and end at the same x, so a dose is drawn under the ratings of its day."""
+    start = datetime(2025, 1, 6, 10, tzinfo=STOCKHOLM)
+    axis = charts.axis_for(start.date(), (start + timedelta(days=30)).date())
+    lines = [(start + timedelta(days=10), "Brytpunktssamtal")]
+    roag = Assessment(
+        instrument="roag", observed_at=start, answers={}, scores={"max_grade": 2}, total=None
+    )
+    doses = [charts.DoseMark(start, "pain", "Morfin", "2,5 mg", "s.c.", None)]
+    with app.test_request_context():
+        built = [
+            charts.build_chart("abbey", [abbey(3, start)], lines=lines, axis=axis),  # 0-18
+            charts.build_chart("roag", [roag], lines=lines, axis=axis),  # grades 0-4
+            charts.dose_chart(doses, lines=lines, axis=axis),  # 0-4
+        ]
+        boxes = {plot_box(charts.render_svg(chart)) for chart in built if chart}
+    assert len(built) == 3
+    assert len(boxes) == 1, boxes
