@@ -63,26 +63,29 @@ def overall_band(assessment: Assessment) -> tuple[str | None, str | None]:
     return assessment.band, band_label(definition.bands, assessment.band)
 
 
+def flag_item_label(instrument: str | None, code: str) -> str:
+    """An item a flag names, in words: the item's score label, or a context field's label, of
+    the flag's rating's `instrument`; else the code as it is."""
+    label = None
+    if instrument is not None:
+        definition = scoring.INSTRUMENTS[instrument]
+        if code in definition.item_codes:
+            # A flag names the score, not the question: Q6-Q9 of IPOS by their problem end.
+            label = gettext(definition.item(code).score_label)
+        elif any(field.code == code for field in definition.context_fields):
+            label = gettext(definition.context_field(code).label)
+    return label or code
+
+
 def flag_view(flag: Flag, instrument: str | None) -> FlagView:
     info = scoring.FLAG_CODES[flag.code]
-    item_labels = []
-    for code in flag.items:
-        label = None
-        if instrument is not None:
-            definition = scoring.INSTRUMENTS[instrument]
-            if code in definition.item_codes:
-                # A flag names the score, not the question: Q6-Q9 of IPOS by their problem end.
-                label = gettext(definition.item(code).score_label)
-            elif any(field.code == code for field in definition.context_fields):
-                label = gettext(definition.context_field(code).label)
-        item_labels.append(label or code)
     return FlagView(
         code=flag.code,
         severity=flag.severity,
         severity_label=gettext(scoring.SEVERITY_LABELS[flag.severity]),
         title=gettext(info.title),
         explanation=gettext(info.explanation),
-        items=item_labels,
+        items=[flag_item_label(instrument, code) for code in flag.items],
         is_open=flag.is_open,
         close_reason=flag.close_reason,
     )

@@ -5,11 +5,13 @@ latest ratings), so the number of queries does not grow with the number of patie
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from pallapp import audit, carerecord, flags, scoring
@@ -34,8 +36,9 @@ from pallapp.review.common import (
     is_reviewer,
     key_scores,
     last_symptom_rating,
-    latest_assessments,
+    latest_ratings,
     reviewer_units,
+    with_answers,
 )
 from pallapp.timeutil import STOCKHOLM, today_local
 
@@ -131,68 +134,87 @@ def unit_overview(
     unit_ids = [unit.id] if unit is not None else [u.id for u in units]
     phases = (phase,) if phase else ACTIVE_PHASES
     condition = and_(in_units(unit_ids, day), Patient.phase.in_(phases))
-    patients = list(
-        db.session.scalars(
-            visible_patients(user, Need.VIEW)
-            .where(condition)
-            .options(selectinload(Patient.episodes).selectinload(PatientUnit.unit))
-        )
-    )
-    if not patients:
+    # The order needs a few columns of every patient; whole records (and their episodes) are
+    # loaded for the page's rows only.
+    candidates = db.session.execute(
+        visible_patients(user, Need.VIEW)
+        .where(condition)
+        .with_only_columns(Patient.id, Patient.phase, Patient.family_name, Patient.given_name)
+    ).all()
+    if not candidates:
         return overview
-    # The patients are loaded already: their ids as a list keep the visible-patients condition
-    # out of the queries below (it would be repeated once per instrument).
-    ids = [patient.id for patient in patients]
+    # The ids as a list keep the visible-patients condition out of the queries below (it would
+    # be repeated once per instrument).
+    ids = [candidate.id for candidate in candidates]
     facts = ordering.flag_facts(ids)
     # The latest of each key instrument for every patient, in one query: the order needs the
     # item bands, the overdue rule the moments, the shown rows the key scores.
-    latest = latest_assessments(ids)
+    latest = latest_ratings(ids)
+    intervals = _rating_intervals(ids, day)
+    banded = ordering.banded_instruments()
     now = utcnow()
-    rows = []
-    for patient in patients:
-        mine = latest.get(patient.id, {})
-        moments = {code: a.observed_at for code, a in mine.items() if code in scoring.SYMPTOM_INSTRUMENTS}
-        flag_facts = facts.get(patient.id, ordering.FlagFacts())
-        worst_band, worst_items = ordering.worst_items(mine)
-        rows.append(
+    needs = []
+    for candidate in candidates:
+        mine = latest.get(candidate.id, {})
+        moments = {code: r.observed_at for code, r in mine.items() if code in scoring.SYMPTOM_INSTRUMENTS}
+        flag_facts = facts.get(candidate.id, _NO_FLAGS)
+        interval_days = intervals(candidate.id, candidate.phase)
+        need = ordering.ClinicalNeed(
+            worst_flag=flag_facts.worst,
+            worst_band=ordering.worst_band(mine, banded),
+            newest_rise=flag_facts.newest_rise,
+            overdue=flags.rating_overdue(moments, now, interval_days),
+            last_rating_at=last_symptom_rating(moments),
+            family_name=candidate.family_name,
+            given_name=candidate.given_name,
+        )
+        needs.append(((*ordering.need_key(need), candidate.id), candidate.id, need, interval_days))
+    needs.sort(key=lambda entry: entry[0])
+    overview.total = len(needs)
+    on_page = needs[overview.first - 1 : overview.first - 1 + overview.page_size]
+    if not on_page:
+        raise LookupError(f"page {page}")
+    shown = [patient_id for _key, patient_id, _need, _days in on_page]
+    patients = {
+        patient.id: patient
+        for patient in db.session.scalars(
+            visible_patients(user, Need.VIEW)
+            .where(Patient.id.in_(shown))
+            .options(selectinload(Patient.episodes).selectinload(PatientUnit.unit))
+        )
+    }
+    # The worst items name their values: the answers of the rows shown.
+    banded_codes = {instrument for instrument, _definition in banded}
+    with_answers(
+        rating
+        for patient_id in shown
+        for code, rating in latest.get(patient_id, {}).items()
+        if code in banded_codes
+    )
+    for _key, patient_id, need, interval_days in on_page:
+        mine = latest.get(patient_id, {})
+        flag_facts = facts.get(patient_id, _NO_FLAGS)
+        worst_band, worst_items = ordering.worst_items(mine, banded)
+        overview.rows.append(
             OverviewRow(
-                patient=patient,
+                patient=patients[patient_id],
                 counts=flags.FlagCounts(flag_facts.high, flag_facts.medium),
                 open_flags=[],
-                scores=[],
-                last_rating_at=last_symptom_rating(moments),
-                interval_days=flags.rating_interval_days(patient, day),
-                overdue=flags.is_overdue(patient, moments, now),
+                scores=key_scores(mine),
+                last_rating_at=need.last_rating_at,
+                interval_days=interval_days,
+                overdue=need.overdue,
                 worst_band=worst_band,
                 worst_items=worst_items,
-                newest_rise=flag_facts.newest_rise,
-                worst_flag=flag_facts.worst,
+                newest_rise=need.newest_rise,
+                worst_flag=need.worst_flag,
             )
         )
-    rows.sort(
-        key=lambda row: ordering.need_key(
-            ordering.ClinicalNeed(
-                worst_flag=row.worst_flag,
-                worst_band=row.worst_band,
-                newest_rise=row.newest_rise,
-                overdue=row.overdue,
-                last_rating_at=row.last_rating_at,
-                family_name=row.patient.family_name,
-                given_name=row.patient.given_name,
-            )
-        )
-    )
-    overview.total = len(rows)
-    overview.rows = rows[overview.first - 1 : overview.first - 1 + overview.page_size]
-    if not overview.rows:
-        raise LookupError(f"page {page}")
-    shown = [row.patient.id for row in overview.rows]
     groups = ordering.grouped_open_flags(shown)
     doses = dose_counts_last_24h(shown)
     details = compact.row_details(overview.rows)
     for row in overview.rows:
         row.flag_groups = groups.get(row.patient.id, [])
-        row.scores = key_scores(latest.get(row.patient.id, {}))
         row.doses_24h = doses.get(row.patient.id, {})
         row.details = details.get(row.patient.id, compact.RowDetails())
     audit.record_for_patients(
@@ -203,6 +225,40 @@ def unit_overview(
     )
     return overview
 
+
+_NO_FLAGS = ordering.FlagFacts()
+
+
+def _rating_intervals(patient_ids: list[int], day: date) -> Callable[[int, str], int]:
+    """The rating interval of each patient (`flags.rating_interval_for`) from the units now
+    following them, in one query: worked out once for each set of units and phase."""
+    units_of: dict[int, list[int]] = defaultdict(list)
+    for patient_id, unit_id in db.session.execute(
+        select(PatientUnit.patient_id, PatientUnit.unit_id)
+        .where(
+            PatientUnit.patient_id.in_(patient_ids),
+            PatientUnit.start <= day,
+            or_(PatientUnit.end.is_(None), PatientUnit.end > day),
+        )
+        .order_by(PatientUnit.patient_id, PatientUnit.start, PatientUnit.id)
+    ):
+        units_of[patient_id].append(unit_id)
+    units = {
+        unit.id: unit
+        for unit in db.session.scalars(
+            select(CareUnit).where(CareUnit.id.in_({u for ids in units_of.values() for u in ids}))
+        )
+    }
+    known: dict[tuple[tuple[int, ...], str], int] = {}
+
+    def interval(patient_id: int, phase: str) -> int:
+        key = (tuple(units_of.get(patient_id, ())), phase)
+        days = known.get(key)
+        if days is None:
+            days = known[key] = flags.rating_interval_for([units[u] for u in key[0]], phase)
+        return days
+
+    return interval
 
 
 def dose_counts_last_24h(patient_ids: Select[Any] | list[int]) -> dict[int, dict[str, int]]:
