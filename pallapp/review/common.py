@@ -25,7 +25,7 @@ from pallapp.models import (
     Role,
     User,
 )
-from pallapp.timeutil import today_local
+from pallapp.timeutil import STOCKHOLM, today_local
 
 
 def key_instruments() -> tuple[str, ...]:
@@ -220,6 +220,11 @@ class KeyScore:
     band_label: str | None  # msgid
     observed_at: datetime
     assessment: Rating
+
+    @property
+    def observed_on(self) -> date:
+        """The day in Sweden: what a list shows, and what its formatted dates are cached by."""
+        return self.observed_at.astimezone(STOCKHOLM).date()
 
 
 def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None:

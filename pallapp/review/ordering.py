@@ -128,11 +128,20 @@ def worst_band(
 ) -> str | None:
     """The worst current band of the latest ratings (`latest`: instrument -> rating); pass
     `banded_instruments()` when asking for many patients."""
+    # `_banded_items` without its tuples: this runs for every patient of the unit.
     worst, worst_rank = None, NOT_RATED_RANK + 1
-    for _instrument, _code, band in _banded_items(latest, banded or banded_instruments()):
-        rank = BAND_RANK.get(band, NOT_RATED_RANK)
-        if rank < worst_rank:
-            worst, worst_rank = band, rank
+    for instrument, definition in banded or banded_instruments():
+        rating = latest.get(instrument)
+        if rating is None:
+            continue
+        if not definition.item_bands:
+            bands: Iterable[str] = (rating.band,) if rating.band in BAND_RANK else ()
+        else:
+            bands = rating.scores.get("item_bands", {}).values()
+        for band in bands:
+            rank = BAND_RANK.get(band, NOT_RATED_RANK)
+            if rank < worst_rank:
+                worst, worst_rank = band, rank
     return worst
 
 

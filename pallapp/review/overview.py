@@ -61,10 +61,16 @@ class OverviewRow:
     details: compact.RowDetails | None = None
 
     @property
-    def rating_age_days(self) -> int | None:
+    def last_rating_on(self) -> date | None:
+        """The day (in Sweden) of the last symptom rating."""
         if self.last_rating_at is None:
             return None
-        return (today_local() - self.last_rating_at.astimezone(STOCKHOLM).date()).days
+        return self.last_rating_at.astimezone(STOCKHOLM).date()
+
+    @property
+    def rating_age_days(self) -> int | None:
+        on = self.last_rating_on
+        return None if on is None else (today_local() - on).days
 
 
 #: Patients per overview page. The sort order covers every patient of the unit; only the rows

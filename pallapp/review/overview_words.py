@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import gettext, ngettext
 
 from pallapp import present, scoring
+from pallapp.models import Phase
 from pallapp.review import charts
 from pallapp.review.ordering import FlagEntry, GroupedFlags, WorstItem
 from pallapp.timeutil import STOCKHOLM
@@ -45,6 +46,13 @@ class Words:
         found = self._known.get(key)
         if found is None:
             found = self._known[key] = ngettext(singular, plural, num)
+        return found
+
+    def phase(self, phase: str) -> str:
+        key = ("phase", phase)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = Phase(phase).label
         return found
 
     def indication(self, code: str) -> str:

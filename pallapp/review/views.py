@@ -86,6 +86,10 @@ def overview() -> ResponseReturnValue:
             "doses": overview_words.dose_counts_in_words(row.doses_24h, words),
             "worst": overview_words.worst_items_words(row.worst_items, words),
             "worst_band": heatmap.BAND_WORDS.get(row.worst_band or ""),
+            "phase": words.phase(row.patient.phase),
+            "trends_url": url_for("review.trends", public_id=row.patient.public_id),
+            "flags_url": url_for("review.flags", public_id=row.patient.public_id),
+            "summary_url": url_for("review.summary", public_id=row.patient.public_id),
         }
         for row in result.rows
     ]
