@@ -6,13 +6,11 @@ latest ratings), so the number of queries does not grow with the number of patie
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ScalarSelect, Select, String, and_, cast, func, or_, select
 
 from pallapp import audit, carerecord, flags, scoring
 from pallapp.access import Need, visible_patients
@@ -59,6 +57,7 @@ class OverviewRow:
     worst_flag: str | None = None
     flag_groups: list[ordering.GroupedFlags] = field(default_factory=list)
     details: compact.RowDetails | None = None
+    units: list[str] = field(default_factory=list)  # names of the units now following
 
     @property
     def last_rating_on(self) -> date | None:
@@ -140,41 +139,49 @@ def unit_overview(
     unit_ids = [unit.id] if unit is not None else [u.id for u in units]
     phases = (phase,) if phase else ACTIVE_PHASES
     condition = and_(in_units(unit_ids, day), Patient.phase.in_(phases))
-    # The order needs a few columns of every patient; whole records (and their episodes) are
-    # loaded for the page's rows only.
+    # The order needs a few columns of every patient, read with the patients in one query:
+    # names, phase, open flags (`ordering.flag_fact_columns`) and the units now following
+    # them; whole records are loaded for the page's rows only.
     candidates = db.session.execute(
         visible_patients(user, Need.VIEW)
         .where(condition)
-        .with_only_columns(Patient.id, Patient.phase, Patient.family_name, Patient.given_name)
+        .with_only_columns(
+            Patient.id,
+            Patient.phase,
+            Patient.family_name,
+            Patient.given_name,
+            _active_unit_ids(day),
+            *ordering.flag_fact_columns(),
+        )
     ).all()
     if not candidates:
         return overview
-    # The ids as a list keep the visible-patients condition out of the queries below (it would
-    # be repeated once per instrument).
+    # The ids as a list keep the visible-patients condition out of the query of the latest
+    # ratings (it would be repeated once per instrument).
     ids = [candidate.id for candidate in candidates]
-    facts = ordering.flag_facts(ids)
     # The latest of each key instrument for every patient, in one query: the order needs the
     # item bands, the overdue rule the moments, the shown rows the key scores.
     latest = latest_ratings(ids)
-    intervals = _rating_intervals(ids, day)
+    intervals = _RatingIntervals()
     banded = ordering.banded_instruments()
     now = utcnow()
     needs = []
-    for candidate in candidates:
-        mine = latest.get(candidate.id, {})
+    facts: dict[int, ordering.FlagFacts] = {}
+    for patient_id, patient_phase, family_name, given_name, unit_list, *flag_columns in candidates:
+        mine = latest.get(patient_id, {})
         moments = {code: r.observed_at for code, r in mine.items() if code in scoring.SYMPTOM_INSTRUMENTS}
-        flag_facts = facts.get(candidate.id, _NO_FLAGS)
-        interval_days = intervals(candidate.id, candidate.phase)
+        flag_facts = facts[patient_id] = ordering.FlagFacts.from_columns(*flag_columns)
+        interval_days = intervals(unit_list, patient_phase)
         need = ordering.ClinicalNeed(
             worst_flag=flag_facts.worst,
             worst_band=ordering.worst_band(mine, banded),
             newest_rise=flag_facts.newest_rise,
             overdue=flags.rating_overdue(moments, now, interval_days),
             last_rating_at=last_symptom_rating(moments),
-            family_name=candidate.family_name,
-            given_name=candidate.given_name,
+            family_name=family_name,
+            given_name=given_name,
         )
-        needs.append(((*ordering.need_key(need), candidate.id), candidate.id, need, interval_days))
+        needs.append((ordering.need_key(need), patient_id, need, interval_days))
     needs.sort(key=lambda entry: entry[0])
     overview.total = len(needs)
     on_page = needs[overview.first - 1 : overview.first - 1 + overview.page_size]
@@ -183,12 +190,9 @@ def unit_overview(
     shown = [patient_id for _key, patient_id, _need, _days in on_page]
     patients = {
         patient.id: patient
-        for patient in db.session.scalars(
-            visible_patients(user, Need.VIEW)
-            .where(Patient.id.in_(shown))
-            .options(selectinload(Patient.episodes).selectinload(PatientUnit.unit))
-        )
+        for patient in db.session.scalars(visible_patients(user, Need.VIEW).where(Patient.id.in_(shown)))
     }
+    unit_names = _active_unit_names(shown, day)
     # The worst items name their values: the answers of the rows shown.
     banded_codes = {instrument for instrument, _definition in banded}
     with_answers(
@@ -199,7 +203,7 @@ def unit_overview(
     )
     for _key, patient_id, need, interval_days in on_page:
         mine = latest.get(patient_id, {})
-        flag_facts = facts.get(patient_id, _NO_FLAGS)
+        flag_facts = facts[patient_id]
         worst_band, worst_items = ordering.worst_items(mine, banded)
         overview.rows.append(
             OverviewRow(
@@ -214,6 +218,7 @@ def unit_overview(
                 worst_items=worst_items,
                 newest_rise=need.newest_rise,
                 worst_flag=need.worst_flag,
+                units=unit_names.get(patient_id, []),
             )
         )
     groups = ordering.grouped_open_flags(shown)
@@ -232,15 +237,51 @@ def unit_overview(
     return overview
 
 
-_NO_FLAGS = ordering.FlagFacts()
+def _active_unit_ids(day: date) -> ScalarSelect[Any]:
+    """A column of a query of patients: the ids of the units now following each patient,
+    comma-separated, in no particular order."""
+    return (
+        select(func.aggregate_strings(cast(PatientUnit.unit_id, String), ","))
+        .where(
+            PatientUnit.patient_id == Patient.id,
+            PatientUnit.start <= day,
+            or_(PatientUnit.end.is_(None), PatientUnit.end > day),
+        )
+        .scalar_subquery()
+    )
 
 
-def _rating_intervals(patient_ids: list[int], day: date) -> Callable[[int, str], int]:
-    """The rating interval of each patient (`flags.rating_interval_for`) from the units now
-    following them, in one query: worked out once for each set of units and phase."""
-    units_of: dict[int, list[int]] = defaultdict(list)
-    for patient_id, unit_id in db.session.execute(
-        select(PatientUnit.patient_id, PatientUnit.unit_id)
+class _RatingIntervals:
+    """The rating interval of a patient (`flags.rating_interval_for`) from the ids of the units
+    now following them (`_active_unit_ids`): worked out once for each set of units and phase,
+    the units read once."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str | None, str], int] = {}
+        self._units: dict[int, CareUnit] = {}
+
+    def __call__(self, unit_list: str | None, phase: str) -> int:
+        key = (unit_list, phase)
+        days = self._known.get(key)
+        if days is None:
+            unit_ids = sorted({int(part) for part in unit_list.split(",")}) if unit_list else []
+            missing = [unit_id for unit_id in unit_ids if unit_id not in self._units]
+            if missing:
+                self._units.update(
+                    (unit.id, unit)
+                    for unit in db.session.scalars(select(CareUnit).where(CareUnit.id.in_(missing)))
+                )
+            units = [self._units[unit_id] for unit_id in unit_ids]
+            days = self._known[key] = flags.rating_interval_for(units, phase)
+        return days
+
+
+def _active_unit_names(patient_ids: list[int], day: date) -> dict[int, list[str]]:
+    """The names of the units now following each patient, in the order they began."""
+    names: dict[int, list[str]] = defaultdict(list)
+    for patient_id, name in db.session.execute(
+        select(PatientUnit.patient_id, CareUnit.name)
+        .join(CareUnit, CareUnit.id == PatientUnit.unit_id)
         .where(
             PatientUnit.patient_id.in_(patient_ids),
             PatientUnit.start <= day,
@@ -248,23 +289,8 @@ def _rating_intervals(patient_ids: list[int], day: date) -> Callable[[int, str],
         )
         .order_by(PatientUnit.patient_id, PatientUnit.start, PatientUnit.id)
     ):
-        units_of[patient_id].append(unit_id)
-    units = {
-        unit.id: unit
-        for unit in db.session.scalars(
-            select(CareUnit).where(CareUnit.id.in_({u for ids in units_of.values() for u in ids}))
-        )
-    }
-    known: dict[tuple[tuple[int, ...], str], int] = {}
-
-    def interval(patient_id: int, phase: str) -> int:
-        key = (tuple(units_of.get(patient_id, ())), phase)
-        days = known.get(key)
-        if days is None:
-            days = known[key] = flags.rating_interval_for([units[u] for u in key[0]], phase)
-        return days
-
-    return interval
+        names[patient_id].append(name)
+    return names
 
 
 def dose_counts_last_24h(patient_ids: Select[Any] | list[int]) -> dict[int, dict[str, int]]:

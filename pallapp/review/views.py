@@ -82,7 +82,7 @@ def overview() -> ResponseReturnValue:
             "flags": [
                 overview_words.flag_group_words(group, words, today) for group in row.flag_groups
             ],
-            "units": [episode.unit.name for episode in row.patient.active_episodes(today)],
+            "units": row.units,
             "doses": overview_words.dose_counts_in_words(row.doses_24h, words),
             "worst": overview_words.worst_items_words(row.worst_items, words),
             "worst_band": heatmap.BAND_WORDS.get(row.worst_band or ""),
