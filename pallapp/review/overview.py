@@ -6,6 +6,7 @@ latest ratings), so the number of queries does not grow with the number of patie
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -162,7 +163,7 @@ def unit_overview(
     # The latest of each key instrument for every patient, in one query: the order needs the
     # item bands, the overdue rule the moments, the shown rows the key scores.
     latest = latest_ratings(ids)
-    intervals = _RatingIntervals()
+    intervals = _RatingIntervals(candidate[4] for candidate in candidates)
     banded = ordering.banded_instruments()
     now = utcnow()
     needs = []
@@ -254,26 +255,29 @@ def _active_unit_ids(day: date) -> ScalarSelect[Any]:
 class _RatingIntervals:
     """The rating interval of a patient (`flags.rating_interval_for`) from the ids of the units
     now following them (`_active_unit_ids`): worked out once for each set of units and phase,
-    the units read once."""
+    the units of every list read in one query."""
 
-    def __init__(self) -> None:
+    def __init__(self, unit_lists: Iterable[str | None]) -> None:
         self._known: dict[tuple[str | None, str], int] = {}
-        self._units: dict[int, CareUnit] = {}
+        self._ids = {unit_list: _unit_ids(unit_list) for unit_list in set(unit_lists)}
+        wanted = {unit_id for ids in self._ids.values() for unit_id in ids}
+        self._units = (
+            {unit.id: unit for unit in db.session.scalars(select(CareUnit).where(CareUnit.id.in_(wanted)))}
+            if wanted
+            else {}
+        )
 
     def __call__(self, unit_list: str | None, phase: str) -> int:
         key = (unit_list, phase)
         days = self._known.get(key)
         if days is None:
-            unit_ids = sorted({int(part) for part in unit_list.split(",")}) if unit_list else []
-            missing = [unit_id for unit_id in unit_ids if unit_id not in self._units]
-            if missing:
-                self._units.update(
-                    (unit.id, unit)
-                    for unit in db.session.scalars(select(CareUnit).where(CareUnit.id.in_(missing)))
-                )
-            units = [self._units[unit_id] for unit_id in unit_ids]
+            units = [self._units[unit_id] for unit_id in self._ids[unit_list]]
             days = self._known[key] = flags.rating_interval_for(units, phase)
         return days
+
+
+def _unit_ids(unit_list: str | None) -> list[int]:
+    return sorted({int(part) for part in unit_list.split(",")}) if unit_list else []
 
 
 def _active_unit_names(patient_ids: list[int], day: date) -> dict[int, list[str]]:
