@@ -62,6 +62,20 @@ def overall_band(assessment: Assessment) -> tuple[str | None, str | None]:
     return assessment.band, band_label(definition.bands, assessment.band)
 
 
+def flag_item_label(instrument: str | None, code: str) -> str:
+    """An item a flag names, in words: the item's score label, or a context field's label, of
+    the flag's rating's `instrument`; else the code as it is."""
+    label = None
+    if instrument is not None:
+        definition = scoring.INSTRUMENTS[instrument]
+        if code in definition.item_codes:
+            # A flag names the score, not the question: Q6-Q9 of IPOS by their problem end.
+            label = gettext(definition.item(code).score_label)
+        elif any(field.code == code for field in definition.context_fields):
+            label = gettext(definition.context_field(code).label)
+    return label or code
+
+
 def flag_view(flag: Flag, instrument: str | None) -> FlagView:
     info = scoring.FLAG_CODES[flag.code]
     return FlagView(
@@ -78,18 +92,7 @@ def flag_view(flag: Flag, instrument: str | None) -> FlagView:
 
 def flag_item_labels(flag: Flag, instrument: str | None) -> list[str]:
     """The flag's items in words: what `flag_view` shows, for a page that needs no more."""
-    item_labels = []
-    for code in flag.items:
-        label = None
-        if instrument is not None:
-            definition = scoring.INSTRUMENTS[instrument]
-            if code in definition.item_codes:
-                # A flag names the score, not the question: Q6-Q9 of IPOS by their problem end.
-                label = gettext(definition.item(code).score_label)
-            elif any(field.code == code for field in definition.context_fields):
-                label = gettext(definition.context_field(code).label)
-        item_labels.append(label or code)
-    return item_labels
+    return [flag_item_label(instrument, code) for code in flag.items]
 
 
 def indication_label(code: str, text: str = "") -> str:

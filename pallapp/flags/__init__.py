@@ -14,6 +14,7 @@ from pallapp.flags.due import (
     evaluate_all_reminders,
     evaluate_reminders,
     is_overdue,
+    rating_overdue,
     reminders_due,
 )
 from pallapp.flags.orders import in_force, open_orders, order_rule
@@ -29,6 +30,7 @@ from pallapp.flags.queries import (
 from pallapp.flags.settings import (
     interval_thresholds,
     rating_interval_days,
+    rating_interval_for,
     recall_period_for,
     thresholds_for,
     unit_for,
@@ -71,6 +73,8 @@ __all__ = [
     "open_orders",
     "order_rule",
     "rating_interval_days",
+    "rating_interval_for",
+    "rating_overdue",
     "recall_period_for",
     "reminders_due",
     "thresholds_for",

@@ -60,8 +60,12 @@ def is_overdue(patient: Patient, latest: dict[str, datetime], now: datetime) -> 
     plan is due (`pallapp.flags.plan.line_status`, the one due rule, which holds exactly when
     INSTRUMENTS.md `assessment_overdue` does), with the interval of the patient's units.
     `latest` maps instrument -> when its latest rating applies; never rated: due at once."""
-    days = rating_interval_days(patient, now.astimezone(STOCKHOLM).date())
-    line = PlanLine("esas_r", "patient", days)  # any symptom rating answers it
+    return rating_overdue(latest, now, rating_interval_days(patient, now.astimezone(STOCKHOLM).date()))
+
+
+def rating_overdue(latest: dict[str, datetime], now: datetime, interval_days: int) -> bool:
+    """`is_overdue` with the patient's interval already worked out (`rating_interval_for`)."""
+    line = PlanLine("esas_r", "patient", interval_days)  # any symptom rating answers it
     return line_status(line, latest, now, since=now).is_due
 
 

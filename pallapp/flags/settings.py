@@ -70,7 +70,15 @@ def interval_thresholds(units: list[CareUnit]) -> scoring.Thresholds:
 def rating_interval_days(patient: Patient, day: date) -> int:
     """The strictest interval among the units now following the patient (end-of-life interval
     in that phase); the project default when no unit follows the patient."""
-    thresholds = interval_thresholds([episode.unit for episode in patient.active_episodes(day)])
-    if patient.phase == Phase.END_OF_LIFE:
+    return rating_interval_for(
+        [episode.unit for episode in patient.active_episodes(day)], patient.phase
+    )
+
+
+def rating_interval_for(units: list[CareUnit], phase: str) -> int:
+    """`rating_interval_days` of a patient in `phase` followed by `units`: lists of many
+    patients work it out once for each set of units instead of once for each patient."""
+    thresholds = interval_thresholds(units)
+    if phase == Phase.END_OF_LIFE:
         return thresholds.assessment_interval_end_of_life_days
     return thresholds.assessment_interval_days

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import BindParameter, Exists, bindparam, exists, or_, select, union_all
 from sqlalchemy.orm import aliased
@@ -25,7 +25,7 @@ from pallapp.models import (
     Role,
     User,
 )
-from pallapp.timeutil import today_local
+from pallapp.timeutil import STOCKHOLM, today_local
 
 
 def key_instruments() -> tuple[str, ...]:
@@ -121,6 +121,77 @@ def _latest_rows_query(instruments: tuple[str, ...]) -> Any:
     return select(Assessment).where(Assessment.id.in_(_newest_ids(instruments)))
 
 
+@functools.cache
+def _latest_columns_query(instruments: tuple[str, ...]) -> Any:
+    return select(
+        Assessment.id,
+        Assessment.patient_id,
+        Assessment.instrument,
+        Assessment.observed_at,
+        Assessment.total,
+        Assessment.band,
+        Assessment.scores,
+    ).where(Assessment.id.in_(_newest_ids(instruments)))
+
+
+class Rating(Protocol):
+    """What the lists read of a rating: an `Assessment`, or a `LatestRating`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def instrument(self) -> str: ...
+    @property
+    def observed_at(self) -> datetime: ...
+    @property
+    def total(self) -> int | None: ...
+    @property
+    def band(self) -> str | None: ...
+    @property
+    def scores(self) -> dict[str, Any]: ...
+
+
+@dataclass(slots=True)
+class LatestRating:
+    """The columns of a latest rating that a list of many patients reads. Read as plain rows:
+    making hundreds of ORM objects (one per patient and instrument) cost more than the rest of
+    the unit overview's ordering together. `answers` are read only when asked for
+    (`with_answers`)."""
+
+    id: int
+    patient_id: int
+    instrument: str
+    observed_at: datetime
+    total: int | None
+    band: str | None
+    scores: dict[str, Any]
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+def latest_ratings(
+    patient_ids: list[int], instruments: Iterable[str] | None = None
+) -> dict[int, dict[str, LatestRating]]:
+    """`latest_assessments` as `LatestRating`s (without answers), in one query."""
+    instruments = key_instruments() if instruments is None else tuple(instruments)
+    latest: dict[int, dict[str, LatestRating]] = defaultdict(dict)
+    if not instruments or not patient_ids:
+        return latest
+    query = _latest_columns_query(instruments)
+    for row in db.session.execute(query, {"patient_ids": list(patient_ids)}):
+        latest[row[1]][row[2]] = LatestRating(*row)
+    return latest
+
+
+def with_answers(ratings: Iterable[LatestRating]) -> None:
+    """Fill in the answers of `ratings`, in one query."""
+    by_id = {rating.id: rating for rating in ratings}
+    if not by_id:
+        return
+    query = select(Assessment.id, Assessment.answers).where(Assessment.id.in_(list(by_id)))
+    for rating_id, answers in db.session.execute(query):
+        by_id[rating_id].answers = answers
+
+
 def latest_assessments(
     patient_ids: list[int], instruments: Iterable[str] | None = None
 ) -> dict[int, dict[str, Assessment]]:
@@ -148,18 +219,23 @@ class KeyScore:
     band: str | None
     band_label: str | None  # msgid
     observed_at: datetime
-    assessment: Assessment
+    assessment: Rating
+
+    @property
+    def observed_on(self) -> date:
+        """The day in Sweden: what a list shows, and what its formatted dates are cached by."""
+        return self.observed_at.astimezone(STOCKHOLM).date()
 
 
 def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None:
     return next((band.label for band in bands if band.name == name), None)
 
 
-def key_scores(latest: dict[str, Assessment]) -> list[KeyScore]:
+def key_scores(latest: Mapping[str, Rating]) -> list[KeyScore]:
     """The headline results of a patient's latest ratings in display order, one per instrument
     family (IPOS: the newer of the patient and the staff version)."""
     scores = []
-    newest_of_family: dict[str, Assessment] = {}
+    newest_of_family: dict[str, Rating] = {}
     for code in key_instruments():
         candidate = latest.get(code)
         if candidate is None:

@@ -22,16 +22,17 @@ flag). Repeats of one rule are one group here, shown with since when and how man
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, ScalarSelect, case, func, select
 
 from pallapp import scoring
 from pallapp.extensions import db
-from pallapp.models import Assessment, Flag
+from pallapp.models import Assessment, Flag, Patient
+from pallapp.review.common import LatestRating
 from pallapp.timeutil import STOCKHOLM
 
 SEVERITY_RANK = {"high": 0, "medium": 1, "info": 2}
@@ -51,25 +52,49 @@ class FlagFacts:
     info: int = 0
     newest_rise: datetime | None = None
 
+    @classmethod
+    def from_columns(cls, high: int, medium: int, info: int, newest_rise: datetime | None) -> FlagFacts:
+        return cls(high, medium, info, newest_rise)
+
     @property
     def worst(self) -> str | None:
         return next((name for name in ("high", "medium", "info") if getattr(self, name)), None)
+
+
+def flag_fact_columns() -> list[ScalarSelect[Any]]:
+    """`FlagFacts` as four columns of a query of patients (open high, medium and info flags,
+    the newest rise), for `FlagFacts.from_columns`: a list of many patients reads them with
+    the patients instead of in a query of its own."""
+
+    def open_flags(*conditions: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+        return [Flag.patient_id == Patient.id, Flag.closed_at.is_(None), *conditions]
+
+    return [
+        *(
+            select(func.count(Flag.id)).where(*open_flags(Flag.severity == severity)).scalar_subquery()
+            for severity in ("high", "medium", "info")
+        ),
+        select(func.max(Flag.created_at))
+        .where(*open_flags(Flag.code.in_(RISE_CODES)))
+        .scalar_subquery(),
+    ]
 
 
 def flag_facts(patient_ids: list[int]) -> dict[int, FlagFacts]:
     """Open flags per patient counted by severity, and when the newest rise was raised."""
     if not patient_ids:
         return {}
+    rise = case((Flag.code.in_(RISE_CODES), Flag.created_at))
     query = (
-        select(Flag.patient_id, Flag.severity, Flag.code, func.count(Flag.id), func.max(Flag.created_at))
+        select(Flag.patient_id, Flag.severity, func.count(Flag.id), func.max(rise))
         .where(Flag.patient_id.in_(patient_ids), Flag.closed_at.is_(None))
-        .group_by(Flag.patient_id, Flag.severity, Flag.code)
+        .group_by(Flag.patient_id, Flag.severity)
     )
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
     rises: dict[int, datetime] = {}
-    for patient_id, severity, code, count, newest in db.session.execute(query):
-        counts[patient_id][severity] += count
-        if code in RISE_CODES and (patient_id not in rises or newest > rises[patient_id]):
+    for patient_id, severity, count, newest in db.session.execute(query):
+        counts[patient_id][severity] = count
+        if newest is not None and (patient_id not in rises or newest > rises[patient_id]):
             rises[patient_id] = newest
     return {
         patient_id: FlagFacts(
@@ -102,29 +127,66 @@ def banded_instruments() -> list[tuple[str, scoring.InstrumentDefinition]]:
     ]
 
 
-def worst_items(latest: dict[str, Assessment]) -> tuple[str | None, list[WorstItem]]:
-    """The worst current band and the items at it (highest value first), from the latest
-    assessment of each instrument (`latest`: instrument -> assessment)."""
-    found: list[WorstItem] = []
-    for instrument, definition in banded_instruments():
-        assessment = latest.get(instrument)
-        if assessment is None:
+def _banded_items(
+    latest: Mapping[str, LatestRating], banded: list[tuple[str, scoring.InstrumentDefinition]]
+) -> Iterator[tuple[str, str | None, str]]:
+    """(instrument, item code or None for a total, band) of each banded result of the latest
+    ratings (`latest`: instrument -> rating), in display order."""
+    for instrument, definition in banded:
+        rating = latest.get(instrument)
+        if rating is None:
             continue
         if not definition.item_bands:
-            if assessment.band in BAND_RANK:
-                found.append(WorstItem(instrument, None, assessment.total, assessment.band))
+            if rating.band in BAND_RANK:
+                yield instrument, None, rating.band
             continue
-        bands: dict[str, str] = assessment.scores.get("item_bands", {})
+        bands: dict[str, str] = rating.scores.get("item_bands", {})
         for code, band in bands.items():
-            value = assessment.answers.get(code)
-            found.append(WorstItem(instrument, code, value if isinstance(value, int) else None, band))
-    if not found:
+            yield instrument, code, band
+
+
+def worst_band(
+    latest: Mapping[str, LatestRating],
+    banded: list[tuple[str, scoring.InstrumentDefinition]] | None = None,
+) -> str | None:
+    """The worst current band of the latest ratings (`latest`: instrument -> rating); pass
+    `banded_instruments()` when asking for many patients."""
+    # `_banded_items` without its tuples: this runs for every patient of the unit.
+    worst, worst_rank = None, NOT_RATED_RANK + 1
+    for instrument, definition in banded or banded_instruments():
+        rating = latest.get(instrument)
+        if rating is None:
+            continue
+        if not definition.item_bands:
+            bands: Iterable[str] = (rating.band,) if rating.band in BAND_RANK else ()
+        else:
+            bands = rating.scores.get("item_bands", {}).values()
+        for band in bands:
+            rank = BAND_RANK.get(band, NOT_RATED_RANK)
+            if rank < worst_rank:
+                worst, worst_rank = band, rank
+    return worst
+
+
+def worst_items(
+    latest: Mapping[str, LatestRating],
+    banded: list[tuple[str, scoring.InstrumentDefinition]] | None = None,
+) -> tuple[str | None, list[WorstItem]]:
+    """The worst current band and the items at it (highest value first), from the latest
+    rating of each instrument (`latest`: instrument -> rating, its answers read:
+    `common.with_answers`)."""
+    banded = banded or banded_instruments()
+    worst = worst_band(latest, banded)
+    if worst is None:
         return None, []
-    worst = min(found, key=lambda item: BAND_RANK.get(item.band, NOT_RATED_RANK)).band
-    at_worst = sorted(
-        (item for item in found if item.band == worst), key=lambda item: -(item.value or 0)
-    )
-    return worst, at_worst
+    found = []
+    for instrument, code, band in _banded_items(latest, banded):
+        if band != worst:
+            continue
+        rating = latest[instrument]
+        value = rating.total if code is None else rating.answers.get(code)
+        found.append(WorstItem(instrument, code, value if isinstance(value, int) else None, band))
+    return worst, sorted(found, key=lambda item: -(item.value or 0))
 
 
 @dataclass(frozen=True)
@@ -154,6 +216,16 @@ def need_key(need: ClinicalNeed) -> tuple[Any, ...]:
     )
 
 
+class FlagEntry(NamedTuple):
+    """An open flag as the overview shows it: rule, source, items, and its rating's instrument
+    (None: a dose or reminder flag)."""
+
+    code: str
+    source: str
+    items: list[str]
+    instrument: str | None
+
+
 @dataclass
 class GroupedFlags:
     """Open flags of one rule for one patient: how many, since when, about which items."""
@@ -162,37 +234,49 @@ class GroupedFlags:
     severity: str
     count: int
     since: datetime
-    entries: list[tuple[Flag, str | None]] = field(default_factory=list)  # flag, instrument
+    entries: list[FlagEntry] = field(default_factory=list)
 
 
 def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlags]]:
     """Open flags per patient grouped by rule (code), most severe rule first, then the most
-    recently raised; a group's severity is the highest of its flags. One query."""
+    recently raised; a group's severity is the highest of its flags. One query, read as plain
+    rows (no ORM objects: a patient may have many open flags)."""
     ids = list(patient_ids)
     if not ids:
         return {}
     query = (
-        select(Flag, Assessment.instrument, Assessment.observed_at)
+        select(
+            Flag.patient_id,
+            Flag.code,
+            Flag.severity,
+            Flag.source,
+            Flag.items,
+            Flag.created_at,
+            Assessment.instrument,
+            Assessment.observed_at,
+        )
         .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
         .where(Flag.patient_id.in_(ids), Flag.closed_at.is_(None))
         .order_by(Flag.created_at, Flag.id)
     )
     groups: dict[int, dict[str, GroupedFlags]] = defaultdict(dict)
     newest: dict[tuple[int, str], datetime] = {}
-    for flag, instrument, observed_at in db.session.execute(query):
+    for patient_id, code, severity, source, items, created_at, instrument, observed_at in (
+        db.session.execute(query)
+    ):
         # Since when: the time the rating describes (a rating entered late is still old news),
         # else when the flag was raised (dose and reminder flags).
-        since = observed_at or flag.created_at
-        group = groups[flag.patient_id].get(flag.code)
+        since = observed_at or created_at
+        group = groups[patient_id].get(code)
         if group is None:
-            group = GroupedFlags(flag.code, flag.severity, 0, since)
-            groups[flag.patient_id][flag.code] = group
+            group = GroupedFlags(code, severity, 0, since)
+            groups[patient_id][code] = group
         group.since = min(group.since, since)
         group.count += 1
-        group.entries.append((flag, instrument))
-        if SEVERITY_RANK.get(flag.severity, 3) < SEVERITY_RANK.get(group.severity, 3):
-            group.severity = flag.severity
-        newest[(flag.patient_id, flag.code)] = flag.created_at
+        group.entries.append(FlagEntry(code, source, items, instrument))
+        if SEVERITY_RANK.get(severity, 3) < SEVERITY_RANK.get(group.severity, 3):
+            group.severity = severity
+        newest[(patient_id, code)] = created_at
     return {
         patient_id: sorted(
             by_code.values(),

@@ -5,12 +5,13 @@ latest ratings), so the number of queries does not grow with the number of patie
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ScalarSelect, Select, String, and_, cast, func, or_, select
 
 from pallapp import audit, carerecord, flags, scoring
 from pallapp.access import Need, visible_patients
@@ -34,8 +35,9 @@ from pallapp.review.common import (
     is_reviewer,
     key_scores,
     last_symptom_rating,
-    latest_assessments,
+    latest_ratings,
     reviewer_units,
+    with_answers,
 )
 from pallapp.timeutil import STOCKHOLM, today_local
 
@@ -56,12 +58,19 @@ class OverviewRow:
     worst_flag: str | None = None
     flag_groups: list[ordering.GroupedFlags] = field(default_factory=list)
     details: compact.RowDetails | None = None
+    units: list[str] = field(default_factory=list)  # names of the units now following
+
+    @property
+    def last_rating_on(self) -> date | None:
+        """The day (in Sweden) of the last symptom rating."""
+        if self.last_rating_at is None:
+            return None
+        return self.last_rating_at.astimezone(STOCKHOLM).date()
 
     @property
     def rating_age_days(self) -> int | None:
-        if self.last_rating_at is None:
-            return None
-        return (today_local() - self.last_rating_at.astimezone(STOCKHOLM).date()).days
+        on = self.last_rating_on
+        return None if on is None else (today_local() - on).days
 
 
 #: Patients per overview page. The sort order covers every patient of the unit; only the rows
@@ -131,68 +140,93 @@ def unit_overview(
     unit_ids = [unit.id] if unit is not None else [u.id for u in units]
     phases = (phase,) if phase else ACTIVE_PHASES
     condition = and_(in_units(unit_ids, day), Patient.phase.in_(phases))
-    patients = list(
-        db.session.scalars(
-            visible_patients(user, Need.VIEW)
-            .where(condition)
-            .options(selectinload(Patient.episodes).selectinload(PatientUnit.unit))
+    # The order needs a few columns of every patient, read with the patients in one query:
+    # names, phase, open flags (`ordering.flag_fact_columns`) and the units now following
+    # them; whole records are loaded for the page's rows only.
+    candidates = db.session.execute(
+        visible_patients(user, Need.VIEW)
+        .where(condition)
+        .with_only_columns(
+            Patient.id,
+            Patient.phase,
+            Patient.family_name,
+            Patient.given_name,
+            _active_unit_ids(day),
+            *ordering.flag_fact_columns(),
         )
-    )
-    if not patients:
+    ).all()
+    if not candidates:
         return overview
-    # The patients are loaded already: their ids as a list keep the visible-patients condition
-    # out of the queries below (it would be repeated once per instrument).
-    ids = [patient.id for patient in patients]
-    facts = ordering.flag_facts(ids)
+    # The ids as a list keep the visible-patients condition out of the query of the latest
+    # ratings (it would be repeated once per instrument).
+    ids = [candidate.id for candidate in candidates]
     # The latest of each key instrument for every patient, in one query: the order needs the
     # item bands, the overdue rule the moments, the shown rows the key scores.
-    latest = latest_assessments(ids)
+    latest = latest_ratings(ids)
+    intervals = _RatingIntervals(candidate[4] for candidate in candidates)
+    banded = ordering.banded_instruments()
     now = utcnow()
-    rows = []
-    for patient in patients:
-        mine = latest.get(patient.id, {})
-        moments = {code: a.observed_at for code, a in mine.items() if code in scoring.SYMPTOM_INSTRUMENTS}
-        flag_facts = facts.get(patient.id, ordering.FlagFacts())
-        worst_band, worst_items = ordering.worst_items(mine)
-        rows.append(
+    needs = []
+    facts: dict[int, ordering.FlagFacts] = {}
+    for patient_id, patient_phase, family_name, given_name, unit_list, *flag_columns in candidates:
+        mine = latest.get(patient_id, {})
+        moments = {code: r.observed_at for code, r in mine.items() if code in scoring.SYMPTOM_INSTRUMENTS}
+        flag_facts = facts[patient_id] = ordering.FlagFacts.from_columns(*flag_columns)
+        interval_days = intervals(unit_list, patient_phase)
+        need = ordering.ClinicalNeed(
+            worst_flag=flag_facts.worst,
+            worst_band=ordering.worst_band(mine, banded),
+            newest_rise=flag_facts.newest_rise,
+            overdue=flags.rating_overdue(moments, now, interval_days),
+            last_rating_at=last_symptom_rating(moments),
+            family_name=family_name,
+            given_name=given_name,
+        )
+        needs.append((ordering.need_key(need), patient_id, need, interval_days))
+    needs.sort(key=lambda entry: entry[0])
+    overview.total = len(needs)
+    on_page = needs[overview.first - 1 : overview.first - 1 + overview.page_size]
+    if not on_page:
+        raise LookupError(f"page {page}")
+    shown = [patient_id for _key, patient_id, _need, _days in on_page]
+    patients = {
+        patient.id: patient
+        for patient in db.session.scalars(visible_patients(user, Need.VIEW).where(Patient.id.in_(shown)))
+    }
+    unit_names = _active_unit_names(shown, day)
+    # The worst items name their values: the answers of the rows shown.
+    banded_codes = {instrument for instrument, _definition in banded}
+    with_answers(
+        rating
+        for patient_id in shown
+        for code, rating in latest.get(patient_id, {}).items()
+        if code in banded_codes
+    )
+    for _key, patient_id, need, interval_days in on_page:
+        mine = latest.get(patient_id, {})
+        flag_facts = facts[patient_id]
+        worst_band, worst_items = ordering.worst_items(mine, banded)
+        overview.rows.append(
             OverviewRow(
-                patient=patient,
+                patient=patients[patient_id],
                 counts=flags.FlagCounts(flag_facts.high, flag_facts.medium),
                 open_flags=[],
-                scores=[],
-                last_rating_at=last_symptom_rating(moments),
-                interval_days=flags.rating_interval_days(patient, day),
-                overdue=flags.is_overdue(patient, moments, now),
+                scores=key_scores(mine),
+                last_rating_at=need.last_rating_at,
+                interval_days=interval_days,
+                overdue=need.overdue,
                 worst_band=worst_band,
                 worst_items=worst_items,
-                newest_rise=flag_facts.newest_rise,
-                worst_flag=flag_facts.worst,
+                newest_rise=need.newest_rise,
+                worst_flag=need.worst_flag,
+                units=unit_names.get(patient_id, []),
             )
         )
-    rows.sort(
-        key=lambda row: ordering.need_key(
-            ordering.ClinicalNeed(
-                worst_flag=row.worst_flag,
-                worst_band=row.worst_band,
-                newest_rise=row.newest_rise,
-                overdue=row.overdue,
-                last_rating_at=row.last_rating_at,
-                family_name=row.patient.family_name,
-                given_name=row.patient.given_name,
-            )
-        )
-    )
-    overview.total = len(rows)
-    overview.rows = rows[overview.first - 1 : overview.first - 1 + overview.page_size]
-    if not overview.rows:
-        raise LookupError(f"page {page}")
-    shown = [row.patient.id for row in overview.rows]
     groups = ordering.grouped_open_flags(shown)
     doses = dose_counts_last_24h(shown)
     details = compact.row_details(overview.rows)
     for row in overview.rows:
         row.flag_groups = groups.get(row.patient.id, [])
-        row.scores = key_scores(latest.get(row.patient.id, {}))
         row.doses_24h = doses.get(row.patient.id, {})
         row.details = details.get(row.patient.id, compact.RowDetails())
     audit.record_for_patients(
@@ -203,6 +237,64 @@ def unit_overview(
     )
     return overview
 
+
+def _active_unit_ids(day: date) -> ScalarSelect[Any]:
+    """A column of a query of patients: the ids of the units now following each patient,
+    comma-separated, in no particular order."""
+    return (
+        select(func.aggregate_strings(cast(PatientUnit.unit_id, String), ","))
+        .where(
+            PatientUnit.patient_id == Patient.id,
+            PatientUnit.start <= day,
+            or_(PatientUnit.end.is_(None), PatientUnit.end > day),
+        )
+        .scalar_subquery()
+    )
+
+
+class _RatingIntervals:
+    """The rating interval of a patient (`flags.rating_interval_for`) from the ids of the units
+    now following them (`_active_unit_ids`): worked out once for each set of units and phase,
+    the units of every list read in one query."""
+
+    def __init__(self, unit_lists: Iterable[str | None]) -> None:
+        self._known: dict[tuple[str | None, str], int] = {}
+        self._ids = {unit_list: _unit_ids(unit_list) for unit_list in set(unit_lists)}
+        wanted = {unit_id for ids in self._ids.values() for unit_id in ids}
+        self._units = (
+            {unit.id: unit for unit in db.session.scalars(select(CareUnit).where(CareUnit.id.in_(wanted)))}
+            if wanted
+            else {}
+        )
+
+    def __call__(self, unit_list: str | None, phase: str) -> int:
+        key = (unit_list, phase)
+        days = self._known.get(key)
+        if days is None:
+            units = [self._units[unit_id] for unit_id in self._ids[unit_list]]
+            days = self._known[key] = flags.rating_interval_for(units, phase)
+        return days
+
+
+def _unit_ids(unit_list: str | None) -> list[int]:
+    return sorted({int(part) for part in unit_list.split(",")}) if unit_list else []
+
+
+def _active_unit_names(patient_ids: list[int], day: date) -> dict[int, list[str]]:
+    """The names of the units now following each patient, in the order they began."""
+    names: dict[int, list[str]] = defaultdict(list)
+    for patient_id, name in db.session.execute(
+        select(PatientUnit.patient_id, CareUnit.name)
+        .join(CareUnit, CareUnit.id == PatientUnit.unit_id)
+        .where(
+            PatientUnit.patient_id.in_(patient_ids),
+            PatientUnit.start <= day,
+            or_(PatientUnit.end.is_(None), PatientUnit.end > day),
+        )
+        .order_by(PatientUnit.patient_id, PatientUnit.start, PatientUnit.id)
+    ):
+        names[patient_id].append(name)
+    return names
 
 
 def dose_counts_last_24h(patient_ids: Select[Any] | list[int]) -> dict[int, dict[str, int]]:

@@ -28,6 +28,7 @@ from pallapp.review import (
     exports,
     flag_pages,
     heatmap,
+    overview_words,
     printout,
     quality,
     quality_service,
@@ -37,11 +38,10 @@ from pallapp.review import common as review_common
 from pallapp.review import overview as overview_service
 from pallapp.review import summary as summary_service
 from pallapp.review import trends as trend_service
-from pallapp.timeutil import STOCKHOLM, today_local
+from pallapp.timeutil import today_local
 
 if TYPE_CHECKING:  # for annotations only: views work with models through the services
     from pallapp.models import CareUnit, Flag
-    from pallapp.review.ordering import GroupedFlags
 
 # The SVG charts are images: nothing in them may run, whatever a browser does with them.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'"
@@ -61,66 +61,6 @@ def _flag_rows(
     return rows
 
 
-def _flag_group_words(group: GroupedFlags) -> dict[str, object]:
-    """A group of open flags of one rule in words: "Severe symptom: pain, shortness of breath ·
-    for 3 days · 3 times"."""
-    items: list[str] = []
-    for flag, instrument in group.entries:
-        labels = present.flag_view(flag, instrument).items
-        if flag.source in ("dose", "reminder"):
-            labels = [charts.indication_name(code) for code in flag.items]
-        for label in labels:
-            if label not in items:
-                items.append(label)
-    days = (today_local() - group.since.astimezone(STOCKHOLM).date()).days
-    parts = [
-        ngettext("for %(num)d day", "for %(num)d days", days) if days else gettext("since today"),
-    ]
-    if group.count > 1:
-        parts.append(ngettext("%(num)d time", "%(num)d times", group.count))
-    return {
-        "title": gettext(scoring.FLAG_CODES[group.code].title),
-        "severity": group.severity,
-        "severity_label": gettext(scoring.SEVERITY_LABELS[group.severity]),
-        "items": items,
-        "when": " · ".join(parts),
-        # The table's short form: "2×, 3 d".
-        "short": ", ".join(
-            ([gettext("%(num)d×", num=group.count)] if group.count > 1 else [])
-            + [gettext("%(num)d d", num=days)]
-        ),
-    }
-
-
-def _worst_items_words(row: overview_service.OverviewRow) -> list[str]:
-    """'Pain 8' for each item at the patient's worst current band (at most four, each label
-    once)."""
-    words: list[str] = []
-    seen: set[str] = set()
-    for item in row.worst_items:
-        definition = scoring.INSTRUMENTS[item.instrument]
-        if item.code is None:
-            label = gettext(definition.total_label or "Total score")
-            label = f"{gettext(definition.title)}: {label}"
-        else:
-            label = gettext(definition.item(item.code).score_label)
-        if label in seen:
-            continue
-        seen.add(label)
-        words.append(f"{label} {item.value}" if item.value is not None else label)
-    return words[:4]
-
-
-def _dose_counts_in_words(counts: dict[str, int]) -> list[str]:
-    """'Pain 2' for each indication with doses, in the order of the indications."""
-    order = list(scoring.PRN_INDICATIONS)
-    ranked = sorted(counts.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
-    return [
-        gettext("%(indication)s %(count)d", indication=charts.indication_name(code), count=count)
-        for code, count in ranked
-    ]
-
-
 @bp.route("/overview")
 @login_required
 def overview() -> ResponseReturnValue:
@@ -135,14 +75,22 @@ def overview() -> ResponseReturnValue:
         abort(403)
     except LookupError:
         abort(404)
+    words = overview_words.Words()
+    today = today_local()
     rows = [
         {
             "row": row,
-            "flags": [_flag_group_words(group) for group in row.flag_groups],
-            "units": [episode.unit.name for episode in row.patient.active_episodes(today_local())],
-            "doses": _dose_counts_in_words(row.doses_24h),
-            "worst": _worst_items_words(row),
+            "flags": [
+                overview_words.flag_group_words(group, words, today) for group in row.flag_groups
+            ],
+            "units": row.units,
+            "doses": overview_words.dose_counts_in_words(row.doses_24h, words),
+            "worst": overview_words.worst_items_words(row.worst_items, words),
             "worst_band": heatmap.BAND_WORDS.get(row.worst_band or ""),
+            "phase": words.phase(row.patient.phase),
+            "trends_url": url_for("review.trends", public_id=row.patient.public_id),
+            "flags_url": url_for("review.flags", public_id=row.patient.public_id),
+            "summary_url": url_for("review.summary", public_id=row.patient.public_id),
         }
         for row in result.rows
     ]
