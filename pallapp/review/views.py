@@ -17,7 +17,7 @@ from pallapp import present, scoring
 from pallapp.csvout import download
 from pallapp.flags.expected import expected_levels_panel
 from pallapp.forms.review import AcknowledgeFlagForm, QualityForm
-from pallapp.i18n import gettext, ngettext
+from pallapp.i18n import gettext
 from pallapp.models import Phase, utcnow
 from pallapp.paging import requested_page
 from pallapp.refusals import Refusal
