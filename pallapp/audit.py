@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Protocol
 
 from flask import has_request_context, request
 from flask_login import current_user
@@ -48,9 +49,19 @@ def record(
     return event
 
 
+class ShownPatient(Protocol):
+    """A patient record, or a row read from it for a list: what an event names."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def public_id(self) -> str: ...
+
+
 def record_for_patients(
     action: AuditAction,
-    patients: Iterable[Patient],
+    patients: Iterable[ShownPatient],
     *,
     object_type: str,
     user: User | None = None,
@@ -76,7 +87,9 @@ def record_for_patients(
         for patient in patients
     ]
     if rows:
-        db.session.execute(insert(AuditEvent), rows)
+        # Into the table, not through the model: the ORM's bulk insert prepares each row again
+        # in Python (a tenth of a 200-patient page) and adds nothing to plain rows like these.
+        db.session.execute(insert(AuditEvent.metadata.tables[AuditEvent.__tablename__]), rows)
 
 
 def viewed_recently(user: User, patient: Patient, object_type: str, within: timedelta) -> bool:

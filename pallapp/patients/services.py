@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
@@ -21,12 +22,13 @@ from pallapp.models import (
     Invitation,
     Patient,
     PatientUnit,
+    Phase,
     RelativeLink,
     Role,
     User,
     utcnow,
 )
-from pallapp.pnr import IdentityNumber
+from pallapp.pnr import IdentityNumber, mask_personnummer
 from pallapp.timeutil import today_local
 
 LIST_LIMIT = 200
@@ -37,19 +39,39 @@ def current_care_plans(patients: list[Patient]) -> dict[int, CarePlan | None]:
     return {patient.id: carerecord.current_care_plan(patient) for patient in patients}
 
 
-def flag_counts(patients: list[Patient]) -> dict[int, flags.FlagCounts]:
+def flag_counts(patients: list[ListedPatient]) -> dict[int, flags.FlagCounts]:
     """Open high and medium flags of each listed patient (already shown, so already audited)."""
     return flags.open_flag_counts([patient.id for patient in patients])
 
 
-def patients_for_today(user: User, search: str = "") -> tuple[list[Patient], bool]:
+@dataclass(frozen=True, slots=True)
+class ListedPatient:
+    """A patient as the Today list shows them, read as plain columns: building records with
+    their episodes and units cost a quarter of the page's time for a list of 200."""
+
+    id: int
+    public_id: str
+    family_name: str
+    given_name: str
+    masked_personnummer: str
+    phase: Phase
+    #: The units following the patient today, the longest-standing first.
+    unit_names: list[str]
+
+
+def patients_for_today(user: User, search: str = "") -> tuple[list[ListedPatient], bool]:
     """The patients of the user's units, filtered by name or personal identity number.
 
     Returns the patients (at most LIST_LIMIT, by family name) and whether more matched; each
     patient shown is audited.
     """
-    query = visible_patients(user, Need.VIEW).options(
-        selectinload(Patient.episodes).selectinload(PatientUnit.unit)
+    query = visible_patients(user, Need.VIEW).with_only_columns(
+        Patient.id,
+        Patient.public_id,
+        Patient.family_name,
+        Patient.given_name,
+        Patient.personnummer,
+        Patient.phase,
     )
     search = search.strip()
     if search:
@@ -67,14 +89,41 @@ def patients_for_today(user: User, search: str = "") -> tuple[list[Patient], boo
                 )
             )
     query = query.order_by(Patient.family_name, Patient.given_name).limit(LIST_LIMIT + 1)
-    patients = list(db.session.scalars(query))
-    shown = patients[:LIST_LIMIT]
+    rows = db.session.execute(query).all()
+    shown = rows[:LIST_LIMIT]
+    unit_names: dict[int, list[str]] = {row.id: [] for row in shown}
+    if shown:
+        day = today_local()
+        episodes = (
+            select(PatientUnit.patient_id, CareUnit.name)
+            .join(CareUnit, CareUnit.id == PatientUnit.unit_id)
+            .where(
+                PatientUnit.patient_id.in_(list(unit_names)),
+                PatientUnit.start <= day,
+                or_(PatientUnit.end.is_(None), PatientUnit.end > day),
+            )
+            .order_by(PatientUnit.start, PatientUnit.id)
+        )
+        for patient_id, unit_name in db.session.execute(episodes):
+            unit_names[patient_id].append(unit_name)
+    patients = [
+        ListedPatient(
+            id=row.id,
+            public_id=row.public_id,
+            family_name=row.family_name,
+            given_name=row.given_name,
+            masked_personnummer=mask_personnummer(row.personnummer),
+            phase=Phase(row.phase),
+            unit_names=unit_names[row.id],
+        )
+        for row in shown
+    ]
     # One event per patient shown, naming the patient (never the search text), so that the
     # access review by patient and the patient's own access list find it; one insert for all.
     audit.record_for_patients(
-        AuditAction.VIEW, shown, object_type="patient_list", detail="search" if search else None
+        AuditAction.VIEW, patients, object_type="patient_list", detail="search" if search else None
     )
-    return shown, len(patients) > LIST_LIMIT
+    return patients, len(rows) > LIST_LIMIT
 
 
 def open_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:

@@ -78,14 +78,25 @@ def today() -> ResponseReturnValue:
     # up in proxy logs and the browser history of a shared tablet.
     search = request.form.get("q", "")[:100] if request.method == "POST" else ""
     patients, more = services.patients_for_today(current_user, search)
+    flag_counts = services.flag_counts(patients)
+    # Each phase and each distinct pair of counts translated once, not once per patient: a call
+    # to `_` inside the template's loop also builds a new template context every time.
     return render_template(
         "patients/today.html",
         patients=patients,
-        flag_counts=services.flag_counts(patients),
+        phase_labels={phase: phase.label for phase in {patient.phase for patient in patients}},
+        flag_counts=flag_counts,
+        flag_texts={
+            counts: gettext(
+                "Open flags: %(high)d high, %(medium)d medium",
+                high=counts.high,
+                medium=counts.medium,
+            )
+            for counts in set(flag_counts.values())
+        },
         more=more,
         search=search,
         limit=services.LIST_LIMIT,
-        today=today_local(),
         units=current_user.active_units(today_local()),
     )
 
