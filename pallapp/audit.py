@@ -6,12 +6,12 @@ request. Events never hold clinical values: only who, what kind of action, which
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select
 
 from pallapp.extensions import Base, db
 from pallapp.models import AuditAction, AuditEvent, Patient, User, utcnow
@@ -76,7 +76,47 @@ def record_for_patients(
         for patient in patients
     ]
     if rows:
-        db.session.execute(insert(AuditEvent), rows)
+        # Into the table, not through the model: the ORM's bulk insert prepares each row again
+        # in Python (a tenth of a 200-patient page) and adds nothing to plain rows like these.
+        db.session.execute(insert(AuditEvent.metadata.tables[AuditEvent.__tablename__]), rows)
+
+
+def record_for_patient_ids(
+    action: AuditAction,
+    patient_ids: Sequence[int],
+    *,
+    object_type: str,
+    user: User | None = None,
+    detail: str | None = None,
+) -> None:
+    """`record_for_patients` for a list read as plain columns, of at most a few hundred
+    patients (each id is a parameter of the statement): the database writes the events from the
+    patient table, each naming the patient's public id, in one INSERT ... SELECT, instead of
+    the app preparing a parameter set per patient."""
+    if not patient_ids:
+        return
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    table = AuditEvent.metadata.tables[AuditEvent.__tablename__]
+    alike = {
+        "at": utcnow(),
+        "action": action.value,
+        "user_id": user.id if user is not None else None,
+        "object_type": object_type,
+        "outcome": "ok",
+        "client_address": request.remote_addr if has_request_context() else None,
+        "detail": detail[:254] if detail else None,
+    }
+    db.session.execute(
+        insert(table).from_select(
+            [*alike, "patient_id", "object_id"],
+            select(
+                *(literal(value, table.c[name].type) for name, value in alike.items()),
+                Patient.id,
+                Patient.public_id,
+            ).where(Patient.id.in_(patient_ids)),
+        )
+    )
 
 
 def viewed_recently(user: User, patient: Patient, object_type: str, within: timedelta) -> bool:

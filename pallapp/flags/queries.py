@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
 
 from pallapp.extensions import db
 from pallapp.models import Assessment, Flag, Patient
@@ -51,6 +51,28 @@ def open_flag_counts(patient_ids: Iterable[int] | Select[Any]) -> dict[int, Flag
     for patient_id, severity, count in db.session.execute(query):
         counts[patient_id][severity] = count
     return {patient_id: FlagCounts(**by_severity) for patient_id, by_severity in counts.items()}
+
+
+def open_flag_count_columns(
+    patient_id: ColumnElement[int],
+) -> tuple[ScalarSelect[int], ScalarSelect[int]]:
+    """The open high and medium flags of the patient `patient_id` (a column of the enclosing
+    query), as two correlated counts: a list that reads its patients in one query counts their
+    flags in it too (`FlagCounts` from the two values, as `open_flag_counts` gives)."""
+
+    def count(severity: str) -> ScalarSelect[int]:
+        return (
+            select(func.count(Flag.id))
+            .where(
+                Flag.patient_id == patient_id,
+                Flag.closed_at.is_(None),
+                Flag.severity == severity,
+            )
+            .scalar_subquery()
+        )
+
+    high, medium = COUNTED_SEVERITIES
+    return count(high), count(medium)
 
 
 def open_flags_by_patient(

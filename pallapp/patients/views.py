@@ -78,14 +78,24 @@ def today() -> ResponseReturnValue:
     # up in proxy logs and the browser history of a shared tablet.
     search = request.form.get("q", "")[:100] if request.method == "POST" else ""
     patients, more = services.patients_for_today(current_user, search)
+    # Each phase and each distinct pair of flag counts translated once, not once per patient: a
+    # call to `_` inside the template's loop also builds a new template context every time.
+    flag_counts = {patient.open_flags for patient in patients if patient.open_flags}
     return render_template(
         "patients/today.html",
         patients=patients,
-        flag_counts=services.flag_counts(patients),
+        phase_labels={phase: phase.label for phase in {patient.phase for patient in patients}},
+        flag_texts={
+            counts: gettext(
+                "Open flags: %(high)d high, %(medium)d medium",
+                high=counts.high,
+                medium=counts.medium,
+            )
+            for counts in flag_counts
+        },
         more=more,
         search=search,
         limit=services.LIST_LIMIT,
-        today=today_local(),
         units=current_user.active_units(today_local()),
     )
 
