@@ -144,6 +144,11 @@ def _drawn_options(field: RadioField, options: Sequence[_Option]) -> str:
     )
 
 
+def _untouched(field: Field) -> bool:
+    """True when the field shows nothing of this request: no answer, no error."""
+    return not field.errors and field.data in (None, "") and not field.raw_data
+
+
 def _errors(field: Field) -> str:
     if not field.errors:
         return ""
@@ -152,7 +157,18 @@ def _errors(field: Field) -> str:
 
 
 def _scale(form: AssessmentForm, field: ScaleField, *, skipped: bool, optional: bool) -> str:
-    """What the `_scale` macro drew."""
+    """What the `_scale` macro drew; kept while the field shows nothing of this request."""
+    if not _untouched(field):
+        return _drawn_scale(form, field, skipped=skipped, optional=optional)
+    key = (str(get_locale()), type(form), field.name, field.id, "scale", skipped, optional)
+    kept = _kept()
+    drawn: str | None = kept.get(key)
+    if drawn is None:
+        drawn = kept[key] = _drawn_scale(form, field, skipped=skipped, optional=optional)
+    return drawn
+
+
+def _drawn_scale(form: AssessmentForm, field: ScaleField, *, skipped: bool, optional: bool) -> str:
     field_id = escape(field.id)
     classes = "item"
     if field.errors:
@@ -187,7 +203,18 @@ def _scale(form: AssessmentForm, field: ScaleField, *, skipped: bool, optional: 
 
 
 def _choices(form: AssessmentForm, field: RadioField, *, optional: bool) -> str:
-    """What the `_choices` macro drew."""
+    """What the `_choices` macro drew; kept while the field shows nothing of this request."""
+    if not _untouched(field):
+        return _drawn_choices(form, field, optional=optional)
+    key = (str(get_locale()), type(form), field.name, field.id, "choices", optional)
+    kept = _kept()
+    drawn: str | None = kept.get(key)
+    if drawn is None:
+        drawn = kept[key] = _drawn_choices(form, field, optional=optional)
+    return drawn
+
+
+def _drawn_choices(form: AssessmentForm, field: RadioField, *, optional: bool) -> str:
     field_id = escape(field.id)
     classes = "item has-error" if field.errors else "item"
     optional_attribute = " data-optional" if optional else ""
@@ -223,11 +250,6 @@ def text_field(field: Field, autocomplete: str | None = None) -> str:
         drawn += f'\n<p class="hint" id="{field_id}-hint">{escape(description)}</p>'
     drawn += "\n" + str(field(**{k: v for k, v in attributes.items() if v is not None}))
     return drawn + _errors(field) + "\n</div>\n"
-
-
-def _untouched(field: Field) -> bool:
-    """True when the field shows nothing of this request: no answer, no error."""
-    return not field.errors and field.data in (None, "") and not field.raw_data
 
 
 def _kept_text_field(form: AssessmentForm, field: Field, autocomplete: str | None) -> str:
