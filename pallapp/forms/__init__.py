@@ -2,9 +2,15 @@
 
 import re
 from collections.abc import Mapping
+from functools import cache
+from typing import Any
 
+from babel import support
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from markupsafe import Markup
 from wtforms import IntegerField, RadioField
+from wtforms.i18n import messages_path
 from wtforms.widgets import RadioInput, html_params
 
 #: More digits than any number a form here asks for (intervals, counts, ratings).
@@ -25,6 +31,51 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(self.gettext("Not a valid integer value."))
         super().process_formdata(valuelist)
+
+@cache
+def _wtforms_catalogue(locale: str) -> support.Translations | support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsMessages:
+    """WTForms' own messages ("Not a valid integer value.", a field's default label) in the
+    request's language, each language's catalogue read once per process.
+
+    Flask-WTF reads the catalogue from disk again in every request that translates one of
+    them, and every form with a hidden field without a label does (WTForms translates the
+    default label): about a millisecond a form page. The catalogue is part of the installed
+    WTForms, so it cannot change while the process runs. Outside a request, or without
+    Flask-Babel, the messages stay in English, as Flask-WTF leaves them.
+    """
+
+    def _catalogue(self) -> support.Translations | support.NullTranslations | None:
+        if not has_request_context() or "babel" not in current_app.extensions:
+            return None
+        return _wtforms_catalogue(str(get_locale()))
+
+    def gettext(self, string: str) -> str:
+        catalogue = self._catalogue()
+        return string if catalogue is None else catalogue.ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        catalogue = self._catalogue()
+        if catalogue is None:
+            return singular if n == 1 else plural
+        return catalogue.ungettext(singular, plural, n)
+
+
+wtforms_messages = WTFormsMessages()
+
+
+class KeptMessagesMeta:
+    """A form's `Meta` mixin: WTForms' messages from `wtforms_messages` (see there), unless
+    `WTF_I18N_ENABLED` is off."""
+
+    def get_translations(self, form: Any) -> Any:
+        if not current_app.config.get("WTF_I18N_ENABLED", True):
+            return super().get_translations(form)  # type: ignore[misc]  # DefaultMeta's, next in the form's Meta
+        return wtforms_messages
+
 
 #: The largest value of a 32-bit signed integer column (PostgreSQL `integer`).
 _MAX_ROW_NUMBER = 2**31 - 1

@@ -5,11 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from pallapp.forms import KeptMessagesMeta
+
 
 class CorrectionReasonForm(FlaskForm):
     """Posted together with an instrument form, which carries the CSRF token."""
 
-    class Meta:
+    class Meta(KeptMessagesMeta):
         csrf = False
 
     reason = TextAreaField(

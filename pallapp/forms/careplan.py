@@ -35,7 +35,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from pallapp.forms import WholeNumberField
+from pallapp.forms import KeptMessagesMeta, WholeNumberField
 
 # The lazy label mappings, not the enums' `label` properties: choices are built at import,
 # and must be translated when the form is rendered, in the reader's language.
@@ -285,6 +285,9 @@ def _rating(label: object) -> WholeNumberField:
 
 
 class DoseForm(FlaskForm):
+    class Meta(KeptMessagesMeta):
+        pass
+
     given_at = DateTimeLocalField(
         _l("When was it given?"),
         validators=[InputRequired()],

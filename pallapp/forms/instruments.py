@@ -38,6 +38,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from pallapp.forms import KeptMessagesMeta
 from pallapp.scoring import (
     INSTRUMENTS,
     SPECIAL_VALUE_LABELS,
@@ -238,6 +239,9 @@ class Section(NamedTuple):
 
 class AssessmentForm(FlaskForm):
     """Base of every generated assessment form; see `assessment_form_class`."""
+
+    class Meta(KeptMessagesMeta):
+        pass
 
     #: The instrument this form asks about.
     definition: ClassVar[InstrumentDefinition]
