@@ -120,9 +120,9 @@ def _choice_options(field: RadioField, with_errors: bool) -> list[_Option]:
     ]
 
 
-def _options(form: AssessmentForm, field: RadioField) -> list[_Option]:
+def _options(form: AssessmentForm, field: RadioField, language: str) -> list[_Option]:
     with_errors = bool(field.errors)
-    key = (str(get_locale()), type(form), field.name, field.id, "options", with_errors)
+    key = (language, type(form), field.name, field.id, "options", with_errors)
     kept = _kept()
     options: list[_Option] | None = kept.get(key)
     if options is None:
@@ -156,19 +156,23 @@ def _errors(field: Field) -> str:
     return f'\n<p class="error" id="{escape(field.id)}-error">{messages}</p>'
 
 
-def _scale(form: AssessmentForm, field: ScaleField, *, skipped: bool, optional: bool) -> str:
+def _scale(
+    form: AssessmentForm, field: ScaleField, language: str, *, skipped: bool, optional: bool
+) -> str:
     """What the `_scale` macro drew; kept while the field shows nothing of this request."""
     if not _untouched(field):
-        return _drawn_scale(form, field, skipped=skipped, optional=optional)
-    key = (str(get_locale()), type(form), field.name, field.id, "scale", skipped, optional)
+        return _drawn_scale(form, field, language, skipped=skipped, optional=optional)
+    key = (language, type(form), field.name, field.id, "scale", skipped, optional)
     kept = _kept()
     drawn: str | None = kept.get(key)
     if drawn is None:
-        drawn = kept[key] = _drawn_scale(form, field, skipped=skipped, optional=optional)
+        drawn = kept[key] = _drawn_scale(form, field, language, skipped=skipped, optional=optional)
     return drawn
 
 
-def _drawn_scale(form: AssessmentForm, field: ScaleField, *, skipped: bool, optional: bool) -> str:
+def _drawn_scale(
+    form: AssessmentForm, field: ScaleField, language: str, *, skipped: bool, optional: bool
+) -> str:
     field_id = escape(field.id)
     classes = "item"
     if field.errors:
@@ -197,24 +201,26 @@ def _drawn_scale(form: AssessmentForm, field: ScaleField, *, skipped: bool, opti
     kind = "scale-labelled" if fully_labelled else "scale-numeric"
     return (
         f'{head}\n<div class="scale {kind}">'
-        + _drawn_options(field, _options(form, field))
+        + _drawn_options(field, _options(form, field, language))
         + f"\n</div>{_errors(field)}\n</fieldset>\n"
     )
 
 
-def _choices(form: AssessmentForm, field: RadioField, *, optional: bool) -> str:
+def _choices(form: AssessmentForm, field: RadioField, language: str, *, optional: bool) -> str:
     """What the `_choices` macro drew; kept while the field shows nothing of this request."""
     if not _untouched(field):
-        return _drawn_choices(form, field, optional=optional)
-    key = (str(get_locale()), type(form), field.name, field.id, "choices", optional)
+        return _drawn_choices(form, field, language, optional=optional)
+    key = (language, type(form), field.name, field.id, "choices", optional)
     kept = _kept()
     drawn: str | None = kept.get(key)
     if drawn is None:
-        drawn = kept[key] = _drawn_choices(form, field, optional=optional)
+        drawn = kept[key] = _drawn_choices(form, field, language, optional=optional)
     return drawn
 
 
-def _drawn_choices(form: AssessmentForm, field: RadioField, *, optional: bool) -> str:
+def _drawn_choices(
+    form: AssessmentForm, field: RadioField, language: str, *, optional: bool
+) -> str:
     field_id = escape(field.id)
     classes = "item has-error" if field.errors else "item"
     optional_attribute = " data-optional" if optional else ""
@@ -222,7 +228,7 @@ def _drawn_choices(form: AssessmentForm, field: RadioField, *, optional: bool) -
         f'\n<fieldset class="{classes}" id="{field_id}-group"{optional_attribute}>\n'
         f'<legend class="item-label">{escape(field.label.text)}</legend>\n'
         '<div class="scale scale-choices">'
-        + _drawn_options(field, _options(form, field))
+        + _drawn_options(field, _options(form, field, language))
         + f"\n</div>{_errors(field)}\n</fieldset>\n"
     )
 
@@ -252,10 +258,12 @@ def text_field(field: Field, autocomplete: str | None = None) -> str:
     return drawn + _errors(field) + "\n</div>\n"
 
 
-def _kept_text_field(form: AssessmentForm, field: Field, autocomplete: str | None) -> str:
+def _kept_text_field(
+    form: AssessmentForm, field: Field, language: str, autocomplete: str | None
+) -> str:
     if not _untouched(field):
         return text_field(field, autocomplete)
-    key = (str(get_locale()), type(form), field.name, field.id, "text", autocomplete)
+    key = (language, type(form), field.name, field.id, "text", autocomplete)
     kept = _kept()
     drawn: str | None = kept.get(key)
     if drawn is None:
@@ -263,24 +271,27 @@ def _kept_text_field(form: AssessmentForm, field: Field, autocomplete: str | Non
     return drawn
 
 
-def _block(form: AssessmentForm, block: Block, skipped_codes: Iterable[str]) -> str:
+def _block(
+    form: AssessmentForm, block: Block, language: str, skipped_codes: Iterable[str]
+) -> str:
     """What the `_block` macro drew."""
     kind = block.kind
     if kind == "item":
         return _scale(
             form,
             block.field,
+            language,
             skipped=block.code in skipped_codes,
             optional=not block.expected,
         )
     if kind in ("respondent", "choice"):
-        return _choices(form, block.field, optional=not block.expected)
+        return _choices(form, block.field, language, optional=not block.expected)
     if kind == "observed_at":
-        return f'<div class="context-block">{_kept_text_field(form, block.field, None)}</div>'
+        return f'<div class="context-block">{_kept_text_field(form, block.field, language, None)}</div>'
     if kind == "text":
-        return f'<div class="context-block">{_kept_text_field(form, block.field, "off")}</div>'
+        return f'<div class="context-block">{_kept_text_field(form, block.field, language, "off")}</div>'
     if kind == "text_list":
-        fields = "".join(_kept_text_field(form, f, "off") for f in block.fields)
+        fields = "".join(_kept_text_field(form, f, language, "off") for f in block.fields)
         return (
             '<fieldset class="item context-block">\n'
             f'<legend class="item-label">{escape(block.label)}</legend>\n'
@@ -294,9 +305,9 @@ def _block(form: AssessmentForm, block: Block, skipped_codes: Iterable[str]) -> 
         )
         rows = "".join(
             '\n<div class="rated-row">\n'
-            + _kept_text_field(form, label_field, "off")
+            + _kept_text_field(form, label_field, language, "off")
             + "\n"
-            + _scale(form, rating_field, skipped=False, optional=True)
+            + _scale(form, rating_field, language, skipped=False, optional=True)
             + "\n</div>"
             for label_field, rating_field in block.rows
         )
@@ -313,4 +324,5 @@ def instrument_blocks(
 ) -> Markup:
     """The blocks of one step of an assessment form, as the template shows them."""
     skipped = set(skipped_codes)
-    return Markup("".join("\n" + _block(form, block, skipped) for block in blocks))  # noqa: S704 (every text put in is escaped above)
+    language = str(get_locale())
+    return Markup("".join("\n" + _block(form, block, language, skipped) for block in blocks))  # noqa: S704 (every text put in is escaped above)
