@@ -16,28 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-from weakref import WeakKeyDictionary
 
-from flask import Flask, current_app
 from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 from wtforms import Field, RadioField
 from wtforms.widgets import RadioInput, html_params
 
+from pallapp.forms import kept_markup
 from pallapp.forms.instruments import AssessmentForm, Block, ScaleField
-
-#: Per application: drawn parts by (language, form class, field name, ...). An application's
-#: catalogues do not change while it runs; a new application (a test) starts afresh.
-_KEPT: WeakKeyDictionary[Flask, dict[tuple[object, ...], Any]] = WeakKeyDictionary()
-
-
-def _kept() -> dict[tuple[object, ...], Any]:
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's documented accessor
-    kept = _KEPT.get(app)
-    if kept is None:
-        kept = _KEPT[app] = {}
-    return kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +109,7 @@ def _choice_options(field: RadioField, with_errors: bool) -> list[_Option]:
 def _options(form: AssessmentForm, field: RadioField, language: str) -> list[_Option]:
     with_errors = bool(field.errors)
     key = (language, type(form), field.name, field.id, "options", with_errors)
-    kept = _kept()
+    kept = kept_markup()
     options: list[_Option] | None = kept.get(key)
     if options is None:
         if isinstance(field, ScaleField):
@@ -163,7 +149,7 @@ def _scale(
     if not _untouched(field):
         return _drawn_scale(form, field, language, skipped=skipped, optional=optional)
     key = (language, type(form), field.name, field.id, "scale", skipped, optional)
-    kept = _kept()
+    kept = kept_markup()
     drawn: str | None = kept.get(key)
     if drawn is None:
         drawn = kept[key] = _drawn_scale(form, field, language, skipped=skipped, optional=optional)
@@ -211,7 +197,7 @@ def _choices(form: AssessmentForm, field: RadioField, language: str, *, optional
     if not _untouched(field):
         return _drawn_choices(form, field, language, optional=optional)
     key = (language, type(form), field.name, field.id, "choices", optional)
-    kept = _kept()
+    kept = kept_markup()
     drawn: str | None = kept.get(key)
     if drawn is None:
         drawn = kept[key] = _drawn_choices(form, field, language, optional=optional)
@@ -264,7 +250,7 @@ def _kept_text_field(
     if not _untouched(field):
         return text_field(field, autocomplete)
     key = (language, type(form), field.name, field.id, "text", autocomplete)
-    kept = _kept()
+    kept = kept_markup()
     drawn: str | None = kept.get(key)
     if drawn is None:
         drawn = kept[key] = text_field(field, autocomplete)
