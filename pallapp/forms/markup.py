@@ -247,14 +247,28 @@ def text_field(field: Field, autocomplete: str | None = None) -> str:
 def _kept_text_field(
     form: AssessmentForm, field: Field, language: str, autocomplete: str | None
 ) -> str:
-    if not _untouched(field):
+    """`text_field`, kept while the field has no error. A value of this request (the time
+    filled in on a new form) is put into the kept markup, never kept itself."""
+    if field.errors or field.raw_data:
         return text_field(field, autocomplete)
     key = (language, type(form), field.name, field.id, "text", autocomplete)
     kept = kept_markup()
     drawn: str | None = kept.get(key)
     if drawn is None:
-        drawn = kept[key] = text_field(field, autocomplete)
-    return drawn
+        if field.data in (None, ""):
+            drawn = kept[key] = text_field(field, autocomplete)
+        else:
+            data, field.data = field.data, None
+            try:
+                drawn = kept[key] = text_field(field, autocomplete)
+            finally:
+                field.data = data
+    value = field._value()
+    if not value:
+        return drawn
+    # The input's value="" is its only one: the label and hint come before the <input>.
+    start = drawn.index("<input ")
+    return drawn[:start] + drawn[start:].replace(' value=""', f' value="{escape(value)}"', 1)
 
 
 def _block(

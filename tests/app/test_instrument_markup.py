@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -176,6 +177,14 @@ def test_items_are_drawn_as_the_macros_drew_them(
         with _request(app, language, None):
             drawn, reference = _both(form_class(), [])
             assert drawn == reference
+    if ROLES[role]["ask_observed_at"]:  # a new form as staff get it: the time filled in
+        with _request(app, language, None):
+            form = form_class()
+            form.observed_at.data = datetime(2026, 11, 30, 9, 5)
+            drawn, reference = _both(form, [])
+            assert drawn == reference
+            assert 'value="2026-11-30T09:05"' in drawn
+    answers: dict[str, object] | None = None
     for invalid in (False, True):
         with _request(app, language, _answers(code, invalid=invalid)):
             form = form_class()
@@ -185,3 +194,11 @@ def test_items_are_drawn_as_the_macros_drew_them(
             assert ("has-error" in drawn) is invalid
             assert "checked" in drawn
             assert "is-skipped" in drawn
+            answers = None if invalid else form.answers()
+    with _request(app, language, None):  # a correction: the stored answers filled in
+        form = form_class()
+        form.load_answers(answers or {})
+        drawn, reference = _both(form, [])
+        assert drawn == reference
+        for text in ("Hiccups", "Pain &lt;at&gt; night &amp; &#34;day&#34;"):
+            assert (text in drawn) is (text in reference)
