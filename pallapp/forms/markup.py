@@ -175,7 +175,8 @@ def _drawn_scale(
     if description:
         head += f'\n<p class="item-description" id="{field_id}-description">{escape(description)}</p>'
     if skipped:
-        head += f'\n<p class="skipped-note">{escape(gettext("Not answered yet."))}</p>'
+        note = gettext("Not answered yet.")  # outside the f-string, where pybabel finds it
+        head += f'\n<p class="skipped-note">{escape(note)}</p>'
     fully_labelled = field.fully_labelled
     if not fully_labelled:
         anchors = field.anchors
@@ -292,10 +293,11 @@ def _block(
         return f'<div class="context-block">{_kept_text_field(form, block.field, language, "off")}</div>'
     if kind == "text_list":
         fields = "".join(_kept_text_field(form, f, language, "off") for f in block.fields)
+        hint = gettext("Optional. Write one in each box.")
         return (
             '<fieldset class="item context-block">\n'
             f'<legend class="item-label">{escape(block.label)}</legend>\n'
-            f'<p class="hint">{escape(gettext("Optional. Write one in each box."))}</p>\n'
+            f'<p class="hint">{escape(hint)}</p>\n'
             f"{fields}\n</fieldset>"
         )
     if kind == "rated_list":
