@@ -1,5 +1,8 @@
 from flask import Blueprint
 
+from pallapp.forms.markup import instrument_blocks
+
 bp = Blueprint("assessments", __name__)
+bp.add_app_template_global(instrument_blocks)
 
 from pallapp.assessments import views  # noqa: E402,F401  (routes register on import)

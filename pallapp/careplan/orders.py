@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pallapp import audit, flags, scoring
 from pallapp.access import Need, find_patient
@@ -118,6 +119,9 @@ def order_of(patient: Patient, order_public_id: str) -> PrnOrder:
     )
     if order is None:
         raise Refused(Reason.NO_SUCH_ORDER)
+    # The page names the patient: without this, `order.patient` is loaded again (the session
+    # keeps no strong reference to the patient once the caller's goes).
+    set_committed_value(order, "patient", patient)
     return order
 
 

@@ -2,10 +2,75 @@
 
 import re
 from collections.abc import Mapping
+from functools import cache
+from typing import Any
+from weakref import WeakKeyDictionary
 
-from markupsafe import Markup
-from wtforms import IntegerField, RadioField
-from wtforms.widgets import RadioInput, html_params
+from babel import support
+from flask import Flask, current_app, has_request_context
+from flask_babel import get_locale
+from markupsafe import Markup, escape
+from wtforms import IntegerField, RadioField, SelectField
+from wtforms.i18n import messages_path
+from wtforms.widgets import RadioInput, Select, html_params
+
+#: Per application: markup drawn once per language (pallapp.forms.markup, KeptOptionsSelect).
+#: An application's catalogues do not change while it runs; a new one (a test) starts afresh.
+_KEPT: WeakKeyDictionary[Flask, dict[tuple[object, ...], Any]] = WeakKeyDictionary()
+
+
+def kept_markup() -> dict[tuple[object, ...], Any]:
+    """This application's store of markup that only the language and the code decide; never
+    put an answer, an error or a token in it."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's documented accessor
+    kept = _KEPT.get(app)
+    if kept is None:
+        kept = _KEPT[app] = {}
+    return kept
+
+
+class KeptOptionsSelect(Select):
+    """WTForms' `Select`, each option's `<option>` (chosen and not) drawn once per language.
+
+    For a field whose choices are fixed in its class (the routes of a dose): WTForms draws
+    every option with `html_params` and translates its lazy label on each request. The
+    `<select>` tag, and which option is chosen, are drawn from the field as WTForms does.
+    """
+
+    def __call__(self, field: SelectField, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        if self.multiple or field.has_groups():
+            return super().__call__(field, **kwargs)
+        for flag in self.validation_attrs:
+            value = vars(field.flags).get(flag)
+            if value is not None and flag not in kwargs:
+                kwargs[flag] = value
+        key = ("select", id(self), field.name, str(get_locale()))
+        kept = kept_markup()
+        options: list[tuple[object, str, str]] | None = kept.get(key)
+        if options is None:
+            options = kept[key] = [
+                (
+                    choice.value,
+                    self._option(choice.value, choice.label, choice.render_kw, selected=False),
+                    self._option(choice.value, choice.label, choice.render_kw, selected=True),
+                )
+                for choice in field.iter_choices()
+            ]
+        drawn = "".join(
+            chosen if field.coerce(value) == field.data else plain
+            for value, plain, chosen in options
+        )
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{drawn}</select>")  # noqa: S704 (html_params and _option escape)
+
+    @staticmethod
+    def _option(value: object, label: object, render_kw: Mapping[str, object] | None, *, selected: bool) -> str:
+        if isinstance(value, bool):
+            value = str(value)
+        attributes: dict[str, object] = {"value": value, **(render_kw or {})}
+        if selected:
+            attributes["selected"] = True
+        return f"<option {html_params(**attributes)}>{escape(label or value)}</option>"
 
 #: More digits than any number a form here asks for (intervals, counts, ratings).
 _MAX_DIGITS = 9
@@ -25,6 +90,51 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(self.gettext("Not a valid integer value."))
         super().process_formdata(valuelist)
+
+@cache
+def _wtforms_catalogue(locale: str) -> support.Translations | support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsMessages:
+    """WTForms' own messages ("Not a valid integer value.", a field's default label) in the
+    request's language, each language's catalogue read once per process.
+
+    Flask-WTF reads the catalogue from disk again in every request that translates one of
+    them, and every form with a hidden field without a label does (WTForms translates the
+    default label): about a millisecond a form page. The catalogue is part of the installed
+    WTForms, so it cannot change while the process runs. Outside a request, or without
+    Flask-Babel, the messages stay in English, as Flask-WTF leaves them.
+    """
+
+    def _catalogue(self) -> support.Translations | support.NullTranslations | None:
+        if not has_request_context() or "babel" not in current_app.extensions:
+            return None
+        return _wtforms_catalogue(str(get_locale()))
+
+    def gettext(self, string: str) -> str:
+        catalogue = self._catalogue()
+        return string if catalogue is None else catalogue.ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        catalogue = self._catalogue()
+        if catalogue is None:
+            return singular if n == 1 else plural
+        return catalogue.ungettext(singular, plural, n)
+
+
+wtforms_messages = WTFormsMessages()
+
+
+class KeptMessagesMeta:
+    """A form's `Meta` mixin: WTForms' messages from `wtforms_messages` (see there), unless
+    `WTF_I18N_ENABLED` is off."""
+
+    def get_translations(self, form: Any) -> Any:
+        if not current_app.config.get("WTF_I18N_ENABLED", True):
+            return super().get_translations(form)  # type: ignore[misc]  # DefaultMeta's, next in the form's Meta
+        return wtforms_messages
+
 
 #: The largest value of a 32-bit signed integer column (PostgreSQL `integer`).
 _MAX_ROW_NUMBER = 2**31 - 1

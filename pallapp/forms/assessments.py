@@ -4,13 +4,14 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from pallapp.forms import KeptMessagesMeta
 from pallapp.i18n import lazy_gettext as _l
 
 
 class CorrectionReasonForm(FlaskForm):
     """Posted together with an instrument form, which carries the CSRF token."""
 
-    class Meta:
+    class Meta(KeptMessagesMeta):
         csrf = False
 
     reason = TextAreaField(

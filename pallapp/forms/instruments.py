@@ -37,6 +37,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from pallapp.forms import KeptMessagesMeta
 from pallapp.i18n import gettext, pgettext
 from pallapp.i18n import lazy_gettext as _l
 from pallapp.scoring import (
@@ -85,6 +86,30 @@ def _numbered_meaning(number: int, msgid: str, context: str | None = None) -> st
     return f"{number} – {_meaning(msgid, context)}"
 
 
+@cache
+def _scale_choices(
+    low: int,
+    high: int,
+    meanings: tuple[tuple[int, str], ...],
+    meaning_context: str | None,
+    specials: tuple[tuple[str, str], ...],
+) -> tuple[SelectChoice, ...]:
+    """A scale's options, made once per scale: a form binds every field on each request, and
+    the options, lazily translated, are the same each time (WTForms copies the list)."""
+    labels = dict(meanings)
+    choices = [
+        SelectChoice(
+            str(number),
+            LazyString(_numbered_meaning, number, labels[number], meaning_context)
+            if number in labels
+            else str(number),
+        )
+        for number in range(low, high + 1)
+    ]
+    choices += [SelectChoice(special, _l(msgid)) for special, msgid in specials]
+    return tuple(choices)
+
+
 class ScaleField(RadioField):
     """A rating scale: one radio per whole number from `low` to `high`, then special answers.
 
@@ -114,16 +139,9 @@ class ScaleField(RadioField):
         special_msgids = {
             special: own_labels.get(special, SPECIAL_VALUE_LABELS[special]) for special in specials
         }
-        choices = [
-            SelectChoice(
-                str(number),
-                LazyString(_numbered_meaning, number, meanings[number], meaning_context)
-                if number in meanings
-                else str(number),
-            )
-            for number in range(low, high + 1)
-        ]
-        choices += [SelectChoice(special, _l(special_msgids[special])) for special in specials]
+        choices = _scale_choices(
+            low, high, tuple(meanings.items()), meaning_context, tuple(special_msgids.items())
+        )
         kwargs.setdefault("invalid_choice_message", _l("Choose one of the options shown."))
         super().__init__(label, validators, choices=choices, validate_choice=True, **kwargs)
         self.low = low
@@ -239,6 +257,9 @@ class Section(NamedTuple):
 
 class AssessmentForm(FlaskForm):
     """Base of every generated assessment form; see `assessment_form_class`."""
+
+    class Meta(KeptMessagesMeta):
+        pass
 
     #: The instrument this form asks about.
     definition: ClassVar[InstrumentDefinition]
