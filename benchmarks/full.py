@@ -27,6 +27,10 @@ benchmarks/before_after.py then writes before-after.md: old and new side by side
 request kind, the saturated throughput of both, the growth of the "all" pages with the data,
 and the load average around every part. The older tree's results are under OUT/before/.
 
+`--reuse 100=DATABASE,ACCOUNTS` skips generating a size (with one schema only): DATABASE,
+made earlier by this tree's generate.py with the same settings, is copied instead, with its
+accounts file; the report's parts name it. Generating the 100x region takes most of a run.
+
 Small settings for a smoke run: `--patients 40 --units 2 --scales 1 --repeat 4 --rounds 2
 --users 4 --warmup 5 --duration 10 --database-prefix my_smoke --port 8470`.
 """
@@ -226,9 +230,18 @@ def before_and_after(args: argparse.Namespace, scales: list[str]) -> None:
                     continue
                 database = f"{args.database_prefix}_x{scale}" + ("" if name == "after" else
                                                                   "_before")
-                url = recreate(args.server, database)
-                with parts.part(part="generate", scale=f"x{scale}", tree=name):
-                    tree.python(*generate_args(args, url, scale, accounts[name]))
+                reused = args.reuse.get(scale) if same_schema else None
+                if reused is not None:
+                    # Generated earlier by this tree's generate.py with the same settings.
+                    source, source_accounts = reused
+                    with parts.part(part="generate", scale=f"x{scale}", tree=name,
+                                    reused=source):
+                        recreate(args.server, database, template=source)
+                        shutil.copyfile(source_accounts, accounts[name])
+                else:
+                    url = recreate(args.server, database)
+                    with parts.part(part="generate", scale=f"x{scale}", tree=name):
+                        tree.python(*generate_args(args, url, scale, accounts[name]))
                 databases.setdefault(name, {})[scale] = database
             if same_schema:
                 databases.setdefault("before", {})[scale] = databases["after"][scale]
@@ -303,6 +316,15 @@ def before_and_after(args: argparse.Namespace, scales: list[str]) -> None:
     print(f"Wrote {path} and {args.out / 'before-after.md'}")
 
 
+def parse_reuse(value: str) -> tuple[str, tuple[str, Path]]:
+    """`100=pallapp_x100,/path/accounts.json` -> ("100", ("pallapp_x100", Path(...)))."""
+    scale, _, rest = value.partition("=")
+    database, _, accounts = rest.partition(",")
+    if not (scale and database and accounts):
+        raise SystemExit(f"--reuse {value!r}: expected SCALE=DATABASE,ACCOUNTS")
+    return scale.strip(), (database.strip(), Path(accounts.strip()))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -334,7 +356,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="load.py --warmup, discarded seconds per phase (default 10)")
     parser.add_argument("--port", type=int, default=None,
                         help="load.py --port, nginx's HTTPS port and the next three")
+    parser.add_argument("--reuse", action="append", default=[], metavar="SCALE=DATABASE,ACCOUNTS",
+                        help="with --before and one schema: copy DATABASE (made by this tree's "
+                        "generate.py at SCALE with the same --patients/--units) instead of "
+                        "generating it, with its accounts file; repeatable")
     args = parser.parse_args(argv)
+    args.reuse = dict(parse_reuse(value) for value in args.reuse)
     args.out.mkdir(parents=True, exist_ok=True)
     scales = [scale.strip() for scale in args.scales.split(",")]
     if args.before:
