@@ -4,13 +4,14 @@ the latest ratings of many patients in one query each, and the 24-hour dose wind
 from __future__ import annotations
 
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, Exists, bindparam, exists, or_, select, union_all
+from sqlalchemy import BindParameter, Exists, Text, bindparam, cast, exists, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from pallapp import scoring
@@ -130,8 +131,19 @@ def _latest_columns_query(instruments: tuple[str, ...]) -> Any:
         Assessment.observed_at,
         Assessment.total,
         Assessment.band,
-        Assessment.scores,
+        # As text, decoded by `_decoded_scores`.
+        cast(Assessment.scores, Text),
     ).where(Assessment.id.in_(_newest_ids(instruments)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _decoded_scores(text: str | None) -> dict[str, Any]:
+    """The scores of a rating from their JSON text, each distinct text decoded once in this
+    process: the overview reads the latest ratings of every patient of the unit on every
+    request, mostly the same ones, and decoding them cost more than the rest of reading them.
+    Keyed by the text itself, so a row read again with other scores is decoded again; the
+    dict is shared between requests and must only be read (`LatestRating`)."""
+    return {} if text is None else dict(json.loads(text))
 
 
 class Rating(Protocol):
@@ -156,7 +168,8 @@ class LatestRating:
     """The columns of a latest rating that a list of many patients reads. Read as plain rows:
     making hundreds of ORM objects (one per patient and instrument) cost more than the rest of
     the unit overview's ordering together. `answers` are read only when asked for
-    (`with_answers`)."""
+    (`with_answers`). `scores` may be shared with other requests (`_decoded_scores`): read
+    them, never change them."""
 
     id: int
     patient_id: int
@@ -177,8 +190,12 @@ def latest_ratings(
     if not instruments or not patient_ids:
         return latest
     query = _latest_columns_query(instruments)
-    for row in db.session.execute(query, {"patient_ids": list(patient_ids)}):
-        latest[row[1]][row[2]] = LatestRating(*row)
+    for rating_id, patient_id, instrument, observed_at, total, band, scores in db.session.execute(
+        query, {"patient_ids": list(patient_ids)}
+    ):
+        latest[patient_id][instrument] = LatestRating(
+            rating_id, patient_id, instrument, observed_at, total, band, _decoded_scores(scores)
+        )
     return latest
 
 

@@ -8,13 +8,19 @@ kept between requests.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
+
+from flask import g
+from flask_babel import get_locale
+from markupsafe import Markup
 
 from pallapp import present, scoring
-from pallapp.i18n import gettext, ngettext
+from pallapp.i18n import current_translations, gettext, ngettext
 from pallapp.models import Phase
 from pallapp.review import charts
+from pallapp.review.common import KeyScore
 from pallapp.review.ordering import FlagEntry, GroupedFlags, WorstItem
 from pallapp.timeutil import STOCKHOLM
 
@@ -135,3 +141,45 @@ def dose_counts_in_words(counts: dict[str, int], words: Words) -> list[str]:
         for code, count in ranked
     ]
 
+
+
+class KeyScoreWords(NamedTuple):
+    """One key score as the `key_scores` macro shows it: its texts translated."""
+
+    title: Markup
+    label: Markup
+    value: Markup | str  # "12/40", or "incomplete" translated
+    band: str | None
+    band_label: Markup | None
+    observed_on: date
+
+
+def _template_text(msgid: str) -> Markup:
+    # What `_(msgid)` gives in an autoescaped template (Jinja's newstyle gettext): the
+    # translation trusted as markup and formatted with no variables ("%%" becomes "%").
+    return Markup(current_translations().ugettext(msgid)) % {}  # noqa: S704 (our catalogue, as _() trusts it)
+
+
+def key_score_words(scores: Iterable[KeyScore]) -> list[KeyScoreWords]:
+    """The texts of the `key_scores` macro (template filter). The overview shows about a
+    hundred key scores with the same few titles, labels and bands: each distinct score is put
+    in words once per request (three or four translations a score cost more than the rest of
+    the list). Kept in `g` by locale, so nothing outlives the request."""
+    known: dict[tuple[Any, ...], tuple[Markup, Markup, Markup | str, Markup | None]] = (
+        g.setdefault("pallapp_key_score_words", {})
+    )
+    locale = get_locale()
+    result = []
+    for score in scores:
+        key = (locale, score.title, score.label, score.value, score.maximum, score.band_label)
+        words = known.get(key)
+        if words is None:
+            words = known[key] = (
+                _template_text(score.title),
+                _template_text(score.label),
+                _template_text("incomplete") if score.value is None else f"{score.value}/{score.maximum}",
+                None if not score.band_label else _template_text(score.band_label),
+            )
+        title, label, value, band_label = words
+        result.append(KeyScoreWords(title, label, value, score.band, band_label, score.observed_on))
+    return result

@@ -321,3 +321,46 @@ def test_long_lists_come_a_page_at_a_time_in_one_order(app, team, client, auth):
             select(AuditEvent.object_id).where(AuditEvent.object_type == "unit_overview")
         ).all()
     assert len(logged) == 25 + 5 + 25  # page 1, page 2, the filtered page 1
+
+
+# The key_scores macro before its texts were made once per request (`key_score_words`): the
+# macro must still write the same HTML for every instrument, band and language.
+_KEY_SCORES_WITH_GETTEXT = """{% for score in scores %}
+  <li><span class="ks-title">{{ _(score.title) }}</span>
+    <span class="ks-value">{{ _(score.label) }}: {% if score.value is none %}{{ _("incomplete") }}{% else %}{{ score.value }}/{{ score.maximum }}{% endif %}</span>
+    {% if score.band_label %}<span class="band band-{{ score.band }}">{{ _(score.band_label) }}</span>{% endif %}
+    <span class="meta">{{ score.observed_on|local_date }}</span></li>{% endfor %}"""
+_KEY_SCORES_WITH_WORDS = """{% for score in scores|key_score_words %}
+  <li><span class="ks-title">{{ score.title }}</span>
+    <span class="ks-value">{{ score.label }}: {{ score.value }}</span>
+    {% if score.band_label %}<span class="band band-{{ score.band }}">{{ score.band_label }}</span>{% endif %}
+    <span class="meta">{{ score.observed_on|local_date }}</span></li>{% endfor %}"""
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_key_score_words_write_what_gettext_wrote(app, language):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from pallapp import scoring
+    from pallapp.review.common import KeyScore
+
+    observed_at = utcnow()
+    scores = []
+    for definition in scoring.in_display_order():
+        labels = {definition.total_label or "Total score", "Total score", "Highest grade"}
+        bands = [(band.name, band.label) for band in definition.bands] + [(None, None)]
+        for label in sorted(labels):
+            for band, band_label in bands:
+                for value in (None, 0, 7):
+                    scores.append(KeyScore(
+                        instrument=definition.code, title=definition.title, label=label,
+                        value=value, maximum=definition.total_max, band=band,
+                        band_label=band_label, observed_at=observed_at, assessment=None,
+                    ))
+    with app.test_request_context(), force_locale(language):
+        # Twice: the second time the texts come from this request's cache.
+        for _round in range(2):
+            assert render_template_string(_KEY_SCORES_WITH_WORDS, scores=scores) == (
+                render_template_string(_KEY_SCORES_WITH_GETTEXT, scores=scores)
+            )
