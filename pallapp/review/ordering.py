@@ -12,7 +12,8 @@ Order (DESIGN.md, "Review"), each step breaking the ties of the one before:
 3. the newest rise: the most recently raised open `item_rise` or `total_rise` flag first (a
    worsening is news; pos-pal "how to interpret": act when scores change), none last;
 4. an overdue rating before one in time (the unit's interval, `assessment_overdue`); then the
-   longest since the last rating, then the name.
+   longest since the last rating, then the name; equal needs and names by patient id (a stable
+   order: the same patient on the same page from one request to the next).
 
 Counting flags was wrong: a mild Abbey and a ROAG grade 2 repeated over three visits made six
 open medium flags and put the patient above one with eight ESAS-r items at 7 or more (one high

@@ -183,7 +183,9 @@ def unit_overview(
             given_name=given_name,
         )
         needs.append((ordering.need_key(need), patient_id, need, interval_days))
-    needs.sort(key=lambda entry: entry[0])
+    # Equal needs by patient id, last: without it their order (and which of them a page break
+    # falls between) would be whatever the database returned, and could change between requests.
+    needs.sort(key=lambda entry: (entry[0], entry[1]))
     overview.total = len(needs)
     on_page = needs[overview.first - 1 : overview.first - 1 + overview.page_size]
     if not on_page:
