@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from pygal.config import SerieConfig
 from pygal.svg import Svg
 from sqlalchemy import event, select
 
@@ -457,8 +458,8 @@ def test_every_plot_area_of_a_page_shares_one_time_axis(app):
 
 
 def test_charts_are_drawn_as_pygal_draws_them(app, monkeypatch):
-    """The style sheets kept per process (`_SvgWithKeptStyles`) write the same SVG, byte for
-    byte, as pygal's own writer: charts of several kinds, lengths and languages, with and
+    """The style sheets and series option names kept per process (`_SvgWithKeptStyles`,
+    `_SerieConfigWithKeptNames`) give the same SVG, byte for byte, as pygal's own code: charts of several kinds, lengths and languages, with and
     without thresholds, milestones and weekly points, and the dose lane."""
     start = datetime(2025, 1, 6, 10, tzinfo=STOCKHOLM)
     ipos = [
@@ -509,5 +510,6 @@ def test_charts_are_drawn_as_pygal_draws_them(app, monkeypatch):
     assert charts._minified.cache_info().hits >= 3 * len(kept)
     monkeypatch.setattr(charts._SvgWithKeptStyles, "add_styles", Svg.add_styles)
     monkeypatch.setattr(charts._SvgWithKeptStyles, "add_scripts", Svg.add_scripts)
+    monkeypatch.setattr("pygal.graph.base.SerieConfig", SerieConfig)
     assert draw_all() == kept
     assert all(b"<style" in svg and b"<script" not in svg for svg in kept)
