@@ -19,16 +19,22 @@ charts: a staff rating and a self-report are not one line.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pygal
+import pygal.graph.base
 from flask_babel import format_date, format_datetime, format_time
+from pygal.config import SerieConfig
 from pygal.style import Style
-from pygal.util import text_len
+from pygal.svg import Svg
+from pygal.util import minify_css, template, text_len
 
 from pallapp import scoring
 from pallapp.i18n import gettext
@@ -566,6 +572,95 @@ def _local_labels(lines: list[tuple[datetime, str]]) -> Callable[[datetime], str
     return label
 
 
+#: Stands for a chart's own id (`#chart-<uuid> `, a new one for every chart) while its style
+#: sheet is minified: the minified text is then the same for every chart of the same look and is
+#: kept, and the chart's id is put in after. Hex digits and hyphens, like the id: the minifier
+#: treats both alike (it only touches white space and punctuation).
+_CSS_ID_STAND_IN = "chart-" + "0" * 8 + "-0000-0000-0000-" + "0" * 12
+
+
+@functools.cache
+def _css_template(name: str) -> str:
+    """One of pygal's own style sheets (`base.css`, `style.css`, `graph.css`), read once per
+    process: they are files of the installed package."""
+    return (Path(pygal.__file__).parent / "css" / name).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=256)
+def _minified(css_text: str) -> str:
+    """pygal's minifier (a dozen regular expressions over 10 kB) once per distinct style sheet.
+    The key is the whole text, which depends only on the style and the number and strokes of
+    the series, never on a patient's data (the chart id is a stand-in, `_CSS_ID_STAND_IN`)."""
+    return str(minify_css(css_text))
+
+
+class _SvgWithKeptStyles(Svg):
+    """pygal's SVG writer, with the style sheets read and minified once per process instead of
+    for every chart (a fixed cost of every chart image), and without the configuration script,
+    which `_without_scripts_and_tooltips` removes anyway (building it walked every option).
+    The text written is pygal's own: `test_charts_are_drawn_as_pygal_draws_them` compares."""
+
+    id: str  # "#chart-<uuid> ", pygal's prefix of every rule of the chart's style sheet
+
+    def add_styles(self) -> None:
+        graph = self.graph
+        names = [name.removeprefix("file://") for name in ("file://base.css", *graph.css)]
+        if (
+            graph.pretty_print
+            or graph.style._google_fonts
+            or graph.no_prefix
+            or not all(name.endswith(".css") and "/" not in name for name in names)
+            # pygal reads a file of that name in the working directory first
+            or any(os.path.exists(name) for name in names)
+        ):
+            super().add_styles()  # not drawn here: pygal's own way
+            return
+        chart_id = self.id
+        self.id = f"#{_CSS_ID_STAND_IN} "
+        try:
+            colours = graph.style.get_colors(self.id, graph._order)
+            strokes = self.get_strokes()
+            sheets = [
+                _minified(
+                    template(
+                        _css_template(name),
+                        style=graph.style,
+                        colors=colours,
+                        strokes=strokes,
+                        id=self.id,
+                    )
+                )
+                for name in names
+            ]
+        finally:
+            self.id = chart_id
+        style_text = "\n".join(sheets).replace(_CSS_ID_STAND_IN, chart_id.strip().lstrip("#"))
+        self.node(self.defs, "style", type="text/css").text = style_text
+
+    def add_scripts(self) -> None:
+        return None
+
+
+@functools.cache
+def _serie_option_names() -> tuple[str, ...]:
+    """The names `dir()` gives for a series configuration: the same for every one (its
+    options are class attributes and it sets no others)."""
+    return tuple(dir(SerieConfig()))
+
+
+class _SerieConfigWithKeptNames(SerieConfig):
+    """pygal's series configuration, whose `dir()` is worked out once per process. pygal asks
+    for it once per chart option (about 90) for every series, before each series is drawn:
+    it was the largest fixed cost of a chart. The names are pygal's own."""
+
+    def __dir__(self) -> tuple[str, ...]:
+        return _serie_option_names()
+
+
+# pygal makes each series configuration from this name of its module: no option chooses it.
+pygal.graph.base.SerieConfig = _SerieConfigWithKeptNames
+
+
 class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):
     """pygal's date line without the per-dot tooltip data, which only its script reads (and
     there is none): writing it was a quarter of the time of a long chart; and with the plot
@@ -580,6 +675,12 @@ class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):
         # The value of a dot in words, used only by tooltips and printed values (both off):
         # formatting it (a date through Babel for every dot) was a third of a chart's time.
         return ""
+
+    def _draw(self) -> None:
+        # pygal makes its SVG writer in `setup`, with no hook to choose another: this chart's
+        # writer is given the kept style sheets before anything is drawn.
+        self.svg.__class__ = _SvgWithKeptStyles
+        super()._draw()
 
     def _compute_margin(self) -> None:
         """pygal's margins, with the score labels always given room for `Y_LABEL_DIGITS`

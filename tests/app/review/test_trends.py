@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
+from pygal.config import SerieConfig
+from pygal.svg import Svg
 from sqlalchemy import event, select
 
 from pallapp.assessments import services as assessment_services
@@ -453,3 +455,61 @@ def test_every_plot_area_of_a_page_shares_one_time_axis(app):
         boxes = {plot_box(charts.render_svg(chart)) for chart in built if chart}
     assert len(built) == 3
     assert len(boxes) == 1, boxes
+
+
+def test_charts_are_drawn_as_pygal_draws_them(app, monkeypatch):
+    """The style sheets and series option names kept per process (`_SvgWithKeptStyles`,
+    `_SerieConfigWithKeptNames`) give the same SVG, byte for byte, as pygal's own code: charts of several kinds, lengths and languages, with and
+    without thresholds, milestones and weekly points, and the dose lane."""
+    start = datetime(2025, 1, 6, 10, tzinfo=STOCKHOLM)
+    ipos = [
+        Assessment(
+            instrument="ipos_staff",
+            observed_at=start + timedelta(days=day),
+            answers={},
+            scores={"subscales": {"physical": 10 + day % 7, "emotional": 4, "communication_practical": 3}},
+            total=20 + day % 9,
+        )
+        for day in range(200)  # weekly points
+    ]
+    roag = Assessment(
+        instrument="roag", observed_at=start, answers={}, scores={"max_grade": 2}, total=None
+    )
+    doses = [
+        charts.DoseMark(start + timedelta(hours=7 * i), "pain", "Morfin", "2,5 mg", "s.c.", None)
+        for i in range(40)
+    ]
+    month = charts.axis_for(start.date(), (start + timedelta(days=30)).date())
+    year = charts.axis_for(start.date(), (start + timedelta(days=365)).date())
+    lines = [(start + timedelta(days=10), "Brytpunktssamtal"), (start + timedelta(days=20), "Inskriven")]
+
+    def draw_all() -> list[bytes]:
+        drawn = []
+        for locale in ("en", "sv"):
+            with app.test_request_context(headers={"Accept-Language": locale}):
+                built = [
+                    charts.build_chart("abbey", [abbey(3, start), abbey(9, start + timedelta(days=2))]),
+                    charts.build_chart("abbey", [abbey(12, start)], lines=lines, axis=month),
+                    charts.build_chart("roag", [roag], axis=month),
+                    charts.build_chart("ipos_staff", ipos[:30], lines=lines[:1], axis=month),
+                    charts.build_chart("ipos_staff", ipos, lines=lines, axis=year, today=year.end.date()),
+                    charts.dose_chart(doses, lines=lines, axis=month),
+                    charts.dose_chart(doses),
+                ]
+                for chart in built:
+                    assert chart is not None
+                    # pygal names each chart by a random id: the same ids in every run.
+                    chart_id = UUID(int=(len(drawn) + 1) * 7919)
+                    monkeypatch.setattr("pygal.graph.base.uuid4", lambda chart_id=chart_id: chart_id)
+                    drawn.append(charts.render_svg(chart))
+        return drawn
+
+    charts._minified.cache_clear()
+    kept = draw_all()
+    assert draw_all() == kept  # drawn again from the kept style sheets
+    assert charts._minified.cache_info().hits >= 3 * len(kept)
+    monkeypatch.setattr(charts._SvgWithKeptStyles, "add_styles", Svg.add_styles)
+    monkeypatch.setattr(charts._SvgWithKeptStyles, "add_scripts", Svg.add_scripts)
+    monkeypatch.setattr("pygal.graph.base.SerieConfig", SerieConfig)
+    assert draw_all() == kept
+    assert all(b"<style" in svg and b"<script" not in svg for svg in kept)
