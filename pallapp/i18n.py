@@ -156,12 +156,26 @@ def _datetime_joint(locale: Locale, style: str) -> str:
     return str(get_datetime_format(style, locale)).replace("'", "")  # type: ignore[arg-type]  # a style name here
 
 
-def _local(moment: datetime) -> datetime:
-    """`moment` in the request's time zone, as Flask-Babel and Babel convert it (naive is UTC)."""
+def _locale_and_zone() -> tuple[Locale, Any]:
+    """Flask-Babel's `get_locale()` and `get_timezone()`, read straight from the request's
+    Flask-Babel state once both are known (each of its functions looks `g` up twice)."""
+    context = _cv_app.get(None)
+    state = None if context is None else context.g.__dict__.get("_flask_babel")
+    if state is not None:
+        known = state.__dict__
+        locale = known.get("babel_locale")
+        zone = known.get("babel_tzinfo")
+        if locale is not None and zone is not None:
+            return locale, zone
+    return get_locale(), get_timezone()
+
+
+def _local(moment: datetime, zone: Any) -> datetime:
+    """`moment` in the time zone `zone` (pytz), as Flask-Babel and Babel convert it: naive is UTC,
+    and the result normalized."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    zone = get_timezone()  # pytz: normalize, as both libraries do
-    return zone.normalize(moment.astimezone(zone))  # type: ignore[no-any-return]  # pytz is untyped here
+    return zone.normalize(moment.astimezone(zone))  # type: ignore[no-any-return]  # pytz is untyped
 
 
 def date_text(value: date | datetime, style: str = "medium") -> str:
@@ -170,17 +184,17 @@ def date_text(value: date | datetime, style: str = "medium") -> str:
     The same text as `flask_babel.format_date(value, style)`: `style` is a named style (short,
     medium, long, full) or a Babel date pattern ("LLLL y").
     """
+    locale, zone = _locale_and_zone()
     if isinstance(value, datetime):
-        value = _local(value).date()
-    locale = get_locale()
+        value = _local(value, zone).date()
     return _date_pattern(locale, style).apply(value, locale)
 
 
 def datetime_text(value: datetime, style: str = "medium") -> str:
     """`value` as a Europe/Stockholm date and time in the reader's language: the same text as
     `flask_babel.format_datetime(value, style)`."""
-    moment = _local(value)
-    locale = get_locale()
+    locale, zone = _locale_and_zone()
+    moment = _local(value, zone)
     if style not in _NAMED_STYLES:
         return _date_pattern(locale, style).apply(moment, locale)
     time = _time_pattern(locale, style).apply(moment.timetz(), locale, reference_date=moment.date())
@@ -193,9 +207,9 @@ def time_text(value: datetime, style: str = "medium") -> str:
     `flask_babel.format_time(value, style)`."""
     # Babel's reference date (for time zone names) is the date before conversion.
     reference = value.date()
-    locale = get_locale()
+    locale, zone = _locale_and_zone()
     return _time_pattern(locale, style).apply(
-        _local(value).timetz(), locale, reference_date=reference
+        _local(value, zone).timetz(), locale, reference_date=reference
     )
 
 
@@ -204,11 +218,12 @@ def _formatted(
 ) -> str:
     """`formatter(value, style)`, each distinct value formatted once per request.
 
-    Formatting costs about ten microseconds a call, and a list shows the same day many times (the overview: two dates on each of 25 rows). Kept in `g`, so for one
-    request, one locale and one time zone: nothing outlives the request.
+    Formatting still costs tens of microseconds a call, and a list shows the same day many times
+    (the overview: two dates on each of 25 rows). Kept in `g`, so for one request, one locale
+    and one time zone: nothing outlives the request.
     """
     seen: dict[tuple[object, ...], str] = g.setdefault("pallapp_formatted", {})
-    key = (formatter, value, style, get_locale())
+    key = (formatter, value, style, _locale_and_zone()[0])
     text = seen.get(key)
     if text is None:
         text = seen[key] = formatter(value, style)
