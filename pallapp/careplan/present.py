@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from babel.numbers import NumberPattern, parse_pattern
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 
 from pallapp import scoring
 
 # The care plan's order page shows the orders in force as the patient page does.
 from pallapp.homevisit import order_rows as order_rows
 from pallapp.homevisit import route_notes as route_notes
-from pallapp.i18n import gettext
+from pallapp.i18n import datetime_text, gettext
 from pallapp.models import PrnAdministration, PrnOrder, Route
 from pallapp.present import indication_label as indication_label
 from pallapp.present import interval_words as interval_words
@@ -103,7 +103,7 @@ def colliding_words(doses: list[PrnAdministration]) -> list[str]:
     return [
         gettext(
             "%(when)s: %(dose)s, given by %(name)s",
-            when=format_datetime(dose.given_at, "short"),
+            when=datetime_text(dose.given_at, "short"),
             dose=given_dose(dose),
             name=dose.given_by.name,
         )

@@ -30,14 +30,13 @@ from xml.etree import ElementTree
 
 import pygal
 import pygal.graph.base
-from flask_babel import format_date, format_datetime, format_time
 from pygal.config import SerieConfig
 from pygal.style import Style
 from pygal.svg import Svg
 from pygal.util import minify_css, template, text_len
 
 from pallapp import scoring
-from pallapp.i18n import gettext
+from pallapp.i18n import date_text, datetime_text, gettext, time_text
 from pallapp.models import Assessment
 from pallapp.timeutil import STOCKHOLM
 
@@ -156,7 +155,7 @@ class Chart:
             return gettext(
                 "Each point is the highest rating of its month before %(date)s, then of its week "
                 "(%(count)d ratings)",
-                date=format_date(self.monthly_before, "short"),
+                date=date_text(self.monthly_before, "short"),
                 count=self.rating_count,
             )
         return gettext(
@@ -168,7 +167,7 @@ class Chart:
         """The week or month of an aggregated point, in words."""
         period = self.periods[moment]
         if period.monthly:
-            return format_date(period.first, "LLLL y")
+            return date_text(period.first, "LLLL y")
         return week_label(moment, first=period.first)
 
     @property
@@ -213,8 +212,8 @@ def week_label(moment: datetime, first: date | None = None) -> str:
         "Week %(week)d, %(year)d (%(first)s – %(last)s)",
         week=week,
         year=year,
-        first=format_date(max(monday, first or monday), "short"),
-        last=format_date(monday + timedelta(days=6), "short"),
+        first=date_text(max(monday, first or monday), "short"),
+        last=date_text(monday + timedelta(days=6), "short"),
     )
 
 
@@ -564,9 +563,9 @@ def _local_labels(lines: list[tuple[datetime, str]]) -> Callable[[datetime], str
             moment = moment.replace(tzinfo=UTC)  # pygal hands back naive UTC
         day = moment.astimezone(STOCKHOLM).date()
         if round(moment.timestamp()) in named:
-            return f"{named[round(moment.timestamp())]} {format_date(day, 'short')}"
+            return f"{named[round(moment.timestamp())]} {date_text(day, 'short')}"
         if day not in labels:
-            labels[day] = format_date(day, "short")
+            labels[day] = date_text(day, "short")
         return labels[day]
 
     return label
@@ -789,9 +788,9 @@ def _without_scripts_and_tooltips(tree: ElementTree.Element) -> bytes:
 
 
 def moment_label(moment: datetime) -> str:
-    return format_datetime(moment.astimezone(STOCKHOLM), "short")
+    return datetime_text(moment.astimezone(STOCKHOLM), "short")
 
 
 def time_label(moment: datetime) -> str:
     """The time of day of `moment` in Stockholm, e.g. 14:05."""
-    return format_time(moment.astimezone(STOCKHOLM), "short")
+    return time_text(moment.astimezone(STOCKHOLM), "short")
