@@ -1,7 +1,7 @@
 """WTForms classes, one module per feature."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -168,6 +168,26 @@ class RadioOption:
         return self._label or self.value
 
 
+def radio_input_attributes(
+    field: RadioField, attributes: Mapping[str, object] | None = None
+) -> Iterator[tuple[Any, dict[str, object]]]:
+    """Each choice of `field` with the attributes of its `<input>` as WTForms renders them,
+    `checked` left out: the field's `render_kw`, then `attributes`, the `required`/`disabled`
+    flags its validators set, `type`, `id` `<field id>-<n>` and `value`."""
+    common: dict[str, object] = dict(field.render_kw or {})
+    common.update(attributes or {})
+    for flag in RadioInput.validation_attrs:
+        value = vars(field.flags).get(flag)
+        if value is not None and flag not in common:
+            common[flag] = value() if callable(value) else value
+    common.setdefault("type", "radio")
+    for number, choice in enumerate(field.iter_choices()):
+        own = dict(common)
+        own.setdefault("id", f"{field.id}-{number}")
+        own["value"] = str(choice.value)
+        yield choice, own
+
+
 def radio_options(field: RadioField, attributes: Mapping[str, object] | None = None) -> list[RadioOption]:
     """The radio buttons of `field`, each `<input>` the same as `option(**attributes)` would
     render when iterating the field, without building a WTForms field per option.
@@ -179,18 +199,8 @@ def radio_options(field: RadioField, attributes: Mapping[str, object] | None = N
     `required`/`disabled` flags its validators set, `id` `<field id>-<n>`, `name`, `type`,
     `value` and `checked`.
     """
-    common: dict[str, object] = dict(field.render_kw or {})
-    common.update(attributes or {})
-    for flag in RadioInput.validation_attrs:
-        value = vars(field.flags).get(flag)
-        if value is not None and flag not in common:
-            common[flag] = value() if callable(value) else value
-    common.setdefault("type", "radio")
     options = []
-    for number, choice in enumerate(field.iter_choices()):
-        own = dict(common)
-        own.setdefault("id", f"{field.id}-{number}")
-        own["value"] = str(choice.value)
+    for choice, own in radio_input_attributes(field, attributes):
         if choice.selected:
             own.setdefault("checked", True)
         markup = Markup(f"<input {html_params(name=field.name, **own)}>")  # noqa: S704 (html_params escapes every value)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 from wtforms import Field, RadioField
-from wtforms.widgets import RadioInput, html_params
+from wtforms.widgets import html_params
 
-from pallapp.forms import kept_markup
+from pallapp.forms import kept_markup, radio_input_attributes
 from pallapp.forms.instruments import AssessmentForm, Block, ScaleField
 from pallapp.i18n import gettext
 
@@ -43,19 +43,9 @@ def _inputs(field: RadioField, with_errors: bool) -> list[tuple[str, object, str
     """(value, label, input, checked input) per option, as `pallapp.forms.radio_options`
     draws them: the field's `render_kw`, the flags its validators set, the aria attributes
     that point at its errors, `id`, `name`, `type`, `value`."""
-    common: dict[str, object] = dict(field.render_kw or {})
-    if with_errors:
-        common.update({"aria-describedby": f"{field.id}-error", "aria-invalid": "true"})
-    for flag in RadioInput.validation_attrs:
-        value = vars(field.flags).get(flag)
-        if value is not None and flag not in common:
-            common[flag] = value() if callable(value) else value
-    common.setdefault("type", "radio")
+    aria = {"aria-describedby": f"{field.id}-error", "aria-invalid": "true"} if with_errors else None
     drawn = []
-    for number, choice in enumerate(field.iter_choices()):
-        own = dict(common)
-        own.setdefault("id", f"{field.id}-{number}")
-        own["value"] = str(choice.value)
+    for choice, own in radio_input_attributes(field, aria):
         checked = dict(own)
         checked.setdefault("checked", True)
         drawn.append(
