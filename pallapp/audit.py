@@ -48,6 +48,24 @@ def record(
     return event
 
 
+def _alike_columns(
+    action: AuditAction, object_type: str, user: User | None, detail: str | None
+) -> dict[str, object]:
+    """The columns that the events of one list of patients share (all but the patient's ids);
+    `user` defaults to the logged-in user."""
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    return {
+        "at": utcnow(),
+        "action": action.value,
+        "user_id": user.id if user is not None else None,
+        "object_type": object_type,
+        "outcome": "ok",
+        "client_address": request.remote_addr if has_request_context() else None,
+        "detail": detail[:254] if detail else None,
+    }
+
+
 def record_for_patients(
     action: AuditAction,
     patients: Iterable[Patient],
@@ -58,23 +76,8 @@ def record_for_patients(
 ) -> None:
     """One `action` event per patient, written in a single statement: pages and exports that
     show many patients log each of them without one query per patient."""
-    if user is None and has_request_context() and current_user.is_authenticated:
-        user = current_user._get_current_object()
-    now = utcnow()
-    rows = [
-        {
-            "at": now,
-            "action": action.value,
-            "user_id": user.id if user is not None else None,
-            "patient_id": patient.id,
-            "object_type": object_type,
-            "object_id": patient.public_id,
-            "outcome": "ok",
-            "client_address": request.remote_addr if has_request_context() else None,
-            "detail": detail[:254] if detail else None,
-        }
-        for patient in patients
-    ]
+    alike = _alike_columns(action, object_type, user, detail)
+    rows = [{**alike, "patient_id": patient.id, "object_id": patient.public_id} for patient in patients]
     if rows:
         # Into the table, not through the model: the ORM's bulk insert prepares each row again
         # in Python (a tenth of a 200-patient page) and adds nothing to plain rows like these.
@@ -95,18 +98,8 @@ def record_for_patient_ids(
     the app preparing a parameter set per patient."""
     if not patient_ids:
         return
-    if user is None and has_request_context() and current_user.is_authenticated:
-        user = current_user._get_current_object()
     table = AuditEvent.metadata.tables[AuditEvent.__tablename__]
-    alike = {
-        "at": utcnow(),
-        "action": action.value,
-        "user_id": user.id if user is not None else None,
-        "object_type": object_type,
-        "outcome": "ok",
-        "client_address": request.remote_addr if has_request_context() else None,
-        "detail": detail[:254] if detail else None,
-    }
+    alike = _alike_columns(action, object_type, user, detail)
     db.session.execute(
         insert(table).from_select(
             [*alike, "patient_id", "object_id"],
