@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -65,7 +67,8 @@ def new_expected_level(public_id: str) -> ResponseReturnValue:
         try:
             expected.mark_expected(
                 current_user, public_id, instrument=instrument, item=item,
-                level=form.level.data, days=form.days.data, reason=form.reason.data,
+                # InputRequired on both: a valid form has whole numbers there.
+                level=cast(int, form.level.data), days=cast(int, form.days.data), reason=form.reason.data,
                 now=utcnow(),
             )
         except Refusal as refused:

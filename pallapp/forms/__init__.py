@@ -91,6 +91,7 @@ class WholeNumberField(IntegerField):
             raise ValueError(self.gettext("Not a valid integer value."))
         super().process_formdata(valuelist)
 
+
 @cache
 def _wtforms_catalogue(locale: str) -> support.Translations | support.NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")

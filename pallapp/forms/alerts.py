@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from pallapp import scoring
+from pallapp.forms import WholeNumberField
 from pallapp.i18n import gettext
 from pallapp.i18n import lazy_gettext as _l
 
@@ -36,11 +37,11 @@ def item_choices() -> list[SelectChoice]:
 
 class ExpectedLevelForm(FlaskForm):
     item = SelectField(_l("Symptom"), validators=[InputRequired()])
-    level = IntegerField(
+    level = WholeNumberField(
         _l("Expected level: alert only above"),
         validators=[InputRequired(message=_l("Give the level."))],
     )
-    days = IntegerField(
+    days = WholeNumberField(
         _l("For how many days (at most 14)"),
         default=7,
         validators=[InputRequired(), NumberRange(min=1, max=14)],

@@ -139,6 +139,22 @@ def test_nurse_marks_an_expected_level_and_it_shows_on_the_patient_page_and_flag
     assert "End now" not in page
 
 
+def test_a_number_too_long_for_the_expected_level_is_refused_not_a_server_error(app, client, auth, ctx):
+    # Found by fuzzing: WTForms' NumberRange calls math.isnan() on the value, which raises
+    # OverflowError for a 400-digit int (a server error); WholeNumberField refuses it first.
+    auth.login(ctx["nurse"])
+    url = f"/patients/{ctx['patient']}/expected-levels/new"
+    huge = "9" * 400
+    for level, days in ((huge, "7"), ("3", huge)):
+        response = client.post(url, data={"item": "esas_r:pain", "level": level, "days": days, "reason": "x"})
+        assert response.status_code == 200
+        assert "Not a valid integer value." in response.get_data(as_text=True)
+    with app.app_context():
+        from pallapp.models import ExpectedLevel
+
+        assert db.session.scalar(select(ExpectedLevel)) is None
+
+
 def test_staff_see_the_plan_and_give_the_patient_their_own(app, client, auth, ctx):
     auth.login(ctx["nurse"])
     url = f"/patients/{ctx['patient']}/reporting-plan"
