@@ -38,7 +38,6 @@ import random
 import re
 import sys
 from collections import defaultdict
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -50,6 +49,7 @@ from locust.exception import StopUser
 # Run from a checkout without installing the package: the repository root comes first.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.pagescan import PageParser  # noqa: E402
 from pallapp.scoring import INSTRUMENTS  # noqa: E402  (pure: no Flask, no database)
 
 log = logging.getLogger("pallapp.bench")
@@ -133,91 +133,6 @@ def _write_samples(environment: Any, **_kw: Any) -> None:
 
 
 # --- reading pages --------------------------------------------------------------------------
-
-
-class PageParser(HTMLParser):
-    """What a browser would use on a page: links, images, definition texts, and the page's
-    own POST form (the first `<form method="post">` without an action, which excludes the
-    log-out and language forms of the layout)."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str]] = []  # (href, class)
-        self.images: list[str] = []
-        self.definitions: list[str] = []  # text of each <dd>
-        self.fields: list[tuple[str, str]] = []  # inputs sent as they are
-        self.radios: dict[str, list[str]] = {}
-        self.checkboxes: dict[str, str] = {}
-        self.invalid: list[str] = []  # fields the server marked as wrong
-        self._form_state = "before"  # before → inside → after
-        self._select: str | None = None
-        self._select_value: str | None = None
-        self._textarea: str | None = None
-        self._dd: list[str] | None = None
-        self.feed(html)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {key: value or "" for key, value in attrs}
-        if tag == "a" and a.get("href"):
-            self.links.append((a["href"], a.get("class", "")))
-        elif tag == "img" and a.get("src"):
-            self.images.append(a["src"])
-        elif tag == "dd":
-            self._dd = []
-        elif tag == "form" and self._form_state == "before":
-            if a.get("method", "").lower() == "post" and not a.get("action"):
-                self._form_state = "inside"
-        elif self._form_state == "inside":
-            self._form_field(tag, a)
-
-    def _form_field(self, tag: str, a: dict[str, str]) -> None:
-        if tag == "option" and self._select:
-            if self._select_value is None or "selected" in a:
-                self._select_value = a.get("value", "")
-            return
-        name = a.get("name")
-        if not name:
-            return
-        if a.get("aria-invalid") == "true":
-            self.invalid.append(name)
-        kind = a.get("type", "text").lower()
-        if tag == "input" and kind == "radio":
-            self.radios.setdefault(name, []).append(a.get("value", ""))
-        elif tag == "input" and kind == "checkbox":
-            self.checkboxes[name] = a.get("value", "y")
-        elif tag == "input" and kind not in ("submit", "button", "reset"):
-            self.fields.append((name, a.get("value", "")))
-        elif tag == "select":
-            self._select, self._select_value = name, None
-        elif tag == "textarea":
-            self._textarea = name
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self._form_state == "inside":
-            self._form_state = "after"
-        elif tag == "select" and self._select:
-            self.fields.append((self._select, self._select_value or ""))
-            self._select = None
-        elif tag == "textarea" and self._textarea:
-            self.fields.append((self._textarea, ""))
-            self._textarea = None
-        elif tag == "dd" and self._dd is not None:
-            self.definitions.append(" ".join("".join(self._dd).split()))
-            self._dd = None
-
-    def handle_data(self, data: str) -> None:
-        if self._dd is not None:
-            self._dd.append(data)
-
-    def links_matching(self, pattern: re.Pattern[str], css_class: str | None = None) -> list[str]:
-        """Local link paths matching `pattern` (and having `css_class`), without duplicates."""
-        found = []
-        for href, classes in self.links:
-            path = urlsplit(href).path
-            if pattern.match(path) and (css_class is None or css_class in classes.split()):
-                found.append(href)
-        return list(dict.fromkeys(found))
 
 
 def _location_path(response: Any) -> str:
@@ -360,13 +275,13 @@ class NurseUser(StaffUser):
         page_html = self.get_page(patient_path, "patient page")
         if page_html is None:
             return
-        page = PageParser(page_html)
         self.wait()
         draw = random.random()
         if draw < ASSESSMENT_SHARE:
             self.send_assessment(patient_path)
         elif draw < ASSESSMENT_SHARE + DOSE_SHARE:
-            doses = page.links_matching(_DOSE_LINK)
+            # Read only when used: most rounds end here (Locust's CPU is the machine's too).
+            doses = PageParser(page_html).links_matching(_DOSE_LINK)
             if doses:
                 self.record_dose(patient_path, random.choice(doses))
 
