@@ -1,7 +1,8 @@
 """CPU seconds per request of each piece of the production topology at saturation (issue 19).
 
     python benchmarks/cpu_share.py --template-database NAME --accounts FILE
-        [--warmup 15] [--duration 60] [--users 32] [--port 8350] [--label main] [--out DIR]
+        [--warmup 15] [--duration 60] [--users 32] [--workers N] [--threads N]
+        [--port 8350] [--label main] [--out DIR]
 
 On a shared, loaded machine requests per second say little: they depend on what the other
 processes take. The CPU time each process spends per request does not (much), and on a
@@ -199,6 +200,8 @@ def measure(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "--redis-url", f"redis://127.0.0.1:{redis_port}/0", "--port", str(args.port),
         "--users", str(args.users), "--warmup", str(args.warmup),
         "--duration", str(args.duration), "--modes", "saturate",
+        *(["--workers", str(args.workers)] if args.workers else []),
+        *(["--threads", str(args.threads)] if args.threads else []),
     ])
     server = load.ProxiedServer(load_args, out)
     try:
@@ -252,6 +255,7 @@ def measure(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "machine": machine(),
         "load_average": {"start": load_before, "end": load_after},
         "users": args.users,
+        "gunicorn": {key: server.settings[key] for key in ("workers", "threads", "worker_class")},
         "seconds": round(seconds, 1),
         "requests": requests,
         "requests_per_second": round(requests / seconds, 1),
@@ -274,6 +278,7 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"- {result['date']}, code {result['code']} ({result['git_commit']}); "
         f"load average {result['load_average']['start']} → {result['load_average']['end']}",
+        f"- gunicorn per instance: {result['gunicorn']}",
         f"- {result['requests']} requests in {result['seconds']} s "
         f"({result['requests_per_second']} req/s here); statuses {result['statuses']}",
         f"- On a quiet 2-core machine: about {result['quiet_requests_per_second_2_cores']} req/s "
@@ -302,6 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--port", type=int, default=8350,
                         help="nginx's HTTPS port; the next three and port+10 (Redis) are used too")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers per instance (default: deploy/gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per worker; more than 1 is the gthread worker class")
     parser.add_argument("--label", default="")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
