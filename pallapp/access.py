@@ -35,6 +35,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Exists,
     Label,
@@ -196,7 +197,8 @@ def _condition_on(
     if test is _Test.STAFF:
         return had_care_relationship(user_id, Patient.id, day)
     if test is _Test.OWN_RECORD:
-        return Patient.id == own_patient_id
+        own: ColumnElement[bool] = Patient.id == own_patient_id
+        return own
     link = select(RelativeLink.id).where(
         RelativeLink.patient_id == Patient.id,
         RelativeLink.relative_id == user_id,
@@ -254,12 +256,14 @@ def find_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
 @functools.cache
 def _patient_and_needs_query(
     need_test: _Test, distinct: tuple[_Test, ...], with_episodes: bool
-) -> Select[Any]:
+) -> Select[Patient, *tuple[bool, ...]]:
     """The statement of `find_patient_and_needs` for one test of the need asked and one set of
     tests (both follow from the role), the user, the day and the record bound at each call:
     building these conditions cost more than running the query."""
-    user_id, own, day = bindparam("user_id"), bindparam("own_patient_id"), bindparam("day")
-    query = select(
+    user_id: BindParameter[int] = bindparam("user_id")
+    own: BindParameter[int | None] = bindparam("own_patient_id")
+    day: BindParameter[date] = bindparam("day")
+    query: Select[Patient, *tuple[bool, ...]] = select(
         Patient,
         *[_condition_on(test, user_id, own, day).label(f"may_{test.value}") for test in distinct],
     ).where(_condition_on(need_test, user_id, own, day), Patient.public_id == bindparam("public_id"))
