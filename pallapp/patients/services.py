@@ -176,7 +176,8 @@ def _relative_links_query() -> Select[RelativeLink]:
             RelativeLink.patient_id == bindparam("patient_id"),
             RelativeLink.revoked_at.is_(None),
         )
-        .options(joinedload(RelativeLink.relative, innerjoin=True))
+        # The page names the relative: the account's other columns are not read.
+        .options(joinedload(RelativeLink.relative, innerjoin=True).load_only(User.name))
         .order_by(RelativeLink.created_at)
     )
 
