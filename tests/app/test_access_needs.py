@@ -83,8 +83,8 @@ def test_the_episodes_come_with_the_record_and_the_same_needs(app):
             user = db.session.scalar(select(User).where(User.email == email))
             statements = []
 
-            def remember(*args):
-                statements.append(args[2])
+            def remember(*args, seen=statements):
+                seen.append(args[2])
 
             event.listen(db.engine, "before_cursor_execute", remember)
             try:
