@@ -29,11 +29,25 @@ nobody learns whether a record exists; the refusal is audit-logged as `denied`.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Exists, Label, Select, and_, exists, false, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Exists,
+    Label,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    or_,
+    select,
+)
+from sqlalchemy.orm import joinedload
 
 from pallapp.extensions import db
 from pallapp.models import CareUnit, Patient, PatientUnit, RelativeLink, Role, UnitMembership, User
@@ -79,10 +93,6 @@ def _active_on(
     return and_(model.start <= day, or_(model.end.is_(None), model.end > day))
 
 
-def _staff_condition(user: User, day: date) -> Exists:
-    return had_care_relationship(user.id, Patient.id, day)
-
-
 def had_care_relationship(user_id: Any, patient_id: Any, day: date | ColumnElement[date]) -> Exists:
     """A SQL condition: the user (a column or value) was a member of a unit that followed the
     patient on `day` (a SQL date expression), the same rule that lets staff see a patient.
@@ -100,7 +110,7 @@ def had_care_relationship(user_id: Any, patient_id: Any, day: date | ColumnEleme
     return exists(shared_unit)
 
 
-def _unit_lets_relatives_record_doses(day: date) -> Exists:
+def _unit_lets_relatives_record_doses(day: date | ColumnElement[date]) -> Exists:
     allowing = (
         select(PatientUnit.id)
         .join(CareUnit, CareUnit.id == PatientUnit.unit_id)
@@ -176,13 +186,22 @@ def _test_for(user: User, need: Need) -> _Test | None:
 
 
 def _condition(test: _Test, user: User, day: date) -> ColumnElement[bool]:
+    return _condition_on(test, user.id, user.patient_id, day)
+
+
+def _condition_on(
+    test: _Test, user_id: Any, own_patient_id: Any, day: date | ColumnElement[date]
+) -> ColumnElement[bool]:
+    """`_condition` with the user's id, the user's own patient id and the day as values or
+    bound parameters (for statements built once)."""
     if test is _Test.STAFF:
-        return _staff_condition(user, day)
+        return had_care_relationship(user_id, Patient.id, day)
     if test is _Test.OWN_RECORD:
-        return Patient.id == user.patient_id
+        own: ColumnElement[bool] = Patient.id == own_patient_id
+        return own
     link = select(RelativeLink.id).where(
         RelativeLink.patient_id == Patient.id,
-        RelativeLink.relative_id == user.id,
+        RelativeLink.relative_id == user_id,
         RelativeLink.revoked_at.is_(None),
     )
     if test is _Test.LINK_DOSES:
@@ -234,21 +253,54 @@ def find_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
     return patient
 
 
+@functools.cache
+def _patient_and_needs_query(
+    need_test: _Test, distinct: tuple[_Test, ...], with_episodes: bool
+) -> Select[Patient, *tuple[bool, ...]]:
+    """The statement of `find_patient_and_needs` for one test of the need asked and one set of
+    tests (both follow from the role), the user, the day and the record bound at each call:
+    building these conditions cost more than running the query."""
+    user_id: BindParameter[int] = bindparam("user_id")
+    own: BindParameter[int | None] = bindparam("own_patient_id")
+    day: BindParameter[date] = bindparam("day")
+    query: Select[Patient, *tuple[bool, ...]] = select(
+        Patient,
+        *[_condition_on(test, user_id, own, day).label(f"may_{test.value}") for test in distinct],
+    ).where(_condition_on(need_test, user_id, own, day), Patient.public_id == bindparam("public_id"))
+    if with_episodes:
+        # The units of the episodes come with them (`PatientUnit.unit` is joined).
+        query = query.options(joinedload(Patient.episodes))
+    return query
+
+
 def find_patient_and_needs(
-    user: User, public_id: str, need: Need = Need.VIEW
+    user: User, public_id: str, need: Need = Need.VIEW, *, with_episodes: bool = False
 ) -> tuple[Patient, frozenset[Need]]:
     """`find_patient`, and in the same query everything else `user` may do with the patient
-    (as `needs_for`): for pages that show or hide many links and buttons."""
-    tests, distinct, columns = _needs_columns(user, Need, today_local())
-    row = db.session.execute(
-        select(Patient, *columns).where(
-            patient_condition(user, need), Patient.public_id == public_id
+    (as `needs_for`): for pages that show or hide many links and buttons. `with_episodes`:
+    load the patient's episodes with their units in the same query (pages that name them)."""
+    tests = {each: _test_for(user, each) for each in Need}
+    distinct = tuple(test for test in _Test if test in tests.values())
+    need_test = tests[need]
+    row = None
+    if need_test is not None:
+        row = (
+            db.session.execute(
+                _patient_and_needs_query(need_test, distinct, with_episodes),
+                {
+                    "user_id": user.id,
+                    "own_patient_id": user.patient_id,
+                    "day": today_local(),
+                    "public_id": public_id,
+                },
+            )
+            .unique()
+            .one_or_none()
         )
-    ).one_or_none()
     if row is None:
         existing = db.session.scalar(select(Patient).where(Patient.public_id == public_id))
         raise NotVisible(public_id, need, existing)
-    return row[0], _needs_from_row(tests, distinct, row[1:])
+    return row[0], _needs_from_row(tests, list(distinct), row[1:])
 
 
 def needs_for(

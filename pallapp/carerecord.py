@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from pallapp import flags
 from pallapp.extensions import db
-from pallapp.models import CarePlan, Milestone, Patient, PrnAdministration, PrnOrder
+from pallapp.models import CarePlan, Milestone, Patient, PrnAdministration, PrnOrder, User
 
 # The patient page's queries are built once, with the patient (and times) as bound parameters:
 # building an ORM statement costs more than running one of these small ones.
@@ -40,7 +40,8 @@ def _milestones_query() -> Select[Milestone]:
     return (
         select(Milestone)
         .where(Milestone.patient_id == bindparam("patient_id"))
-        .options(joinedload(Milestone.recorded_by, innerjoin=True))
+        # Only the name of who recorded it is shown.
+        .options(joinedload(Milestone.recorded_by, innerjoin=True).load_only(User.name))
         .order_by(Milestone.occurred_on.desc(), Milestone.id.desc())
     )
 

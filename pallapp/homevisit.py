@@ -20,6 +20,7 @@ from pallapp.access import Need, needs_for
 from pallapp.extensions import db
 from pallapp.i18n import gettext
 from pallapp.models import (
+    Assessment,
     CarePlan,
     Flag,
     Milestone,
@@ -179,7 +180,9 @@ def _open_flags_query() -> Select[Flag]:
     return (
         select(Flag)
         .where(Flag.patient_id == bindparam("patient_id"), Flag.closed_at.is_(None))
-        .options(joinedload(Flag.assessment))
+        # Only what the groups show of the rating (its instrument and when it applies): the
+        # answers and scores are JSON, decoding them for every open flag was wasted.
+        .options(joinedload(Flag.assessment).load_only(Assessment.instrument, Assessment.observed_at))
     )
 
 

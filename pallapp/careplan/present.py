@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
 from flask_babel import format_decimal, get_locale
 
@@ -36,7 +37,15 @@ def _amount_pattern() -> NumberPattern:
 
 def amount_words(value: Decimal) -> str:
     """A dose amount in the reader's language: "2,5" in Swedish, up to 4 decimals."""
-    return _amount_pattern().apply(value, get_locale())
+    return _amount_text(str(value), get_locale())
+
+
+@functools.lru_cache(maxsize=1024)
+def _amount_text(value: str, locale: Locale) -> str:
+    # Each distinct amount formatted once per language in this process: the patient page shows
+    # the amount of every dose of the last day and of those to evaluate, mostly the same few.
+    # A number in words is no patient data (the amount alone, keyed by its exact digits).
+    return _amount_pattern().apply(Decimal(value), locale)
 
 
 def ordered_dose(order: PrnOrder) -> str:

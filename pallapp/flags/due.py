@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import CompoundSelect, String, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from pallapp import audit, scoring
@@ -70,17 +70,25 @@ def rating_overdue(latest: dict[str, datetime], now: datetime, interval_days: in
 
 
 @functools.cache
-def _latest_ratings_query() -> Select[str, datetime]:
-    # The rules only look at the latest assessment of each instrument up to `now`. Built once
-    # (the patient page evaluates reminders on every view), the values bound at each call.
-    return (
-        select(Assessment.instrument, func.max(Assessment.observed_at))
-        .where(
-            Assessment.patient_id == bindparam("patient_id"),
-            Assessment.observed_at <= bindparam("now"),
+def _latest_ratings_query() -> CompoundSelect[str, datetime | None]:
+    # The rules only look at the latest assessment of each instrument up to `now`. One
+    # `max` per instrument, which the index on (patient, instrument, observed_at) answers from
+    # its newest end: grouping every assessment of the patient grew with three years of
+    # history. Built once (the patient page evaluates reminders on every view), the values
+    # bound at each call; an instrument never rated answers NULL and is left out.
+    latest = []
+    for instrument in scoring.INSTRUMENTS:
+        newest = (
+            select(func.max(Assessment.observed_at))
+            .where(
+                Assessment.patient_id == bindparam("patient_id"),
+                Assessment.instrument == instrument,
+                Assessment.observed_at <= bindparam("now"),
+            )
+            .scalar_subquery()
         )
-        .group_by(Assessment.instrument)
-    )
+        latest.append(select(literal(instrument, String), newest))
+    return union_all(*latest)
 
 
 def reminders_due(
@@ -101,6 +109,7 @@ def reminders_due(
         for instrument, observed_at in db.session.execute(
             _latest_ratings_query(), {"patient_id": patient.id, "now": now}
         )
+        if observed_at is not None
     ]
     if orders is None:
         orders = open_orders(patient, now)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from pallapp import scoring
 from pallapp.extensions import db
-from pallapp.models import Patient, PrnOrder
+from pallapp.models import Patient, PrnOrder, User
 
 
 def order_rule(order: PrnOrder) -> scoring.PrnOrderRule:
@@ -39,7 +39,9 @@ def _open_orders_query() -> Select[PrnOrder]:
     return select(PrnOrder).where(
         PrnOrder.patient_id == bindparam("patient_id"),
         or_(PrnOrder.stop_at.is_(None), PrnOrder.stop_at > bindparam("now")),
-    ).options(joinedload(PrnOrder.prescriber, innerjoin=True))
+    # Of the prescriber only the name is shown: the account's other columns (hashes,
+    # second factor) were read, described and kept for nothing.
+    ).options(joinedload(PrnOrder.prescriber, innerjoin=True).load_only(User.name))
 
 
 def open_orders(patient: Patient, now: datetime) -> list[PrnOrder]:

@@ -160,8 +160,8 @@ def open_patient_and_needs(
     user: User, public_id: str, need: Need = Need.VIEW
 ) -> tuple[Patient, frozenset[Need]]:
     """`open_patient`, with everything else the user may do with the record (`needs_for`)
-    from the same query."""
-    patient, needs = find_patient_and_needs(user, public_id, need)
+    and the episodes with their units (the patient page names them) from the same query."""
+    patient, needs = find_patient_and_needs(user, public_id, need, with_episodes=True)
     audit.record(AuditAction.VIEW, patient=patient, obj=patient)
     return patient, needs
 
@@ -176,7 +176,8 @@ def _relative_links_query() -> Select[RelativeLink]:
             RelativeLink.patient_id == bindparam("patient_id"),
             RelativeLink.revoked_at.is_(None),
         )
-        .options(joinedload(RelativeLink.relative, innerjoin=True))
+        # The page names the relative: the account's other columns are not read.
+        .options(joinedload(RelativeLink.relative, innerjoin=True).load_only(User.name))
         .order_by(RelativeLink.created_at)
     )
 

@@ -13,7 +13,7 @@ from pallapp.models import Role, utcnow
 from pallapp.patients import bp, services
 from pallapp.present import instrument_title
 from pallapp.reporting.services import due_for_reporter, set_reminders_opt_out
-from pallapp.review.common import key_instruments, key_scores, latest_assessments
+from pallapp.review.common import key_instruments, key_scores, latest_ratings
 from pallapp.timeutil import today_local
 
 
@@ -155,8 +155,10 @@ def show(public_id: str) -> ResponseReturnValue:
     # Staff see the latest score of each instrument first thing (the record is opened and
     # audited above; the latest ratings are part of it).
     # Each instrument on its own line: IPOS patient and staff versions are different ratings.
+    # Read as plain columns (`latest_ratings`): the headline needs no answers, and building
+    # ORM objects with their JSON cost more than the query.
     latest = (
-        latest_assessments([patient.id]).get(patient.id, {})
+        latest_ratings([patient.id]).get(patient.id, {})
         if current_user.is_staff and may_view_history
         else {}
     )

@@ -64,3 +64,35 @@ def test_a_need_the_role_never_has_costs_no_query(app):
         finally:
             event.remove(db.engine, "before_cursor_execute", remember)
         assert statements == []
+
+
+def test_the_episodes_come_with_the_record_and_the_same_needs(app):
+    # `with_episodes`: the patient page's one query also brings the episodes and their units;
+    # the answers are those without it, and naming the units sends nothing more.
+    world = build_world(app)
+    with app.app_context():
+        for actor, email in world.emails.items():
+            user = db.session.scalar(select(User).where(User.email == email))
+            try:
+                expected = find_patient_and_needs(user, world.patient)
+            except NotVisible:
+                with pytest.raises(NotVisible):
+                    find_patient_and_needs(user, world.patient, with_episodes=True)
+                continue
+            db.session.expunge_all()
+            user = db.session.scalar(select(User).where(User.email == email))
+            statements = []
+
+            def remember(*args, seen=statements):
+                seen.append(args[2])
+
+            event.listen(db.engine, "before_cursor_execute", remember)
+            try:
+                found, needs = find_patient_and_needs(user, world.patient, with_episodes=True)
+                units = sorted(episode.unit.name for episode in found.episodes)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", remember)
+            assert (found.id, needs) == (expected[0].id, expected[1]), actor
+            assert len(statements) == 1, actor
+            assert units, actor  # the world's patient is followed by a unit
+            db.session.expunge_all()

@@ -461,3 +461,38 @@ def test_a_correction_keeps_an_evaluation_made_after_the_corrected_time(ctx):
                                    reason="Fel tid igen", client_token="h3").administration
     assert (latest.effect, latest.evaluated_at) == (None, None)
     assert dose_service.doses_to_evaluate(ctx["patient"]) == [latest]
+
+
+def test_the_reminders_read_the_newest_rating_of_each_instrument_up_to_now(ctx):
+    # The reminders' latest rating per instrument is one index lookup each (bounded however
+    # long the history is): it must still be the newest at or before `now`, of this patient,
+    # and leave out an instrument never rated.
+    from pallapp.flags.due import _latest_ratings_query
+    from pallapp.models import Assessment
+
+    now = utcnow().replace(microsecond=0)
+    other = make_patient([ctx["unit"]])
+
+    def rating(patient, instrument, observed_at, token):
+        db.session.add(Assessment(
+            patient_id=patient.id, instrument=instrument, instrument_version="test",
+            respondent="staff", entered_by_id=ctx["nurse"].id, observed_at=observed_at,
+            answers={}, scores={}, scoring_version="test", client_token=token.ljust(32, "0"),
+        ))
+
+    rating(ctx["patient"], "esas_r", now - timedelta(days=10), "a")
+    rating(ctx["patient"], "esas_r", now - timedelta(days=2), "b")  # the newest up to now
+    rating(ctx["patient"], "esas_r", now + timedelta(hours=1), "c")  # after now: not yet
+    rating(ctx["patient"], "roag", now - timedelta(days=5), "d")
+    rating(ctx["patient"], "roag", now, "e")  # at now exactly: counts (observed_at <= now)
+    rating(other, "esas_r", now - timedelta(days=1), "f")  # another patient's
+    rating(other, "abbey", now - timedelta(days=1), "g")
+    db.session.flush()
+    seen = {
+        instrument: observed_at
+        for instrument, observed_at in db.session.execute(
+            _latest_ratings_query(), {"patient_id": ctx["patient"].id, "now": now}
+        )
+        if observed_at is not None
+    }
+    assert seen == {"esas_r": now - timedelta(days=2), "roag": now}

@@ -321,16 +321,16 @@ def test_the_admin_lets_a_units_relatives_record_doses(app, ctx, client, auth):
 
 
 # What the patient page (the home-visit hub) sends for a nurse, whatever the patient has: the
-# user, one query that opens the record and answers every "may I" of the page, the audit row,
-# the episodes with their units, the open orders with prescribers, the milestones with who
+# user, one query that opens the record, answers every "may I" of the page and brings the
+# episodes with their units, the audit row, the open orders with prescribers, the milestones with who
 # recorded them, the open flags with their assessments (these three serve the reminders as well
 # as the page), the latest ratings (reminders), the care plan, the doses of the last 24 h and
 # those to evaluate (each with its order), the relatives with their accounts, the latest rating
 # of each key instrument (the scores at the top), and the levels marked as expected (the alerts
 # panel). An N+1 makes it grow with the rows; a new query on the page shows up here, to be
 # counted on purpose. 14: the reminders read the open flags the page loads anyway, instead of
-# reading them again.
-PATIENT_PAGE_STATEMENTS = 14
+# reading them again; 13: the episodes come with the record.
+PATIENT_PAGE_STATEMENTS = 13
 
 
 def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, ctx, client, auth):
