@@ -75,7 +75,7 @@ def heat_columns(page: str, key: str) -> list[str]:
     assert table, key
     return [
         " ".join(re.sub(r"<[^>]+>", " ", cell).split())
-        for cell in re.findall(r'<th scope="col" class="heat-when"[^>]*>(.*?)</th>', table.group(1))
+        for cell in re.findall(r'<th scope="col" class="heat-when[^"]*"[^>]*>(.*?)</th>', table.group(1))
     ]
 
 
@@ -282,8 +282,21 @@ def test_ratings_more_than_a_year_old_are_shown_by_month(long_history, client, a
     assert column(total, 0) == ["17", "9", "9", "9", "9"]
     # 6-31 January and the Monday night rating; 1 May to 25 May (6 January + 139 days).
     assert column(total, 3) == ["27", "28", "31", "30", "25"]
-    # The heat map is not aggregated: the newest 40 ratings, each on its own.
-    assert len(heat_cells(page, "esas_heatmap")["pain"]) == 40
+    # The heat map follows the same rule: 141 ratings > 120, all before the cut, so one column
+    # per month, each cell the month's highest answer. Pain in January: 2, 5, 3, the Monday
+    # night 9, then 1: highest 9; February to May: 1 every day. Nausea in January: 1 (the one
+    # left blank is not filled in), 1 in every month.
+    cells = heat_cells(page, "esas_heatmap")
+    assert cells["pain"] == ["9 severe", "1 mild", "1 mild", "1 mild", "1 mild"]
+    assert cells["nausea"] == ["1 mild"] * 5
+    assert heat_columns(page, "esas_heatmap") == [
+        "January 2025 highest of 27 ratings",
+        "February 2025 highest of 28 ratings",
+        "March 2025 highest of 31 ratings",
+        "April 2025 highest of 30 ratings",
+        "May 2025 highest of 25 ratings",
+    ]
+    assert "Ratings before " in page and "one column per month and version" in page
 
 
 def test_a_month_point_is_the_highest_of_its_month_then_weeks(app):
