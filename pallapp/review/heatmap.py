@@ -22,9 +22,11 @@ audited) by the trends service, and return msgids the template translates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+
+from markupsafe import Markup
 
 from pallapp import scoring
 from pallapp.models import Assessment
@@ -38,6 +40,8 @@ BAND_WORDS = {
     "moderate": scoring.N_("moderate"),
     "severe": scoring.N_("severe"),
 }
+#: The words of an empty cell, for screen readers.
+NOT_ANSWERED = scoring.N_("not answered")
 #: Columns shown at most: the newest ones. 40 columns are six weeks of daily ratings; older ones
 #: are in the assessment history, and the heat map says how many it leaves out.
 HEATMAP_MAX_COLUMNS = 40
@@ -112,17 +116,17 @@ def _cell(item: scoring.ItemDefinition, answer: object, bands: Sequence[scoring.
     return HeatCell(None, special=special)
 
 
-def _cell_of(
-    item: scoring.ItemDefinition, answers: list[object], bands: Sequence[scoring.Band]
-) -> HeatCell:
-    """The cell of one rating's answer, or of a month's answers: their highest number (the
-    worst, as on the charts; a missing answer is not filled in); a month without a number shows
-    its latest special answer in words."""
+def _answer_of(answers: list[object]) -> object:
+    """The answer a cell shows for one rating's answer, or for a month's answers: their highest
+    number (the worst, as on the charts; a missing answer is not filled in); a month without a
+    number shows its latest special answer in words (None: never answered)."""
+    if len(answers) == 1:
+        return answers[0]
     numbers = [a for a in answers if isinstance(a, int) and not isinstance(a, bool)]
     if numbers:
-        return _cell(item, highest(numbers), bands)
+        return highest(numbers)
     specials = [a for a in answers if a is not None and not isinstance(a, bool | int)]
-    return _cell(item, specials[-1] if specials else None, bands)
+    return specials[-1] if specials else None
 
 
 def _version_label(code: str) -> str | None:
@@ -167,16 +171,19 @@ def _build(
     ]
     rows = []
     for item in definition.items:
-        answers = [[a.answers.get(item.code) for a in group] for _column, group in groups]
-        if item.optional and all(answer is None for group in answers for answer in group):
+        answers = [_answer_of([a.answers.get(item.code) for a in group]) for _column, group in groups]
+        if item.optional and all(answer is None for answer in answers):
             continue  # ESAS-r "other" that nobody used
-        rows.append(
-            HeatRow(
-                item.code,
-                item.score_label,
-                tuple(_cell_of(item, group, definition.item_bands) for group in answers),
-            )
-        )
+        # A few distinct answers per item (0-10, a special answer, none): each cell made once.
+        made: dict[tuple[type, object], HeatCell] = {}
+        cells = []
+        for answer in answers:
+            kind = (type(answer), answer if isinstance(answer, int | str) else repr(answer))
+            cell = made.get(kind)
+            if cell is None:
+                cell = made[kind] = _cell(item, answer, definition.item_bands)
+            cells.append(cell)
+        rows.append(HeatRow(item.code, item.score_label, tuple(cells)))
     present = {column.instrument for column, _group in groups}
     versions = [label for code in codes if (label := _version_label(code)) and code in present]
     return HeatMap(
@@ -244,3 +251,32 @@ def heatmaps(assessments: list[Assessment], today: date | None = None) -> list[H
     """The heat maps that have data, in display order (ESAS-r, then IPOS)."""
     built = (heatmap(key, assessments, today) for key in _families())
     return [found for found in built if found is not None]
+
+
+def cells_writer(translate: Callable[[str], str]) -> Callable[[HeatRow], Markup]:
+    """The cells of a heat map row as HTML, each distinct cell written once per page: a
+    three-year heat map has thousands of cells of a score's few kinds, and writing each in the
+    template was the largest part of the page's time. Translations are inserted as the
+    template's `_` inserts them (trusted catalogue text, not escaped)."""
+    written: dict[HeatCell, str] = {}
+
+    def html(cell: HeatCell) -> str:
+        if cell.value is not None:
+            word = translate(cell.band_word) if cell.band_word else ""
+            inner = f'<span class="heat-value">{cell.value}</span> <span class="heat-band">{word}</span>'
+        elif cell.special:
+            inner = f'<span class="heat-band">{translate(cell.special)}</span>'
+        else:
+            inner = f'–<span class="visually-hidden">{translate(NOT_ANSWERED)}</span>'
+        return f'<td class="heat-cell band-{cell.band or "missing"}">{inner}</td>'
+
+    def row_cells(row: HeatRow) -> Markup:
+        parts = []
+        for cell in row.cells:
+            text = written.get(cell)
+            if text is None:
+                text = written[cell] = html(cell)
+            parts.append(text)
+        return Markup("".join(parts))  # noqa: S704 - band names are ours, words the catalogue's
+
+    return row_cells

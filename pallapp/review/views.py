@@ -176,6 +176,7 @@ def trends(public_id: str) -> ResponseReturnValue:
         dose_days=dose_days,
         dose_days_left_out=len(charts.dose_days(doses)) - len(dose_days),
         heatmaps=heatmap.heatmaps(assessments, today),
+        heat_row_cells=heatmap.cells_writer(gettext),
         patient=patient,
         charts=charts.build_charts(assessments, lines=lines, axis=axis, today=today),
         range_code=range_code,
