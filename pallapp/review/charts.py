@@ -600,6 +600,13 @@ STYLE_OPTIONS = dict(
     dot_opacity="1",
 )
 
+#: A milestone's name on the time axis is cut after this many characters, after its date
+#: ("2025-01-16 Coordinated…"); the whole name is the label's <title> (pygal writes one for every
+#: label it cuts), a legend entry of the chart, and in the page's list of milestones. The widest
+#: axis label sets the right margin of the plot: "Coordinated individual plan (SIP)" at the end
+#: of the axis took 370 px of a 960 px chart, and every chart of the page shares that margin.
+MILESTONE_NAME_CHARS = 12
+
 #: Milestone lines: one dark colour, far from every series colour (they are also named on the
 #: time axis and in the legend, never told apart by colour alone).
 MILESTONE_COLOUR = "#3d1f5c"
@@ -623,7 +630,8 @@ def indication_name(code: str) -> str:
 def _local_labels(lines: list[tuple[datetime, str]]) -> Callable[[datetime], str]:
     """The date of a moment in Stockholm, each day formatted once (pygal asks for every dot,
     and a long chart has thousands of dots on a few hundred days); a milestone's moment is
-    labelled with the milestone's name, so the axis says what happened that day."""
+    labelled with its date and the milestone's name, so the axis says what happened that day
+    (the date first: a long name is cut, `MILESTONE_NAME_CHARS`)."""
     labels: dict[date, str] = {}
     named = {round(moment.timestamp()): label for moment, label in lines}
 
@@ -632,7 +640,7 @@ def _local_labels(lines: list[tuple[datetime, str]]) -> Callable[[datetime], str
             moment = moment.replace(tzinfo=UTC)  # pygal hands back naive UTC
         day = moment.astimezone(STOCKHOLM).date()
         if round(moment.timestamp()) in named:
-            return f"{named[round(moment.timestamp())]} {date_text(day, 'short')}"
+            return f"{date_text(day, 'short')} {named[round(moment.timestamp())]}"
         if day not in labels:
             labels[day] = date_text(day, "short")
         return labels[day]
@@ -783,6 +791,13 @@ def render_svg(chart: Chart) -> bytes:
         x_labels = sorted(
             [tick for tick in x_labels if all(abs(tick - m) > near for m in named)] + named
         )
+    truncation = -1  # no label is cut
+    if chart.lines:
+        # Room for the longest date and MILESTONE_NAME_CHARS of a name (pygal's cut keeps
+        # `truncation` - 1 characters and adds "…").
+        days = [moment.astimezone(STOCKHOLM).date() for moment in (x_labels or moments)]
+        widest_date = max((len(date_text(day, "short")) for day in days), default=10)
+        truncation = widest_date + 1 + MILESTONE_NAME_CHARS + 1
     plot = _DateTimeLineWithoutTooltips(
         style=_style(chart),
         width=960,
@@ -801,7 +816,7 @@ def render_svg(chart: Chart) -> bytes:
         legend_at_bottom=True,
         legend_at_bottom_columns=2,
         truncate_legend=-1,
-        truncate_label=-1,
+        truncate_label=truncation,
         x_label_rotation=20,
         x_value_formatter=_local_labels(chart.lines),
         allow_interruptions=True,

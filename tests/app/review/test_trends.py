@@ -471,6 +471,34 @@ def test_every_plot_area_of_a_page_shares_one_time_axis(app):
     assert len(boxes) == 1, boxes
 
 
+def test_a_long_milestone_name_does_not_narrow_the_plot(app):
+    """The widest time axis label sets the right margin: a milestone's name is cut after
+    MILESTONE_NAME_CHARS characters, after its date, with the whole label as its <title>."""
+    start = datetime(2025, 1, 6, 10, tzinfo=STOCKHOLM)
+    axis = charts.axis_for(start.date(), (start + timedelta(days=30)).date())
+    near_the_end = datetime(2025, 2, 4, 12, tzinfo=STOCKHOLM)
+
+    def drawn(name: str | None) -> tuple[tuple[str, str], bytes]:
+        lines = [(near_the_end, name)] if name else []
+        with app.test_request_context():  # Swedish dates: 2025-02-04
+            svg = charts.render_svg(charts.build_chart("abbey", [abbey(3, start)], lines=lines, axis=axis))
+        return plot_box(svg), svg
+
+    long_box, long_svg = drawn("Coordinated individual plan (SIP)")  # 33 characters
+    medium_box, _svg = drawn("Care plan agreed")  # 16: cut after 12 as well
+    plain_box, _svg = drawn(None)
+    assert charts.MILESTONE_NAME_CHARS == 12
+    assert long_box == medium_box
+    # 10 (date) + 1 + 12 characters of the name, then "…"; the whole label in its <title>.
+    assert "2025-02-04 Coordinated …</text>".encode() in long_svg
+    assert b"<title>2025-02-04 Coordinated individual plan (SIP)</title>" in long_svg
+    # The cut label (24 characters) leaves the plot within 14 characters (9 px each at 15 px,
+    # pygal's estimate, times cos 20 degrees: about 118 px) of a plot without a milestone; the
+    # whole label (44 characters) took about 290 px more.
+    assert long_box[0] == plain_box[0]
+    assert float(plain_box[1]) - float(long_box[1]) < 120
+
+
 def test_charts_are_drawn_as_pygal_draws_them(app, monkeypatch):
     """The style sheets and series option names kept per process (`_SvgWithKeptStyles`,
     `_SerieConfigWithKeptNames`) give the same SVG, byte for byte, as pygal's own code: charts of several kinds, lengths and languages, with and
