@@ -22,10 +22,11 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TypeVar
 from xml.etree import ElementTree
 
 import pygal
@@ -47,6 +48,7 @@ COLOURS = (
     "#7a3b00", "#4b0082", "#1e6b34", "#a4161a", "#555555",
 )
 THRESHOLD_COLOUR = "#6b6b6b"
+T = TypeVar("T")
 
 # A chart with more time points than this is drawn, and tabled, one point per calendar week (and
 # per calendar month for ratings more than a year old, `MONTHLY_AFTER_MONTHS`).
@@ -167,7 +169,7 @@ class Chart:
         """The week or month of an aggregated point, in words."""
         period = self.periods[moment]
         if period.monthly:
-            return date_text(period.first, "LLLL y")
+            return month_label(period.first)
         return week_label(moment, first=period.first)
 
     @property
@@ -203,6 +205,11 @@ def week_middle(monday: date) -> datetime:
     return datetime.combine(monday + timedelta(days=3), time(12), tzinfo=STOCKHOLM)
 
 
+def month_label(day: date) -> str:
+    """The calendar month of `day` in words, e.g. 'november 2025' (Swedish)."""
+    return date_text(day, "LLLL y")
+
+
 def week_label(moment: datetime, first: date | None = None) -> str:
     """'Week 5, 2025 (1/27/25 – 2/2/25)' for the week whose point is at `moment`; `first`: the
     week's first day when it is cut by the start of the weekly part of a chart."""
@@ -224,15 +231,44 @@ def monthly_before(today: date) -> date:
     return date(months // 12, months % 12 + 1, 1)
 
 
-def _highest(values: list[int | None]) -> int | None:
+def monthly_cut(count: int, today: date | None) -> date | None:
+    """The rule every long list of the trends page shares with the charts: with more than
+    `MAX_CHART_POINTS` entries (ratings of a chart or heat map, doses of the dose table), those
+    before the day returned are shown one per calendar month (`monthly_before`); None: every
+    entry as it is (at most that many, or no `today` to count a year back from)."""
+    if today is None or count <= MAX_CHART_POINTS:
+        return None
+    return monthly_before(today)
+
+
+def highest(values: Iterable[int | None]) -> int | None:
+    """The highest of the values present (None: none present); a missing value is never
+    filled in, and a period's highest never hides its worst rating."""
     present = [value for value in values if value is not None]
     return max(present) if present else None
 
 
-def _month_of(day: date) -> tuple[date, date]:
+def month_of(day: date) -> tuple[date, date]:
+    """The first and last day of the calendar month of `day`."""
     first = day.replace(day=1)
     following = (first + timedelta(days=31)).replace(day=1)
     return first, following - timedelta(days=1)
+
+
+def split_by_month(
+    entries: Iterable[T], moment_of: Callable[[T], datetime], cut: date | None
+) -> tuple[dict[tuple[date, date], list[T]], list[T]]:
+    """The entries before `cut` (a Stockholm date; None: none) by calendar month in Stockholm
+    time, months and entries in the order given, and the entries from `cut` on."""
+    months: dict[tuple[date, date], list[T]] = {}
+    recent: list[T] = []
+    for entry in entries:
+        day = moment_of(entry).astimezone(STOCKHOLM).date()
+        if cut is not None and day < cut:
+            months.setdefault(month_of(day), []).append(entry)
+        else:
+            recent.append(entry)
+    return months, recent
 
 
 def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> Chart:
@@ -254,7 +290,7 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
     for index, (moment, _value) in enumerate(chart.series[0].points if chart.series else []):
         day = moment.astimezone(STOCKHOLM).date()
         if monthly_before is not None and day < monthly_before:
-            key = (*_month_of(day), True)
+            key = (*month_of(day), True)
         else:
             monday = week_of(moment)
             first = max(monday, monthly_before) if monthly_before else monday
@@ -267,7 +303,7 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
     ]
     for series in chart.series:
         series.points = [
-            (middle, _highest([series.points[i][1] for i in by_period[period]]))
+            (middle, highest(series.points[i][1] for i in by_period[period]))
             for middle, period in zip(middles, periods, strict=True)
         ]
     chart.periods = {
@@ -404,7 +440,7 @@ def build_chart(
     chart.lines = list(lines or [])
     chart.axis = axis
     if len(chart.moments) > MAX_CHART_POINTS:
-        highest_of_each_period(chart, monthly_before(today) if today else None)
+        highest_of_each_period(chart, monthly_cut(len(chart.moments), today))
     return chart
 
 
@@ -450,6 +486,39 @@ def doses_per_day(doses: list[DoseMark]) -> dict[str, list[tuple[datetime, int]]
         ]
         for indication, days in per_day.items()
     }
+
+
+@dataclass(frozen=True)
+class DoseMonth:
+    """The doses of one calendar month and one indication, more than a year old, as one row of
+    the page's monthly dose table: how many were given, and which drugs."""
+
+    first: date  # the month's first day
+    indication: str  # code
+    count: int
+    drugs: tuple[str, ...]
+
+
+def doses_by_month(
+    doses: list[DoseMark], today: date | None
+) -> tuple[list[DoseMonth], list[DoseMark], date | None]:
+    """The dose table bounded by the charts' rule (`monthly_cut`): with more than
+    `MAX_CHART_POINTS` doses, those before the cut summed per month and indication (months
+    oldest first, indications in their order); (those rows, the doses from the cut on, each
+    on its own, and the cut, None when nothing is summed). `doses`: oldest first."""
+    rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
+    cut = monthly_cut(len(doses), today)
+    months, recent = split_by_month(doses, lambda dose: dose.given_at, cut)
+    rows = []
+    for (first, _last), in_month in months.items():
+        by_indication: dict[str, list[DoseMark]] = {}
+        for dose in in_month:
+            by_indication.setdefault(dose.indication, []).append(dose)
+        for indication in sorted(by_indication, key=lambda code: (rank.get(code, 99), code)):
+            given = by_indication[indication]
+            drugs = tuple(sorted({dose.drug for dose in given}))
+            rows.append(DoseMonth(first, indication, len(given), drugs))
+    return rows, recent, cut if months else None
 
 
 #: The dose lane's points listed under it, newest kept: 120, as for the chart points (four
@@ -531,6 +600,13 @@ STYLE_OPTIONS = dict(
     dot_opacity="1",
 )
 
+#: A milestone's name on the time axis is cut after this many characters, after its date
+#: ("2025-01-16 Coordinated…"); the whole name is the label's <title> (pygal writes one for every
+#: label it cuts), a legend entry of the chart, and in the page's list of milestones. The widest
+#: axis label sets the right margin of the plot: "Coordinated individual plan (SIP)" at the end
+#: of the axis took 370 px of a 960 px chart, and every chart of the page shares that margin.
+MILESTONE_NAME_CHARS = 12
+
 #: Milestone lines: one dark colour, far from every series colour (they are also named on the
 #: time axis and in the legend, never told apart by colour alone).
 MILESTONE_COLOUR = "#3d1f5c"
@@ -554,7 +630,8 @@ def indication_name(code: str) -> str:
 def _local_labels(lines: list[tuple[datetime, str]]) -> Callable[[datetime], str]:
     """The date of a moment in Stockholm, each day formatted once (pygal asks for every dot,
     and a long chart has thousands of dots on a few hundred days); a milestone's moment is
-    labelled with the milestone's name, so the axis says what happened that day."""
+    labelled with its date and the milestone's name, so the axis says what happened that day
+    (the date first: a long name is cut, `MILESTONE_NAME_CHARS`)."""
     labels: dict[date, str] = {}
     named = {round(moment.timestamp()): label for moment, label in lines}
 
@@ -563,7 +640,7 @@ def _local_labels(lines: list[tuple[datetime, str]]) -> Callable[[datetime], str
             moment = moment.replace(tzinfo=UTC)  # pygal hands back naive UTC
         day = moment.astimezone(STOCKHOLM).date()
         if round(moment.timestamp()) in named:
-            return f"{named[round(moment.timestamp())]} {date_text(day, 'short')}"
+            return f"{date_text(day, 'short')} {named[round(moment.timestamp())]}"
         if day not in labels:
             labels[day] = date_text(day, "short")
         return labels[day]
@@ -714,6 +791,13 @@ def render_svg(chart: Chart) -> bytes:
         x_labels = sorted(
             [tick for tick in x_labels if all(abs(tick - m) > near for m in named)] + named
         )
+    truncation = -1  # no label is cut
+    if chart.lines:
+        # Room for the longest date and MILESTONE_NAME_CHARS of a name (pygal's cut keeps
+        # `truncation` - 1 characters and adds "…").
+        days = [moment.astimezone(STOCKHOLM).date() for moment in (x_labels or moments)]
+        widest_date = max((len(date_text(day, "short")) for day in days), default=10)
+        truncation = widest_date + 1 + MILESTONE_NAME_CHARS + 1
     plot = _DateTimeLineWithoutTooltips(
         style=_style(chart),
         width=960,
@@ -732,7 +816,7 @@ def render_svg(chart: Chart) -> bytes:
         legend_at_bottom=True,
         legend_at_bottom_columns=2,
         truncate_legend=-1,
-        truncate_label=-1,
+        truncate_label=truncation,
         x_label_rotation=20,
         x_value_formatter=_local_labels(chart.lines),
         allow_interruptions=True,

@@ -11,18 +11,27 @@ Bands are those of `pallapp.scoring` (INSTRUMENTS.md): ESAS-r 0 none, 1-3 mild, 
 "how to interpret"). IPOS patient and staff versions are different ratings of the same items:
 each column names its version, and the versions are never merged into one cell.
 
+A long history is bounded by the charts' rule (`charts.monthly_cut`): with more than
+`charts.MAX_CHART_POINTS` ratings of a family, those more than a year old are one column per
+calendar month and version, each cell the month's highest (worst) answer to the item, and the
+column says how many ratings it holds (docs/instruments.md, "Trend charts over a long period").
+
 Nothing here touches Flask or the database: the builders take assessments already loaded (and
 audited) by the trends service, and return msgids the template translates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
+
+from markupsafe import Markup
 
 from pallapp import scoring
 from pallapp.models import Assessment
+from pallapp.review.charts import highest, monthly_cut, split_by_month
+from pallapp.timeutil import STOCKHOLM
 
 #: The band in a word, in every cell beside its number (the glossary's band terms, short).
 BAND_WORDS = {
@@ -31,6 +40,8 @@ BAND_WORDS = {
     "moderate": scoring.N_("moderate"),
     "severe": scoring.N_("severe"),
 }
+#: The words of an empty cell, for screen readers.
+NOT_ANSWERED = scoring.N_("not answered")
 #: Columns shown at most: the newest ones. 40 columns are six weeks of daily ratings; older ones
 #: are in the assessment history, and the heat map says how many it leaves out.
 HEATMAP_MAX_COLUMNS = 40
@@ -49,10 +60,14 @@ class HeatCell:
 
 @dataclass(frozen=True)
 class HeatColumn:
-    observed_at: datetime
+    observed_at: datetime  # a month's column: noon of its first day
     instrument: str
     version_label: str | None  # msgid, IPOS only
-    public_id: str
+    public_id: str  # "" for a month's column
+    #: A month's column (ratings more than a year old): its first day and how many ratings of
+    #: this version it holds; None for the column of one rating.
+    month: date | None = None
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,13 @@ class HeatMap:
     #: Earlier assessments of the range that are not shown (they are in the history).
     left_out: int = 0
     versions: list[str] = field(default_factory=list)  # msgids of the versions present
+    #: Ratings before this day are shown one column per month (None: each on its own).
+    monthly_before: date | None = None
+
+    @property
+    def single_columns(self) -> int:
+        """How many columns are one rating each (the month columns come first)."""
+        return sum(1 for column in self.columns if column.month is None)
 
 
 def band_of(bands: Sequence[scoring.Band], value: int) -> scoring.Band | None:
@@ -94,9 +116,31 @@ def _cell(item: scoring.ItemDefinition, answer: object, bands: Sequence[scoring.
     return HeatCell(None, special=special)
 
 
+def _answer_of(answers: list[object]) -> object:
+    """The answer a cell shows for one rating's answer, or for a month's answers: their highest
+    number (the worst, as on the charts; a missing answer is not filled in); a month without a
+    number shows its latest special answer in words (None: never answered)."""
+    if len(answers) == 1:
+        return answers[0]
+    numbers = [a for a in answers if isinstance(a, int) and not isinstance(a, bool)]
+    if numbers:
+        return highest(numbers)
+    specials = [a for a in answers if a is not None and not isinstance(a, bool | int)]
+    return specials[-1] if specials else None
+
+
 def _version_label(code: str) -> str | None:
     definition = scoring.INSTRUMENTS.get(code)
     return definition.display.version_label if definition else None
+
+
+def _split(
+    chosen: list[Assessment], today: date | None
+) -> tuple[dict[tuple[date, date], list[Assessment]], list[Assessment], date | None]:
+    """(month -> its ratings, before the cut; the ratings from the cut on; the cut)."""
+    cut = monthly_cut(len(chosen), today)
+    months, recent = split_by_month(chosen, lambda a: a.observed_at, cut)
+    return months, recent, cut
 
 
 def _build(
@@ -106,33 +150,53 @@ def _build(
     definition: scoring.InstrumentDefinition,
     codes: tuple[str, ...],
     chosen: list[Assessment],
+    today: date | None,
 ) -> HeatMap | None:
     if not chosen:
         return None
-    left_out = max(0, len(chosen) - HEATMAP_MAX_COLUMNS)
-    shown = chosen[left_out:]
-    columns = [
-        HeatColumn(a.observed_at, a.instrument, _version_label(a.instrument), a.public_id)
-        for a in shown
+    months, recent, cut = _split(chosen, today)
+    left_out = max(0, len(recent) - HEATMAP_MAX_COLUMNS)
+    # Each column with the ratings it stands for: a month's column per version, never merged.
+    groups: list[tuple[HeatColumn, list[Assessment]]] = []
+    for (first, _last), in_month in months.items():
+        for code in codes:
+            of_version = [a for a in in_month if a.instrument == code]
+            if of_version:
+                noon = datetime.combine(first, time(12), tzinfo=STOCKHOLM)
+                column = HeatColumn(noon, code, _version_label(code), "", first, len(of_version))
+                groups.append((column, of_version))
+    groups += [
+        (HeatColumn(a.observed_at, a.instrument, _version_label(a.instrument), a.public_id), [a])
+        for a in recent[left_out:]
     ]
     rows = []
     for item in definition.items:
-        answers = [a.answers.get(item.code) for a in shown]
+        answers = [_answer_of([a.answers.get(item.code) for a in group]) for _column, group in groups]
         if item.optional and all(answer is None for answer in answers):
             continue  # ESAS-r "other" that nobody used
-        rows.append(
-            HeatRow(
-                item.code,
-                item.score_label,
-                tuple(_cell(item, answer, definition.item_bands) for answer in answers),
-            )
-        )
-    versions = [
-        label
-        for code in codes
-        if (label := _version_label(code)) and any(a.instrument == code for a in shown)
-    ]
-    return HeatMap(key, title, scale, columns, rows, definition.item_bands, left_out, versions)
+        # A few distinct answers per item (0-10, a special answer, none): each cell made once.
+        made: dict[tuple[type, object], HeatCell] = {}
+        cells = []
+        for answer in answers:
+            kind = (type(answer), answer if isinstance(answer, int | str) else repr(answer))
+            cell = made.get(kind)
+            if cell is None:
+                cell = made[kind] = _cell(item, answer, definition.item_bands)
+            cells.append(cell)
+        rows.append(HeatRow(item.code, item.score_label, tuple(cells)))
+    present = {column.instrument for column, _group in groups}
+    versions = [label for code in codes if (label := _version_label(code)) and code in present]
+    return HeatMap(
+        key,
+        title,
+        scale,
+        [column for column, _group in groups],
+        rows,
+        definition.item_bands,
+        left_out,
+        versions,
+        cut if months else None,
+    )
 
 
 def _of(assessments: Iterable[Assessment], codes: tuple[str, ...]) -> list[Assessment]:
@@ -151,9 +215,10 @@ def _families() -> dict[str, list[scoring.InstrumentDefinition]]:
     return families
 
 
-def heatmap(key: str, assessments: Iterable[Assessment]) -> HeatMap | None:
+def heatmap(key: str, assessments: Iterable[Assessment], today: date | None = None) -> HeatMap | None:
     """The heat map `key` (None: no rating of its instruments in the range); every version
-    of the family in a column of its own, each named."""
+    of the family in a column of its own, each named; ratings more than a year before `today`
+    by month when there are many (`charts.monthly_cut`; None: never by month)."""
     members = _families()[key]
     first = members[0]
     codes = tuple(definition.code for definition in members)
@@ -165,21 +230,53 @@ def heatmap(key: str, assessments: Iterable[Assessment]) -> HeatMap | None:
         first,
         codes,
         _of(assessments, codes),
+        today,
     )
 
 
-def columns_shown(assessments: Iterable[Assessment]) -> list[Assessment]:
-    """The assessments the heat maps show a column for (the newest `HEATMAP_MAX_COLUMNS` of
-    each family): the only ones whose answers they read."""
+def columns_shown(assessments: Iterable[Assessment], today: date | None = None) -> list[Assessment]:
+    """The assessments the heat maps read the answers of: those of the month columns and the
+    newest `HEATMAP_MAX_COLUMNS` of the rest, of each family."""
     listed = list(assessments)
     shown: list[Assessment] = []
     for members in _families().values():
         codes = tuple(definition.code for definition in members)
-        shown += _of(listed, codes)[-HEATMAP_MAX_COLUMNS:]
+        months, recent, _cut = _split(_of(listed, codes), today)
+        shown += [a for in_month in months.values() for a in in_month]
+        shown += recent[-HEATMAP_MAX_COLUMNS:]
     return shown
 
 
-def heatmaps(assessments: list[Assessment]) -> list[HeatMap]:
+def heatmaps(assessments: list[Assessment], today: date | None = None) -> list[HeatMap]:
     """The heat maps that have data, in display order (ESAS-r, then IPOS)."""
-    built = (heatmap(key, assessments) for key in _families())
+    built = (heatmap(key, assessments, today) for key in _families())
     return [found for found in built if found is not None]
+
+
+def cells_writer(translate: Callable[[str], str]) -> Callable[[HeatRow], Markup]:
+    """The cells of a heat map row as HTML, each distinct cell written once per page: a
+    three-year heat map has thousands of cells of a score's few kinds, and writing each in the
+    template was the largest part of the page's time. Translations are inserted as the
+    template's `_` inserts them (trusted catalogue text, not escaped)."""
+    written: dict[HeatCell, str] = {}
+
+    def html(cell: HeatCell) -> str:
+        if cell.value is not None:
+            word = translate(cell.band_word) if cell.band_word else ""
+            inner = f'<span class="heat-value">{cell.value}</span> <span class="heat-band">{word}</span>'
+        elif cell.special:
+            inner = f'<span class="heat-band">{translate(cell.special)}</span>'
+        else:
+            inner = f'–<span class="visually-hidden">{translate(NOT_ANSWERED)}</span>'
+        return f'<td class="heat-cell band-{cell.band or "missing"}">{inner}</td>'
+
+    def row_cells(row: HeatRow) -> Markup:
+        parts = []
+        for cell in row.cells:
+            text = written.get(cell)
+            if text is None:
+                text = written[cell] = html(cell)
+            parts.append(text)
+        return Markup("".join(parts))  # noqa: S704 - band names are ours, words the catalogue's
+
+    return row_cells

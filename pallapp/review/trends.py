@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import defer, undefer
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pallapp import audit, carerecord, flags
 from pallapp.access import Need
@@ -86,15 +87,17 @@ def assessments_in_range(
 
 
 def load_answers(assessments: list[Assessment]) -> None:
-    """The answers of these (already loaded) assessments, in one query: three years of
-    ratings are 500 sets of answers to decode, and the heat maps show the newest 40 of a
-    family."""
-    if assessments:
-        db.session.execute(
-            select(Assessment)
-            .options(undefer(Assessment.answers))
-            .where(Assessment.id.in_([assessment.id for assessment in assessments]))
-        ).all()
+    """The answers of these (already loaded) assessments, in one query of the answers alone
+    (the rest of each row is loaded; reading whole rows again decoded every score twice)."""
+    if not assessments:
+        return
+    by_id = {assessment.id: assessment for assessment in assessments}
+    rows = db.session.execute(
+        select(Assessment.id, Assessment.answers).where(Assessment.id.in_(list(by_id)))
+    )
+    for assessment_id, answers in rows:
+        # As loaded from the database: no change to flush.
+        set_committed_value(by_id[assessment_id], "answers", answers)
 
 
 def range_start(range_code: str) -> datetime | None:

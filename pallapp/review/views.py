@@ -156,27 +156,35 @@ def _range_arg() -> str:
 @login_required
 def trends(public_id: str) -> ResponseReturnValue:
     range_code = _range_arg()
+    today = today_local()
     patient, assessments = trend_service.trend_assessments(current_user, public_id, range_code)
-    trend_service.load_answers(heatmap.columns_shown(assessments))
+    trend_service.load_answers(heatmap.columns_shown(assessments, today))
     lines = trend_service.milestone_lines(patient, trend_service.range_start(range_code))
     axis = timeline.trend_axis(patient, range_code)
     doses = timeline.dose_marks(patient, range_code)
-    dose_days = charts.dose_days(doses)
+    # Doses more than a year old are summed by month when there are many (the charts' rule);
+    # the list under the lane points into the table of the doses shown one by one.
+    dose_months, recent_doses, doses_monthly_before = charts.doses_by_month(doses, today)
+    dose_days = charts.dose_days(recent_doses)[-charts.MAX_DOSE_DAYS_LISTED:]
     return render_template(
         "review/trends.html",
         milestones=lines,
-        doses=doses,
+        doses=recent_doses,
+        dose_months=dose_months,
+        doses_monthly_before=doses_monthly_before,
         dose_lane=charts.dose_chart(doses, lines=lines, axis=axis),
-        dose_days=dose_days[-charts.MAX_DOSE_DAYS_LISTED:],
-        dose_days_left_out=max(0, len(dose_days) - charts.MAX_DOSE_DAYS_LISTED),
-        heatmaps=heatmap.heatmaps(assessments),
+        dose_days=dose_days,
+        dose_days_left_out=len(charts.dose_days(doses)) - len(dose_days),
+        heatmaps=heatmap.heatmaps(assessments, today),
+        heat_row_cells=heatmap.cells_writer(gettext),
         patient=patient,
-        charts=charts.build_charts(assessments, lines=lines, axis=axis, today=today_local()),
+        charts=charts.build_charts(assessments, lines=lines, axis=axis, today=today),
         range_code=range_code,
         ranges=[("2w", gettext("2 weeks")), ("3m", gettext("3 months")), ("all", gettext("All"))],
         open_flags=_flag_rows(trend_service.open_flags_of(patient)),
         may_acknowledge=review_common.may_acknowledge(current_user, patient),
         moment_label=charts.moment_label,
+        month_label=charts.month_label,
         time_label=charts.time_label,
         indication_name=charts.indication_name,
     )

@@ -75,7 +75,7 @@ def heat_columns(page: str, key: str) -> list[str]:
     assert table, key
     return [
         " ".join(re.sub(r"<[^>]+>", " ", cell).split())
-        for cell in re.findall(r'<th scope="col" class="heat-when"[^>]*>(.*?)</th>', table.group(1))
+        for cell in re.findall(r'<th scope="col" class="heat-when[^"]*"[^>]*>(.*?)</th>', table.group(1))
     ]
 
 
@@ -282,8 +282,22 @@ def test_ratings_more_than_a_year_old_are_shown_by_month(long_history, client, a
     assert column(total, 0) == ["17", "9", "9", "9", "9"]
     # 6-31 January and the Monday night rating; 1 May to 25 May (6 January + 139 days).
     assert column(total, 3) == ["27", "28", "31", "30", "25"]
-    # The heat map is not aggregated: the newest 40 ratings, each on its own.
-    assert len(heat_cells(page, "esas_heatmap")["pain"]) == 40
+    # The heat map follows the same rule: 141 ratings > 120, all before the cut, so one column
+    # per month, each cell the month's highest answer. Pain in January: 2, 5, 3, the Monday
+    # night 9, then 1: highest 9; February to May: 1 every day. Nausea in January: 1 (the one
+    # left blank is not filled in), 1 in every month.
+    cells = heat_cells(page, "esas_heatmap")
+    assert cells["pain"] == ["9 severe", "1 mild", "1 mild", "1 mild", "1 mild"]
+    assert cells["nausea"] == ["1 mild"] * 5
+    assert heat_columns(page, "esas_heatmap") == [
+        "January 2025 highest of 27 ratings",
+        "February 2025 highest of 28 ratings",
+        "March 2025 highest of 31 ratings",
+        "April 2025 highest of 30 ratings",
+        "May 2025 highest of 25 ratings",
+    ]
+    assert "Ratings before " in page
+    assert "one column per month and version" in page
 
 
 def test_a_month_point_is_the_highest_of_its_month_then_weeks(app):
@@ -455,6 +469,34 @@ def test_every_plot_area_of_a_page_shares_one_time_axis(app):
         boxes = {plot_box(charts.render_svg(chart)) for chart in built if chart}
     assert len(built) == 3
     assert len(boxes) == 1, boxes
+
+
+def test_a_long_milestone_name_does_not_narrow_the_plot(app):
+    """The widest time axis label sets the right margin: a milestone's name is cut after
+    MILESTONE_NAME_CHARS characters, after its date, with the whole label as its <title>."""
+    start = datetime(2025, 1, 6, 10, tzinfo=STOCKHOLM)
+    axis = charts.axis_for(start.date(), (start + timedelta(days=30)).date())
+    near_the_end = datetime(2025, 2, 4, 12, tzinfo=STOCKHOLM)
+
+    def drawn(name: str | None) -> tuple[tuple[str, str], bytes]:
+        lines = [(near_the_end, name)] if name else []
+        with app.test_request_context():  # Swedish dates: 2025-02-04
+            svg = charts.render_svg(charts.build_chart("abbey", [abbey(3, start)], lines=lines, axis=axis))
+        return plot_box(svg), svg
+
+    long_box, long_svg = drawn("Coordinated individual plan (SIP)")  # 33 characters
+    medium_box, _svg = drawn("Care plan agreed")  # 16: cut after 12 as well
+    plain_box, _svg = drawn(None)
+    assert charts.MILESTONE_NAME_CHARS == 12
+    assert long_box == medium_box
+    # 10 (date) + 1 + 12 characters of the name, then "…"; the whole label in its <title>.
+    assert "2025-02-04 Coordinated …</text>".encode() in long_svg
+    assert b"<title>2025-02-04 Coordinated individual plan (SIP)</title>" in long_svg
+    # The cut label (24 characters) leaves the plot within 14 characters (9 px each at 15 px,
+    # pygal's estimate, times cos 20 degrees: about 118 px) of a plot without a milestone; the
+    # whole label (44 characters) took about 290 px more.
+    assert long_box[0] == plain_box[0]
+    assert float(plain_box[1]) - float(long_box[1]) < 120
 
 
 def test_charts_are_drawn_as_pygal_draws_them(app, monkeypatch):
