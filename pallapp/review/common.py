@@ -99,13 +99,17 @@ def _newest_ids(instruments: tuple[str, ...]) -> Any:
     building the statement took longer than running it."""
     newest = []
     patient_ids: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
+    # The ids are named once, in a CTE that every instrument's lookup reads: in each lookup they
+    # were a hundred or more parameters repeated once per instrument, and the driver spent more
+    # time placing a thousand parameters than the database spent on the query.
+    wanted = select(Patient.id).where(Patient.id.in_(patient_ids)).cte("wanted_patients")
     for instrument in instruments:
         candidate = aliased(Assessment)
         newer = aliased(Assessment)
         newest_id = (
             select(candidate.id)
             .where(
-                candidate.patient_id == Patient.id,
+                candidate.patient_id == wanted.c.id,
                 candidate.instrument == instrument,
                 ~exists(select(newer.id).where(newer.supersedes_id == candidate.id)),
             )
@@ -113,7 +117,7 @@ def _newest_ids(instruments: tuple[str, ...]) -> Any:
             .limit(1)
             .scalar_subquery()
         )
-        newest.append(select(newest_id.label("id")).where(Patient.id.in_(patient_ids)))
+        newest.append(select(newest_id.label("id")).select_from(wanted))
     return union_all(*newest).scalar_subquery()
 
 
