@@ -28,6 +28,7 @@ from pallapp.review import (
     exports,
     flag_pages,
     heatmap,
+    overview_markup,
     overview_words,
     printout,
     quality,
@@ -94,6 +95,12 @@ def overview() -> ResponseReturnValue:
         }
         for row in result.rows
     ]
+    texts = overview_markup.RowTexts()
+    for item in rows:
+        item["table_row"] = overview_markup.table_row(item, texts)
+        item["list_item"] = overview_markup.list_item(
+            item, overview_words.key_score_words(item["row"].scores), texts
+        )
     return render_template(
         "review/overview.html",
         overview=result,
