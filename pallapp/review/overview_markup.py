@@ -56,12 +56,16 @@ class RowTexts:
             )
         return found
 
-    def day(self, value: date) -> str:
-        """`value|local_date`, escaped."""
+    def local_date(self, value: date) -> str:
+        """`value|local_date` (the page shows the same few days again and again)."""
         found = self._dates.get(value)
         if found is None:
-            found = self._dates[value] = _e(date_text(value))
+            found = self._dates[value] = date_text(value)
         return found
+
+    def day(self, value: date) -> str:
+        """`value|local_date`, escaped."""
+        return _e(self.local_date(value))
 
 
 def table_row(item: Mapping[str, Any], texts: RowTexts) -> Markup:
@@ -173,7 +177,7 @@ def list_item(item: Mapping[str, Any], scores: Iterable[KeyScoreWords], texts: R
             f'<span class="{"overdue" if row.overdue else ""}">'
             + texts.formatted(
                 "Last symptom rating: %(date)s (%(days)d days since; interval %(interval)d days)",
-                date=date_text(row.last_rating_on),
+                date=texts.local_date(row.last_rating_on),
                 days=row.rating_age_days,
                 interval=row.interval_days,
             )
