@@ -119,10 +119,10 @@ def overview() -> ResponseReturnValue:
         for row in result.rows
     ]
     texts = overview_markup.RowTexts()
-    for item in rows:
+    for row, item in zip(result.rows, rows, strict=True):
         item["table_row"] = overview_markup.table_row(item, texts)
         item["list_item"] = overview_markup.list_item(
-            item, overview_words.key_score_words(item["row"].scores), texts
+            item, overview_words.key_score_words(row.scores), texts
         )
     return render_template(
         "review/overview.html",
