@@ -99,13 +99,17 @@ def _newest_ids(instruments: tuple[str, ...]) -> Any:
     building the statement took longer than running it."""
     newest = []
     patient_ids: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
+    # The ids are named once, in a CTE that every instrument's lookup reads: in each lookup they
+    # were a hundred or more parameters repeated once per instrument, and the driver spent more
+    # time placing a thousand parameters than the database spent on the query.
+    wanted = select(Patient.id).where(Patient.id.in_(patient_ids)).cte("wanted_patients")
     for instrument in instruments:
         candidate = aliased(Assessment)
         newer = aliased(Assessment)
         newest_id = (
             select(candidate.id)
             .where(
-                candidate.patient_id == Patient.id,
+                candidate.patient_id == wanted.c.id,
                 candidate.instrument == instrument,
                 ~exists(select(newer.id).where(newer.supersedes_id == candidate.id)),
             )
@@ -113,7 +117,7 @@ def _newest_ids(instruments: tuple[str, ...]) -> Any:
             .limit(1)
             .scalar_subquery()
         )
-        newest.append(select(newest_id.label("id")).where(Patient.id.in_(patient_ids)))
+        newest.append(select(newest_id.label("id")).select_from(wanted))
     return union_all(*newest).scalar_subquery()
 
 
@@ -144,6 +148,39 @@ def _decoded_scores(text: str | None) -> dict[str, Any]:
     Keyed by the text itself, so a row read again with other scores is decoded again; the
     dict is shared between requests and must only be read (`LatestRating`)."""
     return {} if text is None else dict(json.loads(text))
+
+
+#: Ranks of the item and total bands, worst first (pallapp.review.ordering, step 2).
+BAND_RANK = {"severe": 0, "moderate": 1, "mild": 2, "none": 3}
+#: Not rated ranks as "none": neither is a known symptom.
+NOT_RATED_RANK = BAND_RANK["none"]
+#: The rank of a rating with no band at all (below every band).
+NO_BAND_RANK = NOT_RATED_RANK + 1
+
+
+@functools.lru_cache(maxsize=8192)
+def _rating_facts(
+    rating_id: int, item_bands: bool, band: str | None, scores_text: str | None
+) -> tuple[int, str | None]:
+    """The worst band of one rating and its rank (`BAND_RANK`, unknown bands as "none"): of its
+    items when its instrument bands items (`item_bands`), else its overall band when that is
+    one of `BAND_RANK`; (`NO_BAND_RANK`, None) when it has none.
+
+    Worked out once per rating in this process instead of once per request for every patient
+    of the unit. A signed rating never changes (a correction is a new rating with a new id),
+    and the key holds everything the answer is derived from (the id, whether the instrument
+    bands items, the stored band and scores), so the answer cannot go stale: another worker
+    derives the same facts from the same row."""
+    worst, worst_rank = None, NO_BAND_RANK
+    if not item_bands:
+        if band in BAND_RANK:
+            return BAND_RANK[band], band
+        return worst_rank, worst
+    for item_band in _decoded_scores(scores_text).get("item_bands", {}).values():
+        rank = BAND_RANK.get(item_band, NOT_RATED_RANK)
+        if rank < worst_rank:
+            worst, worst_rank = item_band, rank
+    return worst_rank, worst
 
 
 class Rating(Protocol):
@@ -179,6 +216,9 @@ class LatestRating:
     band: str | None
     scores: dict[str, Any]
     answers: dict[str, Any] = field(default_factory=dict)
+    # Its worst band and that band's rank (`_rating_facts`).
+    worst_rank: int = NO_BAND_RANK
+    worst_band: str | None = None
 
 
 def latest_ratings(
@@ -190,11 +230,24 @@ def latest_ratings(
     if not instruments or not patient_ids:
         return latest
     query = _latest_columns_query(instruments)
+    item_bands = {
+        code: code in scoring.INSTRUMENTS and bool(scoring.INSTRUMENTS[code].item_bands)
+        for code in instruments
+    }
     for rating_id, patient_id, instrument, observed_at, total, band, scores in db.session.execute(
         query, {"patient_ids": list(patient_ids)}
     ):
+        worst_rank, worst_band = _rating_facts(rating_id, item_bands[instrument], band, scores)
         latest[patient_id][instrument] = LatestRating(
-            rating_id, patient_id, instrument, observed_at, total, band, _decoded_scores(scores)
+            rating_id,
+            patient_id,
+            instrument,
+            observed_at,
+            total,
+            band,
+            _decoded_scores(scores),
+            worst_rank=worst_rank,
+            worst_band=worst_band,
         )
     return latest
 

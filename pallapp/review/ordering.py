@@ -33,13 +33,11 @@ from sqlalchemy import ColumnElement, ScalarSelect, case, func, select
 from pallapp import scoring
 from pallapp.extensions import db
 from pallapp.models import Assessment, Flag, Patient
-from pallapp.review.common import LatestRating
+from pallapp.review.common import BAND_RANK, NO_BAND_RANK, NOT_RATED_RANK, LatestRating
 from pallapp.timeutil import STOCKHOLM
 
 SEVERITY_RANK = {"high": 0, "medium": 1, "info": 2}
 NO_FLAG_RANK = 3
-BAND_RANK = {"severe": 0, "moderate": 1, "mild": 2, "none": 3}
-NOT_RATED_RANK = BAND_RANK["none"]
 RISE_CODES = ("item_rise", "total_rise")
 _OLDEST = datetime.min.replace(tzinfo=STOCKHOLM)
 
@@ -152,20 +150,14 @@ def worst_band(
 ) -> str | None:
     """The worst current band of the latest ratings (`latest`: instrument -> rating); pass
     `banded_instruments()` when asking for many patients."""
-    # `_banded_items` without its tuples: this runs for every patient of the unit.
-    worst, worst_rank = None, NOT_RATED_RANK + 1
-    for instrument, definition in banded or banded_instruments():
+    # Each rating's worst band is worked out once per rating (`common.latest_ratings`): this
+    # runs for every patient of the unit on every request. The first rating at the worst rank
+    # names the band, in display order, as `_banded_items` would.
+    worst, worst_rank = None, NO_BAND_RANK
+    for instrument, _definition in banded or banded_instruments():
         rating = latest.get(instrument)
-        if rating is None:
-            continue
-        if not definition.item_bands:
-            bands: Iterable[str] = (rating.band,) if rating.band in BAND_RANK else ()
-        else:
-            bands = rating.scores.get("item_bands", {}).values()
-        for band in bands:
-            rank = BAND_RANK.get(band, NOT_RATED_RANK)
-            if rank < worst_rank:
-                worst, worst_rank = band, rank
+        if rating is not None and rating.worst_rank < worst_rank:
+            worst, worst_rank = rating.worst_band, rating.worst_rank
     return worst
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from pallapp.review import (
     exports,
     flag_pages,
     heatmap,
+    overview_markup,
     overview_words,
     printout,
     quality,
@@ -61,6 +63,25 @@ def _flag_rows(
     return rows
 
 
+#: What a public id is made of (`models.new_public_id`): nothing that a URL quotes.
+_URL_SAFE_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _patient_url(endpoint: str) -> Callable[[str], str]:
+    """`url_for(endpoint, public_id=...)` for many patients: the route is built once and each
+    id put in its place (building a URL cost more than drawing the rest of an overview cell).
+    An id with any other character is left to `url_for`, which quotes it."""
+    marker = "PUBLICIDMARKER"
+    before, after = url_for(endpoint, public_id=marker).split(marker)
+
+    def url(public_id: str) -> str:
+        if _URL_SAFE_ID.fullmatch(public_id):
+            return f"{before}{public_id}{after}"
+        return url_for(endpoint, public_id=public_id)
+
+    return url
+
+
 @bp.route("/overview")
 @login_required
 def overview() -> ResponseReturnValue:
@@ -77,6 +98,9 @@ def overview() -> ResponseReturnValue:
         abort(404)
     words = overview_words.Words()
     today = today_local()
+    trends_url, flags_url, summary_url = (
+        _patient_url(endpoint) for endpoint in ("review.trends", "review.flags", "review.summary")
+    )
     rows = [
         {
             "row": row,
@@ -88,12 +112,18 @@ def overview() -> ResponseReturnValue:
             "worst": overview_words.worst_items_words(row.worst_items, words),
             "worst_band": heatmap.BAND_WORDS.get(row.worst_band or ""),
             "phase": words.phase(row.patient.phase),
-            "trends_url": url_for("review.trends", public_id=row.patient.public_id),
-            "flags_url": url_for("review.flags", public_id=row.patient.public_id),
-            "summary_url": url_for("review.summary", public_id=row.patient.public_id),
+            "trends_url": trends_url(row.patient.public_id),
+            "flags_url": flags_url(row.patient.public_id),
+            "summary_url": summary_url(row.patient.public_id),
         }
         for row in result.rows
     ]
+    texts = overview_markup.RowTexts()
+    for row, item in zip(result.rows, rows, strict=True):
+        item["table_row"] = overview_markup.table_row(item, texts)
+        item["list_item"] = overview_markup.list_item(
+            item, overview_words.key_score_words(row.scores), texts
+        )
     return render_template(
         "review/overview.html",
         overview=result,
