@@ -50,10 +50,11 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     install_i18n(app)
     from pallapp.forms import radio_options
-    from pallapp.urls import url_builder
+    from pallapp.urls import fixed_url, url_builder
 
     app.add_template_global(radio_options)
     app.add_template_global(url_builder)
+    app.add_template_global(fixed_url)
     _init_login(app)
     from pallapp.auth.oidc import init_oidc
 

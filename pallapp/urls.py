@@ -1,4 +1,5 @@
-"""Building many URLs of one endpoint, as lists of patients need."""
+"""Building many URLs of one endpoint, as lists of patients need, and the fixed URLs of the
+menu that every page draws."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import url_for
+from flask import current_app, request, url_for
 
 #: Characters that `url_for` leaves as they are in a path segment (public ids are made of them:
 #: `secrets.token_urlsafe`).
@@ -34,3 +35,16 @@ def url_builder(endpoint: str, key: str, **values: Any) -> Callable[[str], str]:
 
 def _values(key: str, value: str, others: dict[str, Any]) -> dict[str, Any]:
     return {key: value, **others}
+
+
+def fixed_url(endpoint: str) -> str:
+    """`url_for(endpoint)` for an endpoint that takes no values (the menu, the footer's forms),
+    built once per application and script root instead of on every page: the base template
+    asked for about twenty of them on each request. The URL depends on nothing else: not on
+    the user, the session or the query; the host is not part of a relative URL."""
+    built: dict[tuple[str, str], str] = current_app.extensions.setdefault("pallapp_fixed_urls", {})
+    key = (endpoint, request.script_root)
+    url = built.get(key)
+    if url is None:
+        url = built[key] = url_for(endpoint)
+    return url

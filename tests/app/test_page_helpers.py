@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Optional
 from pallapp import create_app
 from pallapp.forms import radio_options
 from pallapp.forms.instruments import ScaleField
-from pallapp.urls import url_builder
+from pallapp.urls import fixed_url, url_builder
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,15 @@ def test_url_builder_gives_what_url_for_gives(app: Flask, public_id: str) -> Non
         build = url_builder("patients.show", "public_id")
         assert build(public_id) == url_for("patients.show", public_id=public_id)
         assert build("abc") == "/patients/abc"
+
+
+def test_fixed_url_gives_what_url_for_gives_under_each_script_root(app: Flask) -> None:
+    # Kept per script root: an app mounted under a prefix must not get the URLs of the root.
+    with app.test_request_context():
+        assert fixed_url("patients.today") == url_for("patients.today") == "/today"
+        assert fixed_url("auth.logout") == url_for("auth.logout")
+        assert fixed_url("patients.today") == "/today"  # the kept one, again
+    with app.test_request_context(base_url="http://localhost/pallapp"):
+        assert fixed_url("patients.today") == url_for("patients.today") == "/pallapp/today"
+    with app.test_request_context():
+        assert fixed_url("patients.today") == "/today"
