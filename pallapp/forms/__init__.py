@@ -159,7 +159,7 @@ class KeptFieldsMeta:
 
     def bind_field(self, form: Any, unbound_field: UnboundField, options: dict[str, Any]) -> Field:
         if issubclass(unbound_field.field_class, CSRFTokenField):
-            return super().bind_field(form, unbound_field, options)  # type: ignore[misc, no-any-return]  # DefaultMeta's, next in the form's Meta
+            return super().bind_field(form, unbound_field, options)  # type: ignore[misc]  # DefaultMeta's, next in the form's Meta
         key = (options.get("name"), options.get("prefix", ""))
         kept: dict[tuple[object, object], dict[str, Any]] = unbound_field.__dict__.setdefault(
             "_kept_fields", {}
