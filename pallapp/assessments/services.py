@@ -105,7 +105,12 @@ def may_answer_as_proxy(user: User, patient: Patient) -> bool:
 
 
 def recall_period(user: User, patient: Patient, instrument: str) -> str | None:
-    """The recall period the form asks about: the one of the unit whose settings apply."""
+    """The recall period the form asks about: the one of the unit whose settings apply.
+
+    An instrument with one period (ESAS-r, Abbey, ROAG: "now") asks about it whatever the
+    unit, so the patient's units are not read for it."""
+    if len(scoring.INSTRUMENTS[instrument].recall_periods) < 2:
+        return flags.recall_period_for(None, instrument)
     return flags.recall_period_for(flags.unit_for(user, patient), instrument)
 
 
@@ -354,6 +359,7 @@ def submit_assessment(
     respondent: Respondent | None = None,
     observed_at: datetime | None = None,
     ask_if_identical: bool = False,
+    found: Patient | None = None,
 ) -> Submitted:
     """Score, flag and store one assessment in the current transaction.
 
@@ -361,9 +367,14 @@ def submit_assessment(
     `AssessmentRefused` for a submission the user may not make. The same `client_token` sent
     again returns the stored assessment without storing anything. With `ask_if_identical` (a
     person at a form), the same answers from the same user in another form within ten minutes
-    raise `IdenticalRecently` instead of being stored.
+    raise `IdenticalRecently` instead of being stored. `found`: the patient as
+    `patient_for_submission` found it for `user` in this request, so that it is not looked up
+    again (the same access check, already passed).
     """
-    patient = find_patient(user, patient_public_id, Need.REPORT)
+    if found is not None and found.public_id == patient_public_id:
+        patient = found
+    else:
+        patient = find_patient(user, patient_public_id, Need.REPORT)
     existing = _existing_for_token(user, patient, client_token)
     if existing is not None:
         audit.record(AuditAction.VIEW, user=user, patient=patient, obj=existing, detail="resubmitted")

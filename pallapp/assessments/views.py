@@ -127,6 +127,7 @@ def fill(public_id: str, code: str) -> ResponseReturnValue:
                     respondent=respondent,
                     observed_at=observed_at,
                     ask_if_identical=request.form.get("confirm_identical") != "1",
+                    found=patient,
                 )
             except scoring.InvalidAnswers:
                 problem = gettext("Some answers could not be read. Check the marked questions.")

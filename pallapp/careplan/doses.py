@@ -169,9 +169,12 @@ def record_dose(
     dose_mismatch_confirmed: bool = False,
     dose_mismatch_reason: str = "",
     now: datetime | None = None,
+    found: PrnOrder | None = None,
 ) -> RecordedDose:
     """Record one dose given under an order in force at `given_at`; `dose` is the amount
-    given, a number as text ("2,5").
+    given, a number as text ("2,5"). `found`: the order as `get_order` found it for `user`
+    with `Need.RECORD_DOSE` in this request (its patient with it), so that neither is looked
+    up again.
 
     The dose is checked against the order, looking both ways in time (a dose may be entered
     late): a dose closer than the minimum interval to another dose of the order, before or
@@ -182,14 +185,21 @@ def record_dose(
     (high). `prn_frequent` is evaluated for the indication (at most one open flag per
     indication). The same `client_token` again stores nothing.
     """
-    patient = find_patient(user, public_id, Need.RECORD_DOSE)
+    if (
+        found is not None
+        and found.public_id == order_public_id
+        and found.patient.public_id == public_id
+    ):
+        patient, order = found.patient, found
+    else:
+        patient, order = find_patient(user, public_id, Need.RECORD_DOSE), None
     existing = _dose_for_token(user, patient, client_token)
     if existing is not None:
         return RecordedDose(existing, created=False, flags=[])
     return _store_dose(
         user,
         patient,
-        order_of(patient, order_public_id),
+        order or order_of(patient, order_public_id),
         DoseEntry(given_at, dose, dose_unit, route, symptom_before),
         client_token=client_token,
         confirmed=Confirmations(

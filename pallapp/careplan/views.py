@@ -365,6 +365,7 @@ def record_dose(public_id: str, order_id: str) -> ResponseReturnValue:
                 over_limit_reason=form.over_limit_reason.data or "",
                 dose_mismatch_confirmed=form.confirm_dose_mismatch.data,
                 dose_mismatch_reason=form.dose_mismatch_reason.data or "",
+                found=order,
             )
         except dose_service.DoseNeedsConfirmation as needs:
             warning = _dose_warning(form, needs, order)

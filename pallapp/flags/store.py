@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -22,8 +23,13 @@ class FlagRefused(Refusal):
     """The flag cannot be acknowledged; `reason` says why in words."""
 
 
+@functools.cache
 def current_versions() -> ColumnElement[bool]:
-    """Condition: the assessment has not been superseded by a correction."""
+    """Condition: the assessment has not been superseded by a correction.
+
+    Built once: it has no parameters, an expression can be part of any number of statements,
+    and making the alias it needs cost a submitted assessment more than its scoring (the
+    submit reads the previous assessment and the next later one with it)."""
     newer = aliased(Assessment)
     return ~exists(select(newer.id).where(newer.supersedes_id == Assessment.id))
 

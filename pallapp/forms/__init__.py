@@ -10,7 +10,9 @@ from babel import support
 from flask import Flask, current_app, has_request_context
 from flask_babel import get_locale
 from markupsafe import Markup, escape
-from wtforms import IntegerField, RadioField, SelectField
+from wtforms import Field, IntegerField, RadioField, SelectField
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.fields.core import UnboundField
 from wtforms.i18n import messages_path
 from wtforms.widgets import RadioInput, Select, html_params
 
@@ -135,6 +137,48 @@ class KeptMessagesMeta:
         if not current_app.config.get("WTF_I18N_ENABLED", True):
             return super().get_translations(form)  # type: ignore[misc]  # DefaultMeta's, next in the form's Meta
         return wtforms_messages
+
+
+#: What a bound field holds of its form and request; everything else in it is the same for
+#: every form of its class.
+_FORM_ATTRIBUTES = frozenset({"_form", "meta", "_translations"})
+
+
+class KeptFieldsMeta:
+    """A form's `Meta` mixin: each field is built once per form class and copied for each form.
+
+    WTForms builds every field anew for each form (its `__init__` sorts out label, flags,
+    validators, widget and choices): a third of an assessment form page's own time, for the
+    same result each time. A field's state after `__init__` depends only on its class and
+    arguments, and on the form only through `_form`, `meta` and `_translations`, which are put
+    in for each form; what a request sets (data, errors) is set on the copy by `process` and
+    `validate`. Only for forms whose views replace attributes rather than change the shared
+    objects in them (labels, choices, flags, `render_kw`). The CSRF field is made for each
+    form by Flask-WTF and is bound as usual.
+    """
+
+    def bind_field(self, form: Any, unbound_field: UnboundField, options: dict[str, Any]) -> Field:
+        if issubclass(unbound_field.field_class, CSRFTokenField):
+            return super().bind_field(form, unbound_field, options)  # type: ignore[misc]  # DefaultMeta's, next in the form's Meta
+        key = (options.get("name"), options.get("prefix", ""))
+        kept: dict[tuple[object, object], dict[str, Any]] = unbound_field.__dict__.setdefault(
+            "_kept_fields", {}
+        )
+        state = kept.get(key)
+        if state is None:
+            field: Field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]  # as above
+            kept[key] = {
+                name: value for name, value in vars(field).items() if name not in _FORM_ATTRIBUTES
+            }
+            return field
+        # Not copy.copy: Field.__new__ makes an UnboundField when called without `_form`.
+        field = object.__new__(unbound_field.field_class)
+        field.__dict__.update(state)
+        field._form = form
+        field.meta = form.meta
+        if options.get("translations") is not None:
+            field._translations = options["translations"]
+        return field
 
 
 #: The largest value of a 32-bit signed integer column (PostgreSQL `integer`).

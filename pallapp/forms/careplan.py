@@ -34,7 +34,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from pallapp.forms import KeptMessagesMeta, KeptOptionsSelect, WholeNumberField
+from pallapp.forms import KeptFieldsMeta, KeptMessagesMeta, KeptOptionsSelect, WholeNumberField
 from pallapp.i18n import lazy_gettext as _l
 
 # The lazy label mappings, not the enums' `label` properties: choices are built at import,
@@ -285,7 +285,7 @@ def _rating(label: object) -> WholeNumberField:
 
 
 class DoseForm(FlaskForm):
-    class Meta(KeptMessagesMeta):
+    class Meta(KeptFieldsMeta, KeptMessagesMeta):
         pass
 
     given_at = DateTimeLocalField(

@@ -37,7 +37,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from pallapp.forms import KeptMessagesMeta
+from pallapp.forms import KeptFieldsMeta, KeptMessagesMeta
 from pallapp.i18n import gettext, pgettext
 from pallapp.i18n import lazy_gettext as _l
 from pallapp.scoring import (
@@ -258,7 +258,7 @@ class Section(NamedTuple):
 class AssessmentForm(FlaskForm):
     """Base of every generated assessment form; see `assessment_form_class`."""
 
-    class Meta(KeptMessagesMeta):
+    class Meta(KeptFieldsMeta, KeptMessagesMeta):
         pass
 
     #: The instrument this form asks about.

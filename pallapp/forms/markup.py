@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 from wtforms import Field, RadioField
-from wtforms.widgets import html_params
+from wtforms.widgets import HiddenInput, html_params
 
 from pallapp.forms import kept_markup, radio_input_attributes
 from pallapp.forms.instruments import AssessmentForm, Block, ScaleField
@@ -319,3 +319,19 @@ def instrument_blocks(
     skipped = set(skipped_codes)
     language = str(get_locale())
     return Markup("".join("\n" + _block(form, block, language, skipped) for block in blocks))  # noqa: S704 (every text put in is escaped above)
+
+
+def hidden_inputs(form: AssessmentForm) -> Markup:
+    """What `form.hidden_tag("csrf_token", "client_token")` drew: each of the two that the form
+    has as a hidden input, one a line, attributes in `html_params`' order. WTForms renders each
+    through its meta and widget, which looks through every flag of the field (`dir`)."""
+    drawn = []
+    for name in ("csrf_token", "client_token"):
+        field = form._fields.get(name)
+        if field is None or not isinstance(field.widget, HiddenInput):
+            continue
+        drawn.append(
+            f'<input id="{escape(field.id)}" name="{escape(field.name)}" type="hidden"'
+            f' value="{escape(field._value())}">'
+        )
+    return Markup("\n".join(drawn))  # noqa: S704 (every value put in is escaped)

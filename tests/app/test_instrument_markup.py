@@ -16,7 +16,7 @@ from flask import Flask, render_template_string
 
 from pallapp import create_app
 from pallapp.forms.instruments import assessment_form_class
-from pallapp.forms.markup import instrument_blocks
+from pallapp.forms.markup import hidden_inputs, instrument_blocks
 from pallapp.scoring import INSTRUMENTS
 
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -202,3 +202,20 @@ def test_items_are_drawn_as_the_macros_drew_them(
         assert drawn == reference
         for text in ("Hiccups", "Pain &lt;at&gt; night &amp; &#34;day&#34;"):
             assert (text in drawn) is (text in reference)
+
+
+@pytest.mark.parametrize("csrf", [True, False])
+def test_hidden_inputs_are_drawn_as_hidden_tag_drew_them(csrf: bool) -> None:
+    app = create_app(
+        {"ENV_NAME": "testing", "DATABASE_URL": "sqlite:///:memory:", "WTF_CSRF_ENABLED": csrf}
+    )
+    form_class = assessment_form_class("esas_r", **ROLES["staff"])
+    # A posted token that is not one (the form gives a fresh one), and one with markup in it.
+    for data in (None, {"client_token": '<b>"&'}, {"client_token": TOKEN}):
+        with _request(app, "sv", data):
+            form = form_class()
+            form.validate()
+            drawn = str(hidden_inputs(form))
+            assert drawn == str(form.hidden_tag("csrf_token", "client_token"))
+            assert drawn.count("<input ") == (2 if csrf else 1)
+            assert "<b>" not in drawn
