@@ -20,7 +20,7 @@ from collections.abc import (
 from types import MemberDescriptorType
 from typing import Any, TypeVar, overload
 
-__all__ = ["FrozenMap", "adopt", "slot_setter"]
+__all__ = ["FrozenMap", "adopt", "set_data", "slot_setter"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -115,7 +115,7 @@ def slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
 
 
 _new_object = object.__new__
-_set_data = slot_setter(FrozenMap, "_data")
+set_data = slot_setter(FrozenMap, "_data")
 
 
 def adopt(data: dict[K, V]) -> FrozenMap[K, V]:
@@ -125,5 +125,5 @@ def adopt(data: dict[K, V]) -> FrozenMap[K, V]:
     and the one field set through its slot (`slot_setter`).
     """
     new: FrozenMap[K, V] = _new_object(FrozenMap)
-    _set_data(new, data)
+    set_data(new, data)
     return new

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import filterfalse
-from operator import itemgetter
+from itertools import compress, filterfalse, repeat
+from operator import call, eq, is_, is_not, itemgetter
 from typing import Any, Union, cast
 
-from ._frozen import FrozenMap, adopt, slot_setter
+from ._frozen import FrozenMap, adopt, set_data, slot_setter
 from .definitions import NOT_APPLICABLE, ContextField, Family, InstrumentDefinition
 from .instruments import INSTRUMENTS, SCORING_VERSION
 
@@ -36,6 +36,10 @@ _EMPTY_BANDS: FrozenMap[str, str] = FrozenMap()
 _EMPTY_SUBSCALES: FrozenMap[str, int | None] = FrozenMap()
 _EMPTY_AREAS: FrozenMap[int, tuple[str, ...]] = FrozenMap()
 _NO_BANDS: dict[str, str] = {}  # never mutated: only read when building the Score
+# Endless streams of one value, for map() at C speed (shared: they never run out).
+_NONES = repeat(None)
+_TWOS = repeat(2)
+_THREES = repeat(3)
 
 
 class InvalidAnswers(ValueError):
@@ -104,6 +108,20 @@ class Score:
         return plain
 
 
+#: Picks some of an assessment's values (a list in item order) at C speed, as a list or tuple.
+ValuesGetter = Callable[[list[Any]], "list[Any] | tuple[Any, ...]"]
+
+
+def values_getter(indices: tuple[int, ...]) -> ValuesGetter:
+    """A getter of the values at `indices` from a list in item order: one slice when they are
+    consecutive (every subscale and total so far), else an itemgetter of the indices."""
+    start = indices[0] if indices else 0
+    if indices == tuple(range(start, start + len(indices))):
+        return itemgetter(slice(start, start + len(indices)))
+    getter: ValuesGetter = itemgetter(*indices)
+    return getter
+
+
 @dataclass(frozen=True, slots=True)
 class _Table:
     """Lookup tables for one instrument, built once."""
@@ -113,19 +131,21 @@ class _Table:
     item_codes: tuple[str, ...]
     # item code -> accepted special strings
     specials: dict[str, frozenset[str]]
-    optional: frozenset[str]
     context: dict[str, ContextField]
-    total_items: tuple[str, ...]
-    # itemgetters return the tuple of values of several items at C speed
-    total_getter: Callable[[dict[str, int]], tuple[int, ...]]
-    subscales: tuple[tuple[str, tuple[str, ...], Callable[[dict[str, int]], tuple[int, ...]]], ...]
+    # Getters of the values in item order (see `values_getter`): the total's items (ROAG, with
+    # no total, gets an empty one, never used), the required items, and each subscale's items
+    # with its code.
+    total_getter: ValuesGetter
+    required: tuple[str, ...]
+    required_getter: ValuesGetter
+    subscale_codes: tuple[str, ...]
+    subscale_getters: tuple[ValuesGetter, ...]
     # overall band by total (Abbey) or max_grade (ROAG), for every value the bands cover
     band_of: dict[int, str]
     has_item_bands: bool
     # for the vectorised fast path: per-item value tables in item order, and the item codes
     value_tables: tuple[dict[int, str], ...]
     item_set: frozenset[str]
-    required: tuple[str, ...]
     # (special value, the items that take it only together), e.g. ROAG no own teeth
     joint: tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -138,19 +158,23 @@ def _band_name(bands_of: InstrumentDefinition, value: int) -> str:
 
 
 def _build_table(definition: InstrumentDefinition) -> _Table:
+    codes = definition.item_codes
+
+    def getter(items: tuple[str, ...]) -> ValuesGetter:
+        return values_getter(tuple(codes.index(item) for item in items))
+
+    required = tuple(item.code for item in definition.items if not item.optional)
     return _Table(
         definition=definition,
         family=definition.family,
-        item_codes=definition.item_codes,
+        item_codes=codes,
         specials={item.code: frozenset(item.special_values) for item in definition.items},
-        optional=frozenset(item.code for item in definition.items if item.optional),
         context={field.code: field for field in definition.context_fields},
-        total_items=definition.total_items,
-        # ROAG has no total: its getter (over all areas) is never used.
-        total_getter=itemgetter(*(definition.total_items or definition.item_codes)),
-        subscales=tuple(
-            (sub.code, sub.items, itemgetter(*sub.items)) for sub in definition.subscales.values()
-        ),
+        total_getter=getter(definition.total_items),
+        required=required,
+        required_getter=getter(required),
+        subscale_codes=tuple(definition.subscales),
+        subscale_getters=tuple(getter(sub.items) for sub in definition.subscales.values()),
         band_of={
             value: band.name
             for band in definition.bands
@@ -161,8 +185,7 @@ def _build_table(definition: InstrumentDefinition) -> _Table:
             {value: _band_name(definition, value) for value in item.values}
             for item in definition.items
         ),
-        item_set=frozenset(definition.item_codes),
-        required=tuple(item.code for item in definition.items if not item.optional),
+        item_set=frozenset(codes),
         joint=tuple((joint.value, joint.items) for joint in definition.joint_answers),
     )
 
@@ -262,7 +285,7 @@ _dict_get = cast("Callable[[dict[int, str], object], str | None]", dict.get)
 
 def _check_items(
     table: _Table, code: str, values: list[object]
-) -> tuple[dict[str, AnswerValue], dict[str, int], dict[str, str], list[str]]:
+) -> tuple[dict[str, AnswerValue], dict[str, int], dict[str, str]]:
     """Item by item validation, for answers with special values or wrong types."""
     item_values: dict[str, AnswerValue] = {}
     numbers: dict[str, int] = {}
@@ -294,8 +317,7 @@ def _check_items(
                 f"{special!r} goes with {' and '.join(items)} together, "
                 f"but was given for {', '.join(given)} only",
             )
-    missing = [item_code for item_code in table.required if item_code not in numbers]
-    return item_values, numbers, item_bands, missing
+    return item_values, numbers, item_bands
 
 
 # Each field of `Score` set through its slot's descriptor (see `slot_setter`).
@@ -336,7 +358,6 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     # the integer answers, for flags_for (`numbers` counts ROAG not_applicable as grade 1)
     ints: dict[str, int]
     item_bands: dict[str, str] = _NO_BANDS
-    missing: list[str]
     fast = _INT_OR_NONE.issuperset(map(type, values))  # no set built, stops at the first other
     if fast:
         # Only ints and None: dict.get gives the item band of a valid int and None for an
@@ -349,18 +370,26 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
         if not unanswered:
             all_ints: dict[str, Any] = item_values
             numbers = all_ints
-            missing = []
             if table.has_item_bands:
                 item_bands = dict(zip(codes, bands, strict=False))
         else:
-            numbers = {c: v for c, v in zip(codes, values, strict=False) if v is not None}
-            missing = [c for c in table.required if c not in numbers]
+            # Everything below at C speed: no comprehension (a function call of its own).
+            answered = list(map(is_not, values, _NONES))
+            numbers = dict(compress(zip(codes, values, strict=False), answered))
             if table.has_item_bands:
-                item_bands = {c: b for c, b in zip(codes, bands, strict=False) if b is not None}
+                item_bands = dict(compress(zip(codes, bands, strict=False), answered))
         ints = numbers
     else:
-        item_values, numbers, item_bands, missing = _check_items(table, code, values)
+        item_values, numbers, item_bands = _check_items(table, code, values)
         ints = {c: v for c, v in item_values.items() if type(v) is int}
+        # The scored values in item order: ROAG not_applicable as 1, cannot_assess as None.
+        values = list(map(numbers.get, codes))
+    # Unanswered (or cannot_assess) required items, in item order.
+    missing = (
+        tuple(compress(table.required, map(is_, table.required_getter(values), _NONES)))
+        if len(numbers) < len(codes)
+        else ()
+    )
 
     family = table.family
     total: int | None = None
@@ -369,29 +398,42 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     subscales = _EMPTY_SUBSCALES
     areas_at = _EMPTY_AREAS
     if family == "roag":
-        at_2 = tuple([c for c, grade in numbers.items() if grade == 2])
-        at_3 = tuple([c for c, grade in numbers.items() if grade == 3])
-        areas_at = adopt({2: at_2, 3: at_3})
+        at_2 = tuple(compress(codes, map(eq, values, _TWOS)))
+        at_3 = tuple(compress(codes, map(eq, values, _THREES)))
+        areas_at = _new_object(FrozenMap)
+        set_data(areas_at, {2: at_2, 3: at_3})
         if not missing:
             max_grade = 3 if at_3 else 2 if at_2 else 1
             band_name = table.band_of[max_grade]
     else:
         if not missing:
-            total = sum(table.total_getter(numbers))
-            if table.subscales:
-                subscales = adopt(
-                    {sub: sum(getter(numbers)) for sub, _items, getter in table.subscales}
+            total = sum(table.total_getter(values))
+            if table.subscale_codes:
+                subscales = _new_object(FrozenMap)
+                set_data(
+                    subscales,
+                    dict(
+                        zip(
+                            table.subscale_codes,
+                            map(sum, map(call, table.subscale_getters, repeat(values))),
+                            strict=False,
+                        )
+                    ),
                 )
-        else:
+        elif table.subscale_codes:
             # The total stays None: every required item of these instruments is in the total.
-            missing_set = frozenset(missing)
-            if table.subscales:
-                subscales = adopt(
-                    {
-                        sub: sum(getter(numbers)) if missing_set.isdisjoint(items) else None
-                        for sub, items, getter in table.subscales
-                    }
-                )
+            subscales = _new_object(FrozenMap)
+            set_data(
+                subscales,
+                {
+                    sub: None if None in sub_values else sum(sub_values)
+                    for sub, sub_values in zip(
+                        table.subscale_codes,
+                        map(call, table.subscale_getters, repeat(values)),
+                        strict=False,
+                    )
+                },
+            )
         if table.band_of and total is not None:
             # An overall band by total (Abbey; IPOS and ESAS-r have none).
             band_name = table.band_of[total]
@@ -422,11 +464,18 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     _set_total(result, total)
     _set_subscales(result, subscales)
     _set_band(result, band_name)
-    _set_item_bands(result, adopt(item_bands) if item_bands else _EMPTY_BANDS)
-    _set_missing(result, tuple(missing))
+    if item_bands:
+        bands_map: FrozenMap[str, str] = _new_object(FrozenMap)
+        set_data(bands_map, item_bands)
+        _set_item_bands(result, bands_map)
+    else:
+        _set_item_bands(result, _EMPTY_BANDS)
+    _set_missing(result, missing)
     _set_max_grade(result, max_grade)
     _set_areas_at(result, areas_at)
-    _set_answers(result, adopt(item_values))
+    answers_map: FrozenMap[str, AnswerValue] = _new_object(FrozenMap)
+    set_data(answers_map, item_values)
+    _set_answers(result, answers_map)
     _set_scoring_version(result, SCORING_VERSION)
     _set_numbers(result, ints)
     return result
