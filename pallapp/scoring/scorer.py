@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import compress, filterfalse, repeat
-from operator import call, eq, is_, is_not, itemgetter
+from itertools import filterfalse
+from operator import itemgetter
 from typing import Any, Union, cast
 
-from ._frozen import FrozenMap, adopt, set_data, slot_setter
+from ._frozen import FrozenMap, set_data
 from .definitions import NOT_APPLICABLE, ContextField, Family, InstrumentDefinition
 from .instruments import INSTRUMENTS, SCORING_VERSION
 
@@ -36,10 +36,6 @@ _EMPTY_BANDS: FrozenMap[str, str] = FrozenMap()
 _EMPTY_SUBSCALES: FrozenMap[str, int | None] = FrozenMap()
 _EMPTY_AREAS: FrozenMap[int, tuple[str, ...]] = FrozenMap()
 _NO_BANDS: dict[str, str] = {}  # never mutated: only read when building the Score
-# Endless streams of one value, for map() at C speed (shared: they never run out).
-_NONES = repeat(None)
-_TWOS = repeat(2)
-_THREES = repeat(3)
 
 
 class InvalidAnswers(ValueError):
@@ -60,7 +56,7 @@ class InvalidAnswers(ValueError):
         super().__init__(message)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Score:
     """The immutable result of scoring one assessment.
 
@@ -108,20 +104,6 @@ class Score:
         return plain
 
 
-#: Picks some of an assessment's values (a list in item order) at C speed, as a list or tuple.
-ValuesGetter = Callable[[list[Any]], "list[Any] | tuple[Any, ...]"]
-
-
-def values_getter(indices: tuple[int, ...]) -> ValuesGetter:
-    """A getter of the values at `indices` from a list in item order: one slice when they are
-    consecutive (every subscale and total so far), else an itemgetter of the indices."""
-    start = indices[0] if indices else 0
-    if indices == tuple(range(start, start + len(indices))):
-        return itemgetter(slice(start, start + len(indices)))
-    getter: ValuesGetter = itemgetter(*indices)
-    return getter
-
-
 @dataclass(frozen=True, slots=True)
 class _Table:
     """Lookup tables for one instrument, built once."""
@@ -131,21 +113,21 @@ class _Table:
     item_codes: tuple[str, ...]
     # item code -> accepted special strings
     specials: dict[str, frozenset[str]]
+    optional: frozenset[str]
     context: dict[str, ContextField]
-    # Getters of the values in item order (see `values_getter`): the total's items (ROAG, with
-    # no total, gets an empty one, never used), the required items, and each subscale's items
-    # with its code.
-    total_getter: ValuesGetter
-    required: tuple[str, ...]
-    required_getter: ValuesGetter
-    subscale_codes: tuple[str, ...]
-    subscale_getters: tuple[ValuesGetter, ...]
+    # context field code -> the values a choice field accepts (empty for other kinds)
+    choices: dict[str, frozenset[str]]
+    total_items: tuple[str, ...]
+    # itemgetters return the tuple of values of several items at C speed
+    total_getter: Callable[[dict[str, int]], tuple[int, ...]]
+    subscales: tuple[tuple[str, tuple[str, ...], Callable[[dict[str, int]], tuple[int, ...]]], ...]
     # overall band by total (Abbey) or max_grade (ROAG), for every value the bands cover
     band_of: dict[int, str]
     has_item_bands: bool
     # for the vectorised fast path: per-item value tables in item order, and the item codes
     value_tables: tuple[dict[int, str], ...]
     item_set: frozenset[str]
+    required: tuple[str, ...]
     # (special value, the items that take it only together), e.g. ROAG no own teeth
     joint: tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -158,23 +140,23 @@ def _band_name(bands_of: InstrumentDefinition, value: int) -> str:
 
 
 def _build_table(definition: InstrumentDefinition) -> _Table:
-    codes = definition.item_codes
-
-    def getter(items: tuple[str, ...]) -> ValuesGetter:
-        return values_getter(tuple(codes.index(item) for item in items))
-
-    required = tuple(item.code for item in definition.items if not item.optional)
     return _Table(
         definition=definition,
         family=definition.family,
-        item_codes=codes,
+        item_codes=definition.item_codes,
         specials={item.code: frozenset(item.special_values) for item in definition.items},
+        optional=frozenset(item.code for item in definition.items if item.optional),
         context={field.code: field for field in definition.context_fields},
-        total_getter=getter(definition.total_items),
-        required=required,
-        required_getter=getter(required),
-        subscale_codes=tuple(definition.subscales),
-        subscale_getters=tuple(getter(sub.items) for sub in definition.subscales.values()),
+        choices={
+            field.code: frozenset(choice for choice, _label in field.choices)
+            for field in definition.context_fields
+        },
+        total_items=definition.total_items,
+        # ROAG has no total: its getter (over all areas) is never used.
+        total_getter=itemgetter(*(definition.total_items or definition.item_codes)),
+        subscales=tuple(
+            (sub.code, sub.items, itemgetter(*sub.items)) for sub in definition.subscales.values()
+        ),
         band_of={
             value: band.name
             for band in definition.bands
@@ -185,7 +167,8 @@ def _build_table(definition: InstrumentDefinition) -> _Table:
             {value: _band_name(definition, value) for value in item.values}
             for item in definition.items
         ),
-        item_set=frozenset(codes),
+        item_set=frozenset(definition.item_codes),
+        required=tuple(item.code for item in definition.items if not item.optional),
         joint=tuple((joint.value, joint.items) for joint in definition.joint_answers),
     )
 
@@ -202,13 +185,11 @@ def _late_table(code: object) -> _Table:
     return _build_table(definition)
 
 
-def _is_blank_or_long(text: str, max_length: int) -> str | None:
-    """A reason why `text` is not acceptable free text, or None if it is."""
+def _text_problem(text: str, max_length: int) -> str:
+    """Why `text`, found blank or too long, is not acceptable free text."""
     if not text.strip():
         return "blank text"
-    if len(text) > max_length:
-        return f"longer than {max_length} characters"
-    return None
+    return f"longer than {max_length} characters"
 
 
 def _check_sequence(code: str, field: ContextField, value: object) -> tuple[object, ...]:
@@ -219,36 +200,44 @@ def _check_sequence(code: str, field: ContextField, value: object) -> tuple[obje
     return tuple(value)
 
 
-def _check_context(code: str, field: ContextField, value: object) -> AnswerValue:
-    """Validate one context field; return its normalised value (None: not given)."""
-    if field.kind == "choice":
-        if type(value) is str and any(value == choice for choice, _label in field.choices):
+def _check_context(
+    code: str, field: ContextField, choices: frozenset[str], value: object
+) -> AnswerValue:
+    """Validate one context field; return its normalised value (None: not given).
+
+    `choices` are the values a `choice` field accepts (empty for the other kinds)."""
+    kind = field.kind
+    if kind == "choice":
+        if type(value) is str and value in choices:
             return value
         allowed = ", ".join(choice for choice, _label in field.choices)
         raise InvalidAnswers(code, field.code, value, f"expected one of {allowed}")
-    if field.kind == "text":
+    max_length = field.max_length
+    if kind == "text":
         if type(value) is not str:
             raise InvalidAnswers(code, field.code, value, "expected text")
-        problem = _is_blank_or_long(value, field.max_length)
-        if problem is not None:
-            raise InvalidAnswers(code, field.code, value, problem)
+        if not value.strip() or len(value) > max_length:
+            raise InvalidAnswers(code, field.code, value, _text_problem(value, max_length))
         return value
     entries = _check_sequence(code, field, value)
-    if field.kind == "text_list":
-        texts: list[str] = []
+    if kind == "text_list":
         for entry in entries:
             if type(entry) is not str:
                 raise InvalidAnswers(code, field.code, entry, "expected text")
-            problem = _is_blank_or_long(entry, field.max_length)
-            if problem is not None:
-                raise InvalidAnswers(code, field.code, entry, problem)
-            texts.append(entry)
-        return tuple(texts) or None
+            if not entry.strip() or len(entry) > max_length:
+                raise InvalidAnswers(code, field.code, entry, _text_problem(entry, max_length))
+        texts: Any = entries  # every entry a str now (no typing.cast: a call at run time)
+        return texts or None
     rated: list[OtherSymptom] = []
     for entry in entries:
         # A dict, as forms send it, is checked first: isinstance with an ABC costs more.
         mapping = entry if type(entry) is dict or isinstance(entry, Mapping) else None
-        if mapping is None or set(mapping.keys()) != {"label", "rating"}:
+        if (
+            mapping is None
+            or len(mapping) != 2
+            or "label" not in mapping
+            or "rating" not in mapping
+        ):
             raise InvalidAnswers(
                 code, field.code, entry, 'expected {"label": text, "rating": number}'
             )
@@ -256,9 +245,8 @@ def _check_context(code: str, field: ContextField, value: object) -> AnswerValue
         rating = mapping["rating"]
         if type(label) is not str:
             raise InvalidAnswers(code, field.code, label, "expected text as label")
-        problem = _is_blank_or_long(label, field.max_length)
-        if problem is not None:
-            raise InvalidAnswers(code, field.code, label, problem)
+        if not label.strip() or len(label) > max_length:
+            raise InvalidAnswers(code, field.code, label, _text_problem(label, max_length))
         if type(rating) is not int or not field.rating_min <= rating <= field.rating_max:
             raise InvalidAnswers(
                 code,
@@ -266,7 +254,9 @@ def _check_context(code: str, field: ContextField, value: object) -> AnswerValue
                 rating,
                 f"expected a whole number {field.rating_min}-{field.rating_max} as rating",
             )
-        rated.append(adopt({"label": label, "rating": rating}))
+        symptom: OtherSymptom = _new_object(FrozenMap)
+        set_data(symptom, {"label": label, "rating": rating})
+        rated.append(symptom)
     return tuple(rated) or None
 
 
@@ -285,7 +275,7 @@ _dict_get = cast("Callable[[dict[int, str], object], str | None]", dict.get)
 
 def _check_items(
     table: _Table, code: str, values: list[object]
-) -> tuple[dict[str, AnswerValue], dict[str, int], dict[str, str]]:
+) -> tuple[dict[str, AnswerValue], dict[str, int], dict[str, str], list[str]]:
     """Item by item validation, for answers with special values or wrong types."""
     item_values: dict[str, AnswerValue] = {}
     numbers: dict[str, int] = {}
@@ -317,22 +307,14 @@ def _check_items(
                 f"{special!r} goes with {' and '.join(items)} together, "
                 f"but was given for {', '.join(given)} only",
             )
-    return item_values, numbers, item_bands
+    missing = [item_code for item_code in table.required if item_code not in numbers]
+    return item_values, numbers, item_bands, missing
 
 
-# Each field of `Score` set through its slot's descriptor (see `slot_setter`).
 _new_object = object.__new__
-_set_instrument = slot_setter(Score, "instrument")
-_set_total = slot_setter(Score, "total")
-_set_subscales = slot_setter(Score, "subscales")
-_set_band = slot_setter(Score, "band")
-_set_item_bands = slot_setter(Score, "item_bands")
-_set_missing = slot_setter(Score, "missing")
-_set_max_grade = slot_setter(Score, "max_grade")
-_set_areas_at = slot_setter(Score, "areas_at")
-_set_answers = slot_setter(Score, "answers")
-_set_scoring_version = slot_setter(Score, "scoring_version")
-_set_numbers = slot_setter(Score, "_numbers")
+# The setter of a Score's `__dict__`: score() hands a new Score all its fields in one dict it
+# has just built, in one call, instead of setting eleven fields one by one (see below).
+_set_fields: Callable[[Score, dict[str, object]], None] = Score.__dict__["__dict__"].__set__
 
 
 def score(code: str, answers: Mapping[str, object]) -> Score:
@@ -358,6 +340,7 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     # the integer answers, for flags_for (`numbers` counts ROAG not_applicable as grade 1)
     ints: dict[str, int]
     item_bands: dict[str, str] = _NO_BANDS
+    missing: list[str]
     fast = _INT_OR_NONE.issuperset(map(type, values))  # no set built, stops at the first other
     if fast:
         # Only ints and None: dict.get gives the item band of a valid int and None for an
@@ -370,26 +353,18 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
         if not unanswered:
             all_ints: dict[str, Any] = item_values
             numbers = all_ints
+            missing = []
             if table.has_item_bands:
                 item_bands = dict(zip(codes, bands, strict=False))
         else:
-            # Everything below at C speed: no comprehension (a function call of its own).
-            answered = list(map(is_not, values, _NONES))
-            numbers = dict(compress(zip(codes, values, strict=False), answered))
+            numbers = {c: v for c, v in zip(codes, values, strict=False) if v is not None}
+            missing = [c for c in table.required if c not in numbers]
             if table.has_item_bands:
-                item_bands = dict(compress(zip(codes, bands, strict=False), answered))
+                item_bands = {c: b for c, b in zip(codes, bands, strict=False) if b is not None}
         ints = numbers
     else:
-        item_values, numbers, item_bands = _check_items(table, code, values)
+        item_values, numbers, item_bands, missing = _check_items(table, code, values)
         ints = {c: v for c, v in item_values.items() if type(v) is int}
-        # The scored values in item order: ROAG not_applicable as 1, cannot_assess as None.
-        values = list(map(numbers.get, codes))
-    # Unanswered (or cannot_assess) required items, in item order.
-    missing = (
-        tuple(compress(table.required, map(is_, table.required_getter(values), _NONES)))
-        if len(numbers) < len(codes)
-        else ()
-    )
 
     family = table.family
     total: int | None = None
@@ -398,8 +373,8 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     subscales = _EMPTY_SUBSCALES
     areas_at = _EMPTY_AREAS
     if family == "roag":
-        at_2 = tuple(compress(codes, map(eq, values, _TWOS)))
-        at_3 = tuple(compress(codes, map(eq, values, _THREES)))
+        at_2 = tuple([c for c, grade in numbers.items() if grade == 2])
+        at_3 = tuple([c for c, grade in numbers.items() if grade == 3])
         areas_at = _new_object(FrozenMap)
         set_data(areas_at, {2: at_2, 3: at_3})
         if not missing:
@@ -407,33 +382,24 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
             band_name = table.band_of[max_grade]
     else:
         if not missing:
-            total = sum(table.total_getter(values))
-            if table.subscale_codes:
+            total = sum(table.total_getter(numbers))
+            if table.subscales:
+                subscales = _new_object(FrozenMap)
+                set_data(
+                    subscales, {sub: sum(getter(numbers)) for sub, _items, getter in table.subscales}
+                )
+        else:
+            # The total stays None: every required item of these instruments is in the total.
+            missing_set = frozenset(missing)
+            if table.subscales:
                 subscales = _new_object(FrozenMap)
                 set_data(
                     subscales,
-                    dict(
-                        zip(
-                            table.subscale_codes,
-                            map(sum, map(call, table.subscale_getters, repeat(values))),
-                            strict=False,
-                        )
-                    ),
+                    {
+                        sub: sum(getter(numbers)) if missing_set.isdisjoint(items) else None
+                        for sub, items, getter in table.subscales
+                    },
                 )
-        elif table.subscale_codes:
-            # The total stays None: every required item of these instruments is in the total.
-            subscales = _new_object(FrozenMap)
-            set_data(
-                subscales,
-                {
-                    sub: None if None in sub_values else sum(sub_values)
-                    for sub, sub_values in zip(
-                        table.subscale_codes,
-                        map(call, table.subscale_getters, repeat(values)),
-                        strict=False,
-                    )
-                },
-            )
         if table.band_of and total is not None:
             # An overall band by total (Abbey; IPOS and ESAS-r have none).
             band_name = table.band_of[total]
@@ -449,33 +415,36 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
             if context_field is None:
                 raise InvalidAnswers(code, key, value, "unknown item")
             if value is not None:
-                normalised = _check_context(code, context_field, value)
+                normalised = _check_context(code, context_field, table.choices[key], value)
                 if normalised is not None:
                     item_values[key] = normalised
 
-    # The Score with its private int answers, every field set as the dataclass `__init__`
-    # would, but straight through the slots, without the keyword handling and the lookup of
-    # each field by name (with `adopt` for the maps, this took `score()` from 95,861 to 82,777
-    # instructions per assessment on the benchmark mix, callgrind, CPython 3.11; built here
-    # rather than in a helper function, a further 587 fewer). A test checks that every field
-    # is set.
-    result: Score = _new_object(Score)
-    _set_instrument(result, code)
-    _set_total(result, total)
-    _set_subscales(result, subscales)
-    _set_band(result, band_name)
     if item_bands:
         bands_map: FrozenMap[str, str] = _new_object(FrozenMap)
         set_data(bands_map, item_bands)
-        _set_item_bands(result, bands_map)
     else:
-        _set_item_bands(result, _EMPTY_BANDS)
-    _set_missing(result, missing)
-    _set_max_grade(result, max_grade)
-    _set_areas_at(result, areas_at)
+        bands_map = _EMPTY_BANDS
     answers_map: FrozenMap[str, AnswerValue] = _new_object(FrozenMap)
     set_data(answers_map, item_values)
-    _set_answers(result, answers_map)
-    _set_scoring_version(result, SCORING_VERSION)
-    _set_numbers(result, ints)
+    # The Score with its private int answers: every field, as the dataclass `__init__` would
+    # set them, given as its `__dict__` in one call. Setting the fields one by one, even
+    # straight through slots, cost about 9,600 machine instructions a score (callgrind,
+    # CPython 3.11); this about a fifth of that. A test checks that every field is set.
+    result: Score = _new_object(Score)
+    _set_fields(
+        result,
+        {
+            "instrument": code,
+            "total": total,
+            "subscales": subscales,
+            "band": band_name,
+            "item_bands": bands_map,
+            "missing": tuple(missing),
+            "max_grade": max_grade,
+            "areas_at": areas_at,
+            "answers": answers_map,
+            "scoring_version": SCORING_VERSION,
+            "_numbers": ints,
+        },
+    )
     return result
