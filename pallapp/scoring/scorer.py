@@ -20,7 +20,7 @@ from itertools import filterfalse
 from operator import itemgetter
 from typing import Any, Union, cast
 
-from ._frozen import FrozenMap, set_data
+from ._frozen import FrozenMap, set_data, zipped
 from .definitions import NOT_APPLICABLE, ContextField, Family, InstrumentDefinition
 from .instruments import INSTRUMENTS, SCORING_VERSION
 
@@ -340,6 +340,8 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     # the integer answers, for flags_for (`numbers` counts ROAG not_applicable as grade 1)
     ints: dict[str, int]
     item_bands: dict[str, str] = _NO_BANDS
+    # the item bands as a list in item order (None: unanswered), made into a map when read
+    lazy_bands: list[Any] | None = None
     missing: list[str]
     fast = _INT_OR_NONE.issuperset(map(type, values))  # no set built, stops at the first other
     if fast:
@@ -349,18 +351,21 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
         bands: list[Any] = list(map(_dict_get, table.value_tables, values))
         fast = bands.count(None) == unanswered
     if fast:
-        item_values = dict(zip(codes, values, strict=False))
+        if type(answers) is dict and len(answers) == len(codes) and tuple(answers) == codes:
+            # Every item, in item order, and nothing else (stored answers, as rescoring reads
+            # them): a copy of the dict, far cheaper than building one from pairs.
+            item_values = answers.copy()
+        else:
+            item_values = dict(zip(codes, values, strict=False))
         if not unanswered:
             all_ints: dict[str, Any] = item_values
             numbers = all_ints
             missing = []
-            if table.has_item_bands:
-                item_bands = dict(zip(codes, bands, strict=False))
         else:
             numbers = {c: v for c, v in zip(codes, values, strict=False) if v is not None}
             missing = [c for c in table.required if c not in numbers]
-            if table.has_item_bands:
-                item_bands = {c: b for c, b in zip(codes, bands, strict=False) if b is not None}
+        if table.has_item_bands:
+            lazy_bands = bands
         ints = numbers
     else:
         item_values, numbers, item_bands, missing = _check_items(table, code, values)
@@ -419,8 +424,11 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
                 if normalised is not None:
                     item_values[key] = normalised
 
-    if item_bands:
-        bands_map: FrozenMap[str, str] = _new_object(FrozenMap)
+    bands_map: FrozenMap[str, str]
+    if lazy_bands is not None:
+        bands_map = zipped(codes, lazy_bands)
+    elif item_bands:
+        bands_map = _new_object(FrozenMap)
         set_data(bands_map, item_bands)
     else:
         bands_map = _EMPTY_BANDS
