@@ -21,7 +21,7 @@ from collections.abc import (
 from types import MemberDescriptorType
 from typing import Any, TypeVar, overload
 
-__all__ = ["FrozenMap", "adopt", "set_data", "slot_setter", "zipped"]
+__all__ = ["FrozenMap", "adopt", "lazy_map", "set_data", "slot_setter", "zipped"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -130,35 +130,48 @@ def adopt(data: dict[K, V]) -> FrozenMap[K, V]:
     return new
 
 
-class _ZippedMap(FrozenMap[K, V]):
-    """A `FrozenMap` of keys and values given side by side, its dict built on first read.
+class _LazyMap(FrozenMap[K, V]):
+    """A `FrozenMap` whose dict is built from its source on first read (`lazy_map`).
 
-    The scorer's item bands are read far less often than scores are made (flags never read
-    them), and building a dict of 17 pairs costs about ten times what this costs (callgrind,
-    CPython 3.11). Until then the slot `_data` is unset, so reading it lands in `__getattr__`,
-    which builds it once; from then on the map is an ordinary `FrozenMap`.
+    Until then the slot `_data` is unset, so reading it lands in `__getattr__`, which builds it
+    once; from then on the map is an ordinary `FrozenMap`.
     """
 
-    __slots__ = ("_pairs",)
+    __slots__ = ("_source",)
 
-    _pairs: tuple[Sequence[K], Sequence[V | None]]
+    _source: tuple[Callable[[Any], dict[K, V]], Any]
 
     def __getattr__(self, name: str) -> Any:
         if name != "_data":
             raise AttributeError(name)
-        keys, values = self._pairs
-        data = {key: value for key, value in zip(keys, values, strict=True) if value is not None}
+        build, source = self._source
+        data = build(source)
         set_data(self, data)
         return data
 
 
-_set_pairs = slot_setter(_ZippedMap, "_pairs")
+_set_source = slot_setter(_LazyMap, "_source")
+
+
+def lazy_map(build: Callable[[T], dict[K, V]], source: T) -> FrozenMap[K, V]:
+    """A `FrozenMap` of the dict `build(source)`, built only when the map is first read.
+
+    For the maps of a score that most callers never read (flags read none of them): building
+    a dict of a score's 17 item bands costs about ten times what this does (callgrind, CPython
+    3.11). `build` must be a pure function and `source` must never change afterwards: the
+    caller has just built it and hands it over.
+    """
+    new: _LazyMap[K, V] = _new_object(_LazyMap)
+    _set_source(new, (build, source))
+    return new
+
+
+def _pairs_without_none(pairs: tuple[Sequence[K], Sequence[V | None]]) -> dict[K, V]:
+    keys, values = pairs
+    return {key: value for key, value in zip(keys, values, strict=True) if value is not None}
 
 
 def zipped(keys: Sequence[K], values: Sequence[V | None]) -> FrozenMap[K, V]:
-    """A `FrozenMap` of `keys[i] -> values[i]`, leaving out the pairs whose value is None, with
-    its dict built only when first read. Neither sequence may change afterwards: the caller
-    has just built them and hands them over."""
-    new: _ZippedMap[K, V] = _new_object(_ZippedMap)
-    _set_pairs(new, (keys, values))
-    return new
+    """A `FrozenMap` of `keys[i] -> values[i]`, leaving out the pairs whose value is None,
+    built only when first read (`lazy_map`). Neither sequence may change afterwards."""
+    return lazy_map(_pairs_without_none, (keys, values))

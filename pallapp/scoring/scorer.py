@@ -20,7 +20,7 @@ from itertools import filterfalse
 from operator import itemgetter
 from typing import Any, Union, cast
 
-from ._frozen import FrozenMap, set_data, zipped
+from ._frozen import FrozenMap, lazy_map, set_data, zipped
 from .definitions import NOT_APPLICABLE, ContextField, Family, InstrumentDefinition
 from .instruments import INSTRUMENTS, SCORING_VERSION
 
@@ -311,6 +311,25 @@ def _check_items(
     return item_values, numbers, item_bands, missing
 
 
+SubscaleSource = tuple[
+    tuple[tuple[str, tuple[str, ...], Callable[[dict[str, int]], tuple[int, ...]]], ...],
+    dict[str, int],
+    list[str],
+]
+
+
+def _subscale_sums(source: SubscaleSource) -> dict[str, int | None]:
+    """Each subscale's sum, or None when any of its items is missing (no imputation)."""
+    subscales, numbers, missing = source
+    if not missing:
+        return {sub: sum(getter(numbers)) for sub, _items, getter in subscales}
+    missing_set = frozenset(missing)
+    return {
+        sub: sum(getter(numbers)) if missing_set.isdisjoint(items) else None
+        for sub, items, getter in subscales
+    }
+
+
 _new_object = object.__new__
 # The setter of a Score's `__dict__`: score() hands a new Score all its fields in one dict it
 # has just built, in one call, instead of setting eleven fields one by one (see below).
@@ -388,23 +407,12 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     else:
         if not missing:
             total = sum(table.total_getter(numbers))
-            if table.subscales:
-                subscales = _new_object(FrozenMap)
-                set_data(
-                    subscales, {sub: sum(getter(numbers)) for sub, _items, getter in table.subscales}
-                )
-        else:
-            # The total stays None: every required item of these instruments is in the total.
-            missing_set = frozenset(missing)
-            if table.subscales:
-                subscales = _new_object(FrozenMap)
-                set_data(
-                    subscales,
-                    {
-                        sub: sum(getter(numbers)) if missing_set.isdisjoint(items) else None
-                        for sub, items, getter in table.subscales
-                    },
-                )
+        # The total stays None when any is missing: every required item of these instruments
+        # is in the total. The subscales are summed when first read (most callers never read
+        # them; flags do not): `numbers` only gains context fields below, which no subscale
+        # reads, and is never changed after that.
+        if table.subscales:
+            subscales = lazy_map(_subscale_sums, (table.subscales, numbers, missing))
         if table.band_of and total is not None:
             # An overall band by total (Abbey; IPOS and ESAS-r have none).
             band_name = table.band_of[total]
