@@ -14,7 +14,7 @@ from typing import Literal
 from ._frozen import FrozenMap, adopt, slot_setter
 from .i18n import N_
 from .instruments import INSTRUMENTS
-from .scorer import AnswerValue, Score
+from .scorer import Score
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -494,21 +494,20 @@ def _rules_for(thresholds: Thresholds) -> _Rules:
     return rules
 
 
-def _other_symptoms(answers: Mapping[str, AnswerValue]) -> AnswerValue:
-    """IPOS `other_symptoms` of the answers (None if not given). A score() result's answers
-    are a FrozenMap, whose `get` is a Python call: its dict is read directly instead."""
-    if type(answers) is FrozenMap:
-        return answers._data.get("other_symptoms")  # same package
-    return answers.get("other_symptoms")
-
-
 def _ipos_flags(current: Score, previous: Score | None, rules: _Rules) -> list[Flag]:
     flags: list[Flag] = []
     now = current._numbers
     if now is None:
         now = _ints(current.answers)
     severe_at = rules.ipos_severe_at
-    other_symptoms = _other_symptoms(current.answers)
+    # A score() result's answers are a FrozenMap, whose `get` is a Python call: its dict is
+    # read directly instead (same package).
+    answers = current.answers
+    other_symptoms = (
+        answers._data.get("other_symptoms")
+        if type(answers) is FrozenMap
+        else answers.get("other_symptoms")
+    )
     if isinstance(other_symptoms, tuple) and _any_rated_at_least(other_symptoms, severe_at):
         severe = tuple(
             [
@@ -617,7 +616,7 @@ def _abbey_flags(current: Score, rules: _Rules) -> list[Flag]:
 def _roag_flags(current: Score, rules: _Rules) -> list[Flag]:
     areas_at = current.areas_at
     if type(areas_at) is FrozenMap:
-        at_2 = areas_at._data.get(2, ())  # see _other_symptoms
+        at_2 = areas_at._data.get(2, ())  # see _ipos_flags
         at_3 = areas_at._data.get(3, ())
     else:
         at_2 = areas_at.get(2, ())

@@ -362,6 +362,8 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     # the item bands as a list in item order (None: unanswered), made into a map when read
     lazy_bands: list[Any] | None = None
     missing: list[str]
+    # keys after the items, copied with them into `item_values` (see below)
+    copied_others: tuple[str, ...] = ()
     fast = _INT_OR_NONE.issuperset(map(type, values))  # no set built, stops at the first other
     if fast:
         # Only ints and None: dict.get gives the item band of a valid int and None for an
@@ -370,14 +372,23 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
         bands: list[Any] = list(map(_dict_get, table.value_tables, values))
         fast = bands.count(None) == unanswered
     if fast:
-        if type(answers) is dict and len(answers) == len(codes) and tuple(answers) == codes:
-            # Every item, in item order, and nothing else (stored answers, as rescoring reads
-            # them): a copy of the dict, far cheaper than building one from pairs.
-            item_values = answers.copy()
+        keys = tuple(answers) if type(answers) is dict else ()
+        if keys[: len(codes)] == codes:
+            # Every item first, in item order (as forms and stored answers give them): a copy
+            # of the dict is far cheaper than building one from pairs. Any other keys (context
+            # fields) come along and are checked, normalised or dropped below.
+            given: Any = answers  # a dict, as `keys` is not empty
+            item_values = given.copy()
+            copied_others = keys[len(codes) :]
         else:
             item_values = dict(zip(codes, values, strict=False))
+            copied_others = ()
         if not unanswered:
             all_ints: dict[str, Any] = item_values
+            if copied_others:
+                all_ints = item_values.copy()
+                for key in copied_others:
+                    del all_ints[key]
             numbers = all_ints
             missing = []
         else:
@@ -431,6 +442,9 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
                 normalised = _check_context(code, context_field, table.choices[key], value)
                 if normalised is not None:
                     item_values[key] = normalised
+                    continue
+            if copied_others:
+                del item_values[key]  # copied above; None or an empty list: not given
 
     bands_map: FrozenMap[str, str]
     if lazy_bands is not None:
