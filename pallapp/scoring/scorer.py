@@ -372,7 +372,7 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
         bands: list[Any] = list(map(_dict_get, table.value_tables, values))
         fast = bands.count(None) == unanswered
     if fast:
-        keys = tuple(answers) if type(answers) is dict else ()
+        keys = tuple(answers) if type(answers) is dict and len(answers) >= len(codes) else ()
         if keys[: len(codes)] == codes:
             # Every item first, in item order (as forms and stored answers give them): a copy
             # of the dict is far cheaper than building one from pairs. Any other keys (context
