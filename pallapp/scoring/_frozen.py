@@ -19,9 +19,9 @@ from collections.abc import (
     ValuesView,
 )
 from types import MemberDescriptorType
-from typing import Any, TypeVar, overload
+from typing import Any, ClassVar, TypeVar, overload
 
-__all__ = ["FrozenMap", "adopt", "lazy_map", "set_data", "slot_setter", "zipped"]
+__all__ = ["FrozenMap", "LazyMap", "adopt", "set_data", "set_source", "slot_setter", "zipped"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -130,40 +130,29 @@ def adopt(data: dict[K, V]) -> FrozenMap[K, V]:
     return new
 
 
-class _LazyMap(FrozenMap[K, V]):
-    """A `FrozenMap` whose dict is built from its source on first read (`lazy_map`).
+class LazyMap(FrozenMap[K, V]):
+    """A `FrozenMap` whose dict is built from `_source` by the class's `build` on first read.
 
-    Until then the slot `_data` is unset, so reading it lands in `__getattr__`, which builds it
-    once; from then on the map is an ordinary `FrozenMap`.
+    For the maps of a score that most callers never read (flags read none of them): building
+    a dict of a score's 17 item bands costs about ten times what this does (callgrind, CPython
+    3.11). Until then the slot `_data` is unset, so reading it lands in `__getattr__`, which
+    builds it once; from then on the map is an ordinary `FrozenMap`. The builder belongs to the
+    class, not to the source, so that a source of tuples of strings and ints is no longer
+    tracked by the cyclic garbage collector (many scores stay alive, e.g. as previous ones).
+    A subclass sets `build` (a pure function, as a staticmethod); `_source` must never change.
     """
 
     __slots__ = ("_source",)
 
-    _source: tuple[Callable[[Any], dict[K, V]], Any]
+    _source: Any
+    build: ClassVar[staticmethod[[Any], dict[Any, Any]]]
 
     def __getattr__(self, name: str) -> Any:
         if name != "_data":
             raise AttributeError(name)
-        build, source = self._source
-        data = build(source)
+        data = type(self).build(self._source)
         set_data(self, data)
         return data
-
-
-_set_source = slot_setter(_LazyMap, "_source")
-
-
-def lazy_map(build: Callable[[T], dict[K, V]], source: T) -> FrozenMap[K, V]:
-    """A `FrozenMap` of the dict `build(source)`, built only when the map is first read.
-
-    For the maps of a score that most callers never read (flags read none of them): building
-    a dict of a score's 17 item bands costs about ten times what this does (callgrind, CPython
-    3.11). `build` must be a pure function and `source` must never change afterwards: the
-    caller has just built it and hands it over.
-    """
-    new: _LazyMap[K, V] = _new_object(_LazyMap)
-    _set_source(new, (build, source))
-    return new
 
 
 def _pairs_without_none(pairs: tuple[Sequence[K], Sequence[V | None]]) -> dict[K, V]:
@@ -171,7 +160,17 @@ def _pairs_without_none(pairs: tuple[Sequence[K], Sequence[V | None]]) -> dict[K
     return {key: value for key, value in zip(keys, values, strict=True) if value is not None}
 
 
-def zipped(keys: Sequence[K], values: Sequence[V | None]) -> FrozenMap[K, V]:
+class _ZippedMap(LazyMap[K, V]):
+    __slots__ = ()
+    build = staticmethod(_pairs_without_none)
+
+
+set_source = slot_setter(LazyMap, "_source")
+
+
+def zipped(keys: tuple[K, ...], values: tuple[V | None, ...]) -> FrozenMap[K, V]:
     """A `FrozenMap` of `keys[i] -> values[i]`, leaving out the pairs whose value is None,
-    built only when first read (`lazy_map`). Neither sequence may change afterwards."""
-    return lazy_map(_pairs_without_none, (keys, values))
+    built only when first read (`LazyMap`)."""
+    new: _ZippedMap[K, V] = _new_object(_ZippedMap)
+    set_source(new, (keys, values))
+    return new

@@ -20,7 +20,7 @@ from itertools import filterfalse
 from operator import itemgetter
 from typing import Any, Union, cast
 
-from ._frozen import FrozenMap, lazy_map, set_data, zipped
+from ._frozen import FrozenMap, LazyMap, set_data, set_source, zipped
 from .definitions import NOT_APPLICABLE, ContextField, Family, InstrumentDefinition
 from .instruments import INSTRUMENTS, SCORING_VERSION
 
@@ -311,23 +311,25 @@ def _check_items(
     return item_values, numbers, item_bands, missing
 
 
-SubscaleSource = tuple[
-    tuple[tuple[str, tuple[str, ...], Callable[[dict[str, int]], tuple[int, ...]]], ...],
-    dict[str, int],
-    list[str],
-]
-
-
-def _subscale_sums(source: SubscaleSource) -> dict[str, int | None]:
-    """Each subscale's sum, or None when any of its items is missing (no imputation)."""
-    subscales, numbers, missing = source
+def _subscale_sums(source: tuple[str, dict[str, int], tuple[str, ...]]) -> dict[str, int | None]:
+    """Each subscale's sum, or None when any of its items is missing (no imputation), from
+    (instrument code, int answers, missing items)."""
+    code, numbers, missing = source
+    table = _TABLES.get(code) or _late_table(code)
     if not missing:
-        return {sub: sum(getter(numbers)) for sub, _items, getter in subscales}
+        return {sub: sum(getter(numbers)) for sub, _items, getter in table.subscales}
     missing_set = frozenset(missing)
     return {
         sub: sum(getter(numbers)) if missing_set.isdisjoint(items) else None
-        for sub, items, getter in subscales
+        for sub, items, getter in table.subscales
     }
+
+
+class _Subscales(LazyMap[str, "int | None"]):
+    """A score's subscales, summed when first read (`LazyMap`)."""
+
+    __slots__ = ()
+    build = staticmethod(_subscale_sums)
 
 
 _new_object = object.__new__
@@ -360,7 +362,7 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     ints: dict[str, int]
     item_bands: dict[str, str] = _NO_BANDS
     # the item bands as a list in item order (None: unanswered), made into a map when read
-    lazy_bands: list[Any] | None = None
+    lazy_bands: tuple[Any, ...] | None = None
     missing: list[str]
     # keys after the items, copied with them into `item_values` (see below)
     copied_others: tuple[str, ...] = ()
@@ -369,7 +371,7 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
         # Only ints and None: dict.get gives the item band of a valid int and None for an
         # out-of-range one (bools never get here, as type(True) is bool). On any mismatch the
         # item-by-item check below finds and reports the invalid item.
-        bands: list[Any] = list(map(_dict_get, table.value_tables, values))
+        bands: tuple[Any, ...] = tuple(map(_dict_get, table.value_tables, values))
         fast = bands.count(None) == unanswered
     if fast:
         keys = tuple(answers) if type(answers) is dict and len(answers) >= len(codes) else ()
@@ -423,7 +425,8 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
         # them; flags do not): `numbers` only gains context fields below, which no subscale
         # reads, and is never changed after that.
         if table.subscales:
-            subscales = lazy_map(_subscale_sums, (table.subscales, numbers, missing))
+            subscales = _new_object(_Subscales)
+            set_source(subscales, (code, numbers, tuple(missing)))
         if table.band_of and total is not None:
             # An overall band by total (Abbey; IPOS and ESAS-r have none).
             band_name = table.band_of[total]
