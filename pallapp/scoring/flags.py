@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from typing import Literal
 
 from ._frozen import FrozenMap, adopt, slot_setter
@@ -376,9 +375,9 @@ def _any_rated_at_least(other_symptoms: tuple[object, ...], threshold: int) -> b
     return False
 
 
-#: How many distinct flags `_raised` keeps. Flags repeat a lot (the same items at the same
-#: threshold): in the benchmark mix (benchmarks/scoring.py) the 4,096 commonest make about three
-#: in four of all raised, and a kept flag is only looked up, not built. About 4 MB at most.
+#: How many distinct flags one rule keeps (see `_Rule`). Flags repeat a lot (the same items at
+#: the same threshold): a kept flag is only looked up, not built. When a rule has kept this
+#: many, it starts afresh, so memory stays bounded (about 1 MB a rule at most).
 _KEPT_FLAGS = 4096
 
 Params = tuple[tuple[str, int | str], ...]
@@ -392,25 +391,123 @@ _set_items = slot_setter(Flag, "items")
 _set_params = slot_setter(Flag, "params")
 
 
-@lru_cache(maxsize=_KEPT_FLAGS)
-def _raised(code: str, severity: Severity, items: tuple[str, ...], params: Params) -> Flag:
-    """A flag raised by the rules below, shared between assessments that raise the same one
-    (flags are immutable). The rules' codes, severities and params are fixed in this module
-    and right by construction, so the checks `Flag.__post_init__` makes for flags built
-    elsewhere are skipped."""
-    flag: Flag = _new_object(Flag)
-    _set_code(flag, code)
-    _set_severity(flag, severity)
-    _set_items(flag, items)
-    _set_params(flag, adopt(dict(params)))
-    return flag
+class _Rule:
+    """One flag rule at fixed thresholds: its code, severity and params, and the flags it has
+    raised, by their items.
+
+    Flags are immutable, so one raised for the same items again is the kept one: the hot path
+    is `rule.raised.get(items) or rule.flag(items)`, one dict lookup. The rules' codes,
+    severities and params are fixed in this module and right by construction, so the checks
+    `Flag.__post_init__` makes for flags built elsewhere are skipped (a test compares each
+    with one built through the public constructor)."""
+
+    __slots__ = ("code", "params", "raised", "severity")
+
+    def __init__(self, code: str, severity: Severity, params: Params) -> None:
+        self.code = code
+        self.severity: Severity = severity
+        self.params = params
+        self.raised: dict[tuple[str, ...], Flag] = {}
+
+    def flag(self, items: tuple[str, ...]) -> Flag:
+        """The flag of this rule for `items`, built and kept."""
+        flag: Flag = _new_object(Flag)
+        _set_code(flag, self.code)
+        _set_severity(flag, self.severity)
+        _set_items(flag, items)
+        _set_params(flag, adopt(dict(self.params)))
+        if len(self.raised) >= _KEPT_FLAGS:
+            self.raised.clear()
+        self.raised[items] = flag
+        return flag
 
 
-def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) -> list[Flag]:
+class _Rules:
+    """Every per-assessment rule at one set of thresholds, with the numbers it compares."""
+
+    __slots__ = (
+        "abbey_high",
+        "abbey_high_at",
+        "abbey_medium",
+        "abbey_medium_at",
+        "esas_item_rise",
+        "esas_moderate",
+        "esas_moderate_at",
+        "esas_rise",
+        "esas_severe",
+        "esas_severe_at",
+        "esas_total_rise",
+        "esas_total_rise_by",
+        "ipos_floor",
+        "ipos_item_rise",
+        "ipos_rise",
+        "ipos_severe",
+        "ipos_severe_at",
+        "roag_high",
+        "roag_medium",
+    )
+
+    def __init__(self, t: Thresholds) -> None:
+        self.ipos_severe_at = t.ipos_severe_item
+        self.ipos_severe = _Rule("severe_item", "high", (("threshold", t.ipos_severe_item),))
+        self.ipos_rise = t.ipos_item_rise
+        self.ipos_floor = t.ipos_item_rise_floor
+        self.ipos_item_rise = _Rule(
+            "item_rise",
+            "medium",
+            (("rule", "ipos"), ("threshold", t.ipos_item_rise), ("floor", t.ipos_item_rise_floor)),
+        )
+        self.esas_severe_at = t.esas_severe_item
+        self.esas_severe = _Rule("severe_item", "high", (("threshold", t.esas_severe_item),))
+        self.esas_moderate_at = t.esas_moderate_item
+        self.esas_moderate = _Rule(
+            "moderate_item",
+            "medium",
+            (("threshold", t.esas_moderate_item), ("severe_threshold", t.esas_severe_item)),
+        )
+        self.esas_rise = t.esas_item_rise
+        self.esas_item_rise = _Rule(
+            "item_rise", "medium", (("rule", "esas_r"), ("threshold", t.esas_item_rise))
+        )
+        self.esas_total_rise_by = t.esas_total_rise
+        self.esas_total_rise = _Rule("total_rise", "medium", (("threshold", t.esas_total_rise),))
+        self.abbey_high_at = t.abbey_high
+        self.abbey_high = _Rule("pain_behaviour", "high", (("threshold", t.abbey_high),))
+        self.abbey_medium_at = t.abbey_medium
+        self.abbey_medium = _Rule("pain_behaviour", "medium", (("threshold", t.abbey_medium),))
+        self.roag_high = _Rule("oral_health", "high", (("threshold", 3),))
+        self.roag_medium = _Rule("oral_health", "medium", (("threshold", 2),))
+
+
+_DEFAULT_RULES = _Rules(DEFAULT_THRESHOLDS)
+#: The rules of other thresholds (units' own), made on first use; a few at most in practice,
+#: and started afresh past 64.
+_RULES_OF: dict[Thresholds, _Rules] = {}
+
+
+def _rules_for(thresholds: Thresholds) -> _Rules:
+    rules = _RULES_OF.get(thresholds)
+    if rules is None:
+        if len(_RULES_OF) >= 64:
+            _RULES_OF.clear()
+        rules = _RULES_OF[thresholds] = _Rules(thresholds)
+    return rules
+
+
+def _ipos_flags(current: Score, previous: Score | None, rules: _Rules) -> list[Flag]:
     flags: list[Flag] = []
-    now = current._numbers or _ints(current.answers)
-    severe_at = thresholds.ipos_severe_item
-    other_symptoms = current.answers.get("other_symptoms")
+    now = current._numbers
+    if now is None:
+        now = _ints(current.answers)
+    severe_at = rules.ipos_severe_at
+    # A score() result's answers are a FrozenMap, whose `get` is a Python call: its dict is
+    # read directly instead (same package).
+    answers = current.answers
+    other_symptoms = (
+        answers._data.get("other_symptoms")
+        if type(answers) is FrozenMap
+        else answers.get("other_symptoms")
+    )
     if isinstance(other_symptoms, tuple) and _any_rated_at_least(other_symptoms, severe_at):
         severe = tuple(
             [
@@ -424,14 +521,17 @@ def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
         # other_symptoms.
         severe = tuple([code for code, value in now.items() if value >= severe_at])
     if severe:
-        flags.append(_raised("severe_item", "high", severe, (("threshold", severe_at),)))
+        rule = rules.ipos_severe
+        flags.append(rule.raised.get(severe) or rule.flag(severe))
     if previous is not None:
         # item_rise: IPOS items answered with an int in both assessments that are higher now
         # (by at least `ipos_item_rise`) and now at least `ipos_item_rise_floor`: 1 -> 2
         # flags, 0 -> 1 does not.
-        then = previous._numbers or _ints(previous.answers)
-        rise = thresholds.ipos_item_rise
-        floor = thresholds.ipos_item_rise_floor
+        then = previous._numbers
+        if then is None:
+            then = _ints(previous.answers)
+        rise = rules.ipos_rise
+        floor = rules.ipos_floor
         risen = tuple(
             [
                 code
@@ -440,89 +540,95 @@ def _ipos_flags(current: Score, previous: Score | None, thresholds: Thresholds) 
             ]
         )
         if risen:
-            flags.append(
-                _raised(
-                    "item_rise",
-                    "medium",
-                    risen,
-                    (("rule", "ipos"), ("threshold", rise), ("floor", floor)),
-                )
-            )
+            rule = rules.ipos_item_rise
+            flags.append(rule.raised.get(risen) or rule.flag(risen))
     return flags
 
 
-def _esas_flags(current: Score, previous: Score | None, thresholds: Thresholds) -> list[Flag]:
+def _esas_flags(current: Score, previous: Score | None, rules: _Rules) -> list[Flag]:
     flags: list[Flag] = []
-    now = current._numbers or _ints(current.answers)
-    severe_at = thresholds.esas_severe_item
-    moderate_at = thresholds.esas_moderate_item
+    now = current._numbers
+    if now is None:
+        now = _ints(current.answers)
+    severe_at = rules.esas_severe_at
+    moderate_at = rules.esas_moderate_at
     # One pass sorts the items into severe and moderate; most are below both.
     severe: list[str] = []
     moderate: list[str] = []
     for code, value in now.items():
-        if value >= severe_at:
-            severe.append(code)
-        elif value >= moderate_at:
-            moderate.append(code)
+        if value >= moderate_at:
+            if value >= severe_at:
+                severe.append(code)
+            else:
+                moderate.append(code)
     if severe:
-        flags.append(_raised("severe_item", "high", tuple(severe), (("threshold", severe_at),)))
+        items = tuple(severe)
+        rule = rules.esas_severe
+        flags.append(rule.raised.get(items) or rule.flag(items))
     if moderate:
-        flags.append(
-            _raised(
-                "moderate_item",
-                "medium",
-                tuple(moderate),
-                (("threshold", moderate_at), ("severe_threshold", severe_at)),
-            )
-        )
+        items = tuple(moderate)
+        rule = rules.esas_moderate
+        flags.append(rule.raised.get(items) or rule.flag(items))
     if previous is None:
         return flags
     # item_rise: ESAS-r items answered with an int in both assessments that rose by
     # `esas_item_rise` points or more.
-    then = previous._numbers or _ints(previous.answers)
-    rise = thresholds.esas_item_rise
+    then = previous._numbers
+    if then is None:
+        then = _ints(previous.answers)
+    rise = rules.esas_rise
     risen = [code for code, value in now.items() if code in then and value - then[code] >= rise]
     # `other` may be a different problem each time; compare it only when it is named the same.
-    if "other" in risen and not _same_other_problem(current, previous):
-        risen.remove("other")
     if risen:
-        flags.append(
-            _raised("item_rise", "medium", tuple(risen), (("rule", "esas_r"), ("threshold", rise)))
-        )
-    if current.total is not None and previous.total is not None:
-        rise = thresholds.esas_total_rise
-        if current.total - previous.total >= rise:
-            total_risen = tuple([code for code in _ESAS_TOTAL_ITEMS if now[code] > then[code]])
-            flags.append(_raised("total_rise", "medium", total_risen, (("threshold", rise),)))
+        if "other" in risen and not _same_other_problem(current, previous):
+            risen.remove("other")
+        if risen:
+            items = tuple(risen)
+            rule = rules.esas_item_rise
+            flags.append(rule.raised.get(items) or rule.flag(items))
+    total = current.total
+    if total is not None:
+        then_total = previous.total
+        if then_total is not None and total - then_total >= rules.esas_total_rise_by:
+            items = tuple([code for code in _ESAS_TOTAL_ITEMS if now[code] > then[code]])
+            rule = rules.esas_total_rise
+            flags.append(rule.raised.get(items) or rule.flag(items))
     return flags
 
 
-def _abbey_flags(current: Score, thresholds: Thresholds) -> list[Flag]:
-    now = current._numbers or _ints(current.answers)
+def _abbey_flags(current: Score, rules: _Rules) -> list[Flag]:
+    now = current._numbers
+    if now is None:
+        now = _ints(current.answers)
     # Flags work on what was answered: the sum of the answered items is a lower bound of the
     # total, so a flag raised on it can only be confirmed (or raised in severity) later.
     observed = sum(now.values())
-    if observed >= thresholds.abbey_high:
-        at = thresholds.abbey_high
-        severity: Severity = "high"
-    elif observed >= thresholds.abbey_medium:
-        at = thresholds.abbey_medium
-        severity = "medium"
+    if observed >= rules.abbey_high_at:
+        rule = rules.abbey_high
+    elif observed >= rules.abbey_medium_at:
+        rule = rules.abbey_medium
     else:
         return []
     items = tuple([code for code, value in now.items() if value > 0])
-    return [_raised("pain_behaviour", severity, items, (("threshold", at),))]
+    return [rule.raised.get(items) or rule.flag(items)]
 
 
-def _roag_flags(current: Score) -> list[Flag]:
-    at_2 = current.areas_at.get(2, ())
-    at_3 = current.areas_at.get(3, ())
-    if not at_2 and not at_3:
+def _roag_flags(current: Score, rules: _Rules) -> list[Flag]:
+    areas_at = current.areas_at
+    if type(areas_at) is FrozenMap:
+        at_2 = areas_at._data.get(2, ())  # see _ipos_flags
+        at_3 = areas_at._data.get(3, ())
+    else:
+        at_2 = areas_at.get(2, ())
+        at_3 = areas_at.get(3, ())
+    if at_3:
+        rule = rules.roag_high
+    elif at_2:
+        rule = rules.roag_medium
+    else:
         return []
     items = tuple([code for code in _ROAG_CODES if code in at_2 or code in at_3])
-    if at_3:
-        return [_raised("oral_health", "high", items, (("threshold", 3),))]
-    return [_raised("oral_health", "medium", items, (("threshold", 2),))]
+    return [rule.raised.get(items) or rule.flag(items)]
 
 
 def flags_for(
@@ -539,20 +645,22 @@ def flags_for(
     `item_rise`. Raises ValueError if `previous` is of another instrument, or if the instrument
     belongs to a family without flag rules here (never silently another family's rules).
     """
-    if previous is not None and previous.instrument != current.instrument:
+    instrument = current.instrument
+    if previous is not None and previous.instrument != instrument:
         raise ValueError(
             f"previous assessment is {previous.instrument!r}, "
-            f"not {current.instrument!r}: compare only the same instrument"
+            f"not {instrument!r}: compare only the same instrument"
         )
-    family = _FAMILY.get(current.instrument) or INSTRUMENTS[current.instrument].family
+    rules = _DEFAULT_RULES if thresholds is DEFAULT_THRESHOLDS else _rules_for(thresholds)
+    family = _FAMILY.get(instrument) or INSTRUMENTS[instrument].family
     if family == "ipos":
-        return _ipos_flags(current, previous, thresholds)
+        return _ipos_flags(current, previous, rules)
     if family == "esas_r":
-        return _esas_flags(current, previous, thresholds)
+        return _esas_flags(current, previous, rules)
     if family == "abbey":
-        return _abbey_flags(current, thresholds)
+        return _abbey_flags(current, rules)
     if family == "roag":
-        return _roag_flags(current)
+        return _roag_flags(current, rules)
     if family == "generic":
         return []
-    raise ValueError(f"no flag rules for instrument family {family!r} ({current.instrument!r})")
+    raise ValueError(f"no flag rules for instrument family {family!r} ({instrument!r})")

@@ -20,7 +20,7 @@ from itertools import filterfalse
 from operator import itemgetter
 from typing import Any, Union, cast
 
-from ._frozen import FrozenMap, adopt, slot_setter
+from ._frozen import FrozenMap, LazyMap, set_data, set_source, zipped
 from .definitions import NOT_APPLICABLE, ContextField, Family, InstrumentDefinition
 from .instruments import INSTRUMENTS, SCORING_VERSION
 
@@ -56,7 +56,7 @@ class InvalidAnswers(ValueError):
         super().__init__(message)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Score:
     """The immutable result of scoring one assessment.
 
@@ -115,6 +115,8 @@ class _Table:
     specials: dict[str, frozenset[str]]
     optional: frozenset[str]
     context: dict[str, ContextField]
+    # context field code -> the values a choice field accepts (empty for other kinds)
+    choices: dict[str, frozenset[str]]
     total_items: tuple[str, ...]
     # itemgetters return the tuple of values of several items at C speed
     total_getter: Callable[[dict[str, int]], tuple[int, ...]]
@@ -145,6 +147,10 @@ def _build_table(definition: InstrumentDefinition) -> _Table:
         specials={item.code: frozenset(item.special_values) for item in definition.items},
         optional=frozenset(item.code for item in definition.items if item.optional),
         context={field.code: field for field in definition.context_fields},
+        choices={
+            field.code: frozenset(choice for choice, _label in field.choices)
+            for field in definition.context_fields
+        },
         total_items=definition.total_items,
         # ROAG has no total: its getter (over all areas) is never used.
         total_getter=itemgetter(*(definition.total_items or definition.item_codes)),
@@ -179,13 +185,11 @@ def _late_table(code: object) -> _Table:
     return _build_table(definition)
 
 
-def _is_blank_or_long(text: str, max_length: int) -> str | None:
-    """A reason why `text` is not acceptable free text, or None if it is."""
+def _text_problem(text: str, max_length: int) -> str:
+    """Why `text`, found blank or too long, is not acceptable free text."""
     if not text.strip():
         return "blank text"
-    if len(text) > max_length:
-        return f"longer than {max_length} characters"
-    return None
+    return f"longer than {max_length} characters"
 
 
 def _check_sequence(code: str, field: ContextField, value: object) -> tuple[object, ...]:
@@ -196,36 +200,44 @@ def _check_sequence(code: str, field: ContextField, value: object) -> tuple[obje
     return tuple(value)
 
 
-def _check_context(code: str, field: ContextField, value: object) -> AnswerValue:
-    """Validate one context field; return its normalised value (None: not given)."""
-    if field.kind == "choice":
-        if type(value) is str and any(value == choice for choice, _label in field.choices):
+def _check_context(
+    code: str, field: ContextField, choices: frozenset[str], value: object
+) -> AnswerValue:
+    """Validate one context field; return its normalised value (None: not given).
+
+    `choices` are the values a `choice` field accepts (empty for the other kinds)."""
+    kind = field.kind
+    if kind == "choice":
+        if type(value) is str and value in choices:
             return value
         allowed = ", ".join(choice for choice, _label in field.choices)
         raise InvalidAnswers(code, field.code, value, f"expected one of {allowed}")
-    if field.kind == "text":
+    max_length = field.max_length
+    if kind == "text":
         if type(value) is not str:
             raise InvalidAnswers(code, field.code, value, "expected text")
-        problem = _is_blank_or_long(value, field.max_length)
-        if problem is not None:
-            raise InvalidAnswers(code, field.code, value, problem)
+        if not value.strip() or len(value) > max_length:
+            raise InvalidAnswers(code, field.code, value, _text_problem(value, max_length))
         return value
     entries = _check_sequence(code, field, value)
-    if field.kind == "text_list":
-        texts: list[str] = []
+    if kind == "text_list":
         for entry in entries:
             if type(entry) is not str:
                 raise InvalidAnswers(code, field.code, entry, "expected text")
-            problem = _is_blank_or_long(entry, field.max_length)
-            if problem is not None:
-                raise InvalidAnswers(code, field.code, entry, problem)
-            texts.append(entry)
-        return tuple(texts) or None
+            if not entry.strip() or len(entry) > max_length:
+                raise InvalidAnswers(code, field.code, entry, _text_problem(entry, max_length))
+        texts: Any = entries  # every entry a str now (no typing.cast: a call at run time)
+        return texts or None
     rated: list[OtherSymptom] = []
     for entry in entries:
         # A dict, as forms send it, is checked first: isinstance with an ABC costs more.
         mapping = entry if type(entry) is dict or isinstance(entry, Mapping) else None
-        if mapping is None or set(mapping.keys()) != {"label", "rating"}:
+        if (
+            mapping is None
+            or len(mapping) != 2
+            or "label" not in mapping
+            or "rating" not in mapping
+        ):
             raise InvalidAnswers(
                 code, field.code, entry, 'expected {"label": text, "rating": number}'
             )
@@ -233,9 +245,8 @@ def _check_context(code: str, field: ContextField, value: object) -> AnswerValue
         rating = mapping["rating"]
         if type(label) is not str:
             raise InvalidAnswers(code, field.code, label, "expected text as label")
-        problem = _is_blank_or_long(label, field.max_length)
-        if problem is not None:
-            raise InvalidAnswers(code, field.code, label, problem)
+        if not label.strip() or len(label) > max_length:
+            raise InvalidAnswers(code, field.code, label, _text_problem(label, max_length))
         if type(rating) is not int or not field.rating_min <= rating <= field.rating_max:
             raise InvalidAnswers(
                 code,
@@ -243,7 +254,9 @@ def _check_context(code: str, field: ContextField, value: object) -> AnswerValue
                 rating,
                 f"expected a whole number {field.rating_min}-{field.rating_max} as rating",
             )
-        rated.append(adopt({"label": label, "rating": rating}))
+        symptom: OtherSymptom = _new_object(FrozenMap)
+        set_data(symptom, {"label": label, "rating": rating})
+        rated.append(symptom)
     return tuple(rated) or None
 
 
@@ -298,19 +311,31 @@ def _check_items(
     return item_values, numbers, item_bands, missing
 
 
-# Each field of `Score` set through its slot's descriptor (see `slot_setter`).
+def _subscale_sums(source: tuple[str, dict[str, int], tuple[str, ...]]) -> dict[str, int | None]:
+    """Each subscale's sum, or None when any of its items is missing (no imputation), from
+    (instrument code, int answers, missing items)."""
+    code, numbers, missing = source
+    table = _TABLES.get(code) or _late_table(code)
+    if not missing:
+        return {sub: sum(getter(numbers)) for sub, _items, getter in table.subscales}
+    missing_set = frozenset(missing)
+    return {
+        sub: sum(getter(numbers)) if missing_set.isdisjoint(items) else None
+        for sub, items, getter in table.subscales
+    }
+
+
+class _Subscales(LazyMap[str, "int | None"]):
+    """A score's subscales, summed when first read (`LazyMap`)."""
+
+    __slots__ = ()
+    build = staticmethod(_subscale_sums)
+
+
 _new_object = object.__new__
-_set_instrument = slot_setter(Score, "instrument")
-_set_total = slot_setter(Score, "total")
-_set_subscales = slot_setter(Score, "subscales")
-_set_band = slot_setter(Score, "band")
-_set_item_bands = slot_setter(Score, "item_bands")
-_set_missing = slot_setter(Score, "missing")
-_set_max_grade = slot_setter(Score, "max_grade")
-_set_areas_at = slot_setter(Score, "areas_at")
-_set_answers = slot_setter(Score, "answers")
-_set_scoring_version = slot_setter(Score, "scoring_version")
-_set_numbers = slot_setter(Score, "_numbers")
+# The setter of a Score's `__dict__`: score() hands a new Score all its fields in one dict it
+# has just built, in one call, instead of setting eleven fields one by one (see below).
+_set_fields: Callable[[Score, dict[str, object]], None] = Score.__dict__["__dict__"].__set__
 
 
 def score(code: str, answers: Mapping[str, object]) -> Score:
@@ -336,27 +361,43 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     # the integer answers, for flags_for (`numbers` counts ROAG not_applicable as grade 1)
     ints: dict[str, int]
     item_bands: dict[str, str] = _NO_BANDS
+    # the item bands as a list in item order (None: unanswered), made into a map when read
+    lazy_bands: tuple[Any, ...] | None = None
     missing: list[str]
+    # keys after the items, copied with them into `item_values` (see below)
+    copied_others: tuple[str, ...] = ()
     fast = _INT_OR_NONE.issuperset(map(type, values))  # no set built, stops at the first other
     if fast:
         # Only ints and None: dict.get gives the item band of a valid int and None for an
         # out-of-range one (bools never get here, as type(True) is bool). On any mismatch the
         # item-by-item check below finds and reports the invalid item.
-        bands: list[Any] = list(map(_dict_get, table.value_tables, values))
+        bands: tuple[Any, ...] = tuple(map(_dict_get, table.value_tables, values))
         fast = bands.count(None) == unanswered
     if fast:
-        item_values = dict(zip(codes, values, strict=False))
+        keys = tuple(answers) if type(answers) is dict and len(answers) >= len(codes) else ()
+        if keys[: len(codes)] == codes:
+            # Every item first, in item order (as forms and stored answers give them): a copy
+            # of the dict is far cheaper than building one from pairs. Any other keys (context
+            # fields) come along and are checked, normalised or dropped below.
+            given: Any = answers  # a dict, as `keys` is not empty
+            item_values = given.copy()
+            copied_others = keys[len(codes) :]
+        else:
+            item_values = dict(zip(codes, values, strict=False))
+            copied_others = ()
         if not unanswered:
             all_ints: dict[str, Any] = item_values
+            if copied_others:
+                all_ints = item_values.copy()
+                for key in copied_others:
+                    del all_ints[key]
             numbers = all_ints
             missing = []
-            if table.has_item_bands:
-                item_bands = dict(zip(codes, bands, strict=False))
         else:
             numbers = {c: v for c, v in zip(codes, values, strict=False) if v is not None}
             missing = [c for c in table.required if c not in numbers]
-            if table.has_item_bands:
-                item_bands = {c: b for c, b in zip(codes, bands, strict=False) if b is not None}
+        if table.has_item_bands:
+            lazy_bands = bands
         ints = numbers
     else:
         item_values, numbers, item_bands, missing = _check_items(table, code, values)
@@ -371,27 +412,21 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     if family == "roag":
         at_2 = tuple([c for c, grade in numbers.items() if grade == 2])
         at_3 = tuple([c for c, grade in numbers.items() if grade == 3])
-        areas_at = adopt({2: at_2, 3: at_3})
+        areas_at = _new_object(FrozenMap)
+        set_data(areas_at, {2: at_2, 3: at_3})
         if not missing:
             max_grade = 3 if at_3 else 2 if at_2 else 1
             band_name = table.band_of[max_grade]
     else:
         if not missing:
             total = sum(table.total_getter(numbers))
-            if table.subscales:
-                subscales = adopt(
-                    {sub: sum(getter(numbers)) for sub, _items, getter in table.subscales}
-                )
-        else:
-            # The total stays None: every required item of these instruments is in the total.
-            missing_set = frozenset(missing)
-            if table.subscales:
-                subscales = adopt(
-                    {
-                        sub: sum(getter(numbers)) if missing_set.isdisjoint(items) else None
-                        for sub, items, getter in table.subscales
-                    }
-                )
+        # The total stays None when any is missing: every required item of these instruments
+        # is in the total. The subscales are summed when first read (most callers never read
+        # them; flags do not): `numbers` only gains context fields below, which no subscale
+        # reads, and is never changed after that.
+        if table.subscales:
+            subscales = _new_object(_Subscales)
+            set_source(subscales, (code, numbers, tuple(missing)))
         if table.band_of and total is not None:
             # An overall band by total (Abbey; IPOS and ESAS-r have none).
             band_name = table.band_of[total]
@@ -407,26 +442,42 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
             if context_field is None:
                 raise InvalidAnswers(code, key, value, "unknown item")
             if value is not None:
-                normalised = _check_context(code, context_field, value)
+                normalised = _check_context(code, context_field, table.choices[key], value)
                 if normalised is not None:
                     item_values[key] = normalised
+                    continue
+            if copied_others:
+                del item_values[key]  # copied above; None or an empty list: not given
 
-    # The Score with its private int answers, every field set as the dataclass `__init__`
-    # would, but straight through the slots, without the keyword handling and the lookup of
-    # each field by name (with `adopt` for the maps, this took `score()` from 95,861 to 82,777
-    # instructions per assessment on the benchmark mix, callgrind, CPython 3.11; built here
-    # rather than in a helper function, a further 587 fewer). A test checks that every field
-    # is set.
+    bands_map: FrozenMap[str, str]
+    if lazy_bands is not None:
+        bands_map = zipped(codes, lazy_bands)
+    elif item_bands:
+        bands_map = _new_object(FrozenMap)
+        set_data(bands_map, item_bands)
+    else:
+        bands_map = _EMPTY_BANDS
+    answers_map: FrozenMap[str, AnswerValue] = _new_object(FrozenMap)
+    set_data(answers_map, item_values)
+    # The Score with its private int answers: every field, as the dataclass `__init__` would
+    # set them, given as its `__dict__` in one call. Setting the fields one by one, even
+    # straight through slots, cost about 9,600 machine instructions a score (callgrind,
+    # CPython 3.11); this about a fifth of that. A test checks that every field is set.
     result: Score = _new_object(Score)
-    _set_instrument(result, code)
-    _set_total(result, total)
-    _set_subscales(result, subscales)
-    _set_band(result, band_name)
-    _set_item_bands(result, adopt(item_bands) if item_bands else _EMPTY_BANDS)
-    _set_missing(result, tuple(missing))
-    _set_max_grade(result, max_grade)
-    _set_areas_at(result, areas_at)
-    _set_answers(result, adopt(item_values))
-    _set_scoring_version(result, SCORING_VERSION)
-    _set_numbers(result, ints)
+    _set_fields(
+        result,
+        {
+            "instrument": code,
+            "total": total,
+            "subscales": subscales,
+            "band": band_name,
+            "item_bands": bands_map,
+            "missing": tuple(missing),
+            "max_grade": max_grade,
+            "areas_at": areas_at,
+            "answers": answers_map,
+            "scoring_version": SCORING_VERSION,
+            "_numbers": ints,
+        },
+    )
     return result

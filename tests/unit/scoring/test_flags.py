@@ -534,3 +534,25 @@ def test_flags_come_in_a_fixed_order_at_most_one_per_code() -> None:
     flags = flags_for(current, previous, DEFAULT_THRESHOLDS)
     assert _codes(flags) == ["severe_item", "moderate_item", "item_rise", "total_rise"]
     assert flags[2].items == ("pain", "tiredness", "nausea")
+
+
+def test_a_rule_keeps_a_bounded_number_of_raised_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pallapp.scoring import flags as flag_rules
+
+    monkeypatch.setattr(flag_rules, "_KEPT_FLAGS", 2)
+    rule = flag_rules._Rule("severe_item", "high", (("threshold", 3),))
+    first = rule.flag(("pain",))
+    assert rule.raised.get(("pain",)) is first
+    rule.flag(("nausea",))
+    # Full at two: the third starts afresh, and each flag still equals one built publicly.
+    third = rule.flag(("vomiting",))
+    assert list(rule.raised) == [("vomiting",)]
+    assert third == Flag("severe_item", "high", ("vomiting",), {"threshold": 3})
+
+
+def test_oral_health_from_areas_given_as_a_plain_mapping() -> None:
+    s = score("roag", {**ROAG_HEALTHY, "saliva": 2})
+    # A score made another way, with a plain dict of areas: the same flag as from score().
+    copied = dataclasses.replace(s, areas_at={2: ("saliva",), 3: ()})
+    assert flags_for(copied) == flags_for(s)
+    assert _only(flags_for(copied), "oral_health").items == ("saliva",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pallapp.scoring import FrozenMap
-from pallapp.scoring._frozen import adopt, slot_setter
+from pallapp.scoring._frozen import adopt, slot_setter, zipped
 
 
 def test_reads_like_a_mapping() -> None:
@@ -80,3 +80,35 @@ def test_adopt_wraps_without_copying() -> None:
     m = adopt(data)
     assert m == {"a": 1}
     assert type(m) is FrozenMap
+
+
+def test_zipped_pairs_keys_with_values_and_leaves_out_none() -> None:
+    m = zipped(("a", "b", "c"), ["x", None, "z"])
+    assert isinstance(m, FrozenMap)
+    # Before its dict is built: hashing (no `_hash` yet) and any other unset name still fail
+    # as they would on a FrozenMap, and the map equals the pairs whose value is not None.
+    assert hash(m) == hash(FrozenMap({"a": "x", "c": "z"}))
+    with pytest.raises(AttributeError, match="nothing"):
+        m.nothing  # type: ignore[attr-defined]  # noqa: B018
+    fresh = zipped(("a", "b"), [1, 2])
+    assert fresh == {"a": 1, "b": 2}
+    assert list(fresh.items()) == [("a", 1), ("b", 2)]
+    assert repr(fresh) == "FrozenMap({'a': 1, 'b': 2})"
+    assert zipped((), []) == {}
+    with pytest.raises(AttributeError):
+        fresh.x = 1  # type: ignore[attr-defined]
+
+
+def test_item_bands_are_built_from_the_scored_values() -> None:
+    from pallapp.scoring import score
+
+    # ESAS-r bands (INSTRUMENTS.md): 0 none, 1-3 mild, 4-6 moderate, 7-10 severe; an item left
+    # out has no band.
+    s = score("esas_r", {"pain": 0, "tiredness": 3, "drowsiness": 4, "nausea": 7, "other": 10})
+    assert dict(s.item_bands) == {
+        "pain": "none",
+        "tiredness": "mild",
+        "drowsiness": "moderate",
+        "nausea": "severe",
+        "other": "severe",
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pallapp.scoring import INSTRUMENTS, SCORING_VERSION, Score, score
+from pallapp.scoring import INSTRUMENTS, SCORING_VERSION, InvalidAnswers, Score, score
 
 IPOS_PHYSICAL = (
     "pain",
@@ -412,3 +412,21 @@ def test_non_dict_mapping_is_accepted() -> None:
     s = score("esas_r", MappingProxyType(dict(ESAS_EXAMPLE, other_label="Itching")))
     assert s.total == 33
     assert s.answers["other_label"] == "Itching"
+
+
+def test_context_fields_after_all_items_in_order() -> None:
+    """Answers as forms and stored rows give them: every item in item order, then context
+    fields. Those are checked and normalised the same way; None or an empty list is dropped."""
+    codes = INSTRUMENTS["ipos_patient"].item_codes
+    # 17 items all at 1: total 17 = physical 10 (10 items) + emotional 4 + communication 3.
+    answers: dict[str, object] = dict.fromkeys(codes, 1)
+    answers.update(main_problems=["Pain at night"], other_symptoms=[], completed_with=None)
+    s = score("ipos_patient", answers)
+    assert (s.total, dict(s.subscales)) == (
+        17,
+        {"physical": 10, "emotional": 4, "communication_practical": 3},
+    )
+    assert s.answers == {**dict.fromkeys(codes, 1), "main_problems": ("Pain at night",)}
+    assert s.plain_answers()["main_problems"] == ["Pain at night"]
+    with pytest.raises(InvalidAnswers, match="unknown item"):
+        score("ipos_patient", {**dict.fromkeys(codes, 1), "Pain": 1})
