@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pallapp import scoring
 from pallapp.models import Assessment
@@ -257,18 +257,23 @@ def cells_writer(translate: Callable[[str], str]) -> Callable[[HeatRow], Markup]
     """The cells of a heat map row as HTML, each distinct cell written once per page: a
     three-year heat map has thousands of cells of a score's few kinds, and writing each in the
     template was the largest part of the page's time. Translations are inserted as the
-    template's `_` inserts them (trusted catalogue text, not escaped)."""
+    template's `_` inserts them (trusted catalogue text, not escaped); the stored value and the
+    band are escaped, as the template escaped them, though the scoring rules give only whole
+    numbers and fixed band names."""
     written: dict[HeatCell, str] = {}
 
     def html(cell: HeatCell) -> str:
         if cell.value is not None:
             word = translate(cell.band_word) if cell.band_word else ""
-            inner = f'<span class="heat-value">{cell.value}</span> <span class="heat-band">{word}</span>'
+            inner = (
+                f'<span class="heat-value">{escape(cell.value)}</span> '
+                f'<span class="heat-band">{word}</span>'
+            )
         elif cell.special:
             inner = f'<span class="heat-band">{translate(cell.special)}</span>'
         else:
             inner = f'–<span class="visually-hidden">{translate(NOT_ANSWERED)}</span>'
-        return f'<td class="heat-cell band-{cell.band or "missing"}">{inner}</td>'
+        return f'<td class="heat-cell band-{escape(cell.band or "missing")}">{inner}</td>'
 
     def row_cells(row: HeatRow) -> Markup:
         parts = []
