@@ -298,3 +298,30 @@ def test_overview_table_on_a_tablet(live_server, tablet, phone, rated_patient, f
     phone.screenshot(path=str(SCREENSHOTS / "overview-phone.png"))
     phone.goto(f"{live_server}/patients/{fresh_patient.public_id}/summary")
     phone.screenshot(path=str(SCREENSHOTS / "summary-phone.png"), full_page=True)
+
+
+def test_a_wide_heat_map_with_unanswered_cells_scrolls_in_its_box_not_the_page(
+    live_app, live_server, phone, fresh_patient
+):
+    """Twelve ESAS-r ratings, each leaving wellbeing unanswered: on a 375 px phone the heat map
+    is several screens wide, and its far cells hold the visually hidden words "not answered"
+    (absolutely placed). The map scrolls inside its box; the page itself must not scroll
+    sideways (it did, to the last hidden word, while the box was not their containing block)."""
+    with live_app.app_context():
+        nurse = db.session.scalar(select(User).where(User.email == "nurse@example.org"))
+        now = utcnow()
+        for days_ago in range(12, 0, -1):
+            submit_assessment(
+                nurse, fresh_patient.public_id, instrument="esas_r",
+                answers={item: 2 for item in ESAS_ITEMS if item != "wellbeing"},
+                client_token=uuid.uuid4().hex, observed_at=now - timedelta(days=days_ago),
+            )
+        db.session.commit()
+    LoginPage(phone, live_server).open().log_in("physician@example.org", DEMO_PASSWORD).expect_loaded()
+    phone.goto(f"{live_server}/patients/{fresh_patient.public_id}/trends?range=2w")
+    heat = phone.locator("table#esas_heatmap")
+    assert heat.locator("tr[data-item=wellbeing] td .visually-hidden").count() == 12
+    # The map itself is wider than the phone (so the check below could fail) ...
+    assert heat.evaluate("table => table.scrollWidth") > 2 * 375
+    # ... and the page is not.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
