@@ -27,7 +27,6 @@ import random
 import statistics
 import sys
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 from sqlalchemy import event
@@ -40,56 +39,16 @@ from benchmarks.pages import (
     load_accounts,
     log_in,
 )
+from benchmarks.pagescan import PageParser
 from pallapp.extensions import db
 from pallapp.scoring import INSTRUMENTS
 
 CODES = ("esas_r", "ipos_patient", "ipos_staff", "abbey", "roag")
 
 
-class FormFields(HTMLParser):
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.inside = False
-        self.done = False
-        self.fields: dict[str, str] = {}
-        self.radios: dict[str, list[str]] = {}
-        self.checkboxes: dict[str, str] = {}
-        self.select: str | None = None
-        self.select_value: str | None = None
-        self.text = html
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and not self.inside and not self.done:
-            if a.get("method", "").lower() == "post" and not a.get("action"):
-                self.inside = True
-            return
-        if not self.inside:
-            return
-        if tag == "option" and self.select:
-            if self.select_value is None or "selected" in a:
-                self.select_value = a.get("value", "")
-            return
-        name = a.get("name")
-        if not name:
-            return
-        kind = a.get("type", "text").lower()
-        if tag == "input" and kind == "radio":
-            self.radios.setdefault(name, []).append(a.get("value", ""))
-        elif tag == "input" and kind == "checkbox":
-            self.checkboxes[name] = a.get("value", "y")
-        elif tag == "input" and kind not in ("submit", "button", "reset"):
-            self.fields.setdefault(name, a.get("value", ""))
-        elif tag == "select":
-            self.select, self.select_value = name, None
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self.inside:
-            self.inside, self.done = False, True
-        elif tag == "select" and self.select:
-            self.fields[self.select] = self.select_value or ""
-            self.select = None
+def form_values(page: PageParser) -> dict[str, str]:
+    """The page's own POST form's fields sent as they are, by name (the first of a name)."""
+    return dict(reversed(page.fields))
 
 
 def low_skewed(rng: random.Random, low: int, high: int) -> int:
@@ -164,10 +123,10 @@ def main() -> int:
                 if only and code not in only:
                     continue
                 path = f"/patients/{public_id}/assessments/new/{code}"
-                form = FormFields(get_ok(client, path, code).decode())
+                form = PageParser(get_ok(client, path, code).decode())
                 data = {
                     name: value
-                    for name, value in form.fields.items()
+                    for name, value in form_values(form).items()
                     if name in ("csrf_token", "client_token", "observed_at")
                 }
                 for item in INSTRUMENTS[code].items:
@@ -183,11 +142,11 @@ def main() -> int:
         for path in dose_paths:
             if rng.random() > 0.5:
                 continue
-            form = FormFields(get_ok(client, path, "dose form").decode())
-            data = dict(form.fields)
+            page = get_ok(client, path, "dose form").decode()
+            data = form_values(PageParser(page))
             data["symptom_before"] = str(rng.randint(3, 8))
             ordered = [
-                line for line in form.text.split("\n") if "<dt>" in line and "·" in line
+                line for line in page.split("\n") if "<dt>" in line and "·" in line
             ]
             dose = "1"
             if ordered:
@@ -196,8 +155,8 @@ def main() -> int:
             data["dose"] = dose
             status, body = timed_post("submit dose", path, data)
             if status == 200 and "confirm_over_limit" in body:
-                again = FormFields(body)
-                confirm = dict(again.fields)
+                again = PageParser(body)
+                confirm = form_values(again)
                 confirm.update(
                     {k: v for k, v in again.checkboxes.items() if k == "confirm_over_limit"}
                 )
