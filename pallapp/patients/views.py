@@ -79,8 +79,7 @@ def today() -> ResponseReturnValue:
     # up in proxy logs and the browser history of a shared tablet.
     search = request.form.get("q", "")[:100] if request.method == "POST" else ""
     patients, more = services.patients_for_today(current_user, search)
-    # Each phase and each distinct pair of flag counts translated once, not once per patient: a
-    # call to `_` inside the template's loop also builds a new template context every time.
+    # Each phase and each distinct pair of flag counts translated once, not once per patient.
     flag_counts = {patient.open_flags for patient in patients if patient.open_flags}
     flag_texts = {
         counts: gettext(
