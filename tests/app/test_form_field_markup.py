@@ -44,7 +44,9 @@ class SampleForm(FlaskForm):
     class Meta(KeptFieldsMeta, KeptMessagesMeta):
         pass
 
-    when = DateTimeLocalField(_l("When was it given?"), validators=[InputRequired()], format="%Y-%m-%dT%H:%M")
+    when = DateTimeLocalField(
+        _l("When was it given?"), validators=[InputRequired()], format="%Y-%m-%dT%H:%M"
+    )
     amount = StringField(_l("Dose given"), validators=[DataRequired(), Length(max=40)])
     rating = IntegerField(
         _l("Symptom before the dose (0-10)"),
@@ -52,7 +54,9 @@ class SampleForm(FlaskForm):
         widget=NumberInput(min=0, max=10),
         description=_l("0 = none, 10 = worst possible. Leave empty if not rated."),
     )
-    route = SelectField(_l("Route"), choices=[SelectChoice("sc", "s.c. <sub>"), SelectChoice("po", "p.o.")])
+    route = SelectField(
+        _l("Route"), choices=[SelectChoice("sc", "s.c. <sub>"), SelectChoice("po", "p.o.")]
+    )
     reason = TextAreaField(_l("Why is the dose corrected?"), validators=[Optional()])
     confirm = BooleanField(_l("I have read the warning and the dose was given anyway"))
     client_token = HiddenField()
@@ -82,7 +86,9 @@ CASES = [
 
 @pytest.mark.parametrize("language", ["en", "sv"])
 @pytest.mark.parametrize(("name", "options"), CASES)
-def test_form_field_is_the_macro(app: Flask, language: str, name: str, options: dict[str, object]) -> None:
+def test_form_field_is_the_macro(
+    app: Flask, language: str, name: str, options: dict[str, object]
+) -> None:
     with app.test_request_context(headers={"Accept-Language": language}):
         form = SampleForm(data={"amount": 'a "5" <mg>', "route": "po", "confirm": True})
         field = form[name]
@@ -95,11 +101,16 @@ def test_form_field_is_the_macro(app: Flask, language: str, name: str, options: 
 
 @pytest.mark.parametrize("language", ["en", "sv"])
 @pytest.mark.parametrize(("name", "options"), CASES)
-def test_kept_form_field_is_the_macro(app: Flask, language: str, name: str, options: dict[str, object]) -> None:
+def test_kept_form_field_is_the_macro(
+    app: Flask, language: str, name: str, options: dict[str, object]
+) -> None:
     with app.test_request_context(headers={"Accept-Language": language}):
         for description, data in (
             ("Ordered: 5 mg", {}),
-            ("Ordered: 2.5 <ml> & more", {"amount": "2,5", "rating": 3, "when": datetime(2026, 3, 1, 8, 5)}),
+            (
+                "Ordered: 2.5 <ml> & more",
+                {"amount": "2,5", "rating": 3, "when": datetime(2026, 3, 1, 8, 5)},
+            ),
             ("", {"amount": 'a "5"'}),
         ):
             form = SampleForm(data=data)
@@ -130,7 +141,9 @@ def test_hidden_input_and_submit_are_what_wtforms_draws(app: Flask, language: st
         for field in (form.csrf_token, form.client_token):
             assert hidden_input(field) == field()
         for _ in range(2):
-            assert kept_submit(form, form.submit, "button primary") == form.submit(class_="button primary")
+            assert kept_submit(form, form.submit, "button primary") == form.submit(
+                class_="button primary"
+            )
 
 
 def test_hidden_field_of_a_form_without_it_is_nothing(app: Flask) -> None:

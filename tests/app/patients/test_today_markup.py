@@ -53,7 +53,7 @@ def _patients() -> list[ListedPatient]:
             id=1,
             public_id="a1b2c3",
             family_name="Åberg <b>&",
-            given_name="Anna \"A\" O'Hara",
+            given_name='Anna "A" O\'Hara',
             masked_personnummer="19400101-****",
             phase=Phase.END_OF_LIFE,
             unit_names=["Avd 1 <Nord>", "ASIH & hemsjukvård"],
