@@ -243,9 +243,38 @@ def visible_patients(user: User, need: Need = Need.VIEW) -> Select[Patient]:
     return select(Patient).where(patient_condition(user, need))
 
 
+@functools.cache
+def _visible_patients_query(test: _Test | None) -> Select[Patient]:
+    if test is None:
+        return select(Patient).where(false())
+    return select(Patient).where(
+        _condition_on(test, bindparam("user_id"), bindparam("own_patient_id"), bindparam("day"))
+    )
+
+
+def visible_patients_bound(
+    user: User, need: Need = Need.VIEW
+) -> tuple[Select[Patient], dict[str, Any]]:
+    """`visible_patients` as a statement built once per test (the role decides which), with the
+    values to run it with: the user and the day are bound parameters (`user_id`,
+    `own_patient_id`, `day`). A caller may build its own statement on it once and keep it,
+    keyed by this statement: building the conditions cost more than running the query."""
+    return _visible_patients_query(_test_for(user, need)), {
+        "user_id": user.id,
+        "own_patient_id": user.patient_id,
+        "day": today_local(),
+    }
+
+
+@functools.cache
+def _find_patient_query(visible: Select[Patient]) -> Select[Patient]:
+    return visible.where(Patient.public_id == bindparam("public_id"))
+
+
 def find_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
     """The patient with `public_id` if `user` may `need` it; else raise `NotVisible`."""
-    patient = db.session.scalar(visible_patients(user, need).where(Patient.public_id == public_id))
+    visible, values = visible_patients_bound(user, need)
+    patient = db.session.scalar(_find_patient_query(visible), {**values, "public_id": public_id})
     if patient is None:
         # Looked up only so the denial can name the record in the audit log.
         existing = db.session.scalar(select(Patient).where(Patient.public_id == public_id))

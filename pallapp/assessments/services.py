@@ -72,8 +72,15 @@ def default_respondent(user: User, instrument: str) -> Respondent:
 
 
 def open_for_reporting(user: User, patient_public_id: str, instrument: str | None = None) -> Patient:
-    """The patient whose form `user` opens (the page shows their name); audited as a view."""
-    patient = find_patient(user, patient_public_id, Need.REPORT)
+    """The patient whose form `user` opens (the page shows their name); audited as a view.
+
+    For an instrument whose recall period is the unit's (`recall_period`), the patient's
+    episodes and their units come in the same query: loading them afterwards took longer than
+    the rest of the view."""
+    if instrument is not None and _period_from_unit(instrument):
+        patient = find_patient_and_needs(user, patient_public_id, Need.REPORT, with_episodes=True)[0]
+    else:
+        patient = find_patient(user, patient_public_id, Need.REPORT)
     audit.record(
         AuditAction.VIEW, user=user, patient=patient, object_type="assessment_form",
         object_id=instrument,
@@ -104,12 +111,17 @@ def may_answer_as_proxy(user: User, patient: Patient) -> bool:
     return link is not None and link.may_answer_as_proxy
 
 
+def _period_from_unit(instrument: str) -> bool:
+    """Whether the unit's settings choose the instrument's recall period (it has several)."""
+    return len(scoring.INSTRUMENTS[instrument].recall_periods) >= 2
+
+
 def recall_period(user: User, patient: Patient, instrument: str) -> str | None:
     """The recall period the form asks about: the one of the unit whose settings apply.
 
     An instrument with one period (ESAS-r, Abbey, ROAG: "now") asks about it whatever the
     unit, so the patient's units are not read for it."""
-    if len(scoring.INSTRUMENTS[instrument].recall_periods) < 2:
+    if not _period_from_unit(instrument):
         return flags.recall_period_for(None, instrument)
     return flags.recall_period_for(flags.unit_for(user, patient), instrument)
 

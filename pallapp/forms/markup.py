@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 from wtforms import Field, RadioField
-from wtforms.widgets import HiddenInput, html_params
+from wtforms.widgets import HiddenInput, Input, html_params
 
 from pallapp.forms import kept_markup, radio_input_attributes
-from pallapp.forms.instruments import AssessmentForm, Block, ScaleField
-from pallapp.i18n import gettext
+from pallapp.forms.instruments import AssessmentForm, Block, ScaleField, Section
+from pallapp.i18n import current_translations, gettext
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,17 +322,243 @@ def instrument_blocks(
     return Markup("".join("\n" + _block(form, block, language, skipped) for block in blocks))  # noqa: S704 (every text put in is escaped above)
 
 
+def _translated(msgid: str, **variables: object) -> str:
+    """What `_(msgid, **variables)` gives in an autoescaped template: the translation trusted
+    (our catalogue), the variables escaped."""
+    return str(Markup(current_translations().ugettext(msgid)) % variables)  # noqa: S704 (our catalogue, as _() trusts it)
+
+
+def instrument_steps(
+    form: AssessmentForm,
+    sections: Sequence[Section],
+    skipped_codes: Iterable[str],
+    recall_label: object = None,
+    context_block: object = None,
+) -> Markup:
+    """The steps of an assessment form (`<section class="step">` each, with its heading,
+    progress, recall period, blocks and step buttons; the submit area in the last), as the
+    loop of the `instrument_form` macro drew them. `context_block`: what the macro's call
+    block gave (a correction's reason field), or None. Jinja spent a millisecond a form on
+    the loop's translations and tests."""
+    definition = form.definition
+    recall = f'<p class="recall">{escape(recall_label)}</p>' if recall_label else ""
+    instruction = (
+        f'<p class="recall">{_translated(definition.instruction)}</p>'
+        if definition.instruction
+        else ""
+    )
+    back = _translated("Back")
+    forward = _translated("Next")
+    drawn = []
+    last = len(sections) - 1
+    for index, section in enumerate(sections):
+        number = section.number
+        count = section.count
+        title = _translated(section.title)
+        if count > 1:
+            heading = _translated(
+                "Step %(number)s of %(count)s: %(title)s",
+                number=number,
+                count=count,
+                title=Markup(title),  # noqa: S704 (a translation, as above)
+            )
+            progress = (
+                f'\n    <progress class="step-progress" max="{escape(count)}"'
+                f' value="{escape(number)}" aria-hidden="true"></progress>\n    '
+            )
+        else:
+            heading = title
+            progress = ""
+        submit = ""
+        if index == last:
+            context = (
+                f'<div class="context-block">{escape(context_block)}</div>'
+                if context_block is not None
+                else ""
+            )
+            submit = (
+                f'\n    {context}\n    <div class="submit-area">'
+                '\n      <button type="submit" class="button primary submit-button">'
+                f"{escape(form.submit_label)}</button>\n    </div>\n    "
+            )
+        nav = ""
+        if count > 1:
+            back_button = (
+                f'<button type="button" class="button secondary" data-step-back>{back}</button>'
+                if index > 0
+                else ""
+            )
+            next_button = (
+                f'<button type="button" class="button primary" data-step-next>{forward}</button>'
+                if index < last
+                else ""
+            )
+            nav = (
+                f'\n    <div class="step-nav" hidden>\n      {back_button}'
+                f"\n      {next_button}\n    </div>\n    "
+            )
+        drawn.append(
+            f'\n  <section class="step" id="step-{escape(number)}"'
+            f' aria-labelledby="step-{escape(number)}-heading">'
+            f'\n    <h2 class="step-heading" id="step-{escape(number)}-heading" tabindex="-1">'
+            f"{heading}</h2>\n    {progress}{recall}\n    {instruction}"
+            f"\n    {instrument_blocks(form, section.blocks, skipped_codes)}\n    "
+            f"{submit}\n    {nav}\n  </section>\n  "
+        )
+    return Markup("".join(drawn))  # noqa: S704 (texts escaped above, blocks drawn escaped)
+
+
+def hidden_input(field: Field) -> Markup:
+    """What WTForms draws for a hidden field (`{{ form.csrf_token }}`), attributes in
+    `html_params`' order."""
+    return Markup(  # noqa: S704 (every value put in is escaped)
+        f'<input id="{escape(field.id)}" name="{escape(field.name)}" type="hidden"'
+        f' value="{escape(field._value())}">'
+    )
+
+
+def hidden_field(form: Any, name: str) -> Markup:
+    """`{{ form.<name> }}` for a hidden field: its input, or nothing when the form has no such
+    field (the CSRF field, with CSRF off)."""
+    field = form._fields.get(name)
+    return Markup("") if field is None else hidden_input(field)
+
+
 def hidden_inputs(form: AssessmentForm) -> Markup:
     """What `form.hidden_tag("csrf_token", "client_token")` drew: each of the two that the form
     has as a hidden input, one a line, attributes in `html_params`' order. WTForms renders each
     through its meta and widget, which looks through every flag of the field (`dir`)."""
-    drawn = []
-    for name in ("csrf_token", "client_token"):
-        field = form._fields.get(name)
-        if field is None or not isinstance(field.widget, HiddenInput):
-            continue
-        drawn.append(
-            f'<input id="{escape(field.id)}" name="{escape(field.name)}" type="hidden"'
-            f' value="{escape(field._value())}">'
-        )
+    drawn = [
+        hidden_input(field)
+        for field in (form._fields.get("csrf_token"), form._fields.get("client_token"))
+        if field is not None and isinstance(field.widget, HiddenInput)
+    ]
     return Markup("\n".join(drawn))  # noqa: S704 (every value put in is escaped)
+
+
+def _field_errors(field: Field) -> str:
+    """The error paragraph of the `field` macro, with the white space around it."""
+    if not field.errors:
+        return ""
+    messages = "".join(f"{escape(error)} " for error in field.errors)
+    return f'\n  <p class="error" id="{escape(field.id)}-error">{messages}</p>\n  '
+
+
+def form_field(
+    field: Field,
+    autocomplete: str | None = None,
+    inputmode: str | None = None,
+    autofocus: bool = False,
+) -> Markup:
+    """What the `field` macro of `_forms.html` draws, white space included; the label and the
+    input drawn by WTForms, with the same attributes."""
+    classes = "field has-error" if field.errors else "field"
+    if field.type == "BooleanField":
+        attributes = {"aria-describedby": f"{field.id}-error"} if field.errors else {}
+        middle = f'\n  <label class="check">{field(**attributes)} {escape(field.label.text)}</label>\n  '
+    else:
+        description = field.description
+        described = " ".join(
+            part
+            for part in (
+                f"{field.id}-hint" if description else "",
+                f"{field.id}-error" if field.errors else "",
+            )
+            if part
+        )
+        given = {
+            "autocomplete": autocomplete,
+            "inputmode": inputmode,
+            "autofocus": autofocus,
+            "aria-invalid": "true" if field.errors else None,
+            "aria-describedby": described or None,
+        }
+        hint = (
+            f'<p class="hint" id="{escape(field.id)}-hint">{escape(description)}</p>'
+            if description
+            else ""
+        )
+        # As the macro's `without_none` filter leaves them.
+        drawn_input = field(
+            **{name: value for name, value in given.items() if value is not None and value is not False}
+        )
+        middle = (
+            f'\n  {field.label(**{"class": "label"})}\n  {hint}\n  \n  {drawn_input}\n  '
+        )
+    return Markup(  # noqa: S704 (WTForms escapes what it draws; the rest is escaped above)
+        f'\n<div class="{classes}">\n  {middle}\n  {_field_errors(field)}\n</div>\n'
+    )
+
+
+#: The input types whose only value of the request is their `value` attribute.
+_VALUE_INPUTS = frozenset(
+    {"text", "number", "datetime-local", "date", "time", "email", "tel", "url", "search"}
+)
+#: Stands for a field's description in kept markup (the view may set it per request).
+_DESCRIPTION = "pallapp-kept-description"
+
+
+def kept_form_field(
+    form: object,
+    field: Field,
+    autocomplete: str | None = None,
+    inputmode: str | None = None,
+    autofocus: bool = False,
+) -> Markup:
+    """`form_field`, kept per language, form class and field for a text-like input while the
+    field shows nothing posted and no error: its value and its description (which a view may
+    set per request: the ordered dose) are put into the kept markup, never kept themselves.
+    Every other kind of field is drawn each time. For forms whose labels are fixed in their
+    class (the label is part of the key all the same)."""
+    widget = field.widget
+    if (
+        field.errors
+        or field.raw_data
+        or not isinstance(widget, Input)
+        or widget.input_type not in _VALUE_INPUTS
+    ):
+        return form_field(field, autocomplete, inputmode, autofocus)
+    description = field.description
+    key = (
+        str(get_locale()),
+        type(form),
+        field.name,
+        field.id,
+        "field",
+        str(field.label.text),
+        bool(description),
+        autocomplete,
+        inputmode,
+        autofocus,
+    )
+    kept = kept_markup()
+    drawn: str | None = kept.get(key)
+    if drawn is None:
+        data = field.data
+        field.data = None
+        if description:
+            field.description = _DESCRIPTION
+        try:
+            drawn = kept[key] = str(form_field(field, autocomplete, inputmode, autofocus))
+        finally:
+            field.data = data
+            field.description = description
+    if description:
+        drawn = drawn.replace(_DESCRIPTION, str(escape(description)), 1)
+    value = field._value()
+    if value:
+        # The input's value="" is its only one: the label and hint come before the <input>.
+        start = drawn.index("<input ")
+        drawn = drawn[:start] + drawn[start:].replace(' value=""', f' value="{escape(value)}"', 1)
+    return Markup(drawn)  # noqa: S704 (drawn as form_field draws it; the values escaped)
+
+
+def kept_submit(form: object, field: Field, css_class: str) -> Markup:
+    """`field(class=css_class)` for a submit button, kept per language, form class and field:
+    it shows nothing of the request."""
+    key = (str(get_locale()), type(form), field.name, field.id, "submit", str(field.label.text), css_class)
+    kept = kept_markup()
+    drawn: str | None = kept.get(key)
+    if drawn is None:
+        drawn = kept[key] = str(field(**{"class": css_class}))
+    return Markup(drawn)  # noqa: S704 (drawn by WTForms, which escapes)

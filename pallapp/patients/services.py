@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Date, Select, String, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from pallapp import audit, carerecord, flags
 from pallapp.access import Need as Need  # the views name needs through the services
-from pallapp.access import can, find_patient, find_patient_and_needs, visible_patients
+from pallapp.access import (
+    can,
+    find_patient,
+    find_patient_and_needs,
+    visible_patients,
+    visible_patients_bound,
+)
 from pallapp.auth.services import IssuedInvitation, email_taken, issue_invitation
 from pallapp.extensions import db
 from pallapp.models import (
@@ -58,13 +66,19 @@ class ListedPatient:
     open_flags: flags.FlagCounts | None
 
 
-def patients_for_today(user: User, search: str = "") -> tuple[list[ListedPatient], bool]:
-    """The patients of the user's units, filtered by name or personal identity number.
+class _SearchKind(enum.Enum):
+    NONE = "none"
+    DIGITS = "digits"
+    NAME = "name"
 
-    Returns the patients (at most LIST_LIMIT, by family name) and whether more matched; each
-    patient shown is audited.
-    """
-    query = visible_patients(user, Need.VIEW).with_only_columns(
+
+@functools.cache
+def _today_query(visible: Select[Patient], kind: _SearchKind) -> Select[Any]:
+    """The Today list's statement for one access statement (`visible_patients_bound`) and one
+    kind of search, built once: the user, the day and the search are bound parameters
+    (`digits` or `pattern`, and `today`). Building it for every request was about a seventh of
+    the page's time."""
+    query = visible.with_only_columns(
         Patient.id,
         Patient.public_id,
         Patient.family_name,
@@ -72,21 +86,18 @@ def patients_for_today(user: User, search: str = "") -> tuple[list[ListedPatient
         Patient.personnummer,
         Patient.phase,
     )
-    search = search.strip()
-    if search:
-        digits = re.sub(r"\D", "", search)
-        if len(digits) >= 4 and len(digits) >= len(search.replace("-", "").replace(" ", "")):
-            query = query.where(Patient.personnummer.contains(digits))
-        else:
-            pattern = f"%{search.lower()}%"
-            full_name = func.lower(Patient.given_name + " " + Patient.family_name)
-            query = query.where(
-                or_(
-                    func.lower(Patient.given_name).like(pattern),
-                    func.lower(Patient.family_name).like(pattern),
-                    full_name.like(pattern),
-                )
+    if kind is _SearchKind.DIGITS:
+        query = query.where(Patient.personnummer.contains(bindparam("digits", type_=String)))
+    elif kind is _SearchKind.NAME:
+        pattern = bindparam("pattern", type_=String)
+        full_name = func.lower(Patient.given_name + " " + Patient.family_name)
+        query = query.where(
+            or_(
+                func.lower(Patient.given_name).like(pattern),
+                func.lower(Patient.family_name).like(pattern),
+                full_name.like(pattern),
             )
+        )
     listed = (
         query.order_by(Patient.family_name, Patient.given_name, Patient.id)
         .limit(LIST_LIMIT + 1)
@@ -94,9 +105,9 @@ def patients_for_today(user: User, search: str = "") -> tuple[list[ListedPatient
     )
     # The listed patients with the units of today's episodes (a row per episode) and their open
     # flags counted, in one statement: no list of ids sent back for the rest.
-    day = today_local()
+    day = bindparam("today", type_=Date)
     high, medium = flags.open_flag_count_columns(listed.c.id)
-    rows = db.session.execute(
+    return (
         select(listed, CareUnit.name, high, medium)
         .select_from(listed)
         .outerjoin(
@@ -116,6 +127,27 @@ def patients_for_today(user: User, search: str = "") -> tuple[list[ListedPatient
             PatientUnit.id,
         )
     )
+
+
+def patients_for_today(user: User, search: str = "") -> tuple[list[ListedPatient], bool]:
+    """The patients of the user's units, filtered by name or personal identity number.
+
+    Returns the patients (at most LIST_LIMIT, by family name) and whether more matched; each
+    patient shown is audited.
+    """
+    visible, values = visible_patients_bound(user, Need.VIEW)
+    search = search.strip()
+    kind = _SearchKind.NONE
+    if search:
+        digits = re.sub(r"\D", "", search)
+        if len(digits) >= 4 and len(digits) >= len(search.replace("-", "").replace(" ", "")):
+            kind = _SearchKind.DIGITS
+            values["digits"] = digits
+        else:
+            kind = _SearchKind.NAME
+            values["pattern"] = f"%{search.lower()}%"
+    values["today"] = today_local()
+    rows = db.session.execute(_today_query(visible, kind), values)
     found: dict[int, ListedPatient] = {}
     for patient_id, public_id, family, given, digits, phase, unit, high_count, medium_count in rows:
         patient = found.get(patient_id)

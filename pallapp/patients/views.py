@@ -10,11 +10,12 @@ from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.homevisit import home_visit
 from pallapp.i18n import gettext
 from pallapp.models import Role, utcnow
-from pallapp.patients import bp, services
+from pallapp.patients import bp, services, today_markup
 from pallapp.present import instrument_title
 from pallapp.reporting.services import due_for_reporter, set_reminders_opt_out
 from pallapp.review.common import key_instruments, key_scores, latest_ratings
 from pallapp.timeutil import today_local
+from pallapp.urls import url_builder
 
 
 def staff_only() -> None:
@@ -78,21 +79,28 @@ def today() -> ResponseReturnValue:
     # up in proxy logs and the browser history of a shared tablet.
     search = request.form.get("q", "")[:100] if request.method == "POST" else ""
     patients, more = services.patients_for_today(current_user, search)
-    # Each phase and each distinct pair of flag counts translated once, not once per patient: a
-    # call to `_` inside the template's loop also builds a new template context every time.
+    # Each phase and each distinct pair of flag counts translated once, not once per patient.
     flag_counts = {patient.open_flags for patient in patients if patient.open_flags}
+    flag_texts = {
+        counts: gettext(
+            "Open flags: %(high)d high, %(medium)d medium",
+            high=counts.high,
+            medium=counts.medium,
+        )
+        for counts in flag_counts
+    }
+    # The cards are drawn in Python (today_markup.py): the template's loop over up to 200
+    # patients was a fifth of the page's time.
+    cards = today_markup.patient_cards(
+        patients,
+        url_builder("patients.show", "public_id"),
+        {phase: phase.label for phase in {patient.phase for patient in patients}},
+        flag_texts,
+    )
     return render_template(
         "patients/today.html",
         patients=patients,
-        phase_labels={phase: phase.label for phase in {patient.phase for patient in patients}},
-        flag_texts={
-            counts: gettext(
-                "Open flags: %(high)d high, %(medium)d medium",
-                high=counts.high,
-                medium=counts.medium,
-            )
-            for counts in flag_counts
-        },
+        patient_cards=cards,
         more=more,
         search=search,
         limit=services.LIST_LIMIT,
