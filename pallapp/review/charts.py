@@ -22,11 +22,11 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 from xml.etree import ElementTree
 
 import pygal
@@ -38,7 +38,6 @@ from pygal.util import minify_css, template, text_len
 
 from pallapp import scoring
 from pallapp.i18n import date_text, datetime_text, gettext, time_text
-from pallapp.models import Assessment
 from pallapp.timeutil import STOCKHOLM
 
 # High-contrast series colours (Okabe-Ito palette and darker companions), distinguishable with
@@ -49,6 +48,26 @@ COLOURS = (
 )
 THRESHOLD_COLOUR = "#6b6b6b"
 T = TypeVar("T")
+
+
+class Rated(Protocol):
+    """A rating as the charts read it: the trends page's light row (`trends.Rating`) or an
+    `Assessment`; of the scores, `subscales` and `max_grade`."""
+
+    @property
+    def instrument(self) -> str: ...
+
+    @property
+    def observed_at(self) -> datetime: ...
+
+    @property
+    def total(self) -> int | None: ...
+
+    @property
+    def scores(self) -> Mapping[str, Any]: ...
+
+
+R = TypeVar("R", bound=Rated)
 
 # A chart with more time points than this is drawn, and tabled, one point per calendar week (and
 # per calendar month for ratings more than a year old, `MONTHLY_AFTER_MONTHS`).
@@ -328,7 +347,7 @@ def _total_label(definition: scoring.InstrumentDefinition) -> str:
     return gettext(definition.total_label) if definition.total_label else gettext("Total score")
 
 
-def _of(assessments: list[Assessment], codes: tuple[str, ...]) -> list[Assessment]:
+def _of(assessments: Sequence[R], codes: tuple[str, ...]) -> list[R]:
     return [a for a in assessments if a.instrument in codes]
 
 
@@ -342,7 +361,7 @@ def _chart_title(definition: scoring.InstrumentDefinition) -> str:
     return gettext(definition.display.chart_title or definition.title)
 
 
-def _total_chart(definition: scoring.InstrumentDefinition, chosen: list[Assessment]) -> Chart:
+def _total_chart(definition: scoring.InstrumentDefinition, chosen: Sequence[Rated]) -> Chart:
     """The total and every subscale, with a line where each overall band starts (Abbey)."""
     series = [Series(_total_label(definition), [(a.observed_at, a.total) for a in chosen])]
     for subscale_code, subscale in definition.subscales.items():
@@ -367,7 +386,7 @@ def _total_chart(definition: scoring.InstrumentDefinition, chosen: list[Assessme
     )
 
 
-def _grade_chart(definition: scoring.InstrumentDefinition, chosen: list[Assessment]) -> Chart:
+def _grade_chart(definition: scoring.InstrumentDefinition, chosen: Sequence[Rated]) -> Chart:
     """The highest grade of an instrument without a summed score (ROAG), with its bands."""
     low = min(band.low for band in definition.bands)
     high = max(band.high for band in definition.bands)
@@ -398,7 +417,7 @@ def _charted() -> dict[str, scoring.InstrumentDefinition]:
     }
 
 
-def _build(definition: scoring.InstrumentDefinition, assessments: list[Assessment]) -> Chart | None:
+def _build(definition: scoring.InstrumentDefinition, assessments: Sequence[Rated]) -> Chart | None:
     chosen = _of(assessments, (definition.code,))
     if not chosen:
         return None
@@ -425,7 +444,7 @@ def chart_instruments(key: str) -> tuple[str, ...]:
 
 def build_chart(
     key: str,
-    assessments: list[Assessment],
+    assessments: Sequence[Rated],
     *,
     lines: list[tuple[datetime, str]] | None = None,
     axis: Axis | None = None,
@@ -445,7 +464,7 @@ def build_chart(
 
 
 def build_charts(
-    assessments: list[Assessment],
+    assessments: Sequence[Rated],
     *,
     lines: list[tuple[datetime, str]] | None = None,
     axis: Axis | None = None,

@@ -22,16 +22,33 @@ audited) by the trends service, and return msgids the template translates.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any, Protocol, TypeVar
 
 from markupsafe import Markup, escape
 
 from pallapp import scoring
-from pallapp.models import Assessment
-from pallapp.review.charts import highest, monthly_cut, split_by_month
+from pallapp.review.charts import Rated, highest, monthly_cut, split_by_month
 from pallapp.timeutil import STOCKHOLM
+
+
+class Answered(Rated, Protocol):
+    """A rating as the heat maps read it: the trends page's light row, its answers loaded
+    (`trends.load_answers`), or an `Assessment`."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def public_id(self) -> str: ...
+
+    @property
+    def answers(self) -> Mapping[str, Any] | None: ...
+
+
+A = TypeVar("A", bound=Answered)
 
 #: The band in a word, in every cell beside its number (the glossary's band terms, short).
 BAND_WORDS = {
@@ -129,14 +146,20 @@ def _answer_of(answers: list[object]) -> object:
     return specials[-1] if specials else None
 
 
+def _answers(rating: Answered) -> Mapping[str, Any]:
+    if rating.answers is None:  # a light row whose answers were not loaded: never guessed
+        raise LookupError(f"answers of {rating.public_id} not loaded")
+    return rating.answers
+
+
 def _version_label(code: str) -> str | None:
     definition = scoring.INSTRUMENTS.get(code)
     return definition.display.version_label if definition else None
 
 
 def _split(
-    chosen: list[Assessment], today: date | None
-) -> tuple[dict[tuple[date, date], list[Assessment]], list[Assessment], date | None]:
+    chosen: list[A], today: date | None
+) -> tuple[dict[tuple[date, date], list[A]], list[A], date | None]:
     """(month -> its ratings, before the cut; the ratings from the cut on; the cut)."""
     cut = monthly_cut(len(chosen), today)
     months, recent = split_by_month(chosen, lambda a: a.observed_at, cut)
@@ -149,7 +172,7 @@ def _build(
     scale: str,
     definition: scoring.InstrumentDefinition,
     codes: tuple[str, ...],
-    chosen: list[Assessment],
+    chosen: list[A],
     today: date | None,
 ) -> HeatMap | None:
     if not chosen:
@@ -157,7 +180,7 @@ def _build(
     months, recent, cut = _split(chosen, today)
     left_out = max(0, len(recent) - HEATMAP_MAX_COLUMNS)
     # Each column with the ratings it stands for: a month's column per version, never merged.
-    groups: list[tuple[HeatColumn, list[Assessment]]] = []
+    groups: list[tuple[HeatColumn, list[A]]] = []
     for (first, _last), in_month in months.items():
         for code in codes:
             of_version = [a for a in in_month if a.instrument == code]
@@ -169,9 +192,14 @@ def _build(
         (HeatColumn(a.observed_at, a.instrument, _version_label(a.instrument), a.public_id), [a])
         for a in recent[left_out:]
     ]
+    given = [[_answers(a) for a in group] for _column, group in groups]
     rows = []
     for item in definition.items:
-        answers = [_answer_of([a.answers.get(item.code) for a in group]) for _column, group in groups]
+        code = item.code
+        answers = [
+            of[0].get(code) if len(of) == 1 else _answer_of([one.get(code) for one in of])
+            for of in given
+        ]
         if item.optional and all(answer is None for answer in answers):
             continue  # ESAS-r "other" that nobody used
         # A few distinct answers per item (0-10, a special answer, none): each cell made once.
@@ -199,7 +227,7 @@ def _build(
     )
 
 
-def _of(assessments: Iterable[Assessment], codes: tuple[str, ...]) -> list[Assessment]:
+def _of(assessments: Iterable[A], codes: tuple[str, ...]) -> list[A]:
     return sorted(
         (a for a in assessments if a.instrument in codes), key=lambda a: (a.observed_at, a.id)
     )
@@ -215,7 +243,7 @@ def _families() -> dict[str, list[scoring.InstrumentDefinition]]:
     return families
 
 
-def heatmap(key: str, assessments: Iterable[Assessment], today: date | None = None) -> HeatMap | None:
+def heatmap(key: str, assessments: Iterable[A], today: date | None = None) -> HeatMap | None:
     """The heat map `key` (None: no rating of its instruments in the range); every version
     of the family in a column of its own, each named; ratings more than a year before `today`
     by month when there are many (`charts.monthly_cut`; None: never by month)."""
@@ -234,11 +262,11 @@ def heatmap(key: str, assessments: Iterable[Assessment], today: date | None = No
     )
 
 
-def columns_shown(assessments: Iterable[Assessment], today: date | None = None) -> list[Assessment]:
+def columns_shown(assessments: Iterable[A], today: date | None = None) -> list[A]:
     """The assessments the heat maps read the answers of: those of the month columns and the
     newest `HEATMAP_MAX_COLUMNS` of the rest, of each family."""
     listed = list(assessments)
-    shown: list[Assessment] = []
+    shown: list[A] = []
     for members in _families().values():
         codes = tuple(definition.code for definition in members)
         months, recent, _cut = _split(_of(listed, codes), today)
@@ -247,7 +275,7 @@ def columns_shown(assessments: Iterable[Assessment], today: date | None = None) 
     return shown
 
 
-def heatmaps(assessments: list[Assessment], today: date | None = None) -> list[HeatMap]:
+def heatmaps(assessments: list[A], today: date | None = None) -> list[HeatMap]:
     """The heat maps that have data, in display order (ESAS-r, then IPOS)."""
     built = (heatmap(key, assessments, today) for key in _families())
     return [found for found in built if found is not None]
