@@ -30,7 +30,7 @@ from typing import Any, Protocol, TypeVar
 from markupsafe import Markup, escape
 
 from pallapp import scoring
-from pallapp.review.charts import Rated, highest, monthly_cut, split_by_month
+from pallapp.review.charts import Rated, monthly_cut, split_by_month
 from pallapp.timeutil import STOCKHOLM
 
 
@@ -133,17 +133,22 @@ def _cell(item: scoring.ItemDefinition, answer: object, bands: Sequence[scoring.
     return HeatCell(None, special=special)
 
 
-def _answer_of(answers: list[object]) -> object:
-    """The answer a cell shows for one rating's answer, or for a month's answers: their highest
-    number (the worst, as on the charts; a missing answer is not filled in); a month without a
-    number shows its latest special answer in words (None: never answered)."""
-    if len(answers) == 1:
-        return answers[0]
-    numbers = [a for a in answers if isinstance(a, int) and not isinstance(a, bool)]
-    if numbers:
-        return highest(numbers)
-    specials = [a for a in answers if a is not None and not isinstance(a, bool | int)]
-    return specials[-1] if specials else None
+def _answer_of(answers: Iterable[object]) -> object:
+    """The answer a cell shows for a month's answers (in the order of the ratings): their
+    highest number (the worst, as on the charts; a missing answer is not filled in); a month
+    without a number shows its latest special answer in words (None: never answered). One
+    pass, no lists: a long stay has a few thousand of these per page."""
+    worst: int | None = None
+    latest: object = None
+    for answer in answers:
+        if answer is None:
+            continue
+        if isinstance(answer, int):
+            if not isinstance(answer, bool) and (worst is None or answer > worst):
+                worst = answer
+        else:
+            latest = answer
+    return latest if worst is None else worst
 
 
 def _answers(rating: Answered) -> Mapping[str, Any]:
@@ -196,8 +201,9 @@ def _build(
     rows = []
     for item in definition.items:
         code = item.code
+        # One rating's column shows its answer as it is; a month's, `_answer_of` its answers.
         answers = [
-            of[0].get(code) if len(of) == 1 else _answer_of([one.get(code) for one in of])
+            of[0].get(code) if len(of) == 1 else _answer_of(one.get(code) for one in of)
             for of in given
         ]
         if item.optional and all(answer is None for answer in answers):

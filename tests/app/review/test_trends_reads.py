@@ -171,3 +171,18 @@ def test_a_chart_answered_not_modified_asks_three_questions(app, every_kind, cli
     assert sum("audit_event" in s for s in selects) == 1
     with app.app_context():
         assert db.session.scalar(select(func.count(AuditEvent.id))) == events_before
+
+
+@pytest.mark.parametrize(
+    ("answers", "shown"),
+    [
+        ([None, 2, True, "cannot_assess", 5, 3], 5),  # the highest number, never a yes/no
+        ([None, "cannot_assess", True, "not_applicable"], "not_applicable"),  # the latest words
+        ([None, False, None], None),  # never answered
+        ([2.5, "cannot_assess"], "cannot_assess"),  # only whole numbers are numbers
+        ([0, 0], 0),
+    ],
+)
+def test_a_month_cell_is_the_highest_number_else_the_latest_special_answer(answers, shown):
+    assert heatmap._answer_of(answers) == shown
+    assert heatmap._answer_of(iter(answers)) == shown
