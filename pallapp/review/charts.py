@@ -279,12 +279,19 @@ def split_by_month(
 ) -> tuple[dict[tuple[date, date], list[T]], list[T]]:
     """The entries before `cut` (a Stockholm date; None: none) by calendar month in Stockholm
     time, months and entries in the order given, and the entries from `cut` on."""
+    if cut is None:  # the usual case: nothing by month, no day to work out
+        return {}, list(entries)
     months: dict[tuple[date, date], list[T]] = {}
     recent: list[T] = []
+    # Each month's first and last day worked out once, not for each entry.
+    known: dict[tuple[int, int], tuple[date, date]] = {}
     for entry in entries:
         day = moment_of(entry).astimezone(STOCKHOLM).date()
-        if cut is not None and day < cut:
-            months.setdefault(month_of(day), []).append(entry)
+        if day < cut:
+            month = known.get((day.year, day.month))
+            if month is None:
+                month = known[(day.year, day.month)] = month_of(day)
+            months.setdefault(month, []).append(entry)
         else:
             recent.append(entry)
     return months, recent

@@ -561,3 +561,18 @@ def test_charts_are_drawn_as_pygal_draws_them(app, monkeypatch):
     monkeypatch.setattr(charts._DateTimeLineWithoutTooltips, "__setattr__", BaseGraph.__setattr__)
     assert draw_all() == kept
     assert all(b"<style" in svg and b"<script" not in svg for svg in kept)
+
+
+def test_the_svg_text_is_the_one_elementtree_writes():
+    """The chart's SVG is serialised as text and encoded once: the same bytes as ElementTree's
+    own UTF-8 output with its declaration (Swedish letters, dashes and escaped characters)."""
+    from xml.etree import ElementTree
+
+    source = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        '<title>Smärta – åäö &amp; "citat" &lt;b&gt;</title><a xlink:href="#x" title="≥ 4 · 5 \'m\'">'
+        "<text>Brytpunktssamtal\u00a0\U0001f600</text></a></svg>"
+    )
+    ours = charts._without_scripts_and_tooltips(ElementTree.fromstring(source))
+    theirs = ElementTree.tostring(ElementTree.fromstring(source), encoding="utf-8", xml_declaration=True)
+    assert ours == theirs
