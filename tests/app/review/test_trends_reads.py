@@ -41,10 +41,16 @@ def every_kind(app):
         submit(nurse, patient, "esas_r", partial, days_ago=5)
         wrong = submit(nurse, patient, "esas_r", dict(ESAS_CALM, pain=9), days_ago=4)
         assessment_services.correct_assessment(
-            nurse, patient.public_id, wrong.public_id, answers=dict(ESAS_CALM, pain=3),
-            reason="Fel patient", client_token=uuid4().hex,
+            nurse,
+            patient.public_id,
+            wrong.public_id,
+            answers=dict(ESAS_CALM, pain=3),
+            reason="Fel patient",
+            client_token=uuid4().hex,
         )
-        submit(nurse, patient, "ipos_patient", dict.fromkeys(IPOS_ITEMS, 2) | {"pain": 4}, days_ago=3)
+        submit(
+            nurse, patient, "ipos_patient", dict.fromkeys(IPOS_ITEMS, 2) | {"pain": 4}, days_ago=3
+        )
         staff = dict.fromkeys(IPOS_ITEMS, 1) | {"at_peace": "cannot_assess"}
         submit(nurse, patient, "ipos_staff", staff, days_ago=2)
         submit(nurse, patient, "abbey", dict.fromkeys(ABBEY_ITEMS, 1), days_ago=2)
@@ -54,9 +60,14 @@ def every_kind(app):
         )
         for hours, dose in ((400, "2,5"), (100, "2,5"), (3, "2,5")):
             dose_service.record_dose(
-                nurse, patient.public_id, order.public_id,
+                nurse,
+                patient.public_id,
+                order.public_id,
                 given_at=(utcnow() - timedelta(hours=hours)).replace(microsecond=0),
-                dose=dose, dose_unit="mg", route="sc", client_token=uuid4().hex,
+                dose=dose,
+                dose_unit="mg",
+                route="sc",
+                client_token=uuid4().hex,
             )
         db.session.commit()
         return {"patient": patient.public_id, "nurse": nurse.email}
@@ -75,14 +86,19 @@ def _entities(patient: Patient) -> list[Assessment]:
 
 def test_light_rows_hold_what_the_entities_hold(app, every_kind):
     with app.test_request_context():
-        patient = db.session.scalar(select(Patient).where(Patient.public_id == every_kind["patient"]))
+        patient = db.session.scalar(
+            select(Patient).where(Patient.public_id == every_kind["patient"])
+        )
         rows = trends.assessments_in_range(patient, "all")
         entities = _entities(patient)
         assert [row.id for row in rows] == [entity.id for entity in entities]
         assert len(rows) == 18  # the corrected ESAS-r once, in its corrected version
         for row, entity in zip(rows, entities, strict=True):
             assert (row.public_id, row.instrument, row.observed_at, row.total) == (
-                entity.public_id, entity.instrument, entity.observed_at, entity.total,
+                entity.public_id,
+                entity.instrument,
+                entity.observed_at,
+                entity.total,
             )
             assert row.observed_at.utcoffset() == timedelta(0)
             stored = entity.scores.get("subscales", {})
@@ -97,8 +113,16 @@ def test_light_rows_hold_what_the_entities_hold(app, every_kind):
         axis = timeline.trend_axis(patient, "all")
         drawn = charts.build_charts(rows, axis=axis)
         before = charts.build_charts(entities, axis=axis)
-        assert [chart.key for chart in drawn] == ["esas_total", "ipos_patient", "ipos_staff", "abbey", "roag"]
-        assert [[s.points for s in c.series] for c in drawn] == [[s.points for s in c.series] for c in before]
+        assert [chart.key for chart in drawn] == [
+            "esas_total",
+            "ipos_patient",
+            "ipos_staff",
+            "abbey",
+            "roag",
+        ]
+        assert [[s.points for s in c.series] for c in drawn] == [
+            [s.points for s in c.series] for c in before
+        ]
         assert [charts.render_svg(c).count(b"<circle") for c in drawn] == [
             charts.render_svg(c).count(b"<circle") for c in before
         ]
@@ -109,7 +133,9 @@ def test_light_rows_hold_what_the_entities_hold(app, every_kind):
 
 def test_a_heat_map_never_guesses_answers_not_read(app, every_kind):
     with app.test_request_context():
-        patient = db.session.scalar(select(Patient).where(Patient.public_id == every_kind["patient"]))
+        patient = db.session.scalar(
+            select(Patient).where(Patient.public_id == every_kind["patient"])
+        )
         rows = trends.assessments_in_range(patient, "all")
         with pytest.raises(LookupError):
             heatmap.heatmaps(rows)
@@ -117,7 +143,9 @@ def test_a_heat_map_never_guesses_answers_not_read(app, every_kind):
 
 def test_dose_marks_read_as_columns_are_those_of_the_doses(app, every_kind):
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        patient = db.session.scalar(select(Patient).where(Patient.public_id == every_kind["patient"]))
+        patient = db.session.scalar(
+            select(Patient).where(Patient.public_id == every_kind["patient"])
+        )
         dose = db.session.scalar(
             select(PrnAdministration)
             .where(PrnAdministration.patient_id == patient.id)
@@ -128,14 +156,19 @@ def test_dose_marks_read_as_columns_are_those_of_the_doses(app, every_kind):
         db.session.flush()
         marks = timeline.dose_marks(patient, "all")
         # As the page made them from the entities: oldest first, amounts and words the same.
-        entities = sorted(carerecord.doses_since(patient, trends.EARLIEST), key=lambda d: (d.given_at, d.id))
-        assert [
-            (m.given_at, m.indication, m.drug, m.dose, m.route, m.effect) for m in marks
-        ] == [
+        entities = sorted(
+            carerecord.doses_since(patient, trends.EARLIEST), key=lambda d: (d.given_at, d.id)
+        )
+        assert [(m.given_at, m.indication, m.drug, m.dose, m.route, m.effect) for m in marks] == [
             (
-                d.given_at, d.order.indication, d.order.drug,
-                f"{d.dose} {d.dose_unit}" if d.amount is None else f"{format_decimal(d.amount, format='#,##0.####')} {d.dose_unit}",
-                Route(d.route).label, str(EFFECT_LABELS[Effect(d.effect)]) if d.effect else None,
+                d.given_at,
+                d.order.indication,
+                d.order.drug,
+                f"{d.dose} {d.dose_unit}"
+                if d.amount is None
+                else f"{format_decimal(d.amount, format='#,##0.####')} {d.dose_unit}",
+                Route(d.route).label,
+                str(EFFECT_LABELS[Effect(d.effect)]) if d.effect else None,
             )
             for d in entities
         ]
