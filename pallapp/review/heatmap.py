@@ -22,16 +22,33 @@ audited) by the trends service, and return msgids the template translates.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any, Protocol, TypeVar
 
 from markupsafe import Markup, escape
 
 from pallapp import scoring
-from pallapp.models import Assessment
-from pallapp.review.charts import highest, monthly_cut, split_by_month
+from pallapp.review.charts import Rated, monthly_cut, split_by_month
 from pallapp.timeutil import STOCKHOLM
+
+
+class Answered(Rated, Protocol):
+    """A rating as the heat maps read it: the trends page's light row, its answers loaded
+    (`trends.load_answers`), or an `Assessment`."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def public_id(self) -> str: ...
+
+    @property
+    def answers(self) -> Mapping[str, Any] | None: ...
+
+
+A = TypeVar("A", bound=Answered)
 
 #: The band in a word, in every cell beside its number (the glossary's band terms, short).
 BAND_WORDS = {
@@ -116,17 +133,28 @@ def _cell(item: scoring.ItemDefinition, answer: object, bands: Sequence[scoring.
     return HeatCell(None, special=special)
 
 
-def _answer_of(answers: list[object]) -> object:
-    """The answer a cell shows for one rating's answer, or for a month's answers: their highest
-    number (the worst, as on the charts; a missing answer is not filled in); a month without a
-    number shows its latest special answer in words (None: never answered)."""
-    if len(answers) == 1:
-        return answers[0]
-    numbers = [a for a in answers if isinstance(a, int) and not isinstance(a, bool)]
-    if numbers:
-        return highest(numbers)
-    specials = [a for a in answers if a is not None and not isinstance(a, bool | int)]
-    return specials[-1] if specials else None
+def _answer_of(answers: Iterable[object]) -> object:
+    """The answer a cell shows for a month's answers (in the order of the ratings): their
+    highest number (the worst, as on the charts; a missing answer is not filled in); a month
+    without a number shows its latest special answer in words (None: never answered). One
+    pass, no lists: a long stay has a few thousand of these per page."""
+    worst: int | None = None
+    latest: object = None
+    for answer in answers:
+        if answer is None:
+            continue
+        if isinstance(answer, int):
+            if not isinstance(answer, bool) and (worst is None or answer > worst):
+                worst = answer
+        else:
+            latest = answer
+    return latest if worst is None else worst
+
+
+def _answers(rating: Answered) -> Mapping[str, Any]:
+    if rating.answers is None:  # a light row whose answers were not loaded: never guessed
+        raise LookupError(f"answers of {rating.public_id} not loaded")
+    return rating.answers
 
 
 def _version_label(code: str) -> str | None:
@@ -135,8 +163,8 @@ def _version_label(code: str) -> str | None:
 
 
 def _split(
-    chosen: list[Assessment], today: date | None
-) -> tuple[dict[tuple[date, date], list[Assessment]], list[Assessment], date | None]:
+    chosen: list[A], today: date | None
+) -> tuple[dict[tuple[date, date], list[A]], list[A], date | None]:
     """(month -> its ratings, before the cut; the ratings from the cut on; the cut)."""
     cut = monthly_cut(len(chosen), today)
     months, recent = split_by_month(chosen, lambda a: a.observed_at, cut)
@@ -149,7 +177,7 @@ def _build(
     scale: str,
     definition: scoring.InstrumentDefinition,
     codes: tuple[str, ...],
-    chosen: list[Assessment],
+    chosen: list[A],
     today: date | None,
 ) -> HeatMap | None:
     if not chosen:
@@ -157,7 +185,7 @@ def _build(
     months, recent, cut = _split(chosen, today)
     left_out = max(0, len(recent) - HEATMAP_MAX_COLUMNS)
     # Each column with the ratings it stands for: a month's column per version, never merged.
-    groups: list[tuple[HeatColumn, list[Assessment]]] = []
+    groups: list[tuple[HeatColumn, list[A]]] = []
     for (first, _last), in_month in months.items():
         for code in codes:
             of_version = [a for a in in_month if a.instrument == code]
@@ -169,9 +197,15 @@ def _build(
         (HeatColumn(a.observed_at, a.instrument, _version_label(a.instrument), a.public_id), [a])
         for a in recent[left_out:]
     ]
+    given = [[_answers(a) for a in group] for _column, group in groups]
     rows = []
     for item in definition.items:
-        answers = [_answer_of([a.answers.get(item.code) for a in group]) for _column, group in groups]
+        code = item.code
+        # One rating's column shows its answer as it is; a month's, `_answer_of` its answers.
+        answers = [
+            of[0].get(code) if len(of) == 1 else _answer_of(one.get(code) for one in of)
+            for of in given
+        ]
         if item.optional and all(answer is None for answer in answers):
             continue  # ESAS-r "other" that nobody used
         # A few distinct answers per item (0-10, a special answer, none): each cell made once.
@@ -199,7 +233,7 @@ def _build(
     )
 
 
-def _of(assessments: Iterable[Assessment], codes: tuple[str, ...]) -> list[Assessment]:
+def _of(assessments: Iterable[A], codes: tuple[str, ...]) -> list[A]:
     return sorted(
         (a for a in assessments if a.instrument in codes), key=lambda a: (a.observed_at, a.id)
     )
@@ -215,7 +249,7 @@ def _families() -> dict[str, list[scoring.InstrumentDefinition]]:
     return families
 
 
-def heatmap(key: str, assessments: Iterable[Assessment], today: date | None = None) -> HeatMap | None:
+def heatmap(key: str, assessments: Iterable[A], today: date | None = None) -> HeatMap | None:
     """The heat map `key` (None: no rating of its instruments in the range); every version
     of the family in a column of its own, each named; ratings more than a year before `today`
     by month when there are many (`charts.monthly_cut`; None: never by month)."""
@@ -234,11 +268,11 @@ def heatmap(key: str, assessments: Iterable[Assessment], today: date | None = No
     )
 
 
-def columns_shown(assessments: Iterable[Assessment], today: date | None = None) -> list[Assessment]:
+def columns_shown(assessments: Iterable[A], today: date | None = None) -> list[A]:
     """The assessments the heat maps read the answers of: those of the month columns and the
     newest `HEATMAP_MAX_COLUMNS` of the rest, of each family."""
     listed = list(assessments)
-    shown: list[Assessment] = []
+    shown: list[A] = []
     for members in _families().values():
         codes = tuple(definition.code for definition in members)
         months, recent, _cut = _split(_of(listed, codes), today)
@@ -247,7 +281,7 @@ def columns_shown(assessments: Iterable[Assessment], today: date | None = None) 
     return shown
 
 
-def heatmaps(assessments: list[Assessment], today: date | None = None) -> list[HeatMap]:
+def heatmaps(assessments: list[A], today: date | None = None) -> list[HeatMap]:
     """The heat maps that have data, in display order (ESAS-r, then IPOS)."""
     built = (heatmap(key, assessments, today) for key in _families())
     return [found for found in built if found is not None]

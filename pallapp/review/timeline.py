@@ -9,14 +9,16 @@ few of the records it draws.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from decimal import Decimal
 
 from flask_babel import format_decimal
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from pallapp import carerecord
 from pallapp.extensions import db
-from pallapp.models import Assessment, Milestone, Patient, PrnAdministration, Route
+from pallapp.models import Assessment, Milestone, Patient, PrnAdministration, PrnOrder, Route
 from pallapp.models.careplan import EFFECT_LABELS, Effect
 from pallapp.review import trends
 from pallapp.review.charts import Axis, DoseMark, axis_for
@@ -50,25 +52,56 @@ def trend_axis(patient: Patient, range_code: str) -> Axis:
     return axis_for(min([*days, today]), today)
 
 
-def _amount(dose: PrnAdministration) -> str:
-    if dose.amount is None:
-        return f"{dose.dose} {dose.dose_unit}"
-    return f"{format_decimal(dose.amount, format='#,##0.####')} {dose.dose_unit}"
+@functools.cache
+def _doses_query() -> Select[datetime, str, str, str, Decimal | None, str, str, str | None]:
+    """The columns of the dose table, built once (the patient and start bound): as
+    `carerecord.doses_since` finds the doses (current versions, given after the start), without
+    an entity for each dose and its order."""
+    return (
+        select(
+            PrnAdministration.given_at,
+            PrnOrder.indication,
+            PrnOrder.drug,
+            PrnAdministration.dose,
+            PrnAdministration.amount,
+            PrnAdministration.dose_unit,
+            PrnAdministration.route,
+            PrnAdministration.effect,
+        )
+        .join(PrnOrder, PrnOrder.id == PrnAdministration.order_id)
+        .where(
+            PrnAdministration.patient_id == bindparam("patient_id"),
+            PrnAdministration.given_at > bindparam("since"),
+            carerecord.current_doses(),
+        )
+        .order_by(PrnAdministration.given_at, PrnAdministration.id)
+    )
 
 
 def dose_marks(patient: Patient, range_code: str) -> list[DoseMark]:
     """The current (not corrected) as-needed doses of the range, oldest first, with what the
-    dose table shows: time, indication, drug, amount, route and effect."""
+    dose table shows: time, indication, drug, amount, route and effect. The words of an amount,
+    route and effect are worked out once per distinct value: a long stay repeats a few."""
     since = trends.range_start(range_code) or trends.EARLIEST
-    doses = carerecord.doses_since(patient, since)
-    return [
-        DoseMark(
-            given_at=dose.given_at,
-            indication=dose.order.indication,
-            drug=dose.order.drug,
-            dose=_amount(dose),
-            route=Route(dose.route).label if dose.route in set(Route) else dose.route,
-            effect=str(EFFECT_LABELS[Effect(dose.effect)]) if dose.effect else None,
-        )
-        for dose in sorted(doses, key=lambda d: (d.given_at, d.id))
-    ]
+    rows = db.session.execute(_doses_query(), {"patient_id": patient.id, "since": since})
+    routes = set(Route)
+    amounts: dict[tuple[str, Decimal | None, str], str] = {}
+    words: dict[tuple[str | None, str | None], tuple[str, str | None]] = {}
+    marks = []
+    for given_at, indication, drug, dose, amount, dose_unit, route, effect in rows:
+        key = (dose, amount, dose_unit)
+        text = amounts.get(key)
+        if text is None:
+            if amount is None:
+                text = f"{dose} {dose_unit}"
+            else:
+                text = f"{format_decimal(amount, format='#,##0.####')} {dose_unit}"
+            amounts[key] = text
+        said = words.get((route, effect))
+        if said is None:
+            said = words[(route, effect)] = (
+                Route(route).label if route in routes else route,
+                str(EFFECT_LABELS[Effect(effect)]) if effect else None,
+            )
+        marks.append(DoseMark(given_at, indication, drug, text, said[0], said[1]))
+    return marks

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import defer
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Integer, Select, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from pallapp import audit, carerecord, flags
+from pallapp import audit, carerecord, flags, scoring
 from pallapp.access import Need
 from pallapp.extensions import db
 from pallapp.flags import open_flags_of as open_flags_of
@@ -18,6 +19,7 @@ from pallapp.models import (
     Patient,
     User,
 )
+from pallapp.review import chartcache
 from pallapp.review.common import find_for_review
 from pallapp.timeutil import STOCKHOLM, today_local
 
@@ -32,6 +34,34 @@ DEFAULT_TREND_RANGE = "3m"
 CHART_GROUPING = timedelta(minutes=10)
 
 
+class Rating:
+    """One current assessment as the trends page reads it: its columns, not an ORM entity, and
+    of its scores only what the charts draw (the total, each subscale, ROAG's highest grade,
+    picked out of the stored scores by the database). Building an entity and decoding the whole
+    score document of each of 478 ratings was a sixth of a long trends page. `scores` has the
+    shape of the stored document's parts the charts read, `answers` is None until
+    `load_answers` (the heat maps read the answers of the ratings they show)."""
+
+    __slots__ = ("answers", "id", "instrument", "observed_at", "public_id", "scores", "total")
+
+    def __init__(
+        self,
+        id: int,  # noqa: A002 - the column's name, as on the model
+        public_id: str,
+        instrument: str,
+        observed_at: datetime,
+        total: int | None,
+        scores: dict[str, Any],
+    ) -> None:
+        self.id = id
+        self.public_id = public_id
+        self.instrument = instrument
+        self.observed_at = observed_at
+        self.total = total
+        self.scores = scores
+        self.answers: dict[str, Any] | None = None
+
+
 def trend_assessments(
     user: User,
     patient_public_id: str,
@@ -40,7 +70,7 @@ def trend_assessments(
     audit_as: str = "trends",
     instruments: tuple[str, ...] | None = None,
     grouped_under: str | None = None,
-) -> tuple[Patient, list[Assessment]]:
+) -> tuple[Patient, list[Rating]]:
     """The patient's current (not corrected) assessments in the range, oldest first, of the
     given instruments only (None: all; one chart's image needs one or two); audited, unless
     the user's view of `grouped_under` (the trends page) was logged within CHART_GROUPING."""
@@ -60,44 +90,94 @@ def trend_patient(
     if range_code not in TREND_RANGES:
         raise LookupError(range_code)
     patient = find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
-    if grouped_under is None or not audit.viewed_recently(
-        user, patient, grouped_under, CHART_GROUPING
+    # A chart image asks whether the page's view is logged together with the data version its
+    # validator needs (`chartcache`): one statement for both.
+    if grouped_under is None or not chartcache.version_and_recent_view(
+        patient, user, grouped_under, CHART_GROUPING
     ):
         audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=audit_as)
     return patient
 
 
-def assessments_in_range(
-    patient: Patient, range_code: str, instruments: tuple[str, ...] | None = None
-) -> list[Assessment]:
-    """Current assessments of an already visible (and audited) patient in the range, without
-    their answers (charts draw scores; `load_answers` fetches the answers a heat map shows)."""
+@functools.cache
+def _subscale_codes() -> tuple[str, ...]:
+    """Every subscale code of every instrument (each rating's own are read by path)."""
+    return tuple(sorted({code for d in scoring.INSTRUMENTS.values() for code in d.subscales}))
+
+
+@functools.cache
+def _ratings_query(by_instrument: bool, since: bool) -> Select[Any]:
+    """The light rows of `assessments_in_range`, built once per shape with the patient, the
+    instruments and the start as bound parameters. The subscales and the highest grade are
+    read out of the stored scores as integers (the scorer stores whole numbers or null; a
+    missing key is null, as `.get` gave None)."""
     query = (
-        select(Assessment)
-        .where(Assessment.patient_id == patient.id, flags.current_versions())
-        .options(defer(Assessment.answers))
+        select(
+            Assessment.id,
+            Assessment.public_id,
+            Assessment.instrument,
+            Assessment.observed_at,
+            Assessment.total,
+            Assessment.scores[("max_grade",)].as_integer(),
+            *(Assessment.scores[("subscales", code)].as_integer() for code in _subscale_codes()),
+        )
+        .where(Assessment.patient_id == bindparam("patient_id"), flags.current_versions())
         .order_by(Assessment.observed_at, Assessment.id)
     )
-    if instruments is not None:
-        query = query.where(Assessment.instrument.in_(instruments))
+    if by_instrument:
+        query = query.where(Assessment.instrument.in_(bindparam("instruments", expanding=True)))
+    if since:
+        query = query.where(Assessment.observed_at >= bindparam("since"))
+    return query
+
+
+def assessments_in_range(
+    patient: Patient, range_code: str, instruments: tuple[str, ...] | None = None
+) -> list[Rating]:
+    """Current assessments of an already visible (and audited) patient in the range, oldest
+    first, as light rows without their answers (charts draw scores; `load_answers` fetches the
+    answers a heat map shows)."""
     since = range_start(range_code)
+    parameters: dict[str, Any] = {"patient_id": patient.id}
+    if instruments is not None:
+        parameters["instruments"] = list(instruments)
     if since is not None:
-        query = query.where(Assessment.observed_at >= since)
-    return list(db.session.scalars(query))
+        parameters["since"] = since
+    query = _ratings_query(instruments is not None, since is not None)
+    codes = _subscale_codes()
+    return [
+        # Each instrument's chart reads only its own subscales: the others are null here.
+        Rating(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            {"subscales": dict(zip(codes, row[6:], strict=True)), "max_grade": row[5]},
+        )
+        for row in db.session.execute(query, parameters)
+    ]
 
 
-def load_answers(assessments: list[Assessment]) -> None:
-    """The answers of these (already loaded) assessments, in one query of the answers alone
-    (the rest of each row is loaded; reading whole rows again decoded every score twice)."""
-    if not assessments:
+def load_answers(ratings: list[Rating]) -> None:
+    """The answers of these (already loaded) ratings, in one query of the answers alone."""
+    if not ratings:
         return
-    by_id = {assessment.id: assessment for assessment in assessments}
-    rows = db.session.execute(
-        select(Assessment.id, Assessment.answers).where(Assessment.id.in_(list(by_id)))
-    )
-    for assessment_id, answers in rows:
-        # As loaded from the database: no change to flush.
-        set_committed_value(by_id[assessment_id], "answers", answers)
+    by_id = {rating.id: rating for rating in ratings}
+    rows = db.session.execute(_answers_query(db.engine.dialect.name), {"ids": list(by_id)})
+    for rating_id, answers in rows:
+        by_id[rating_id].answers = answers
+
+
+@functools.cache
+def _answers_query(dialect: str) -> Select[Any]:
+    """The ids as one array on PostgreSQL: sending 400 ids as 400 parameters of an IN list cost
+    more than decoding their 400 answer documents (as `audit.record_for_patients` found)."""
+    if dialect == "postgresql":
+        chosen = Assessment.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    else:
+        chosen = Assessment.id.in_(bindparam("ids", expanding=True))
+    return select(Assessment.id, Assessment.answers).where(chosen)
 
 
 def range_start(range_code: str) -> datetime | None:

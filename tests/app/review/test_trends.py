@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from pygal.config import SerieConfig
+from pygal.graph.base import BaseGraph
 from pygal.svg import Svg
 from sqlalchemy import event, select
 
@@ -553,5 +554,30 @@ def test_charts_are_drawn_as_pygal_draws_them(app, monkeypatch):
     monkeypatch.setattr(charts._SvgWithKeptStyles, "add_styles", Svg.add_styles)
     monkeypatch.setattr(charts._SvgWithKeptStyles, "add_scripts", Svg.add_scripts)
     monkeypatch.setattr("pygal.graph.base.SerieConfig", SerieConfig)
+    # pygal's own attribute rules instead of the chart's quicker ones (`__getattribute__`).
+    monkeypatch.setattr(
+        charts._DateTimeLineWithoutTooltips, "__getattribute__", BaseGraph.__getattribute__
+    )
+    monkeypatch.setattr(charts._DateTimeLineWithoutTooltips, "__setattr__", BaseGraph.__setattr__)
     assert draw_all() == kept
     assert all(b"<style" in svg and b"<script" not in svg for svg in kept)
+
+
+def test_the_svg_text_is_the_one_elementtree_writes():
+    """The chart's SVG is serialised as text and encoded once: the same bytes as ElementTree's
+    own UTF-8 output with its declaration (Swedish letters, dashes and escaped characters)."""
+    from xml.etree import ElementTree
+
+    source = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        '<title>Smärta – åäö &amp; "citat" &lt;b&gt;</title><a xlink:href="#x" title="≥ 4 · 5 \'m\'">'
+        "<text>Brytpunktssamtal\u00a0\U0001f600</text></a></svg>"
+    )
+    # The text above, not outside input: the standard parser is enough.
+    ours = charts._without_scripts_and_tooltips(ElementTree.fromstring(source))  # noqa: S314
+    theirs = ElementTree.tostring(
+        ElementTree.fromstring(source),  # noqa: S314
+        encoding="utf-8",
+        xml_declaration=True,
+    )
+    assert ours == theirs
