@@ -33,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_NAME": "pallapp_session",
+    # The session cookie is sent again when it changed, not with every answer: the last-seen
+    # time in it moves often enough to keep an active session's cookie from expiring
+    # (pallapp/auth/session.py, LAST_SEEN_STEP).
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SECURE": True,
     # Shared tablets (DESIGN.md: nurses chart on a tablet on home visits): staff are logged out
