@@ -167,3 +167,55 @@ def test_production_asks_staff_and_administrators_for_a_second_factor(monkeypatc
     assert app.config["SECOND_FACTOR_ROLES"] == {"nurse", "physician", "manager", "admin"}
     development = create_app({"ENV_NAME": "development", "DATABASE_URL": f"sqlite:///{tmp_path}/y.db"})
     assert development.config["SECOND_FACTOR_ROLES"] == frozenset()  # the demo: passwords
+
+
+def _backend_pid(app):  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from pallapp.extensions import db
+
+    with app.app_context():
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+        db.session.rollback()
+    return pid
+
+
+def _terminate(app, pid):  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, text
+
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+    with other.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.dispose()
+
+
+@pytest.mark.parametrize("app_config", [{"DATABASE_PING_AFTER_IDLE_SECONDS": 0}])
+def test_a_pooled_connection_the_server_dropped_is_replaced_before_use(app, app_config):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL only: SQLite has no server to lose")
+    first = _backend_pid(app)
+    _terminate(app, first)
+    # The idle connection is tested on checkout, found gone, and replaced: no error.
+    assert _backend_pid(app) != first
+
+
+@pytest.mark.parametrize("app_config", [{"DATABASE_PING_AFTER_IDLE_SECONDS": 3600}])
+def test_a_recently_used_connection_is_not_tested_again(app, app_config, monkeypatch):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL only: SQLite has no server to lose")
+    from pallapp.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    pings: list[object] = []
+    monkeypatch.setattr(engine.dialect, "do_ping", pings.append)
+    first = _backend_pid(app)
+    assert _backend_pid(app) == first
+    assert pings == []
+    # Lost all the same: the request fails, and the pool is replaced for the next one.
+    _terminate(app, first)
+    from sqlalchemy.exc import OperationalError
+
+    with pytest.raises(OperationalError):
+        _backend_pid(app)
+    assert _backend_pid(app) != first
