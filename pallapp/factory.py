@@ -336,16 +336,24 @@ def content_security_policy(app: Flask) -> str:
 
 def _install_headers(app: Flask) -> None:
     send_hsts = app.config["ENV_NAME"] != "development"
-    policy = content_security_policy(app)
+    fixed = [
+        ("Content-Security-Policy", content_security_policy(app)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if send_hsts:
+        fixed.append(("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
+    lowered = [(name.lower(), name, value) for name, value in fixed]
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if send_hsts:
-            response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+        # Each header unless the view set its own (what `setdefault` does; asked one by one, a
+        # missing header raised and caught an exception inside Werkzeug each time).
+        present = {name.lower() for name, _value in response.headers.items()}
+        for key, name, value in lowered:
+            if key not in present:
+                response.headers.add(name, value)
         if is_cookieless():
             # The same for everyone: cacheable, and asking who is logged in would touch the
             # session (a cookie, `Vary: Cookie`).

@@ -91,6 +91,20 @@ def test_pages_forbid_inline_script_framing_and_sniffing(tmp_path):
     assert headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+def test_a_view_that_sets_a_security_header_keeps_its_own(tmp_path):
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+    @app.route("/own-policy")
+    def own_policy():  # type: ignore[no-untyped-def]
+        return "ok", {"content-security-policy": "default-src 'none'", "X-Frame-Options": "DENY"}
+
+    headers = app.test_client().get("/own-policy").headers
+    assert headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    assert headers.getlist("X-Frame-Options") == ["DENY"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+
+
 def test_no_hsts_in_development(tmp_path):
     # Development serves plain http on 127.0.0.1; HSTS there would stick to the browser.
     assert "Strict-Transport-Security" not in _headers("development", tmp_path)
