@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any, cast
 
@@ -334,23 +333,6 @@ def time_text(value: datetime, style: str = "medium") -> str:
     return text
 
 
-def _formatted(
-    formatter: Callable[[Any, str], str], value: date | datetime, style: str
-) -> str:
-    """`formatter(value, style)`, each distinct value formatted once per request.
-
-    Formatting still costs tens of microseconds a call, and a list shows the same day many times
-    (the overview: two dates on each of 25 rows). Kept in `g`, so for one request, one locale
-    and one time zone: nothing outlives the request.
-    """
-    seen: dict[tuple[object, ...], str] = g.setdefault("pallapp_formatted", {})
-    key = (formatter, value, style, _locale_and_zone()[0])
-    text = seen.get(key)
-    if text is None:
-        text = seen[key] = formatter(value, style)
-    return text
-
-
 def install_i18n(app: Flask) -> None:
     translations = current_translations
     # The same callables Flask-Babel installs, with the short path to the catalogue.
@@ -365,11 +347,11 @@ def install_i18n(app: Flask) -> None:
     @app.template_filter("local_date")
     def local_date(value: date | datetime | None, style: str = "medium") -> str:
         # Flask-Babel converts datetimes to Europe/Stockholm before taking the date.
-        return "" if value is None else _formatted(date_text, value, style)
+        return "" if value is None else date_text(value, style)
 
     @app.template_filter("local_datetime")
     def local_datetime(value: datetime | None, style: str = "short") -> str:
-        return "" if value is None else _formatted(datetime_text, value, style)
+        return "" if value is None else datetime_text(value, style)
 
     @app.template_filter("without_none")
     def without_none(attributes: dict[str, object]) -> dict[str, object]:
