@@ -23,7 +23,13 @@ DEFAULTS: dict[str, Any] = {
     "ENV_NAME": "production",
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: a SQLite file in the instance folder
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # A pooled PostgreSQL connection idle this many seconds is tested (SELECT 1) before a
+    # request uses it, and replaced with the whole pool when the server has dropped it (a
+    # restart, a firewall closing idle connections). One used more recently is not: the test was
+    # a round trip and a twentieth of a small request's time. A connection lost within that time
+    # fails one request (503, "try again") and the pool is replaced then. 0: test every time.
+    "DATABASE_PING_AFTER_IDLE_SECONDS": 10,
     # Seconds to wait for the database before a request fails (with a page saying so): a
     # frozen server must not hold a request, and a worker, for minutes. PostgreSQL: libpq's
     # connect_timeout (at least 2 s, per address tried: postgresql.org/docs/current/
@@ -33,6 +39,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_NAME": "pallapp_session",
+    # The session cookie is sent again when it changed, not with every answer: the last-seen
+    # time in it moves often enough to keep an active session's cookie from expiring
+    # (pallapp/auth/session.py, LAST_SEEN_STEP).
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SECURE": True,
     # Shared tablets (DESIGN.md: nurses chart on a tablet on home visits): staff are logged out

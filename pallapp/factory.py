@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from typing import Any, cast
 
 from flask import Flask, Response, abort, g, make_response, render_template, request
@@ -12,7 +13,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Connection, Engine, bindparam, event
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, InvalidatePoolError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import joinedload
 
@@ -33,6 +34,9 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             _sqlite_savepoints_inside_a_transaction(db.engine)
+    else:
+        with app.app_context():
+            _ping_after_idle(db.engine, float(app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]))
     # Batch mode lets later migrations alter tables on SQLite too.
     migrate.init_app(
         app, db, directory=_migrations_directory(), render_as_batch=True, compare_type=True
@@ -126,6 +130,37 @@ def _sqlite_savepoints_inside_a_transaction(engine: Engine) -> None:
             driver_connection.execute("BEGIN")
 
 
+#: Where a pooled connection keeps when it was last given back (`time.monotonic()`).
+_RETURNED_AT = "pallapp_returned_at"
+
+
+def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections idle at least `idle_seconds` only
+    (creating the engine does not connect).
+
+    A failed test is handled as the pre-ping handles it: when the error means the connection is
+    gone, every pooled connection is replaced and the request gets a new one.
+    """
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def note_time(dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is not None and time.monotonic() - returned < idle_seconds:
+            return
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise InvalidatePoolError() from error
+            raise
+
+
 def _migrations_directory() -> str:
     from pathlib import Path
 
@@ -215,9 +250,7 @@ def _install_error_pages(app: Flask) -> None:
     def too_many_requests(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
         if request.endpoint == "auth.login":
-            audit.record(
-                AuditAction.LOGIN_FAILED, object_type="user_account", outcome="throttled"
-            )
+            audit.record(AuditAction.LOGIN_FAILED, object_type="user_account", outcome="throttled")
             db.session.commit()
         elif request.endpoint == "auth.password" and current_user.is_authenticated:
             audit.record(
@@ -303,16 +336,24 @@ def content_security_policy(app: Flask) -> str:
 
 def _install_headers(app: Flask) -> None:
     send_hsts = app.config["ENV_NAME"] != "development"
-    policy = content_security_policy(app)
+    fixed = [
+        ("Content-Security-Policy", content_security_policy(app)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if send_hsts:
+        fixed.append(("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
+    lowered = [(name.lower(), name, value) for name, value in fixed]
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if send_hsts:
-            response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+        # Each header unless the view set its own (what `setdefault` does; asked one by one, a
+        # missing header raised and caught an exception inside Werkzeug each time).
+        present = {name.lower() for name, _value in response.headers.items()}
+        for key, name, value in lowered:
+            if key not in present:
+                response.headers.add(name, value)
         if is_cookieless():
             # The same for everyone: cacheable, and asking who is logged in would touch the
             # session (a cookie, `Vary: Cookie`).

@@ -15,9 +15,9 @@ texts are Flask-Babel's `LazyString`, resolved each time they are shown.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from datetime import UTC, date, datetime
-from typing import Any
+import re
+from datetime import UTC, date, datetime, time
+from typing import Any, cast
 
 import flask_babel
 from babel import Locale, support
@@ -132,28 +132,122 @@ def _named_languages(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 # locale and style are found once per process and applied to the value converted to the request's
 # time zone (Europe/Stockholm) exactly as Flask-Babel converts it. Flask-Babel's own
 # `date_formats` overrides are not consulted: the app sets none (its defaults are all None).
+#
+# Applying a parsed pattern and converting to Stockholm time still cost about 20 microseconds
+# (Babel formats field by field, pytz converts in Python), and a page shows a few dozen dates and
+# times, mostly the same ones as the last time it was shown. The text of each instant is kept per
+# locale, style and time zone, and below it the text of a day or of a time of day per pattern
+# (`_LocaleFormats`), the latter only when the pattern reads nothing else (no time zone name, no
+# fraction of a second). What is kept depends on nothing of a request or a user, so it outlives
+# the request; the store is emptied when it grows past `_KEPT_TEXTS`.
 _NAMED_STYLES = ("full", "long", "medium", "short")
+#: Pattern letters whose text depends on the day alone (Unicode TR35 date field symbols).
+_DAY_FIELDS = frozenset("GyYuUrQqMLlwWdDFgEec")
+#: Pattern letters whose text depends on the hour, minute and second alone.
+_TIME_OF_DAY_FIELDS = frozenset("aBbhHKkms")
+_FIELD = re.compile(r"%\(([^)]+)\)s")
+#: How many texts one locale keeps before it starts again (a few years of days and a day of
+#: minutes fit).
+_KEPT_TEXTS = 20_000
 
 
-@functools.cache
-def _date_pattern(locale: Locale, style: str) -> DateTimePattern:
-    return parse_pattern(
-        get_date_format(style, locale) if style in _NAMED_STYLES else style  # type: ignore[arg-type]  # a style name here
-    )
+class _Pattern:
+    """A parsed Babel pattern and what its text depends on: "day", "time" (of day), "both", or
+    "" (something else: a time zone, a fraction of a second), when it is not kept."""
+
+    def __init__(self, pattern: DateTimePattern) -> None:
+        self.pattern = pattern
+        # Babel types `format` as its formatter; it is the pattern as a %-format string.
+        letters = {name[0] for name in _FIELD.findall(str(pattern.format))}
+        day = bool(letters & _DAY_FIELDS)
+        clock = bool(letters & _TIME_OF_DAY_FIELDS)
+        if letters - _DAY_FIELDS - _TIME_OF_DAY_FIELDS:
+            self.depends_on = ""
+        else:
+            self.depends_on = "both" if day and clock else "time" if clock else "day"
 
 
-@functools.cache
-def _time_pattern(locale: Locale, style: str) -> DateTimePattern:
-    return parse_pattern(
-        get_time_format(style, locale) if style in _NAMED_STYLES else style  # type: ignore[arg-type]  # a style name here
-    )
+class _LocaleFormats:
+    """The parsed patterns of one locale, and the texts they gave."""
+
+    def __init__(self, locale: Locale) -> None:
+        self.locale = locale
+        self.date_patterns: dict[str, _Pattern] = {}
+        self.time_patterns: dict[str, _Pattern] = {}
+        self.joints: dict[str, str] = {}
+        self.texts: dict[tuple[object, ...], str] = {}
+
+    def date_pattern(self, style: str) -> _Pattern:
+        found = self.date_patterns.get(style)
+        if found is None:
+            found = self.date_patterns[style] = _Pattern(
+                parse_pattern(
+                    get_date_format(style, self.locale) if style in _NAMED_STYLES else style  # type: ignore[arg-type]  # a style name here
+                )
+            )
+        return found
+
+    def time_pattern(self, style: str) -> _Pattern:
+        found = self.time_patterns.get(style)
+        if found is None:
+            found = self.time_patterns[style] = _Pattern(
+                parse_pattern(
+                    get_time_format(style, self.locale) if style in _NAMED_STYLES else style  # type: ignore[arg-type]  # a style name here
+                )
+            )
+        return found
+
+    def joint(self, style: str) -> str:
+        # Babel joins a named style's time ({0}) and date ({1}) with the locale's pattern,
+        # quotes dropped.
+        found = self.joints.get(style)
+        if found is None:
+            found = self.joints[style] = str(
+                get_datetime_format(style, self.locale)  # type: ignore[arg-type]  # a style name here
+            ).replace("'", "")
+        return found
+
+    def apply(
+        self, parsed: _Pattern, value: date | datetime | time, reference_date: date | None = None
+    ) -> str:
+        """`parsed.pattern.apply(value, locale)`, kept when it depends on the day or the time of
+        day only. `value` is a date for a day pattern, a time for a time-of-day pattern, a
+        datetime for a pattern with both."""
+        depends_on = parsed.depends_on
+        if depends_on == "day":
+            day = value.date() if isinstance(value, datetime) else value
+            key: tuple[object, ...] = (parsed, day)
+        elif depends_on == "time":
+            key = (parsed, value.hour, value.minute, value.second)  # type: ignore[union-attr]  # a time here
+        elif depends_on == "both":
+            moment = cast(datetime, value)
+            key = (parsed, moment.date(), moment.hour, moment.minute, moment.second)
+        else:
+            return parsed.pattern.apply(value, self.locale, reference_date=reference_date)
+        text = self.texts.get(key)
+        if text is None:
+            text = self.keep(
+                key, parsed.pattern.apply(value, self.locale, reference_date=reference_date)
+            )
+        return text
+
+    def keep(self, key: tuple[object, ...], text: str) -> str:
+        if len(self.texts) >= _KEPT_TEXTS:
+            self.texts.clear()
+        self.texts[key] = text
+        return text
 
 
-@functools.cache
-def _datetime_joint(locale: Locale, style: str) -> str:
-    # Babel joins a named style's time ({0}) and date ({1}) with the locale's pattern, quotes
-    # dropped.
-    return str(get_datetime_format(style, locale)).replace("'", "")  # type: ignore[arg-type]  # a style name here
+_locale_formats: dict[tuple[str | None, ...], _LocaleFormats] = {}
+
+
+def _formats(locale: Locale) -> _LocaleFormats:
+    """The patterns and texts of `locale` (of an equal Locale: each request has its own)."""
+    key = (locale.language, locale.territory, locale.script, locale.variant, locale.modifier)
+    found = _locale_formats.get(key)
+    if found is None:
+        found = _locale_formats[key] = _LocaleFormats(locale)
+    return found
 
 
 def _locale_and_zone() -> tuple[Locale, Any]:
@@ -178,6 +272,13 @@ def _local(moment: datetime, zone: Any) -> datetime:
     return zone.normalize(moment.astimezone(zone))  # type: ignore[no-any-return]  # pytz is untyped
 
 
+def _instant(value: datetime) -> datetime:
+    """`value` as an aware UTC datetime (naive is UTC), to key the texts of instants by: aware
+    datetimes of one zone compare by their wall time, so the two 02:30 of a night leaving
+    summer time would be one key."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def date_text(value: date | datetime, style: str = "medium") -> str:
     """The day of `value` in the reader's language; a datetime's day in Europe/Stockholm.
 
@@ -185,21 +286,34 @@ def date_text(value: date | datetime, style: str = "medium") -> str:
     medium, long, full) or a Babel date pattern ("LLLL y").
     """
     locale, zone = _locale_and_zone()
-    if isinstance(value, datetime):
-        value = _local(value, zone).date()
-    return _date_pattern(locale, style).apply(value, locale)
+    formats = _formats(locale)
+    if not isinstance(value, datetime):
+        return formats.apply(formats.date_pattern(style), value)
+    key = ("date", style, zone, _instant(value))
+    text = formats.texts.get(key)
+    if text is None:
+        day = _local(value, zone).date()
+        text = formats.keep(key, formats.apply(formats.date_pattern(style), day))
+    return text
 
 
 def datetime_text(value: datetime, style: str = "medium") -> str:
     """`value` as a Europe/Stockholm date and time in the reader's language: the same text as
     `flask_babel.format_datetime(value, style)`."""
     locale, zone = _locale_and_zone()
+    formats = _formats(locale)
+    key = ("datetime", style, zone, _instant(value))
+    text = formats.texts.get(key)
+    if text is not None:
+        return text
     moment = _local(value, zone)
     if style not in _NAMED_STYLES:
-        return _date_pattern(locale, style).apply(moment, locale)
-    time = _time_pattern(locale, style).apply(moment.timetz(), locale, reference_date=moment.date())
-    day = _date_pattern(locale, style).apply(moment.date(), locale)
-    return _datetime_joint(locale, style).replace("{0}", time).replace("{1}", day)
+        return formats.keep(key, formats.apply(formats.date_pattern(style), moment))
+    clock = formats.apply(
+        formats.time_pattern(style), moment.timetz(), reference_date=moment.date()
+    )
+    day = formats.apply(formats.date_pattern(style), moment.date())
+    return formats.keep(key, formats.joint(style).replace("{0}", clock).replace("{1}", day))
 
 
 def time_text(value: datetime, style: str = "medium") -> str:
@@ -208,25 +322,14 @@ def time_text(value: datetime, style: str = "medium") -> str:
     # Babel's reference date (for time zone names) is the date before conversion.
     reference = value.date()
     locale, zone = _locale_and_zone()
-    return _time_pattern(locale, style).apply(
-        _local(value, zone).timetz(), locale, reference_date=reference
-    )
-
-
-def _formatted(
-    formatter: Callable[[Any, str], str], value: date | datetime, style: str
-) -> str:
-    """`formatter(value, style)`, each distinct value formatted once per request.
-
-    Formatting still costs tens of microseconds a call, and a list shows the same day many times
-    (the overview: two dates on each of 25 rows). Kept in `g`, so for one request, one locale
-    and one time zone: nothing outlives the request.
-    """
-    seen: dict[tuple[object, ...], str] = g.setdefault("pallapp_formatted", {})
-    key = (formatter, value, style, _locale_and_zone()[0])
-    text = seen.get(key)
+    formats = _formats(locale)
+    key = ("time", style, zone, _instant(value), reference)
+    text = formats.texts.get(key)
     if text is None:
-        text = seen[key] = formatter(value, style)
+        clock = _local(value, zone).timetz()
+        text = formats.keep(
+            key, formats.apply(formats.time_pattern(style), clock, reference_date=reference)
+        )
     return text
 
 
@@ -244,11 +347,11 @@ def install_i18n(app: Flask) -> None:
     @app.template_filter("local_date")
     def local_date(value: date | datetime | None, style: str = "medium") -> str:
         # Flask-Babel converts datetimes to Europe/Stockholm before taking the date.
-        return "" if value is None else _formatted(date_text, value, style)
+        return "" if value is None else date_text(value, style)
 
     @app.template_filter("local_datetime")
     def local_datetime(value: datetime | None, style: str = "short") -> str:
-        return "" if value is None else _formatted(datetime_text, value, style)
+        return "" if value is None else datetime_text(value, style)
 
     @app.template_filter("without_none")
     def without_none(attributes: dict[str, object]) -> dict[str, object]:

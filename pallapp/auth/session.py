@@ -9,6 +9,11 @@
   public address) during a single visit, and logging a nurse out in the middle of a home visit
   would cost more than it protects. This replaces Flask-Login's "strong" protection, which
   binds the address too and which did not apply to permanent sessions at all.
+- The cookie is written again only when something in it changed: the last-seen time is moved
+  when it is `LAST_SEEN_STEP` seconds old, not at every request (and Flask's own refresh of
+  permanent cookies is off, `SESSION_REFRESH_EACH_REQUEST` in pallapp/config.py). Signing and
+  sending the cookie was a tenth of a logged-in request's time; the price is that an idle limit
+  ends the session up to a step earlier than the last request plus the limit, never later.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from pallapp.models import AuditAction, User
 from pallapp.static_files import is_cookieless
 
 LAST_SEEN = "last_seen"
+#: Seconds a last-seen time may lag behind the last request (the cookie is not rewritten for a
+#: newer one): idle limits count from up to this much before the last request.
+LAST_SEEN_STEP = 60
 AGENT = "agent"
 #: How this session was authenticated: "password", "password+totp", "oidc:<provider>".
 AUTH_METHOD = "auth_method"
@@ -114,8 +122,11 @@ def install_session_rules(app: Flask) -> None:
                 "other_browser",
                 gettext("You were logged out for your security. Please log in again."),
             )
-        session[LAST_SEEN] = now
-        session.permanent = True
+        # Only a changed session is signed and sent again (setting `permanent` marks it changed).
+        if now - float(session[LAST_SEEN]) >= LAST_SEEN_STEP:
+            session[LAST_SEEN] = now
+        if not session.permanent:
+            session.permanent = True
         return _second_factor_owed()
 
 

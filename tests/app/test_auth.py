@@ -250,6 +250,37 @@ def test_item04_the_login_cookie_is_subject_to_the_idle_limit(
     assert expired.location.startswith("/login?next=/today")
 
 
+def test_the_session_cookie_is_sent_again_only_when_it_changed(
+    app, client, nurse_email, monkeypatch
+):
+    import pallapp.auth.session as session_rules
+
+    assert client.post("/login", data={"email": nurse_email, "password": PASSWORD}).status_code
+    assert client.get("/today").status_code == 200  # the first page may add its form token
+    unchanged = client.get("/today")
+    assert unchanged.status_code == 200
+    assert "Set-Cookie" not in unchanged.headers
+    before = client.get_cookie(COOKIE).value
+    # A step later the last-seen time moves, and the cookie with it.
+    monkeypatch.setattr(session_rules, "time", _Clock(session_rules.LAST_SEEN_STEP + 1))
+    moved = client.get("/today")
+    assert "Set-Cookie" in moved.headers
+    assert client.get_cookie(COOKIE).value != before
+    with client.session_transaction() as session:
+        assert session["last_seen"] > time.time() + session_rules.LAST_SEEN_STEP
+        assert session.permanent
+
+
+def test_an_active_session_outlives_the_idle_limit(app, client, nurse_email, monkeypatch):
+    import pallapp.auth.session as session_rules
+
+    assert client.post("/login", data={"email": nurse_email, "password": PASSWORD}).status_code
+    # A request every 20 minutes for an hour and a half: never 30 minutes idle.
+    for minutes in range(20, 100, 20):
+        monkeypatch.setattr(session_rules, "time", _Clock(minutes * 60))
+        assert client.get("/today").status_code == 200, minutes
+
+
 def test_item04_a_session_without_last_seen_is_expired(app, client, auth, nurse_email):
     auth.login(nurse_email)
     assert client.get("/today").status_code == 200

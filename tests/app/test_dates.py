@@ -63,6 +63,28 @@ def test_dates_and_times_read_as_flask_babel_writes_them(app, language):
                 assert time_text(moment, style) == flask_babel.format_time(moment, style)
 
 
+# Patterns of every kind pallapp keeps the texts of (the day, the time of day, both) and does
+# not (a time zone name, a fraction of a second).
+DATETIME_PATTERNS = ("d MMM y HH:mm", "h:mm a", "HH:mm:ss.SSS", "d MMM HH:mm zzzz", "EEEE")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_kept_texts_read_as_flask_babel_writes_them(app, language):
+    with app.test_request_context(), flask_babel.force_locale(language):
+        for _second_time_from_what_was_kept in range(2):
+            for moment in MOMENTS:
+                for style in DATETIME_PATTERNS:
+                    assert datetime_text(moment, style) == flask_babel.format_datetime(
+                        moment, style
+                    )
+                for style in NAMED:
+                    assert datetime_text(moment, style) == flask_babel.format_datetime(
+                        moment, style
+                    )
+                    assert time_text(moment, style) == flask_babel.format_time(moment, style)
+                    assert date_text(moment, style) == flask_babel.format_date(moment, style)
+
+
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_the_template_filters_read_as_flask_babel_writes_them(app, language):
     day = date(2025, 3, 30)

@@ -91,6 +91,20 @@ def test_pages_forbid_inline_script_framing_and_sniffing(tmp_path):
     assert headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+def test_a_view_that_sets_a_security_header_keeps_its_own(tmp_path):
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+    @app.route("/own-policy")
+    def own_policy():  # type: ignore[no-untyped-def]
+        return "ok", {"content-security-policy": "default-src 'none'", "X-Frame-Options": "DENY"}
+
+    headers = app.test_client().get("/own-policy").headers
+    assert headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    assert headers.getlist("X-Frame-Options") == ["DENY"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+
+
 def test_no_hsts_in_development(tmp_path):
     # Development serves plain http on 127.0.0.1; HSTS there would stick to the browser.
     assert "Strict-Transport-Security" not in _headers("development", tmp_path)
@@ -167,3 +181,55 @@ def test_production_asks_staff_and_administrators_for_a_second_factor(monkeypatc
     assert app.config["SECOND_FACTOR_ROLES"] == {"nurse", "physician", "manager", "admin"}
     development = create_app({"ENV_NAME": "development", "DATABASE_URL": f"sqlite:///{tmp_path}/y.db"})
     assert development.config["SECOND_FACTOR_ROLES"] == frozenset()  # the demo: passwords
+
+
+def _backend_pid(app):  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from pallapp.extensions import db
+
+    with app.app_context():
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+        db.session.rollback()
+    return pid
+
+
+def _terminate(app, pid):  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, text
+
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+    with other.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.dispose()
+
+
+@pytest.mark.parametrize("app_config", [{"DATABASE_PING_AFTER_IDLE_SECONDS": 0}])
+def test_a_pooled_connection_the_server_dropped_is_replaced_before_use(app, app_config):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL only: SQLite has no server to lose")
+    first = _backend_pid(app)
+    _terminate(app, first)
+    # The idle connection is tested on checkout, found gone, and replaced: no error.
+    assert _backend_pid(app) != first
+
+
+@pytest.mark.parametrize("app_config", [{"DATABASE_PING_AFTER_IDLE_SECONDS": 3600}])
+def test_a_recently_used_connection_is_not_tested_again(app, app_config, monkeypatch):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL only: SQLite has no server to lose")
+    from pallapp.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    pings: list[object] = []
+    monkeypatch.setattr(engine.dialect, "do_ping", pings.append)
+    first = _backend_pid(app)
+    assert _backend_pid(app) == first
+    assert pings == []
+    # Lost all the same: the request fails, and the pool is replaced for the next one.
+    _terminate(app, first)
+    from sqlalchemy.exc import OperationalError
+
+    with pytest.raises(OperationalError):
+        _backend_pid(app)
+    assert _backend_pid(app) != first

@@ -250,3 +250,20 @@ def test_item07_the_device_an_invitation_was_accepted_on_is_known(app, emails):
         assert login(attacker, "new@example.org").status_code == 200
     assert login(attacker, "new@example.org", new_password).status_code == 429
     assert login(phone, "new@example.org", new_password).status_code == 302
+
+
+
+def test_a_configured_default_limit_still_applies_to_every_page(database_url, monkeypatch):
+    # pallapp sets only limits on views, and skips Flask-Limiter's before-request check while
+    # nothing else is set (pallapp/extensions.py); a default limit turns the check back on.
+    # The limiter is shared by every app of the process: its defaults are put back afterwards.
+    monkeypatch.setattr(limiter.limit_manager, "_default_limits", [])
+    app = make_app(database_url, **LIMITS, RATELIMIT_DEFAULT="2 per minute")
+    limiter.reset()
+    client = app.test_client()
+    try:
+        assert [client.get("/login").status_code for _ in range(3)] == [200, 200, 429]
+    finally:
+        limiter.reset()
+        with app.app_context():
+            db.engine.dispose()
