@@ -6,15 +6,34 @@ milestones, the orders in force and the doses given. The caller has found the pa
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased, joinedload
 
 from pallapp import flags
 from pallapp.extensions import db
 from pallapp.models import CarePlan, Milestone, Patient, PrnAdministration, PrnOrder, User
+from pallapp.models.careplan import (
+    DEATH_EXPECTED_LABELS,
+    PRESSURE_ULCER_LABELS,
+    MilestoneKind,
+    PlaceOfDeath,
+)
 
 # The patient page's queries are built once, with the patient (and times) as bound parameters:
 # building an ORM statement costs more than running one of these small ones.
@@ -129,3 +148,210 @@ def dose_counts_by_indication(
     for patient_id, indication, count in db.session.execute(query):
         counts.setdefault(patient_id, {})[indication] = count
     return counts
+
+
+# --- the same records read as plain columns, for the patient page ------------------------------
+# The patient page only shows these: building ORM objects (identity map, instance state, the
+# joined order or account of each row) cost more than running the queries. Run on the session's
+# connection (same transaction), built once with the values bound.
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _rows(query: Select[Any], params: dict[str, Any]) -> list[Any]:
+    return list(db.session.connection().execute(query, params))
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """Who prescribed or recorded something, as pages name them."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoseOrder:
+    """Of a dose's order, what the patient page shows or matches doses by."""
+
+    series_id: str
+    drug: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShownDose:
+    """A dose (its current version) as the patient and order pages show it."""
+
+    public_id: str
+    given_at: datetime
+    dose: str
+    amount: Decimal | None
+    dose_unit: str
+    effect: str | None
+    order: DoseOrder
+
+
+@functools.cache
+def _shown_doses_query(to_evaluate: bool) -> Select[Any]:
+    doses, orders = _table(PrnAdministration), _table(PrnOrder)
+    newer = doses.alias("newer")
+    query = (
+        select(
+            doses.c.public_id,
+            doses.c.given_at,
+            doses.c.dose,
+            doses.c.amount,
+            doses.c.dose_unit,
+            doses.c.effect,
+            orders.c.series_id,
+            orders.c.drug,
+        )
+        .join(orders, orders.c.id == doses.c.order_id)
+        .where(
+            doses.c.patient_id == bindparam("patient_id"),
+            # The current version: not replaced by a correction (as `current_doses`).
+            ~exists(select(newer.c.id).where(newer.c.supersedes_id == doses.c.id)),
+        )
+        .order_by(doses.c.given_at.desc())
+    )
+    if to_evaluate:
+        return query.where(doses.c.evaluated_at.is_(None)).limit(bindparam("limit"))
+    return query.where(doses.c.given_at > bindparam("since"))
+
+
+def _shown_doses(rows: list[Any]) -> list[ShownDose]:
+    return [
+        ShownDose(public_id, given_at, dose, amount, unit, effect, DoseOrder(series_id, drug))
+        for public_id, given_at, dose, amount, unit, effect, series_id, drug in rows
+    ]
+
+
+@functools.cache
+def _shown_doses_both_query() -> Select[Any]:
+    # Both lists in one statement (the patient page shows both): each part as its own query
+    # (the doses to evaluate with their limit), told apart by `part`.
+    parts = [
+        select(literal(part).label("part"), _shown_doses_query(bool(part)).subquery())
+        for part in (0, 1)
+    ]
+    both = union_all(*parts).subquery("both")
+    return select(both).order_by(both.c.part, both.c.given_at.desc())
+
+
+def shown_doses(
+    patient: Patient, since: datetime, limit: int = 20
+) -> tuple[list[ShownDose], list[ShownDose]]:
+    """`shown_doses_since(patient, since)` and `shown_doses_to_evaluate(patient, limit)`, read
+    in one statement."""
+    rows = _rows(
+        _shown_doses_both_query(), {"patient_id": patient.id, "since": since, "limit": limit}
+    )
+    recent = _shown_doses([row[1:] for row in rows if row[0] == 0])
+    to_evaluate = _shown_doses([row[1:] for row in rows if row[0] == 1])
+    return recent, to_evaluate
+
+
+def shown_doses_since(patient: Patient, since: datetime) -> list[ShownDose]:
+    """`doses_since`, as plain values."""
+    params = {"patient_id": patient.id, "since": since}
+    return _shown_doses(_rows(_shown_doses_query(False), params))
+
+
+def shown_doses_to_evaluate(patient: Patient, limit: int = 20) -> list[ShownDose]:
+    """`doses_to_evaluate`, as plain values."""
+    params = {"patient_id": patient.id, "limit": limit}
+    return _shown_doses(_rows(_shown_doses_query(True), params))
+
+
+@dataclass(frozen=True, slots=True)
+class ShownMilestone:
+    """A milestone as the patient page lists it (`careplan/_milestone_list.html`)."""
+
+    kind: str
+    occurred_on: date
+    participants: str
+    note: str
+    place: str | None
+    death_expected: bool | None
+    free_of_pressure_ulcers: bool | None
+    recorded_by: Named
+
+    # As the model says them.
+    @property
+    def kind_enum(self) -> MilestoneKind:
+        return MilestoneKind(self.kind)
+
+    @property
+    def place_label(self) -> str | None:
+        return PlaceOfDeath(self.place).label if self.place else None
+
+    @property
+    def death_expected_label(self) -> str | None:
+        if self.kind != MilestoneKind.DEATH:
+            return None
+        return str(DEATH_EXPECTED_LABELS[self.death_expected])
+
+    @property
+    def pressure_ulcers_label(self) -> str | None:
+        if self.kind != MilestoneKind.DEATH:
+            return None
+        return str(PRESSURE_ULCER_LABELS[self.free_of_pressure_ulcers])
+
+
+@functools.cache
+def _shown_milestones_query() -> Select[Any]:
+    milestones, users = _table(Milestone), _table(User)
+    return (
+        select(
+            milestones.c.kind,
+            milestones.c.occurred_on,
+            milestones.c.participants,
+            milestones.c.note,
+            milestones.c.place,
+            milestones.c.death_expected,
+            milestones.c.free_of_pressure_ulcers,
+            users.c.name,
+        )
+        .join(users, users.c.id == milestones.c.recorded_by_id)
+        .where(milestones.c.patient_id == bindparam("patient_id"))
+        .order_by(milestones.c.occurred_on.desc(), milestones.c.id.desc())
+    )
+
+
+def shown_milestones(patient: Patient) -> list[ShownMilestone]:
+    """`milestones_of`, as plain values."""
+    return [
+        ShownMilestone(kind, day, participants, note, place, expected, free, Named(name))
+        for kind, day, participants, note, place, expected, free, name in _rows(
+            _shown_milestones_query(), {"patient_id": patient.id}
+        )
+    ]
+
+
+@functools.cache
+def _shown_care_plan_query() -> Select[Any]:
+    plans = _table(CarePlan)
+    return (
+        # What the patient page shows of it (`careplan/_home_visit.html`, `_for_patient.html`).
+        select(
+            plans.c.patient_id,
+            plans.c.contacts,
+            plans.c.responsible_nurse,
+            plans.c.responsible_physician,
+            plans.c.treatment_limitations,
+            plans.c.deterioration_signs,
+            plans.c.for_patient_and_relatives,
+        )
+        .where(plans.c.patient_id == bindparam("patient_id"))
+        .order_by(plans.c.version.desc())
+        .limit(1)
+    )
+
+
+def shown_care_plan(patient: Patient) -> Row[Any] | None:
+    """Of `current_care_plan`, what the patient page shows, as a row (read by name, as the
+    model's attributes)."""
+    rows = _rows(_shown_care_plan_query(), {"patient_id": patient.id})
+    return rows[0] if rows else None

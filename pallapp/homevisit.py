@@ -8,43 +8,30 @@ through `pallapp.access` and audit-logs the page.
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row
 
 from pallapp import carerecord, flags, scoring
 from pallapp.access import Need, needs_for
-from pallapp.extensions import db
+from pallapp.carerecord import ShownDose, ShownMilestone
+from pallapp.flags.due import OpenFlag, open_flags_shown
+from pallapp.flags.orders import ShownOrder, shown_open_orders
 from pallapp.i18n import gettext
-from pallapp.models import (
-    Assessment,
-    CarePlan,
-    Flag,
-    Milestone,
-    Patient,
-    Phase,
-    PrnAdministration,
-    PrnOrder,
-    Route,
-    User,
-)
-from pallapp.present import (
-    FlagView,
-    flag_item_labels,
-    flag_view,
-    indication_label,
-    order_label,
-)
+from pallapp.models import Patient, Phase, PrnOrder, Route, User
+from pallapp.present import FlagView, flag_item_label, indication_label
 
 # An order's limit is "max doses per 24 h" (INSTRUMENTS.md); the patient page counts doses in
 # the same window.
 DOSE_WINDOW = timedelta(hours=24)
 
 
-def route_notes(patient: Patient, orders: list[PrnOrder], now: datetime) -> list[str]:
+def route_notes(
+    patient: Patient, orders: Sequence[PrnOrder | ShownOrder], now: datetime
+) -> list[str]:
     """For a patient in the end-of-life phase: each of the four standard indications covered
     only by orders that are not given by injection, and why those do not count (`prn_missing`
     counts s.c. and i.v. orders only; INSTRUMENTS.md)."""
@@ -71,18 +58,15 @@ def route_notes(patient: Patient, orders: list[PrnOrder], now: datetime) -> list
     return notes
 
 
-def _items(flag: Flag) -> list[str]:
-    # Dose and reminder flags list indications; the others the instrument's items.
+def _items(flag: OpenFlag) -> list[str]:
+    # Dose and reminder flags list indications; the others the instrument's items
+    # (`present.flag_item_labels`).
     if flag.source in ("dose", "reminder"):
         return [
             indication_label(code) if code in scoring.PRN_INDICATIONS else code
             for code in flag.items
         ]
-    return flag_item_labels(flag, _instrument(flag))
-
-
-def _instrument(flag: Flag) -> str | None:
-    return flag.assessment.instrument if flag.assessment is not None else None
+    return [flag_item_label(flag.instrument, code) for code in flag.items]
 
 
 @dataclass
@@ -98,20 +82,35 @@ class FlagGroupView:
     sources: list[str]
 
 
-def _moment(flag: Flag) -> datetime:
+def _moment(flag: OpenFlag) -> datetime:
     # The time the rating describes (a late entry is old news); else when it was raised.
-    return flag.assessment.observed_at if flag.assessment is not None else flag.created_at
+    return flag.observed_at if flag.observed_at is not None else flag.created_at
 
 
-def _source(flag: Flag) -> str:
-    if flag.assessment is not None:
-        return gettext(scoring.INSTRUMENTS[flag.assessment.instrument].title)
+def _source(flag: OpenFlag) -> str:
+    if flag.instrument is not None:
+        return gettext(scoring.INSTRUMENTS[flag.instrument].title)
     if flag.source == "dose":
         return gettext("as-needed doses")
     return gettext("reminder")
 
 
-def flag_groups(flags: list[Flag]) -> list[FlagGroupView]:
+def _view(flag: OpenFlag, items: list[str]) -> FlagView:
+    # `present.flag_view` of an open flag, with the items in words as `_items` says them.
+    info = scoring.FLAG_CODES[flag.code]
+    return FlagView(
+        code=flag.code,
+        severity=flag.severity,
+        severity_label=gettext(scoring.SEVERITY_LABELS[flag.severity]),
+        title=gettext(info.title),
+        explanation=gettext(info.explanation),
+        items=items,
+        is_open=True,
+        close_reason=None,
+    )
+
+
+def flag_groups(flags: list[OpenFlag]) -> list[FlagGroupView]:
     """Open flags grouped by rule, most urgent first, then the newest."""
     rank = {"high": 0, "medium": 1, "info": 2}
     groups: dict[str, FlagGroupView] = {}
@@ -120,7 +119,7 @@ def flag_groups(flags: list[Flag]) -> list[FlagGroupView]:
         group = groups.get(flag.code)
         if group is None:
             # The group's first flag is the most severe: the only one shown in full.
-            view = FlagView(**{**flag_view(flag, _instrument(flag)).__dict__, "items": items})
+            view = _view(flag, items)
             groups[flag.code] = FlagGroupView(view, list(items), 1, moment, moment, [source])
             continue
         group.count += 1
@@ -134,24 +133,24 @@ def flag_groups(flags: list[Flag]) -> list[FlagGroupView]:
 
 @dataclass
 class OrderRow:
-    order: PrnOrder
+    order: PrnOrder | ShownOrder
     label: str
-    doses: list[PrnAdministration] = field(default_factory=list)  # in the last 24 h
+    doses: list[ShownDose] = field(default_factory=list)  # in the last 24 h
 
 
 @dataclass
 class HomeVisit:
     """Everything the patient page shows beyond the record itself."""
 
-    plan: CarePlan | None
+    plan: Row[Any] | None  # what the page shows of the current care plan (`shown_care_plan`)
     may_see_plan: bool
     may_see_orders: bool
     may_prescribe: bool
     may_record_dose: bool
     may_change: bool
     orders: list[OrderRow]
-    to_evaluate: list[PrnAdministration]
-    milestones: list[Milestone]
+    to_evaluate: list[ShownDose]
+    milestones: list[ShownMilestone]
     # Why an order in force does not count for `prn_missing` (not by injection).
     route_notes: list[str] = field(default_factory=list)
     # The open flags grouped by rule, with dates and sources (what the page shows).
@@ -159,36 +158,30 @@ class HomeVisit:
 
 
 def order_rows(
-    patient: Patient, now: datetime, orders: list[PrnOrder] | None = None
+    patient: Patient,
+    now: datetime,
+    orders: Sequence[PrnOrder | ShownOrder] | None = None,
+    doses: list[ShownDose] | None = None,
 ) -> list[OrderRow]:
     """The orders in force with the doses given under each in the last 24 hours. `orders`: the
-    patient's orders (at least those open at `now`) if the caller has loaded them already."""
-    in_force = (
+    patient's orders (at least those open at `now`; models or `shown_open_orders`), and
+    `doses`, those given in the 24 hours before `now`, if the caller has loaded them
+    already."""
+    in_force: Sequence[PrnOrder | ShownOrder] = (
         carerecord.active_orders(patient, now) if orders is None else flags.in_force(orders, now)
     )
-    rows = {order.series_id: OrderRow(order, order_label(order)) for order in in_force}
-    for dose in carerecord.doses_since(patient, now - DOSE_WINDOW):
+    # `present.order_label`, for either kind of order.
+    rows = {
+        order.series_id: OrderRow(order, indication_label(order.indication, order.indication_text))
+        for order in in_force
+    }
+    if doses is None:
+        doses = carerecord.shown_doses_since(patient, now - DOSE_WINDOW)
+    for dose in doses:
         row = rows.get(dose.order.series_id)
         if row is not None:
             row.doses.append(dose)
     return list(rows.values())
-
-
-@functools.cache
-def _open_flags_query() -> Select[Flag]:
-    # Built once, the patient bound at each call (as the queries of `carerecord`).
-    return (
-        select(Flag)
-        .where(Flag.patient_id == bindparam("patient_id"), Flag.closed_at.is_(None))
-        # Only what the groups show of the rating (its instrument and when it applies): the
-        # answers and scores are JSON, decoding them for every open flag was wasted.
-        .options(joinedload(Flag.assessment).load_only(Assessment.instrument, Assessment.observed_at))
-    )
-
-
-def _open_flags_shown(patient: Patient) -> list[Flag]:
-    """The patient's open flags, with the assessments that raised them."""
-    return list(db.session.scalars(_open_flags_query(), {"patient_id": patient.id}))
 
 
 def home_visit(
@@ -206,13 +199,14 @@ def home_visit(
     may_see_orders = Need.VIEW_ORDERS in needs
     may_record = Need.RECORD_DOSE in needs
     # Loaded once for the reminders and the page: the open orders, the milestones and the
-    # open flags.
-    open_orders = flags.open_orders(patient, now) if may_see_plan or may_see_orders else []
-    open_now: list[Flag] = []
-    milestones: list[Milestone] = []
+    # open flags. The page only shows orders, milestones, doses and the plan: they are read as
+    # plain columns (`shown_*`), which costs a fraction of building ORM objects.
+    open_orders = shown_open_orders(patient, now) if may_see_plan or may_see_orders else []
+    open_now: list[OpenFlag] = []
+    milestones: list[ShownMilestone] = []
     if may_see_plan:
-        milestones = carerecord.milestones_of(patient)
-        open_now = _open_flags_shown(patient)
+        milestones = carerecord.shown_milestones(patient)
+        open_now = open_flags_shown(patient)
         changes = flags.evaluate_reminders(
             patient,
             now=now,
@@ -221,20 +215,24 @@ def home_visit(
             milestones=milestones,
             open_now=open_now,
         )
-        if changes.opened:
-            # Rare (a reminder fell due since the last view): read the flags again.
-            open_now = _open_flags_shown(patient)
-        else:
-            open_now = [flag for flag in open_now if flag.is_open]
+        if changes.opened or changes.closed:
+            # Rare (a reminder fell due, or no longer is, since the last view): read the flags
+            # again (flushed by `evaluate_reminders`).
+            open_now = open_flags_shown(patient)
+    # The doses of the last 24 hours (under the orders) and those to evaluate, in one read.
+    recent: list[ShownDose] = []
+    to_evaluate: list[ShownDose] = []
+    if may_see_orders or may_record:
+        recent, to_evaluate = carerecord.shown_doses(patient, now - DOSE_WINDOW)
     return HomeVisit(
-        plan=carerecord.current_care_plan(patient),
+        plan=carerecord.shown_care_plan(patient),
         may_see_plan=may_see_plan,
         may_see_orders=may_see_orders,
         may_prescribe=Need.PRESCRIBE in needs,
         may_record_dose=may_record,
         may_change=Need.CHANGE in needs,
-        orders=order_rows(patient, now, open_orders) if may_see_orders else [],
-        to_evaluate=carerecord.doses_to_evaluate(patient) if may_record else [],
+        orders=order_rows(patient, now, open_orders, recent) if may_see_orders else [],
+        to_evaluate=to_evaluate if may_record else [],
         milestones=milestones,
         route_notes=route_notes(patient, open_orders, now) if may_see_orders else [],
         flag_groups=flag_groups(open_now),

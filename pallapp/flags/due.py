@@ -5,15 +5,28 @@ intervals."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CompoundSelect, String, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    String,
+    Table,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import selectinload
 
 from pallapp import audit, scoring
 from pallapp.extensions import db
-from pallapp.flags.orders import open_orders, order_rule
+from pallapp.flags.orders import ShownOrder, open_orders, order_rule
 from pallapp.flags.plan import PlanLine, line_status
 from pallapp.flags.settings import interval_thresholds, rating_interval_days
 from pallapp.flags.store import close, new_flag, open_flags
@@ -32,9 +45,12 @@ from pallapp.models import (
 )
 from pallapp.timeutil import STOCKHOLM
 
+if TYPE_CHECKING:  # carerecord reads through flags: imported for the types only
+    from pallapp.carerecord import ShownMilestone
+
 
 def end_of_life_since(
-    patient: Patient, milestones: list[Milestone] | None = None
+    patient: Patient, milestones: list[Milestone] | list[ShownMilestone] | None = None
 ) -> datetime | None:
     """When the end-of-life phase began: the start (Swedish time) of the day of the latest
     brytpunktssamtal; for a patient put in that phase without one recorded, the enrolment.
@@ -94,8 +110,8 @@ def _latest_ratings_query() -> CompoundSelect[str, datetime | None]:
 def reminders_due(
     patient: Patient,
     now: datetime,
-    orders: list[PrnOrder] | None = None,
-    milestones: list[Milestone] | None = None,
+    orders: Sequence[PrnOrder | ShownOrder] | None = None,
+    milestones: list[Milestone] | list[ShownMilestone] | None = None,
 ) -> list[scoring.Flag]:
     """The reminder flags the rules raise for the patient at `now`. `orders` and `milestones`:
     the patient's `open_orders` at `now` and all their milestones, if the caller has them."""
@@ -106,7 +122,8 @@ def reminders_due(
     since = end_of_life_since(patient, milestones)
     seen = [
         scoring.AssessmentSeen(instrument, observed_at)
-        for instrument, observed_at in db.session.execute(
+        # On the session's connection: a plain select, no ORM object to build (same transaction).
+        for instrument, observed_at in db.session.connection().execute(
             _latest_ratings_query(), {"patient_id": patient.id, "now": now}
         )
         if observed_at is not None
@@ -123,6 +140,50 @@ def reminders_due(
     return [flag for flag in due if flag is not None]
 
 
+@dataclass(frozen=True, slots=True)
+class OpenFlag:
+    """An open flag read as plain columns, with the instrument and time of the rating that
+    raised it (None for dose and reminder flags): what the patient page shows and the reminders
+    compare. Building the ORM objects with their assessments cost more than the query."""
+
+    id: int
+    source: str
+    code: str
+    severity: str
+    items: list[str]
+    created_at: datetime
+    instrument: str | None
+    observed_at: datetime | None
+
+
+@functools.cache
+def _open_flags_query() -> Select[Any]:
+    # Built once (the patient page reads them on every view), the patient bound at each call.
+    flags: Table = Flag.__table__  # type: ignore[assignment]  # a mapped class's table
+    assessments: Table = Assessment.__table__  # type: ignore[assignment]
+    return (
+        select(
+            flags.c.id,
+            flags.c.source,
+            flags.c.code,
+            flags.c.severity,
+            flags.c["items"],  # `.items` is the collection's method
+            flags.c.created_at,
+            assessments.c.instrument,
+            assessments.c.observed_at,
+        )
+        .outerjoin(assessments, assessments.c.id == flags.c.assessment_id)
+        .where(flags.c.patient_id == bindparam("patient_id"), flags.c.closed_at.is_(None))
+    )
+
+
+def open_flags_shown(patient: Patient) -> list[OpenFlag]:
+    """The patient's open flags as plain values (on the session's connection, so the caller
+    flushes what it changed first)."""
+    rows = db.session.connection().execute(_open_flags_query(), {"patient_id": patient.id})
+    return [OpenFlag(*row) for row in rows]
+
+
 @dataclass(frozen=True)
 class ReminderChanges:
     opened: int
@@ -134,9 +195,9 @@ def evaluate_reminders(
     *,
     now: datetime | None = None,
     user: User | None = None,
-    orders: list[PrnOrder] | None = None,
-    milestones: list[Milestone] | None = None,
-    open_now: list[Flag] | None = None,
+    orders: Sequence[PrnOrder | ShownOrder] | None = None,
+    milestones: list[Milestone] | list[ShownMilestone] | None = None,
+    open_now: Sequence[Flag | OpenFlag] | None = None,
 ) -> ReminderChanges:
     """Open the reminder flags that are due and close those no longer due.
 
@@ -146,9 +207,11 @@ def evaluate_reminders(
     the caller has already checked that the patient may be seen.
 
     What the caller has loaded already (the patient page shows all three): `orders`, the
-    patient's `open_orders` at `now`; `milestones`, all their milestones; `open_now`, all
-    their open flags (those closed here are closed on these objects; the opened ones are not
-    added to the list).
+    patient's `open_orders` at `now` (or `shown_open_orders`); `milestones`, all their
+    milestones (models or `carerecord.shown_milestones`); `open_now`, all their open flags
+    (models, of which those closed here are closed on these objects, or `open_flags_shown`,
+    which cannot change: read them again after a change; the opened ones are not added to the
+    list).
     """
     now = now or utcnow()
     due = {flag.code: flag for flag in reminders_due(patient, now, orders, milestones)}
@@ -162,7 +225,10 @@ def evaluate_reminders(
         if wanted is not None and list(wanted.items) == flag.items:
             del due[flag.code]  # still due, already open
         else:
-            close(flag, now, "resolved" if wanted is None else "superseded", None)
+            # A flag read as plain values is loaded to be closed (rare: a reminder no longer
+            # due, or due for other items, since the last view).
+            stored = flag if isinstance(flag, Flag) else db.session.get_one(Flag, flag.id)
+            close(stored, now, "resolved" if wanted is None else "superseded", None)
             closed += 1
     for rule_flag in due.values():
         flag = new_flag(patient, rule_flag, source="reminder", created_at=now)

@@ -7,9 +7,11 @@ The flag still stands on the record and in the flag history; only the alert is h
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, Table, bindparam, select
 
 from pallapp import audit, scoring
 from pallapp.access import Need, NotVisible, find_patient
@@ -91,26 +93,71 @@ def end_marking(user: User, patient_public_id: str, marking_public_id: str, now:
     return marking
 
 
-def markings_for(patient: Patient, now: datetime, *, days_back: int = 30) -> list[ExpectedLevel]:
+@dataclass(frozen=True, slots=True)
+class SetBy:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShownMarking:
+    """A marking as the patient page and the flag history show it, read as plain columns with
+    the name of who set it (the template names them: read one by one, that was a query per
+    marking)."""
+
+    id: int
+    public_id: str
+    instrument: str
+    item: str
+    level: int
+    reason: str
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    set_by: SetBy
+
+    def is_active_at(self, moment: datetime) -> bool:
+        # As the model says it.
+        return self.created_at <= moment < self.expires_at and (
+            self.ended_at is None or moment < self.ended_at
+        )
+
+
+def markings_for(patient: Patient, now: datetime, *, days_back: int = 30) -> list[ShownMarking]:
     """Markings in force now or ended within `days_back` days, newest first (for the patient
     page and the flag history; the caller has checked access and audits its page)."""
     since = now - timedelta(days=days_back)
-    return list(
-        db.session.scalars(_markings_query(), {"patient_id": patient.id, "since": since})
+    rows = db.session.connection().execute(
+        _markings_query(), {"patient_id": patient.id, "since": since}
     )
+    # The columns in the order of the fields, the name of who set it last.
+    return [ShownMarking(*row[:-1], SetBy(row[-1])) for row in rows]  # type: ignore[call-arg]  # mypy cannot count a row's columns
 
 
 @functools.cache
-def _markings_query() -> Select[ExpectedLevel]:
+def _markings_query() -> Select[Any]:
     # Built once (the patient page shows the markings on every view), the values bound at
     # each call.
+    markings: Table = ExpectedLevel.__table__  # type: ignore[assignment]  # a mapped class's table
+    users: Table = User.__table__  # type: ignore[assignment]
     return (
-        select(ExpectedLevel)
-        .where(
-            ExpectedLevel.patient_id == bindparam("patient_id"),
-            ExpectedLevel.expires_at > bindparam("since"),
+        select(
+            markings.c.id,
+            markings.c.public_id,
+            markings.c.instrument,
+            markings.c.item,
+            markings.c.level,
+            markings.c.reason,
+            markings.c.created_at,
+            markings.c.expires_at,
+            markings.c.ended_at,
+            users.c.name,
         )
-        .order_by(ExpectedLevel.created_at.desc())
+        .join(users, users.c.id == markings.c.set_by_id)
+        .where(
+            markings.c.patient_id == bindparam("patient_id"),
+            markings.c.expires_at > bindparam("since"),
+        )
+        .order_by(markings.c.created_at.desc())
     )
 
 
@@ -141,7 +188,7 @@ def items_beyond_expected(patient: Patient, flag: Flag, now: datetime) -> list[s
     return beyond
 
 
-def marking_labels(markings: list[ExpectedLevel]) -> dict[int, tuple[str, str]]:
+def marking_labels(markings: list[ShownMarking]) -> dict[int, tuple[str, str]]:
     """For each marking: the instrument's title and the item's name, in the user's language."""
     from pallapp.i18n import gettext
 

@@ -3,17 +3,68 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Select, Table, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from pallapp import scoring
 from pallapp.extensions import db
-from pallapp.models import Patient, PrnOrder, User
+from pallapp.models import Patient, PrnOrder, Route, User
 
 
-def order_rule(order: PrnOrder) -> scoring.PrnOrderRule:
+@dataclass(frozen=True, slots=True)
+class Prescriber:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShownOrder:
+    """An order version read as plain columns, for the patient page: what the rules, the order
+    rows and the route notes read of it, with its prescriber's name. Building ORM objects cost
+    more than the query."""
+
+    id: int
+    public_id: str
+    series_id: str
+    indication: str
+    indication_text: str
+    drug: str
+    strength: str
+    dose: str
+    dose_min: Decimal | None
+    dose_max: Decimal | None
+    dose_unit: str
+    route: str
+    min_interval_minutes: int | None
+    max_doses_per_24h: int | None
+    instructions: str
+    start_at: datetime
+    stop_at: datetime | None
+    prescriber: Prescriber
+
+    # As the model says them.
+    def is_active(self, at: datetime) -> bool:
+        return self.start_at <= at and (self.stop_at is None or at < self.stop_at)
+
+    @property
+    def route_enum(self) -> Route:
+        return Route(self.route)
+
+    @property
+    def has_limits(self) -> bool:
+        return self.min_interval_minutes is not None and self.max_doses_per_24h is not None
+
+
+#: An order as a model or as plain columns: the rules and the pages read the same attributes.
+AnyOrder = TypeVar("AnyOrder", bound=PrnOrder | ShownOrder)
+
+
+def order_rule(order: PrnOrder | ShownOrder) -> scoring.PrnOrderRule:
     """The order as the rules see it. All versions of one order share an id, so doses given
     under an earlier version count against the limits of the current one."""
     minutes = order.min_interval_minutes
@@ -49,7 +100,53 @@ def open_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
     return list(db.session.scalars(_open_orders_query(), {"patient_id": patient.id, "now": now}))
 
 
-def in_force(orders: list[PrnOrder], now: datetime) -> list[PrnOrder]:
+@functools.cache
+def _shown_orders_query() -> Select[Any]:
+    orders: Table = PrnOrder.__table__  # type: ignore[assignment]  # a mapped class's table
+    users: Table = User.__table__  # type: ignore[assignment]
+    return (
+        select(
+            orders.c.id,
+            orders.c.public_id,
+            orders.c.series_id,
+            orders.c.indication,
+            orders.c.indication_text,
+            orders.c.drug,
+            orders.c.strength,
+            orders.c.dose,
+            orders.c.dose_min,
+            orders.c.dose_max,
+            orders.c.dose_unit,
+            orders.c.route,
+            orders.c.min_interval_minutes,
+            orders.c.max_doses_per_24h,
+            orders.c.instructions,
+            orders.c.start_at,
+            orders.c.stop_at,
+            users.c.name,
+        )
+        .join(users, users.c.id == orders.c.prescriber_id)
+        .where(
+            orders.c.patient_id == bindparam("patient_id"),
+            or_(orders.c.stop_at.is_(None), orders.c.stop_at > bindparam("now")),
+        )
+        # The statement of `open_orders` sorts nothing: the same rows in the order of the id,
+        # which `in_force` and the rules do not depend on.
+        .order_by(orders.c.id)
+    )
+
+
+def shown_open_orders(patient: Patient, now: datetime) -> list[ShownOrder]:
+    """`open_orders`, as plain values (for the patient page, which only shows them and
+    evaluates the reminders from them)."""
+    rows = db.session.connection().execute(
+        _shown_orders_query(), {"patient_id": patient.id, "now": now}
+    )
+    # The columns in the order of the fields, the prescriber's name last.
+    return [ShownOrder(*row[:-1], Prescriber(row[-1])) for row in rows]  # type: ignore[call-arg]  # mypy cannot count a row's columns
+
+
+def in_force(orders: Sequence[AnyOrder], now: datetime) -> list[AnyOrder]:
     """Those of `orders` in force at `now`, in the order of the indications."""
     rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
     return sorted(

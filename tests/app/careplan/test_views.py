@@ -325,12 +325,13 @@ def test_the_admin_lets_a_units_relatives_record_doses(app, ctx, client, auth):
 # episodes with their units, the audit row, the open orders with prescribers, the milestones with who
 # recorded them, the open flags with their assessments (these three serve the reminders as well
 # as the page), the latest ratings (reminders), the care plan, the doses of the last 24 h and
-# those to evaluate (each with its order), the relatives with their accounts, the latest rating
-# of each key instrument (the scores at the top), and the levels marked as expected (the alerts
-# panel). An N+1 makes it grow with the rows; a new query on the page shows up here, to be
-# counted on purpose. 14: the reminders read the open flags the page loads anyway, instead of
-# reading them again; 13: the episodes come with the record.
-PATIENT_PAGE_STATEMENTS = 13
+# those to evaluate (each with its order, in one statement), the relatives with their accounts,
+# the latest rating of each key instrument (the scores at the top), and the levels marked as
+# expected with who marked them (the alerts panel). An N+1 makes it grow with the rows; a new
+# query on the page shows up here, to be counted on purpose. 14: the reminders read the open
+# flags the page loads anyway, instead of reading them again; 13: the episodes come with the
+# record; 12: both lists of doses in one statement.
+PATIENT_PAGE_STATEMENTS = 12
 
 
 def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, ctx, client, auth):
