@@ -11,7 +11,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, Exists, Text, bindparam, cast, exists, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    Integer,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    exists,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from pallapp import scoring
@@ -34,6 +47,7 @@ def key_instruments() -> tuple[str, ...]:
     one, in display order (`scoring.in_display_order`)."""
     return tuple(definition.code for definition in scoring.in_display_order())
 
+
 #: Roles that review patients and act on flags (managers read for quality work only).
 REVIEWER_ROLES = (Role.NURSE, Role.PHYSICIAN)
 #: Phases shown in the overview unless another phase is chosen.
@@ -53,7 +67,6 @@ def may_acknowledge(user: User, patient: Patient) -> bool:
     return is_reviewer(user) and can(user, patient, Need.CHANGE)
 
 
-
 def find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
     """Review pages are for care staff; to everyone else the patient does not exist."""
     if not user.is_staff:
@@ -61,7 +74,6 @@ def find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
     if need is Need.CHANGE and user.role not in REVIEWER_ROLES:
         raise NotVisible(patient_public_id, need, None)
     return find_patient(user, patient_public_id, need)
-
 
 
 def reviewer_units(user: User) -> list[CareUnit]:
@@ -79,30 +91,39 @@ def in_units(unit_ids: list[int], day: date) -> Exists:
     )
 
 
-
-
 #: The window of "doses in the last 24 hours" (the same as an order's "max doses per 24 h").
 DOSE_WINDOW = timedelta(hours=24)
 
 
+def patient_ids_in(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """A condition for statements built once: `column` is one of the ids bound as `name`. On
+    PostgreSQL the ids are one array parameter (`= ANY`): a list of a hundred ids as an
+    expanding IN list was rendered, sent and parsed again as a new statement on every call,
+    which took longer than running it. Other databases get the expanding IN list."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))  # type: ignore[no-any-return]  # any_ is untyped here
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
 
 
 @functools.cache
-def _newest_ids(instruments: tuple[str, ...]) -> Any:
+def _newest_ids(dialect: str, instruments: tuple[str, ...]) -> Any:
     """A subquery of the ids of the latest current version of each of `instruments` for each
-    patient in the expanding bind parameter `patient_ids`.
+    patient in the bound parameter `patient_ids`.
 
     One correlated `LIMIT 1` lookup per patient and instrument walks the index on (patient,
     instrument, observed_at) from its newest end, so the cost follows the number of patients,
     not the length of their history (benchmarks/RESULTS.md: a window function over every
-    assessment made the overview grow with history). Built once per set of instruments:
-    building the statement took longer than running it."""
+    assessment made the overview grow with history). Built once per database and set of
+    instruments: building the statement took longer than running it."""
     newest = []
-    patient_ids: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
     # The ids are named once, in a CTE that every instrument's lookup reads: in each lookup they
     # were a hundred or more parameters repeated once per instrument, and the driver spent more
     # time placing a thousand parameters than the database spent on the query.
-    wanted = select(Patient.id).where(Patient.id.in_(patient_ids)).cte("wanted_patients")
+    wanted = (
+        select(Patient.id)
+        .where(patient_ids_in(Patient.id, "patient_ids", dialect))
+        .cte("wanted_patients")
+    )
     for instrument in instruments:
         candidate = aliased(Assessment)
         newer = aliased(Assessment)
@@ -122,31 +143,34 @@ def _newest_ids(instruments: tuple[str, ...]) -> Any:
 
 
 @functools.cache
-def _latest_rows_query(instruments: tuple[str, ...]) -> Any:
-    return select(Assessment).where(Assessment.id.in_(_newest_ids(instruments)))
+def _latest_rows_query(dialect: str, instruments: tuple[str, ...]) -> Any:
+    return select(Assessment).where(Assessment.id.in_(_newest_ids(dialect, instruments)))
 
 
 @functools.cache
-def _latest_columns_query(instruments: tuple[str, ...]) -> Any:
-    return select(
+def _latest_columns_query(dialect: str, instruments: tuple[str, ...], answers: bool) -> Any:
+    columns = [
         Assessment.id,
         Assessment.patient_id,
         Assessment.instrument,
         Assessment.observed_at,
         Assessment.total,
         Assessment.band,
-        # As text, decoded by `_decoded_scores`.
+        # As text, decoded by `_decoded_json`.
         cast(Assessment.scores, Text),
-    ).where(Assessment.id.in_(_newest_ids(instruments)))
+    ]
+    if answers:
+        columns.append(cast(Assessment.answers, Text))
+    return select(*columns).where(Assessment.id.in_(_newest_ids(dialect, instruments)))
 
 
-@functools.lru_cache(maxsize=4096)
-def _decoded_scores(text: str | None) -> dict[str, Any]:
-    """The scores of a rating from their JSON text, each distinct text decoded once in this
-    process: the overview reads the latest ratings of every patient of the unit on every
-    request, mostly the same ones, and decoding them cost more than the rest of reading them.
-    Keyed by the text itself, so a row read again with other scores is decoded again; the
-    dict is shared between requests and must only be read (`LatestRating`)."""
+@functools.lru_cache(maxsize=8192)
+def _decoded_json(text: str | None) -> dict[str, Any]:
+    """The scores or answers of a rating from their JSON text, each distinct text decoded once
+    in this process: the overview reads the latest ratings of every patient of the unit on
+    every request, mostly the same ones, and decoding them cost more than the rest of reading
+    them. Keyed by the text itself, so a row read again with other values is decoded again;
+    the dict is shared between requests and must only be read (`LatestRating`)."""
     return {} if text is None else dict(json.loads(text))
 
 
@@ -176,7 +200,7 @@ def _rating_facts(
         if band in BAND_RANK:
             return BAND_RANK[band], band
         return worst_rank, worst
-    for item_band in _decoded_scores(scores_text).get("item_bands", {}).values():
+    for item_band in _decoded_json(scores_text).get("item_bands", {}).values():
         rank = BAND_RANK.get(item_band, NOT_RATED_RANK)
         if rank < worst_rank:
             worst, worst_rank = item_band, rank
@@ -205,8 +229,8 @@ class LatestRating:
     """The columns of a latest rating that a list of many patients reads. Read as plain rows:
     making hundreds of ORM objects (one per patient and instrument) cost more than the rest of
     the unit overview's ordering together. `answers` are read only when asked for
-    (`with_answers`). `scores` may be shared with other requests (`_decoded_scores`): read
-    them, never change them."""
+    (`latest_ratings(..., answers=True)`, then `decode_answers`). `scores` and `answers` may
+    be shared with other requests (`_decoded_json`): read them, never change them."""
 
     id: int
     patient_id: int
@@ -219,24 +243,39 @@ class LatestRating:
     # Its worst band and that band's rank (`_rating_facts`).
     worst_rank: int = NO_BAND_RANK
     worst_band: str | None = None
+    # The answers as read, as JSON text (`decode_answers`).
+    answers_text: str | None = None
+
+
+def database_name() -> str:
+    """The dialect of the session's database: statements built once are kept per dialect."""
+    return db.session.get_bind().dialect.name
 
 
 def latest_ratings(
-    patient_ids: list[int], instruments: Iterable[str] | None = None
+    patient_ids: list[int], instruments: Iterable[str] | None = None, *, answers: bool = False
 ) -> dict[int, dict[str, LatestRating]]:
-    """`latest_assessments` as `LatestRating`s (without answers), in one query."""
+    """`latest_assessments` as `LatestRating`s, in one query; without their answers unless
+    `answers` (then as text, for `decode_answers`: a list decodes those of the rows it shows)."""
     instruments = key_instruments() if instruments is None else tuple(instruments)
     latest: dict[int, dict[str, LatestRating]] = defaultdict(dict)
     if not instruments or not patient_ids:
         return latest
-    query = _latest_columns_query(instruments)
+    query = _latest_columns_query(database_name(), instruments, answers)
     item_bands = {
         code: code in scoring.INSTRUMENTS and bool(scoring.INSTRUMENTS[code].item_bands)
         for code in instruments
     }
-    for rating_id, patient_id, instrument, observed_at, total, band, scores in db.session.execute(
-        query, {"patient_ids": list(patient_ids)}
-    ):
+    for (
+        rating_id,
+        patient_id,
+        instrument,
+        observed_at,
+        total,
+        band,
+        scores,
+        *answer_text,
+    ) in db.session.execute(query, {"patient_ids": list(patient_ids)}):
         worst_rank, worst_band = _rating_facts(rating_id, item_bands[instrument], band, scores)
         latest[patient_id][instrument] = LatestRating(
             rating_id,
@@ -245,21 +284,18 @@ def latest_ratings(
             observed_at,
             total,
             band,
-            _decoded_scores(scores),
+            _decoded_json(scores),
             worst_rank=worst_rank,
             worst_band=worst_band,
+            answers_text=answer_text[0] if answer_text else None,
         )
     return latest
 
 
-def with_answers(ratings: Iterable[LatestRating]) -> None:
-    """Fill in the answers of `ratings`, in one query."""
-    by_id = {rating.id: rating for rating in ratings}
-    if not by_id:
-        return
-    query = select(Assessment.id, Assessment.answers).where(Assessment.id.in_(list(by_id)))
-    for rating_id, answers in db.session.execute(query):
-        by_id[rating_id].answers = answers
+def decode_answers(ratings: Iterable[LatestRating]) -> None:
+    """Fill in the answers of `ratings` read with `latest_ratings(..., answers=True)`."""
+    for rating in ratings:
+        rating.answers = _decoded_json(rating.answers_text)
 
 
 def latest_assessments(
@@ -271,7 +307,7 @@ def latest_assessments(
     latest: dict[int, dict[str, Assessment]] = defaultdict(dict)
     if not instruments or not patient_ids:
         return latest
-    query = _latest_rows_query(instruments)
+    query = _latest_rows_query(database_name(), instruments)
     for assessment in db.session.scalars(query, {"patient_ids": list(patient_ids)}):
         latest[assessment.patient_id][assessment.instrument] = assessment
     return latest

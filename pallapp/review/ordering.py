@@ -22,18 +22,26 @@ flag). Repeats of one rule are one group here, shown with since when and how man
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, ScalarSelect, case, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, func, or_, select
 
 from pallapp import scoring
 from pallapp.extensions import db
 from pallapp.models import Assessment, Flag, Patient
-from pallapp.review.common import BAND_RANK, NO_BAND_RANK, NOT_RATED_RANK, LatestRating
+from pallapp.review.common import (
+    BAND_RANK,
+    NO_BAND_RANK,
+    NOT_RATED_RANK,
+    LatestRating,
+    database_name,
+    patient_ids_in,
+)
 from pallapp.timeutil import STOCKHOLM
 
 SEVERITY_RANK = {"high": 0, "medium": 1, "info": 2}
@@ -73,8 +81,10 @@ def flag_fact_columns() -> list[ScalarSelect[Any]]:
             select(func.count(Flag.id)).where(*open_flags(Flag.severity == severity)).scalar_subquery()
             for severity in ("high", "medium", "info")
         ),
+        # The codes written out, not an IN list: its values would be placed in the statement
+        # again at every execution.
         select(func.max(Flag.created_at))
-        .where(*open_flags(Flag.code.in_(RISE_CODES)))
+        .where(*open_flags(or_(*(Flag.code == code for code in RISE_CODES))))
         .scalar_subquery(),
     ]
 
@@ -230,14 +240,10 @@ class GroupedFlags:
     entries: list[FlagEntry] = field(default_factory=list)
 
 
-def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlags]]:
-    """Open flags per patient grouped by rule (code), most severe rule first, then the most
-    recently raised; a group's severity is the highest of its flags. One query, read as plain
-    rows (no ORM objects: a patient may have many open flags)."""
-    ids = list(patient_ids)
-    if not ids:
-        return {}
-    query = (
+@functools.cache
+def _open_flags_query(dialect: str) -> Select[*tuple[Any, ...]]:
+    # Built once per database, the patients bound at each call (`common.patient_ids_in`).
+    return (
         select(
             Flag.patient_id,
             Flag.code,
@@ -249,14 +255,31 @@ def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlag
             Assessment.observed_at,
         )
         .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
-        .where(Flag.patient_id.in_(ids), Flag.closed_at.is_(None))
+        .where(patient_ids_in(Flag.patient_id, "patient_ids", dialect), Flag.closed_at.is_(None))
         .order_by(Flag.created_at, Flag.id)
     )
+
+
+def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlags]]:
+    """Open flags per patient grouped by rule (code), most severe rule first, then the most
+    recently raised; a group's severity is the highest of its flags. One query, read as plain
+    rows (no ORM objects: a patient may have many open flags)."""
+    ids = list(patient_ids)
+    if not ids:
+        return {}
+    query = _open_flags_query(database_name())
     groups: dict[int, dict[str, GroupedFlags]] = defaultdict(dict)
     newest: dict[tuple[int, str], datetime] = {}
-    for patient_id, code, severity, source, items, created_at, instrument, observed_at in (
-        db.session.execute(query)
-    ):
+    for (
+        patient_id,
+        code,
+        severity,
+        source,
+        items,
+        created_at,
+        instrument,
+        observed_at,
+    ) in db.session.execute(query, {"patient_ids": ids}):
         # Since when: the time the rating describes (a rating entered late is still old news),
         # else when the flag was raised (dose and reminder flags).
         since = observed_at or created_at
