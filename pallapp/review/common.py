@@ -25,7 +25,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import Executable
 
 from pallapp import scoring
 from pallapp.access import Need, NotVisible, can, find_patient
@@ -44,8 +46,24 @@ from pallapp.timeutil import STOCKHOLM, today_local
 
 def key_instruments() -> tuple[str, ...]:
     """Instruments whose latest result the overview and the summary show: every registered
-    one, in display order (`scoring.in_display_order`)."""
-    return tuple(definition.code for definition in scoring.in_display_order())
+    one, in display order (`scoring.in_display_order`).
+
+    Worked out again only when the registry holds other definitions than last time (a test
+    registers its own): sorting them cost more than the rest of a row of the overview, which
+    asks once per row."""
+    definitions = tuple(scoring.INSTRUMENTS.values())
+    known = _key_instruments.get("last")
+    if known is None or len(known[0]) != len(definitions) or any(
+        a is not b for a, b in zip(known[0], definitions, strict=True)
+    ):
+        known = _key_instruments["last"] = (
+            definitions,
+            tuple(definition.code for definition in scoring.in_display_order()),
+        )
+    return known[1]
+
+
+_key_instruments: dict[str, tuple[tuple[scoring.InstrumentDefinition, ...], tuple[str, ...]]] = {}
 
 
 #: Roles that review patients and act on flags (managers read for quality work only).
@@ -95,7 +113,7 @@ def in_units(unit_ids: list[int], day: date) -> Exists:
 DOSE_WINDOW = timedelta(hours=24)
 
 
-def patient_ids_in(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+def in_bound_ids(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
     """A condition for statements built once: `column` is one of the ids bound as `name`. On
     PostgreSQL the ids are one array parameter (`= ANY`): a list of a hundred ids as an
     expanding IN list was rendered, sent and parsed again as a new statement on every call,
@@ -121,7 +139,7 @@ def _newest_ids(dialect: str, instruments: tuple[str, ...]) -> Any:
     # time placing a thousand parameters than the database spent on the query.
     wanted = (
         select(Patient.id)
-        .where(patient_ids_in(Patient.id, "patient_ids", dialect))
+        .where(in_bound_ids(Patient.id, "patient_ids", dialect))
         .cte("wanted_patients")
     )
     for instrument in instruments:
@@ -171,7 +189,7 @@ def _decoded_json(text: str | None) -> dict[str, Any]:
     every request, mostly the same ones, and decoding them cost more than the rest of reading
     them. Keyed by the text itself, so a row read again with other values is decoded again;
     the dict is shared between requests and must only be read (`LatestRating`)."""
-    return {} if text is None else dict(json.loads(text))
+    return {} if text is None else dict(json.loads(text) or {})
 
 
 #: Ranks of the item and total bands, worst first (pallapp.review.ordering, step 2).
@@ -252,6 +270,14 @@ def database_name() -> str:
     return db.session.get_bind().dialect.name
 
 
+def plain_rows(statement: Executable, values: Mapping[str, Any]) -> CursorResult[*tuple[Any, ...]]:
+    """The rows of a statement of columns (no whole records), run on the session's connection
+    in its transaction: the ORM's handling of each result row cost a third of reading the
+    overview's lists, and plain columns need none of it. Nothing is flushed first: the
+    statements read what is committed or flushed already (a read page changes nothing)."""
+    return db.session.connection().execute(statement, values)
+
+
 def latest_ratings(
     patient_ids: list[int], instruments: Iterable[str] | None = None, *, answers: bool = False
 ) -> dict[int, dict[str, LatestRating]]:
@@ -275,7 +301,7 @@ def latest_ratings(
         band,
         scores,
         *answer_text,
-    ) in db.session.execute(query, {"patient_ids": list(patient_ids)}):
+    ) in plain_rows(query, {"patient_ids": list(patient_ids)}):
         worst_rank, worst_band = _rating_facts(rating_id, item_bands[instrument], band, scores)
         latest[patient_id][instrument] = LatestRating(
             rating_id,
@@ -333,8 +359,48 @@ class KeyScore:
         return self.observed_at.astimezone(STOCKHOLM).date()
 
 
-def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None:
-    return next((band.label for band in bands if band.name == name), None)
+@dataclass(frozen=True)
+class _HeadlineFacts:
+    """What a key score takes from its instrument's definition (`_headline_facts`)."""
+
+    family: str
+    title: str
+    label: str
+    maximum: int | None
+    highest_grade: bool  # no summed score: the highest grade is the value
+    band_labels: dict[str, str]
+
+
+_headline_facts_known: dict[str, tuple[scoring.InstrumentDefinition, _HeadlineFacts]] = {}
+
+
+def _headline_facts(code: str) -> _HeadlineFacts:
+    """The facts of the registered definition of `code`, worked out once for each definition
+    (a definition is immutable; one registered in its place is worked out anew): summing the
+    maximum of a total item by item cost more than the rest of a row of the overview."""
+    definition = scoring.INSTRUMENTS[code]
+    known = _headline_facts_known.get(code)
+    if known is not None and known[0] is definition:
+        return known[1]
+    if not definition.total_items:
+        # No summed score (ROAG): the highest grade, on the scale of its bands.
+        label = scoring.N_("Highest grade")
+        maximum = max((band.high for band in definition.bands), default=None)
+    else:
+        label, maximum = definition.total_label or scoring.N_("Total score"), definition.total_max
+    band_labels: dict[str, str] = {}
+    for band in definition.bands:
+        band_labels.setdefault(band.name, band.label)  # the first band of a name
+    facts = _HeadlineFacts(
+        family=definition.family,
+        title=definition.title,
+        label=label,
+        maximum=maximum,
+        highest_grade=not definition.total_items,
+        band_labels=band_labels,
+    )
+    _headline_facts_known[code] = (definition, facts)
+    return facts
 
 
 def key_scores(latest: Mapping[str, Rating]) -> list[KeyScore]:
@@ -346,30 +412,22 @@ def key_scores(latest: Mapping[str, Rating]) -> list[KeyScore]:
         candidate = latest.get(code)
         if candidate is None:
             continue
-        family = scoring.INSTRUMENTS[code].family
+        family = _headline_facts(code).family
         known = newest_of_family.get(family)
         if known is None or (candidate.observed_at, candidate.id) > (known.observed_at, known.id):
             newest_of_family[family] = candidate
     for assessment in newest_of_family.values():
-        definition = scoring.INSTRUMENTS[assessment.instrument]
-        maximum: int | None
-        if not definition.total_items:
-            # No summed score (ROAG): the highest grade, on the scale of its bands.
-            value = assessment.scores.get("max_grade")
-            label = scoring.N_("Highest grade")
-            maximum = max((band.high for band in definition.bands), default=None)
-        else:
-            value = assessment.total
-            label, maximum = definition.total_label or scoring.N_("Total score"), definition.total_max
+        facts = _headline_facts(assessment.instrument)
+        value = assessment.scores.get("max_grade") if facts.highest_grade else assessment.total
         scores.append(
             KeyScore(
                 instrument=assessment.instrument,
-                title=definition.title,
-                label=label,
+                title=facts.title,
+                label=facts.label,
                 value=value,
-                maximum=maximum,
+                maximum=facts.maximum,
                 band=assessment.band,
-                band_label=_band_label(definition.bands, assessment.band),
+                band_label=None if assessment.band is None else facts.band_labels.get(assessment.band),
                 observed_at=assessment.observed_at,
                 assessment=assessment,
             )

@@ -23,13 +23,14 @@ flag). Repeats of one rule are one group here, shown with since when and how man
 from __future__ import annotations
 
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, Text, case, cast, func, or_, select
 
 from pallapp import scoring
 from pallapp.extensions import db
@@ -40,7 +41,8 @@ from pallapp.review.common import (
     NOT_RATED_RANK,
     LatestRating,
     database_name,
-    patient_ids_in,
+    in_bound_ids,
+    plain_rows,
 )
 from pallapp.timeutil import STOCKHOLM
 
@@ -225,7 +227,7 @@ class FlagEntry(NamedTuple):
 
     code: str
     source: str
-    items: list[str]
+    items: tuple[str, ...]  # shared between requests (`_decoded_items`): read only
     instrument: str | None
 
 
@@ -242,22 +244,30 @@ class GroupedFlags:
 
 @functools.cache
 def _open_flags_query(dialect: str) -> Select[*tuple[Any, ...]]:
-    # Built once per database, the patients bound at each call (`common.patient_ids_in`).
+    # Built once per database, the patients bound at each call (`common.in_bound_ids`).
     return (
         select(
             Flag.patient_id,
             Flag.code,
             Flag.severity,
             Flag.source,
-            Flag.items,
+            # As text, decoded by `_decoded_items`.
+            cast(Flag.items, Text),
             Flag.created_at,
             Assessment.instrument,
             Assessment.observed_at,
         )
         .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
-        .where(patient_ids_in(Flag.patient_id, "patient_ids", dialect), Flag.closed_at.is_(None))
+        .where(in_bound_ids(Flag.patient_id, "patient_ids", dialect), Flag.closed_at.is_(None))
         .order_by(Flag.created_at, Flag.id)
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _decoded_items(text: str | None) -> tuple[str, ...]:
+    # The items a flag names, each distinct JSON text decoded once in this process: a page's
+    # open flags name the same few items again and again.
+    return () if text is None else tuple(json.loads(text) or ())
 
 
 def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlags]]:
@@ -279,7 +289,7 @@ def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlag
         created_at,
         instrument,
         observed_at,
-    ) in db.session.execute(query, {"patient_ids": ids}):
+    ) in plain_rows(query, {"patient_ids": ids}):
         # Since when: the time the rating describes (a rating entered late is still old news),
         # else when the flag was raised (dose and reminder flags).
         since = observed_at or created_at
@@ -289,7 +299,7 @@ def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlag
             groups[patient_id][code] = group
         group.since = min(group.since, since)
         group.count += 1
-        group.entries.append(FlagEntry(code, source, items, instrument))
+        group.entries.append(FlagEntry(code, source, _decoded_items(items), instrument))
         if SEVERITY_RANK.get(severity, 3) < SEVERITY_RANK.get(group.severity, 3):
             group.severity = severity
         newest[(patient_id, code)] = created_at

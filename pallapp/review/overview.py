@@ -54,11 +54,12 @@ from pallapp.review.common import (
     NotAReviewer,
     database_name,
     decode_answers,
+    in_bound_ids,
     is_reviewer,
     key_scores,
     last_symptom_rating,
     latest_ratings,
-    patient_ids_in,
+    plain_rows,
     reviewer_units,
 )
 from pallapp.timeutil import STOCKHOLM, today_local
@@ -169,7 +170,7 @@ def unit_overview(
     # The order needs a few columns of every patient, read with the patients in one query:
     # names, phase, open flags (`ordering.flag_fact_columns`) and the units now following
     # them; the rest of a row is read for the page's rows only.
-    candidates = db.session.execute(
+    candidates = plain_rows(
         _candidates_query(dialect, condition),
         {
             **access_values,
@@ -220,7 +221,7 @@ def unit_overview(
     shown_values = {**access_values, "shown": shown}
     patients = {
         columns[0]: (ListedPatient(*columns[:7]), compact.row_details(*columns[5:]))
-        for columns in db.session.execute(_page_query(dialect, condition), shown_values)
+        for columns in plain_rows(_page_query(dialect, condition), shown_values)
     }
     # The worst items name their values: the answers of the rows shown.
     banded_codes = {instrument for instrument, _definition in banded}
@@ -299,7 +300,7 @@ def _candidates_query(dialect: str, visible: ColumnElement[bool]) -> Select[*tup
     in_units = exists(
         select(PatientUnit.id).where(
             PatientUnit.patient_id == Patient.id,
-            patient_ids_in(PatientUnit.unit_id, "unit_ids", dialect),
+            in_bound_ids(PatientUnit.unit_id, "unit_ids", dialect),
             _episode_now(day),
         )
     )
@@ -331,7 +332,7 @@ def _page_query(dialect: str, visible: ColumnElement[bool]) -> Select[*tuple[Any
         Patient.phase,
         Patient.enrolled_on,
         *compact.detail_columns(),
-    ).where(visible, patient_ids_in(Patient.id, "shown", dialect))
+    ).where(visible, in_bound_ids(Patient.id, "shown", dialect))
 
 
 def _episode_now(day: Any) -> ColumnElement[bool]:
@@ -382,7 +383,9 @@ class _FollowingUnits:
         if missing:
             self._units.update(
                 (unit.id, unit)
-                for unit in db.session.scalars(select(CareUnit).where(CareUnit.id.in_(missing)))
+                for unit in db.session.scalars(
+                    _units_query(database_name()), {"unit_ids": sorted(missing)}
+                )
             )
 
     def ids(self, unit_list: str | None) -> tuple[int, ...]:
@@ -401,6 +404,11 @@ class _FollowingUnits:
 
 
 @functools.cache
+def _units_query(dialect: str) -> Select[CareUnit]:
+    return select(CareUnit).where(in_bound_ids(CareUnit.id, "unit_ids", dialect))
+
+
+@functools.cache
 def _dose_counts_query(dialect: str) -> Select[*tuple[Any, ...]]:
     # `carerecord.dose_counts_by_indication`, built once per database with the patients and
     # the moment bound at each call.
@@ -408,7 +416,7 @@ def _dose_counts_query(dialect: str) -> Select[*tuple[Any, ...]]:
         select(PrnAdministration.patient_id, PrnOrder.indication, func.count(PrnAdministration.id))
         .join(PrnOrder, PrnOrder.id == PrnAdministration.order_id)
         .where(
-            patient_ids_in(PrnAdministration.patient_id, "patient_ids", dialect),
+            in_bound_ids(PrnAdministration.patient_id, "patient_ids", dialect),
             PrnAdministration.given_at > bindparam("since", type_=DateTime(timezone=True)),
             carerecord.current_doses(),
         )
@@ -421,7 +429,7 @@ def dose_counts_last_24h(patient_ids: list[int]) -> dict[int, dict[str, int]]:
     counts: dict[int, dict[str, int]] = {}
     if not patient_ids:
         return counts
-    for patient_id, indication, count in db.session.execute(
+    for patient_id, indication, count in plain_rows(
         _dose_counts_query(database_name()),
         {"patient_ids": patient_ids, "since": utcnow() - DOSE_WINDOW},
     ):
