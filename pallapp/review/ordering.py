@@ -42,6 +42,7 @@ from pallapp.review.common import (
     LatestRating,
     database_name,
     in_bound_ids,
+    moment_as_read,
     plain_rows,
 )
 from pallapp.timeutil import STOCKHOLM
@@ -253,9 +254,9 @@ def _open_flags_query(dialect: str) -> Select[*tuple[Any, ...]]:
             Flag.source,
             # As text, decoded by `_decoded_items`.
             cast(Flag.items, Text),
-            Flag.created_at,
+            moment_as_read(Flag.created_at, dialect),
             Assessment.instrument,
-            Assessment.observed_at,
+            moment_as_read(Assessment.observed_at, dialect),
         )
         .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
         .where(in_bound_ids(Flag.patient_id, "patient_ids", dialect), Flag.closed_at.is_(None))

@@ -178,7 +178,7 @@ def unit_overview(
             "unit_ids": [unit.id] if unit is not None else [u.id for u in units],
             "phases": [phase] if phase else list(ACTIVE_PHASES),
         },
-    ).all()
+    )
     if not candidates:
         return overview
     # The ids as a list keep the visible-patients condition out of the query of the latest
