@@ -221,6 +221,33 @@ def patient_condition(
     return _condition(test, user, day or today_local())
 
 
+@functools.cache
+def _bound_condition(test: _Test) -> ColumnElement[bool]:
+    return _condition_on(
+        test,
+        bindparam("access_user_id"),
+        bindparam("access_own_patient_id"),
+        bindparam("access_day"),
+    )
+
+
+def bound_patient_condition(
+    user: User, need: Need = Need.VIEW, day: date | None = None
+) -> tuple[ColumnElement[bool], dict[str, Any]] | None:
+    """`patient_condition` for statements built once: the condition with the user and the day
+    as bound parameters, and the values to execute it with. The condition is the same object
+    for every user whom the same test decides, so a statement built around it can be kept by
+    it. None: the account alone says no patient (where `patient_condition` says `false()`)."""
+    test = _test_for(user, need)
+    if test is None:
+        return None
+    return _bound_condition(test), {
+        "access_user_id": user.id,
+        "access_own_patient_id": user.patient_id,
+        "access_day": day or today_local(),
+    }
+
+
 def _needs_columns(
     user: User, needs: Iterable[Need], day: date
 ) -> tuple[dict[Need, _Test | None], list[_Test], list[Label[bool]]]:

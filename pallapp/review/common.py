@@ -6,13 +6,31 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, Exists, Text, bindparam, cast, exists, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Exists,
+    Integer,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    exists,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import Executable
 
 from pallapp import scoring
 from pallapp.access import Need, NotVisible, can, find_patient
@@ -31,8 +49,25 @@ from pallapp.timeutil import STOCKHOLM, today_local
 
 def key_instruments() -> tuple[str, ...]:
     """Instruments whose latest result the overview and the summary show: every registered
-    one, in display order (`scoring.in_display_order`)."""
-    return tuple(definition.code for definition in scoring.in_display_order())
+    one, in display order (`scoring.in_display_order`).
+
+    Worked out again only when the registry holds other definitions than last time (a test
+    registers its own): sorting them cost more than the rest of a row of the overview, which
+    asks once per row."""
+    definitions = tuple(scoring.INSTRUMENTS.values())
+    known = _key_instruments.get("last")
+    if known is None or len(known[0]) != len(definitions) or any(
+        a is not b for a, b in zip(known[0], definitions, strict=True)
+    ):
+        known = _key_instruments["last"] = (
+            definitions,
+            tuple(definition.code for definition in scoring.in_display_order()),
+        )
+    return known[1]
+
+
+_key_instruments: dict[str, tuple[tuple[scoring.InstrumentDefinition, ...], tuple[str, ...]]] = {}
+
 
 #: Roles that review patients and act on flags (managers read for quality work only).
 REVIEWER_ROLES = (Role.NURSE, Role.PHYSICIAN)
@@ -53,7 +88,6 @@ def may_acknowledge(user: User, patient: Patient) -> bool:
     return is_reviewer(user) and can(user, patient, Need.CHANGE)
 
 
-
 def find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
     """Review pages are for care staff; to everyone else the patient does not exist."""
     if not user.is_staff:
@@ -61,7 +95,6 @@ def find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
     if need is Need.CHANGE and user.role not in REVIEWER_ROLES:
         raise NotVisible(patient_public_id, need, None)
     return find_patient(user, patient_public_id, need)
-
 
 
 def reviewer_units(user: User) -> list[CareUnit]:
@@ -79,30 +112,50 @@ def in_units(unit_ids: list[int], day: date) -> Exists:
     )
 
 
-
-
 #: The window of "doses in the last 24 hours" (the same as an order's "max doses per 24 h").
 DOSE_WINDOW = timedelta(hours=24)
 
 
+def in_bound_ids(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """A condition for statements built once: `column` is one of the ids bound as `name`. On
+    PostgreSQL the ids are one array parameter (`= ANY`): a list of a hundred ids as an
+    expanding IN list was rendered, sent and parsed again as a new statement on every call,
+    which took longer than running it. Other databases get the expanding IN list."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))  # type: ignore[no-any-return]  # any_ is untyped here
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+
+
+def moment_as_read(column: Any, dialect: str) -> Any:
+    """A `UTCDateTime` column of a statement built once, read as the driver gives it on
+    PostgreSQL: psycopg gives a timestamptz as an aware datetime already, and making each one
+    UTC again in Python was a third of the time of reading the latest ratings. The moments are
+    the same (every reader compares them, orders them or shows them in Swedish time). SQLite
+    keeps naive UTC, which the type makes aware as usual."""
+    if dialect == "postgresql":
+        return type_coerce(column, DateTime(timezone=True)).label(column.key)
+    return column
 
 
 @functools.cache
-def _newest_ids(instruments: tuple[str, ...]) -> Any:
+def _newest_ids(dialect: str, instruments: tuple[str, ...]) -> Any:
     """A subquery of the ids of the latest current version of each of `instruments` for each
-    patient in the expanding bind parameter `patient_ids`.
+    patient in the bound parameter `patient_ids`.
 
     One correlated `LIMIT 1` lookup per patient and instrument walks the index on (patient,
     instrument, observed_at) from its newest end, so the cost follows the number of patients,
     not the length of their history (benchmarks/RESULTS.md: a window function over every
-    assessment made the overview grow with history). Built once per set of instruments:
-    building the statement took longer than running it."""
+    assessment made the overview grow with history). Built once per database and set of
+    instruments: building the statement took longer than running it."""
     newest = []
-    patient_ids: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
     # The ids are named once, in a CTE that every instrument's lookup reads: in each lookup they
     # were a hundred or more parameters repeated once per instrument, and the driver spent more
     # time placing a thousand parameters than the database spent on the query.
-    wanted = select(Patient.id).where(Patient.id.in_(patient_ids)).cte("wanted_patients")
+    wanted = (
+        select(Patient.id)
+        .where(in_bound_ids(Patient.id, "patient_ids", dialect))
+        .cte("wanted_patients")
+    )
     for instrument in instruments:
         candidate = aliased(Assessment)
         newer = aliased(Assessment)
@@ -122,32 +175,35 @@ def _newest_ids(instruments: tuple[str, ...]) -> Any:
 
 
 @functools.cache
-def _latest_rows_query(instruments: tuple[str, ...]) -> Any:
-    return select(Assessment).where(Assessment.id.in_(_newest_ids(instruments)))
+def _latest_rows_query(dialect: str, instruments: tuple[str, ...]) -> Any:
+    return select(Assessment).where(Assessment.id.in_(_newest_ids(dialect, instruments)))
 
 
 @functools.cache
-def _latest_columns_query(instruments: tuple[str, ...]) -> Any:
-    return select(
+def _latest_columns_query(dialect: str, instruments: tuple[str, ...], answers: bool) -> Any:
+    columns = [
         Assessment.id,
         Assessment.patient_id,
         Assessment.instrument,
-        Assessment.observed_at,
+        moment_as_read(Assessment.observed_at, dialect),
         Assessment.total,
         Assessment.band,
-        # As text, decoded by `_decoded_scores`.
+        # As text, decoded by `_decoded_json`.
         cast(Assessment.scores, Text),
-    ).where(Assessment.id.in_(_newest_ids(instruments)))
+    ]
+    # The answers as text too, or nothing in their place: one shape of row.
+    columns.append(cast(Assessment.answers, Text) if answers else null())
+    return select(*columns).where(Assessment.id.in_(_newest_ids(dialect, instruments)))
 
 
-@functools.lru_cache(maxsize=4096)
-def _decoded_scores(text: str | None) -> dict[str, Any]:
-    """The scores of a rating from their JSON text, each distinct text decoded once in this
-    process: the overview reads the latest ratings of every patient of the unit on every
-    request, mostly the same ones, and decoding them cost more than the rest of reading them.
-    Keyed by the text itself, so a row read again with other scores is decoded again; the
-    dict is shared between requests and must only be read (`LatestRating`)."""
-    return {} if text is None else dict(json.loads(text))
+@functools.lru_cache(maxsize=8192)
+def _decoded_json(text: str | None) -> dict[str, Any]:
+    """The scores or answers of a rating from their JSON text, each distinct text decoded once
+    in this process: the overview reads the latest ratings of every patient of the unit on
+    every request, mostly the same ones, and decoding them cost more than the rest of reading
+    them. Keyed by the text itself, so a row read again with other values is decoded again;
+    the dict is shared between requests and must only be read (`LatestRating`)."""
+    return {} if text is None else dict(json.loads(text) or {})
 
 
 #: Ranks of the item and total bands, worst first (pallapp.review.ordering, step 2).
@@ -176,7 +232,7 @@ def _rating_facts(
         if band in BAND_RANK:
             return BAND_RANK[band], band
         return worst_rank, worst
-    for item_band in _decoded_scores(scores_text).get("item_bands", {}).values():
+    for item_band in _decoded_json(scores_text).get("item_bands", {}).values():
         rank = BAND_RANK.get(item_band, NOT_RATED_RANK)
         if rank < worst_rank:
             worst, worst_rank = item_band, rank
@@ -205,8 +261,8 @@ class LatestRating:
     """The columns of a latest rating that a list of many patients reads. Read as plain rows:
     making hundreds of ORM objects (one per patient and instrument) cost more than the rest of
     the unit overview's ordering together. `answers` are read only when asked for
-    (`with_answers`). `scores` may be shared with other requests (`_decoded_scores`): read
-    them, never change them."""
+    (`latest_ratings(..., answers=True)`, then `decode_answers`). `scores` and `answers` may
+    be shared with other requests (`_decoded_json`): read them, never change them."""
 
     id: int
     patient_id: int
@@ -219,23 +275,40 @@ class LatestRating:
     # Its worst band and that band's rank (`_rating_facts`).
     worst_rank: int = NO_BAND_RANK
     worst_band: str | None = None
+    # The answers as read, as JSON text (`decode_answers`).
+    answers_text: str | None = None
+
+
+def database_name() -> str:
+    """The dialect of the session's database: statements built once are kept per dialect."""
+    return db.session.get_bind().dialect.name
+
+
+def plain_rows(statement: Executable, values: Mapping[str, Any]) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The rows of a statement of columns (no whole records), run on the session's connection
+    in its transaction and fetched at once: the ORM's handling of each result row cost a third
+    of reading the overview's lists, and plain columns need none of it (and fetching them one
+    at a time cost as much again). Nothing is flushed first: the statements read what is
+    committed or flushed already (a read page changes nothing)."""
+    return db.session.connection().execute(statement, values).all()
 
 
 def latest_ratings(
-    patient_ids: list[int], instruments: Iterable[str] | None = None
+    patient_ids: list[int], instruments: Iterable[str] | None = None, *, answers: bool = False
 ) -> dict[int, dict[str, LatestRating]]:
-    """`latest_assessments` as `LatestRating`s (without answers), in one query."""
+    """`latest_assessments` as `LatestRating`s, in one query; without their answers unless
+    `answers` (then as text, for `decode_answers`: a list decodes those of the rows it shows)."""
     instruments = key_instruments() if instruments is None else tuple(instruments)
     latest: dict[int, dict[str, LatestRating]] = defaultdict(dict)
     if not instruments or not patient_ids:
         return latest
-    query = _latest_columns_query(instruments)
+    query = _latest_columns_query(database_name(), instruments, answers)
     item_bands = {
         code: code in scoring.INSTRUMENTS and bool(scoring.INSTRUMENTS[code].item_bands)
         for code in instruments
     }
-    for rating_id, patient_id, instrument, observed_at, total, band, scores in db.session.execute(
-        query, {"patient_ids": list(patient_ids)}
+    for rating_id, patient_id, instrument, observed_at, total, band, scores, answers_text in (
+        plain_rows(query, {"patient_ids": list(patient_ids)})
     ):
         worst_rank, worst_band = _rating_facts(rating_id, item_bands[instrument], band, scores)
         latest[patient_id][instrument] = LatestRating(
@@ -245,21 +318,23 @@ def latest_ratings(
             observed_at,
             total,
             band,
-            _decoded_scores(scores),
-            worst_rank=worst_rank,
-            worst_band=worst_band,
+            _decoded_json(scores),
+            _NO_ANSWERS,
+            worst_rank,
+            worst_band,
+            answers_text,
         )
     return latest
 
 
-def with_answers(ratings: Iterable[LatestRating]) -> None:
-    """Fill in the answers of `ratings`, in one query."""
-    by_id = {rating.id: rating for rating in ratings}
-    if not by_id:
-        return
-    query = select(Assessment.id, Assessment.answers).where(Assessment.id.in_(list(by_id)))
-    for rating_id, answers in db.session.execute(query):
-        by_id[rating_id].answers = answers
+#: The answers of a rating not read (yet): shared, never changed (`decode_answers` replaces it).
+_NO_ANSWERS: dict[str, Any] = {}
+
+
+def decode_answers(ratings: Iterable[LatestRating]) -> None:
+    """Fill in the answers of `ratings` read with `latest_ratings(..., answers=True)`."""
+    for rating in ratings:
+        rating.answers = _decoded_json(rating.answers_text)
 
 
 def latest_assessments(
@@ -271,7 +346,7 @@ def latest_assessments(
     latest: dict[int, dict[str, Assessment]] = defaultdict(dict)
     if not instruments or not patient_ids:
         return latest
-    query = _latest_rows_query(instruments)
+    query = _latest_rows_query(database_name(), instruments)
     for assessment in db.session.scalars(query, {"patient_ids": list(patient_ids)}):
         latest[assessment.patient_id][assessment.instrument] = assessment
     return latest
@@ -297,8 +372,48 @@ class KeyScore:
         return self.observed_at.astimezone(STOCKHOLM).date()
 
 
-def _band_label(bands: tuple[scoring.Band, ...], name: str | None) -> str | None:
-    return next((band.label for band in bands if band.name == name), None)
+@dataclass(frozen=True)
+class _HeadlineFacts:
+    """What a key score takes from its instrument's definition (`_headline_facts`)."""
+
+    family: str
+    title: str
+    label: str
+    maximum: int | None
+    highest_grade: bool  # no summed score: the highest grade is the value
+    band_labels: dict[str, str]
+
+
+_headline_facts_known: dict[str, tuple[scoring.InstrumentDefinition, _HeadlineFacts]] = {}
+
+
+def _headline_facts(code: str) -> _HeadlineFacts:
+    """The facts of the registered definition of `code`, worked out once for each definition
+    (a definition is immutable; one registered in its place is worked out anew): summing the
+    maximum of a total item by item cost more than the rest of a row of the overview."""
+    definition = scoring.INSTRUMENTS[code]
+    known = _headline_facts_known.get(code)
+    if known is not None and known[0] is definition:
+        return known[1]
+    if not definition.total_items:
+        # No summed score (ROAG): the highest grade, on the scale of its bands.
+        label = scoring.N_("Highest grade")
+        maximum = max((band.high for band in definition.bands), default=None)
+    else:
+        label, maximum = definition.total_label or scoring.N_("Total score"), definition.total_max
+    band_labels: dict[str, str] = {}
+    for band in definition.bands:
+        band_labels.setdefault(band.name, band.label)  # the first band of a name
+    facts = _HeadlineFacts(
+        family=definition.family,
+        title=definition.title,
+        label=label,
+        maximum=maximum,
+        highest_grade=not definition.total_items,
+        band_labels=band_labels,
+    )
+    _headline_facts_known[code] = (definition, facts)
+    return facts
 
 
 def key_scores(latest: Mapping[str, Rating]) -> list[KeyScore]:
@@ -310,30 +425,22 @@ def key_scores(latest: Mapping[str, Rating]) -> list[KeyScore]:
         candidate = latest.get(code)
         if candidate is None:
             continue
-        family = scoring.INSTRUMENTS[code].family
+        family = _headline_facts(code).family
         known = newest_of_family.get(family)
         if known is None or (candidate.observed_at, candidate.id) > (known.observed_at, known.id):
             newest_of_family[family] = candidate
     for assessment in newest_of_family.values():
-        definition = scoring.INSTRUMENTS[assessment.instrument]
-        maximum: int | None
-        if not definition.total_items:
-            # No summed score (ROAG): the highest grade, on the scale of its bands.
-            value = assessment.scores.get("max_grade")
-            label = scoring.N_("Highest grade")
-            maximum = max((band.high for band in definition.bands), default=None)
-        else:
-            value = assessment.total
-            label, maximum = definition.total_label or scoring.N_("Total score"), definition.total_max
+        facts = _headline_facts(assessment.instrument)
+        value = assessment.scores.get("max_grade") if facts.highest_grade else assessment.total
         scores.append(
             KeyScore(
                 instrument=assessment.instrument,
-                title=definition.title,
-                label=label,
+                title=facts.title,
+                label=facts.label,
                 value=value,
-                maximum=maximum,
+                maximum=facts.maximum,
                 band=assessment.band,
-                band_label=_band_label(definition.bands, assessment.band),
+                band_label=None if assessment.band is None else facts.band_labels.get(assessment.band),
                 observed_at=assessment.observed_at,
                 assessment=assessment,
             )

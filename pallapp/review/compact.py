@@ -1,21 +1,19 @@
 """What the compact overview table adds to a row: days in the current phase and the named
 responsible nurse and physician (fast vårdkontakt) of the current care plan.
 
-Two grouped queries for the rows of one page, whatever their number.
+Read as three columns of the query of the page's patients (`detail_columns`), whatever their
+number.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ScalarSelect, func, select
 
-from pallapp.extensions import db
-from pallapp.models import CarePlan, Milestone, MilestoneKind, Phase
+from pallapp.models import CarePlan, Milestone, MilestoneKind, Patient, Phase
 from pallapp.timeutil import today_local
 
 
@@ -32,46 +30,46 @@ class RowDetails:
         return (today_local() - self.phase_since).days
 
 
-def row_details(rows: Sequence[Any]) -> dict[int, RowDetails]:
-    """Details per patient id for overview rows (each with a `.patient`).
+def detail_columns() -> list[ScalarSelect[Any]]:
+    """Three columns of a query of patients, for `row_details`: the day of the latest
+    brytpunktssamtal, and the responsible nurse and physician of the current care plan (the
+    highest version)."""
+
+    def current_plan(column: Any) -> ScalarSelect[Any]:
+        return (
+            select(column)
+            .where(CarePlan.patient_id == Patient.id)
+            .order_by(CarePlan.version.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return [
+        select(func.max(Milestone.occurred_on))
+        .where(
+            Milestone.patient_id == Patient.id,
+            Milestone.kind == MilestoneKind.BRYTPUNKTSSAMTAL.value,
+        )
+        .scalar_subquery(),
+        current_plan(CarePlan.responsible_nurse),
+        current_plan(CarePlan.responsible_physician),
+    ]
+
+
+def row_details(
+    phase: str,
+    enrolled_on: date,
+    brytpunktssamtal_on: date | None,
+    nurse: str | None,
+    physician: str | None,
+) -> RowDetails:
+    """The details of one row from its patient's phase and enrolment and `detail_columns`.
 
     The end-of-life phase starts at the latest brytpunktssamtal (the milestone that moves a
     patient into it); the early phase at enrolment. Other phases have no count of days."""
-    ids = [row.patient.id for row in rows]
-    if not ids:
-        return {}
-    transitions = dict(
-        db.session.execute(
-            select(Milestone.patient_id, func.max(Milestone.occurred_on))
-            .where(
-                Milestone.patient_id.in_(ids),
-                Milestone.kind == MilestoneKind.BRYTPUNKTSSAMTAL.value,
-            )
-            .group_by(Milestone.patient_id)
-        ).all()
-    )
-    newer = aliased(CarePlan)
-    plans = {
-        patient_id: (nurse or "", physician or "")
-        for patient_id, nurse, physician in db.session.execute(
-            select(CarePlan.patient_id, CarePlan.responsible_nurse, CarePlan.responsible_physician)
-            .where(
-                CarePlan.patient_id.in_(ids),
-                CarePlan.version
-                == select(func.max(newer.version))
-                .where(newer.patient_id == CarePlan.patient_id)
-                .scalar_subquery(),
-            )
-        )
-    }
-    details = {}
-    for row in rows:
-        patient = row.patient
-        since: date | None = None
-        if patient.phase == Phase.EARLY.value:
-            since = patient.enrolled_on
-        elif patient.phase == Phase.END_OF_LIFE.value:
-            since = transitions.get(patient.id)
-        nurse, physician = plans.get(patient.id, ("", ""))
-        details[patient.id] = RowDetails(since, nurse.strip(), physician.strip())
-    return details
+    since: date | None = None
+    if phase == Phase.EARLY.value:
+        since = enrolled_on
+    elif phase == Phase.END_OF_LIFE.value:
+        since = brytpunktssamtal_on
+    return RowDetails(since, (nurse or "").strip(), (physician or "").strip())

@@ -22,18 +22,29 @@ flag). Repeats of one rule are one group here, shown with since when and how man
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, ScalarSelect, case, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, Text, case, cast, func, or_, select
 
 from pallapp import scoring
 from pallapp.extensions import db
 from pallapp.models import Assessment, Flag, Patient
-from pallapp.review.common import BAND_RANK, NO_BAND_RANK, NOT_RATED_RANK, LatestRating
+from pallapp.review.common import (
+    BAND_RANK,
+    NO_BAND_RANK,
+    NOT_RATED_RANK,
+    LatestRating,
+    database_name,
+    in_bound_ids,
+    moment_as_read,
+    plain_rows,
+)
 from pallapp.timeutil import STOCKHOLM
 
 SEVERITY_RANK = {"high": 0, "medium": 1, "info": 2}
@@ -73,8 +84,10 @@ def flag_fact_columns() -> list[ScalarSelect[Any]]:
             select(func.count(Flag.id)).where(*open_flags(Flag.severity == severity)).scalar_subquery()
             for severity in ("high", "medium", "info")
         ),
+        # The codes written out, not an IN list: its values would be placed in the statement
+        # again at every execution.
         select(func.max(Flag.created_at))
-        .where(*open_flags(Flag.code.in_(RISE_CODES)))
+        .where(*open_flags(or_(*(Flag.code == code for code in RISE_CODES))))
         .scalar_subquery(),
     ]
 
@@ -215,7 +228,7 @@ class FlagEntry(NamedTuple):
 
     code: str
     source: str
-    items: list[str]
+    items: tuple[str, ...]  # shared between requests (`_decoded_items`): read only
     instrument: str | None
 
 
@@ -230,6 +243,34 @@ class GroupedFlags:
     entries: list[FlagEntry] = field(default_factory=list)
 
 
+@functools.cache
+def _open_flags_query(dialect: str) -> Select[*tuple[Any, ...]]:
+    # Built once per database, the patients bound at each call (`common.in_bound_ids`).
+    return (
+        select(
+            Flag.patient_id,
+            Flag.code,
+            Flag.severity,
+            Flag.source,
+            # As text, decoded by `_decoded_items`.
+            cast(Flag.items, Text),
+            moment_as_read(Flag.created_at, dialect),
+            Assessment.instrument,
+            moment_as_read(Assessment.observed_at, dialect),
+        )
+        .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
+        .where(in_bound_ids(Flag.patient_id, "patient_ids", dialect), Flag.closed_at.is_(None))
+        .order_by(Flag.created_at, Flag.id)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _decoded_items(text: str | None) -> tuple[str, ...]:
+    # The items a flag names, each distinct JSON text decoded once in this process: a page's
+    # open flags name the same few items again and again.
+    return () if text is None else tuple(json.loads(text) or ())
+
+
 def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlags]]:
     """Open flags per patient grouped by rule (code), most severe rule first, then the most
     recently raised; a group's severity is the highest of its flags. One query, read as plain
@@ -237,26 +278,19 @@ def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlag
     ids = list(patient_ids)
     if not ids:
         return {}
-    query = (
-        select(
-            Flag.patient_id,
-            Flag.code,
-            Flag.severity,
-            Flag.source,
-            Flag.items,
-            Flag.created_at,
-            Assessment.instrument,
-            Assessment.observed_at,
-        )
-        .outerjoin(Assessment, Assessment.id == Flag.assessment_id)
-        .where(Flag.patient_id.in_(ids), Flag.closed_at.is_(None))
-        .order_by(Flag.created_at, Flag.id)
-    )
+    query = _open_flags_query(database_name())
     groups: dict[int, dict[str, GroupedFlags]] = defaultdict(dict)
     newest: dict[tuple[int, str], datetime] = {}
-    for patient_id, code, severity, source, items, created_at, instrument, observed_at in (
-        db.session.execute(query)
-    ):
+    for (
+        patient_id,
+        code,
+        severity,
+        source,
+        items,
+        created_at,
+        instrument,
+        observed_at,
+    ) in plain_rows(query, {"patient_ids": ids}):
         # Since when: the time the rating describes (a rating entered late is still old news),
         # else when the flag was raised (dose and reminder flags).
         since = observed_at or created_at
@@ -266,7 +300,7 @@ def grouped_open_flags(patient_ids: Iterable[int]) -> dict[int, list[GroupedFlag
             groups[patient_id][code] = group
         group.since = min(group.since, since)
         group.count += 1
-        group.entries.append(FlagEntry(code, source, items, instrument))
+        group.entries.append(FlagEntry(code, source, _decoded_items(items), instrument))
         if SEVERITY_RANK.get(severity, 3) < SEVERITY_RANK.get(group.severity, 3):
             group.severity = severity
         newest[(patient_id, code)] = created_at

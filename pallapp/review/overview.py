@@ -5,16 +5,33 @@ latest ratings), so the number of queries does not grow with the number of patie
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, String, and_, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    DateTime,
+    ScalarSelect,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from pallapp import audit, carerecord, flags, scoring
-from pallapp.access import Need, visible_patients
+from pallapp.access import Need, bound_patient_condition
 from pallapp.extensions import db
 from pallapp.models import (
     AuditAction,
@@ -22,29 +39,35 @@ from pallapp.models import (
     Patient,
     PatientUnit,
     Phase,
+    PrnAdministration,
+    PrnOrder,
     User,
     utcnow,
 )
+from pallapp.pnr import mask_personnummer
 from pallapp.review import compact, ordering
 from pallapp.review.common import (
     ACTIVE_PHASES,
     DOSE_WINDOW,
     KeyScore,
+    LatestRating,
     NotAReviewer,
-    in_units,
+    database_name,
+    decode_answers,
+    in_bound_ids,
     is_reviewer,
     key_scores,
     last_symptom_rating,
     latest_ratings,
+    plain_rows,
     reviewer_units,
-    with_answers,
 )
 from pallapp.timeutil import STOCKHOLM, today_local
 
 
 @dataclass
 class OverviewRow:
-    patient: Patient
+    patient: ListedPatient
     counts: flags.FlagCounts
     open_flags: list[flags.FlagGroup]
     scores: list[KeyScore]
@@ -119,9 +142,13 @@ def unit_overview(
     Order: clinical need (`pallapp.review.ordering`): the most severe open flag, the worst
     current item band, the newest rise, overdue ratings, then name. The order is worked out for
     every patient from grouped queries (flag facts, the latest key ratings); grouped flags,
-    doses and care-plan details are loaded for the patients of `page` only. `unit_public_id` narrows to one of the user's
-    units (an unknown unit raises LookupError); `phase` to one phase (default: early and end of
-    life). A page past the end raises LookupError.
+    doses and care-plan details are loaded for the patients of `page` only. `unit_public_id`
+    narrows to one of the user's units (an unknown unit raises LookupError); `phase` to one
+    phase (default: early and end of life). A page past the end raises LookupError.
+
+    Every statement is built once per database and kept (`_candidates_query`, `_page_query`,
+    ...), the user, the day and the patients bound at each call: building them took longer
+    than running them.
     """
     if not is_reviewer(user):
         raise NotAReviewer()
@@ -135,44 +162,44 @@ def unit_overview(
     if phase and phase not in {p.value for p in Phase}:
         raise LookupError(phase)
     overview = Overview(units=units, unit=unit, phase=phase or None, page=page)
-    if not units:
+    visible = bound_patient_condition(user, Need.VIEW, day)
+    if not units or visible is None:
         return overview
-    unit_ids = [unit.id] if unit is not None else [u.id for u in units]
-    phases = (phase,) if phase else ACTIVE_PHASES
-    condition = and_(in_units(unit_ids, day), Patient.phase.in_(phases))
+    condition, access_values = visible
+    dialect = database_name()
     # The order needs a few columns of every patient, read with the patients in one query:
     # names, phase, open flags (`ordering.flag_fact_columns`) and the units now following
-    # them; whole records are loaded for the page's rows only.
-    candidates = db.session.execute(
-        visible_patients(user, Need.VIEW)
-        .where(condition)
-        .with_only_columns(
-            Patient.id,
-            Patient.phase,
-            Patient.family_name,
-            Patient.given_name,
-            _active_unit_ids(day),
-            *ordering.flag_fact_columns(),
-        )
-    ).all()
+    # them; the rest of a row is read for the page's rows only.
+    candidates = plain_rows(
+        _candidates_query(dialect, condition),
+        {
+            **access_values,
+            "day": day,
+            "unit_ids": [unit.id] if unit is not None else [u.id for u in units],
+            "phases": [phase] if phase else list(ACTIVE_PHASES),
+        },
+    )
     if not candidates:
         return overview
     # The ids as a list keep the visible-patients condition out of the query of the latest
-    # ratings (it would be repeated once per instrument).
-    ids = [candidate.id for candidate in candidates]
-    # The latest of each key instrument for every patient, in one query: the order needs the
-    # item bands, the overdue rule the moments, the shown rows the key scores.
-    latest = latest_ratings(ids)
-    intervals = _RatingIntervals(candidate[4] for candidate in candidates)
+    # ratings (it would be repeated once per instrument). The latest of each key instrument
+    # for every patient, in one query: the order needs the item bands, the overdue rule the
+    # moments, the shown rows the key scores and (of the rows shown) the answers.
+    latest = latest_ratings([candidate[0] for candidate in candidates], answers=True)
+    following = _FollowingUnits(user, (candidate[4] for candidate in candidates))
     banded = ordering.banded_instruments()
+    symptom_instruments = scoring.SYMPTOM_INSTRUMENTS
     now = utcnow()
+    no_ratings: dict[str, LatestRating] = {}
     needs = []
-    facts: dict[int, ordering.FlagFacts] = {}
+    facts: dict[int, tuple[ordering.FlagFacts, tuple[int, ...]]] = {}
     for patient_id, patient_phase, family_name, given_name, unit_list, *flag_columns in candidates:
-        mine = latest.get(patient_id, {})
-        moments = {code: r.observed_at for code, r in mine.items() if code in scoring.SYMPTOM_INSTRUMENTS}
-        flag_facts = facts[patient_id] = ordering.FlagFacts.from_columns(*flag_columns)
-        interval_days = intervals(unit_list, patient_phase)
+        mine = latest.get(patient_id, no_ratings)
+        moments = {code: r.observed_at for code, r in mine.items() if code in symptom_instruments}
+        flag_facts = ordering.FlagFacts.from_columns(*flag_columns)
+        unit_ids = following.ids(unit_list)
+        facts[patient_id] = (flag_facts, unit_ids)
+        interval_days = following.interval(unit_ids, patient_phase)
         need = ordering.ClinicalNeed(
             worst_flag=flag_facts.worst,
             worst_band=ordering.worst_band(mine, banded),
@@ -191,114 +218,220 @@ def unit_overview(
     if not on_page:
         raise LookupError(f"page {page}")
     shown = [patient_id for _key, patient_id, _need, _days in on_page]
+    shown_values = {**access_values, "shown": shown}
     patients = {
-        patient.id: patient
-        for patient in db.session.scalars(visible_patients(user, Need.VIEW).where(Patient.id.in_(shown)))
+        columns[0]: (ListedPatient(*columns[:7]), compact.row_details(*columns[5:]))
+        for columns in plain_rows(_page_query(dialect, condition), shown_values)
     }
-    unit_names = _active_unit_names(shown, day)
     # The worst items name their values: the answers of the rows shown.
     banded_codes = {instrument for instrument, _definition in banded}
-    with_answers(
+    decode_answers(
         rating
         for patient_id in shown
-        for code, rating in latest.get(patient_id, {}).items()
+        for code, rating in latest.get(patient_id, no_ratings).items()
         if code in banded_codes
     )
+    groups = ordering.grouped_open_flags(shown)
+    doses = dose_counts_last_24h(shown)
     for _key, patient_id, need, interval_days in on_page:
-        mine = latest.get(patient_id, {})
-        flag_facts = facts[patient_id]
+        if patient_id not in patients:
+            continue  # no longer visible (`_page_query` asks again): not shown
+        patient, details = patients[patient_id]
+        mine = latest.get(patient_id, no_ratings)
+        flag_facts, unit_ids = facts[patient_id]
         worst_band, worst_items = ordering.worst_items(mine, banded)
         overview.rows.append(
             OverviewRow(
-                patient=patients[patient_id],
+                patient=patient,
                 counts=flags.FlagCounts(flag_facts.high, flag_facts.medium),
                 open_flags=[],
                 scores=key_scores(mine),
                 last_rating_at=need.last_rating_at,
                 interval_days=interval_days,
                 overdue=need.overdue,
+                doses_24h=doses.get(patient_id, {}),
                 worst_band=worst_band,
                 worst_items=worst_items,
                 newest_rise=need.newest_rise,
                 worst_flag=need.worst_flag,
-                units=unit_names.get(patient_id, []),
+                flag_groups=groups.get(patient_id, []),
+                details=details,
+                units=following.names(unit_ids),
             )
         )
-    groups = ordering.grouped_open_flags(shown)
-    doses = dose_counts_last_24h(shown)
-    details = compact.row_details(overview.rows)
-    for row in overview.rows:
-        row.flag_groups = groups.get(row.patient.id, [])
-        row.doses_24h = doses.get(row.patient.id, {})
-        row.details = details.get(row.patient.id, compact.RowDetails())
-    audit.record_for_patients(
+    audit.record_for_patient_ids(
         AuditAction.VIEW,
-        [row.patient for row in overview.rows],
+        [row.patient.id for row in overview.rows],
         user=user,
         object_type="unit_overview",
     )
     return overview
 
 
-def _active_unit_ids(day: date) -> ScalarSelect[Any]:
-    """A column of a query of patients: the ids of the units now following each patient,
-    comma-separated, in no particular order."""
-    return (
-        select(func.aggregate_strings(cast(PatientUnit.unit_id, String), ","))
-        .where(
+@dataclass(frozen=True, slots=True)
+class ListedPatient:
+    """The columns of a patient that an overview row shows, read as a plain row (whole records
+    cost more to make than the rest of reading the page)."""
+
+    id: int
+    public_id: str
+    personnummer: str
+    given_name: str
+    family_name: str
+    phase: str
+    enrolled_on: date
+
+    @property
+    def name(self) -> str:
+        """As `Patient.name`."""
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def masked_personnummer(self) -> str:
+        return mask_personnummer(self.personnummer)
+
+
+@functools.cache
+def _candidates_query(dialect: str, visible: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """Every patient `visible` (`access.bound_patient_condition`) with an episode now in one of
+    the units bound as `unit_ids`, in one of the phases bound as `phases`: the columns the
+    order needs."""
+    day = bindparam("day", type_=Date)
+    in_units = exists(
+        select(PatientUnit.id).where(
             PatientUnit.patient_id == Patient.id,
-            PatientUnit.start <= day,
-            or_(PatientUnit.end.is_(None), PatientUnit.end > day),
+            in_bound_ids(PatientUnit.unit_id, "unit_ids", dialect),
+            _episode_now(day),
         )
-        .scalar_subquery()
+    )
+    phases = (
+        Patient.phase == any_(bindparam("phases", type_=ARRAY(String)))
+        if dialect == "postgresql"
+        else Patient.phase.in_(bindparam("phases", expanding=True))
+    )
+    return select(
+        Patient.id,
+        Patient.phase,
+        Patient.family_name,
+        Patient.given_name,
+        _following_unit_ids(dialect, day),
+        *ordering.flag_fact_columns(),
+    ).where(visible, in_units, phases)
+
+
+@functools.cache
+def _page_query(dialect: str, visible: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """The patients of one page (bound as `shown`), if still `visible`: the columns of a
+    `ListedPatient`, then `compact.detail_columns`."""
+    return select(
+        Patient.id,
+        Patient.public_id,
+        Patient.personnummer,
+        Patient.given_name,
+        Patient.family_name,
+        Patient.phase,
+        Patient.enrolled_on,
+        *compact.detail_columns(),
+    ).where(visible, in_bound_ids(Patient.id, "shown", dialect))
+
+
+def _episode_now(day: Any) -> ColumnElement[bool]:
+    return and_(PatientUnit.start <= day, or_(PatientUnit.end.is_(None), PatientUnit.end > day))
+
+
+def _following_unit_ids(dialect: str, day: Any) -> ScalarSelect[Any]:
+    """A column of a query of patients: the ids of the units now following each patient,
+    comma-separated, in the order their episodes began (what the rows show their names in)."""
+    unit_id = cast(PatientUnit.unit_id, String)
+    episodes = PatientUnit.patient_id == Patient.id, _episode_now(day)
+    if dialect == "postgresql":
+        return (
+            select(
+                func.string_agg(unit_id, literal(",")).aggregate_order_by(
+                    PatientUnit.start, PatientUnit.id
+                )
+            )
+            .where(*episodes)
+            .scalar_subquery()
+        )
+    # SQLite before 3.44 has no ORDER BY in an aggregate: it concatenates in the order of an
+    # ordered subquery (which it does not flatten into an aggregate).
+    ordered = (
+        select(unit_id.label("unit_id"))
+        .where(*episodes)
+        .order_by(PatientUnit.start, PatientUnit.id)
+        .correlate(Patient)
+        .subquery()
+    )
+    return select(func.group_concat(ordered.c.unit_id, ",")).scalar_subquery()
+
+
+class _FollowingUnits:
+    """The units now following the patients of the list (`_following_unit_ids`): their names,
+    and the rating interval they set (`flags.rating_interval_for`), worked out once for each
+    set of units and phase. The user's own units are in the session already (loaded with the
+    user); any other unit of the list is read in one query."""
+
+    def __init__(self, user: User, unit_lists: Iterable[str | None]) -> None:
+        self._intervals: dict[tuple[tuple[int, ...], str], int] = {}
+        self._ids: dict[str | None, tuple[int, ...]] = {
+            unit_list: tuple(int(part) for part in unit_list.split(",")) if unit_list else ()
+            for unit_list in set(unit_lists)
+        }
+        self._units = {membership.unit.id: membership.unit for membership in user.memberships}
+        missing = {unit_id for ids in self._ids.values() for unit_id in ids} - self._units.keys()
+        if missing:
+            self._units.update(
+                (unit.id, unit)
+                for unit in db.session.scalars(
+                    _units_query(database_name()), {"unit_ids": sorted(missing)}
+                )
+            )
+
+    def ids(self, unit_list: str | None) -> tuple[int, ...]:
+        return self._ids[unit_list]
+
+    def interval(self, unit_ids: tuple[int, ...], phase: str) -> int:
+        key = (unit_ids, phase)
+        days = self._intervals.get(key)
+        if days is None:
+            units = [self._units[unit_id] for unit_id in sorted(set(unit_ids))]
+            days = self._intervals[key] = flags.rating_interval_for(units, phase)
+        return days
+
+    def names(self, unit_ids: tuple[int, ...]) -> list[str]:
+        return [self._units[unit_id].name for unit_id in unit_ids]
+
+
+@functools.cache
+def _units_query(dialect: str) -> Select[CareUnit]:
+    return select(CareUnit).where(in_bound_ids(CareUnit.id, "unit_ids", dialect))
+
+
+@functools.cache
+def _dose_counts_query(dialect: str) -> Select[*tuple[Any, ...]]:
+    # `carerecord.dose_counts_by_indication`, built once per database with the patients and
+    # the moment bound at each call.
+    return (
+        select(PrnAdministration.patient_id, PrnOrder.indication, func.count(PrnAdministration.id))
+        .join(PrnOrder, PrnOrder.id == PrnAdministration.order_id)
+        .where(
+            in_bound_ids(PrnAdministration.patient_id, "patient_ids", dialect),
+            PrnAdministration.given_at > bindparam("since", type_=DateTime(timezone=True)),
+            carerecord.current_doses(),
+        )
+        .group_by(PrnAdministration.patient_id, PrnOrder.indication)
     )
 
 
-class _RatingIntervals:
-    """The rating interval of a patient (`flags.rating_interval_for`) from the ids of the units
-    now following them (`_active_unit_ids`): worked out once for each set of units and phase,
-    the units of every list read in one query."""
-
-    def __init__(self, unit_lists: Iterable[str | None]) -> None:
-        self._known: dict[tuple[str | None, str], int] = {}
-        self._ids = {unit_list: _unit_ids(unit_list) for unit_list in set(unit_lists)}
-        wanted = {unit_id for ids in self._ids.values() for unit_id in ids}
-        self._units = (
-            {unit.id: unit for unit in db.session.scalars(select(CareUnit).where(CareUnit.id.in_(wanted)))}
-            if wanted
-            else {}
-        )
-
-    def __call__(self, unit_list: str | None, phase: str) -> int:
-        key = (unit_list, phase)
-        days = self._known.get(key)
-        if days is None:
-            units = [self._units[unit_id] for unit_id in self._ids[unit_list]]
-            days = self._known[key] = flags.rating_interval_for(units, phase)
-        return days
-
-
-def _unit_ids(unit_list: str | None) -> list[int]:
-    return sorted({int(part) for part in unit_list.split(",")}) if unit_list else []
-
-
-def _active_unit_names(patient_ids: list[int], day: date) -> dict[int, list[str]]:
-    """The names of the units now following each patient, in the order they began."""
-    names: dict[int, list[str]] = defaultdict(list)
-    for patient_id, name in db.session.execute(
-        select(PatientUnit.patient_id, CareUnit.name)
-        .join(CareUnit, CareUnit.id == PatientUnit.unit_id)
-        .where(
-            PatientUnit.patient_id.in_(patient_ids),
-            PatientUnit.start <= day,
-            or_(PatientUnit.end.is_(None), PatientUnit.end > day),
-        )
-        .order_by(PatientUnit.patient_id, PatientUnit.start, PatientUnit.id)
-    ):
-        names[patient_id].append(name)
-    return names
-
-
-def dose_counts_last_24h(patient_ids: Select[Any] | list[int]) -> dict[int, dict[str, int]]:
+def dose_counts_last_24h(patient_ids: list[int]) -> dict[int, dict[str, int]]:
     """Doses in the last 24 hours per patient and indication, one query for all patients."""
-    return carerecord.dose_counts_by_indication(patient_ids, utcnow() - DOSE_WINDOW)
+    counts: dict[int, dict[str, int]] = {}
+    if not patient_ids:
+        return counts
+    for patient_id, indication, count in plain_rows(
+        _dose_counts_query(database_name()),
+        {"patient_ids": patient_ids, "since": utcnow() - DOSE_WINDOW},
+    ):
+        counts.setdefault(patient_id, {})[indication] = count
+    return counts

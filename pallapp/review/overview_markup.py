@@ -13,10 +13,13 @@ the template's loops and compares).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from babel import Locale
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from pallapp.i18n import current_translations, date_text
@@ -24,6 +27,21 @@ from pallapp.review.overview_words import KeyScoreWords
 
 
 def _e(value: object) -> str:
+    """`escape(value)` as text. Plain strings are escaped here as markupsafe escapes them (the
+    same five characters, the same entities) and markup and whole numbers are taken as they
+    are, as it takes them, without making a `Markup` of each: a page escapes about two
+    thousand values."""
+    kind = type(value)
+    if kind is str:
+        return (
+            value.replace("&", "&amp;")  # type: ignore[attr-defined]  # a str, as `kind` says
+            .replace(">", "&gt;")
+            .replace("<", "&lt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+    if kind is Markup or kind is int:
+        return str(value)
     return str(escape(value))
 
 
@@ -33,8 +51,10 @@ class RowTexts:
 
     def __init__(self) -> None:
         self._translations = current_translations()
+        self._locale = get_locale()
         self._known: dict[tuple[Any, ...], str] = {}
         self._dates: dict[date, str] = {}
+        self._days: dict[date, str] = {}
 
     def text(self, msgid: str) -> str:
         key = ("text", msgid)
@@ -44,8 +64,13 @@ class RowTexts:
         return found
 
     def formatted(self, msgid: str, **variables: Any) -> str:
-        """`_(msgid, **variables)`: not kept (the variables differ from row to row)."""
-        return str(Markup(self._translations.ugettext(msgid)) % variables)  # noqa: S704 (our catalogue, as _() trusts it)
+        """`_(msgid, **variables)`, each distinct call answered once (the counts of flags repeat
+        from row to row)."""
+        key = ("formatted", msgid, *variables.items())
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = str(Markup(self._translations.ugettext(msgid)) % variables)  # noqa: S704 (our catalogue, as _() trusts it)
+        return found
 
     def plural(self, singular: str, plural: str, num: int) -> str:
         key = ("plural", singular, plural, num)
@@ -60,12 +85,24 @@ class RowTexts:
         """`value|local_date` (the page shows the same few days again and again)."""
         found = self._dates.get(value)
         if found is None:
-            found = self._dates[value] = date_text(value)
+            found = self._dates[value] = _day_text(self._locale, value)
         return found
 
     def day(self, value: date) -> str:
         """`value|local_date`, escaped."""
-        return _e(self.local_date(value))
+        found = self._days.get(value)
+        if found is None:
+            found = self._days[value] = _e(self.local_date(value))
+        return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(locale: Locale, value: date) -> str:
+    # A day's text in one language never changes: kept by language and day for the process
+    # (a page names about a hundred days, most of them the same from one request to the next,
+    # and formatting one cost more than the rest of a row's cell). `date_text` reads the
+    # request's language, which is `locale`.
+    return date_text(value)
 
 
 def table_row(item: Mapping[str, Any], texts: RowTexts) -> Markup:

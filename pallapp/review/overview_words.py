@@ -82,8 +82,14 @@ def flag_group_words(group: GroupedFlags, words: Words, today: date) -> dict[str
     """A group of open flags of one rule in words: "Severe symptom: pain, shortness of breath ·
     for 3 days · 3 times"."""
     items: list[str] = []
+    named: set[tuple[str, str | None, str]] = set()
     for entry in group.entries:
         for code in entry.items:
+            # Repeats of a rule name the same items again: each named once.
+            key = (entry.source, entry.instrument, code)
+            if key in named:
+                continue
+            named.add(key)
             label = words.flag_item(entry, code)
             if label not in items:
                 items.append(label)
@@ -168,17 +174,27 @@ def key_score_words(scores: Iterable[KeyScore]) -> list[KeyScoreWords]:
     known: dict[tuple[Any, ...], tuple[Markup, Markup, Markup | str, Markup | None]] = (
         g.setdefault("pallapp_key_score_words", {})
     )
+    texts: dict[tuple[Any, str], Markup] = g.setdefault("pallapp_key_score_texts", {})
     locale = get_locale()
+
+    def text(msgid: str) -> Markup:
+        # Each distinct text translated once per request: the scores repeat a few titles,
+        # labels and bands with a different value each.
+        found = texts.get((locale, msgid))
+        if found is None:
+            found = texts[(locale, msgid)] = _template_text(msgid)
+        return found
+
     result = []
     for score in scores:
         key = (locale, score.title, score.label, score.value, score.maximum, score.band_label)
         words = known.get(key)
         if words is None:
             words = known[key] = (
-                _template_text(score.title),
-                _template_text(score.label),
-                _template_text("incomplete") if score.value is None else f"{score.value}/{score.maximum}",
-                None if not score.band_label else _template_text(score.band_label),
+                text(score.title),
+                text(score.label),
+                text("incomplete") if score.value is None else f"{score.value}/{score.maximum}",
+                None if not score.band_label else text(score.band_label),
             )
         title, label, value, band_label = words
         result.append(KeyScoreWords(title, label, value, score.band, band_label, score.observed_on))

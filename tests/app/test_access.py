@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from pallapp.access import Need, visible_patients
+from pallapp.access import Need, bound_patient_condition, visible_patients
 from pallapp.extensions import db
 from pallapp.models import AuditEvent, Patient, User
 from tests.app.world import build_world
@@ -150,6 +150,28 @@ def test_needs_beyond_viewing(app, actor, need, expected):
             visible_patients(user, need).where(Patient.public_id == world.patient)
         )
     assert (found is not None) is expected
+
+
+def test_bound_condition_finds_who_visible_patients_finds(app):
+    """`bound_patient_condition` (statements built once, the user bound at each call) lets
+    every actor `need` exactly the patients `visible_patients` gives, for every need; one
+    statement built around it serves every user of its test."""
+    world = build_world(app)
+    shown = 0
+    with app.app_context():
+        for email in world.emails.values():
+            user = db.session.scalar(select(User).where(User.email == email))
+            for need in Need:
+                expected = set(db.session.scalars(visible_patients(user, need).with_only_columns(Patient.id)))
+                bound = bound_patient_condition(user, need)
+                if bound is None:
+                    assert expected == set(), (email, need)
+                    continue
+                condition, values = bound
+                found = set(db.session.scalars(select(Patient.id).where(condition), values))
+                assert found == expected, (email, need)
+                shown += len(found)
+    assert shown  # not only refusals
 
 
 def test_today_lists_only_my_units_patients(app, client, auth):

@@ -15,7 +15,8 @@ from pallapp.careplan import doses as dose_service
 from pallapp.careplan import orders as order_service
 from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
-from pallapp.models import AuditEvent, Phase, Role, utcnow
+from pallapp.models import AuditEvent, PatientUnit, Phase, Role, utcnow
+from pallapp.timeutil import today_local
 from tests.app.review.test_views import ESAS_CALM, ESAS_ITEMS, submit
 from tests.factories import make_patient, make_unit, make_user
 
@@ -278,6 +279,42 @@ def test_overview_and_today_query_counts_do_not_grow_with_patients(app, team, cl
         ).all()
     assert len(logged) == 3 + 15
     assert len(set(logged)) == 15
+
+
+def test_a_page_in_seven_statements(app, team, client, auth):
+    """The user, the patients in order, their latest ratings, the page's patients with their
+    care-plan details, their open flags, their doses and the audit events: each statement built
+    once (counted: twelve before, each built anew at every request)."""
+    with app.app_context():
+        for _index in range(3):
+            patient = make_patient([team["unit"], team["other"]], family_name="Counted")
+            rate_fully(team["nurse"], patient)
+            give_pain_and_anxiety_doses(team, patient)
+        db.session.commit()
+    auth.login(team.emails["physician"])
+    count_queries(app, client, "/overview")  # the first request of the process builds them
+    statements, page = count_queries(app, client, "/overview")
+    assert len(names_in_order(page)) == 3
+    assert statements == 7
+
+
+def test_units_are_named_in_the_order_their_episodes_began(app, team, client, auth):
+    """A patient followed by two units: their names in the order of the episodes' start, then
+    of the episodes' creation (as the patient page lists them), on either database."""
+    with app.app_context():
+        unit, other = team["unit"], team["other"]
+        today = today_local()
+        later_first = make_patient([], family_name="Later")
+        db.session.add(PatientUnit(patient_id=later_first.id, unit_id=unit.id, start=today - timedelta(days=3)))
+        db.session.add(PatientUnit(patient_id=later_first.id, unit_id=other.id, start=today - timedelta(days=9)))
+        same_day = make_patient([], family_name="Same")
+        db.session.add(PatientUnit(patient_id=same_day.id, unit_id=other.id, start=today - timedelta(days=5)))
+        db.session.add(PatientUnit(patient_id=same_day.id, unit_id=unit.id, start=today - timedelta(days=5)))
+        db.session.commit()
+    auth.login(team.emails["nurse"])
+    page = client.get("/overview").get_data(as_text=True)
+    units = dict(re.findall(r'<h2><a [^>]*>(\w+), [^<]*</a></h2>\s*<p class="meta">[^·]*·[^·]*</span> · ([^<]*)</p>', page))
+    assert units == {"Later": "Home care B · Team A", "Same": "Home care B · Team A"}
 
 
 def test_long_lists_come_a_page_at_a_time_in_one_order(app, team, client, auth):
