@@ -241,7 +241,12 @@ def bound_patient_condition(
     test = _test_for(user, need)
     if test is None:
         return None
-    return _bound_condition(test), {
+    return _bound_condition(test), _bound_values(user, day)
+
+
+def _bound_values(user: User, day: date | None = None) -> dict[str, Any]:
+    """The values of `_bound_condition`'s parameters for `user` on `day` (default today)."""
+    return {
         "access_user_id": user.id,
         "access_own_patient_id": user.patient_id,
         "access_day": day or today_local(),
@@ -274,23 +279,17 @@ def visible_patients(user: User, need: Need = Need.VIEW) -> Select[Patient]:
 def _visible_patients_query(test: _Test | None) -> Select[Patient]:
     if test is None:
         return select(Patient).where(false())
-    return select(Patient).where(
-        _condition_on(test, bindparam("user_id"), bindparam("own_patient_id"), bindparam("day"))
-    )
+    return select(Patient).where(_bound_condition(test))
 
 
 def visible_patients_bound(
     user: User, need: Need = Need.VIEW
 ) -> tuple[Select[Patient], dict[str, Any]]:
     """`visible_patients` as a statement built once per test (the role decides which), with the
-    values to run it with: the user and the day are bound parameters (`user_id`,
-    `own_patient_id`, `day`). A caller may build its own statement on it once and keep it,
-    keyed by this statement: building the conditions cost more than running the query."""
-    return _visible_patients_query(_test_for(user, need)), {
-        "user_id": user.id,
-        "own_patient_id": user.patient_id,
-        "day": today_local(),
-    }
+    values to run it with (those of `bound_patient_condition`). A caller may build its own
+    statement on it once and keep it, keyed by this statement: building the conditions cost
+    more than running the query."""
+    return _visible_patients_query(_test_for(user, need)), _bound_values(user)
 
 
 @functools.cache
