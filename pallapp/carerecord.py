@@ -18,7 +18,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     exists,
-    func,
     literal,
     select,
     union_all,
@@ -126,28 +125,6 @@ def doses_to_evaluate(patient: Patient, limit: int = 20) -> list[PrnAdministrati
     return list(
         db.session.scalars(_doses_to_evaluate_query(), {"patient_id": patient.id, "limit": limit})
     )
-
-
-def dose_counts_by_indication(
-    patient_ids: Select[Any] | list[int], since: datetime
-) -> dict[int, dict[str, int]]:
-    """Doses (current versions) given after `since`, per patient and indication, in one grouped
-    query for every patient in `patient_ids` (a select of ids, or the ids): pages listing many
-    patients."""
-    query = (
-        select(PrnAdministration.patient_id, PrnOrder.indication, func.count(PrnAdministration.id))
-        .join(PrnOrder, PrnOrder.id == PrnAdministration.order_id)
-        .where(
-            PrnAdministration.patient_id.in_(patient_ids),
-            PrnAdministration.given_at > since,
-            current_doses(),
-        )
-        .group_by(PrnAdministration.patient_id, PrnOrder.indication)
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for patient_id, indication, count in db.session.execute(query):
-        counts.setdefault(patient_id, {})[indication] = count
-    return counts
 
 
 # --- the same records read as plain columns, for the patient page ------------------------------

@@ -410,8 +410,8 @@ def _units_query(dialect: str) -> Select[CareUnit]:
 
 @functools.cache
 def _dose_counts_query(dialect: str) -> Select[*tuple[Any, ...]]:
-    # `carerecord.dose_counts_by_indication`, built once per database with the patients and
-    # the moment bound at each call.
+    # Doses (current versions) per patient and indication since a moment, built once per
+    # database with the patients and the moment bound at each call.
     return (
         select(PrnAdministration.patient_id, PrnOrder.indication, func.count(PrnAdministration.id))
         .join(PrnOrder, PrnOrder.id == PrnAdministration.order_id)
