@@ -22,7 +22,7 @@ from pallapp.flags.due import OpenFlag, open_flags_shown
 from pallapp.flags.orders import ShownOrder, shown_open_orders
 from pallapp.i18n import gettext
 from pallapp.models import Patient, Phase, PrnOrder, Route, User
-from pallapp.present import FlagView, flag_item_label, indication_label
+from pallapp.present import FlagView, flag_item_label, indication_label, rule_view
 
 # An order's limit is "max doses per 24 h" (INSTRUMENTS.md); the patient page counts doses in
 # the same window.
@@ -40,9 +40,7 @@ def route_notes(
     notes = []
     for code in scoring.REQUIRED_PRN_INDICATIONS:
         routes = [
-            order.route
-            for order in orders
-            if order.indication == code and order.is_active(now)
+            order.route for order in orders if order.indication == code and order.is_active(now)
         ]
         if routes and not any(route in scoring.PARENTERAL_ROUTES for route in routes):
             notes.append(
@@ -95,21 +93,6 @@ def _source(flag: OpenFlag) -> str:
     return gettext("reminder")
 
 
-def _view(flag: OpenFlag, items: list[str]) -> FlagView:
-    # `present.flag_view` of an open flag, with the items in words as `_items` says them.
-    info = scoring.FLAG_CODES[flag.code]
-    return FlagView(
-        code=flag.code,
-        severity=flag.severity,
-        severity_label=gettext(scoring.SEVERITY_LABELS[flag.severity]),
-        title=gettext(info.title),
-        explanation=gettext(info.explanation),
-        items=items,
-        is_open=True,
-        close_reason=None,
-    )
-
-
 def flag_groups(flags: list[OpenFlag]) -> list[FlagGroupView]:
     """Open flags grouped by rule, most urgent first, then the newest."""
     rank = {"high": 0, "medium": 1, "info": 2}
@@ -119,7 +102,7 @@ def flag_groups(flags: list[OpenFlag]) -> list[FlagGroupView]:
         group = groups.get(flag.code)
         if group is None:
             # The group's first flag is the most severe: the only one shown in full.
-            view = _view(flag, items)
+            view = rule_view(flag.code, flag.severity, items)
             groups[flag.code] = FlagGroupView(view, list(items), 1, moment, moment, [source])
             continue
         group.count += 1

@@ -50,7 +50,9 @@ def score_rows(assessment: Assessment) -> list[ScoreRow]:
     definition = scoring.INSTRUMENTS[assessment.instrument]
     rows = []
     if definition.total_label is not None:
-        rows.append(ScoreRow(gettext(definition.total_label), assessment.total, definition.total_max))
+        rows.append(
+            ScoreRow(gettext(definition.total_label), assessment.total, definition.total_max)
+        )
     subscales: dict[str, int | None] = assessment.scores.get("subscales", {})
     for code, subscale in definition.subscales.items():
         rows.append(ScoreRow(gettext(subscale.label), subscales.get(code), subscale.max))
@@ -77,16 +79,35 @@ def flag_item_label(instrument: str | None, code: str) -> str:
 
 
 def flag_view(flag: Flag, instrument: str | None) -> FlagView:
-    info = scoring.FLAG_CODES[flag.code]
-    return FlagView(
-        code=flag.code,
-        severity=flag.severity,
-        severity_label=gettext(scoring.SEVERITY_LABELS[flag.severity]),
-        title=gettext(info.title),
-        explanation=gettext(info.explanation),
-        items=flag_item_labels(flag, instrument),
+    return rule_view(
+        flag.code,
+        flag.severity,
+        flag_item_labels(flag, instrument),
         is_open=flag.is_open,
         close_reason=flag.close_reason,
+    )
+
+
+def rule_view(
+    code: str,
+    severity: str,
+    items: list[str],
+    *,
+    is_open: bool = True,
+    close_reason: str | None = None,
+) -> FlagView:
+    """A flag in words from its rule, severity and items in words: `flag_view` of a record, and
+    of an open flag read as plain columns (the patient page)."""
+    info = scoring.FLAG_CODES[code]
+    return FlagView(
+        code=code,
+        severity=severity,
+        severity_label=gettext(scoring.SEVERITY_LABELS[severity]),
+        title=gettext(info.title),
+        explanation=gettext(info.explanation),
+        items=items,
+        is_open=is_open,
+        close_reason=close_reason,
     )
 
 
