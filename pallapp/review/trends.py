@@ -19,7 +19,6 @@ from pallapp.models import (
     Patient,
     User,
 )
-from pallapp.review import chartcache
 from pallapp.review.common import find_for_review
 from pallapp.timeutil import STOCKHOLM, today_local
 
@@ -90,10 +89,11 @@ def trend_patient(
     if range_code not in TREND_RANGES:
         raise LookupError(range_code)
     patient = find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
-    # A chart image asks whether the page's view is logged together with the data version its
-    # validator needs (`chartcache`): one statement for both.
-    if grouped_under is None or not chartcache.version_and_recent_view(
-        patient, user, grouped_under, CHART_GROUPING
+    # Asked on its own, not folded into the data version's statement (`chartcache`): folded in,
+    # PostgreSQL's generic plan for the prepared statement scanned the patient's whole audit
+    # trail instead of the last minutes (22 ms against 1 + 11 ms at 100x history).
+    if grouped_under is None or not audit.viewed_recently(
+        user, patient, grouped_under, CHART_GROUPING
     ):
         audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=audit_as)
     return patient
