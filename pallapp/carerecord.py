@@ -27,12 +27,7 @@ from sqlalchemy.orm import aliased, joinedload
 from pallapp import flags
 from pallapp.extensions import db
 from pallapp.models import CarePlan, Milestone, Patient, PrnAdministration, PrnOrder, User
-from pallapp.models.careplan import (
-    DEATH_EXPECTED_LABELS,
-    PRESSURE_ULCER_LABELS,
-    MilestoneKind,
-    PlaceOfDeath,
-)
+from pallapp.models.careplan import MilestoneWords
 
 # The patient page's queries are built once, with the patient (and times) as bound parameters:
 # building an ORM statement costs more than running one of these small ones.
@@ -243,7 +238,7 @@ def shown_doses_to_evaluate(patient: Patient, limit: int = 20) -> list[ShownDose
 
 
 @dataclass(frozen=True, slots=True)
-class ShownMilestone:
+class ShownMilestone(MilestoneWords):
     """A milestone as the patient page lists it (`careplan/_milestone_list.html`)."""
 
     kind: str
@@ -254,27 +249,6 @@ class ShownMilestone:
     death_expected: bool | None
     free_of_pressure_ulcers: bool | None
     recorded_by: Named
-
-    # As the model says them.
-    @property
-    def kind_enum(self) -> MilestoneKind:
-        return MilestoneKind(self.kind)
-
-    @property
-    def place_label(self) -> str | None:
-        return PlaceOfDeath(self.place).label if self.place else None
-
-    @property
-    def death_expected_label(self) -> str | None:
-        if self.kind != MilestoneKind.DEATH:
-            return None
-        return str(DEATH_EXPECTED_LABELS[self.death_expected])
-
-    @property
-    def pressure_ulcers_label(self) -> str | None:
-        if self.kind != MilestoneKind.DEATH:
-            return None
-        return str(PRESSURE_ULCER_LABELS[self.free_of_pressure_ulcers])
 
 
 @functools.cache

@@ -14,7 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from pallapp import scoring
 from pallapp.extensions import db
-from pallapp.models import Patient, PrnOrder, Route, User
+from pallapp.models import Patient, PrnOrder, User
+from pallapp.models.careplan import OrderWords
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class Prescriber:
 
 
 @dataclass(frozen=True, slots=True)
-class ShownOrder:
+class ShownOrder(OrderWords):
     """An order version read as plain columns, for the patient page: what the rules, the order
     rows and the route notes read of it, with its prescriber's name. Building ORM objects cost
     more than the query."""
@@ -46,18 +47,6 @@ class ShownOrder:
     start_at: datetime
     stop_at: datetime | None
     prescriber: Prescriber
-
-    # As the model says them.
-    def is_active(self, at: datetime) -> bool:
-        return self.start_at <= at and (self.stop_at is None or at < self.stop_at)
-
-    @property
-    def route_enum(self) -> Route:
-        return Route(self.route)
-
-    @property
-    def has_limits(self) -> bool:
-        return self.min_interval_minutes is not None and self.max_doses_per_24h is not None
 
 
 #: An order as a model or as plain columns: the rules and the pages read the same attributes.

@@ -148,7 +148,42 @@ PLACE_OF_DEATH_LABELS = {
 }
 
 
-class Milestone(Model):
+class MilestoneWords:
+    """What a milestone says in words, for the model and for a milestone read as plain columns
+    (`carerecord.ShownMilestone`): both have these four columns."""
+
+    __slots__ = ()
+
+    kind: str
+    place: str | None
+    death_expected: bool | None
+    free_of_pressure_ulcers: bool | None
+
+    @property
+    def kind_enum(self) -> MilestoneKind:
+        return MilestoneKind(self.kind)
+
+    @property
+    def place_label(self) -> str | None:
+        return PlaceOfDeath(self.place).label if self.place else None
+
+    @property
+    def death_expected_label(self) -> str | None:
+        """For a death: whether it was expected, in words ("not recorded" when unknown)."""
+        return self._death_answer(self.death_expected, DEATH_EXPECTED_LABELS)
+
+    @property
+    def pressure_ulcers_label(self) -> str | None:
+        """For a death: whether the patient was free of pressure ulcers, in words."""
+        return self._death_answer(self.free_of_pressure_ulcers, PRESSURE_ULCER_LABELS)
+
+    def _death_answer(self, answer: bool | None, labels: dict[bool | None, object]) -> str | None:
+        if self.kind != MilestoneKind.DEATH:
+            return None
+        return str(labels[answer])
+
+
+class Milestone(MilestoneWords, Model):
     """A conversation, plan or event in the patient's care, recorded once."""
 
     __tablename__ = "milestone"
@@ -173,24 +208,6 @@ class Milestone(Model):
 
     recorded_by: Mapped[User] = relationship()
 
-    @property
-    def kind_enum(self) -> MilestoneKind:
-        return MilestoneKind(self.kind)
-
-    @property
-    def place_label(self) -> str | None:
-        return PlaceOfDeath(self.place).label if self.place else None
-
-    @property
-    def death_expected_label(self) -> str | None:
-        """For a death: whether it was expected, in words ("not recorded" when unknown)."""
-        return _death_answer(self, self.death_expected, DEATH_EXPECTED_LABELS)
-
-    @property
-    def pressure_ulcers_label(self) -> str | None:
-        """For a death: whether the patient was free of pressure ulcers, in words."""
-        return _death_answer(self, self.free_of_pressure_ulcers, PRESSURE_ULCER_LABELS)
-
 
 DEATH_EXPECTED_LABELS = {
     True: _l("Expected death"),
@@ -202,14 +219,6 @@ PRESSURE_ULCER_LABELS = {
     False: _l("Pressure ulcers at death"),
     None: _l("Not recorded whether there were pressure ulcers at death"),
 }
-
-
-def _death_answer(
-    milestone: Milestone, answer: bool | None, labels: dict[bool | None, object]
-) -> str | None:
-    if milestone.kind != MilestoneKind.DEATH:
-        return None
-    return str(labels[answer])
 
 
 class Route(enum.StrEnum):
@@ -243,7 +252,32 @@ class StopCause(enum.StrEnum):
     DECEASED = "deceased"  # the patient died
 
 
-class PrnOrder(Model):
+class OrderWords:
+    """What an order version says beyond its columns, for the model and for an order read as
+    plain columns (`flags.orders.ShownOrder`): both have these five columns."""
+
+    __slots__ = ()
+
+    route: str
+    min_interval_minutes: int | None
+    max_doses_per_24h: int | None
+    start_at: datetime
+    stop_at: datetime | None
+
+    def is_active(self, at: datetime) -> bool:
+        return self.start_at <= at and (self.stop_at is None or at < self.stop_at)
+
+    @property
+    def route_enum(self) -> Route:
+        return Route(self.route)
+
+    @property
+    def has_limits(self) -> bool:
+        """Both limits are written, so doses under the order can be checked."""
+        return self.min_interval_minutes is not None and self.max_doses_per_24h is not None
+
+
+class PrnOrder(OrderWords, Model):
     """One version of an as-needed order. A change is a new row with `supersedes_id`; the
     old version stops at the new one's start. All versions of one order share `series_id`."""
 
@@ -303,18 +337,6 @@ class PrnOrder(Model):
     superseded_by: Mapped[PrnOrder | None] = relationship(
         foreign_keys=[supersedes_id], back_populates="supersedes", uselist=False
     )
-
-    def is_active(self, at: datetime) -> bool:
-        return self.start_at <= at and (self.stop_at is None or at < self.stop_at)
-
-    @property
-    def route_enum(self) -> Route:
-        return Route(self.route)
-
-    @property
-    def has_limits(self) -> bool:
-        """Both limits are written, so doses under the order can be checked."""
-        return self.min_interval_minutes is not None and self.max_doses_per_24h is not None
 
 
 class PrnAdministration(Model):
