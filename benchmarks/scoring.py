@@ -14,6 +14,15 @@ problems, other symptoms, who helped, the ESAS-r other problem, Abbey pain type)
 assessment is flagged against the same patient's previous one, as the app does; a patient's
 first assessment has no previous.
 
+`--order` sets the order in which the mix is scored and flagged. `arrival` (the default)
+interleaves the patients as their assessments arrive, so each patient's previous score is kept
+from about `count / 12` assessments earlier: the cost of live entry across a region. `patient`
+takes each patient's assessments together, in the same order within the patient, as a
+re-flagging job reading `ORDER BY patient, instrument, observed_at` would: the same scores and
+the same flags, each against a previous score made just before. At 20,000 assessments the two
+run the same instructions, but in arrival order the 1,667 previous scores in flight no longer
+fit the CPU caches (benchmarks/RESULTS.md, "Scoring engine", fourth round).
+
 Wall-clock figures depend on what else the machine runs: every figure is printed with the load
 average beside it. With `--before REV` the old commit's `pallapp/scoring` is extracted from git
 into a temporary folder and imported under another name, and the two take turns in each round
@@ -22,6 +31,8 @@ under load. `--callgrind` counts the instructions of one pass instead (valgrind'
 `valgrind` must be installed): each implementation runs in a subprocess once with one pass and
 once with three, and the difference divided by two passes is the cost of one pass without the
 start-up and the input generation. Instruction counts do not change with the load.
+`--clock cpu` times with the process's CPU time instead of the wall clock: time spent waiting
+for a core while other processes run is left out (their use of the shared caches is not).
 """
 
 from __future__ import annotations
@@ -39,6 +50,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from operator import itemgetter
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -53,6 +65,10 @@ LABELS = ("Itching", "Hiccups", "Sleeplessness", "Pain at night", "Worried about
 OTHER_PROBLEMS = ("Itching", "Hiccups", "Dry mouth")
 
 Entry = tuple[int, str, dict[str, object]]  # patient, instrument code, answers
+
+
+#: The clock of every timing: the wall clock, or with `--clock cpu` the process's CPU time.
+clock = time.perf_counter
 
 
 def load_average() -> str:
@@ -119,8 +135,9 @@ def _answers(
     return answers
 
 
-def make_mix(scoring: ModuleType, count: int, seed: int) -> list[Entry]:
-    """`count` assessments of patients followed over time, interleaved as they arrive."""
+def make_mix(scoring: ModuleType, count: int, seed: int, order: str = "arrival") -> list[Entry]:
+    """`count` assessments of patients followed over time, interleaved as they arrive, or with
+    `order="patient"` each patient's together (the same order within each patient)."""
     rng = random.Random(seed)
     codes = [code for code, _share in MIX]
     weights = [share for _code, share in MIX]
@@ -132,6 +149,8 @@ def make_mix(scoring: ModuleType, count: int, seed: int) -> list[Entry]:
         patient = rng.randrange(patients)
         code = instrument[patient]
         mix.append((patient, code, _answers(rng, scoring, code, last[patient])))
+    if order == "patient":
+        mix.sort(key=itemgetter(0))  # stable: each patient's assessments keep their order
     return mix
 
 
@@ -163,10 +182,10 @@ def load_scoring_at(revision: str, folder: Path) -> ModuleType:
 
 def score_pass(scoring: ModuleType, mix: list[Entry]) -> float:
     score = scoring.score
-    start = time.perf_counter()
+    start = clock()
     for _patient, code, answers in mix:
         score(code, answers)
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def flags_pass(scoring: ModuleType, mix: list[Entry]) -> tuple[float, int]:
@@ -174,12 +193,12 @@ def flags_pass(scoring: ModuleType, mix: list[Entry]) -> tuple[float, int]:
     flags_for = scoring.flags_for
     previous: dict[int, Any] = {}
     raised = 0
-    start = time.perf_counter()
+    start = clock()
     for patient, code, answers in mix:
         current = score(code, answers)
         raised += len(flags_for(current, previous.get(patient)))
         previous[patient] = current
-    return time.perf_counter() - start, raised
+    return clock() - start, raised
 
 
 def _flag_key(flag: Any) -> tuple[object, ...]:
@@ -289,6 +308,7 @@ def _collected(command: list[str]) -> int:
 def run_callgrind(args: argparse.Namespace) -> None:
     """Instructions per assessment, old and new, for both workloads."""
     base = [sys.executable, __file__, "--count", str(args.count), "--seed", str(args.seed)]
+    base += ["--order", args.order]
     if args.before:
         base += ["--before", args.before]
     impls = ["before", "after"] if args.before else ["after"]
@@ -320,13 +340,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument(
+        "--order",
+        choices=("arrival", "patient"),
+        default="arrival",
+        help="patients interleaved as assessments arrive, or each patient's together",
+    )
     parser.add_argument("--passes", type=int, default=3, help="passes without --before")
     parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds with --before")
     parser.add_argument("--before", metavar="REV", help="compare with this commit's scoring")
     parser.add_argument("--callgrind", action="store_true", help="count instructions instead")
+    parser.add_argument(
+        "--clock", choices=("wall", "cpu"), default="wall", help="wall clock or CPU time"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile one pass of each")
     parser.add_argument("--one", metavar="WORK:IMPL:PASSES", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global clock  # noqa: PLW0603 - chosen once, before any timing
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.callgrind:
         run_callgrind(args)
         return
@@ -334,7 +365,7 @@ def main() -> None:
     after = importlib.import_module("pallapp.scoring")
     with tempfile.TemporaryDirectory() as folder:
         before = load_scoring_at(args.before, Path(folder)) if args.before else None
-        mix = make_mix(after, args.count, args.seed)
+        mix = make_mix(after, args.count, args.seed, args.order)
         # The input stays alive for the whole run; keep it out of the cyclic collector's sight
         # so that the timings measure scoring, not GC passes over the input.
         gc.collect()
@@ -352,10 +383,13 @@ def main() -> None:
         counts = {code: sum(1 for _p, c, _a in mix if c == code) for code, _share in MIX}
         with_previous = len(mix) - len({patient for patient, _c, _a in mix})
         print(
-            f"{len(mix):,} assessments (seed {args.seed}), {with_previous:,} with a previous "
-            f"one: {counts}"
+            f"{len(mix):,} assessments (seed {args.seed}, {args.order} order), {with_previous:,} "
+            f"with a previous one: {counts}"
         )
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {load_average()}")
+        print(
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.clock} clock, "
+            f"{load_average()}"
+        )
         if args.profile:
             run_profile({"before": before, "after": after} if before else {"after": after}, mix)
         elif before is None:

@@ -15,13 +15,12 @@ from collections.abc import (
     Iterator,
     KeysView,
     Mapping,
-    Sequence,
     ValuesView,
 )
 from types import MemberDescriptorType
-from typing import Any, ClassVar, TypeVar, overload
+from typing import Any, TypeVar, overload
 
-__all__ = ["FrozenMap", "LazyMap", "adopt", "set_data", "set_source", "slot_setter", "zipped"]
+__all__ = ["FrozenMap", "adopt", "set_data", "slot_setter"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -127,50 +126,4 @@ def adopt(data: dict[K, V]) -> FrozenMap[K, V]:
     """
     new: FrozenMap[K, V] = _new_object(FrozenMap)
     set_data(new, data)
-    return new
-
-
-class LazyMap(FrozenMap[K, V]):
-    """A `FrozenMap` whose dict is built from `_source` by the class's `build` on first read.
-
-    For the maps of a score that most callers never read (flags read none of them): building
-    a dict of a score's 17 item bands costs about ten times what this does (callgrind, CPython
-    3.11). Until then the slot `_data` is unset, so reading it lands in `__getattr__`, which
-    builds it once; from then on the map is an ordinary `FrozenMap`. The builder belongs to the
-    class, not to the source, so that a source of tuples of strings and ints is no longer
-    tracked by the cyclic garbage collector (many scores stay alive, e.g. as previous ones).
-    A subclass sets `build` (a pure function, as a staticmethod); `_source` must never change.
-    """
-
-    __slots__ = ("_source",)
-
-    _source: Any
-    build: ClassVar[staticmethod[[Any], dict[Any, Any]]]
-
-    def __getattr__(self, name: str) -> Any:
-        if name != "_data":
-            raise AttributeError(name)
-        data = type(self).build(self._source)
-        set_data(self, data)
-        return data
-
-
-def _pairs_without_none(pairs: tuple[Sequence[K], Sequence[V | None]]) -> dict[K, V]:
-    keys, values = pairs
-    return {key: value for key, value in zip(keys, values, strict=True) if value is not None}
-
-
-class _ZippedMap(LazyMap[K, V]):
-    __slots__ = ()
-    build = staticmethod(_pairs_without_none)
-
-
-set_source = slot_setter(LazyMap, "_source")
-
-
-def zipped(keys: tuple[K, ...], values: tuple[V | None, ...]) -> FrozenMap[K, V]:
-    """A `FrozenMap` of `keys[i] -> values[i]`, leaving out the pairs whose value is None,
-    built only when first read (`LazyMap`)."""
-    new: _ZippedMap[K, V] = _new_object(_ZippedMap)
-    set_source(new, (keys, values))
     return new

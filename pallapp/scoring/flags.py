@@ -377,7 +377,10 @@ def _any_rated_at_least(other_symptoms: tuple[object, ...], threshold: int) -> b
 
 #: How many distinct flags one rule keeps (see `_Rule`). Flags repeat a lot (the same items at
 #: the same threshold): a kept flag is only looked up, not built. When a rule has kept this
-#: many, it starts afresh, so memory stays bounded (about 1 MB a rule at most).
+#: many it keeps no more, so memory stays bounded (under 1 MB a rule). It does not start
+#: afresh: the combinations that repeat most are met early and stay kept, while starting afresh
+#: made a rule with more distinct combinations than this (IPOS severe items: about 7,000 in
+#: 20,000 assessments) build most of its flags again and again.
 _KEPT_FLAGS = 4096
 
 Params = tuple[tuple[str, int | str], ...]
@@ -399,26 +402,27 @@ class _Rule:
     is `rule.raised.get(items) or rule.flag(items)`, one dict lookup. The rules' codes,
     severities and params are fixed in this module and right by construction, so the checks
     `Flag.__post_init__` makes for flags built elsewhere are skipped (a test compares each
-    with one built through the public constructor)."""
+    with one built through the public constructor). Every flag of a rule shares the rule's
+    one params map (immutable, like the flags)."""
 
     __slots__ = ("code", "params", "raised", "severity")
 
     def __init__(self, code: str, severity: Severity, params: Params) -> None:
         self.code = code
         self.severity: Severity = severity
-        self.params = params
+        self.params: FrozenMap[str, int | str] = adopt(dict(params))
         self.raised: dict[tuple[str, ...], Flag] = {}
 
     def flag(self, items: tuple[str, ...]) -> Flag:
-        """The flag of this rule for `items`, built and kept."""
+        """The flag of this rule for `items`, built, and kept while fewer than `_KEPT_FLAGS`
+        are."""
         flag: Flag = _new_object(Flag)
         _set_code(flag, self.code)
         _set_severity(flag, self.severity)
         _set_items(flag, items)
-        _set_params(flag, adopt(dict(self.params)))
-        if len(self.raised) >= _KEPT_FLAGS:
-            self.raised.clear()
-        self.raised[items] = flag
+        _set_params(flag, self.params)
+        if len(self.raised) < _KEPT_FLAGS:
+            self.raised[items] = flag
         return flag
 
 

@@ -20,7 +20,7 @@ from itertools import filterfalse
 from operator import itemgetter
 from typing import Any, Union, cast
 
-from ._frozen import FrozenMap, LazyMap, set_data, set_source, zipped
+from ._frozen import FrozenMap, adopt, set_data
 from .definitions import NOT_APPLICABLE, ContextField, Family, InstrumentDefinition
 from .instruments import INSTRUMENTS, SCORING_VERSION
 
@@ -77,6 +77,14 @@ class Score:
     order, for `flags_for`, which would otherwise pick them out of `answers` again for every
     assessment and for its previous one. It takes no part in comparison, hashing or repr, and a
     score made another way (`dataclasses.replace`) has none, so `flags_for` picks them out.
+
+    Most callers never read `item_bands` and `subscales` (flags do not). A score made by
+    `score()` for IPOS or ESAS-r has neither in its `__dict__` until first read: `__getattr__`
+    (called only for a name the instance lacks) builds the map then from the int answers, and
+    keeps it.
+    Both read, compare, hash and print as if built at once. Fewer objects a score matter when
+    many are kept alive (each patient's previous score in a re-flagging job): every one is
+    another cache line to fetch and to free, and another object for the cyclic collector.
     """
 
     instrument: str
@@ -126,6 +134,8 @@ class _Table:
     has_item_bands: bool
     # for the vectorised fast path: per-item value tables in item order, and the item codes
     value_tables: tuple[dict[int, str], ...]
+    # the same tables by item code, to build a score's item bands from its int answers
+    bands_by_item: dict[str, dict[int, str]]
     item_set: frozenset[str]
     required: tuple[str, ...]
     # (special value, the items that take it only together), e.g. ROAG no own teeth
@@ -140,6 +150,9 @@ def _band_name(bands_of: InstrumentDefinition, value: int) -> str:
 
 
 def _build_table(definition: InstrumentDefinition) -> _Table:
+    value_tables = tuple(
+        {value: _band_name(definition, value) for value in item.values} for item in definition.items
+    )
     return _Table(
         definition=definition,
         family=definition.family,
@@ -163,10 +176,8 @@ def _build_table(definition: InstrumentDefinition) -> _Table:
             for value in range(band.low, band.high + 1)
         },
         has_item_bands=bool(definition.item_bands),
-        value_tables=tuple(
-            {value: _band_name(definition, value) for value in item.values}
-            for item in definition.items
-        ),
+        value_tables=value_tables,
+        bands_by_item=dict(zip(definition.item_codes, value_tables, strict=True)),
         item_set=frozenset(definition.item_codes),
         required=tuple(item.code for item in definition.items if not item.optional),
         joint=tuple((joint.value, joint.items) for joint in definition.joint_answers),
@@ -325,11 +336,29 @@ def _subscale_sums(source: tuple[str, dict[str, int], tuple[str, ...]]) -> dict[
     }
 
 
-class _Subscales(LazyMap[str, "int | None"]):
-    """A score's subscales, summed when first read (`LazyMap`)."""
+def _late_field(result: Score, name: str) -> object:
+    """`item_bands` or `subscales` of a score() result, built on first read and kept in its
+    `__dict__` (see `Score`); AttributeError for any other name the score lacks."""
+    fields = result.__dict__
+    numbers = fields.get("_numbers")
+    value: FrozenMap[Any, Any]
+    if numbers is None:  # not made by score(): every field was given
+        raise AttributeError(f"{type(result).__name__!r} object has no attribute {name!r}")
+    if name == "item_bands":
+        code = result.instrument
+        bands = (_TABLES.get(code) or _late_table(code)).bands_by_item
+        value = adopt({item: bands[item][number] for item, number in numbers.items()})
+    elif name == "subscales":
+        value = adopt(_subscale_sums((result.instrument, numbers, result.missing)))
+    else:
+        raise AttributeError(f"{type(result).__name__!r} object has no attribute {name!r}")
+    fields[name] = value
+    return value
 
-    __slots__ = ()
-    build = staticmethod(_subscale_sums)
+
+# Set after the class, not in its body: to mypy a Score has just its fields, and reading any
+# other name stays an error it reports.
+setattr(Score, "__getattr__", _late_field)  # noqa: B010
 
 
 _new_object = object.__new__
@@ -361,8 +390,8 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     # the integer answers, for flags_for (`numbers` counts ROAG not_applicable as grade 1)
     ints: dict[str, int]
     item_bands: dict[str, str] = _NO_BANDS
-    # the item bands as a list in item order (None: unanswered), made into a map when read
-    lazy_bands: tuple[Any, ...] | None = None
+    # True: the item bands are built from the int answers when first read (see `Score`)
+    lazy_bands = False
     missing: list[str]
     # keys after the items, copied with them into `item_values` (see below)
     copied_others: tuple[str, ...] = ()
@@ -396,8 +425,7 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
         else:
             numbers = {c: v for c, v in zip(codes, values, strict=False) if v is not None}
             missing = [c for c in table.required if c not in numbers]
-        if table.has_item_bands:
-            lazy_bands = bands
+        lazy_bands = table.has_item_bands
         ints = numbers
     else:
         item_values, numbers, item_bands, missing = _check_items(table, code, values)
@@ -407,7 +435,6 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     total: int | None = None
     band_name: str | None = None
     max_grade: int | None = None
-    subscales = _EMPTY_SUBSCALES
     areas_at = _EMPTY_AREAS
     if family == "roag":
         at_2 = tuple([c for c, grade in numbers.items() if grade == 2])
@@ -421,12 +448,8 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
         if not missing:
             total = sum(table.total_getter(numbers))
         # The total stays None when any is missing: every required item of these instruments
-        # is in the total. The subscales are summed when first read (most callers never read
-        # them; flags do not): `numbers` only gains context fields below, which no subscale
-        # reads, and is never changed after that.
-        if table.subscales:
-            subscales = _new_object(_Subscales)
-            set_source(subscales, (code, numbers, tuple(missing)))
+        # is in the total. The subscales are summed when first read (see `Score`), from the int
+        # answers kept for flags: the same as `numbers` for every family with subscales.
         if table.band_of and total is not None:
             # An overall band by total (Abbey; IPOS and ESAS-r have none).
             band_name = table.band_of[total]
@@ -449,27 +472,39 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
             if copied_others:
                 del item_values[key]  # copied above; None or an empty list: not given
 
-    bands_map: FrozenMap[str, str]
-    if lazy_bands is not None:
-        bands_map = zipped(codes, lazy_bands)
-    elif item_bands:
-        bands_map = _new_object(FrozenMap)
-        set_data(bands_map, item_bands)
-    else:
-        bands_map = _EMPTY_BANDS
     answers_map: FrozenMap[str, AnswerValue] = _new_object(FrozenMap)
     set_data(answers_map, item_values)
     # The Score with its private int answers: every field, as the dataclass `__init__` would
     # set them, given as its `__dict__` in one call. Setting the fields one by one, even
     # straight through slots, cost about 9,600 machine instructions a score (callgrind,
     # CPython 3.11); this about a fifth of that. A test checks that every field is set.
-    result: Score = _new_object(Score)
-    _set_fields(
-        result,
-        {
+    # `item_bands` and `subscales` are left out when they can be built on first read from the
+    # int answers (see `Score`): IPOS and ESAS-r answered with ints and None only.
+    fields: dict[str, object]
+    if lazy_bands:
+        fields = {
             "instrument": code,
             "total": total,
-            "subscales": subscales,
+            "band": band_name,
+            "missing": tuple(missing),
+            "max_grade": max_grade,
+            "areas_at": areas_at,
+            "answers": answers_map,
+            "scoring_version": SCORING_VERSION,
+            "_numbers": ints,
+        }
+        if not table.subscales:  # an instrument with item bands but no subscales
+            fields["subscales"] = _EMPTY_SUBSCALES
+    else:
+        bands_map: FrozenMap[str, str]
+        if item_bands:
+            bands_map = _new_object(FrozenMap)
+            set_data(bands_map, item_bands)
+        else:
+            bands_map = _EMPTY_BANDS
+        fields = {
+            "instrument": code,
+            "total": total,
             "band": band_name,
             "item_bands": bands_map,
             "missing": tuple(missing),
@@ -478,6 +513,9 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
             "answers": answers_map,
             "scoring_version": SCORING_VERSION,
             "_numbers": ints,
-        },
-    )
+        }
+        if not table.subscales:  # Abbey, ROAG: none (IPOS and ESAS-r: summed when read)
+            fields["subscales"] = _EMPTY_SUBSCALES
+    result: Score = _new_object(Score)
+    _set_fields(result, fields)
     return result

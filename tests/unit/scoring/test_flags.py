@@ -544,10 +544,14 @@ def test_a_rule_keeps_a_bounded_number_of_raised_flags(monkeypatch: pytest.Monke
     first = rule.flag(("pain",))
     assert rule.raised.get(("pain",)) is first
     rule.flag(("nausea",))
-    # Full at two: the third starts afresh, and each flag still equals one built publicly.
+    # Full at two: the third is built but not kept (the first two stay), and each flag still
+    # equals one built publicly.
     third = rule.flag(("vomiting",))
-    assert list(rule.raised) == [("vomiting",)]
+    assert list(rule.raised) == [("pain",), ("nausea",)]
     assert third == Flag("severe_item", "high", ("vomiting",), {"threshold": 3})
+    assert rule.flag(("vomiting",)) == third
+    # The rule's flags share its one params map.
+    assert third.params is first.params
 
 
 def test_oral_health_from_areas_given_as_a_plain_mapping() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pallapp.scoring import FrozenMap
-from pallapp.scoring._frozen import adopt, slot_setter, zipped
+from pallapp.scoring._frozen import adopt, slot_setter
 
 
 def test_reads_like_a_mapping() -> None:
@@ -82,21 +82,37 @@ def test_adopt_wraps_without_copying() -> None:
     assert type(m) is FrozenMap
 
 
-def test_zipped_pairs_keys_with_values_and_leaves_out_none() -> None:
-    m = zipped(("a", "b", "c"), ["x", None, "z"])
-    assert isinstance(m, FrozenMap)
-    # Before its dict is built: hashing (no `_hash` yet) and any other unset name still fail
-    # as they would on a FrozenMap, and the map equals the pairs whose value is not None.
-    assert hash(m) == hash(FrozenMap({"a": "x", "c": "z"}))
+def test_item_bands_and_subscales_are_built_on_first_read() -> None:
+    import copy
+
+    from pallapp.scoring import Score, score
+
+    s = score("esas_r", {"pain": 8, "tiredness": 2, "drowsiness": 0, "nausea": 5})
+    # Not built yet: the score keeps the bands it looked up, and its int answers.
+    assert "item_bands" not in vars(s)
+    assert "subscales" not in vars(s)
+    early = copy.copy(s)  # a copy made before either was read builds its own, the same
+    assert s.item_bands == {
+        "pain": "severe",
+        "tiredness": "mild",
+        "drowsiness": "none",
+        "nausea": "moderate",
+    }
+    assert s.subscales == {"physical": None, "emotional": None}
+    assert vars(s)["item_bands"] is s.item_bands  # kept once built
+    assert vars(s)["subscales"] is s.subscales
+    assert early == s
+    assert hash(early) == hash(s)
+    assert repr(early) == repr(s)
+    # Any other missing name still fails, as does a lazy field of a score with nothing to
+    # build it from.
     with pytest.raises(AttributeError, match="nothing"):
-        m.nothing  # type: ignore[attr-defined]  # noqa: B018
-    fresh = zipped(("a", "b"), [1, 2])
-    assert fresh == {"a": 1, "b": 2}
-    assert list(fresh.items()) == [("a", 1), ("b", 2)]
-    assert repr(fresh) == "FrozenMap({'a': 1, 'b': 2})"
-    assert zipped((), []) == {}
-    with pytest.raises(AttributeError):
-        fresh.x = 1  # type: ignore[attr-defined]
+        s.nothing  # type: ignore[attr-defined]  # noqa: B018
+    bare = object.__new__(Score)
+    with pytest.raises(AttributeError, match="subscales"):
+        bare.subscales  # noqa: B018
+    with pytest.raises(AttributeError, match="item_bands"):
+        bare.item_bands  # noqa: B018
 
 
 def test_item_bands_are_built_from_the_scored_values() -> None:
