@@ -31,10 +31,14 @@ from xml.etree import ElementTree
 
 import pygal
 import pygal.graph.base
+from pygal.adapters import decimal_to_float
 from pygal.config import SerieConfig
+from pygal.graph.time import date_to_datetime, datetime_to_timestamp
+from pygal.serie import Serie
 from pygal.style import Style
 from pygal.svg import Svg
-from pygal.util import minify_css, template, text_len
+from pygal.util import compose, minify_css, template, text_len
+from pygal.view import View
 
 from pallapp import scoring
 from pallapp.i18n import date_text, datetime_text, gettext, time_text
@@ -763,6 +767,23 @@ class _SerieConfigWithKeptNames(SerieConfig):
 pygal.graph.base.SerieConfig = _SerieConfigWithKeptNames
 
 
+@functools.cache
+def _serie_option_set() -> frozenset[str]:
+    """`_serie_option_names` as a set: pygal asks whether each of the chart's ~180 options is
+    one of them, for every series."""
+    return frozenset(_serie_option_names())
+
+
+def _same_value(value: Any) -> Any:
+    return value
+
+
+#: pygal's value adapter of a line chart (no adapters of its own, then Decimal to float) and of
+#: a date line's x values, as `BaseGraph.prepare_values` makes them.
+_ADAPT = functools.reduce(compose, [_same_value, decimal_to_float])
+_X_ADAPT = functools.reduce(compose, pygal.DateTimeLine._x_adapters)
+
+
 _object_attribute = object.__getattribute__
 
 
@@ -808,6 +829,116 @@ class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):
         # The value of a dot in words, used only by tooltips and printed values (both off):
         # formatting it (a date through Babel for every dot) was a third of a chart's time.
         return ""
+
+    def prepare_values(self, raw: Any, offset: int = 0) -> Any:
+        """pygal's `BaseGraph.prepare_values` for the charts drawn here (lists of (moment,
+        value) pairs, no metadata, no logarithmic scale): the same series of
+        [timestamp, value] pairs, without asking the chart's options (through
+        `__getattribute__`) again for every point, which was a fifth of a long chart's time.
+        Anything else is pygal's own code."""
+        if (
+            not raw
+            or self.strict
+            or self.logarithmic
+            or self._adapters
+            or type(self)._x_adapters is not pygal.DateTimeLine._x_adapters
+            or not all(
+                type(values) is list and all(type(pair) is tuple and len(pair) == 2 for pair in values)
+                for values, _options in raw
+            )
+        ):
+            return super().prepare_values(raw, offset)
+        super().prepare_values([], offset)  # the options pygal tidies before the values
+        self._adapt = _ADAPT
+        self._x_adapt = _X_ADAPT
+        width = max([len(values) for values, _options in raw] + [len(self.x_labels or [])])
+        options = self.state.__dict__.items()
+        names = _serie_option_set()
+        series: list[Serie] = []
+        for raw_values, serie_config_kwargs in raw:
+            # pygal: each x through date_to_datetime then datetime_to_timestamp, each y through
+            # decimal_to_float (twice, as pygal does); missing pairs at the end are None, None.
+            values: list[list[Any]] = [
+                [
+                    datetime_to_timestamp(date_to_datetime(x)),
+                    decimal_to_float(decimal_to_float(y)),
+                ]
+                for x, y in raw_values
+            ]
+            values += [[None, None] for _ in range(width - len(raw_values))]
+            serie_config = pygal.graph.base.SerieConfig()
+            serie_config(**{key: value for key, value in options if key in names})
+            serie_config(**serie_config_kwargs)
+            series.append(Serie(offset + len(series), values, serie_config, {}))
+        return series
+
+    def line(self, serie: Any, rescale: bool = False) -> None:
+        """pygal's `Line.line` for the charts drawn here (no metadata, tooltips, printed values,
+        interpolation, fill or logarithmic scale): the same dots and lines, each dot's nodes
+        made straight in the tree instead of through pygal's general node maker and its
+        tooltip and value hooks (which do nothing here), the largest part of a long chart's
+        drawing. Anything else is pygal's own code."""
+        view = self.view
+        if (
+            pygal.etree.etree.lxml  # pygal's nodes are lxml's, not ElementTree's
+            or (rescale and self.secondary_series)
+            or self.logarithmic
+            or self.horizontal
+            or self.interpolate
+            or self.print_values
+            or self.print_labels
+            or self.dynamic_print_values
+            or type(view) is not View
+            or serie.metadata
+            or serie.show_only_major_dots
+            or serie.fill
+            or not serie.allow_interruptions
+        ):
+            super().line(serie, rescale)
+            return
+        serie_node = self.svg.serie(serie)
+        # `View.__call__`, the same arithmetic in the same order.
+        box = view.box
+        xmin, ymin, box_width, box_height = box.xmin, box.ymin, box.width, box.height
+        width, height = view.width, view.height
+        view_values = [
+            (
+                None if x is None else width * (x - xmin) / box_width,
+                None if y is None else height - height * (y - ymin) / box_height,
+            )
+            for x, y in serie.points
+        ]
+        if serie.show_dots:
+            overlay = serie_node["overlay"]
+            radius = str(serie.dots_size)
+            sub_element = ElementTree.SubElement
+            for x, y in view_values:
+                if x is None or y is None:
+                    continue
+                # pygal's node maker: each value as str(), `class_` written last as `class`.
+                dots = sub_element(overlay, "g", {"class": "dots"})
+                sub_element(
+                    dots,
+                    "circle",
+                    {"cx": str(x), "cy": str(y), "r": radius, "class": "dot reactive tooltip-trigger"},
+                )
+        if serie.stroke:
+            # pygal splits the line where a value is missing (allow_interruptions).
+            sequences = []
+            current: list[tuple[Any, Any]] = []
+            for x, y in view_values:
+                if y is None:
+                    if current:
+                        sequences.append(current)
+                        current = []
+                    continue
+                current.append((x, y))
+            if current:
+                sequences.append(current)
+            for sequence in sequences:
+                self.svg.line(
+                    serie_node["plot"], sequence, close=self._self_close, class_="line reactive nofill"
+                )
 
     def _draw(self) -> None:
         # pygal makes its SVG writer in `setup`, with no hook to choose another: this chart's
@@ -916,21 +1047,116 @@ _LONG_DECIMAL = re.compile(r"(\d\.\d\d)\d+")
 def _without_scripts_and_tooltips(tree: ElementTree.Element) -> bytes:
     """The SVG without pygal's configuration script and without the data its tooltips read
     (each dot carried its value and coordinates in <desc> elements, nearly half the bytes of a
-    long chart; the script that shows them never runs: there is none, and the CSP forbids it)."""
+    long chart; the script that shows them never runs: there is none, and the CSP forbids it),
+    with every decimal of an attribute cut after two places (`_LONG_DECIMAL`)."""
+    try:
+        text = _svg_text(tree)
+    except _UnusualTree:  # not a tree pygal makes here: ElementTree's own way
+        text = _svg_text_by_elementtree(tree)
+    return (_XML_DECLARATION + text).encode("utf-8")
+
+
+class _UnusualTree(Exception):
+    """A tree `_svg_text` does not write (a namespaced or non-text name or value)."""
+
+
+def _first_group(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
+def _escaped_attribute(text: str) -> str:
+    """ElementTree's escaping of an attribute value (`_escape_attrib`), in its order."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if "\n" in text:
+        text = text.replace("\n", "&#10;")
+    if "\t" in text:
+        text = text.replace("\t", "&#09;")
+    return text
+
+
+def _escaped_text(text: str) -> str:
+    """ElementTree's escaping of character data (`_escape_cdata`)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _left_out(element: ElementTree.Element) -> bool:
+    """pygal's <script> and the tooltips' <desc> elements (with their tails) are not written."""
+    tag = str(element.tag)
+    return tag.endswith("script") or tag.endswith("desc")
+
+
+def _svg_text(tree: ElementTree.Element) -> str:
+    """The text ElementTree writes for the tree (`tostring(tree, encoding="unicode")`) without
+    the elements `_left_out` and with long decimals cut, in one walk of the tree written as a
+    list of strings: ElementTree's writer first walked the whole tree for namespaces, then
+    wrote it through a call per element and a write per piece, after two walks here to take
+    the tooltips out and cut the decimals (together two fifths of a long chart's time). Only a
+    tree without namespaces or processing instructions (as pygal's tree with ElementTree):
+    anything else raises `_UnusualTree`. `test_the_svg_text_is_the_one_elementtree_writes`
+    compares with ElementTree."""
+    parts: list[str] = []
+    append = parts.append
+    cut = _LONG_DECIMAL.sub
+    comment = ElementTree.Comment
+
+    def write(element: ElementTree.Element) -> None:
+        tag: Any = element.tag  # a name, or ElementTree's Comment function for a comment
+        text = element.text
+        if tag is comment:
+            append(f"<!--{text}-->")
+        elif type(tag) is not str or tag[:1] == "{":
+            raise _UnusualTree(repr(tag))
+        else:
+            append("<" + tag)
+            for name, value in element.items():
+                if type(name) is not str or name[:1] == "{" or type(value) is not str:
+                    raise _UnusualTree(repr(name))
+                if "." in value:  # most attributes are names and classes: no regular expression
+                    value = cut(_first_group, value)
+                append(f' {name}="{_escaped_attribute(value)}"')
+            if text or len(element):
+                append(">")
+                if text:
+                    append(_escaped_text(text))
+                for child in element:
+                    if not _left_out(child):
+                        write(child)
+                append(f"</{tag}>")
+            else:
+                append(" />")
+        if element.tail:
+            append(_escaped_text(element.tail))
+
+    write(tree)
+    return "".join(parts)
+
+
+def _svg_text_by_elementtree(tree: ElementTree.Element) -> str:
+    """What `_svg_text` writes, through ElementTree's own writer (any tree)."""
     for parent in list(tree.iter()):
         for child in list(parent):
-            tag = str(child.tag)
-            if tag.endswith("script") or tag.endswith("desc"):
+            if _left_out(child):
                 parent.remove(child)
     for element in tree.iter():
         for name, value in element.attrib.items():
-            if "." in value:  # most attributes are names and classes: no regular expression
+            if "." in value:
                 element.attrib[name] = _LONG_DECIMAL.sub(r"\1", value)
-    # ElementTree's own text of `tostring(tree, encoding="utf-8", xml_declaration=True)`, written
-    # as text and encoded once: through an encoding writer, each of the chart's thousands of
-    # small writes was encoded on its own (a tenth of a long chart's time).
-    text = ElementTree.tostring(tree, encoding="unicode")
-    return (_XML_DECLARATION + text).encode("utf-8")
+    return ElementTree.tostring(tree, encoding="unicode")
 
 
 def moment_label(moment: datetime) -> str:
