@@ -32,12 +32,12 @@ from xml.etree import ElementTree
 import pygal
 import pygal.graph.base
 from pygal.adapters import decimal_to_float
-from pygal.config import SerieConfig
+from pygal.config import BaseConfig, Config, Key, SerieConfig
 from pygal.graph.time import date_to_datetime, datetime_to_timestamp
 from pygal.serie import Serie
 from pygal.style import Style
 from pygal.svg import Svg
-from pygal.util import compose, minify_css, template, text_len
+from pygal.util import compose, merge, minify_css, template, text_len
 from pygal.view import View
 
 from pallapp import scoring
@@ -648,7 +648,14 @@ def _style(chart: Chart) -> Style:
     colours = [COLOURS[i % len(COLOURS)] for i in range(len(chart.series))]
     colours += [THRESHOLD_COLOUR] * len(chart.thresholds)
     colours += [MILESTONE_COLOUR] * len(chart.lines)
-    return Style(colors=tuple(colours), **STYLE_OPTIONS)
+    return _kept_style(tuple(colours))
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_style(colours: tuple[str, ...]) -> Style:
+    """One style per list of colours, made once per process: pygal only reads a style while it
+    draws, and the same style object lets `_style_sheets` keep the chart's style sheet."""
+    return Style(colors=colours, **STYLE_OPTIONS)
 
 
 def indication_name(code: str) -> str:
@@ -700,6 +707,20 @@ def _minified(css_text: str) -> str:
     return str(minify_css(css_text))
 
 
+@functools.lru_cache(maxsize=256)
+def _style_sheets(names: tuple[str, ...], style: Style, order: int, strokes: str) -> str:
+    """pygal's style sheets of a chart (`Svg.add_styles`: each sheet filled in with the style,
+    the colours of `order` series and the series' strokes, then minified), with the stand-in
+    id, once per style, number of series and strokes: filling in the sheets was a tenth of a
+    small chart's time. The style is one of `_kept_style`, never changed."""
+    prefix = f"#{_CSS_ID_STAND_IN} "
+    colours = style.get_colors(prefix, order)
+    return "\n".join(
+        _minified(template(_css_template(name), style=style, colors=colours, strokes=strokes, id=prefix))
+        for name in names
+    )
+
+
 class _SvgWithKeptStyles(Svg):
     """pygal's SVG writer, with the style sheets read and minified once per process instead of
     for every chart (a fixed cost of every chart image), and without the configuration script,
@@ -724,23 +745,11 @@ class _SvgWithKeptStyles(Svg):
         chart_id = self.id
         self.id = f"#{_CSS_ID_STAND_IN} "
         try:
-            colours = graph.style.get_colors(self.id, graph._order)
             strokes = self.get_strokes()
-            sheets = [
-                _minified(
-                    template(
-                        _css_template(name),
-                        style=graph.style,
-                        colors=colours,
-                        strokes=strokes,
-                        id=self.id,
-                    )
-                )
-                for name in names
-            ]
         finally:
             self.id = chart_id
-        style_text = "\n".join(sheets).replace(_CSS_ID_STAND_IN, chart_id.strip().lstrip("#"))
+        sheets = _style_sheets(tuple(names), graph.style, graph._order, strokes)
+        style_text = sheets.replace(_CSS_ID_STAND_IN, chart_id.strip().lstrip("#"))
         self.node(self.defs, "style", type="text/css").text = style_text
 
     def add_scripts(self) -> None:
@@ -754,7 +763,59 @@ def _serie_option_names() -> tuple[str, ...]:
     return tuple(dir(SerieConfig()))
 
 
-class _SerieConfigWithKeptNames(SerieConfig):
+@functools.cache
+def _config_defaults(cls: type) -> tuple[tuple[tuple[str, Any], ...], frozenset[str]]:
+    """What pygal's `BaseConfig.__init__` sets on a new configuration of `cls` (each option's
+    default, in its order), worked out once per process, and the options whose default is a
+    list (each configuration gets its own copy, as in pygal)."""
+    reference: Any = object.__new__(cls)
+    BaseConfig.__init__(reference)
+    lists = frozenset(
+        name
+        for name in reference.__dict__
+        if isinstance(option := getattr(cls, name, None), Key) and option.is_list and option.value is not None
+    )
+    return tuple(reference.__dict__.items()), lists
+
+
+@functools.cache
+def _config_names(cls: type) -> frozenset[str]:
+    """The names `dir()` gives for the class `cls` (a configuration's own are its options)."""
+    return frozenset(dir(cls))
+
+
+class _KeptDefaults:
+    """pygal's `BaseConfig.__init__` and `__call__` (`_update`) with the defaults and the
+    option names worked out once per process (`_config_defaults`), not with `dir()` and a
+    look-up of each of ~180 options for every chart and series: a tenth of a small chart's
+    time. Only dunder methods: pygal copies a chart configuration's class dictionary into its
+    drawing state (`State`), where a name with two underscores is never read."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        defaults, lists = _config_defaults(type(self))  # type: ignore[arg-type]  # a class is hashable
+        values = self.__dict__
+        for name, value in defaults:
+            values[name] = list(value) if name in lists else value
+        self.__call__(**kwargs)
+
+    def __call__(self, **kwargs: Any) -> None:
+        names = _config_names(type(self))  # type: ignore[arg-type]  # a class is hashable
+        values = self.__dict__
+        merge(
+            values,
+            {
+                key: value
+                for key, value in kwargs.items()
+                if not key.startswith("_") and (key in names or key in values)
+            },
+        )
+
+
+class _ConfigWithKeptDefaults(_KeptDefaults, Config):
+    """A chart's configuration (`_KeptDefaults`); the options and values are pygal's own."""
+
+
+class _SerieConfigWithKeptNames(_KeptDefaults, SerieConfig):
     """pygal's series configuration, whose `dir()` is worked out once per process. pygal asks
     for it once per chart option (about 90) for every series, before each series is drawn:
     it was the largest fixed cost of a chart. The names are pygal's own."""
@@ -987,6 +1048,7 @@ def render_svg(chart: Chart) -> bytes:
         widest_date = max((len(date_text(day, "short")) for day in days), default=10)
         truncation = widest_date + 1 + MILESTONE_NAME_CHARS + 1
     plot = _DateTimeLineWithoutTooltips(
+        _ConfigWithKeptDefaults,
         style=_style(chart),
         width=960,
         height=chart.height,
