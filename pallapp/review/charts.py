@@ -317,14 +317,23 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
     period.
     """
     by_period: dict[tuple[date, date, bool], list[int]] = {}
+    # Each day's and each month's period worked out once (a long stay has several ratings a
+    # day, and a month of ratings on many days).
+    period_of_day: dict[date, tuple[date, date, bool]] = {}
+    period_of_month: dict[tuple[int, int], tuple[date, date, bool]] = {}
     for index, (moment, _value) in enumerate(chart.series[0].points if chart.series else []):
         day = moment.astimezone(STOCKHOLM).date()
-        if monthly_before is not None and day < monthly_before:
-            key = (*month_of(day), True)
-        else:
-            monday = week_of(moment)
-            first = max(monday, monthly_before) if monthly_before else monday
-            key = (first, monday + timedelta(days=6), False)
+        key = period_of_day.get(day)
+        if key is None:
+            if monthly_before is not None and day < monthly_before:
+                key = period_of_month.get((day.year, day.month))
+                if key is None:
+                    key = period_of_month[(day.year, day.month)] = (*month_of(day), True)
+            else:
+                monday = day - timedelta(days=day.weekday())  # `week_of`, from the day
+                first = max(monday, monthly_before) if monthly_before else monday
+                key = (first, monday + timedelta(days=6), False)
+            period_of_day[day] = key
         by_period.setdefault(key, []).append(index)
     periods = sorted(by_period)
     middles = [
@@ -332,8 +341,9 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
         for first, last, _monthly in periods
     ]
     for series in chart.series:
+        values = [value for _moment, value in series.points]
         series.points = [
-            (middle, highest(series.points[i][1] for i in by_period[period]))
+            (middle, highest([values[i] for i in by_period[period]]))
             for middle, period in zip(middles, periods, strict=True)
         ]
     chart.periods = {
@@ -469,8 +479,9 @@ def build_chart(
         return None
     chart.lines = list(lines or [])
     chart.axis = axis
-    if len(chart.moments) > MAX_CHART_POINTS:
-        highest_of_each_period(chart, monthly_cut(len(chart.moments), today))
+    count = len(chart.moments)  # sorted from every series: once
+    if count > MAX_CHART_POINTS:
+        highest_of_each_period(chart, monthly_cut(count, today))
     return chart
 
 
