@@ -8,6 +8,15 @@ pygal adds a small configuration <script> even when its JavaScript is switched o
 removed from the tree before serialising, and the SVG is served with a CSP that forbids
 scripts, so the charts never run code (they are shown through <img>).
 
+A chart image is the most requested kind of response, so pygal's work for every chart is cut
+where its general code did the same thing again and again: configurations from defaults worked
+out once per process, one style and one filled-in style sheet per list of colours, values, dots
+and lines made without pygal's per-point option look-ups and node maker, and the tree written
+in one walk (`_svg_text`). Each of those parts is pygal's own steps for the charts drawn here
+and hands anything else to pygal; the SVG is the same, byte for byte, as pygal's own code and
+ElementTree's writer draw it (`test_every_chart_is_drawn_as_before`), so CHART_FORMAT is
+unchanged.
+
 Line charts are for totals and subscales only; single items are in the heat maps
 (`pallapp.review.heatmap`). All charts of one range share one time axis (`Axis`) and one plot area
 (the same left and right margins whatever their labels), so a point of one chart lies above the
