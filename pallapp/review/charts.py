@@ -8,6 +8,15 @@ pygal adds a small configuration <script> even when its JavaScript is switched o
 removed from the tree before serialising, and the SVG is served with a CSP that forbids
 scripts, so the charts never run code (they are shown through <img>).
 
+A chart image is the most requested kind of response, so pygal's work for every chart is cut
+where its general code did the same thing again and again: configurations from defaults worked
+out once per process, one style and one filled-in style sheet per list of colours, values, dots
+and lines made without pygal's per-point option look-ups and node maker, and the tree written
+in one walk (`_svg_text`). Each of those parts is pygal's own steps for the charts drawn here
+and hands anything else to pygal; the SVG is the same, byte for byte, as pygal's own code and
+ElementTree's writer draw it (`test_every_chart_is_drawn_as_before`), so CHART_FORMAT is
+unchanged.
+
 Line charts are for totals and subscales only; single items are in the heat maps
 (`pallapp.review.heatmap`). All charts of one range share one time axis (`Axis`) and one plot area
 (the same left and right margins whatever their labels), so a point of one chart lies above the
@@ -31,10 +40,14 @@ from xml.etree import ElementTree
 
 import pygal
 import pygal.graph.base
-from pygal.config import SerieConfig
+from pygal.adapters import decimal_to_float
+from pygal.config import BaseConfig, Config, Key, SerieConfig
+from pygal.graph.time import date_to_datetime, datetime_to_timestamp
+from pygal.serie import Serie
 from pygal.style import Style
 from pygal.svg import Svg
-from pygal.util import minify_css, template, text_len
+from pygal.util import compose, merge, minify_css, template, text_len
+from pygal.view import View
 
 from pallapp import scoring
 from pallapp.i18n import date_text, datetime_text, gettext, time_text
@@ -313,14 +326,23 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
     period.
     """
     by_period: dict[tuple[date, date, bool], list[int]] = {}
+    # Each day's and each month's period worked out once (a long stay has several ratings a
+    # day, and a month of ratings on many days).
+    period_of_day: dict[date, tuple[date, date, bool]] = {}
+    period_of_month: dict[tuple[int, int], tuple[date, date, bool]] = {}
     for index, (moment, _value) in enumerate(chart.series[0].points if chart.series else []):
         day = moment.astimezone(STOCKHOLM).date()
-        if monthly_before is not None and day < monthly_before:
-            key = (*month_of(day), True)
-        else:
-            monday = week_of(moment)
-            first = max(monday, monthly_before) if monthly_before else monday
-            key = (first, monday + timedelta(days=6), False)
+        key = period_of_day.get(day)
+        if key is None:
+            if monthly_before is not None and day < monthly_before:
+                key = period_of_month.get((day.year, day.month))
+                if key is None:
+                    key = period_of_month[(day.year, day.month)] = (*month_of(day), True)
+            else:
+                monday = day - timedelta(days=day.weekday())  # `week_of`, from the day
+                first = max(monday, monthly_before) if monthly_before else monday
+                key = (first, monday + timedelta(days=6), False)
+            period_of_day[day] = key
         by_period.setdefault(key, []).append(index)
     periods = sorted(by_period)
     middles = [
@@ -328,8 +350,9 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
         for first, last, _monthly in periods
     ]
     for series in chart.series:
+        values = [value for _moment, value in series.points]
         series.points = [
-            (middle, highest(series.points[i][1] for i in by_period[period]))
+            (middle, highest([values[i] for i in by_period[period]]))
             for middle, period in zip(middles, periods, strict=True)
         ]
     chart.periods = {
@@ -465,8 +488,9 @@ def build_chart(
         return None
     chart.lines = list(lines or [])
     chart.axis = axis
-    if len(chart.moments) > MAX_CHART_POINTS:
-        highest_of_each_period(chart, monthly_cut(len(chart.moments), today))
+    count = len(chart.moments)  # sorted from every series: once
+    if count > MAX_CHART_POINTS:
+        highest_of_each_period(chart, monthly_cut(count, today))
     return chart
 
 
@@ -644,7 +668,14 @@ def _style(chart: Chart) -> Style:
     colours = [COLOURS[i % len(COLOURS)] for i in range(len(chart.series))]
     colours += [THRESHOLD_COLOUR] * len(chart.thresholds)
     colours += [MILESTONE_COLOUR] * len(chart.lines)
-    return Style(colors=tuple(colours), **STYLE_OPTIONS)
+    return _kept_style(tuple(colours))
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_style(colours: tuple[str, ...]) -> Style:
+    """One style per list of colours, made once per process: pygal only reads a style while it
+    draws, and the same style object lets `_style_sheets` keep the chart's style sheet."""
+    return Style(colors=colours, **STYLE_OPTIONS)
 
 
 def indication_name(code: str) -> str:
@@ -696,6 +727,20 @@ def _minified(css_text: str) -> str:
     return str(minify_css(css_text))
 
 
+@functools.lru_cache(maxsize=256)
+def _style_sheets(names: tuple[str, ...], style: Style, order: int, strokes: str) -> str:
+    """pygal's style sheets of a chart (`Svg.add_styles`: each sheet filled in with the style,
+    the colours of `order` series and the series' strokes, then minified), with the stand-in
+    id, once per style, number of series and strokes: filling in the sheets was a tenth of a
+    small chart's time. The style is one of `_kept_style`, never changed."""
+    prefix = f"#{_CSS_ID_STAND_IN} "
+    colours = style.get_colors(prefix, order)
+    return "\n".join(
+        _minified(template(_css_template(name), style=style, colors=colours, strokes=strokes, id=prefix))
+        for name in names
+    )
+
+
 class _SvgWithKeptStyles(Svg):
     """pygal's SVG writer, with the style sheets read and minified once per process instead of
     for every chart (a fixed cost of every chart image), and without the configuration script,
@@ -720,23 +765,11 @@ class _SvgWithKeptStyles(Svg):
         chart_id = self.id
         self.id = f"#{_CSS_ID_STAND_IN} "
         try:
-            colours = graph.style.get_colors(self.id, graph._order)
             strokes = self.get_strokes()
-            sheets = [
-                _minified(
-                    template(
-                        _css_template(name),
-                        style=graph.style,
-                        colors=colours,
-                        strokes=strokes,
-                        id=self.id,
-                    )
-                )
-                for name in names
-            ]
         finally:
             self.id = chart_id
-        style_text = "\n".join(sheets).replace(_CSS_ID_STAND_IN, chart_id.strip().lstrip("#"))
+        sheets = _style_sheets(tuple(names), graph.style, graph._order, strokes)
+        style_text = sheets.replace(_CSS_ID_STAND_IN, chart_id.strip().lstrip("#"))
         self.node(self.defs, "style", type="text/css").text = style_text
 
     def add_scripts(self) -> None:
@@ -750,7 +783,59 @@ def _serie_option_names() -> tuple[str, ...]:
     return tuple(dir(SerieConfig()))
 
 
-class _SerieConfigWithKeptNames(SerieConfig):
+@functools.cache
+def _config_defaults(cls: type) -> tuple[tuple[tuple[str, Any], ...], frozenset[str]]:
+    """What pygal's `BaseConfig.__init__` sets on a new configuration of `cls` (each option's
+    default, in its order), worked out once per process, and the options whose default is a
+    list (each configuration gets its own copy, as in pygal)."""
+    reference: Any = object.__new__(cls)
+    BaseConfig.__init__(reference)
+    lists = frozenset(
+        name
+        for name in reference.__dict__
+        if isinstance(option := getattr(cls, name, None), Key) and option.is_list and option.value is not None
+    )
+    return tuple(reference.__dict__.items()), lists
+
+
+@functools.cache
+def _config_names(cls: type) -> frozenset[str]:
+    """The names `dir()` gives for the class `cls` (a configuration's own are its options)."""
+    return frozenset(dir(cls))
+
+
+class _KeptDefaults:
+    """pygal's `BaseConfig.__init__` and `__call__` (`_update`) with the defaults and the
+    option names worked out once per process (`_config_defaults`), not with `dir()` and a
+    look-up of each of ~180 options for every chart and series: a tenth of a small chart's
+    time. Only dunder methods: pygal copies a chart configuration's class dictionary into its
+    drawing state (`State`), where a name with two underscores is never read."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        defaults, lists = _config_defaults(type(self))  # type: ignore[arg-type]  # a class is hashable
+        values = self.__dict__
+        for name, value in defaults:
+            values[name] = list(value) if name in lists else value
+        self.__call__(**kwargs)
+
+    def __call__(self, **kwargs: Any) -> None:
+        names = _config_names(type(self))  # type: ignore[arg-type]  # a class is hashable
+        values = self.__dict__
+        merge(
+            values,
+            {
+                key: value
+                for key, value in kwargs.items()
+                if not key.startswith("_") and (key in names or key in values)
+            },
+        )
+
+
+class _ConfigWithKeptDefaults(_KeptDefaults, Config):
+    """A chart's configuration (`_KeptDefaults`); the options and values are pygal's own."""
+
+
+class _SerieConfigWithKeptNames(_KeptDefaults, SerieConfig):
     """pygal's series configuration, whose `dir()` is worked out once per process. pygal asks
     for it once per chart option (about 90) for every series, before each series is drawn:
     it was the largest fixed cost of a chart. The names are pygal's own."""
@@ -761,6 +846,23 @@ class _SerieConfigWithKeptNames(SerieConfig):
 
 # pygal makes each series configuration from this name of its module: no option chooses it.
 pygal.graph.base.SerieConfig = _SerieConfigWithKeptNames
+
+
+@functools.cache
+def _serie_option_set() -> frozenset[str]:
+    """`_serie_option_names` as a set: pygal asks whether each of the chart's ~180 options is
+    one of them, for every series."""
+    return frozenset(_serie_option_names())
+
+
+def _same_value(value: Any) -> Any:
+    return value
+
+
+#: pygal's value adapter of a line chart (no adapters of its own, then Decimal to float) and of
+#: a date line's x values, as `BaseGraph.prepare_values` makes them.
+_ADAPT = functools.reduce(compose, [_same_value, decimal_to_float])
+_X_ADAPT = functools.reduce(compose, pygal.DateTimeLine._x_adapters)
 
 
 _object_attribute = object.__getattribute__
@@ -809,6 +911,116 @@ class _DateTimeLineWithoutTooltips(pygal.DateTimeLine):
         # formatting it (a date through Babel for every dot) was a third of a chart's time.
         return ""
 
+    def prepare_values(self, raw: Any, offset: int = 0) -> Any:
+        """pygal's `BaseGraph.prepare_values` for the charts drawn here (lists of (moment,
+        value) pairs, no metadata, no logarithmic scale): the same series of
+        [timestamp, value] pairs, without asking the chart's options (through
+        `__getattribute__`) again for every point, which was a fifth of a long chart's time.
+        Anything else is pygal's own code."""
+        if (
+            not raw
+            or self.strict
+            or self.logarithmic
+            or self._adapters
+            or type(self)._x_adapters is not pygal.DateTimeLine._x_adapters
+            or not all(
+                type(values) is list and all(type(pair) is tuple and len(pair) == 2 for pair in values)
+                for values, _options in raw
+            )
+        ):
+            return super().prepare_values(raw, offset)
+        super().prepare_values([], offset)  # the options pygal tidies before the values
+        self._adapt = _ADAPT
+        self._x_adapt = _X_ADAPT
+        width = max([len(values) for values, _options in raw] + [len(self.x_labels or [])])
+        options = self.state.__dict__.items()
+        names = _serie_option_set()
+        series: list[Serie] = []
+        for raw_values, serie_config_kwargs in raw:
+            # pygal: each x through date_to_datetime then datetime_to_timestamp, each y through
+            # decimal_to_float (twice, as pygal does); missing pairs at the end are None, None.
+            values: list[list[Any]] = [
+                [
+                    datetime_to_timestamp(date_to_datetime(x)),
+                    decimal_to_float(decimal_to_float(y)),
+                ]
+                for x, y in raw_values
+            ]
+            values += [[None, None] for _ in range(width - len(raw_values))]
+            serie_config = pygal.graph.base.SerieConfig()
+            serie_config(**{key: value for key, value in options if key in names})
+            serie_config(**serie_config_kwargs)
+            series.append(Serie(offset + len(series), values, serie_config, {}))
+        return series
+
+    def line(self, serie: Any, rescale: bool = False) -> None:
+        """pygal's `Line.line` for the charts drawn here (no metadata, tooltips, printed values,
+        interpolation, fill or logarithmic scale): the same dots and lines, each dot's nodes
+        made straight in the tree instead of through pygal's general node maker and its
+        tooltip and value hooks (which do nothing here), the largest part of a long chart's
+        drawing. Anything else is pygal's own code."""
+        view = self.view
+        if (
+            pygal.etree.etree.lxml  # pygal's nodes are lxml's, not ElementTree's
+            or (rescale and self.secondary_series)
+            or self.logarithmic
+            or self.horizontal
+            or self.interpolate
+            or self.print_values
+            or self.print_labels
+            or self.dynamic_print_values
+            or type(view) is not View
+            or serie.metadata
+            or serie.show_only_major_dots
+            or serie.fill
+            or not serie.allow_interruptions
+        ):
+            super().line(serie, rescale)
+            return
+        serie_node = self.svg.serie(serie)
+        # `View.__call__`, the same arithmetic in the same order.
+        box = view.box
+        xmin, ymin, box_width, box_height = box.xmin, box.ymin, box.width, box.height
+        width, height = view.width, view.height
+        view_values = [
+            (
+                None if x is None else width * (x - xmin) / box_width,
+                None if y is None else height - height * (y - ymin) / box_height,
+            )
+            for x, y in serie.points
+        ]
+        if serie.show_dots:
+            overlay = serie_node["overlay"]
+            radius = str(serie.dots_size)
+            sub_element = ElementTree.SubElement
+            for x, y in view_values:
+                if x is None or y is None:
+                    continue
+                # pygal's node maker: each value as str(), `class_` written last as `class`.
+                dots = sub_element(overlay, "g", {"class": "dots"})
+                sub_element(
+                    dots,
+                    "circle",
+                    {"cx": str(x), "cy": str(y), "r": radius, "class": "dot reactive tooltip-trigger"},
+                )
+        if serie.stroke:
+            # pygal splits the line where a value is missing (allow_interruptions).
+            sequences = []
+            current: list[tuple[Any, Any]] = []
+            for x, y in view_values:
+                if y is None:
+                    if current:
+                        sequences.append(current)
+                        current = []
+                    continue
+                current.append((x, y))
+            if current:
+                sequences.append(current)
+            for sequence in sequences:
+                self.svg.line(
+                    serie_node["plot"], sequence, close=self._self_close, class_="line reactive nofill"
+                )
+
     def _draw(self) -> None:
         # pygal makes its SVG writer in `setup`, with no hook to choose another: this chart's
         # writer is given the kept style sheets before anything is drawn.
@@ -856,6 +1068,7 @@ def render_svg(chart: Chart) -> bytes:
         widest_date = max((len(date_text(day, "short")) for day in days), default=10)
         truncation = widest_date + 1 + MILESTONE_NAME_CHARS + 1
     plot = _DateTimeLineWithoutTooltips(
+        _ConfigWithKeptDefaults,
         style=_style(chart),
         width=960,
         height=chart.height,
@@ -916,21 +1129,116 @@ _LONG_DECIMAL = re.compile(r"(\d\.\d\d)\d+")
 def _without_scripts_and_tooltips(tree: ElementTree.Element) -> bytes:
     """The SVG without pygal's configuration script and without the data its tooltips read
     (each dot carried its value and coordinates in <desc> elements, nearly half the bytes of a
-    long chart; the script that shows them never runs: there is none, and the CSP forbids it)."""
+    long chart; the script that shows them never runs: there is none, and the CSP forbids it),
+    with every decimal of an attribute cut after two places (`_LONG_DECIMAL`)."""
+    try:
+        text = _svg_text(tree)
+    except _UnusualTree:  # not a tree pygal makes here: ElementTree's own way
+        text = _svg_text_by_elementtree(tree)
+    return (_XML_DECLARATION + text).encode("utf-8")
+
+
+class _UnusualTree(Exception):
+    """A tree `_svg_text` does not write (a namespaced or non-text name or value)."""
+
+
+def _first_group(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
+def _escaped_attribute(text: str) -> str:
+    """ElementTree's escaping of an attribute value (`_escape_attrib`), in its order."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if "\n" in text:
+        text = text.replace("\n", "&#10;")
+    if "\t" in text:
+        text = text.replace("\t", "&#09;")
+    return text
+
+
+def _escaped_text(text: str) -> str:
+    """ElementTree's escaping of character data (`_escape_cdata`)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _left_out(element: ElementTree.Element) -> bool:
+    """pygal's <script> and the tooltips' <desc> elements (with their tails) are not written."""
+    tag = str(element.tag)
+    return tag.endswith("script") or tag.endswith("desc")
+
+
+def _svg_text(tree: ElementTree.Element) -> str:
+    """The text ElementTree writes for the tree (`tostring(tree, encoding="unicode")`) without
+    the elements `_left_out` and with long decimals cut, in one walk of the tree written as a
+    list of strings: ElementTree's writer first walked the whole tree for namespaces, then
+    wrote it through a call per element and a write per piece, after two walks here to take
+    the tooltips out and cut the decimals (together two fifths of a long chart's time). Only a
+    tree without namespaces or processing instructions (as pygal's tree with ElementTree):
+    anything else raises `_UnusualTree`. `test_the_svg_text_is_the_one_elementtree_writes`
+    compares with ElementTree."""
+    parts: list[str] = []
+    append = parts.append
+    cut = _LONG_DECIMAL.sub
+    comment = ElementTree.Comment
+
+    def write(element: ElementTree.Element) -> None:
+        tag: Any = element.tag  # a name, or ElementTree's Comment function for a comment
+        text = element.text
+        if tag is comment:
+            append(f"<!--{text}-->")
+        elif type(tag) is not str or tag[:1] == "{":
+            raise _UnusualTree(repr(tag))
+        else:
+            append("<" + tag)
+            for name, value in element.items():
+                if type(name) is not str or name[:1] == "{" or type(value) is not str:
+                    raise _UnusualTree(repr(name))
+                if "." in value:  # most attributes are names and classes: no regular expression
+                    value = cut(_first_group, value)
+                append(f' {name}="{_escaped_attribute(value)}"')
+            if text or len(element):
+                append(">")
+                if text:
+                    append(_escaped_text(text))
+                for child in element:
+                    if not _left_out(child):
+                        write(child)
+                append(f"</{tag}>")
+            else:
+                append(" />")
+        if element.tail:
+            append(_escaped_text(element.tail))
+
+    write(tree)
+    return "".join(parts)
+
+
+def _svg_text_by_elementtree(tree: ElementTree.Element) -> str:
+    """What `_svg_text` writes, through ElementTree's own writer (any tree)."""
     for parent in list(tree.iter()):
         for child in list(parent):
-            tag = str(child.tag)
-            if tag.endswith("script") or tag.endswith("desc"):
+            if _left_out(child):
                 parent.remove(child)
     for element in tree.iter():
         for name, value in element.attrib.items():
-            if "." in value:  # most attributes are names and classes: no regular expression
+            if "." in value:
                 element.attrib[name] = _LONG_DECIMAL.sub(r"\1", value)
-    # ElementTree's own text of `tostring(tree, encoding="utf-8", xml_declaration=True)`, written
-    # as text and encoded once: through an encoding writer, each of the chart's thousands of
-    # small writes was encoded on its own (a tenth of a long chart's time).
-    text = ElementTree.tostring(tree, encoding="unicode")
-    return (_XML_DECLARATION + text).encode("utf-8")
+    return ElementTree.tostring(tree, encoding="unicode")
 
 
 def moment_label(moment: datetime) -> str:

@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from pygal.config import SerieConfig
+from pygal.config import Config, SerieConfig
 from pygal.graph.base import BaseGraph
+from pygal.graph.line import Line
+from pygal.style import Style
 from pygal.svg import Svg
 from sqlalchemy import event, select
 
@@ -547,20 +549,110 @@ def test_charts_are_drawn_as_pygal_draws_them(app, monkeypatch):
                     drawn.append(charts.render_svg(chart))
         return drawn
 
-    charts._minified.cache_clear()
+    charts._style_sheets.cache_clear()
     kept = draw_all()
     assert draw_all() == kept  # drawn again from the kept style sheets
-    assert charts._minified.cache_info().hits >= 3 * len(kept)
+    assert charts._style_sheets.cache_info().hits >= len(kept)
+    drawn_by_pygal(monkeypatch)
+    assert draw_all() == kept
+    assert all(b"<style" in svg and b"<script" not in svg for svg in kept)
+
+
+def drawn_by_pygal(monkeypatch) -> None:
+    """pygal's own code instead of every quicker part of `charts` (style sheets, series
+    options, attribute rules, values, dots and lines) and ElementTree's writer instead of
+    `_svg_text`: what the charts were drawn with before those parts."""
     monkeypatch.setattr(charts._SvgWithKeptStyles, "add_styles", Svg.add_styles)
     monkeypatch.setattr(charts._SvgWithKeptStyles, "add_scripts", Svg.add_scripts)
     monkeypatch.setattr("pygal.graph.base.SerieConfig", SerieConfig)
+    monkeypatch.setattr(charts, "_ConfigWithKeptDefaults", Config)
+    monkeypatch.setattr(
+        charts, "_kept_style", lambda colours: Style(colors=colours, **charts.STYLE_OPTIONS)
+    )
     # pygal's own attribute rules instead of the chart's quicker ones (`__getattribute__`).
     monkeypatch.setattr(
         charts._DateTimeLineWithoutTooltips, "__getattribute__", BaseGraph.__getattribute__
     )
     monkeypatch.setattr(charts._DateTimeLineWithoutTooltips, "__setattr__", BaseGraph.__setattr__)
-    assert draw_all() == kept
-    assert all(b"<style" in svg and b"<script" not in svg for svg in kept)
+    monkeypatch.setattr(charts._DateTimeLineWithoutTooltips, "prepare_values", BaseGraph.prepare_values)
+    monkeypatch.setattr(charts._DateTimeLineWithoutTooltips, "line", Line.line)
+
+    def unusual(tree: object) -> str:
+        raise charts._UnusualTree("ElementTree's writer")
+
+    monkeypatch.setattr(charts, "_svg_text", unusual)
+
+
+def ratings_of(definition, start: datetime, count: int, hours: int) -> list[Assessment]:
+    """`count` ratings `hours` apart of an instrument's total and subscales (or highest grade),
+    a subscale now and then not rated (the line is interrupted there)."""
+    ratings = []
+    for i in range(count):
+        subscales = {
+            code: None if (i + n) % 11 == 0 else (i * 7 + n * 3) % 13
+            for n, code in enumerate(definition.subscales)
+        }
+        ratings.append(
+            Assessment(
+                instrument=definition.code,
+                observed_at=start + timedelta(hours=hours * i),
+                answers={},
+                scores={"subscales": subscales, "max_grade": i % 4},
+                total=(i * 5) % ((definition.total_max or 4) + 1) if definition.total_items else None,
+            )
+        )
+    return ratings
+
+
+def test_every_chart_is_drawn_as_before(app, monkeypatch):
+    """Every chart kind (each instrument's chart and the dose lane), for a range of three months
+    (a point for each rating, milestones) and for all of a long stay (weekly and monthly
+    points), in English and Swedish: the SVG is byte for byte the one pygal's own code and
+    ElementTree's writer draw (`drawn_by_pygal`); pygal's random chart id is fixed."""
+    today = date(2025, 6, 30)
+    three_months = charts.axis_for(today - timedelta(days=90), today)
+    long_stay = charts.axis_for(today - timedelta(days=3 * 365), today)
+    milestones = [
+        (datetime(2025, 5, 2, 9, tzinfo=STOCKHOLM), "Brytpunktssamtal"),
+        (datetime(2025, 6, 20, 14, tzinfo=STOCKHOLM), "Coordinated individual plan (SIP)"),
+    ]
+    keys = charts.chart_keys()
+    assert {"esas_total", "ipos_patient", "ipos_staff", "abbey", "roag", "doses"} <= set(keys)
+
+    def draw_all() -> list[bytes]:
+        drawn = []
+        for locale in ("en", "sv"):
+            with app.test_request_context(headers={"Accept-Language": locale}):
+                for axis, hours, count in ((three_months, 30, 70), (long_stay, 50, 520)):
+                    start = axis.start + timedelta(hours=10)
+                    doses = [
+                        charts.DoseMark(
+                            start + timedelta(hours=hours // 3 * i), ("pain", "anxiety", "nausea")[i % 3],
+                            "Morfin", "2,5 mg", "s.c.", None,
+                        )
+                        for i in range(count)
+                    ]
+                    for key in keys:
+                        if key == charts.DOSES_KEY:
+                            chart = charts.dose_chart(doses, lines=milestones, axis=axis)
+                        else:
+                            definition = charts._charted()[key]
+                            chart = charts.build_chart(
+                                key, ratings_of(definition, start, count, hours),
+                                lines=milestones, axis=axis, today=today,
+                            )
+                        assert chart is not None
+                        assert chart.weekly == (axis is long_stay and key != charts.DOSES_KEY)
+                        monkeypatch.setattr("pygal.graph.base.uuid4", lambda: UUID(int=7919))
+                        drawn.append(charts.render_svg(chart))
+        return drawn
+
+    kept = draw_all()
+    drawn_by_pygal(monkeypatch)
+    theirs = draw_all()
+    assert len(kept) == 2 * 2 * len(keys)
+    for ours, before in zip(kept, theirs, strict=True):
+        assert ours == before
 
 
 def test_the_svg_text_is_the_one_elementtree_writes():
@@ -581,3 +673,41 @@ def test_the_svg_text_is_the_one_elementtree_writes():
         xml_declaration=True,
     )
     assert ours == theirs
+
+
+def test_the_svg_text_writer_writes_what_elementtree_writes():
+    """`_svg_text` (one walk of pygal's tree) against ElementTree's writer after the tooltips
+    are taken out and the decimals cut: comments, tails, empty elements, escaped characters in
+    text and attributes (line breaks and tabs too), long and short decimals."""
+    from xml.etree import ElementTree
+
+    source = (
+        '<svg id="chart-1" viewBox="0 0 960 576">'
+        "<!--Generated with pygal 3.1.3 (etree) ©Kozea--><defs><style type=\"text/css\">"
+        "#c .graph &gt; .background{fill:#fff}</style></defs>"
+        '<g transform="translate(87.123456, 110)" class="plot"><rect x="0" y="0" width="12.5" />'
+        '<g class="dots"><circle cx="16.850000000000001" cy="184.8" r="5" class="dot" />'
+        '<desc class="x">16.85</desc>tail after desc<desc class="y">1</desc></g>'
+        '<path d="M16.850000 184.800000 L35.150000 1.2345.678 1e-05 1.5e-05" />'
+        '<text x="3.14159" title="a &amp; b &lt; &quot;c&quot; &#10;&#13;&#09;">Smärta – åäö &amp; &lt;b&gt;'
+        "<title>Brytpunktssamtal\u00a0\U0001f600</title></text>tail &gt; text"
+        "<script>var x = 1 &lt; 2;</script><g /><g></g><g>0</g></g></svg>"
+    )
+
+    def tree() -> ElementTree.Element:
+        # The text above, not outside input: the standard parser is enough.
+        root = ElementTree.fromstring(source)  # noqa: S314
+        root.set("xmlns", "http://www.w3.org/2000/svg")  # pygal's way: an attribute
+        root.insert(0, ElementTree.Comment("http://pygal.org"))  # the parser drops comments
+        return root
+
+    ours = charts._svg_text(tree())
+    theirs = charts._svg_text_by_elementtree(tree())
+    assert ours == theirs
+    assert "<!--http://pygal.org-->" in ours
+    for left_out in ("<desc", "<script", "tail after desc"):
+        assert left_out not in ours
+    for cut in ('cx="16.85"', 'x="3.14"'):
+        assert cut in ours
+    with pytest.raises(charts._UnusualTree):  # a namespaced name: ElementTree's own writer
+        charts._svg_text(ElementTree.fromstring('<svg xmlns:a="urn:a"><g a:b="1" /></svg>'))  # noqa: S314
