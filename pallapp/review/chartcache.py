@@ -78,8 +78,10 @@ def _data_version_statement() -> Select[Any]:
 
 
 def patient_data_version(patient: Patient) -> str:
-    """The version of everything a chart of the patient is drawn from, in one query."""
-    row = db.session.execute(_data_version_statement(), {"patient_id": patient.id}).one()
+    """The version of everything a chart of the patient is drawn from, in one query (on the
+    session's connection: no ORM entity is read, and the ORM's path cost a third more CPU)."""
+    statement = _data_version_statement()
+    row = db.session.connection().execute(statement, {"patient_id": patient.id}).one()
     return "|".join("" if value is None else str(value) for value in row)
 
 

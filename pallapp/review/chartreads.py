@@ -78,7 +78,9 @@ def chart_ratings(patient: Patient, key: str, range_code: str) -> list[Rating]:
                     "max_grade": row[last] if grade else None,
                 },
             )
-            for row in db.session.execute(query, parameters)
+            # On the session's connection: plain rows, without the ORM's path (a third of
+            # the statement's CPU).
+            for row in db.session.connection().execute(query, parameters)
         )
     if len(codes) > 1:  # each chart has one instrument today
         ratings.sort(key=lambda rating: (rating.observed_at, rating.id))
