@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, event
+from sqlalchemy import ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pallapp.extensions import Model
@@ -32,12 +32,18 @@ class AuditEvent(Model):
     """Who did what to which record, when and from where; never a clinical value."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        # Whether a user viewed a patient's page in the last minutes (`audit.viewed_recently`,
+        # asked by every chart image): with an index on `at` alone that read every event of
+        # everyone in those minutes. Also serves what an index on patient_id alone served.
+        Index("ix_audit_event_patient_user_at", "patient_id", "user_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     action: Mapped[str] = mapped_column(String(20))
-    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(20), default="ok")

@@ -352,6 +352,8 @@ class PrnAdministration(Model):
         ),
         CheckConstraint("amount IS NULL OR amount > 0", name="amount_positive"),
         Index("ix_prn_administration_patient_given", "patient_id", "given_at"),
+        # The chart validator counts the patient's doses and evaluations from it alone.
+        Index("ix_prn_administration_patient_version", "patient_id", "id", "evaluated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,6 +25,7 @@ from pallapp.refusals import Refusal
 from pallapp.review import (
     bp,
     chartcache,
+    chartreads,
     charts,
     exports,
     flag_pages,
@@ -243,11 +244,9 @@ def trend_chart(public_id: str, key: str) -> ResponseReturnValue:
         if key == charts.DOSES_KEY:
             chart = charts.dose_chart(timeline.dose_marks(patient, range_code), lines=lines, axis=axis)
         else:
-            # Only this chart's instruments: the page shows several images, and each used to
-            # load every rating and build every chart to draw one.
-            assessments = trend_service.assessments_in_range(
-                patient, range_code, charts.chart_instruments(key)
-            )
+            # Only this chart's instruments and scores: the page shows several images, and each
+            # used to load every rating and build every chart to draw one.
+            assessments = chartreads.chart_ratings(patient, key, range_code)
             chart = charts.build_chart(key, assessments, lines=lines, axis=axis, today=today_local())
         if chart is None:
             abort(404)
