@@ -10,7 +10,7 @@ from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.homevisit import home_visit
 from pallapp.i18n import gettext
 from pallapp.models import Role, utcnow
-from pallapp.patients import bp, services, today_markup
+from pallapp.patients import bp, services, show_markup, today_markup
 from pallapp.present import instrument_title
 from pallapp.reporting.services import due_for_reporter, set_reminders_opt_out
 from pallapp.review.common import key_instruments, key_scores, latest_ratings
@@ -183,7 +183,14 @@ def show(public_id: str) -> ResponseReturnValue:
         may_report=may_report,
         may_view_history=may_view_history,
         visit=visit,
+        # The repeated parts drawn in Python (show_markup.py): in the templates' loops they
+        # were most of the page's rendering.
+        visit_markup=show_markup.home_visit_markup(visit, patient.public_id),
         scores=scores,
+        urls=show_markup.patient_urls(patient.public_id),
+        # `_()` with each text translated once per page (show_markup.TemplateGettext).
+        _=show_markup.TemplateGettext(),
+        latest_scores=show_markup.key_scores(scores) if scores else "",
         **(
             expected_levels_panel(current_user, patient, utcnow(), services.Need.CHANGE in needs)
             | {"show_plan_link": True}
