@@ -35,6 +35,7 @@ from pallapp.review import (
     quality,
     quality_service,
     timeline,
+    trends_markup,
 )
 from pallapp.review import common as review_common
 from pallapp.review import overview as overview_service
@@ -206,17 +207,13 @@ def trends(public_id: str) -> ResponseReturnValue:
         dose_days=dose_days,
         dose_days_left_out=len(charts.dose_days(doses)) - len(dose_days),
         heatmaps=heatmap.heatmaps(assessments, today),
-        heat_row_cells=heatmap.cells_writer(gettext),
+        markup=trends_markup.TrendsMarkup(gettext),
         patient=patient,
         charts=charts.build_charts(assessments, lines=lines, axis=axis, today=today),
         range_code=range_code,
         ranges=[("2w", gettext("2 weeks")), ("3m", gettext("3 months")), ("all", gettext("All"))],
         open_flags=_flag_rows(trend_service.open_flags_of(patient)),
         may_acknowledge=review_common.may_acknowledge(current_user, patient),
-        moment_label=charts.moment_label,
-        month_label=charts.month_label,
-        time_label=charts.time_label,
-        indication_name=charts.indication_name,
     )
 
 
