@@ -136,19 +136,28 @@ def _cell(item: scoring.ItemDefinition, answer: object, bands: Sequence[scoring.
 def _answer_of(answers: Iterable[object]) -> object:
     """The answer a cell shows for a month's answers (in the order of the ratings): their
     highest number (the worst, as on the charts; a missing answer is not filled in); a month
-    without a number shows its latest special answer in words (None: never answered). One
-    pass, no lists: a long stay has a few thousand of these per page."""
-    worst: int | None = None
-    latest: object = None
-    for answer in answers:
-        if answer is None:
-            continue
-        if isinstance(answer, int):
-            if not isinstance(answer, bool) and (worst is None or answer > worst):
-                worst = answer
-        else:
-            latest = answer
-    return latest if worst is None else worst
+    without a number shows its latest special answer in words (None: never answered)."""
+    return _month_answers({"": answer} for answer in answers).get("")
+
+
+def _month_answers(documents: Iterable[Mapping[str, Any]]) -> dict[str, object]:
+    """`_answer_of` of every item at once, for the answer documents of a month's ratings (in
+    their order): item code -> its highest number, else its latest special answer (an item
+    never answered is absent). One pass over the documents, no list per item: a long stay has
+    a few thousand cells of month columns per page."""
+    worst: dict[str, int] = {}
+    latest: dict[str, object] = {}
+    for document in documents:
+        for code, answer in document.items():
+            kind = type(answer)
+            if kind is int or (isinstance(answer, int) and kind is not bool):
+                known = worst.get(code)
+                if known is None or answer > known:
+                    worst[code] = answer
+            elif answer is not None and kind is not bool:
+                latest[code] = answer
+    latest.update(worst)  # a number, where there is one, is shown before any words
+    return latest
 
 
 def _answers(rating: Answered) -> Mapping[str, Any]:
@@ -197,22 +206,28 @@ def _build(
         (HeatColumn(a.observed_at, a.instrument, _version_label(a.instrument), a.public_id), [a])
         for a in recent[left_out:]
     ]
-    given = [[_answers(a) for a in group] for _column, group in groups]
+    # One rating's column shows its answers as they are; a month's, `_month_answers` of them.
+    given = [
+        _answers(group[0]) if len(group) == 1 else _month_answers(_answers(a) for a in group)
+        for _column, group in groups
+    ]
     rows = []
     for item in definition.items:
         code = item.code
-        # One rating's column shows its answer as it is; a month's, `_answer_of` its answers.
-        answers = [
-            of[0].get(code) if len(of) == 1 else _answer_of(one.get(code) for one in of)
-            for of in given
-        ]
+        answers = [of.get(code) for of in given]
         if item.optional and all(answer is None for answer in answers):
             continue  # ESAS-r "other" that nobody used
         # A few distinct answers per item (0-10, a special answer, none): each cell made once.
-        made: dict[tuple[type, object], HeatCell] = {}
+        made: dict[object, HeatCell] = {}
         cells = []
         for answer in answers:
-            kind = (type(answer), answer if isinstance(answer, int | str) else repr(answer))
+            # A whole number is its own key (the usual answer); anything else with its type,
+            # so that True is not 1 (and by its text when it cannot be a key).
+            kind: object = (
+                answer
+                if type(answer) is int
+                else (type(answer), answer if isinstance(answer, int | str) else repr(answer))
+            )
             cell = made.get(kind)
             if cell is None:
                 cell = made[kind] = _cell(item, answer, definition.item_bands)
@@ -294,7 +309,9 @@ def cells_writer(translate: Callable[[str], str]) -> Callable[[HeatRow], Markup]
     template's `_` inserts them (trusted catalogue text, not escaped); the stored value and the
     band are escaped, as the template escaped them, though the scoring rules give only whole
     numbers and fixed band names."""
-    written: dict[HeatCell, str] = {}
+    # By identity (hashing each frozen cell by its fields cost more): `_build` gives the equal
+    # cells of an item one object. Each cell is kept with its text, so no id is reused.
+    written: dict[int, tuple[HeatCell, str]] = {}
 
     def html(cell: HeatCell) -> str:
         if cell.value is not None:
@@ -311,11 +328,12 @@ def cells_writer(translate: Callable[[str], str]) -> Callable[[HeatRow], Markup]
 
     def row_cells(row: HeatRow) -> Markup:
         parts = []
+        find = written.get
         for cell in row.cells:
-            text = written.get(cell)
-            if text is None:
-                text = written[cell] = html(cell)
-            parts.append(text)
+            found = find(id(cell))
+            if found is None:
+                found = written[id(cell)] = (cell, html(cell))
+            parts.append(found[1])
         return Markup("".join(parts))  # noqa: S704 - band names are ours, words the catalogue's
 
     return row_cells

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from markupsafe import Markup
 
 from pallapp.review import charts, heatmap
-from pallapp.review.charts import Chart, DoseDay, DoseMark, DoseMonth
+from pallapp.review.charts import Chart, DoseDay, DoseMark, DoseMonth, Period
 from pallapp.review.heatmap import HeatMap
 from pallapp.review.overview_markup import RowTexts, _e
 
@@ -37,6 +37,8 @@ class TrendsMarkup:
         self._months: dict[date, str] = {}
         self._times: dict[datetime, str] = {}
         self._indications: dict[str, str] = {}
+        self._periods: dict[tuple[datetime, date, date, bool], str] = {}
+        self._values: dict[int | None, str] = {}
 
     # --- the values the loops repeat, each worked out once -----------------------------------
     def _moment(self, moment: datetime) -> str:
@@ -65,6 +67,22 @@ class TrendsMarkup:
         found = self._indications.get(code)
         if found is None:
             found = self._indications[code] = _e(charts.indication_name(code))
+        return found
+
+    def _value(self, value: object) -> str:
+        """The cell of one value of a chart table ("–": none), kept for the page."""
+        cell = "<td>–</td>" if value is None else f"<td>{_e(value)}</td>"
+        if value is None or type(value) is int:
+            self._values[value] = cell
+        return cell
+
+    def _period(self, chart: Chart, moment: datetime, period: Period) -> str:
+        """`chart.period_label(moment)`, escaped: the charts of a page share their weeks and
+        months, and a label is the week or month of the point, whatever its count."""
+        key = (moment, period.first, period.last, period.monthly)
+        found = self._periods.get(key)
+        if found is None:
+            found = self._periods[key] = _e(chart.period_label(moment))
         return found
 
     def _version(self, instrument: str, label: str | None) -> str:
@@ -116,10 +134,20 @@ class TrendsMarkup:
             f'<td class="version">{_e(chart.version_label)}</td>' if chart.version_label else ""
         )
         parts = []
+        periods = chart.periods
+        known = self._values
         for moment, values in chart.table():
-            when = _e(chart.period_label(moment)) if weekly else self._moment(moment)
-            cells = "".join("<td>–</td>" if value is None else f"<td>{_e(value)}</td>" for value in values)
-            count = f"<td>{_e(chart.periods[moment].count)}</td>" if weekly else ""
+            when = self._period(chart, moment, periods[moment]) if weekly else self._moment(moment)
+            # Only a whole number (or none) is looked up: True or 1.0 would find 1's cell.
+            cells = "".join(
+                [
+                    known.get(value) or self._value(value)
+                    if value is None or type(value) is int
+                    else self._value(value)
+                    for value in values
+                ]
+            )
+            count = f"<td>{_e(periods[moment].count)}</td>" if weekly else ""
             parts.append(
                 f'\n        <tr><th scope="row">{when}</th>{version}{cells}{count}</tr>\n        '
             )
@@ -161,7 +189,7 @@ class TrendsMarkup:
                 f'data-indication="{_e(row.indication)}"><th scope="row">{self._month(row.first)}'
                 f"</th><td>{self._indication(row.indication)}</td>"
                 f'<td class="dose-count">{_e(row.count)}</td>'
-                f'<td>{", ".join(_e(drug) for drug in row.drugs)}</td></tr>\n        '
+                f"<td>{', '.join(_e(drug) for drug in row.drugs)}</td></tr>\n        "
                 for row in months
             )
         )

@@ -168,7 +168,9 @@ def test_loops_drawn_in_python_match_the_template(app: Flask, language: str) -> 
             "time_label": charts.time_label,
             "indication_name": charts.indication_name,
         }
-        cases = [(key, {"heat": heat}) for heat in heat_maps for key in ("heat_columns", "heat_rows")]
+        cases = [
+            (key, {"heat": heat}) for heat in heat_maps for key in ("heat_columns", "heat_rows")
+        ]
         cases += [("chart_rows", {"chart": chart}) for chart in built]
         cases += [(key, {}) for key in ("dose_days", "dose_month_rows", "dose_rows")]
         markup = trends_markup.TrendsMarkup(gettext)
@@ -181,8 +183,20 @@ def test_loops_drawn_in_python_match_the_template(app: Flask, language: str) -> 
             for key, values in cases
         )
     # The cases cover what the comparison is for.
-    for expected in ("&lt;inj&gt; &amp; co", "&#34;M&#34;", "5 &lt;mg&gt;", "&lt;b&gt;", "heat-month",
-                     "version-ipos_patient", "version-ipos_staff", "heat-count", "&lt;unknown&gt;",
-                     'class="version"', "<td>–</td>", "dose-count", "data-assessment=\"esas_r-&lt;"):
+    for expected in (
+        "&lt;inj&gt; &amp; co",
+        "&#34;M&#34;",
+        "5 &lt;mg&gt;",
+        "&lt;b&gt;",
+        "heat-month",
+        "version-ipos_patient",
+        "version-ipos_staff",
+        "heat-count",
+        "&lt;unknown&gt;",
+        'class="version"',
+        "<td>–</td>",
+        "dose-count",
+        'data-assessment="esas_r-&lt;',
+    ):
         assert expected in everything, expected
     assert ("inte utvärderad" if language == "sv" else "not evaluated") in everything
