@@ -171,9 +171,12 @@ def _version_label(code: str) -> str | None:
     return definition.display.version_label if definition else None
 
 
-def _split(
-    chosen: list[A], today: date | None
-) -> tuple[dict[tuple[date, date], list[A]], list[A], date | None]:
+#: A family's ratings of a range, oldest first: (month -> its ratings, before the cut; the
+#: ratings from the cut on; the cut, None when nothing is by month).
+Split = tuple[dict[tuple[date, date], list[A]], list[A], date | None]
+
+
+def _split(chosen: list[A], today: date | None) -> Split[A]:
     """(month -> its ratings, before the cut; the ratings from the cut on; the cut)."""
     cut = monthly_cut(len(chosen), today)
     months, recent = split_by_month(chosen, lambda a: a.observed_at, cut)
@@ -186,12 +189,11 @@ def _build(
     scale: str,
     definition: scoring.InstrumentDefinition,
     codes: tuple[str, ...],
-    chosen: list[A],
-    today: date | None,
+    split: Split[A],
 ) -> HeatMap | None:
-    if not chosen:
+    months, recent, cut = split
+    if not months and not recent:
         return None
-    months, recent, cut = _split(chosen, today)
     left_out = max(0, len(recent) - HEATMAP_MAX_COLUMNS)
     # Each column with the ratings it stands for: a month's column per version, never merged.
     groups: list[tuple[HeatColumn, list[A]]] = []
@@ -264,13 +266,28 @@ def _families() -> dict[str, list[scoring.InstrumentDefinition]]:
     return families
 
 
-def heatmap(key: str, assessments: Iterable[A], today: date | None = None) -> HeatMap | None:
+def family_splits(assessments: Iterable[A], today: date | None = None) -> dict[str, Split[A]]:
+    """Each family's ratings (by heat map key) sorted and split at the month cut, worked out
+    once for a page: `columns_shown` (whose answers to load) and `heatmaps` read the same."""
+    listed = list(assessments)
+    return {
+        key: _split(_of(listed, tuple(definition.code for definition in members)), today)
+        for key, members in _families().items()
+    }
+
+
+def heatmap(
+    key: str, assessments: Iterable[A], today: date | None = None, split: Split[A] | None = None
+) -> HeatMap | None:
     """The heat map `key` (None: no rating of its instruments in the range); every version
     of the family in a column of its own, each named; ratings more than a year before `today`
-    by month when there are many (`charts.monthly_cut`; None: never by month)."""
+    by month when there are many (`charts.monthly_cut`; None: never by month). `split`: the
+    family's of `family_splits(assessments, today)`, when the page has it."""
     members = _families()[key]
     first = members[0]
     codes = tuple(definition.code for definition in members)
+    if split is None:
+        split = _split(_of(assessments, codes), today)
     scale = f"{min(item.min for item in first.items)}–{max(item.max for item in first.items)}"
     return _build(
         key,
@@ -278,27 +295,37 @@ def heatmap(key: str, assessments: Iterable[A], today: date | None = None) -> He
         scale,
         first,
         codes,
-        _of(assessments, codes),
-        today,
+        split,
     )
 
 
-def columns_shown(assessments: Iterable[A], today: date | None = None) -> list[A]:
+def columns_shown(
+    assessments: Iterable[A],
+    today: date | None = None,
+    splits: Mapping[str, Split[A]] | None = None,
+) -> list[A]:
     """The assessments the heat maps read the answers of: those of the month columns and the
-    newest `HEATMAP_MAX_COLUMNS` of the rest, of each family."""
-    listed = list(assessments)
+    newest `HEATMAP_MAX_COLUMNS` of the rest, of each family (`splits`: `family_splits` of
+    the same assessments and day, when the page has them)."""
+    if splits is None:
+        splits = family_splits(assessments, today)
     shown: list[A] = []
-    for members in _families().values():
-        codes = tuple(definition.code for definition in members)
-        months, recent, _cut = _split(_of(listed, codes), today)
+    for months, recent, _cut in splits.values():
         shown += [a for in_month in months.values() for a in in_month]
         shown += recent[-HEATMAP_MAX_COLUMNS:]
     return shown
 
 
-def heatmaps(assessments: list[A], today: date | None = None) -> list[HeatMap]:
-    """The heat maps that have data, in display order (ESAS-r, then IPOS)."""
-    built = (heatmap(key, assessments, today) for key in _families())
+def heatmaps(
+    assessments: list[A],
+    today: date | None = None,
+    splits: Mapping[str, Split[A]] | None = None,
+) -> list[HeatMap]:
+    """The heat maps that have data, in display order (ESAS-r, then IPOS); `splits` as for
+    `columns_shown`."""
+    if splits is None:
+        splits = family_splits(assessments, today)
+    built = (heatmap(key, assessments, today, splits[key]) for key in _families())
     return [found for found in built if found is not None]
 
 

@@ -189,7 +189,8 @@ def trends(public_id: str) -> ResponseReturnValue:
     range_code = _range_arg()
     today = today_local()
     patient, assessments = trend_service.trend_assessments(current_user, public_id, range_code)
-    trend_service.load_answers(heatmap.columns_shown(assessments, today))
+    splits = heatmap.family_splits(assessments, today)
+    trend_service.load_answers(heatmap.columns_shown(assessments, today, splits))
     lines = trend_service.milestone_lines(patient, trend_service.range_start(range_code))
     axis = timeline.trend_axis(patient, range_code)
     doses = timeline.dose_marks(patient, range_code)
@@ -206,7 +207,7 @@ def trends(public_id: str) -> ResponseReturnValue:
         dose_lane=charts.dose_chart(doses, lines=lines, axis=axis),
         dose_days=dose_days,
         dose_days_left_out=len(charts.dose_days(doses)) - len(dose_days),
-        heatmaps=heatmap.heatmaps(assessments, today),
+        heatmaps=heatmap.heatmaps(assessments, today, splits),
         markup=trends_markup.TrendsMarkup(gettext),
         patient=patient,
         charts=charts.build_charts(assessments, lines=lines, axis=axis, today=today),
