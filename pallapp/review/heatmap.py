@@ -136,19 +136,28 @@ def _cell(item: scoring.ItemDefinition, answer: object, bands: Sequence[scoring.
 def _answer_of(answers: Iterable[object]) -> object:
     """The answer a cell shows for a month's answers (in the order of the ratings): their
     highest number (the worst, as on the charts; a missing answer is not filled in); a month
-    without a number shows its latest special answer in words (None: never answered). One
-    pass, no lists: a long stay has a few thousand of these per page."""
-    worst: int | None = None
-    latest: object = None
-    for answer in answers:
-        if answer is None:
-            continue
-        if isinstance(answer, int):
-            if not isinstance(answer, bool) and (worst is None or answer > worst):
-                worst = answer
-        else:
-            latest = answer
-    return latest if worst is None else worst
+    without a number shows its latest special answer in words (None: never answered)."""
+    return _month_answers({"": answer} for answer in answers).get("")
+
+
+def _month_answers(documents: Iterable[Mapping[str, Any]]) -> dict[str, object]:
+    """`_answer_of` of every item at once, for the answer documents of a month's ratings (in
+    their order): item code -> its highest number, else its latest special answer (an item
+    never answered is absent). One pass over the documents, no list per item: a long stay has
+    a few thousand cells of month columns per page."""
+    worst: dict[str, int] = {}
+    latest: dict[str, object] = {}
+    for document in documents:
+        for code, answer in document.items():
+            kind = type(answer)
+            if kind is int or (isinstance(answer, int) and kind is not bool):
+                known = worst.get(code)
+                if known is None or answer > known:
+                    worst[code] = answer
+            elif answer is not None and kind is not bool:
+                latest[code] = answer
+    latest.update(worst)  # a number, where there is one, is shown before any words
+    return latest
 
 
 def _answers(rating: Answered) -> Mapping[str, Any]:
@@ -162,9 +171,12 @@ def _version_label(code: str) -> str | None:
     return definition.display.version_label if definition else None
 
 
-def _split(
-    chosen: list[A], today: date | None
-) -> tuple[dict[tuple[date, date], list[A]], list[A], date | None]:
+#: A family's ratings of a range, oldest first: (month -> its ratings, before the cut; the
+#: ratings from the cut on; the cut, None when nothing is by month).
+Split = tuple[dict[tuple[date, date], list[A]], list[A], date | None]
+
+
+def _split(chosen: list[A], today: date | None) -> Split[A]:
     """(month -> its ratings, before the cut; the ratings from the cut on; the cut)."""
     cut = monthly_cut(len(chosen), today)
     months, recent = split_by_month(chosen, lambda a: a.observed_at, cut)
@@ -177,12 +189,11 @@ def _build(
     scale: str,
     definition: scoring.InstrumentDefinition,
     codes: tuple[str, ...],
-    chosen: list[A],
-    today: date | None,
+    split: Split[A],
 ) -> HeatMap | None:
-    if not chosen:
+    months, recent, cut = split
+    if not months and not recent:
         return None
-    months, recent, cut = _split(chosen, today)
     left_out = max(0, len(recent) - HEATMAP_MAX_COLUMNS)
     # Each column with the ratings it stands for: a month's column per version, never merged.
     groups: list[tuple[HeatColumn, list[A]]] = []
@@ -197,22 +208,28 @@ def _build(
         (HeatColumn(a.observed_at, a.instrument, _version_label(a.instrument), a.public_id), [a])
         for a in recent[left_out:]
     ]
-    given = [[_answers(a) for a in group] for _column, group in groups]
+    # One rating's column shows its answers as they are; a month's, `_month_answers` of them.
+    given = [
+        _answers(group[0]) if len(group) == 1 else _month_answers(_answers(a) for a in group)
+        for _column, group in groups
+    ]
     rows = []
     for item in definition.items:
         code = item.code
-        # One rating's column shows its answer as it is; a month's, `_answer_of` its answers.
-        answers = [
-            of[0].get(code) if len(of) == 1 else _answer_of(one.get(code) for one in of)
-            for of in given
-        ]
+        answers = [of.get(code) for of in given]
         if item.optional and all(answer is None for answer in answers):
             continue  # ESAS-r "other" that nobody used
         # A few distinct answers per item (0-10, a special answer, none): each cell made once.
-        made: dict[tuple[type, object], HeatCell] = {}
+        made: dict[object, HeatCell] = {}
         cells = []
         for answer in answers:
-            kind = (type(answer), answer if isinstance(answer, int | str) else repr(answer))
+            # A whole number is its own key (the usual answer); anything else with its type,
+            # so that True is not 1 (and by its text when it cannot be a key).
+            kind: object = (
+                answer
+                if type(answer) is int
+                else (type(answer), answer if isinstance(answer, int | str) else repr(answer))
+            )
             cell = made.get(kind)
             if cell is None:
                 cell = made[kind] = _cell(item, answer, definition.item_bands)
@@ -249,13 +266,28 @@ def _families() -> dict[str, list[scoring.InstrumentDefinition]]:
     return families
 
 
-def heatmap(key: str, assessments: Iterable[A], today: date | None = None) -> HeatMap | None:
+def family_splits(assessments: Iterable[A], today: date | None = None) -> dict[str, Split[A]]:
+    """Each family's ratings (by heat map key) sorted and split at the month cut, worked out
+    once for a page: `columns_shown` (whose answers to load) and `heatmaps` read the same."""
+    listed = list(assessments)
+    return {
+        key: _split(_of(listed, tuple(definition.code for definition in members)), today)
+        for key, members in _families().items()
+    }
+
+
+def heatmap(
+    key: str, assessments: Iterable[A], today: date | None = None, split: Split[A] | None = None
+) -> HeatMap | None:
     """The heat map `key` (None: no rating of its instruments in the range); every version
     of the family in a column of its own, each named; ratings more than a year before `today`
-    by month when there are many (`charts.monthly_cut`; None: never by month)."""
+    by month when there are many (`charts.monthly_cut`; None: never by month). `split`: the
+    family's of `family_splits(assessments, today)`, when the page has it."""
     members = _families()[key]
     first = members[0]
     codes = tuple(definition.code for definition in members)
+    if split is None:
+        split = _split(_of(assessments, codes), today)
     scale = f"{min(item.min for item in first.items)}–{max(item.max for item in first.items)}"
     return _build(
         key,
@@ -263,27 +295,37 @@ def heatmap(key: str, assessments: Iterable[A], today: date | None = None) -> He
         scale,
         first,
         codes,
-        _of(assessments, codes),
-        today,
+        split,
     )
 
 
-def columns_shown(assessments: Iterable[A], today: date | None = None) -> list[A]:
+def columns_shown(
+    assessments: Iterable[A],
+    today: date | None = None,
+    splits: Mapping[str, Split[A]] | None = None,
+) -> list[A]:
     """The assessments the heat maps read the answers of: those of the month columns and the
-    newest `HEATMAP_MAX_COLUMNS` of the rest, of each family."""
-    listed = list(assessments)
+    newest `HEATMAP_MAX_COLUMNS` of the rest, of each family (`splits`: `family_splits` of
+    the same assessments and day, when the page has them)."""
+    if splits is None:
+        splits = family_splits(assessments, today)
     shown: list[A] = []
-    for members in _families().values():
-        codes = tuple(definition.code for definition in members)
-        months, recent, _cut = _split(_of(listed, codes), today)
+    for months, recent, _cut in splits.values():
         shown += [a for in_month in months.values() for a in in_month]
         shown += recent[-HEATMAP_MAX_COLUMNS:]
     return shown
 
 
-def heatmaps(assessments: list[A], today: date | None = None) -> list[HeatMap]:
-    """The heat maps that have data, in display order (ESAS-r, then IPOS)."""
-    built = (heatmap(key, assessments, today) for key in _families())
+def heatmaps(
+    assessments: list[A],
+    today: date | None = None,
+    splits: Mapping[str, Split[A]] | None = None,
+) -> list[HeatMap]:
+    """The heat maps that have data, in display order (ESAS-r, then IPOS); `splits` as for
+    `columns_shown`."""
+    if splits is None:
+        splits = family_splits(assessments, today)
+    built = (heatmap(key, assessments, today, splits[key]) for key in _families())
     return [found for found in built if found is not None]
 
 
@@ -294,7 +336,9 @@ def cells_writer(translate: Callable[[str], str]) -> Callable[[HeatRow], Markup]
     template's `_` inserts them (trusted catalogue text, not escaped); the stored value and the
     band are escaped, as the template escaped them, though the scoring rules give only whole
     numbers and fixed band names."""
-    written: dict[HeatCell, str] = {}
+    # By identity (hashing each frozen cell by its fields cost more): `_build` gives the equal
+    # cells of an item one object. Each cell is kept with its text, so no id is reused.
+    written: dict[int, tuple[HeatCell, str]] = {}
 
     def html(cell: HeatCell) -> str:
         if cell.value is not None:
@@ -311,11 +355,12 @@ def cells_writer(translate: Callable[[str], str]) -> Callable[[HeatRow], Markup]
 
     def row_cells(row: HeatRow) -> Markup:
         parts = []
+        find = written.get
         for cell in row.cells:
-            text = written.get(cell)
-            if text is None:
-                text = written[cell] = html(cell)
-            parts.append(text)
+            found = find(id(cell))
+            if found is None:
+                found = written[id(cell)] = (cell, html(cell))
+            parts.append(found[1])
         return Markup("".join(parts))  # noqa: S704 - band names are ours, words the catalogue's
 
     return row_cells

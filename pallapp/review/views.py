@@ -36,6 +36,7 @@ from pallapp.review import (
     quality,
     quality_service,
     timeline,
+    trends_markup,
 )
 from pallapp.review import common as review_common
 from pallapp.review import overview as overview_service
@@ -189,7 +190,8 @@ def trends(public_id: str) -> ResponseReturnValue:
     range_code = _range_arg()
     today = today_local()
     patient, assessments = trend_service.trend_assessments(current_user, public_id, range_code)
-    trend_service.load_answers(heatmap.columns_shown(assessments, today))
+    splits = heatmap.family_splits(assessments, today)
+    trend_service.load_answers(heatmap.columns_shown(assessments, today, splits))
     lines = trend_service.milestone_lines(patient, trend_service.range_start(range_code))
     axis = timeline.trend_axis(patient, range_code)
     doses = timeline.dose_marks(patient, range_code)
@@ -206,18 +208,14 @@ def trends(public_id: str) -> ResponseReturnValue:
         dose_lane=charts.dose_chart(doses, lines=lines, axis=axis),
         dose_days=dose_days,
         dose_days_left_out=len(charts.dose_days(doses)) - len(dose_days),
-        heatmaps=heatmap.heatmaps(assessments, today),
-        heat_row_cells=heatmap.cells_writer(gettext),
+        heatmaps=heatmap.heatmaps(assessments, today, splits),
+        markup=trends_markup.TrendsMarkup(gettext),
         patient=patient,
         charts=charts.build_charts(assessments, lines=lines, axis=axis, today=today),
         range_code=range_code,
         ranges=[("2w", gettext("2 weeks")), ("3m", gettext("3 months")), ("all", gettext("All"))],
         open_flags=_flag_rows(trend_service.open_flags_of(patient)),
         may_acknowledge=review_common.may_acknowledge(current_user, patient),
-        moment_label=charts.moment_label,
-        month_label=charts.month_label,
-        time_label=charts.time_label,
-        indication_name=charts.indication_name,
     )
 
 
