@@ -6,3 +6,6 @@ Redis that they share: the hook tells the app how many workers there are (pallap
 """
 
 from pallapp.config import gunicorn_on_starting as on_starting  # noqa: F401  (a gunicorn hook)
+from pallapp.config import (  # noqa: F401  (a gunicorn hook)
+    gunicorn_post_worker_init as post_worker_init,
+)

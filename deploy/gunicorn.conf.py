@@ -13,6 +13,9 @@ from gunicorn import glogging
 
 # The app's worker count and start-up checks, once in the master (pallapp.config).
 from pallapp.config import gunicorn_on_starting as on_starting  # noqa: F401  (a gunicorn hook)
+from pallapp.config import (  # noqa: F401  (a gunicorn hook)
+    gunicorn_post_worker_init as post_worker_init,
+)
 
 wsgi_app = "wsgi:app"
 

@@ -210,3 +210,26 @@ def test_item17_development_accepts_plain_http_and_no_base_url(monkeypatch, tmp_
     assert create_app().config["BASE_URL"] is None
     monkeypatch.setenv("PALLAPP_BASE_URL", "http://127.0.0.1:5000")
     assert create_app().config["BASE_URL"] == "http://127.0.0.1:5000"
+
+
+# --- the garbage collector in a gunicorn worker ------------------------------------------------
+
+
+def test_a_worker_freezes_what_it_holds_once_the_app_is_built():
+    # Both configuration files name the hook; it moves the objects tracked so far out of the
+    # collector's sight, so a full collection no longer walks the whole app.
+    import gc
+
+    from pallapp.config import gunicorn_post_worker_init
+
+    for conf in (ROOT / "gunicorn.conf.py", ROOT / "deploy" / "gunicorn.conf.py"):
+        assert "gunicorn_post_worker_init as post_worker_init" in conf.read_text()
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    tracked = len(gc.get_objects())
+    try:
+        gunicorn_post_worker_init(object())
+        assert gc.get_freeze_count() >= tracked * 0.9  # what was tracked (a few die meanwhile)
+        assert len(gc.get_objects()) < tracked // 10  # and the collector no longer sees it
+    finally:
+        gc.unfreeze()
