@@ -349,7 +349,8 @@ def gunicorn_post_worker_init(worker: Any) -> None:
     routes, templates and statements) are moved out of the garbage collector's sight
     (`gc.freeze`). A full collection went through all of them: 111 ms of CPU in a worker with
     about 200,000 objects after a few pages (162,000 of them there once the app is built),
-    landing on whichever request set it off and making that page's p95 (benchmarks/RESULTS.md).
+    landing on whichever request set it off and making that page's p95; frozen here, 4-6 ms
+    (docs/operations.md, "Worker class and counts").
     Objects made later are collected as before; the frozen ones live as long as the worker."""
     gc.freeze()
 
