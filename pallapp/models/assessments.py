@@ -40,7 +40,15 @@ class Assessment(Model):
 
     __tablename__ = "assessment"
     __table_args__ = (
-        Index("ix_assessment_patient_instrument_observed", "patient_id", "instrument", "observed_at"),
+        # The latest rating of an instrument: walked from its newest end in the order the lists
+        # read it (observed_at, then id), with no sort (review.common.latest_ratings).
+        Index(
+            "ix_assessment_patient_instrument_observed_id",
+            "patient_id",
+            "instrument",
+            "observed_at",
+            "id",
+        ),
         # The patient's ratings; with the id, the chart validator counts them from the index
         # alone (review.chartcache). The same size as an index on patient_id alone.
         Index("ix_assessment_patient_id_id", "patient_id", "id"),
