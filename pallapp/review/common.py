@@ -190,8 +190,10 @@ def _newest_ids(dialect: str, instruments: tuple[str, ...], one_patient: bool = 
 
 
 @functools.cache
-def _latest_rows_query(dialect: str, instruments: tuple[str, ...]) -> Any:
-    return select(Assessment).where(Assessment.id.in_(_newest_ids(dialect, instruments)))
+def _latest_rows_query(dialect: str, instruments: tuple[str, ...], one_patient: bool = False) -> Any:
+    return select(Assessment).where(
+        Assessment.id.in_(_newest_ids(dialect, instruments, one_patient))
+    )
 
 
 def _latest_columns(rating: Any, dialect: str, answers: bool) -> list[Any]:
@@ -426,8 +428,12 @@ def latest_assessments(
     latest: dict[int, dict[str, Assessment]] = defaultdict(dict)
     if not instruments or not patient_ids:
         return latest
-    query = _latest_rows_query(database_name(), instruments)
-    for assessment in db.session.scalars(query, {"patient_ids": list(patient_ids)}):
+    # One patient (the summary): the form by the id itself, whose plan PostgreSQL keeps (the
+    # list's form was planned anew on every run, `_newest_ids`).
+    one_patient = len(set(patient_ids)) == 1
+    query = _latest_rows_query(database_name(), instruments, one_patient)
+    values = {"patient_id": patient_ids[0]} if one_patient else {"patient_ids": list(patient_ids)}
+    for assessment in db.session.scalars(query, values):
         latest[assessment.patient_id][assessment.instrument] = assessment
     return latest
 

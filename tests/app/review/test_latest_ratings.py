@@ -19,6 +19,7 @@ from pallapp.review.common import (
     _latest_columns_query,
     _newest_ids,
     database_name,
+    latest_assessments,
     latest_ratings,
     plain_rows,
 )
@@ -104,3 +105,29 @@ def test_the_latest_current_version_per_patient_and_instrument(app) -> None:  # 
             # The one-patient form.
             for patient in (alm, berg, dahl):
                 assert _new_form([patient.id], answers) == _old_form([patient.id], answers)
+
+
+def test_latest_assessments_one_patient_and_many_agree(app) -> None:  # type: ignore[no-untyped-def]
+    """`latest_assessments` (whole records: the summary) for one patient through the form by
+    the id, and for several through the list's form: the same latest current versions."""
+    with app.app_context():
+        unit = make_unit("Summary unit")
+        nurse = make_user(Role.NURSE, units=[unit])
+        alm, berg = (make_patient([unit], family_name=name) for name in ("Alm", "Berg"))
+        first = _rate(alm, nurse, "esas_r", 10, 1)
+        _rate(alm, nurse, "esas_r", 10, 2)
+        corrected = _rate(alm, nurse, "esas_r", 10, 3, supersedes=first)
+        _rate(alm, nurse, "roag", 1, 4)
+        roag = _rate(alm, nurse, "roag", 2, 5)
+        _rate(berg, nurse, "abbey", 3, 6)
+        db.session.flush()
+        alone = latest_assessments([alm.id], INSTRUMENTS)
+        together = latest_assessments([alm.id, berg.id], INSTRUMENTS)
+        assert {code: a.id for code, a in alone[alm.id].items()} == {
+            "esas_r": corrected.id, "roag": roag.id,
+        }
+        assert {code: a.id for code, a in together[alm.id].items()} == {
+            code: a.id for code, a in alone[alm.id].items()
+        }
+        assert set(together[berg.id]) == {"abbey"}
+        assert latest_assessments([alm.id, alm.id], INSTRUMENTS)[alm.id] == alone[alm.id]
