@@ -188,8 +188,6 @@ def show(public_id: str) -> ResponseReturnValue:
         visit_markup=show_markup.home_visit_markup(visit, patient.public_id),
         scores=scores,
         urls=show_markup.patient_urls(patient.public_id),
-        # `_()` with each text translated once per page (show_markup.TemplateGettext).
-        _=show_markup.TemplateGettext(),
         latest_scores=show_markup.key_scores(scores) if scores else "",
         **(
             expected_levels_panel(current_user, patient, utcnow(), services.Need.CHANGE in needs)
