@@ -10,6 +10,13 @@ none: the first text of a request, after `flask_babel.refresh`, inside and after
 (each changes the locale object the catalogue is kept with), or with another domain set as the
 default. Outside an application context a text stays untranslated, as with Flask-Babel. Lazy
 texts are Flask-Babel's `LazyString`, resolved each time they are shown.
+
+In templates `_()` and `gettext()` answer what Jinja's i18n extension answers (newstyle:
+`Markup(translation) % values` when autoescaping), by a shorter path: the extension's `_` looks
+`gettext` up in the context and calls it through the context twice, and inside a block or loop
+builds a derived context for each call; here one call with the evaluation context (for
+autoescaping) alone. A text without values is kept, as the template got it, with the catalogue
+it came from (`_template_text`): a page's sixty texts are mostly the same as the last page's.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ from flask import Flask, current_app, g, request, session
 from flask.globals import _cv_app
 from flask_babel import LazyString, get_locale, get_timezone
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from pallapp.extensions import babel
 
@@ -333,6 +343,39 @@ def time_text(value: datetime, style: str = "medium") -> str:
     return text
 
 
+#: The attribute of a catalogue that keeps its texts as autoescaped templates got them.
+_TEMPLATE_TEXTS = "pallapp_template_texts"
+#: How many texts one catalogue keeps before it starts again (the templates have about 700
+#: `_()` calls; more only if a template translates data).
+_KEPT_TEMPLATE_TEXTS = 5_000
+
+
+@pass_eval_context
+def template_gettext(eval_context: EvalContext, string: str, /, **variables: Any) -> str:
+    """`_()` and `gettext()` in templates: Jinja's newstyle gettext with the app's catalogue.
+
+    A text without values in an autoescaped template is kept with the catalogue of the current
+    locale (each locale has its own, and `force_locale` or another user's language finds
+    another); lazy texts and texts with values are translated each time, as before.
+    """
+    translations = current_translations()
+    if variables or not eval_context.autoescape or type(string) is not str:
+        text = translations.ugettext(string)
+        if eval_context.autoescape:
+            text = Markup(text)  # noqa: S704 (our catalogue, as Jinja's _() trusts it)
+        # Jinja always formats, with or without values ("%%" becomes "%").
+        return text % variables
+    kept: dict[str, Markup] | None = translations.__dict__.get(_TEMPLATE_TEXTS)
+    if kept is None:
+        kept = translations.__dict__[_TEMPLATE_TEXTS] = {}
+    found = kept.get(string)
+    if found is None:
+        if len(kept) >= _KEPT_TEMPLATE_TEXTS:
+            kept.clear()
+        found = kept[string] = Markup(translations.ugettext(string)) % {}  # noqa: S704 (as above)
+    return found
+
+
 def install_i18n(app: Flask) -> None:
     translations = current_translations
     # The same callables Flask-Babel installs, with the short path to the catalogue.
@@ -343,6 +386,8 @@ def install_i18n(app: Flask) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # `_` (the extension's alias, which looked `gettext` up in the context) and `gettext`.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = template_gettext
 
     @app.template_filter("local_date")
     def local_date(value: date | datetime | None, style: str = "medium") -> str:

@@ -6,11 +6,26 @@ import enum
 import functools
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Date, Select, String, Table, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import selectinload
 
 from pallapp import audit, carerecord, flags
@@ -24,10 +39,12 @@ from pallapp.access import (
 )
 from pallapp.auth.services import IssuedInvitation, email_taken, issue_invitation
 from pallapp.extensions import db
+from pallapp.flags.expected import SetBy, ShownMarking
 from pallapp.models import (
     AuditAction,
     CarePlan,
     CareUnit,
+    ExpectedLevel,
     Invitation,
     Patient,
     PatientUnit,
@@ -238,6 +255,88 @@ def active_relative_links(patient: Patient) -> list[ShownRelativeLink]:
         ShownRelativeLink(relation, proxy, history, Relative(name))
         for relation, proxy, history, name in rows
     ]
+
+
+@functools.cache
+def _relatives_and_markings_query() -> Select[Any]:
+    # The relatives' query (`_relative_links_query`) and the expected levels' (pallapp.flags.
+    # expected.markings_for) as one statement: each part's rows in its own order, numbered,
+    # the columns the other part has not left NULL. Built once, the values bound at each call.
+    links: Table = RelativeLink.__table__  # type: ignore[assignment]  # a mapped class's table
+    markings: Table = ExpectedLevel.__table__  # type: ignore[assignment]
+    users: Table = User.__table__  # type: ignore[assignment]
+    relatives = users.alias("relative_account")
+    setters = users.alias("set_by_account")
+    marking_columns = [
+        markings.c[name]
+        for name in (
+            "id",
+            "public_id",
+            "instrument",
+            "item",
+            "level",
+            "reason",
+            "created_at",
+            "expires_at",
+            "ended_at",
+        )
+    ]
+    links_part = (
+        select(
+            # Labelled: unlabelled NULLs would be taken for one column.
+            literal(0, Integer).label("part"),
+            func.row_number().over(order_by=links.c.created_at).label("position"),
+            links.c.relation,
+            links.c.may_answer_as_proxy,
+            links.c.may_view_history,
+            relatives.c.name,
+            # Typed as the markings' columns (the times are UTCDateTime).
+            *(
+                type_coerce(null(), column.type).label(f"marking_{column.name}")
+                for column in marking_columns
+            ),
+        )
+        .join(relatives, relatives.c.id == links.c.relative_id)
+        .where(links.c.patient_id == bindparam("patient_id"), links.c.revoked_at.is_(None))
+    )
+    markings_part = (
+        select(
+            literal(1, Integer),
+            func.row_number().over(order_by=markings.c.created_at.desc()),
+            type_coerce(null(), links.c.relation.type),
+            type_coerce(null(), links.c.may_answer_as_proxy.type),
+            type_coerce(null(), links.c.may_view_history.type),
+            setters.c.name,
+            *marking_columns,
+        )
+        .join(setters, setters.c.id == markings.c.set_by_id)
+        .where(
+            markings.c.patient_id == bindparam("patient_id"),
+            markings.c.expires_at > bindparam("since"),
+        )
+    )
+    both = union_all(links_part, markings_part).subquery()
+    return select(both).order_by(both.c.part, both.c.position)
+
+
+def relatives_and_markings(
+    patient: Patient, now: datetime, *, days_back: int = 30
+) -> tuple[list[ShownRelativeLink], list[ShownMarking]]:
+    """`active_relative_links(patient)` and `flags.expected.markings_for(patient, now)` in one
+    query (the patient page shows both to staff; the caller has opened and audited the
+    record)."""
+    rows = db.session.connection().execute(
+        _relatives_and_markings_query(),
+        {"patient_id": patient.id, "since": now - timedelta(days=days_back)},
+    )
+    links: list[ShownRelativeLink] = []
+    markings: list[ShownMarking] = []
+    for row in rows:
+        if row[0] == 0:
+            links.append(ShownRelativeLink(row[2], row[3], row[4], Relative(row[5])))
+        else:
+            markings.append(ShownMarking(*row[6:], SetBy(row[5])))  # type: ignore[call-arg]  # mypy cannot count a row's columns
+    return links, markings
 
 
 def units_to_enrol_in(user: User) -> list[CareUnit]:

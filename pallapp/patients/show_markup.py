@@ -106,27 +106,6 @@ class _Texts:
         return found
 
 
-class TemplateGettext:
-    """`_()` for the patient page's templates (the view passes it as `_`, which the templates
-    it renders, the base template included, then call instead of the i18n extension's): the
-    same text, `Markup(translation) % values` as Jinja's newstyle gettext gives it in an
-    autoescaped template, with each text without values translated once per page. The
-    extension's path (the alias, the context's call, the catalogue looked up again) for the
-    page's sixty texts was a tenth of its time."""
-
-    def __init__(self) -> None:
-        self._translations = current_translations()
-        self._plain: dict[str, Markup] = {}
-
-    def __call__(self, msgid: str, /, **values: object) -> Markup:
-        if values:
-            return Markup(self._translations.ugettext(msgid)) % values  # noqa: S704 (our catalogue, as _() trusts it)
-        found = self._plain.get(msgid)
-        if found is None:
-            found = self._plain[msgid] = Markup(self._translations.ugettext(msgid)) % {}  # noqa: S704 (as above)
-        return found
-
-
 def _template_global(name: str) -> Callable[[Any], str]:
     # The care plan's `ordered_dose` and `given_dose`, as the templates call them: the care
     # plan pages' presentation is theirs to import (the layer contracts), its template globals

@@ -5,7 +5,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from pallapp.flags.expected import expected_levels_panel
+from pallapp.flags.expected import marking_labels
 from pallapp.forms.patients import EnrolPatientForm, InviteForm
 from pallapp.homevisit import home_visit
 from pallapp.i18n import gettext
@@ -173,12 +173,25 @@ def show(public_id: str) -> ResponseReturnValue:
     scores = [
         score for code in key_instruments() if code in latest for score in key_scores({code: latest[code]})
     ]
+    # Staff see the relatives and the expected levels (`alerts/_expected_levels.html`), read
+    # together.
+    staff_parts: dict[str, object] = {"relatives": []}
+    if current_user.is_staff:
+        now = utcnow()
+        relatives, markings = services.relatives_and_markings(patient, now)
+        staff_parts = {
+            "relatives": relatives,
+            "markings": markings,
+            "marking_titles": marking_labels(markings),
+            "now": now,
+            "may_change": services.Need.CHANGE in needs,
+            "show_plan_link": True,
+        }
     return render_template(
         "patients/show.html",
         patient=patient,
         today=today_local(),
         episodes=patient.active_episodes(today_local()),
-        relatives=services.active_relative_links(patient) if current_user.is_staff else [],
         may_invite=may_invite,
         may_report=may_report,
         may_view_history=may_view_history,
@@ -188,15 +201,8 @@ def show(public_id: str) -> ResponseReturnValue:
         visit_markup=show_markup.home_visit_markup(visit, patient.public_id),
         scores=scores,
         urls=show_markup.patient_urls(patient.public_id),
-        # `_()` with each text translated once per page (show_markup.TemplateGettext).
-        _=show_markup.TemplateGettext(),
         latest_scores=show_markup.key_scores(scores) if scores else "",
-        **(
-            expected_levels_panel(current_user, patient, utcnow(), services.Need.CHANGE in needs)
-            | {"show_plan_link": True}
-            if current_user.is_staff
-            else {}
-        ),
+        **staff_parts,
     )
 
 

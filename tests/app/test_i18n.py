@@ -292,3 +292,59 @@ def test_the_app_translates_through_pallapps_functions():
         if path.name != "i18n.py" and slow.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == [], "import the gettext family from pallapp.i18n"
+
+
+def test_templates_gettext_answers_as_jinjas_i18n_extension(app):
+    """`_()` and `gettext()` in templates (pallapp.i18n.template_gettext, which keeps each text
+    without values with its catalogue) give what Jinja's i18n extension gave with Flask-Babel's
+    gettext: translated in the current language, again after a change of language within the
+    request, trusted when autoescaping and not otherwise, values escaped, "%%" formatted, lazy
+    texts translated in the language of the moment."""
+    import flask_babel
+    from flask import render_template_string
+    from flask_babel import force_locale, refresh
+    from jinja2 import Environment
+
+    from pallapp import i18n
+
+    reference = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    reference.install_gettext_callables(  # type: ignore[attr-defined]
+        flask_babel.gettext, flask_babel.ngettext, newstyle=True
+    )
+    source = (
+        "{{ _('Nurse') }}|{{ gettext('Nurse') }}|{{ _('Nurse') }}|{{ _(lazy) }}"
+        "|{{ _('%(name)s and %(other)s', name=name, other='<i>') }}"
+        "|{{ _('Target: %(target)d %%.', target=5) }}"
+        "|{{ _('The integration sends it as: Authorization: Bearer <credential>') }}"
+        "|{{ _('Target: %(target)d %%.', target=5) ~ name }}"
+        "|{% autoescape false %}{{ _('%(name)s and %(other)s', name=name, other='<i>') }}"
+        "{{ _('The integration sends it as: Authorization: Bearer <credential>') ~ name }}"
+        "{% endautoescape %}"
+        "|{% for x in [1, 2] %}{{ _('Nurse') }}{% endfor %}"
+    )
+    values = {"lazy": i18n.lazy_gettext("Physician"), "name": "Dr <b> & 'co'"}
+
+    def expected() -> str:
+        return reference.from_string(source).render(values)
+
+    assert app.jinja_env.globals["_"] is i18n.template_gettext
+    with app.test_request_context("/", headers={"Accept-Language": "sv"}):
+        for _ in range(2):  # the second time from what the catalogue kept
+            text = render_template_string(source, **values)
+            assert text == expected()
+            assert text.startswith("Sjuksköterska|Sjuksköterska|Sjuksköterska|Läkare|")
+            assert "Dr &lt;b&gt; &amp; &#39;co&#39; " in text
+            assert "Dr <b> & 'co'" in text  # not escaped where autoescaping is off
+        with force_locale("en"):
+            text = render_template_string(source, **values)
+            assert text == expected()
+            assert text.startswith("Nurse|Nurse|Nurse|Physician|")
+        assert render_template_string(source, **values).startswith("Sjuksköterska|")
+        from flask import session
+
+        session["language"] = "en"
+        refresh()
+        assert render_template_string(source, **values) == expected()
+        assert render_template_string("{{ _('Nurse') }}") == "Nurse"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(source, **values) == expected()

@@ -1,6 +1,6 @@
 """The patient page reads orders, doses, milestones, the care plan, open flags, markings and
 relatives as plain columns (`shown_*`, `open_flags_shown`, `markings_for`,
-`active_relative_links`): each must say what the ORM reads of the same records say, for every
+`active_relative_links`, the last two together `relatives_and_markings`): each must say what the ORM reads of the same records say, for every
 kind of row the page shows (legacy orders without limits or with a dose as text, corrected and
 evaluated doses, a death, flags with and without a rating)."""
 
@@ -33,7 +33,7 @@ from pallapp.models import (
     Role,
     utcnow,
 )
-from pallapp.patients.services import active_relative_links
+from pallapp.patients.services import active_relative_links, relatives_and_markings
 from pallapp.timeutil import today_local
 from tests.factories import link_relative, make_patient, make_unit, make_user
 
@@ -255,6 +255,12 @@ def test_open_flags_markings_and_relatives_read_as_columns_say_what_the_models_s
         (link.relative.name, link.relation, link.may_answer_as_proxy, link.may_view_history)
         for link in links
     ] == [("Sven", "son", True, False), ("Anna", "son", False, True)]
+    # The patient page reads both in one query: the same rows in the same order.
+    assert relatives_and_markings(patient, now) == (active_relative_links(patient), markings)
+    assert markings
+    assert relatives_and_markings(patient, now + timedelta(days=400)) == (
+        active_relative_links(patient), expected.markings_for(patient, now + timedelta(days=400))
+    )
     assert db.session.scalar(select(Assessment.id).where(Assessment.patient_id == patient.id))
 
 

@@ -330,8 +330,9 @@ def test_the_admin_lets_a_units_relatives_record_doses(app, ctx, client, auth):
 # expected with who marked them (the alerts panel). An N+1 makes it grow with the rows; a new
 # query on the page shows up here, to be counted on purpose. 14: the reminders read the open
 # flags the page loads anyway, instead of reading them again; 13: the episodes come with the
-# record; 12: both lists of doses in one statement.
-PATIENT_PAGE_STATEMENTS = 12
+# record; 12: both lists of doses in one statement; 11: the relatives and the expected levels in
+# one statement.
+PATIENT_PAGE_STATEMENTS = 11
 
 
 def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, ctx, client, auth):

@@ -294,15 +294,3 @@ def test_key_scores_match_the_macro(app: Flask, language: str) -> None:
     with app.test_request_context(headers={"Accept-Language": language}):
         for scores in (_key_scores(), []):
             _compare(KEY_SCORES, show_markup.key_scores(scores), scores=scores)
-
-
-@pytest.mark.parametrize("language", ["en", "sv"])
-def test_template_gettext_gives_what_the_i18n_extension_gave(app: Flask, language: str) -> None:
-    template = """{{ _("Open flags") }}|{{ _("Open flags") }}|{{ _("Ordered by %(name)s from %(when)s", name=name, when="<i>") }}|{{ _("%(age)d years", age=7) }}|{{ _("No open flags.") }}"""
-    with app.test_request_context(headers={"Accept-Language": language}):
-        reference = render_template_string(template, name="Dr <b> & 'co'")
-        drawn = render_template_string(
-            template, name="Dr <b> & 'co'", _=show_markup.TemplateGettext()
-        )
-    assert drawn == reference
-    assert "Dr &lt;b&gt; &amp; &#39;co&#39;" in drawn
