@@ -7,7 +7,20 @@ import json
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, Text, any_, bindparam, cast, select
+from sqlalchemy import (
+    JSON,
+    Integer,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from pallapp import audit, carerecord, flags, scoring
@@ -107,29 +120,66 @@ def _subscale_codes() -> tuple[str, ...]:
 
 
 @functools.cache
-def _ratings_query(by_instrument: bool, since: bool) -> Select[Any]:
+def _ratings_query(by_instrument: bool, since: bool, dialect: str) -> Select[Any]:
     """The light rows of `assessments_in_range`, built once per shape with the patient, the
     instruments and the start as bound parameters. The subscales and the highest grade are
     read out of the stored scores as integers (the scorer stores whole numbers or null; a
-    missing key is null, as `.get` gave None)."""
-    query = (
-        select(
+    missing key is null, as `.get` gave None).
+
+    The scores are JSON text, which the database parses again for every value picked out of
+    it. On PostgreSQL each row's scores are parsed once (`json_to_record`: the highest grade
+    and the subscales object) and the subscales object once more, small: the statement of the
+    busiest hb100 patient's 483 ratings 6.1 -> 2.5 ms (EXPLAIN ANALYZE, generic plan). A
+    document that is not an object gives nulls there, as a path into it did."""
+    codes = _subscale_codes()
+    if dialect == "postgresql":
+        scored = (
+            func.json_to_record(_if_object(Assessment.scores))
+            .table_valued(column("max_grade", Integer), column("subscales", JSON))
+            .render_derived("scored", with_types=True)
+        )
+        subscales = (
+            func.json_to_record(_if_object(scored.c.subscales))
+            .table_valued(*(column(code, Integer) for code in codes))
+            .render_derived("subscales", with_types=True)
+        )
+        query = (
+            select(
+                Assessment.id,
+                Assessment.public_id,
+                Assessment.instrument,
+                Assessment.observed_at,
+                Assessment.total,
+                scored.c.max_grade,
+                *(subscales.c[code] for code in codes),
+            )
+            .select_from(Assessment)
+            .join(scored, true())
+            .join(subscales, true())
+        )
+    else:
+        query = select(
             Assessment.id,
             Assessment.public_id,
             Assessment.instrument,
             Assessment.observed_at,
             Assessment.total,
             Assessment.scores[("max_grade",)].as_integer(),
-            *(Assessment.scores[("subscales", code)].as_integer() for code in _subscale_codes()),
+            *(Assessment.scores[("subscales", code)].as_integer() for code in codes),
         )
-        .where(Assessment.patient_id == bindparam("patient_id"), flags.current_versions())
-        .order_by(Assessment.observed_at, Assessment.id)
-    )
+    query = query.where(
+        Assessment.patient_id == bindparam("patient_id"), flags.current_versions()
+    ).order_by(Assessment.observed_at, Assessment.id)
     if by_instrument:
         query = query.where(Assessment.instrument.in_(bindparam("instruments", expanding=True)))
     if since:
         query = query.where(Assessment.observed_at >= bindparam("since"))
     return query
+
+
+def _if_object(document: Any) -> Any:
+    """The JSON document where it is an object, else null (`json_to_record` refuses others)."""
+    return case((func.json_typeof(document) == "object", document))
 
 
 def assessments_in_range(
@@ -144,7 +194,7 @@ def assessments_in_range(
         parameters["instruments"] = list(instruments)
     if since is not None:
         parameters["since"] = since
-    query = _ratings_query(instruments is not None, since is not None)
+    query = _ratings_query(instruments is not None, since is not None, db.engine.dialect.name)
     codes = _subscale_codes()
     return [
         # Each instrument's chart reads only its own subscales: the others are null here.
@@ -156,7 +206,8 @@ def assessments_in_range(
             row[4],
             {"subscales": dict(zip(codes, row[6:], strict=True)), "max_grade": row[5]},
         )
-        for row in db.session.execute(query, parameters)
+        # On the session's connection: plain rows, without the ORM's path (as `chartreads`).
+        for row in db.session.connection().execute(query, parameters)
     ]
 
 
