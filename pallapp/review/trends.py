@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from pallapp import audit, carerecord, flags, scoring
 from pallapp.access import Need
@@ -216,23 +216,38 @@ def load_answers(ratings: list[Rating]) -> None:
     if not ratings:
         return
     by_id = {rating.id: rating for rating in ratings}
-    rows = db.session.execute(_answers_query(db.engine.dialect.name), {"ids": list(by_id)})
+    dialect = db.engine.dialect.name
+    # On the session's connection: plain rows, without the ORM's path.
+    rows = db.session.connection().execute(_answers_query(dialect), {"ids": list(by_id)})
     loads = json.loads
+    if dialect == "postgresql":
+        ids, text = rows.one()
+        for rating_id, answers in zip(ids or (), loads(text) if text else (), strict=True):
+            by_id[rating_id].answers = answers
+        return
     for rating_id, text in rows:
         by_id[rating_id].answers = None if text is None else loads(text)
 
 
 @functools.cache
-def _answers_query(dialect: str) -> Select[int, str]:
+def _answers_query(dialect: str) -> Select[Any]:
     """The ids as one array on PostgreSQL: sending 400 ids as 400 parameters of an IN list cost
     more than decoding their 400 answer documents (as `audit.record_for_patients` found). The
     answers as their JSON text, decoded by `load_answers` with `json.loads` as the driver's JSON
-    loader decodes them, without its steps per document (a sixth less time for 356 documents)."""
+    loader decodes them, without its steps per document (a sixth less time for 356 documents).
+
+    On PostgreSQL as one row, the ids as an array and the answers as one JSON array in the
+    same order (`json_agg` writes each stored document as it is), decoded at once: a row and a
+    `json.loads` call per document were half of the time (350 documents of the busiest hb100
+    patient, 2.0 -> 0.9 ms CPU)."""
     if dialect == "postgresql":
-        chosen = Assessment.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-    else:
-        chosen = Assessment.id.in_(bindparam("ids", expanding=True))
-    return select(Assessment.id, cast(Assessment.answers, Text)).where(chosen)
+        return select(
+            func.array_agg(aggregate_order_by(Assessment.id, Assessment.id)),
+            cast(func.json_agg(aggregate_order_by(Assessment.answers, Assessment.id)), Text),
+        ).where(Assessment.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+    return select(Assessment.id, cast(Assessment.answers, Text)).where(
+        Assessment.id.in_(bindparam("ids", expanding=True))
+    )
 
 
 def range_start(range_code: str) -> datetime | None:
