@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -225,7 +226,7 @@ def load_answers(ratings: list[Rating]) -> None:
 
 
 @functools.cache
-def _answers_query(dialect: str) -> Select[Any]:
+def _answers_query(dialect: str) -> Select[Sequence[int], str] | Select[int, str]:
     """The ids as one array on PostgreSQL: sending 400 ids as 400 parameters of an IN list cost
     more than decoding their 400 answer documents (as `audit.record_for_patients` found). The
     answers as their JSON text, decoded by `load_answers` with `json.loads` as the driver's JSON
