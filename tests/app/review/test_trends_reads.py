@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 from flask_babel import format_decimal
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import joinedload
 
 from pallapp import carerecord, flags
@@ -129,6 +129,29 @@ def test_light_rows_hold_what_the_entities_hold(app, every_kind):
         assert heatmap.heatmaps(rows) == heatmap.heatmaps(entities)
         only = trends.assessments_in_range(patient, "2w", ("ipos_staff", "roag"))
         assert [row.instrument for row in only] == ["ipos_staff", "roag"]
+
+
+def test_scores_without_the_usual_shape_read_as_missing(app, every_kind):
+    """Scores, or their subscales, that are not an object read as null (on PostgreSQL they
+    are parsed once a row with json_to_record, which refuses anything but an object), as a
+    path into them did: the page is drawn without those values instead of failing."""
+    with app.test_request_context():
+        patient = db.session.scalar(
+            select(Patient).where(Patient.public_id == every_kind["patient"])
+        )
+        esas = [e for e in _entities(patient) if e.instrument == "esas_r"][:4]
+        shapes = [[], {"subscales": [1, 2]}, {"subscales": {"physical": None}}, 7]
+        for entity, scores in zip(esas, shapes, strict=True):
+            db.session.execute(
+                update(Assessment).where(Assessment.id == entity.id).values(scores=scores)
+            )
+        db.session.expire_all()
+        rows = {row.id: row for row in trends.assessments_in_range(patient, "all")}
+        for entity in esas:
+            row = rows[entity.id]
+            assert row.scores["max_grade"] is None
+            assert set(row.scores["subscales"].values()) == {None}
+        db.session.rollback()
 
 
 def test_a_heat_map_never_guesses_answers_not_read(app, every_kind):
