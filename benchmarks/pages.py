@@ -80,6 +80,7 @@ from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import event, func, select, table, text  # noqa: E402
 
 from benchmarks.runinfo import git_commit, load_average, machine  # noqa: E402
+from pallapp import config as pallapp_config  # noqa: E402
 from pallapp.extensions import db  # noqa: E402
 from pallapp.factory import build_app  # noqa: E402
 from pallapp.models import Assessment, Patient  # noqa: E402
@@ -453,6 +454,13 @@ def build_measured_app(database_url: str) -> Flask:
     # Registered before the first request (Flask refuses later), on the same app, so the floor
     # goes through the same hooks and test client path as the pages.
     app.add_url_rule(FLOOR_PATH, "bench_floor", lambda: "ok")
+    # As a gunicorn worker of deploy/gunicorn.conf.py does once it has built the app: what the
+    # app holds for its whole life is frozen out of the garbage collector's sight, so a full
+    # collection does not walk it (pallapp.config.gunicorn_post_worker_init). Older commits
+    # measured with --before have no such hook and run as their workers did.
+    post_worker_init = getattr(pallapp_config, "gunicorn_post_worker_init", None)
+    if post_worker_init is not None:
+        post_worker_init(None)
     return app
 
 
