@@ -1,4 +1,4 @@
-"""indexes for the chart validator and the chart's audit grouping
+"""indexes for the chart validator, the chart's audit grouping and the latest ratings
 
 Every chart image asks for the patient's data version (review.chartcache) and whether the user
 viewed the trends page in the last minutes (audit.viewed_recently). The version is counted
@@ -7,6 +7,14 @@ doses; (patient_id, id) replaces the index on patient_id alone (the same size: t
 what was padding). The audit question read every event of every user of the last ten minutes
 through the index on `at`; (patient_id, user_id, at) finds the few of this user and patient,
 and replaces the index on patient_id alone.
+
+The latest current rating of an instrument is found by walking (patient_id, instrument,
+observed_at) from its newest end, ordered by observed_at and then id (two ratings at the same
+moment: the newer id). Without the id in the index PostgreSQL sorted every lookup (an
+Incremental Sort reading the ties of the newest moment and one more row); the unit overview
+makes one lookup per patient and instrument (600 at 120 patients). (patient_id, instrument,
+observed_at, id) gives that order itself and replaces the index without the id: every query
+that used it (a range of moments, the newest moment of an instrument) reads the same prefix.
 
 On PostgreSQL the indexes are built and dropped CONCURRENTLY, outside the migration's
 transaction: a plain CREATE INDEX would hold back every write to audit_event (every audited
@@ -34,10 +42,14 @@ NEW = (
     ('prn_administration', 'ix_prn_administration_patient_version',
      ['patient_id', 'id', 'evaluated_at']),
     ('audit_event', 'ix_audit_event_patient_user_at', ['patient_id', 'user_id', 'at']),
+    ('assessment', 'ix_assessment_patient_instrument_observed_id',
+     ['patient_id', 'instrument', 'observed_at', 'id']),
 )
 REPLACED = (
     ('assessment', 'ix_assessment_patient_id', ['patient_id']),
     ('audit_event', 'ix_audit_event_patient_id', ['patient_id']),
+    ('assessment', 'ix_assessment_patient_instrument_observed',
+     ['patient_id', 'instrument', 'observed_at']),
 )
 
 

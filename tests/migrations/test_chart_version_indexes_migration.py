@@ -1,5 +1,5 @@
-"""The chart-version indexes revision with data: the indexes the chart validator and the chart's
-audit grouping read are there after it, the ones on patient_id alone they replace are gone, and
+"""The chart-version indexes revision with data: the indexes the chart validator, the chart's
+audit grouping and the latest ratings read are there after it, the ones on patient_id alone they replace are gone, and
 the way back down restores them; the rows are kept both ways."""
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ def test_indexes_up_and_down_with_data(empty_database):  # noqa: F811
         before = _indexes()
         assert before["assessment"]["ix_assessment_patient_id"] == ["patient_id"]
         assert before["audit_event"]["ix_audit_event_patient_id"] == ["patient_id"]
+        assert before["assessment"]["ix_assessment_patient_instrument_observed"] == [
+            "patient_id", "instrument", "observed_at",
+        ]
 
         upgrade(revision=REVISION)
         after = _indexes()
@@ -46,6 +49,10 @@ def test_indexes_up_and_down_with_data(empty_database):  # noqa: F811
         ]
         assert after["audit_event"]["ix_audit_event_patient_user_at"] == ["patient_id", "user_id", "at"]
         assert "ix_audit_event_patient_id" not in after["audit_event"]
+        assert after["assessment"]["ix_assessment_patient_instrument_observed_id"] == [
+            "patient_id", "instrument", "observed_at", "id",
+        ]
+        assert "ix_assessment_patient_instrument_observed" not in after["assessment"]
 
         downgrade(revision=BEFORE)
         assert _indexes() == before
