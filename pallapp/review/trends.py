@@ -134,11 +134,7 @@ def _ratings_query(by_instrument: bool, since: bool, dialect: str) -> Select[Any
     generic plan). Scores that are not an object give nulls there, as a path into them did."""
     codes = _subscale_codes()
     if dialect == "postgresql":
-        scored = (
-            func.json_to_record(_if_object(Assessment.scores))
-            .table_valued(column("max_grade", Integer), column("subscales", JSON))
-            .render_derived("scored", with_types=True)
-        )
+        scored = parsed_scores()
         query = (
             select(
                 Assessment.id,
@@ -170,6 +166,19 @@ def _ratings_query(by_instrument: bool, since: bool, dialect: str) -> Select[Any
     if since:
         query = query.where(Assessment.observed_at >= bindparam("since"))
     return query
+
+
+def parsed_scores() -> Any:
+    """PostgreSQL: a rating's stored scores parsed once, as the columns `max_grade` and
+    `subscales` (a small JSON object to read each subscale from), for a statement on
+    `Assessment` to join laterally (`.join(parsed_scores(), true())`). Picking values out of
+    the scores by path parsed the whole document again for each value (`_ratings_query`, and
+    the chart images' `chartreads`)."""
+    return (
+        func.json_to_record(_if_object(Assessment.scores))
+        .table_valued(column("max_grade", Integer), column("subscales", JSON))
+        .render_derived("scored", with_types=True)
+    )
 
 
 def _if_object(document: Any) -> Any:
