@@ -480,42 +480,26 @@ def score(code: str, answers: Mapping[str, object]) -> Score:
     # CPython 3.11); this about a fifth of that. A test checks that every field is set.
     # `item_bands` and `subscales` are left out when they can be built on first read from the
     # int answers (see `Score`): IPOS and ESAS-r answered with ints and None only.
-    fields: dict[str, object]
-    if lazy_bands:
-        fields = {
-            "instrument": code,
-            "total": total,
-            "band": band_name,
-            "missing": tuple(missing),
-            "max_grade": max_grade,
-            "areas_at": areas_at,
-            "answers": answers_map,
-            "scoring_version": SCORING_VERSION,
-            "_numbers": ints,
-        }
-        if not table.subscales:  # an instrument with item bands but no subscales
-            fields["subscales"] = _EMPTY_SUBSCALES
-    else:
-        bands_map: FrozenMap[str, str]
+    fields: dict[str, object] = {
+        "instrument": code,
+        "total": total,
+        "band": band_name,
+        "missing": tuple(missing),
+        "max_grade": max_grade,
+        "areas_at": areas_at,
+        "answers": answers_map,
+        "scoring_version": SCORING_VERSION,
+        "_numbers": ints,
+    }
+    if not lazy_bands:
         if item_bands:
-            bands_map = _new_object(FrozenMap)
+            bands_map: FrozenMap[str, str] = _new_object(FrozenMap)
             set_data(bands_map, item_bands)
+            fields["item_bands"] = bands_map
         else:
-            bands_map = _EMPTY_BANDS
-        fields = {
-            "instrument": code,
-            "total": total,
-            "band": band_name,
-            "item_bands": bands_map,
-            "missing": tuple(missing),
-            "max_grade": max_grade,
-            "areas_at": areas_at,
-            "answers": answers_map,
-            "scoring_version": SCORING_VERSION,
-            "_numbers": ints,
-        }
-        if not table.subscales:  # Abbey, ROAG: none (IPOS and ESAS-r: summed when read)
-            fields["subscales"] = _EMPTY_SUBSCALES
+            fields["item_bands"] = _EMPTY_BANDS
+    if not table.subscales:  # Abbey, ROAG and any without (IPOS and ESAS-r: summed when read)
+        fields["subscales"] = _EMPTY_SUBSCALES
     result: Score = _new_object(Score)
     _set_fields(result, fields)
     return result
