@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -297,15 +297,48 @@ def _find_patient_query(visible: Select[Patient]) -> Select[Patient]:
     return visible.where(Patient.public_id == bindparam("public_id"))
 
 
+@functools.cache
+def _find_patient_with_query(
+    visible: Select[Patient], extend: Callable[[Select[Patient]], Select[Any]]
+) -> Select[Any]:
+    return extend(_find_patient_query(visible))
+
+
+def _not_visible(public_id: str, need: Need) -> NotVisible:
+    # Looked up only so the denial can name the record in the audit log.
+    existing = db.session.scalar(select(Patient).where(Patient.public_id == public_id))
+    return NotVisible(public_id, need, existing)
+
+
 def find_patient(user: User, public_id: str, need: Need = Need.VIEW) -> Patient:
     """The patient with `public_id` if `user` may `need` it; else raise `NotVisible`."""
     visible, values = visible_patients_bound(user, need)
     patient = db.session.scalar(_find_patient_query(visible), {**values, "public_id": public_id})
     if patient is None:
-        # Looked up only so the denial can name the record in the audit log.
-        existing = db.session.scalar(select(Patient).where(Patient.public_id == public_id))
-        raise NotVisible(public_id, need, existing)
+        raise _not_visible(public_id, need)
     return patient
+
+
+def find_patient_with(
+    user: User,
+    public_id: str,
+    need: Need,
+    extend: Callable[[Select[Patient]], Select[Any]],
+    values: dict[str, Any],
+) -> tuple[Patient, tuple[Any, ...]]:
+    """`find_patient`, with more columns in the same statement: `extend` adds them to the
+    statement that finds the patient (correlated to `Patient`, or bound to the parameter
+    `public_id`), and `values` binds their own parameters. Returns the patient and the
+    values of the added columns. For small answers asked on every request (a chart's validator),
+    where a second round trip cost as much as the rest. `extend` must be a module-level
+    function: the statement is built once for each (access test, `extend`)."""
+    visible, bound = visible_patients_bound(user, need)
+    row = db.session.execute(
+        _find_patient_with_query(visible, extend), {**values, **bound, "public_id": public_id}
+    ).one_or_none()
+    if row is None:
+        raise _not_visible(public_id, need)
+    return row[0], tuple(row[1:])
 
 
 @functools.cache
@@ -353,8 +386,7 @@ def find_patient_and_needs(
             .one_or_none()
         )
     if row is None:
-        existing = db.session.scalar(select(Patient).where(Patient.public_id == public_id))
-        raise NotVisible(public_id, need, existing)
+        raise _not_visible(public_id, need)
     return row[0], _needs_from_row(tests, list(distinct), row[1:])
 
 

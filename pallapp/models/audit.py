@@ -33,7 +33,7 @@ class AuditEvent(Model):
 
     __tablename__ = "audit_event"
     __table_args__ = (
-        # Whether a user viewed a patient's page in the last minutes (`audit.viewed_recently`,
+        # Whether a user viewed a patient's page in the last minutes (`audit.viewed_since`,
         # asked by every chart image): with an index on `at` alone that read every event of
         # everyone in those minutes. Also serves what an index on patient_id alone served.
         Index("ix_audit_event_patient_user_at", "patient_id", "user_id", "at"),

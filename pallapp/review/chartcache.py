@@ -1,7 +1,7 @@
 """Validators for chart images: a repeat view of an unchanged chart is answered 304.
 
 The validator (an ETag) is derived from the patient's data version, read from the database in
-one small query: for ratings, doses and milestones, how many rows there are and the newest id
+the statement that finds the patient through the access rules (`find_chart_patient`): for ratings, doses and milestones, how many rows there are and the newest id
 (and, for doses, how many have their effect evaluated, the one field written after a dose is
 stored). Records are never updated in place or deleted otherwise (DEVELOPERS.md: corrections
 are new rows, ids come from a sequence), and a dose is evaluated once, so any new rating,
@@ -23,29 +23,39 @@ whenever the drawing code changes what a chart looks like.
 
 from __future__ import annotations
 
-import functools
 import hashlib
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, func, select, true
+from sqlalchemy import Select, bindparam, func, select, true
+from sqlalchemy.orm import aliased, join
 
-from pallapp.extensions import db
-from pallapp.models import Assessment, Milestone, Patient, PrnAdministration
+from pallapp import audit
+from pallapp.access import Need, find_patient_with
+from pallapp.models import Assessment, Milestone, Patient, PrnAdministration, User, utcnow
+from pallapp.review.common import refuse_unless_reviewer
 from pallapp.timeutil import today_local
 
 #: Raise when the charts are drawn differently, so browsers fetch the new drawing.
 CHART_FORMAT = "3"
 
 
-@functools.cache
-def _data_version_statement() -> Select[Any]:
-    """The data version query with the patient as a bound parameter. Built once per process:
-    building it took as long as the rest of a 304 answer. Only the statement is kept, never a
-    result, so every worker still asks the database on every request.
+def _with_version(find: Select[Patient]) -> Select[Any]:
+    """`find` (the access layer's statement that finds the patient by `public_id`) with the
+    data version's parts beside the patient, and whether the viewer's view of a page
+    (`grouped_under`) is logged since `viewed_since`: a 304 answer asks the database once
+    besides the user's session, where it asked three times (each round trip cost as much as
+    the rest of the answer).
 
     One aggregate per table, joined (each has exactly one row): with the count beside it,
-    `max(id)` is not turned into a backward walk of the primary key."""
-    patient_id: BindParameter[int] = bindparam("patient_id")
+    `max(id)` is not turned into a backward walk of the primary key. The aggregates pick the
+    patient by the same `public_id` (a derived table cannot see the outer patient without
+    LATERAL, which SQLite lacks); the outer statement still decides whether the user may see
+    the patient, and returns no row when not."""
+    named = aliased(Patient)
+    patient_id = (
+        select(named.id).where(named.public_id == bindparam("public_id")).scalar_subquery()
+    )
     ratings = (
         select(func.count().label("n"), func.max(Assessment.id).label("newest"))
         .where(Assessment.patient_id == patient_id)
@@ -66,27 +76,47 @@ def _data_version_statement() -> Select[Any]:
         .where(Milestone.patient_id == patient_id)
         .subquery("milestones")
     )
-    return select(
-        ratings.c.n,
-        ratings.c.newest,
-        doses.c.n,
-        doses.c.newest,
-        doses.c.evaluated,
-        milestones.c.n,
-        milestones.c.newest,
-    ).select_from(ratings.join(doses, true()).join(milestones, true()))
+    viewed = audit.viewed_since(
+        Patient.id, bindparam("viewer_id"), bindparam("grouped_under"), bindparam("viewed_since")
+    )
+    return (
+        find.add_columns(
+            viewed.label("viewed"),
+            ratings.c.n,
+            ratings.c.newest,
+            doses.c.n,
+            doses.c.newest,
+            doses.c.evaluated,
+            milestones.c.n,
+            milestones.c.newest,
+        )
+        .select_from(
+            join(Patient, ratings, true()).join(doses, true()).join(milestones, true())
+        )
+    )
 
 
-def patient_data_version(patient: Patient) -> str:
-    """The version of everything a chart of the patient is drawn from, in one query (on the
-    session's connection: no ORM entity is read, and the ORM's path cost a third more CPU)."""
-    statement = _data_version_statement()
-    row = db.session.connection().execute(statement, {"patient_id": patient.id}).one()
-    return "|".join("" if value is None else str(value) for value in row)
+def find_chart_patient(
+    user: User, public_id: str, grouped_under: str, within: timedelta
+) -> tuple[Patient, str, bool]:
+    """The patient of a chart image, if `user` may see the patient's history (else
+    `NotVisible`); the patient's data version; and whether the user's view of `grouped_under`
+    (the page that shows the chart) is logged in the last `within`. In one statement."""
+    refuse_unless_reviewer(user, public_id, Need.VIEW_HISTORY)
+    patient, (viewed, *version_parts) = find_patient_with(
+        user,
+        public_id,
+        Need.VIEW_HISTORY,
+        _with_version,
+        {"viewer_id": user.id, "grouped_under": grouped_under, "viewed_since": utcnow() - within},
+    )
+    version = "|".join("" if value is None else str(value) for value in version_parts)
+    return patient, version, bool(viewed)
 
 
-def chart_etag(patient: Patient, key: str, range_code: str, locale: str) -> str:
-    """The ETag of the chart `key` of `range_code` for the patient, today, in `locale`."""
+def chart_etag(patient: Patient, version: str, key: str, range_code: str, locale: str) -> str:
+    """The ETag of the chart `key` of `range_code` for the patient at data `version`
+    (`find_chart_patient`), today, in `locale`."""
     parts = [
         CHART_FORMAT,
         patient.public_id,
@@ -94,6 +124,6 @@ def chart_etag(patient: Patient, key: str, range_code: str, locale: str) -> str:
         range_code,
         today_local().isoformat(),
         locale,
-        patient_data_version(patient),
+        version,
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]

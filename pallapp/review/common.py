@@ -93,12 +93,17 @@ def may_acknowledge(user: User, patient: Patient) -> bool:
     return is_reviewer(user) and can(user, patient, Need.CHANGE)
 
 
-def find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
+def refuse_unless_reviewer(user: User, patient_public_id: str, need: Need) -> None:
     """Review pages are for care staff; to everyone else the patient does not exist."""
     if not user.is_staff:
         raise NotVisible(patient_public_id, need, None)
     if need is Need.CHANGE and user.role not in REVIEWER_ROLES:
         raise NotVisible(patient_public_id, need, None)
+
+
+def find_for_review(user: User, patient_public_id: str, need: Need) -> Patient:
+    """The patient for a review page (`refuse_unless_reviewer`, then the access rules)."""
+    refuse_unless_reviewer(user, patient_public_id, need)
     return find_patient(user, patient_public_id, need)
 
 

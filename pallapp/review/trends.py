@@ -34,6 +34,7 @@ from pallapp.models import (
     Patient,
     User,
 )
+from pallapp.review import chartcache
 from pallapp.review.common import find_for_review
 from pallapp.timeutil import STOCKHOLM, today_local
 
@@ -46,6 +47,8 @@ DEFAULT_TREND_RANGE = "3m"
 #: event: one view of the trends, not seven rows in the access log. The images load at once
 #: with the page; ten minutes also covers a slow connection and a reload of one image.
 CHART_GROUPING = timedelta(minutes=10)
+#: The trends page's object type in the audit trail.
+TRENDS_OBJECT = "trends"
 
 
 class Rating:
@@ -81,37 +84,39 @@ def trend_assessments(
     patient_public_id: str,
     range_code: str,
     *,
-    audit_as: str = "trends",
     instruments: tuple[str, ...] | None = None,
-    grouped_under: str | None = None,
 ) -> tuple[Patient, list[Rating]]:
     """The patient's current (not corrected) assessments in the range, oldest first, of the
-    given instruments only (None: all; one chart's image needs one or two); audited, unless
-    the user's view of `grouped_under` (the trends page) was logged within CHART_GROUPING."""
-    patient = trend_patient(user, patient_public_id, range_code, audit_as, grouped_under)
+    given instruments only (None: all); audited as a view of the trends."""
+    patient = trend_patient(user, patient_public_id, range_code)
     return patient, assessments_in_range(patient, range_code, instruments)
 
 
-def trend_patient(
-    user: User,
-    patient_public_id: str,
-    range_code: str,
-    audit_as: str = "trends",
-    grouped_under: str | None = None,
-) -> Patient:
-    """The patient, for a trends page or one of its chart images; audited as in
-    `trend_assessments` (a chart answered "not modified" is a view all the same)."""
+def trend_patient(user: User, patient_public_id: str, range_code: str) -> Patient:
+    """The patient, for a trends page; audited."""
+    _check_range(range_code)
+    patient = find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
+    audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=TRENDS_OBJECT)
+    return patient
+
+
+def chart_patient(user: User, patient_public_id: str, range_code: str) -> tuple[Patient, str]:
+    """The patient of one of the trends page's chart images, and the patient's data version
+    (`chartcache`). Audited as a view of the chart unless the user's view of the trends page
+    was logged within CHART_GROUPING (a chart answered "not modified" is a view all the
+    same)."""
+    _check_range(range_code)
+    patient, version, page_viewed = chartcache.find_chart_patient(
+        user, patient_public_id, TRENDS_OBJECT, CHART_GROUPING
+    )
+    if not page_viewed:
+        audit.record(AuditAction.VIEW, user=user, patient=patient, object_type="trend_chart")
+    return patient, version
+
+
+def _check_range(range_code: str) -> None:
     if range_code not in TREND_RANGES:
         raise LookupError(range_code)
-    patient = find_for_review(user, patient_public_id, Need.VIEW_HISTORY)
-    # Asked on its own, not folded into the data version's statement (`chartcache`): folded in,
-    # PostgreSQL's generic plan for the prepared statement scanned the patient's whole audit
-    # trail instead of the last minutes (22 ms against 1 + 11 ms at 100x history).
-    if grouped_under is None or not audit.viewed_recently(
-        user, patient, grouped_under, CHART_GROUPING
-    ):
-        audit.record(AuditAction.VIEW, user=user, patient=patient, object_type=audit_as)
-    return patient
 
 
 @functools.cache

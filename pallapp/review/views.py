@@ -225,14 +225,8 @@ def trend_chart(public_id: str, key: str) -> ResponseReturnValue:
     if key not in charts.chart_keys():
         abort(404)
     range_code = _range_arg()
-    patient = trend_service.trend_patient(
-        current_user,
-        public_id,
-        range_code,
-        audit_as="trend_chart",
-        grouped_under="trends",  # loaded by the trends page: one event for the page
-    )
-    etag = chartcache.chart_etag(patient, key, range_code, str(get_locale()))
+    patient, version = trend_service.chart_patient(current_user, public_id, range_code)
+    etag = chartcache.chart_etag(patient, version, key, range_code, str(get_locale()))
     # Weak comparison, as RFC 9110 asks for If-None-Match (a compressing proxy weakens tags).
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)

@@ -11,17 +11,20 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import uuid4
 
+import pytest
 from sqlalchemy import select
 
+from pallapp.access import NotVisible
 from pallapp.assessments import services as assessment_services
 from pallapp.careplan import doses as dose_service
 from pallapp.careplan import milestones as milestone_service
 from pallapp.extensions import db
-from pallapp.models import Assessment, Patient, PrnAdministration, User, utcnow
+from pallapp.models import Assessment, Patient, PrnAdministration, Role, User, utcnow
 from pallapp.review import chartcache
 from tests.app.review.test_overview import IPOS_ITEMS
 from tests.app.review.test_trend_lanes import both_versions  # noqa: F401  (a fixture)
-from tests.app.review.test_views import submit
+from tests.app.review.test_views import ESAS_ITEMS, submit
+from tests.factories import make_patient, make_unit, make_user
 
 CHARTS = ("ipos_staff.svg?range=3m", "doses.svg?range=all")
 
@@ -146,10 +149,53 @@ def test_the_data_version_counts_what_it_says(app, both_versions):  # noqa: F811
     """The version's parts: ratings (count, newest id), doses (count, newest id, evaluated),
     milestones (count, newest id)."""
     with app.app_context():
-        _, _, patient = _people(both_versions)
+        _, physician, patient = _people(both_versions)
         ratings = db.session.scalars(select(Assessment.id).where(Assessment.patient_id == patient.id)).all()
         doses = db.session.scalars(
             select(PrnAdministration.id).where(PrnAdministration.patient_id == patient.id)
         ).all()
-        version = chartcache.patient_data_version(patient)
+        found, version, viewed = chartcache.find_chart_patient(
+            physician, patient.public_id, "trends", timedelta(minutes=10)
+        )
+    assert found is patient
     assert version == f"{len(ratings)}|{max(ratings)}|{len(doses)}|{max(doses)}|0|0|"
+    assert viewed is False  # the physician has not opened the trends page
+
+
+def test_the_chart_statement_counts_only_its_patient_and_keeps_the_access_rules(
+    app, both_versions, client, auth  # noqa: F811
+):
+    """The patient, the data version and whether the trends page was viewed come in one
+    statement (`find_chart_patient`): another patient's ratings in the same unit do not move
+    the version; the viewer's own view of the page, and no one else's, is seen; a nurse of
+    another unit and a patient's own account are refused as the access rules say."""
+    within = timedelta(minutes=10)
+    with app.app_context():
+        nurse, physician, patient = _people(both_versions)
+        other = make_patient(list(nurse.active_units(utcnow().date())), given_name="Olle")
+        submit(nurse, other, "esas_r", dict.fromkeys(ESAS_ITEMS, 1), days_ago=0.1)
+        stranger = make_user(Role.NURSE, units=[make_unit("Team B")])
+        own_account = make_user(Role.PATIENT, patient=patient)
+        db.session.commit()
+        _, before, _ = chartcache.find_chart_patient(nurse, patient.public_id, "trends", within)
+        # One rating of the patient: two in the fixture, so three now.
+        submit(nurse, patient, "esas_r", dict.fromkeys(ESAS_ITEMS, 1), days_ago=0.1)
+        db.session.commit()
+        _, after, _ = chartcache.find_chart_patient(nurse, patient.public_id, "trends", within)
+        assert before.split("|")[0] == "2"
+        assert after.split("|")[0] == "3"
+        for refused in (stranger, own_account):
+            with pytest.raises(NotVisible):
+                chartcache.find_chart_patient(refused, patient.public_id, "trends", within)
+        stranger_email = stranger.email
+
+    auth.login(both_versions["nurse"])
+    assert client.get(f"/patients/{both_versions['patient']}/trends?range=3m").status_code == 200
+    with app.app_context():
+        nurse, physician, patient = _people(both_versions)
+        assert chartcache.find_chart_patient(nurse, patient.public_id, "trends", within)[2] is True
+        # The nurse's view is not the physician's.
+        assert chartcache.find_chart_patient(physician, patient.public_id, "trends", within)[2] is False
+    auth.logout()
+    auth.login(stranger_email)
+    assert client.get(f"/patients/{both_versions['patient']}/trends/esas_total.svg").status_code == 404
