@@ -7,14 +7,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from pallapp import audit, flags, scoring
-from pallapp.access import Need, find_patient
+from pallapp.access import Need, find_patient, find_patient_with
 from pallapp.careplan.common import Refused, now_or_utc
 from pallapp.extensions import db
 from pallapp.models import (
@@ -103,10 +104,28 @@ def list_orders(user: User, public_id: str) -> tuple[Patient, list[PrnOrder]]:
     return patient, orders
 
 
+def _with_order(find: Select[Patient]) -> Select[Any]:
+    """`find` (the access layer's statement that finds the patient) with the patient's order
+    `order_public_id` beside it, or None: one statement where there were two (the dose form
+    is opened at every dose given)."""
+    return find.add_columns(PrnOrder).outerjoin(
+        PrnOrder,
+        and_(
+            PrnOrder.patient_id == Patient.id,
+            PrnOrder.public_id == bindparam("order_public_id"),
+        ),
+    )
+
+
 def get_order(user: User, public_id: str, order_public_id: str, need: Need) -> PrnOrder:
     """One order of the patient, for a page that acts on it (`need`); audited as a view."""
-    patient = find_patient(user, public_id, need)
-    order = order_of(patient, order_public_id)
+    patient, (found,) = find_patient_with(
+        user, public_id, need, _with_order, {"order_public_id": order_public_id}
+    )
+    order: PrnOrder | None = found
+    if order is None:
+        raise Refused(Reason.NO_SUCH_ORDER)
+    set_committed_value(order, "patient", patient)  # as `order_of` does
     audit.record(AuditAction.VIEW, user=user, patient=patient, obj=order)
     return order
 

@@ -8,7 +8,7 @@ import re
 from datetime import datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from pallapp.careplan import doses as dose_service
 from pallapp.careplan import milestones as milestone_service
@@ -256,3 +256,53 @@ def test_an_oral_order_at_the_end_of_life_is_explained(app, ctx, client, auth):
     assert "Vid behovsordinationer saknas" in patient_page
     assert explained in patient_page
     assert explained in words(client.get(f"/patients/{ctx['pid']}/orders"))
+
+
+def test_the_dose_form_finds_the_patient_and_the_order_in_one_statement(app, ctx, client, auth):
+    """`orders.get_order` reads the patient (through the access rules) and the order together.
+    An order of another patient, or none, is a 404 that is not logged as a refused patient
+    (the nurse may see the patient); a nurse outside the unit gets the refusal logged."""
+    from pallapp.models import AuditEvent
+
+    with app.app_context():
+        other_unit = make_unit("Team Falun")
+        other = make_patient([other_unit], given_name="Olof")
+        stranger = make_user(Role.NURSE, units=[other_unit], language="sv")
+        physician = make_user(Role.PHYSICIAN, units=[other_unit], language="sv")
+        others_order = order_service.create_order(physician, other.public_id, MORPHINE)
+        db.session.commit()
+        others_order_id, stranger_email = others_order.public_id, stranger.email
+
+    def denials():
+        with app.app_context():
+            return db.session.scalar(
+                select(func.count(AuditEvent.id)).where(AuditEvent.outcome == "denied")
+            )
+
+    auth.login(ctx["nurse"])
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        form = client.get(f"/patients/{ctx['pid']}/orders/{ctx['order']}/dose")
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert form.status_code == 200
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # The user's session, then the patient with the order.
+    assert len(selects) == 2, selects
+    assert "prn_order" in selects[1]
+    assert "Karin" in form.get_data(as_text=True)  # the order's patient, named on the page
+    before = denials()
+    assert client.get(f"/patients/{ctx['pid']}/orders/{others_order_id}/dose").status_code == 404
+    assert client.get(f"/patients/{ctx['pid']}/orders/no-such-order/dose").status_code == 404
+    assert denials() == before
+    auth.logout()
+    auth.login(stranger_email)
+    assert client.get(f"/patients/{ctx['pid']}/orders/{ctx['order']}/dose").status_code == 404
+    assert denials() == before + 1
