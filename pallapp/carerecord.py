@@ -9,16 +9,21 @@ import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
-    Row,
+    CompoundSelect,
+    Integer,
     Select,
     Table,
     bindparam,
+    cast,
     exists,
+    func,
     literal,
+    null,
     select,
     union_all,
 )
@@ -26,6 +31,8 @@ from sqlalchemy.orm import aliased, joinedload
 
 from pallapp import flags
 from pallapp.extensions import db
+from pallapp.flags.due import OpenFlag, latest_ratings_query, open_flags_query
+from pallapp.flags.orders import ShownOrder, shown_order, shown_orders_query
 from pallapp.models import CarePlan, Milestone, Patient, PrnAdministration, PrnOrder, User
 from pallapp.models.careplan import MilestoneWords
 
@@ -301,8 +308,133 @@ def _shown_care_plan_query() -> Select[Any]:
     )
 
 
-def shown_care_plan(patient: Patient) -> Row[Any] | None:
-    """Of `current_care_plan`, what the patient page shows, as a row (read by name, as the
-    model's attributes)."""
+class ShownCarePlan(NamedTuple):
+    """Of `current_care_plan`, what the patient page shows (read by name, as the model's
+    attributes)."""
+
+    patient_id: int
+    contacts: str
+    responsible_nurse: str
+    responsible_physician: str
+    treatment_limitations: str
+    deterioration_signs: str
+    for_patient_and_relatives: str
+
+
+def shown_care_plan(patient: Patient) -> ShownCarePlan | None:
+    """Of `current_care_plan`, what the patient page shows."""
     rows = _rows(_shown_care_plan_query(), {"patient_id": patient.id})
-    return rows[0] if rows else None
+    return ShownCarePlan(*rows[0]) if rows else None
+
+
+# --- the patient page's care record in one statement -------------------------------------------
+# The patient page reads up to seven parts of the record (the orders, milestones, open flags and
+# latest rating times that the reminders need, the care plan, the recent doses and those to
+# evaluate): each statement cost the page about as much as the rows it read (PostgreSQL round
+# trip, result set-up). The parts are the queries above and in `pallapp.flags`, unchanged, read
+# as the labelled parts of one UNION ALL.
+
+#: The parts `care_record` reads: the query of each, and which parts share columns (the two
+#: dose lists are one query).
+CARE_RECORD_PARTS = ("orders", "milestones", "flags", "latest", "plan", "recent", "to_evaluate")
+
+
+def _part_query(name: str) -> tuple[str, Select[Any] | CompoundSelect[*tuple[Any, ...]]]:
+    """(the part's columns, shared by parts with the same query; its query)."""
+    queries: dict[str, tuple[str, Select[Any] | CompoundSelect[*tuple[Any, ...]]]] = {
+        "orders": ("orders", shown_orders_query()),
+        "milestones": ("milestones", _shown_milestones_query()),
+        "flags": ("flags", open_flags_query()),
+        "latest": ("latest", latest_ratings_query()),
+        "plan": ("plan", _shown_care_plan_query()),
+        "recent": ("doses", _shown_doses_query(False)),
+        "to_evaluate": ("doses", _shown_doses_query(True)),
+    }
+    return queries[name]
+
+
+@functools.cache
+def _care_record_query(parts: tuple[str, ...]) -> tuple[Select[Any], dict[str, slice]]:
+    """One statement reading `parts`, and where each part's columns are in its rows.
+
+    Each row has the index of its part in `parts`, its position in the part's order (the part's
+    ORDER BY, kept by `row_number`: a UNION ALL keeps no order of its own), then the columns of
+    every part: those of other parts are NULL, cast to their types (PostgreSQL takes two
+    untyped NULLs of a UNION for text, which matches no other type)."""
+    columns: dict[str, list[ColumnElement[Any]]] = {}
+    queries = []
+    for name in parts:
+        shape, query = _part_query(name)
+        order = query._order_by_clauses if isinstance(query, Select) else ()
+        if isinstance(query, Select) and order:
+            position = func.row_number().over(order_by=order).label("position")
+            sub = query.add_columns(position).subquery()
+        else:
+            sub = query.subquery()
+        queries.append((shape, sub, order))
+        columns.setdefault(shape, [column for column in sub.c if column.key != "position"])
+    where: dict[str, slice] = {}
+    start = 2
+    for shape, shape_columns in columns.items():
+        where[shape] = slice(start, start + len(shape_columns))
+        start += len(shape_columns)
+    selects = []
+    for index, (shape, sub, order) in enumerate(queries):
+        row: list[ColumnElement[Any]] = [
+            literal(index, Integer).label("part"),
+            sub.c.position if order else cast(null(), BigInteger).label("position"),
+        ]
+        for other, other_columns in columns.items():
+            own = [column for column in sub.c if column.key != "position"]
+            row += (
+                own
+                if other == shape
+                else [cast(null(), column.type) for column in other_columns]
+            )
+        selects.append(select(*(column.label(f"c{n}") for n, column in enumerate(row))))
+    both = union_all(*selects).subquery("record")
+    query = select(both).order_by(both.c.c0, both.c.c1)
+    return query, {name: where[_part_query(name)[0]] for name in parts}
+
+
+@dataclass(slots=True)
+class CareRecord:
+    """What `care_record` read: each part as its own read gives it (`shown_open_orders`,
+    `shown_milestones`, `open_flags_shown`, the rows of `latest_ratings_query`,
+    `shown_care_plan`, `shown_doses`); the parts not asked for are empty."""
+
+    orders: list[ShownOrder]
+    milestones: list[ShownMilestone]
+    open_flags: list[OpenFlag]
+    latest: list[tuple[str, datetime | None]]
+    plan: ShownCarePlan | None
+    recent: list[ShownDose]
+    to_evaluate: list[ShownDose]
+
+
+def care_record(
+    patient: Patient, parts: tuple[str, ...], now: datetime, since: datetime, limit: int = 20
+) -> CareRecord:
+    """The `parts` (of CARE_RECORD_PARTS, in that order) of the patient's record in one
+    statement: the orders open at `now` and the latest ratings up to `now`, the doses given
+    after `since` and at most `limit` to evaluate."""
+    query, where = _care_record_query(parts)
+    found: list[list[Any]] = [[] for _ in parts]
+    for row in _rows(query, {"patient_id": patient.id, "now": now, "since": since, "limit": limit}):
+        found[row[0]].append(row[where[parts[row[0]]]])
+    read = dict(zip(parts, found, strict=True))
+    plan = read.get("plan", [])
+    return CareRecord(
+        orders=[shown_order(row) for row in read.get("orders", [])],
+        milestones=[
+            ShownMilestone(kind, day, participants, note, place, expected, free, Named(name))
+            for kind, day, participants, note, place, expected, free, name in read.get(
+                "milestones", []
+            )
+        ],
+        open_flags=[OpenFlag(*row) for row in read.get("flags", [])],
+        latest=[(instrument, at) for instrument, at in read.get("latest", [])],
+        plan=ShownCarePlan(*plan[0]) if plan else None,
+        recent=_shown_doses(read.get("recent", [])),
+        to_evaluate=_shown_doses(read.get("to_evaluate", [])),
+    )
