@@ -6,6 +6,8 @@ milestones, the orders in force and the doses given. The caller has found the pa
 from __future__ import annotations
 
 import functools
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -140,8 +142,9 @@ def _table(model: type[Any]) -> Table:
     return table
 
 
-def _rows(query: Select[Any], params: dict[str, Any]) -> list[Any]:
-    return list(db.session.connection().execute(query, params))
+def _rows(query: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+    # `all()`: the rows fetched at once, not one by one as iterating the result does.
+    return db.session.connection().execute(query, params).all()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +203,7 @@ def _shown_doses_query(to_evaluate: bool) -> Select[Any]:
     return query.where(doses.c.given_at > bindparam("since"))
 
 
-def _shown_doses(rows: list[Any]) -> list[ShownDose]:
+def _shown_doses(rows: Sequence[Any]) -> list[ShownDose]:
     return [
         ShownDose(public_id, given_at, dose, amount, unit, effect, DoseOrder(series_id, drug))
         for public_id, given_at, dose, amount, unit, effect, series_id, drug in rows
@@ -334,67 +337,83 @@ def shown_care_plan(patient: Patient) -> ShownCarePlan | None:
 # trip, result set-up). The parts are the queries above and in `pallapp.flags`, unchanged, read
 # as the labelled parts of one UNION ALL.
 
-#: The parts `care_record` reads: the query of each, and which parts share columns (the two
-#: dose lists are one query).
+#: The parts `care_record` reads, in the order it takes them.
 CARE_RECORD_PARTS = ("orders", "milestones", "flags", "latest", "plan", "recent", "to_evaluate")
 
 
-def _part_query(name: str) -> tuple[str, Select[Any] | CompoundSelect[*tuple[Any, ...]]]:
-    """(the part's columns, shared by parts with the same query; its query)."""
-    queries: dict[str, tuple[str, Select[Any] | CompoundSelect[*tuple[Any, ...]]]] = {
-        "orders": ("orders", shown_orders_query()),
-        "milestones": ("milestones", _shown_milestones_query()),
-        "flags": ("flags", open_flags_query()),
-        "latest": ("latest", latest_ratings_query()),
-        "plan": ("plan", _shown_care_plan_query()),
-        "recent": ("doses", _shown_doses_query(False)),
-        "to_evaluate": ("doses", _shown_doses_query(True)),
+def _part_query(name: str) -> Select[Any] | CompoundSelect[*tuple[Any, ...]]:
+    queries: dict[str, Select[Any] | CompoundSelect[*tuple[Any, ...]]] = {
+        "orders": shown_orders_query(),
+        "milestones": _shown_milestones_query(),
+        "flags": open_flags_query(),
+        "latest": latest_ratings_query(),
+        "plan": _shown_care_plan_query(),
+        "recent": _shown_doses_query(False),
+        "to_evaluate": _shown_doses_query(True),
     }
     return queries[name]
 
 
 @functools.cache
-def _care_record_query(parts: tuple[str, ...]) -> tuple[Select[Any], dict[str, slice]]:
-    """One statement reading `parts`, and where each part's columns are in its rows.
+def _care_record_query(
+    parts: tuple[str, ...],
+) -> tuple[Select[Any], list[Callable[[Any], tuple[Any, ...]]]]:
+    """One statement reading `parts`, and for each part what takes its columns from a row.
 
     Each row has the index of its part in `parts`, its position in the part's order (the part's
-    ORDER BY, kept by `row_number`: a UNION ALL keeps no order of its own), then the columns of
-    every part: those of other parts are NULL, cast to their types (PostgreSQL takes two
-    untyped NULLs of a UNION for text, which matches no other type)."""
-    columns: dict[str, list[ColumnElement[Any]]] = {}
-    queries = []
+    ORDER BY, kept by `row_number`: a UNION ALL keeps no order of its own), then the part's
+    columns. A column of the statement holds the columns of one type (the same type of each
+    part, in order), so the rows are as wide as the widest part, not as all parts together
+    (each column read costs on every row): the other parts' NULLs in it are cast to that type
+    (PostgreSQL takes two untyped NULLs of a UNION for text, which matches no other type)."""
+    subqueries = []
+    slot_keys: list[str] = []  # the type of each shared column, as `repr` tells types apart
+    slot_types: list[Any] = []
+    placed: list[dict[int, ColumnElement[Any]]] = []  # of each part: shared column -> its own
     for name in parts:
-        shape, query = _part_query(name)
+        query = _part_query(name)
         order = query._order_by_clauses if isinstance(query, Select) else ()
         if isinstance(query, Select) and order:
             position = func.row_number().over(order_by=order).label("position")
             sub = query.add_columns(position).subquery()
         else:
             sub = query.subquery()
-        queries.append((shape, sub, order))
-        columns.setdefault(shape, [column for column in sub.c if column.key != "position"])
-    where: dict[str, slice] = {}
-    start = 2
-    for shape, shape_columns in columns.items():
-        where[shape] = slice(start, start + len(shape_columns))
-        start += len(shape_columns)
-    selects = []
-    for index, (shape, sub, order) in enumerate(queries):
-        row: list[ColumnElement[Any]] = [
-            literal(index, Integer).label("part"),
-            sub.c.position if order else cast(null(), BigInteger).label("position"),
-        ]
-        for other, other_columns in columns.items():
-            own = [column for column in sub.c if column.key != "position"]
-            row += (
-                own
-                if other == shape
-                else [cast(null(), column.type) for column in other_columns]
+        own: dict[int, ColumnElement[Any]] = {}
+        for column in sub.c:
+            if column.key == "position":
+                continue
+            key = repr(column.type)
+            slot = next(
+                (i for i, k in enumerate(slot_keys) if k == key and i not in own), None
             )
+            if slot is None:
+                slot_keys.append(key)
+                slot_types.append(column.type)
+                slot = len(slot_keys) - 1
+            own[slot] = column
+        subqueries.append((sub, bool(order)))
+        placed.append(own)
+    selects = []
+    for index, ((sub, ordered), own) in enumerate(zip(subqueries, placed, strict=True)):
+        row: list[ColumnElement[Any]] = [
+            literal(index, Integer),
+            sub.c.position if ordered else cast(null(), BigInteger),
+            *(
+                own[slot] if slot in own else cast(null(), slot_types[slot])
+                for slot in range(len(slot_keys))
+            ),
+        ]
         selects.append(select(*(column.label(f"c{n}") for n, column in enumerate(row))))
     both = union_all(*selects).subquery("record")
-    query = select(both).order_by(both.c.c0, both.c.c1)
-    return query, {name: where[_part_query(name)[0]] for name in parts}
+    # Each part's columns in its query's order (a dict keeps the order they were placed in).
+    takers = [_taker([2 + slot for slot in own]) for own in placed]
+    return select(both).order_by(both.c.c0, both.c.c1), takers
+
+
+def _taker(indexes: list[int]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(indexes) == 1:
+        return lambda row: (row[indexes[0]],)
+    return operator.itemgetter(*indexes)
 
 
 @dataclass(slots=True)
@@ -418,10 +437,10 @@ def care_record(
     """The `parts` (of CARE_RECORD_PARTS, in that order) of the patient's record in one
     statement: the orders open at `now` and the latest ratings up to `now`, the doses given
     after `since` and at most `limit` to evaluate."""
-    query, where = _care_record_query(parts)
+    query, takers = _care_record_query(parts)
     found: list[list[Any]] = [[] for _ in parts]
     for row in _rows(query, {"patient_id": patient.id, "now": now, "since": since, "limit": limit}):
-        found[row[0]].append(row[where[parts[row[0]]]])
+        found[row[0]].append(takers[row[0]](row))
     read = dict(zip(parts, found, strict=True))
     plan = read.get("plan", [])
     return CareRecord(
