@@ -6,19 +6,26 @@ milestones, the orders in force and the doses given. The caller has found the pa
 from __future__ import annotations
 
 import functools
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
-    Row,
+    CompoundSelect,
+    Integer,
     Select,
     Table,
     bindparam,
+    cast,
     exists,
+    func,
     literal,
+    null,
     select,
     union_all,
 )
@@ -26,6 +33,8 @@ from sqlalchemy.orm import aliased, joinedload
 
 from pallapp import flags
 from pallapp.extensions import db
+from pallapp.flags.due import OpenFlag, latest_ratings_query, open_flags_query
+from pallapp.flags.orders import ShownOrder, shown_order, shown_orders_query
 from pallapp.models import CarePlan, Milestone, Patient, PrnAdministration, PrnOrder, User
 from pallapp.models.careplan import MilestoneWords
 
@@ -133,8 +142,9 @@ def _table(model: type[Any]) -> Table:
     return table
 
 
-def _rows(query: Select[Any], params: dict[str, Any]) -> list[Any]:
-    return list(db.session.connection().execute(query, params))
+def _rows(query: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+    # `all()`: the rows fetched at once, not one by one as iterating the result does.
+    return db.session.connection().execute(query, params).all()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +203,7 @@ def _shown_doses_query(to_evaluate: bool) -> Select[Any]:
     return query.where(doses.c.given_at > bindparam("since"))
 
 
-def _shown_doses(rows: list[Any]) -> list[ShownDose]:
+def _shown_doses(rows: Sequence[Any]) -> list[ShownDose]:
     return [
         ShownDose(public_id, given_at, dose, amount, unit, effect, DoseOrder(series_id, drug))
         for public_id, given_at, dose, amount, unit, effect, series_id, drug in rows
@@ -301,8 +311,149 @@ def _shown_care_plan_query() -> Select[Any]:
     )
 
 
-def shown_care_plan(patient: Patient) -> Row[Any] | None:
-    """Of `current_care_plan`, what the patient page shows, as a row (read by name, as the
-    model's attributes)."""
+class ShownCarePlan(NamedTuple):
+    """Of `current_care_plan`, what the patient page shows (read by name, as the model's
+    attributes)."""
+
+    patient_id: int
+    contacts: str
+    responsible_nurse: str
+    responsible_physician: str
+    treatment_limitations: str
+    deterioration_signs: str
+    for_patient_and_relatives: str
+
+
+def shown_care_plan(patient: Patient) -> ShownCarePlan | None:
+    """Of `current_care_plan`, what the patient page shows."""
     rows = _rows(_shown_care_plan_query(), {"patient_id": patient.id})
-    return rows[0] if rows else None
+    return ShownCarePlan(*rows[0]) if rows else None
+
+
+# --- the patient page's care record in one statement -------------------------------------------
+# The patient page reads up to seven parts of the record (the orders, milestones, open flags and
+# latest rating times that the reminders need, the care plan, the recent doses and those to
+# evaluate): each statement cost the page about as much as the rows it read (PostgreSQL round
+# trip, result set-up). The parts are the queries above and in `pallapp.flags`, unchanged, read
+# as the labelled parts of one UNION ALL.
+
+#: The parts `care_record` reads, in the order it takes them.
+CARE_RECORD_PARTS = ("orders", "milestones", "flags", "latest", "plan", "recent", "to_evaluate")
+
+
+def _part_query(name: str) -> Select[Any] | CompoundSelect[*tuple[Any, ...]]:
+    queries: dict[str, Select[Any] | CompoundSelect[*tuple[Any, ...]]] = {
+        "orders": shown_orders_query(),
+        "milestones": _shown_milestones_query(),
+        "flags": open_flags_query(),
+        "latest": latest_ratings_query(),
+        "plan": _shown_care_plan_query(),
+        "recent": _shown_doses_query(False),
+        "to_evaluate": _shown_doses_query(True),
+    }
+    return queries[name]
+
+
+@functools.cache
+def _care_record_query(
+    parts: tuple[str, ...],
+) -> tuple[Select[Any], list[Callable[[Any], tuple[Any, ...]]]]:
+    """One statement reading `parts`, and for each part what takes its columns from a row.
+
+    Each row has the index of its part in `parts`, its position in the part's order (the part's
+    ORDER BY, kept by `row_number`: a UNION ALL keeps no order of its own), then the part's
+    columns. A column of the statement holds the columns of one type (the same type of each
+    part, in order), so the rows are as wide as the widest part, not as all parts together
+    (each column read costs on every row): the other parts' NULLs in it are cast to that type
+    (PostgreSQL takes two untyped NULLs of a UNION for text, which matches no other type)."""
+    subqueries = []
+    slot_keys: list[str] = []  # the type of each shared column, as `repr` tells types apart
+    slot_types: list[Any] = []
+    placed: list[dict[int, ColumnElement[Any]]] = []  # of each part: shared column -> its own
+    for name in parts:
+        query = _part_query(name)
+        order = query._order_by_clauses if isinstance(query, Select) else ()
+        if isinstance(query, Select) and order:
+            position = func.row_number().over(order_by=order).label("position")
+            sub = query.add_columns(position).subquery()
+        else:
+            sub = query.subquery()
+        own: dict[int, ColumnElement[Any]] = {}
+        for column in sub.c:
+            if column.key == "position":
+                continue
+            key = repr(column.type)
+            slot = next(
+                (i for i, k in enumerate(slot_keys) if k == key and i not in own), None
+            )
+            if slot is None:
+                slot_keys.append(key)
+                slot_types.append(column.type)
+                slot = len(slot_keys) - 1
+            own[slot] = column
+        subqueries.append((sub, bool(order)))
+        placed.append(own)
+    selects = []
+    for index, ((sub, ordered), own) in enumerate(zip(subqueries, placed, strict=True)):
+        row: list[ColumnElement[Any]] = [
+            literal(index, Integer),
+            sub.c.position if ordered else cast(null(), BigInteger),
+            *(
+                own[slot] if slot in own else cast(null(), slot_types[slot])
+                for slot in range(len(slot_keys))
+            ),
+        ]
+        selects.append(select(*(column.label(f"c{n}") for n, column in enumerate(row))))
+    both = union_all(*selects).subquery("record")
+    # Each part's columns in its query's order (a dict keeps the order they were placed in).
+    takers = [_taker([2 + slot for slot in own]) for own in placed]
+    return select(both).order_by(both.c.c0, both.c.c1), takers
+
+
+def _taker(indexes: list[int]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(indexes) == 1:
+        return lambda row: (row[indexes[0]],)
+    return operator.itemgetter(*indexes)
+
+
+@dataclass(slots=True)
+class CareRecord:
+    """What `care_record` read: each part as its own read gives it (`shown_open_orders`,
+    `shown_milestones`, `open_flags_shown`, the rows of `latest_ratings_query`,
+    `shown_care_plan`, `shown_doses`); the parts not asked for are empty."""
+
+    orders: list[ShownOrder]
+    milestones: list[ShownMilestone]
+    open_flags: list[OpenFlag]
+    latest: list[tuple[str, datetime | None]]
+    plan: ShownCarePlan | None
+    recent: list[ShownDose]
+    to_evaluate: list[ShownDose]
+
+
+def care_record(
+    patient: Patient, parts: tuple[str, ...], now: datetime, since: datetime, limit: int = 20
+) -> CareRecord:
+    """The `parts` (of CARE_RECORD_PARTS, in that order) of the patient's record in one
+    statement: the orders open at `now` and the latest ratings up to `now`, the doses given
+    after `since` and at most `limit` to evaluate."""
+    query, takers = _care_record_query(parts)
+    found: list[list[Any]] = [[] for _ in parts]
+    for row in _rows(query, {"patient_id": patient.id, "now": now, "since": since, "limit": limit}):
+        found[row[0]].append(takers[row[0]](row))
+    read = dict(zip(parts, found, strict=True))
+    plan = read.get("plan", [])
+    return CareRecord(
+        orders=[shown_order(row) for row in read.get("orders", [])],
+        milestones=[
+            ShownMilestone(kind, day, participants, note, place, expected, free, Named(name))
+            for kind, day, participants, note, place, expected, free, name in read.get(
+                "milestones", []
+            )
+        ],
+        open_flags=[OpenFlag(*row) for row in read.get("flags", [])],
+        latest=[(instrument, at) for instrument, at in read.get("latest", [])],
+        plan=ShownCarePlan(*plan[0]) if plan else None,
+        recent=_shown_doses(read.get("recent", [])),
+        to_evaluate=_shown_doses(read.get("to_evaluate", [])),
+    )

@@ -232,10 +232,33 @@ def engine_options(url: str, options: Mapping[str, Any], timeout: str | float) -
         return {"connect_args": {"timeout": seconds}}
     merged = dict(options)
     if url.startswith("postgresql"):
+        keep_long_statements_converted()
         connect_args = dict(merged.get("connect_args", {}))
         connect_args.setdefault("connect_timeout", max(2, round(seconds)))
         merged["connect_args"] = connect_args
     return merged
+
+
+#: The longest statement whose placeholders psycopg converts once (see below).
+LONGEST_CONVERTED_STATEMENT = 16 * 1024
+
+
+def keep_long_statements_converted() -> None:
+    """psycopg turns a statement's `%(name)s` placeholders into PostgreSQL's `$1` with a
+    regular expression on every execution, and keeps the result only for statements of up to
+    4 KiB (`psycopg._queries.MAX_CACHED_STATEMENT_LENGTH`, read at each execution). The
+    patient page's care record (`carerecord.care_record`, seven reads in one statement of about
+    12 KB) was converted again on every view: a third of that statement's cost in the client.
+    The cache keeps the 128 most recently used statements; at 16 KiB each at most 2 MiB. A
+    psycopg without the setting is left as it is (only slower)."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # not installed (SQLite only)
+        return
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", None) is not None:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(
+            _queries.MAX_CACHED_STATEMENT_LENGTH, LONGEST_CONVERTED_STATEMENT
+        )
 
 
 def checked_base_url(value: object, env_name: str) -> str | None:

@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Row
 
 from pallapp import carerecord, flags, scoring
 from pallapp.access import Need, needs_for
-from pallapp.carerecord import ShownDose, ShownMilestone
+from pallapp.carerecord import ShownCarePlan, ShownDose, ShownMilestone
 from pallapp.flags.due import OpenFlag, open_flags_shown
-from pallapp.flags.orders import ShownOrder, shown_open_orders
+from pallapp.flags.orders import ShownOrder
 from pallapp.i18n import gettext
 from pallapp.models import Patient, Phase, PrnOrder, Route, User
 from pallapp.present import FlagView, flag_item_label, indication_label, rule_view
@@ -125,7 +122,7 @@ class OrderRow:
 class HomeVisit:
     """Everything the patient page shows beyond the record itself."""
 
-    plan: Row[Any] | None  # what the page shows of the current care plan (`shown_care_plan`)
+    plan: ShownCarePlan | None  # what the page shows of the current care plan
     may_see_plan: bool
     may_see_orders: bool
     may_prescribe: bool
@@ -181,15 +178,29 @@ def home_visit(
     may_see_plan = Need.VIEW_CARE_PLAN in needs
     may_see_orders = Need.VIEW_ORDERS in needs
     may_record = Need.RECORD_DOSE in needs
-    # Loaded once for the reminders and the page: the open orders, the milestones and the
-    # open flags. The page only shows orders, milestones, doses and the plan: they are read as
-    # plain columns (`shown_*`), which costs a fraction of building ORM objects.
-    open_orders = shown_open_orders(patient, now) if may_see_plan or may_see_orders else []
-    open_now: list[OpenFlag] = []
-    milestones: list[ShownMilestone] = []
+    # Read once for the reminders and the page, in one statement (`carerecord.care_record`):
+    # the open orders, the milestones, the open flags, the latest rating times, the care plan
+    # and the doses of the last 24 hours (under the orders) and those to evaluate. The page
+    # only shows them: they are read as plain columns (`shown_*`), which costs a fraction of
+    # building ORM objects.
+    parts = [
+        name
+        for name, wanted in (
+            ("orders", may_see_plan or may_see_orders),
+            ("milestones", may_see_plan),
+            ("flags", may_see_plan),
+            ("latest", may_see_plan),
+            ("plan", True),
+            ("recent", may_see_orders or may_record),
+            ("to_evaluate", may_see_orders or may_record),
+        )
+        if wanted
+    ]
+    record = carerecord.care_record(patient, tuple(parts), now, now - DOSE_WINDOW)
+    open_orders = record.orders
+    open_now = record.open_flags
+    milestones = record.milestones
     if may_see_plan:
-        milestones = carerecord.shown_milestones(patient)
-        open_now = open_flags_shown(patient)
         changes = flags.evaluate_reminders(
             patient,
             now=now,
@@ -197,18 +208,15 @@ def home_visit(
             orders=open_orders,
             milestones=milestones,
             open_now=open_now,
+            latest=record.latest,
         )
         if changes.opened or changes.closed:
             # Rare (a reminder fell due, or no longer is, since the last view): read the flags
             # again (flushed by `evaluate_reminders`).
             open_now = open_flags_shown(patient)
-    # The doses of the last 24 hours (under the orders) and those to evaluate, in one read.
-    recent: list[ShownDose] = []
-    to_evaluate: list[ShownDose] = []
-    if may_see_orders or may_record:
-        recent, to_evaluate = carerecord.shown_doses(patient, now - DOSE_WINDOW)
+    recent, to_evaluate = record.recent, record.to_evaluate
     return HomeVisit(
-        plan=carerecord.shown_care_plan(patient),
+        plan=record.plan,
         may_see_plan=may_see_plan,
         may_see_orders=may_see_orders,
         may_prescribe=Need.PRESCRIBE in needs,

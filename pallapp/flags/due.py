@@ -86,7 +86,7 @@ def rating_overdue(latest: dict[str, datetime], now: datetime, interval_days: in
 
 
 @functools.cache
-def _latest_ratings_query() -> CompoundSelect[str, datetime | None]:
+def latest_ratings_query() -> CompoundSelect[str, datetime | None]:
     # The rules only look at the latest assessment of each instrument up to `now`. One
     # `max` per instrument, which the index on (patient, instrument, observed_at) answers from
     # its newest end: grouping every assessment of the patient grew with three years of
@@ -112,20 +112,27 @@ def reminders_due(
     now: datetime,
     orders: Sequence[PrnOrder | ShownOrder] | None = None,
     milestones: list[Milestone] | list[ShownMilestone] | None = None,
+    latest: Sequence[tuple[str, datetime | None]] | None = None,
 ) -> list[scoring.Flag]:
-    """The reminder flags the rules raise for the patient at `now`. `orders` and `milestones`:
-    the patient's `open_orders` at `now` and all their milestones, if the caller has them."""
+    """The reminder flags the rules raise for the patient at `now`. `orders`, `milestones` and
+    `latest`: the patient's `open_orders` at `now`, all their milestones and the rows of
+    `latest_ratings_query` at `now`, if the caller has them."""
     units = [episode.unit for episode in patient.active_episodes(now.astimezone(STOCKHOLM).date())]
     if patient.phase in (Phase.DECEASED, Phase.DISCHARGED) or not units:
         return []
     thresholds = interval_thresholds(units)
     since = end_of_life_since(patient, milestones)
+    if latest is None:
+        # On the session's connection: a plain select, no ORM object to build (same
+        # transaction).
+        latest = list(
+            db.session.connection().execute(
+                latest_ratings_query(), {"patient_id": patient.id, "now": now}
+            )
+        )
     seen = [
         scoring.AssessmentSeen(instrument, observed_at)
-        # On the session's connection: a plain select, no ORM object to build (same transaction).
-        for instrument, observed_at in db.session.connection().execute(
-            _latest_ratings_query(), {"patient_id": patient.id, "now": now}
-        )
+        for instrument, observed_at in latest
         if observed_at is not None
     ]
     if orders is None:
@@ -157,7 +164,7 @@ class OpenFlag:
 
 
 @functools.cache
-def _open_flags_query() -> Select[Any]:
+def open_flags_query() -> Select[Any]:
     # Built once (the patient page reads them on every view), the patient bound at each call.
     flags: Table = Flag.__table__  # type: ignore[assignment]  # a mapped class's table
     assessments: Table = Assessment.__table__  # type: ignore[assignment]
@@ -180,7 +187,7 @@ def _open_flags_query() -> Select[Any]:
 def open_flags_shown(patient: Patient) -> list[OpenFlag]:
     """The patient's open flags as plain values (on the session's connection, so the caller
     flushes what it changed first)."""
-    rows = db.session.connection().execute(_open_flags_query(), {"patient_id": patient.id})
+    rows = db.session.connection().execute(open_flags_query(), {"patient_id": patient.id})
     return [OpenFlag(*row) for row in rows]
 
 
@@ -198,6 +205,7 @@ def evaluate_reminders(
     orders: Sequence[PrnOrder | ShownOrder] | None = None,
     milestones: list[Milestone] | list[ShownMilestone] | None = None,
     open_now: Sequence[Flag | OpenFlag] | None = None,
+    latest: Sequence[tuple[str, datetime | None]] | None = None,
 ) -> ReminderChanges:
     """Open the reminder flags that are due and close those no longer due.
 
@@ -211,10 +219,10 @@ def evaluate_reminders(
     milestones (models or `carerecord.shown_milestones`); `open_now`, all their open flags
     (models, of which those closed here are closed on these objects, or `open_flags_shown`,
     which cannot change: read them again after a change; the opened ones are not added to the
-    list).
+    list); `latest`, the rows of `latest_ratings_query` at `now`.
     """
     now = now or utcnow()
-    due = {flag.code: flag for flag in reminders_due(patient, now, orders, milestones)}
+    due = {flag.code: flag for flag in reminders_due(patient, now, orders, milestones, latest)}
     opened = closed = 0
     # Oldest first either way: of two open flags with one code, the older one is kept.
     current = open_flags(patient) if open_now is None else sorted(open_now, key=lambda f: f.id)

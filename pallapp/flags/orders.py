@@ -90,7 +90,7 @@ def open_orders(patient: Patient, now: datetime) -> list[PrnOrder]:
 
 
 @functools.cache
-def _shown_orders_query() -> Select[Any]:
+def shown_orders_query() -> Select[Any]:
     orders: Table = PrnOrder.__table__  # type: ignore[assignment]  # a mapped class's table
     users: Table = User.__table__  # type: ignore[assignment]
     return (
@@ -129,10 +129,15 @@ def shown_open_orders(patient: Patient, now: datetime) -> list[ShownOrder]:
     """`open_orders`, as plain values (for the patient page, which only shows them and
     evaluates the reminders from them)."""
     rows = db.session.connection().execute(
-        _shown_orders_query(), {"patient_id": patient.id, "now": now}
+        shown_orders_query(), {"patient_id": patient.id, "now": now}
     )
+    return [shown_order(row) for row in rows]
+
+
+def shown_order(row: Sequence[Any]) -> ShownOrder:
+    """A row of `shown_orders_query` as the order it describes."""
     # The columns in the order of the fields, the prescriber's name last.
-    return [ShownOrder(*row[:-1], Prescriber(row[-1])) for row in rows]  # type: ignore[call-arg]  # mypy cannot count a row's columns
+    return ShownOrder(*row[:-1], Prescriber(row[-1]))  # type: ignore[call-arg]  # mypy cannot count a row's columns
 
 
 def in_force(orders: Sequence[AnyOrder], now: datetime) -> list[AnyOrder]:

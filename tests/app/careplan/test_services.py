@@ -467,7 +467,7 @@ def test_the_reminders_read_the_newest_rating_of_each_instrument_up_to_now(ctx):
     # The reminders' latest rating per instrument is one index lookup each (bounded however
     # long the history is): it must still be the newest at or before `now`, of this patient,
     # and leave out an instrument never rated.
-    from pallapp.flags.due import _latest_ratings_query
+    from pallapp.flags.due import latest_ratings_query
     from pallapp.models import Assessment
 
     now = utcnow().replace(microsecond=0)
@@ -491,7 +491,7 @@ def test_the_reminders_read_the_newest_rating_of_each_instrument_up_to_now(ctx):
     seen = {
         instrument: observed_at
         for instrument, observed_at in db.session.execute(
-            _latest_ratings_query(), {"patient_id": ctx["patient"].id, "now": now}
+            latest_ratings_query(), {"patient_id": ctx["patient"].id, "now": now}
         )
         if observed_at is not None
     }

@@ -21,7 +21,7 @@ from pallapp.careplan import plan as plan_service
 from pallapp.careplan.orders import OrderDetails
 from pallapp.extensions import db
 from pallapp.flags import expected
-from pallapp.flags.due import open_flags_shown
+from pallapp.flags.due import latest_ratings_query, open_flags_shown
 from pallapp.flags.orders import shown_open_orders
 from pallapp.models import (
     Assessment,
@@ -281,3 +281,62 @@ def test_a_reminder_read_as_columns_is_closed_on_its_record(world):
     for flag in reminders:
         stored = db.session.get(Flag, flag.id)
         assert (stored.closed_at is None) == (flag.id in still_open)
+
+
+def _latest_alone(patient, now):
+    return list(db.session.connection().execute(
+        latest_ratings_query(), {"patient_id": patient.id, "now": now}
+    ))
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        carerecord.CARE_RECORD_PARTS,  # a nurse or physician of the patient's unit
+        ("plan",),  # what the record alone lets the user see
+        ("orders", "plan", "recent", "to_evaluate"),
+        ("orders", "milestones", "flags", "latest", "plan"),
+    ],
+)
+def test_the_care_record_in_one_statement_says_what_each_read_says(world, parts):
+    since = world["now"] - timedelta(hours=24)
+    for patient in (world["patient"], world["dying"]):
+        for now in (world["now"], world["now"] - timedelta(days=4)):
+            record = carerecord.care_record(patient, parts, now, since, limit=2)
+            recent, to_evaluate = carerecord.shown_doses(patient, since, 2)
+            alone = {
+                "orders": shown_open_orders(patient, now),
+                "milestones": carerecord.shown_milestones(patient),
+                "flags": sorted(open_flags_shown(patient), key=lambda flag: flag.id),
+                "latest": _latest_alone(patient, now),
+                "plan": carerecord.shown_care_plan(patient),
+                "recent": recent,
+                "to_evaluate": to_evaluate,
+            }
+            read = {
+                "orders": record.orders,
+                "milestones": record.milestones,
+                "flags": sorted(record.open_flags, key=lambda flag: flag.id),
+                "latest": record.latest,
+                "plan": record.plan,
+                "recent": record.recent,
+                "to_evaluate": record.to_evaluate,
+            }
+            for name in carerecord.CARE_RECORD_PARTS:
+                wanted = alone[name] if name in parts else ([] if name != "plan" else None)
+                if name == "latest":
+                    assert sorted(read[name]) == sorted(tuple(row) for row in wanted), name
+                else:
+                    assert read[name] == wanted, name
+    # The world has rows in every part (the dying patient has no plan, orders or doses).
+    record = carerecord.care_record(
+        world["patient"], carerecord.CARE_RECORD_PARTS, world["now"], since, limit=2
+    )
+    assert record.plan is not None
+    assert record.plan.contacts == "Ring 010-222"
+    assert len(record.orders) == 4
+    assert len(record.milestones) == 2
+    assert record.open_flags
+    assert len(record.recent) >= 3
+    assert len(record.to_evaluate) == 2
+    assert any(at is not None for _, at in record.latest)

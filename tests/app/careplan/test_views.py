@@ -322,17 +322,18 @@ def test_the_admin_lets_a_units_relatives_record_doses(app, ctx, client, auth):
 
 # What the patient page (the home-visit hub) sends for a nurse, whatever the patient has: the
 # user, one query that opens the record, answers every "may I" of the page and brings the
-# episodes with their units, the audit row, the open orders with prescribers, the milestones with who
-# recorded them, the open flags with their assessments (these three serve the reminders as well
-# as the page), the latest ratings (reminders), the care plan, the doses of the last 24 h and
-# those to evaluate (each with its order, in one statement), the relatives with their accounts,
-# the latest rating of each key instrument (the scores at the top), and the levels marked as
-# expected with who marked them (the alerts panel). An N+1 makes it grow with the rows; a new
-# query on the page shows up here, to be counted on purpose. 14: the reminders read the open
-# flags the page loads anyway, instead of reading them again; 13: the episodes come with the
-# record; 12: both lists of doses in one statement; 11: the relatives and the expected levels in
-# one statement.
-PATIENT_PAGE_STATEMENTS = 11
+# episodes with their units, the audit row, one statement for the care record (the open orders
+# with prescribers, the milestones with who recorded them, the open flags with their
+# assessments and the latest rating times, which serve the reminders as well as the page, the
+# care plan, the doses of the last 24 h and those to evaluate, each with its order), the
+# relatives with their accounts and the levels marked as expected with who marked them (the
+# alerts panel) in one statement, and the latest rating of each key instrument (the scores at
+# the top). An N+1 makes it grow with the rows; a new query on the page shows up here, to be
+# counted on purpose. 14: the reminders read the open flags the page loads anyway, instead of
+# reading them again; 13: the episodes come with the record; 12: both lists of doses in one
+# statement; 11: the relatives and the expected levels in one statement; 6: the care record's
+# seven parts in one statement (`carerecord.care_record`).
+PATIENT_PAGE_STATEMENTS = 6
 
 
 def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, ctx, client, auth):
