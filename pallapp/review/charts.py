@@ -325,12 +325,14 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
     middle of its days from then on), so no rating is further from its point than half the
     period.
     """
-    by_period: dict[tuple[date, date, bool], list[int]] = {}
-    # Each day's and each month's period worked out once (a long stay has several ratings a
-    # day, and a month of ratings on many days).
+    # Each point's period, then each series' highest value of each period in one pass over
+    # its points (a list of values per period and series, then `highest` of each, was most of
+    # the time of a long stay's charts). Each day's and each month's period is worked out once
+    # (a long stay has several ratings a day, and a month of ratings on many days).
     period_of_day: dict[date, tuple[date, date, bool]] = {}
     period_of_month: dict[tuple[int, int], tuple[date, date, bool]] = {}
-    for index, (moment, _value) in enumerate(chart.series[0].points if chart.series else []):
+    keys: list[tuple[date, date, bool]] = []
+    for moment, _value in chart.series[0].points if chart.series else []:
         day = moment.astimezone(STOCKHOLM).date()
         key = period_of_day.get(day)
         if key is None:
@@ -343,21 +345,30 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
                 first = max(monday, monthly_before) if monthly_before else monday
                 key = (first, monday + timedelta(days=6), False)
             period_of_day[day] = key
-        by_period.setdefault(key, []).append(index)
-    periods = sorted(by_period)
+        keys.append(key)
+    periods = sorted(set(keys))
+    slot_of = {period: slot for slot, period in enumerate(periods)}
+    slots = [slot_of[key] for key in keys]
+    counts = [0] * len(periods)
+    for slot in slots:
+        counts[slot] += 1
     middles = [
         datetime.combine(first + timedelta(days=(last - first).days // 2), time(12), tzinfo=STOCKHOLM)
         for first, last, _monthly in periods
     ]
     for series in chart.series:
-        values = [value for _moment, value in series.points]
-        series.points = [
-            (middle, highest([values[i] for i in by_period[period]]))
-            for middle, period in zip(middles, periods, strict=True)
-        ]
+        # `highest` of each period's values: the first of the highest values present, None
+        # when none is present (a missing value is never filled in).
+        best: list[int | None] = [None] * len(periods)
+        for slot, (_moment, value) in zip(slots, series.points, strict=True):
+            if value is not None:
+                known = best[slot]
+                if known is None or value > known:
+                    best[slot] = value
+        series.points = list(zip(middles, best, strict=True))
     chart.periods = {
-        middle: Period(first, last, len(by_period[(first, last, monthly)]), monthly)
-        for middle, (first, last, monthly) in zip(middles, periods, strict=True)
+        middle: Period(first, last, count, monthly)
+        for middle, (first, last, monthly), count in zip(middles, periods, counts, strict=True)
     }
     chart.weekly = True
     if any(monthly for _first, _last, monthly in periods):
@@ -394,13 +405,20 @@ def _chart_title(definition: scoring.InstrumentDefinition) -> str:
 def _total_chart(definition: scoring.InstrumentDefinition, chosen: Sequence[Rated]) -> Chart:
     """The total and every subscale, with a line where each overall band starts (Abbey)."""
     series = [Series(_total_label(definition), [(a.observed_at, a.total) for a in chosen])]
-    for subscale_code, subscale in definition.subscales.items():
-        series.append(
-            Series(
-                gettext(subscale.label),
-                [(a.observed_at, a.scores.get("subscales", {}).get(subscale_code)) for a in chosen],
+    if definition.subscales:
+        # Each rating's subscales looked up once, not once per subscale.
+        moments = [a.observed_at for a in chosen]
+        subscales = [a.scores.get("subscales", {}) for a in chosen]
+        for subscale_code, subscale in definition.subscales.items():
+            series.append(
+                Series(
+                    gettext(subscale.label),
+                    [
+                        (moment, of.get(subscale_code))
+                        for moment, of in zip(moments, subscales, strict=True)
+                    ],
+                )
             )
-        )
     low, high = definition.total_min or 0, definition.total_max or 0
     version = definition.display.version_label
     return Chart(

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    DateTime,
     Integer,
     Select,
     Text,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     func,
     select,
     true,
+    type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
@@ -133,6 +135,9 @@ def _ratings_query(by_instrument: bool, since: bool, dialect: str) -> Select[Any
     statement of the busiest hb100 patient's 483 ratings 6.1 -> 2.3 ms (EXPLAIN ANALYZE,
     generic plan). Scores that are not an object give nulls there, as a path into them did."""
     codes = _subscale_codes()
+    # The moment as the driver gives it, made aware UTC by `assessments_in_range` as the
+    # column's type does (its processing, a call per row through SQLAlchemy, cost more).
+    observed_at = type_coerce(Assessment.observed_at, DateTime(timezone=True))
     if dialect == "postgresql":
         scored = parsed_scores()
         query = (
@@ -140,7 +145,7 @@ def _ratings_query(by_instrument: bool, since: bool, dialect: str) -> Select[Any
                 Assessment.id,
                 Assessment.public_id,
                 Assessment.instrument,
-                Assessment.observed_at,
+                observed_at,
                 Assessment.total,
                 scored.c.max_grade,
                 *(scored.c.subscales[code].as_integer() for code in codes),
@@ -153,7 +158,7 @@ def _ratings_query(by_instrument: bool, since: bool, dialect: str) -> Select[Any
             Assessment.id,
             Assessment.public_id,
             Assessment.instrument,
-            Assessment.observed_at,
+            observed_at,
             Assessment.total,
             Assessment.scores[("max_grade",)].as_integer(),
             *(Assessment.scores[("subscales", code)].as_integer() for code in codes),
@@ -198,15 +203,18 @@ def assessments_in_range(
         parameters["instruments"] = list(instruments)
     if since is not None:
         parameters["since"] = since
-    query = _ratings_query(instruments is not None, since is not None, db.engine.dialect.name)
+    dialect = db.engine.dialect.name
+    query = _ratings_query(instruments is not None, since is not None, dialect)
     codes = _subscale_codes()
+    # Aware on PostgreSQL (in the session's zone), naive UTC on SQLite: made aware UTC.
+    naive = dialect == "sqlite"
     return [
         # Each instrument's chart reads only its own subscales: the others are null here.
         Rating(
             row[0],
             row[1],
             row[2],
-            row[3],
+            as_utc(row[3]) if naive else row[3].astimezone(UTC),
             row[4],
             {"subscales": dict(zip(codes, row[6:], strict=True)), "max_grade": row[5]},
         )
@@ -216,6 +224,11 @@ def assessments_in_range(
     ]
 
 
+def as_utc(moment: datetime) -> datetime:
+    """`moment` aware in UTC, as `UTCDateTime` reads a column (SQLite's are naive UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def load_answers(ratings: list[Rating]) -> None:
     """The answers of these (already loaded) ratings, in one query of the answers alone."""
     if not ratings:
@@ -223,11 +236,17 @@ def load_answers(ratings: list[Rating]) -> None:
     by_id = {rating.id: rating for rating in ratings}
     dialect = db.engine.dialect.name
     # On the session's connection: plain rows, without the ORM's path.
-    rows = db.session.connection().execute(_answers_query(dialect), {"ids": list(by_id)})
+    if dialect == "postgresql":
+        # The ids as one array literal, cast by the database: psycopg's dumping of a list
+        # checked each of 330 numbers (0.7 -> 0.3 ms for the statement).
+        ids: Any = "{" + ",".join([str(rating_id) for rating_id in by_id]) + "}"
+    else:
+        ids = list(by_id)
+    rows = db.session.connection().execute(_answers_query(dialect), {"ids": ids})
     loads = json.loads
     if dialect == "postgresql":
-        ids, text = rows.one()
-        for rating_id, answers in zip(ids or (), loads(text) if text else (), strict=True):
+        found, text = rows.one()
+        for rating_id, answers in zip(found or (), loads(text) if text else (), strict=True):
             by_id[rating_id].answers = answers
         return
     for rating_id, text in rows:
@@ -249,7 +268,7 @@ def _answers_query(dialect: str) -> Select[Sequence[int], str] | Select[int, str
         return select(
             func.array_agg(aggregate_order_by(Assessment.id, Assessment.id)),
             cast(func.json_agg(aggregate_order_by(Assessment.answers, Assessment.id)), Text),
-        ).where(Assessment.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+        ).where(Assessment.id == any_(cast(bindparam("ids", type_=Text), ARRAY(Integer))))
     return select(Assessment.id, cast(Assessment.answers, Text)).where(
         Assessment.id.in_(bindparam("ids", expanding=True))
     )
