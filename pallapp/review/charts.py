@@ -225,9 +225,20 @@ class Chart:
         return "; ".join(f"{t.label} {t.value}" for t in self.thresholds)
 
 
+def local_day(moment: datetime) -> date:
+    """`moment.astimezone(STOCKHOLM).date()`, the day in the clinic's calendar, without the
+    conversion where it cannot change the day: Stockholm is one or two hours ahead of UTC
+    (CET, CEST; before 1900 local mean time, 1:12 ahead), so a UTC moment before 22:00 falls on
+    the same day there. A long stay's page asks the day of every rating and dose several
+    times, and each conversion cost more than the rest of the step."""
+    if moment.tzinfo is UTC and moment.hour < 22:
+        return moment.date()
+    return moment.astimezone(STOCKHOLM).date()
+
+
 def week_of(moment: datetime) -> date:
     """The Monday of the ISO week of `moment`, in Stockholm time (the clinic's calendar)."""
-    local = moment.astimezone(STOCKHOLM).date()
+    local = local_day(moment)
     return local - timedelta(days=local.weekday())
 
 
@@ -299,7 +310,7 @@ def split_by_month(
     # Each month's first and last day worked out once, not for each entry.
     known: dict[tuple[int, int], tuple[date, date]] = {}
     for entry in entries:
-        day = moment_of(entry).astimezone(STOCKHOLM).date()
+        day = local_day(moment_of(entry))
         if day < cut:
             month = known.get((day.year, day.month))
             if month is None:
@@ -333,7 +344,7 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
     period_of_month: dict[tuple[int, int], tuple[date, date, bool]] = {}
     keys: list[tuple[date, date, bool]] = []
     for moment, _value in chart.series[0].points if chart.series else []:
-        day = moment.astimezone(STOCKHOLM).date()
+        day = local_day(moment)
         key = period_of_day.get(day)
         if key is None:
             if monthly_before is not None and day < monthly_before:
@@ -544,7 +555,7 @@ def doses_per_day(doses: list[DoseMark]) -> dict[str, list[tuple[datetime, int]]
     rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
     per_day: dict[str, dict[date, int]] = {}
     for dose in sorted(doses, key=lambda d: (rank.get(d.indication, 99), d.given_at)):
-        day = dose.given_at.astimezone(STOCKHOLM).date()
+        day = local_day(dose.given_at)
         days = per_day.setdefault(dose.indication, {})
         days[day] = days.get(day, 0) + 1
     return {
@@ -613,7 +624,7 @@ def dose_days(doses: list[DoseMark]) -> list[DoseDay]:
     rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
     grouped: dict[tuple[date, str], list[tuple[int, DoseMark]]] = {}
     for row, dose in enumerate(doses, start=1):
-        key = (dose.given_at.astimezone(STOCKHOLM).date(), dose.indication)
+        key = (local_day(dose.given_at), dose.indication)
         grouped.setdefault(key, []).append((row, dose))
     ordered = sorted(grouped, key=lambda key: (key[0], rank.get(key[1], 99), key[1]))
     return [DoseDay(day, indication, grouped[(day, indication)]) for day, indication in ordered]

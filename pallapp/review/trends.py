@@ -206,15 +206,13 @@ def assessments_in_range(
     dialect = db.engine.dialect.name
     query = _ratings_query(instruments is not None, since is not None, dialect)
     codes = _subscale_codes()
-    # Aware on PostgreSQL (in the session's zone), naive UTC on SQLite: made aware UTC.
-    naive = dialect == "sqlite"
     return [
         # Each instrument's chart reads only its own subscales: the others are null here.
         Rating(
             row[0],
             row[1],
             row[2],
-            as_utc(row[3]) if naive else row[3].astimezone(UTC),
+            as_utc(row[3]),
             row[4],
             {"subscales": dict(zip(codes, row[6:], strict=True)), "max_grade": row[5]},
         )
@@ -224,9 +222,23 @@ def assessments_in_range(
     ]
 
 
+#: Names of zones whose offset is always zero: a moment in one of them is the same moment in
+#: UTC (PostgreSQL gives a `timestamptz` in the session's zone, here Etc/UTC).
+_UTC_ZONE_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "UCT"})
+
+
 def as_utc(moment: datetime) -> datetime:
-    """`moment` aware in UTC, as `UTCDateTime` reads a column (SQLite's are naive UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """`moment` aware in UTC (`datetime.UTC`), as `UTCDateTime` reads a column: naive is UTC
+    (SQLite), and a moment in a zone that is always UTC only changes its zone object (the
+    conversion, for every rating of a long stay, cost more than the rest of its row)."""
+    zone = moment.tzinfo
+    if zone is UTC:
+        return moment
+    if zone is None:
+        return moment.replace(tzinfo=UTC)
+    if getattr(zone, "key", None) in _UTC_ZONE_NAMES:
+        return moment.replace(tzinfo=UTC, fold=0)
+    return moment.astimezone(UTC)
 
 
 def load_answers(ratings: list[Rating]) -> None:
