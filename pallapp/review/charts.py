@@ -284,13 +284,6 @@ def monthly_cut(count: int, today: date | None) -> date | None:
     return monthly_before(today)
 
 
-def highest(values: Iterable[int | None]) -> int | None:
-    """The highest of the values present (None: none present); a missing value is never
-    filled in, and a period's highest never hides its worst rating."""
-    present = [value for value in values if value is not None]
-    return max(present) if present else None
-
-
 def month_of(day: date) -> tuple[date, date]:
     """The first and last day of the calendar month of `day`."""
     first = day.replace(day=1)
@@ -337,8 +330,8 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
     period.
     """
     # Each point's period, then each series' highest value of each period in one pass over
-    # its points (a list of values per period and series, then `highest` of each, was most of
-    # the time of a long stay's charts). Each day's and each month's period is worked out once
+    # its points (a list of values per period and series, then the highest of each, was most
+    # of the time of a long stay's charts). Each day's and each month's period is worked out once
     # (a long stay has several ratings a day, and a month of ratings on many days).
     period_of_day: dict[date, tuple[date, date, bool]] = {}
     period_of_month: dict[tuple[int, int], tuple[date, date, bool]] = {}
@@ -368,8 +361,8 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
         for first, last, _monthly in periods
     ]
     for series in chart.series:
-        # `highest` of each period's values: the first of the highest values present, None
-        # when none is present (a missing value is never filled in).
+        # The highest of each period's values present, None when none is present: a missing
+        # value is never filled in, and a period's highest never hides its worst rating.
         best: list[int | None] = [None] * len(periods)
         for slot, (_moment, value) in zip(slots, series.points, strict=True):
             if value is not None:
