@@ -225,9 +225,20 @@ class Chart:
         return "; ".join(f"{t.label} {t.value}" for t in self.thresholds)
 
 
+def local_day(moment: datetime) -> date:
+    """`moment.astimezone(STOCKHOLM).date()`, the day in the clinic's calendar, without the
+    conversion where it cannot change the day: Stockholm is one or two hours ahead of UTC
+    (CET, CEST; before 1900 local mean time, 1:12 ahead), so a UTC moment before 22:00 falls on
+    the same day there. A long stay's page asks the day of every rating and dose several
+    times, and each conversion cost more than the rest of the step."""
+    if moment.tzinfo is UTC and moment.hour < 22:
+        return moment.date()
+    return moment.astimezone(STOCKHOLM).date()
+
+
 def week_of(moment: datetime) -> date:
     """The Monday of the ISO week of `moment`, in Stockholm time (the clinic's calendar)."""
-    local = moment.astimezone(STOCKHOLM).date()
+    local = local_day(moment)
     return local - timedelta(days=local.weekday())
 
 
@@ -273,13 +284,6 @@ def monthly_cut(count: int, today: date | None) -> date | None:
     return monthly_before(today)
 
 
-def highest(values: Iterable[int | None]) -> int | None:
-    """The highest of the values present (None: none present); a missing value is never
-    filled in, and a period's highest never hides its worst rating."""
-    present = [value for value in values if value is not None]
-    return max(present) if present else None
-
-
 def month_of(day: date) -> tuple[date, date]:
     """The first and last day of the calendar month of `day`."""
     first = day.replace(day=1)
@@ -299,7 +303,7 @@ def split_by_month(
     # Each month's first and last day worked out once, not for each entry.
     known: dict[tuple[int, int], tuple[date, date]] = {}
     for entry in entries:
-        day = moment_of(entry).astimezone(STOCKHOLM).date()
+        day = local_day(moment_of(entry))
         if day < cut:
             month = known.get((day.year, day.month))
             if month is None:
@@ -325,13 +329,15 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
     middle of its days from then on), so no rating is further from its point than half the
     period.
     """
-    by_period: dict[tuple[date, date, bool], list[int]] = {}
-    # Each day's and each month's period worked out once (a long stay has several ratings a
-    # day, and a month of ratings on many days).
+    # Each point's period, then each series' highest value of each period in one pass over
+    # its points (a list of values per period and series, then the highest of each, was most
+    # of the time of a long stay's charts). Each day's and each month's period is worked out once
+    # (a long stay has several ratings a day, and a month of ratings on many days).
     period_of_day: dict[date, tuple[date, date, bool]] = {}
     period_of_month: dict[tuple[int, int], tuple[date, date, bool]] = {}
-    for index, (moment, _value) in enumerate(chart.series[0].points if chart.series else []):
-        day = moment.astimezone(STOCKHOLM).date()
+    keys: list[tuple[date, date, bool]] = []
+    for moment, _value in chart.series[0].points if chart.series else []:
+        day = local_day(moment)
         key = period_of_day.get(day)
         if key is None:
             if monthly_before is not None and day < monthly_before:
@@ -343,21 +349,30 @@ def highest_of_each_period(chart: Chart, monthly_before: date | None = None) -> 
                 first = max(monday, monthly_before) if monthly_before else monday
                 key = (first, monday + timedelta(days=6), False)
             period_of_day[day] = key
-        by_period.setdefault(key, []).append(index)
-    periods = sorted(by_period)
+        keys.append(key)
+    periods = sorted(set(keys))
+    slot_of = {period: slot for slot, period in enumerate(periods)}
+    slots = [slot_of[key] for key in keys]
+    counts = [0] * len(periods)
+    for slot in slots:
+        counts[slot] += 1
     middles = [
         datetime.combine(first + timedelta(days=(last - first).days // 2), time(12), tzinfo=STOCKHOLM)
         for first, last, _monthly in periods
     ]
     for series in chart.series:
-        values = [value for _moment, value in series.points]
-        series.points = [
-            (middle, highest([values[i] for i in by_period[period]]))
-            for middle, period in zip(middles, periods, strict=True)
-        ]
+        # The highest of each period's values present, None when none is present: a missing
+        # value is never filled in, and a period's highest never hides its worst rating.
+        best: list[int | None] = [None] * len(periods)
+        for slot, (_moment, value) in zip(slots, series.points, strict=True):
+            if value is not None:
+                known = best[slot]
+                if known is None or value > known:
+                    best[slot] = value
+        series.points = list(zip(middles, best, strict=True))
     chart.periods = {
-        middle: Period(first, last, len(by_period[(first, last, monthly)]), monthly)
-        for middle, (first, last, monthly) in zip(middles, periods, strict=True)
+        middle: Period(first, last, count, monthly)
+        for middle, (first, last, monthly), count in zip(middles, periods, counts, strict=True)
     }
     chart.weekly = True
     if any(monthly for _first, _last, monthly in periods):
@@ -394,13 +409,20 @@ def _chart_title(definition: scoring.InstrumentDefinition) -> str:
 def _total_chart(definition: scoring.InstrumentDefinition, chosen: Sequence[Rated]) -> Chart:
     """The total and every subscale, with a line where each overall band starts (Abbey)."""
     series = [Series(_total_label(definition), [(a.observed_at, a.total) for a in chosen])]
-    for subscale_code, subscale in definition.subscales.items():
-        series.append(
-            Series(
-                gettext(subscale.label),
-                [(a.observed_at, a.scores.get("subscales", {}).get(subscale_code)) for a in chosen],
+    if definition.subscales:
+        # Each rating's subscales looked up once, not once per subscale.
+        moments = [a.observed_at for a in chosen]
+        subscales = [a.scores.get("subscales", {}) for a in chosen]
+        for subscale_code, subscale in definition.subscales.items():
+            series.append(
+                Series(
+                    gettext(subscale.label),
+                    [
+                        (moment, of.get(subscale_code))
+                        for moment, of in zip(moments, subscales, strict=True)
+                    ],
+                )
             )
-        )
     low, high = definition.total_min or 0, definition.total_max or 0
     version = definition.display.version_label
     return Chart(
@@ -526,7 +548,7 @@ def doses_per_day(doses: list[DoseMark]) -> dict[str, list[tuple[datetime, int]]
     rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
     per_day: dict[str, dict[date, int]] = {}
     for dose in sorted(doses, key=lambda d: (rank.get(d.indication, 99), d.given_at)):
-        day = dose.given_at.astimezone(STOCKHOLM).date()
+        day = local_day(dose.given_at)
         days = per_day.setdefault(dose.indication, {})
         days[day] = days.get(day, 0) + 1
     return {
@@ -595,7 +617,7 @@ def dose_days(doses: list[DoseMark]) -> list[DoseDay]:
     rank = {code: index for index, code in enumerate(scoring.PRN_INDICATIONS)}
     grouped: dict[tuple[date, str], list[tuple[int, DoseMark]]] = {}
     for row, dose in enumerate(doses, start=1):
-        key = (dose.given_at.astimezone(STOCKHOLM).date(), dose.indication)
+        key = (local_day(dose.given_at), dose.indication)
         grouped.setdefault(key, []).append((row, dose))
     ordered = sorted(grouped, key=lambda key: (key[0], rank.get(key[1], 99), key[1]))
     return [DoseDay(day, indication, grouped[(day, indication)]) for day, indication in ordered]

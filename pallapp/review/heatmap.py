@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from operator import attrgetter
 from typing import Any, Protocol, TypeVar
 
 from markupsafe import Markup, escape
@@ -179,7 +180,7 @@ Split = tuple[dict[tuple[date, date], list[A]], list[A], date | None]
 def _split(chosen: list[A], today: date | None) -> Split[A]:
     """(month -> its ratings, before the cut; the ratings from the cut on; the cut)."""
     cut = monthly_cut(len(chosen), today)
-    months, recent = split_by_month(chosen, lambda a: a.observed_at, cut)
+    months, recent = split_by_month(chosen, _observed_at, cut)
     return months, recent, cut
 
 
@@ -250,10 +251,13 @@ def _build(
     )
 
 
+#: A rating's moment, and its moment and id (to sort by), as C-level getters.
+_observed_at = attrgetter("observed_at")
+_observed_at_id = attrgetter("observed_at", "id")
+
+
 def _of(assessments: Iterable[A], codes: tuple[str, ...]) -> list[A]:
-    return sorted(
-        (a for a in assessments if a.instrument in codes), key=lambda a: (a.observed_at, a.id)
-    )
+    return sorted((a for a in assessments if a.instrument in codes), key=_observed_at_id)
 
 
 def _families() -> dict[str, list[scoring.InstrumentDefinition]]:
@@ -339,8 +343,17 @@ def cells_writer(translate: Callable[[str], str]) -> Callable[[HeatRow], Markup]
     # By identity (hashing each frozen cell by its fields cost more): `_build` gives the equal
     # cells of an item one object. Each cell is kept with its text, so no id is reused.
     written: dict[int, tuple[HeatCell, str]] = {}
+    # And each distinct text once: every item has cells of its own of the same few kinds.
+    texts: dict[tuple[object, ...], str] = {}
 
     def html(cell: HeatCell) -> str:
+        key = (type(cell.value), cell.value, cell.special, cell.band, cell.band_word)
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = _html(cell)
+        return found
+
+    def _html(cell: HeatCell) -> str:
         if cell.value is not None:
             word = translate(cell.band_word) if cell.band_word else ""
             inner = (

@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from markupsafe import Markup
 
+from pallapp.i18n import datetime_text
 from pallapp.review import charts, heatmap
 from pallapp.review.charts import Chart, DoseDay, DoseMark, DoseMonth, Period
 from pallapp.review.heatmap import HeatMap
@@ -39,13 +40,17 @@ class TrendsMarkup:
         self._indications: dict[str, str] = {}
         self._periods: dict[tuple[datetime, date, date, bool], str] = {}
         self._values: dict[int | None, str] = {}
+        self._versions: dict[tuple[str, str | None], str] = {}
+        self._given: dict[tuple[str, str, str, str | None, bool], str] = {}
 
     # --- the values the loops repeat, each worked out once -----------------------------------
     def _moment(self, moment: datetime) -> str:
         """`moment_label(moment)`, escaped."""
         found = self._moments.get(moment)
         if found is None:
-            found = self._moments[moment] = _e(charts.moment_label(moment))
+            # `moment_label` without its conversion to Stockholm time: `datetime_text` converts
+            # to the reader's zone itself, and keys its texts by the instant.
+            found = self._moments[moment] = _e(datetime_text(moment, "short"))
         return found
 
     def _month(self, first: date) -> str:
@@ -88,7 +93,33 @@ class TrendsMarkup:
     def _version(self, instrument: str, label: str | None) -> str:
         if not label:
             return ""
-        return f'<span class="version version-{_e(instrument)}">{self._texts.text(label)}</span>'
+        found = self._versions.get((instrument, label))
+        if found is None:
+            found = self._versions[(instrument, label)] = (
+                f'<span class="version version-{_e(instrument)}">{self._texts.text(label)}</span>'
+            )
+        return found
+
+    def _dose_given(self, dose: DoseMark, cells: bool, effect_word: str, not_evaluated: str) -> str:
+        """What a dose's row (`cells`: of the dose table) or list entry says of the drug, the
+        amount, the route and the effect, escaped; once per page for each such four (a long
+        stay repeats a few)."""
+        key = (dose.drug, dose.dose, dose.route, dose.effect, cells)
+        found = self._given.get(key)
+        if found is None:
+            effect = _e(dose.effect) if dose.effect else not_evaluated
+            if cells:
+                found = (
+                    f'<td>{_e(dose.drug)}</td><td class="dose-amount">{_e(dose.dose)}</td>'
+                    f"<td>{_e(dose.route)}</td><td>{effect}</td>"
+                )
+            else:
+                found = (
+                    f'{_e(dose.drug)} <span class="dose-amount">{_e(dose.dose)}</span>, '
+                    f"{_e(dose.route)}; {effect_word}: {effect}"
+                )
+            self._given[key] = found
+        return found
 
     # --- heat maps ------------------------------------------------------------------------------
     def heat_columns(self, heat: HeatMap) -> Markup:
@@ -170,13 +201,12 @@ class TrendsMarkup:
                 '</summary>\n      <ul class="plain">\n        '
             )
             for row, dose in point.doses:
-                effect = _e(dose.effect) if dose.effect else not_evaluated
+                given = self._dose_given(dose, False, effect_word, not_evaluated)
                 parts.append(
                     f'\n        <li><a href="#dose-{_e(row)}"><span class="dose-time">'
                     f"{self._time(dose.given_at)}</span>"
-                    f'<span class="visually-hidden"> {in_table}</span></a> {_e(dose.drug)} '
-                    f'<span class="dose-amount">{_e(dose.dose)}</span>, {_e(dose.route)}; '
-                    f"{effect_word}: {effect}</li>\n        "
+                    f'<span class="visually-hidden"> {in_table}</span></a> {given}'
+                    "</li>\n        "
                 )
             parts.append("\n      </ul>\n    </details></li>\n    ")
         return Markup("".join(parts))  # noqa: S704 (every value above is escaped)
@@ -197,12 +227,12 @@ class TrendsMarkup:
     def dose_rows(self, doses: Iterable[DoseMark]) -> Markup:
         """The rows of the dose table, numbered from 1 (`#dose-N`, as the list above links)."""
         not_evaluated = self._texts.text("not evaluated")
+        given = self._dose_given
         return Markup(  # noqa: S704 (every value is escaped)
             "".join(
                 f'\n        <tr id="dose-{number}"><th scope="row">{self._moment(dose.given_at)}'
-                f"</th><td>{self._indication(dose.indication)}</td><td>{_e(dose.drug)}</td>"
-                f'<td class="dose-amount">{_e(dose.dose)}</td><td>{_e(dose.route)}</td>'
-                f"<td>{_e(dose.effect) if dose.effect else not_evaluated}</td></tr>\n        "
+                f"</th><td>{self._indication(dose.indication)}</td>"
+                f"{given(dose, True, '', not_evaluated)}</tr>\n        "
                 for number, dose in enumerate(doses, start=1)
             )
         )

@@ -198,7 +198,10 @@ def trends(public_id: str) -> ResponseReturnValue:
     # Doses more than a year old are summed by month when there are many (the charts' rule);
     # the list under the lane points into the table of the doses shown one by one.
     dose_months, recent_doses, doses_monthly_before = charts.doses_by_month(doses, today)
-    dose_days = charts.dose_days(recent_doses)[-charts.MAX_DOSE_DAYS_LISTED:]
+    every_day = charts.dose_days(doses)
+    # Nothing summed by month: the doses listed one by one are all of them, their points too.
+    listed = every_day if doses_monthly_before is None else charts.dose_days(recent_doses)
+    dose_days = listed[-charts.MAX_DOSE_DAYS_LISTED:]
     return render_template(
         "review/trends.html",
         milestones=lines,
@@ -207,7 +210,7 @@ def trends(public_id: str) -> ResponseReturnValue:
         doses_monthly_before=doses_monthly_before,
         dose_lane=charts.dose_chart(doses, lines=lines, axis=axis),
         dose_days=dose_days,
-        dose_days_left_out=len(charts.dose_days(doses)) - len(dose_days),
+        dose_days_left_out=len(every_day) - len(dose_days),
         heatmaps=heatmap.heatmaps(assessments, today, splits),
         markup=trends_markup.TrendsMarkup(gettext),
         patient=patient,
