@@ -12,10 +12,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import Connection, Engine, bindparam, event
+from sqlalchemy import CompoundSelect, Connection, Engine, Select, bindparam, event
+from sqlalchemy.engine import ExecutionContext
 from sqlalchemy.exc import InterfaceError, InvalidatePoolError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.dml import UpdateBase
 
 from pallapp import audit
 from pallapp.access import NotVisible
@@ -36,6 +38,8 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
             _sqlite_savepoints_inside_a_transaction(db.engine)
     else:
         with app.app_context():
+            if db.engine.dialect.driver == "psycopg":
+                _begin_at_the_first_write(db.engine)
             _ping_after_idle(db.engine, float(app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]))
     # Batch mode lets later migrations alter tables on SQLite too.
     migrate.init_app(
@@ -130,6 +134,93 @@ def _sqlite_savepoints_inside_a_transaction(engine: Engine) -> None:
             driver_connection.execute("BEGIN")
 
 
+def _begin_at_the_first_write(engine: Engine) -> None:
+    """On PostgreSQL (psycopg), open the database transaction at the first statement that may
+    write, not at the first statement (creating the engine does not connect).
+
+    psycopg sends BEGIN in a round trip of its own before a transaction's first statement, and
+    COMMIT in another at its end: two of a request's round trips even when it only read (the
+    logged-in floor, a chart answered 304). A connection is handed out in the driver's
+    autocommit mode, and the first statement that is not a plain SELECT (an INSERT, UPDATE or
+    DELETE, a savepoint, a SELECT ... FOR UPDATE, any text() statement) switches it back
+    before it is sent, so psycopg begins the transaction with it: every write of the request
+    is still in one transaction, committed or rolled back at its end (`commit_or_roll_back`),
+    and a request that only read has nothing to commit (psycopg sends no COMMIT or ROLLBACK
+    for a connection outside a transaction).
+
+    The reads before the first write are the same either way at READ COMMITTED: each statement
+    sees what was committed when it began, inside a transaction or not, and a plain SELECT
+    takes no lock that a transaction would have kept. (This is how SQLite's driver has always
+    run the app: it sends BEGIN only before a write.) At another isolation level, set on the
+    engine or as the server's default, statements of one transaction share a snapshot, so
+    every statement runs inside it as before.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkout")
+    def reads_outside_a_transaction(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if (
+            dialect.default_isolation_level == "READ COMMITTED"
+            and dbapi_connection.isolation_level is None  # none set on the engine
+            and not dbapi_connection.autocommit
+            and dbapi_connection.info.transaction_status == _PG_IDLE
+        ):
+            dbapi_connection.autocommit = True
+            record.info[_READS_OUTSIDE] = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def begin_before_a_write(
+        connection: Connection,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: ExecutionContext | None,
+        executemany: bool,
+    ) -> None:
+        info = connection.connection.info  # the pooled connection's, kept until it is closed
+        if not info.get(_READS_OUTSIDE) or _only_reads(context):
+            return
+        info[_READS_OUTSIDE] = False
+        if "isolation_level" not in connection.get_execution_options():
+            cursor.connection.autocommit = False
+
+    @event.listens_for(engine, "checkin")
+    def back_to_transactions(dbapi_connection: Any, record: Any) -> None:
+        # Given back as it was taken: a write on it outside a request (or the next checkout's
+        # decision) must not find it in autocommit mode.
+        if (
+            record.info.pop(_READS_OUTSIDE, None)
+            and dbapi_connection is not None
+            and dbapi_connection.autocommit
+            and dbapi_connection.info.transaction_status == _PG_IDLE
+        ):
+            dbapi_connection.autocommit = False
+
+
+#: The pooled connection is still in autocommit mode, for reads only (`_begin_at_the_first_write`).
+_READS_OUTSIDE = "pallapp_reads_outside_a_transaction"
+#: psycopg's `TransactionStatus.IDLE`: connected, outside any transaction.
+_PG_IDLE = 0
+
+
+def _only_reads(context: ExecutionContext | None) -> bool:
+    """Whether a statement is a plain SELECT, which writes nothing, locks nothing and needs no
+    transaction to be read."""
+    compiled = getattr(context, "compiled", None)
+    if compiled is None:  # a string sent as it is (exec_driver_sql)
+        return False
+    statement = compiled.statement
+    if not isinstance(statement, Select | CompoundSelect):
+        return False
+    if getattr(statement, "_for_update_arg", None) is not None:
+        return False
+    if context is not None and context.execution_options.get("stream_results"):
+        return False  # a server-side cursor (yield_per) lives in a transaction
+    # A WITH clause may write (WITH moved AS (DELETE ... RETURNING ...) SELECT ...).
+    ctes = getattr(compiled, "ctes", None) or ()
+    return not any(isinstance(cte.element, UpdateBase) for cte in ctes)
+
+
 #: Where a pooled connection keeps when it was last given back (`time.monotonic()`).
 _RETURNED_AT = "pallapp_returned_at"
 
@@ -199,7 +290,8 @@ def _init_login(app: Flask) -> None:
 
 
 def _install_request_boundary(app: Flask) -> None:
-    """One commit per request: after a successful response; anything else rolls back."""
+    """One transaction per request: committed after a successful response (when anything was
+    written; a request that only read has nothing to commit), rolled back otherwise."""
 
     @app.before_request
     def refuse_nul_bytes() -> None:
@@ -213,10 +305,32 @@ def _install_request_boundary(app: Flask) -> None:
     @app.after_request
     def commit_or_roll_back(response: Response) -> Response:
         if response.status_code < 400:
-            db.session.commit()
+            if _anything_to_commit():
+                db.session.commit()
+            # Otherwise the session is closed at the end of the request (Flask-SQLAlchemy), as
+            # a commit would have closed it, without the commit's bookkeeping.
         else:
             _roll_back_quietly()
         return response
+
+
+def _anything_to_commit() -> bool:
+    """Whether committing the request's session would change anything in the database: objects
+    not yet flushed, or a transaction open in the driver (every statement that writes, through
+    the session or `Connection.execute`, opens one: `_begin_at_the_first_write` on PostgreSQL,
+    the sqlite3 driver by itself). A request that only read has neither."""
+    session = db.session()
+    if not session.in_transaction():
+        return False
+    if session.new or session.dirty or session.deleted:
+        return True
+    driver_connection = session.connection().connection.driver_connection
+    if driver_connection is None:  # closed (invalidated): the commit reports it
+        return True
+    if isinstance(driver_connection, sqlite3.Connection):
+        return driver_connection.in_transaction
+    # psycopg: anything but "idle" (in a transaction, or in a failed one) is left to commit.
+    return driver_connection.info.transaction_status != _PG_IDLE
 
 
 def _install_error_pages(app: Flask) -> None:

@@ -233,3 +233,195 @@ def test_a_recently_used_connection_is_not_tested_again(app, app_config, monkeyp
     with pytest.raises(OperationalError):
         _backend_pid(app)
     assert _backend_pid(app) != first
+
+
+def _boundary_app(database_url):  # type: ignore[no-untyped-def]
+    """The test app with two routes: each reads, then writes an audit event through the
+    session and another through `Connection.execute`; /__write_then_fail fails afterwards."""
+    from sqlalchemy import func, insert, select
+
+    from pallapp import audit
+    from pallapp.extensions import db
+    from pallapp.models import AuditAction, AuditEvent, CareUnit
+    from tests.conftest import make_app
+
+    application = make_app(database_url, PROPAGATE_EXCEPTIONS=False)  # a 500 page, not a raise
+
+    def write(fail: bool) -> str:
+        db.session.scalar(select(func.count()).select_from(AuditEvent))
+        audit.record(AuditAction.VIEW, object_type="through the session")
+        db.session.flush()
+        db.session.execute(
+            insert(AuditEvent), [{"action": "view", "object_type": "through the connection"}]
+        )
+        if fail:
+            raise RuntimeError("after the writes")
+        return "written"
+
+    def read() -> str:
+        return str(db.session.scalar(select(func.count()).select_from(AuditEvent)))
+
+    def change_without_flushing() -> str:
+        unit = db.session.scalars(select(CareUnit)).one()
+        unit.phone = "08-000 00 00"  # left for the commit to flush
+        return "changed"
+
+    application.add_url_rule("/__read", "read", read)
+    application.add_url_rule("/__change", "change", change_without_flushing)
+    application.add_url_rule("/__write", "write", lambda: write(False))
+    application.add_url_rule("/__write_then_fail", "write_then_fail", lambda: write(True))
+    return application
+
+
+@pytest.fixture
+def boundary_app(app):  # type: ignore[no-untyped-def]
+    from pallapp.extensions import db
+
+    application = _boundary_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    yield application
+    with application.app_context():
+        db.engine.dispose()  # its connections closed, not left to the garbage collector
+
+
+def _stored_object_types(application):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from pallapp.extensions import db
+    from pallapp.models import AuditEvent
+
+    with application.app_context():
+        types = db.session.scalars(select(AuditEvent.object_type).order_by(AuditEvent.id)).all()
+        db.session.rollback()
+    return types
+
+
+def test_a_request_that_fails_after_writing_keeps_none_of_its_writes(boundary_app):
+    application = boundary_app
+    client = application.test_client()
+    assert client.get("/__write_then_fail").status_code == 500
+    assert _stored_object_types(application) == []
+    assert client.get("/__write").status_code == 200
+    assert _stored_object_types(application) == ["through the session", "through the connection"]
+
+
+def test_a_change_left_unflushed_by_the_view_is_committed(boundary_app):
+    from sqlalchemy import select
+
+    from pallapp.extensions import db
+    from pallapp.models import CareUnit
+    from tests.factories import make_unit
+
+    application = boundary_app
+    with application.app_context():
+        make_unit()
+        db.session.commit()
+    assert application.test_client().get("/__change").status_code == 200
+    with application.app_context():
+        assert db.session.scalars(select(CareUnit.phone)).one() == "08-000 00 00"
+
+
+def _driver_commands(monkeypatch):  # type: ignore[no-untyped-def]
+    """The transaction commands psycopg sends (BEGIN, COMMIT, ROLLBACK), as they are sent."""
+    from psycopg._connection_base import BaseConnection
+
+    sent: list[bytes] = []
+    original = BaseConnection._exec_command
+
+    def spy(self, command, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if command in (b"BEGIN", b"COMMIT", b"ROLLBACK"):  # not a server-side cursor's FETCH
+            sent.append(command)
+        return original(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(BaseConnection, "_exec_command", spy)
+    return sent
+
+
+def _read_in_a_savepoint(session):  # type: ignore[no-untyped-def]
+    from sqlalchemy import literal, select
+
+    with session.begin_nested():  # sent with the first statement inside it
+        session.scalar(select(literal(1)))
+
+
+def test_postgresql_begins_the_transaction_at_the_first_write(app, boundary_app, monkeypatch):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL only: SQLite's driver begins before writes by itself")
+    from sqlalchemy import create_engine, func, select, text
+
+    from pallapp.extensions import db
+    from pallapp.models import AuditEvent
+
+    application = boundary_app
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+    # Both connected (the dialects' first queries done) before the commands are recorded.
+    _stored_object_types(application)
+    other.connect().close()
+    sent = _driver_commands(monkeypatch)
+    try:
+        with application.test_request_context():
+            db.session.scalar(select(func.count()).select_from(AuditEvent))
+            assert sent == []  # a read alone: no BEGIN
+            db.session.add(AuditEvent(action="view", object_type="first"))
+            db.session.flush()
+            assert sent == [b"BEGIN"]
+            db.session.scalar(select(func.count()).select_from(AuditEvent))
+            # In the transaction: not visible to another connection until committed.
+            with other.connect() as elsewhere:
+                assert elsewhere.scalar(text("SELECT count(*) FROM audit_event")) == 0
+            db.session.commit()
+            assert sent == [b"BEGIN", b"COMMIT"]
+            # The next use of a connection reads outside a transaction again.
+            db.session.scalar(select(func.count()).select_from(AuditEvent))
+            db.session.commit()
+            assert sent == [b"BEGIN", b"COMMIT"]
+            # A savepoint, a locking read and a statement given as text begin one too.
+            for statement in (
+                lambda: _read_in_a_savepoint(db.session),
+                lambda: db.session.scalar(select(AuditEvent.id).with_for_update()),
+                lambda: db.session.execute(text("SELECT 1")),
+                lambda: db.session.scalars(
+                    select(AuditEvent.id), execution_options={"yield_per": 10}
+                ).all(),
+            ):
+                sent.clear()
+                statement()
+                assert sent == [b"BEGIN"]
+                db.session.rollback()
+                assert sent == [b"BEGIN", b"ROLLBACK"]
+    finally:
+        other.dispose()
+    sent.clear()
+    # A request that only reads: no transaction, nothing to commit.
+    assert application.test_client().get("/__read").status_code == 200
+    assert sent == []
+    assert application.test_client().get("/__write").status_code == 200
+    assert sent == [b"BEGIN", b"COMMIT"]
+    sent.clear()
+    assert application.test_client().get("/__write_then_fail").status_code == 500
+    assert sent == [b"BEGIN", b"ROLLBACK"]
+
+
+def test_a_write_inside_a_with_clause_is_not_taken_for_a_read(app):
+    from sqlalchemy import delete, insert, literal, select, text, union_all
+
+    from pallapp.extensions import db
+    from pallapp.factory import _only_reads
+    from pallapp.models import AuditEvent
+
+    def compiled(statement):  # type: ignore[no-untyped-def]
+        class Context:
+            execution_options: dict[str, object] = {}
+
+        context = Context()
+        context.compiled = statement.compile(dialect=db.engine.dialect)  # type: ignore[attr-defined]
+        return context
+
+    with app.app_context():
+        removed = delete(AuditEvent).returning(AuditEvent.id).cte("removed")
+        assert _only_reads(compiled(select(AuditEvent.id)))
+        assert _only_reads(compiled(union_all(select(literal(1)), select(literal(2)))))
+        assert not _only_reads(compiled(select(removed.c.id)))
+        assert not _only_reads(compiled(select(AuditEvent.id).with_for_update()))
+        assert not _only_reads(compiled(insert(AuditEvent).values(action="view")))
+        assert not _only_reads(compiled(text("SELECT 1")))
+        assert not _only_reads(None)
