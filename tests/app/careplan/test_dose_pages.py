@@ -8,7 +8,7 @@ import re
 from datetime import datetime, time, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from pallapp.careplan import doses as dose_service
 from pallapp.careplan import milestones as milestone_service
@@ -18,6 +18,7 @@ from pallapp.extensions import db
 from pallapp.models import Flag, PrnAdministration, PrnOrder, Role, User, utcnow
 from pallapp.timeutil import STOCKHOLM, today_local
 from tests.factories import make_patient, make_unit, make_user
+from tests.sql_log import selects, statements_sent
 
 # At most 3 doses in 24 hours, at least 4 hours apart.
 MORPHINE = OrderDetails(
@@ -280,23 +281,13 @@ def test_the_dose_form_finds_the_patient_and_the_order_in_one_statement(app, ctx
             )
 
     auth.login(ctx["nurse"])
-    statements: list[str] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with statements_sent(app) as sent:
         form = client.get(f"/patients/{ctx['pid']}/orders/{ctx['order']}/dose")
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
     assert form.status_code == 200
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     # The user's session, then the patient with the order.
-    assert len(selects) == 2, selects
-    assert "prn_order" in selects[1]
+    read = selects(sent)
+    assert len(read) == 2, read
+    assert "prn_order" in read[1]
     assert "Karin" in form.get_data(as_text=True)  # the order's patient, named on the page
     before = denials()
     assert client.get(f"/patients/{ctx['pid']}/orders/{others_order_id}/dose").status_code == 404

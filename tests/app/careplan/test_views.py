@@ -20,6 +20,7 @@ from pallapp.extensions import db
 from pallapp.models import CarePlan, Flag, PrnAdministration, PrnOrder, Role, utcnow
 from pallapp.timeutil import STOCKHOLM
 from tests.factories import link_relative, make_patient, make_unit, make_user
+from tests.sql_log import statements_sent
 
 MORPHINE = OrderDetails(
     indication="pain", drug="Morfin", strength="10 mg/ml", dose="2,5", dose_unit="mg", route="sc",
@@ -337,7 +338,6 @@ PATIENT_PAGE_STATEMENTS = 6
 
 
 def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, ctx, client, auth):
-    from sqlalchemy import event
 
     from pallapp.assessments import services as assessment_services
     from pallapp.models import CareUnit
@@ -385,20 +385,10 @@ def test_the_patient_page_query_count_does_not_grow_with_orders_and_doses(app, c
 
     def queries_for(public_id):
         client.get(f"/patients/{public_id}")  # the first view may open reminder flags
-        statements = []
-
-        def count_statement(*args):
-            statements.append(args[2])
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", count_statement)
-        try:
+        with statements_sent(app) as sent:
             page = client.get(f"/patients/{public_id}")
-        finally:
-            event.remove(engine, "before_cursor_execute", count_statement)
         assert page.status_code == 200
-        return len(statements), page.get_data(as_text=True)
+        return len(sent), page.get_data(as_text=True)
 
     queries, page = queries_for(busy_id)
     # The rows are on the page: orders, relatives, both units, milestones.

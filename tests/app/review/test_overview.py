@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pallapp.careplan import doses as dose_service
 from pallapp.careplan import orders as order_service
@@ -19,6 +19,7 @@ from pallapp.models import AuditEvent, PatientUnit, Phase, Role, utcnow
 from pallapp.timeutil import today_local
 from tests.app.review.test_views import ESAS_CALM, ESAS_ITEMS, submit
 from tests.factories import make_patient, make_unit, make_user
+from tests.sql_log import statements_sent
 
 MORPHINE = OrderDetails(
     indication="pain", drug="Morfin", strength="10 mg/ml", dose="2,5", dose_unit="mg", route="sc",
@@ -230,20 +231,10 @@ def test_filters_by_unit_and_phase(app, team, client, auth):
 
 
 def count_queries(app, client, path) -> tuple[int, str]:
-    statements: list[str] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with statements_sent(app) as sent:
         response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
     assert response.status_code == 200
-    return len(statements), response.get_data(as_text=True)
+    return len(sent), response.get_data(as_text=True)
 
 
 def test_overview_and_today_query_counts_do_not_grow_with_patients(app, team, client, auth):

@@ -12,7 +12,7 @@ from pygal.graph.base import BaseGraph
 from pygal.graph.line import Line
 from pygal.style import Style
 from pygal.svg import Svg
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pallapp.assessments import services as assessment_services
 from pallapp.extensions import db
@@ -22,6 +22,7 @@ from pallapp.timeutil import STOCKHOLM
 from tests.app.review.test_overview import IPOS_ITEMS
 from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
+from tests.sql_log import statements_sent
 
 
 @pytest.fixture
@@ -416,22 +417,12 @@ def test_a_chart_of_three_years_stays_small(app):
 
 def test_a_chart_image_loads_only_its_own_instruments(app, rated, client, auth):
     auth.login(rated["nurse"])
-    statements = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with statements_sent(app) as sent:
         response = client.get(f"/patients/{rated['patient']}/trends/ipos_staff.svg?range=3m")
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
     assert response.status_code == 200
     assessment_queries = [
         (statement, parameters)
-        for statement, parameters in statements
+        for statement, parameters in sent
         if statement.lstrip().startswith("SELECT") and "assessment.scores" in statement
     ]
     assert len(assessment_queries) == 1

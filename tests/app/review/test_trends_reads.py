@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 from flask_babel import format_decimal
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from pallapp import carerecord, flags
@@ -23,6 +23,7 @@ from pallapp.review import charts, heatmap, timeline, trends
 from tests.app.review.test_overview import ABBEY_ITEMS, IPOS_ITEMS, MORPHINE, ROAG_ITEMS
 from tests.app.review.test_views import ESAS_CALM, submit
 from tests.factories import make_patient, make_unit, make_user
+from tests.sql_log import selects, statements_sent
 
 
 @pytest.fixture
@@ -208,25 +209,16 @@ def test_a_chart_answered_not_modified_asks_two_questions(app, every_kind, clien
     assert client.get(f"/patients/{every_kind['patient']}/trends?range=3m").status_code == 200
     url = f"/patients/{every_kind['patient']}/trends/esas_total.svg?range=3m"
     etag = client.get(url).headers["ETag"]
-    statements: list[str] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
     with app.app_context():
-        engine = db.engine
         events_before = db.session.scalar(select(func.count(AuditEvent.id)))
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with statements_sent(app) as sent:
         response = client.get(url, headers={"If-None-Match": etag})
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
     assert response.status_code == 304
     assert response.headers["ETag"] == etag
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 2, selects
-    assert "user_account" in selects[0]
-    assert all(table in selects[1] for table in ("patient", "audit_event", "assessment", "milestone"))
+    read = selects(sent)
+    assert len(read) == 2, read
+    assert "user_account" in read[0]
+    assert all(table in read[1] for table in ("patient", "audit_event", "assessment", "milestone"))
     with app.app_context():
         assert db.session.scalar(select(func.count(AuditEvent.id))) == events_before
 
