@@ -240,7 +240,6 @@ def _boundary_app(database_url):  # type: ignore[no-untyped-def]
     session and another through `Connection.execute`; /__write_then_fail fails afterwards."""
     from sqlalchemy import func, insert, select
 
-    from pallapp import audit
     from pallapp.extensions import db
     from pallapp.models import AuditAction, AuditEvent, CareUnit
     from tests.conftest import make_app
@@ -249,7 +248,7 @@ def _boundary_app(database_url):  # type: ignore[no-untyped-def]
 
     def write(fail: bool) -> str:
         db.session.scalar(select(func.count()).select_from(AuditEvent))
-        audit.record(AuditAction.VIEW, object_type="through the session")
+        db.session.add(AuditEvent(action=AuditAction.VIEW.value, object_type="through the session"))
         db.session.flush()
         db.session.execute(
             insert(AuditEvent), [{"action": "view", "object_type": "through the connection"}]
