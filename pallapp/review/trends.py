@@ -83,16 +83,12 @@ class Rating:
 
 
 def trend_assessments(
-    user: User,
-    patient_public_id: str,
-    range_code: str,
-    *,
-    instruments: tuple[str, ...] | None = None,
+    user: User, patient_public_id: str, range_code: str
 ) -> tuple[Patient, list[Rating]]:
-    """The patient's current (not corrected) assessments in the range, oldest first, of the
-    given instruments only (None: all); audited as a view of the trends."""
+    """The patient's current (not corrected) assessments in the range, oldest first; audited
+    as a view of the trends. (A chart image reads its own instruments: `chartreads`.)"""
     patient = trend_patient(user, patient_public_id, range_code)
-    return patient, assessments_in_range(patient, range_code, instruments)
+    return patient, assessments_in_range(patient, range_code)
 
 
 def trend_patient(user: User, patient_public_id: str, range_code: str) -> Patient:
