@@ -1169,13 +1169,9 @@ def _first_group(match: re.Match[str]) -> str:
 
 
 def _escaped_attribute(text: str) -> str:
-    """ElementTree's escaping of an attribute value (`_escape_attrib`), in its order."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
+    """ElementTree's escaping of an attribute value (`_escape_attrib`), in its order: that of
+    character data first, then the quote and the white space."""
+    text = _escaped_text(text)
     if '"' in text:
         text = text.replace('"', "&quot;")
     if "\r" in text:
