@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.types import JSON, TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -47,3 +50,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class JSONMember(ColumnElement[Any]):
+    """The member `key` of the JSON object in the same row's column `column`, as JSON (null
+    where there is none, or the column is not an object), for a generated column
+    (`Computed`): `column -> 'key'` on PostgreSQL, `json_quote(json_extract(...))` on SQLite
+    (an object comes out as its JSON text, as the JSON type reads it)."""
+
+    inherit_cache = True
+    type = JSON()
+
+    def __init__(self, column: str, key: str) -> None:
+        if not (column.isidentifier() and key.isidentifier()):
+            raise ValueError("a generated column names its column and key literally")
+        self.column = column
+        self.key = key
+
+
+@compiles(JSONMember, "postgresql")
+def _json_member_postgresql(element: JSONMember, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{element.column} -> '{element.key}'"
+
+
+@compiles(JSONMember)
+def _json_member(element: JSONMember, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_quote(json_extract({element.column}, '$.{element.key}'))"

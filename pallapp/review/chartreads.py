@@ -6,7 +6,8 @@ instrument's: its total and its own subscales (IPOS three, ESAS-r two, Abbey non
 instrument without a total (ROAG) its highest grade. The scores are JSON text, which the
 database parses again for every value picked out of it: at 100x history, reading the four
 values for all 227 ESAS-r ratings of a patient took 1.5 ms of the statement's 1.7, two took
-0.8 ms (EXPLAIN ANALYZE), and with the subscales object taken out once a row 0.6 ms. The rows
+0.8 ms (EXPLAIN ANALYZE), and with the subscales object taken out once a row 0.6 ms; on
+PostgreSQL they are now read from columns the database keeps of them (`trends.score_parts`). The rows
 are the trends page's (`trends.Rating`), with the same values where the chart reads them: what
 is drawn does not change (tests/app/review/test_chart_reads.py draws every chart both ways).
 """
@@ -16,13 +17,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, true
+from sqlalchemy import Select, bindparam, select
 
 from pallapp import flags, scoring
 from pallapp.extensions import db
 from pallapp.models import Assessment, Patient
 from pallapp.review import charts
-from pallapp.review.trends import Rating, parsed_scores, range_start
+from pallapp.review.trends import Rating, range_start, score_parts
 
 
 @functools.cache
@@ -32,24 +33,14 @@ def _chart_query(
     """The statement for instrument `code` (the patient, instrument and start bound), the
     subscale codes it reads, and whether it reads the highest grade; built once per shape.
 
-    On PostgreSQL the scores are parsed once a row (`trends.parsed_scores`) and each subscale
-    read from the small subscales object: with a lateral subquery doing the same, IPOS "all"
-    of the busiest hb100 patient took 1.42 -> 0.77 ms, ESAS-r 0.81 -> 0.60 ms."""
+    On PostgreSQL the subscales and the highest grade come from the columns the database keeps
+    of them (`trends.score_parts`), without parsing each stored document: parsing it once a row
+    had already taken IPOS "all" of the busiest hb100 patient 1.42 -> 0.77 ms, ESAS-r 0.81 ->
+    0.60 ms, against a parse per value read."""
     definition = scoring.INSTRUMENTS[code]
     subscales = tuple(definition.subscales) if definition.total_items else ()
     grade = not definition.total_items
-    # On PostgreSQL the scores parsed once a row, as the trends page reads them, where the
-    # chart reads more than one value out of them (one value by path is one parse too).
-    scored = parsed_scores() if dialect == "postgresql" and len(subscales) > 1 else None
-
-    def subscale(code: str) -> Any:
-        if scored is not None:
-            return scored.c.subscales[code].as_integer()
-        return Assessment.scores[("subscales", code)].as_integer()
-
-    highest_grade = (
-        Assessment.scores[("max_grade",)].as_integer() if scored is None else scored.c.max_grade
-    )
+    subscale, highest_grade = score_parts(dialect)
     query = (
         select(
             Assessment.id,
@@ -67,8 +58,6 @@ def _chart_query(
         )
         .order_by(Assessment.observed_at, Assessment.id)
     )
-    if scored is not None:
-        query = query.select_from(Assessment).join(scored, true())
     if since:
         query = query.where(Assessment.observed_at >= bindparam("since"))
     return query, subscales, grade

@@ -133,9 +133,9 @@ def test_light_rows_hold_what_the_entities_hold(app, every_kind):
 
 
 def test_scores_without_the_usual_shape_read_as_missing(app, every_kind):
-    """Scores, or their subscales, that are not an object read as null (on PostgreSQL they
-    are parsed once a row with json_to_record, which refuses anything but an object), as a
-    path into them did: the page is drawn without those values instead of failing."""
+    """Scores, or their subscales, that are not an object read as null (on PostgreSQL from the
+    columns the database keeps of their parts, `trends.score_parts`), as a path into them did:
+    the page is drawn without those values instead of failing."""
     with app.test_request_context():
         patient = db.session.scalar(
             select(Patient).where(Patient.public_id == every_kind["patient"])
