@@ -5,8 +5,8 @@ in the range: 467 ratings over a three-year stay. Picking them out of `scores` m
 parse each whole stored document (mostly its item bands) for two small parts: 1.6 of the
 statement's 2.1 ms. `chart_subscales` and `chart_max_grade` are those parts, kept by the
 database itself from `scores` (generated columns: the app never writes them, and a stored
-assessment stays as it was signed). On PostgreSQL they are STORED (0.7 ms for the same
-statement); SQLite computes them when read (VIRTUAL), as it can add no stored column to a table,
+assessment stays as it was signed). On PostgreSQL they are STORED, the subscales as jsonb,
+whose members are read without parsing (0.33 ms for the same statement); SQLite computes them when read (VIRTUAL), as it can add no stored column to a table,
 and the app reads `scores` there as before.
 
 On PostgreSQL adding a stored generated column rewrites the table under an exclusive lock:
@@ -21,6 +21,7 @@ Create Date: 2026-11-30 18:00:00
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
 
 # revision identifiers, used by Alembic.
@@ -30,25 +31,24 @@ branch_labels = None
 depends_on = None
 
 
-# (column, key in scores)
-COLUMNS = (('chart_subscales', 'subscales'), ('chart_max_grade', 'max_grade'))
-
-
-def _expression(key):
-    if op.get_bind().dialect.name == 'postgresql':
-        return f"scores -> '{key}'"
-    return f"json_quote(json_extract(scores, '$.{key}'))"
+# (column, key in scores, binary on PostgreSQL: jsonb, whose members are read without parsing)
+COLUMNS = (('chart_subscales', 'subscales', True), ('chart_max_grade', 'max_grade', False))
 
 
 def upgrade():
-    stored = op.get_bind().dialect.name == 'postgresql'
-    for name, key in COLUMNS:
+    postgresql = op.get_bind().dialect.name == 'postgresql'
+    for name, key, binary in COLUMNS:
+        if postgresql:
+            kind = JSONB() if binary else sa.JSON()
+            expression = f"(scores -> '{key}')::jsonb" if binary else f"scores -> '{key}'"
+        else:
+            kind = sa.JSON()
+            expression = f"json_quote(json_extract(scores, '$.{key}'))"
         op.add_column('assessment', sa.Column(
-            name, sa.JSON(), sa.Computed(_expression(key), persisted=stored or None),
-            nullable=True,
+            name, kind, sa.Computed(expression, persisted=postgresql or None), nullable=True,
         ))
 
 
 def downgrade():
-    for name, _key in reversed(COLUMNS):
+    for name, _key, _binary in reversed(COLUMNS):
         op.drop_column('assessment', name)

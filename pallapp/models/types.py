@@ -55,22 +55,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 class JSONMember(ColumnElement[Any]):
     """The member `key` of the JSON object in the same row's column `column`, as JSON (null
     where there is none, or the column is not an object), for a generated column
-    (`Computed`): `column -> 'key'` on PostgreSQL, `json_quote(json_extract(...))` on SQLite
-    (an object comes out as its JSON text, as the JSON type reads it)."""
+    (`Computed`): `column -> 'key'` on PostgreSQL (`binary`: cast to jsonb), and
+    `json_quote(json_extract(...))` on SQLite (an object comes out as its JSON text, as the
+    JSON type reads it)."""
 
     inherit_cache = True
     type = JSON()
 
-    def __init__(self, column: str, key: str) -> None:
+    def __init__(self, column: str, key: str, binary: bool = False) -> None:
         if not (column.isidentifier() and key.isidentifier()):
             raise ValueError("a generated column names its column and key literally")
         self.column = column
         self.key = key
+        self.binary = binary
 
 
 @compiles(JSONMember, "postgresql")
 def _json_member_postgresql(element: JSONMember, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{element.column} -> '{element.key}'"
+    member = f"{element.column} -> '{element.key}'"
+    return f"({member})::jsonb" if element.binary else member
 
 
 @compiles(JSONMember)
