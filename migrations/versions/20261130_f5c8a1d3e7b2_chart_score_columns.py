@@ -6,8 +6,9 @@ parse each whole stored document (mostly its item bands) for two small parts: 1.
 statement's 2.1 ms. `chart_subscales` and `chart_max_grade` are those parts, kept by the
 database itself from `scores` (generated columns: the app never writes them, and a stored
 assessment stays as it was signed). On PostgreSQL they are STORED, the subscales as jsonb,
-whose members are read without parsing (0.33 ms for the same statement); SQLite computes them when read (VIRTUAL), as it can add no stored column to a table,
-and the app reads `scores` there as before.
+whose members are read without parsing (0.33 ms for the same statement); SQLite computes them
+when read (VIRTUAL), as it can add no stored column to a table, and the app reads `scores`
+there as before.
 
 On PostgreSQL adding a stored generated column rewrites the table under an exclusive lock:
 every read and write of `assessment` waits until it is done (0.4 s for 480,000 ratings on the

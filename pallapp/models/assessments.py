@@ -76,10 +76,10 @@ class Assessment(Model):
     # trends page and its charts, which read them for every rating of a long stay. Taking them
     # out of `scores` parsed each whole stored document (mostly its item bands) again: on
     # PostgreSQL, where they are stored, 467 ratings of a three-year stay 2.1 -> 0.33 ms
-    # (review.trends). Not loaded with the entity (deferred): nothing else needs them.
-    # (The migration adds them VIRTUAL on SQLite, which cannot add a stored one to a table.)
-    # The subscales as jsonb on PostgreSQL, parsed once when the row is stored: reading three
-    # members of a json object parsed it three times (0.69 -> 0.33 ms, 467 ratings).
+    # (review.trends). The subscales are jsonb there, parsed once when the row is stored
+    # (three members read out of a json object parsed it three times: 0.69 -> 0.33 ms). Not
+    # loaded with the entity (deferred): nothing else needs them. The migration adds them
+    # VIRTUAL on SQLite, which cannot add a stored column to a table.
     chart_subscales: Mapped[Any] = mapped_column(
         JSON().with_variant(JSONB(), "postgresql"),
         Computed(JSONMember("scores", "subscales", binary=True), persisted=True),

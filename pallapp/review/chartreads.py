@@ -7,8 +7,8 @@ instrument without a total (ROAG) its highest grade. The scores are JSON text, w
 database parses again for every value picked out of it: at 100x history, reading the four
 values for all 227 ESAS-r ratings of a patient took 1.5 ms of the statement's 1.7, two took
 0.8 ms (EXPLAIN ANALYZE), and with the subscales object taken out once a row 0.6 ms; on
-PostgreSQL they are now read from columns the database keeps of them (`trends.score_parts`). The rows
-are the trends page's (`trends.Rating`), with the same values where the chart reads them: what
+PostgreSQL they are now read from columns the database keeps of them (`trends.score_parts`).
+The rows are the trends page's (`trends.Rating`), with the same values where the chart reads them: what
 is drawn does not change (tests/app/review/test_chart_reads.py draws every chart both ways).
 """
 

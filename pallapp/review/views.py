@@ -250,7 +250,7 @@ def trend_chart(public_id: str, key: str) -> ResponseReturnValue:
     # Weak: the tag names the chart, whatever its encoding. A strong one is made
     # "<tag>:gzip" by Flask-Compress for a browser that accepts gzip (every browser), which
     # then sends that back and matched nothing above: each revalidation drew the chart again
-    # and was answered 304 only after compressing it (4 ms instead of 1.3 through gunicorn).
+    # and was answered 304 only after compressing it (server p50 4.6 ms instead of 1.55).
     response.set_etag(etag, weak=True)
     # Kept by this browser only, and asked about again on every view: a new rating must show
     # (the factory's headers write it; every other logged-in response is no-store).
