@@ -131,9 +131,9 @@ def _subscale_values() -> Callable[[Sequence[Any]], tuple[Any, ...]]:
 
 
 @functools.cache
-def _ratings_query(by_instrument: bool, since: bool, dialect: str) -> Select[Any]:
-    """The light rows of `assessments_in_range`, built once per shape with the patient, the
-    instruments and the start as bound parameters. The subscales and the highest grade are
+def _ratings_query(since: bool, dialect: str) -> Select[Any]:
+    """The light rows of `assessments_in_range`, built once per shape with the patient and the
+    start as bound parameters. The subscales and the highest grade are
     read out of the stored scores as integers (the scorer stores whole numbers or null; a
     missing key is null, as `.get` gave None).
 
@@ -159,8 +159,6 @@ def _ratings_query(by_instrument: bool, since: bool, dialect: str) -> Select[Any
     query = query.where(
         Assessment.patient_id == bindparam("patient_id"), flags.current_versions()
     ).order_by(Assessment.observed_at, Assessment.id)
-    if by_instrument:
-        query = query.where(Assessment.instrument.in_(bindparam("instruments", expanding=True)))
     if since:
         query = query.where(Assessment.observed_at >= bindparam("since"))
     return query
@@ -181,20 +179,15 @@ def score_parts(dialect: str) -> tuple[Callable[[str], Any], Any]:
     ), Assessment.scores[("max_grade",)].as_integer()
 
 
-def assessments_in_range(
-    patient: Patient, range_code: str, instruments: tuple[str, ...] | None = None
-) -> list[Rating]:
+def assessments_in_range(patient: Patient, range_code: str) -> list[Rating]:
     """Current assessments of an already visible (and audited) patient in the range, oldest
     first, as light rows without their answers (charts draw scores; `load_answers` fetches the
     answers a heat map shows)."""
     since = range_start(range_code)
     parameters: dict[str, Any] = {"patient_id": patient.id}
-    if instruments is not None:
-        parameters["instruments"] = list(instruments)
     if since is not None:
         parameters["since"] = since
-    dialect = db.engine.dialect.name
-    query = _ratings_query(instruments is not None, since is not None, dialect)
+    query = _ratings_query(since is not None, db.engine.dialect.name)
     codes = _subscale_codes()
     subscales = _subscale_values()
     return [
